@@ -1,0 +1,2 @@
+//! haproxy configuration front end (placeholder until the front-end work lands).
+pub mod cli;

@@ -1,0 +1,4 @@
+//! The one integration-test binary: it drives the real `rhaproxy` / `rkeepalived` binaries.
+//! Each area has its own module; shared helpers live in `util`.
+
+mod util;
