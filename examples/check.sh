@@ -16,6 +16,8 @@ ns="rhx-ex-$$"
 bare="rhx-exb-$$"
 # Configs also checked in a namespace without their interfaces (interfaces column "none").
 NO_IFACE_CASES="quickstart/keepalived.conf 002-haproxy-keepalived-apache/vm1/keepalived.conf"
+# haproxy configs also checked with -dW (warnings are fatal): one with warnings, one clean.
+DW_CASES="002-haproxy-keepalived-apache/sample-centos/haproxy-fixed.cfg quickstart/haproxy.cfg"
 
 cleanup() { ip netns del "$ns" 2>/dev/null; ip netns del "$bare" 2>/dev/null; }
 trap cleanup EXIT
@@ -51,6 +53,12 @@ out="$(mktemp)"
         diag="$(cd "$d" && "$HAPROXY" -c -f "$b" 2>&1 >/dev/null | first_diag)"
         (cd "$d" && "$HAPROXY" -c -q -f "$b" >/dev/null 2>&1); rc=$?
         printf 'haproxy\t%s\t-\t-\t%s\t%s\n' "$f" "$rc" "${diag:--}"
+    done
+    for f in $DW_CASES; do
+        d="$(dirname "$f")"; b="$(basename "$f")"
+        diag="$(cd "$d" && "$HAPROXY" -c -dW -f "$b" 2>&1 >/dev/null | first_diag)"
+        (cd "$d" && "$HAPROXY" -c -dW -q -f "$b" >/dev/null 2>&1); rc=$?
+        printf 'haproxy\t%s\t-dW\t-\t%s\t%s\n' "$f" "$rc" "${diag:--}"
     done
     for f in $(find . -name 'keepalived*.conf' | sed 's|^\./||' | sort); do
         d="$(dirname "$f")"; b="$(basename "$f")"
