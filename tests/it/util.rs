@@ -51,3 +51,127 @@ pub fn require(program: &str) -> bool {
     eprintln!("skipping: {program} not installed");
     false
 }
+
+/// Whether the tests run as root (network namespaces need it).
+pub fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// Runs `cmd` to completion with stdout/stderr captured, killing it after `timeout`.
+/// Returns the output and whether it had to be killed.
+pub fn output_with_timeout(cmd: &mut Command, timeout: std::time::Duration) -> (Output, bool) {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut out = child.stdout.take().expect("stdout");
+    let mut err = child.stderr.take().expect("stderr");
+    let out_t = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = out.read_to_end(&mut v);
+        v
+    });
+    let err_t = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err.read_to_end(&mut v);
+        v
+    });
+    let deadline = std::time::Instant::now() + timeout;
+    let mut killed = false;
+    let status = loop {
+        if let Some(st) = child.try_wait().expect("wait") {
+            break st;
+        }
+        if std::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            killed = true;
+            break child.wait().expect("wait");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    let stdout = out_t.join().unwrap_or_default();
+    let stderr = err_t.join().unwrap_or_default();
+    (
+        Output {
+            status,
+            stdout,
+            stderr,
+        },
+        killed,
+    )
+}
+
+/// A network namespace created for one test and deleted on drop (also when the test fails).
+/// Interfaces are veth pairs (the `dummy` module is not always available); both ends are up.
+pub struct TestNetns {
+    name: String,
+    peers: usize,
+}
+
+impl TestNetns {
+    /// Creates `<prefix>-<pid>-<n>` with `lo` up. Needs root.
+    pub fn new(prefix: &str) -> TestNetns {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static SEQ: AtomicUsize = AtomicUsize::new(0);
+        let n = SEQ.fetch_add(1, Ordering::Relaxed);
+        let name = format!("{prefix}-{}-{n}", std::process::id());
+        let st = Command::new("ip")
+            .args(["netns", "add", &name])
+            .status()
+            .expect("ip");
+        assert!(st.success(), "ip netns add {name} failed");
+        let ns = TestNetns { name, peers: 0 };
+        ns.ip(&["link", "set", "lo", "up"]);
+        ns
+    }
+
+    /// The namespace's name (for `ip netns exec`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Runs `ip -n NS ARGS...`, panicking on failure.
+    pub fn ip(&self, args: &[&str]) {
+        let st = Command::new("ip")
+            .arg("-n")
+            .arg(&self.name)
+            .args(args)
+            .status()
+            .expect("ip");
+        assert!(st.success(), "ip -n {} {:?} failed", self.name, args);
+    }
+
+    /// Adds an interface named `ifname` (a veth whose peer is `vp<N>`), both ends up.
+    pub fn add_iface(&mut self, ifname: &str) {
+        let peer = format!("vp{}", self.peers);
+        self.peers += 1;
+        self.ip(&[
+            "link", "add", "name", ifname, "type", "veth", "peer", "name", &peer,
+        ]);
+        self.ip(&["link", "set", ifname, "up"]);
+        self.ip(&["link", "set", &peer, "up"]);
+    }
+
+    /// A command that runs `program` inside the namespace.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &self.name]).arg(program);
+        c
+    }
+}
+
+impl Drop for TestNetns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+    }
+}
