@@ -1,1 +1,2 @@
-//! placeholder: filled by the vrrp work.
+//! The VRRP engine: keepalived-compatible virtual router redundancy.
+pub mod packet;
