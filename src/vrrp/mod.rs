@@ -1,2 +1,3 @@
 //! The VRRP engine: keepalived-compatible virtual router redundancy.
 pub mod packet;
+pub mod state;
