@@ -1,1 +1,10 @@
-//! placeholder: filled by the vrrp work.
+//! VRRP engine (placeholder: the VRRP work replaces this module).
+
+use crate::keepalived::cli::DaemonOptions;
+use crate::keepalived::ir::KeepalivedConfig;
+
+/// Runs the VRRP engine on a validated configuration; returns the process exit status.
+pub fn run(_config: KeepalivedConfig, _options: &DaemonOptions) -> i32 {
+    eprintln!("rkeepalived: the VRRP engine is not built yet");
+    1
+}
