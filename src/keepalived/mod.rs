@@ -1,2 +1,3 @@
-//! keepalived configuration front end (placeholder until the front-end work lands).
+//! keepalived configuration front end: lexer → parser → typed IR → validation, and `rkeepalived`.
 pub mod cli;
+pub mod ir;
