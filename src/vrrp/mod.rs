@@ -1,5 +1,6 @@
 //! The VRRP engine: keepalived-compatible virtual router redundancy.
 pub mod packet;
+pub mod config;
 pub mod state;
 
 use crate::keepalived::cli::DaemonOptions;
