@@ -1,6 +1,7 @@
 //! The VRRP engine: keepalived-compatible virtual router redundancy.
 pub mod packet;
 pub mod config;
+pub mod net;
 pub mod state;
 
 use crate::keepalived::cli::DaemonOptions;
