@@ -2,3 +2,5 @@
 //! Each area has its own module; shared helpers live in `util`.
 
 mod util;
+mod netns;
+mod vrrp;
