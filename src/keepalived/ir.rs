@@ -48,7 +48,9 @@ impl KeepalivedConfig {
     }
     /// The sync group that holds instance `name`, if any.
     pub fn sync_group_of(&self, name: &str) -> Option<&VrrpSyncGroup> {
-        self.sync_groups.iter().find(|g| g.group.iter().any(|m| m == name))
+        self.sync_groups
+            .iter()
+            .find(|g| g.group.iter().any(|m| m == name))
     }
 }
 
@@ -448,7 +450,10 @@ impl VrrpInstance {
 
     /// Whether the instance is IPv6 (decided by its first VIP, like keepalived).
     pub fn is_ipv6(&self) -> bool {
-        self.virtual_ipaddress.first().map(|v| v.addr.addr().is_ipv6()).unwrap_or(false)
+        self.virtual_ipaddress
+            .first()
+            .map(|v| v.addr.addr().is_ipv6())
+            .unwrap_or(false)
     }
 }
 
@@ -463,7 +468,12 @@ pub struct VirtualServerGroup {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VirtualServerGroupMember {
     /// `IP[-LAST] PORT`: addresses `addr` up to the last byte `range_end` when given.
-    Address { addr: IpAddr, range_end: Option<u16>, port: Option<u16>, span: Span },
+    Address {
+        addr: IpAddr,
+        range_end: Option<u16>,
+        port: Option<u16>,
+        span: Span,
+    },
     /// `fwmark N`.
     Fwmark { mark: u32, span: Span },
 }
