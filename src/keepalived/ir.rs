@@ -322,6 +322,8 @@ pub struct VrrpInstance {
     pub mcast_src_ip: Option<IpAddr>,
     pub unicast_src_ip: Option<IpAddr>,
     pub unicast_peer: Vec<UnicastPeer>,
+    /// A `unicast_peer` block was written (even if empty: keepalived then warns).
+    pub unicast_peer_configured: bool,
     pub unicast_ttl: Option<u8>,
     pub unicast_fault_no_peer: bool,
     pub check_unicast_src: bool,
@@ -387,6 +389,7 @@ impl VrrpInstance {
             mcast_src_ip: None,
             unicast_src_ip: None,
             unicast_peer: Vec::new(),
+            unicast_peer_configured: false,
             unicast_ttl: None,
             unicast_fault_no_peer: false,
             check_unicast_src: false,
@@ -445,6 +448,9 @@ impl VrrpInstance {
 
     /// The effective protocol version given the global default.
     pub fn effective_version(&self, globals: &GlobalDefs) -> u8 {
+        if self.is_ipv6() {
+            return 3;
+        }
         self.version.or(globals.vrrp_version).unwrap_or(2)
     }
 

@@ -22,6 +22,8 @@ use crate::keepalived::report::{ErrorClass, Finding};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
     pub words: Vec<String>,
+    /// The line's text after expansion (scripts re-read it with their own quoting rules).
+    pub raw: String,
     pub span: Span,
 }
 
@@ -443,7 +445,21 @@ impl Lexer {
                         i += 1;
                     }
                 }
-                b'!' | b'#' if !quote => break,
+                b'!' | b'#' if !quote => {
+                    // keepalived still notices a trailing `\` after a comment start.
+                    let mut j = i;
+                    while j < src.len() {
+                        if src[j] == b'\\' {
+                            if j + 1 < src.len() {
+                                j += 2;
+                                continue;
+                            }
+                            cont = true;
+                        }
+                        j += 1;
+                    }
+                    break;
+                }
                 _ => {
                     out.push(c);
                     i += 1;
@@ -615,10 +631,7 @@ impl Lexer {
                 }
             }
             if let Some(words) = self.split_words(&head) {
-                self.out.lines.push(Line {
-                    words,
-                    span: self.span,
-                });
+                self.out.lines.push(Line { words, raw: head.clone(), span: self.span });
             }
             match residue {
                 None => return,

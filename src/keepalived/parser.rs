@@ -82,6 +82,8 @@ impl Catalogue {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Node {
     pub words: Vec<String>,
+    /// The line as read (after expansion).
+    pub raw: String,
     pub span: Span,
     /// Context path of the block this node sits in ("root", "vrrp_instance", ...).
     pub context: String,
@@ -194,6 +196,7 @@ impl<'a> TreeBuilder<'a> {
                 Some(kind) => {
                     let mut node = Node {
                         words: line.words.clone(),
+                        raw: line.raw.clone(),
                         span: line.span,
                         context: ctx.to_string(),
                         children: Vec::new(),
@@ -235,7 +238,8 @@ impl<'a> TreeBuilder<'a> {
 
     /// keepalived's alloc_value_block().
     fn value_block(&mut self, head: &Line, child: bool) -> Vec<Line> {
-        if head.words.len() > 1 {
+        // virtual_server_group NAME { ... } is the one value block with a name.
+        if head.words.len() > 1 && head.words[0] != "virtual_server_group" {
             self.report(
                 ErrorClass::General,
                 head.span,

@@ -246,7 +246,10 @@ impl<'s> Extractor<'s> {
     }
 
     fn script_arg(&mut self, n: &Node) -> Option<Script> {
-        let cmd = self.need(n, 1)?.to_string();
+        self.need(n, 1)?;
+        // keepalived re-reads the raw line with quote/escape rules (alloc_strvec_quoted_escaped).
+        let qe = split_script(&n.raw);
+        let cmd = qe.get(1).cloned().unwrap_or_default();
         let args = split_script(&cmd);
         if args.is_empty() {
             let k = n.keyword().to_string();
@@ -256,8 +259,8 @@ impl<'s> Extractor<'s> {
         Some(Script {
             cmdline: cmd,
             args,
-            user: n.arg(2).map(str::to_string),
-            group: n.arg(3).map(str::to_string),
+            user: qe.get(2).cloned(),
+            group: qe.get(3).cloned(),
             span: n.span,
         })
     }
@@ -307,6 +310,13 @@ impl<'s> Extractor<'s> {
                 "vrrp_instance" => self.instance(n),
                 "virtual_server_group" => self.vs_group(n),
                 "virtual_server" => self.virtual_server(n),
+                "bfd_instance" => {
+                    let has_nbr = n.children.iter().any(|c| matches!(c.keyword(), "neighbor_ip" | "neighbour_ip"));
+                    if !has_nbr {
+                        let name = n.arg(1).unwrap_or("").to_string();
+                        self.general(n.span, format!("Configuration error: BFD instance {name} has no neighbor address set, disabling instance"));
+                    }
+                }
                 _ => {}
             }
         }
@@ -387,8 +397,8 @@ impl<'s> Extractor<'s> {
                 "vrrp_garp_master_refresh_repeat" => g.vrrp_garp_master_refresh_repeat = self.uint_arg(n, 0, u32::MAX as u64).map(|v| v as u32),
                 "vrrp_garp_lower_prio_delay" => g.vrrp_garp_lower_prio_delay = self.uint_arg(n, 0, 86400).map(Duration::from_secs),
                 "vrrp_garp_lower_prio_repeat" => g.vrrp_garp_lower_prio_repeat = self.uint_arg(n, 0, u32::MAX as u64).map(|v| v as u32),
-                "vrrp_garp_interval" => g.vrrp_garp_interval = self.timer_arg(n, 0, 1_000_000),
-                "vrrp_gna_interval" => g.vrrp_gna_interval = self.timer_arg(n, 0, 1_000_000),
+                "vrrp_garp_interval" => g.vrrp_garp_interval = self.timer_arg(n, 1, u32::MAX as u64),
+                "vrrp_gna_interval" => g.vrrp_gna_interval = self.timer_arg(n, 1, u32::MAX as u64),
                 "vrrp_lower_prio_no_advert" => g.vrrp_lower_prio_no_advert = self.bool_arg(n),
                 "vrrp_higher_prio_send_advert" => g.vrrp_higher_prio_send_advert = self.bool_arg(n),
                 "vrrp_min_garp" => g.vrrp_min_garp = self.bool_arg(n).unwrap_or(true),
@@ -436,7 +446,12 @@ impl<'s> Extractor<'s> {
                     }
                 }
                 "startup_script" | "shutdown_script" => {
-                    let s = self.script_arg(n);
+                    let s = if n.arg(1).is_none() {
+                        self.general(n.span, format!("{} script missing", &kw[..kw.len() - 7]));
+                        None
+                    } else {
+                        self.script_arg(n)
+                    };
                     if kw == "startup_script" {
                         g.startup_script = s;
                     } else {
@@ -656,8 +671,15 @@ impl<'s> Extractor<'s> {
             match n.keyword() {
                 "script" => s.script = self.script_arg(n),
                 "interval" => {
-                    if let Some(d) = self.timer_arg(n, 1, 0) {
-                        s.interval = d;
+                    if let Some(w) = self.need(n, 1) {
+                        let w = w.to_string();
+                        match self.read_unsigned(n.span, &w, 0, (u32::MAX / 1_000_000) as u64) {
+                            Some(x) => s.interval = Duration::from_secs(x.max(1)),
+                            None => {
+                                let name = s.name.clone();
+                                self.general(n.span, format!("({name}): vrrp script interval '{w}' must be between 1 and {} - ignoring", u32::MAX / 1_000_000));
+                            }
+                        }
                     }
                 }
                 "timeout" => s.timeout = self.timer_arg(n, 1, 0),
@@ -955,6 +977,7 @@ impl<'s> Extractor<'s> {
                     }
                 }
                 "unicast_peer" => {
+                    v.unicast_peer_configured = true;
                     for l in &n.values {
                         match l.words[0].parse::<IpAddr>() {
                             Ok(addr) => {

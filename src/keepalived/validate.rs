@@ -315,7 +315,7 @@ fn check_vrrp(v: &mut V, cfg: &KeepalivedConfig, default_user: DefaultUser) {
             return;
         }
         let unicast_configured =
-            i.unicast_src_ip.is_some() || !i.unicast_peer.is_empty() || i.unicast_ttl.is_some();
+            i.unicast_src_ip.is_some() || i.unicast_peer_configured || i.unicast_ttl.is_some();
         let unicast = !i.unicast_peer.is_empty();
         let have_if = i
             .interface
@@ -341,6 +341,9 @@ fn check_vrrp(v: &mut V, cfg: &KeepalivedConfig, default_user: DefaultUser) {
             );
         }
         let strict = i.strict_mode.unwrap_or(g.vrrp_strict);
+        if strict && (i.state == InitialState::Master) != (i.priority == 255) {
+            v.general(i.span, format!("({name}) State MASTER must match being address owner"));
+        }
         if let Some(a) = &i.authentication {
             if strict {
                 v.general(
