@@ -103,7 +103,8 @@ struct Lexer {
     defs: Vec<Definition>,
     files: Vec<OpenFile>,
     residue: Option<String>,
-    multiline_pending: VecDeque<String>,
+    /// Pending lines of multi-line parameter expansions: (lines, ~SEQ depth when started).
+    multiline_pending: Vec<(VecDeque<String>, usize)>,
     seqs: Vec<Seq>,
     /// Index into `defs` of a multi-line definition being read.
     multiline_def: Option<usize>,
@@ -111,6 +112,7 @@ struct Lexer {
     span: Span,
     files_read: usize,
     random_state: u64,
+    random_range: std::cell::Cell<(u64, u64)>,
 }
 
 /// Reads `path` (and its includes) into lines. `display` is the name messages use.
@@ -157,13 +159,14 @@ impl Lexer {
             ],
             files: Vec::new(),
             residue: None,
-            multiline_pending: VecDeque::new(),
+            multiline_pending: Vec::new(),
             seqs: Vec::new(),
             multiline_def: None,
             block_depth: 0,
             span: Span::default(),
             files_read: 0,
             random_state: seed,
+            random_range: std::cell::Cell::new((0, 32767)),
         }
     }
 
@@ -342,8 +345,22 @@ impl Lexer {
             if let Some(r) = self.residue.take() {
                 return Some(r);
             }
-            if let Some(l) = self.multiline_pending.pop_front() {
-                return Some(l);
+            // A ~SEQ started inside a multi-line expansion runs before the expansion goes on.
+            let seq_first = match self.multiline_pending.last() {
+                Some((_, depth)) => self.seqs.len() > *depth,
+                None => true,
+            };
+            if !seq_first {
+                if let Some((frame, _)) = self.multiline_pending.last_mut() {
+                    let l = frame.pop_front();
+                    if frame.is_empty() {
+                        self.multiline_pending.pop();
+                    }
+                    if let Some(l) = l {
+                        return Some(l);
+                    }
+                    continue;
+                }
             }
             if let Some(seq) = self.seqs.last_mut() {
                 let val = if seq.hex {
@@ -631,7 +648,11 @@ impl Lexer {
                 }
             }
             if let Some(words) = self.split_words(&head) {
-                self.out.lines.push(Line { words, raw: head.clone(), span: self.span });
+                self.out.lines.push(Line {
+                    words,
+                    raw: head.clone(),
+                    span: self.span,
+                });
             }
             match residue {
                 None => return,
@@ -788,8 +809,9 @@ impl Lexer {
             return None;
         }
         out.push_str(rest);
-        for l in pending_lines.into_iter().rev() {
-            self.multiline_pending.push_front(l);
+        if !pending_lines.is_empty() {
+            self.multiline_pending
+                .push((pending_lines.into_iter().collect(), self.seqs.len()));
         }
         Some(out)
     }
@@ -840,9 +862,20 @@ impl Lexer {
             return None;
         }
         if has_params {
-            // ${_RANDOM min max}: keep the parameters in the consumed text.
+            // ${_RANDOM max} / ${_RANDOM min max}.
+            let nums: Vec<u64> = s[end..consumed - 1]
+                .split_whitespace()
+                .filter_map(|x| x.parse().ok())
+                .collect();
+            let range = match nums.as_slice() {
+                [max] => (0, *max),
+                [min, max, ..] => (*min, *max),
+                _ => (0, 32767),
+            };
+            self.random_range.set(range);
             return Some((idx, consumed));
         }
+        self.random_range.set((0, 32767));
         Some((idx, consumed))
     }
 
@@ -861,7 +894,9 @@ impl Lexer {
                 self.random_state ^= self.random_state << 13;
                 self.random_state ^= self.random_state >> 7;
                 self.random_state ^= self.random_state << 17;
-                vec![(self.random_state % 32768).to_string()]
+                let (lo, hi) = self.random_range.get();
+                let span = hi.saturating_sub(lo).saturating_add(1).max(1);
+                vec![(lo + self.random_state % span).to_string()]
             }
             None => self.defs[idx].value.clone(),
         }

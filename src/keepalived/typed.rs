@@ -311,7 +311,10 @@ impl<'s> Extractor<'s> {
                 "virtual_server_group" => self.vs_group(n),
                 "virtual_server" => self.virtual_server(n),
                 "bfd_instance" => {
-                    let has_nbr = n.children.iter().any(|c| matches!(c.keyword(), "neighbor_ip" | "neighbour_ip"));
+                    let has_nbr = n
+                        .children
+                        .iter()
+                        .any(|c| matches!(c.keyword(), "neighbor_ip" | "neighbour_ip"));
                     if !has_nbr {
                         let name = n.arg(1).unwrap_or("").to_string();
                         self.general(n.span, format!("Configuration error: BFD instance {name} has no neighbor address set, disabling instance"));

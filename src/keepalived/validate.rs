@@ -342,7 +342,10 @@ fn check_vrrp(v: &mut V, cfg: &KeepalivedConfig, default_user: DefaultUser) {
         }
         let strict = i.strict_mode.unwrap_or(g.vrrp_strict);
         if strict && (i.state == InitialState::Master) != (i.priority == 255) {
-            v.general(i.span, format!("({name}) State MASTER must match being address owner"));
+            v.general(
+                i.span,
+                format!("({name}) State MASTER must match being address owner"),
+            );
         }
         if let Some(a) = &i.authentication {
             if strict {
