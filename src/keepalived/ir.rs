@@ -48,7 +48,9 @@ impl KeepalivedConfig {
     }
     /// The sync group that holds instance `name`, if any.
     pub fn sync_group_of(&self, name: &str) -> Option<&VrrpSyncGroup> {
-        self.sync_groups.iter().find(|g| g.group.iter().any(|m| m == name))
+        self.sync_groups
+            .iter()
+            .find(|g| g.group.iter().any(|m| m == name))
     }
 }
 
@@ -320,6 +322,8 @@ pub struct VrrpInstance {
     pub mcast_src_ip: Option<IpAddr>,
     pub unicast_src_ip: Option<IpAddr>,
     pub unicast_peer: Vec<UnicastPeer>,
+    /// A `unicast_peer` block was written (even if empty: keepalived then warns).
+    pub unicast_peer_configured: bool,
     pub unicast_ttl: Option<u8>,
     pub unicast_fault_no_peer: bool,
     pub check_unicast_src: bool,
@@ -385,6 +389,7 @@ impl VrrpInstance {
             mcast_src_ip: None,
             unicast_src_ip: None,
             unicast_peer: Vec::new(),
+            unicast_peer_configured: false,
             unicast_ttl: None,
             unicast_fault_no_peer: false,
             check_unicast_src: false,
@@ -443,12 +448,18 @@ impl VrrpInstance {
 
     /// The effective protocol version given the global default.
     pub fn effective_version(&self, globals: &GlobalDefs) -> u8 {
+        if self.is_ipv6() {
+            return 3;
+        }
         self.version.or(globals.vrrp_version).unwrap_or(2)
     }
 
     /// Whether the instance is IPv6 (decided by its first VIP, like keepalived).
     pub fn is_ipv6(&self) -> bool {
-        self.virtual_ipaddress.first().map(|v| v.addr.addr().is_ipv6()).unwrap_or(false)
+        self.virtual_ipaddress
+            .first()
+            .map(|v| v.addr.addr().is_ipv6())
+            .unwrap_or(false)
     }
 }
 
@@ -463,7 +474,12 @@ pub struct VirtualServerGroup {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VirtualServerGroupMember {
     /// `IP[-LAST] PORT`: addresses `addr` up to the last byte `range_end` when given.
-    Address { addr: IpAddr, range_end: Option<u16>, port: Option<u16>, span: Span },
+    Address {
+        addr: IpAddr,
+        range_end: Option<u16>,
+        port: Option<u16>,
+        span: Span,
+    },
     /// `fwmark N`.
     Fwmark { mark: u32, span: Span },
 }
