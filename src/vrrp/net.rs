@@ -44,11 +44,29 @@ pub fn if_index(name: &str) -> io::Result<u32> {
     }
 }
 
+/// An `ifreq` ioctl on a throwaway datagram socket (namespace-correct, unlike /sys).
+fn ifreq_ioctl(name: &str, request: libc::c_ulong) -> Option<libc::ifreq> {
+    if name.is_empty() || name.len() >= libc::IFNAMSIZ {
+        return None;
+    }
+    // SAFETY: ifreq is plain data; the name fits (checked above) and stays NUL-terminated.
+    let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (d, s) in req.ifr_name.iter_mut().zip(name.as_bytes()) {
+        *d = *s as libc::c_char;
+    }
+    let sock = Socket::new(Domain::IPV4, Type::DGRAM, None).ok()?;
+    // SAFETY: the ioctl reads the name and writes into req, which we own.
+    let r = unsafe { libc::ioctl(sock.as_raw_fd(), request as _, &mut req) };
+    (r == 0).then_some(req)
+}
+
 fn read_mac(name: &str) -> [u8; 6] {
     let mut mac = [0u8; 6];
-    if let Ok(s) = std::fs::read_to_string(format!("/sys/class/net/{name}/address")) {
-        for (d, part) in mac.iter_mut().zip(s.trim().split(':')) {
-            *d = u8::from_str_radix(part, 16).unwrap_or(0);
+    if let Some(req) = ifreq_ioctl(name, libc::SIOCGIFHWADDR) {
+        // SAFETY: SIOCGIFHWADDR fills the ifru_hwaddr member.
+        let data = unsafe { req.ifr_ifru.ifru_hwaddr.sa_data };
+        for (d, s) in mac.iter_mut().zip(data.iter()) {
+            *d = *s as u8;
         }
     }
     mac
@@ -56,15 +74,14 @@ fn read_mac(name: &str) -> [u8; 6] {
 
 /// Whether an interface is up and running (keepalived's `IF_FLAGS_UP`).
 pub fn interface_is_up(name: &str) -> bool {
-    const IFF_UP: u32 = 0x1;
-    const IFF_RUNNING: u32 = 0x40;
-    let flags = std::fs::read_to_string(format!("/sys/class/net/{name}/flags"))
-        .ok()
-        .and_then(|s| u32::from_str_radix(s.trim().trim_start_matches("0x"), 16).ok());
-    let oper_ok = std::fs::read_to_string(format!("/sys/class/net/{name}/operstate"))
-        .map(|s| s.trim() != "down")
-        .unwrap_or(false);
-    matches!(flags, Some(f) if f & IFF_UP != 0 && f & IFF_RUNNING != 0) && oper_ok
+    match ifreq_ioctl(name, libc::SIOCGIFFLAGS) {
+        Some(req) => {
+            // SAFETY: SIOCGIFFLAGS fills the ifru_flags member.
+            let flags = i32::from(unsafe { req.ifr_ifru.ifru_flags });
+            flags & libc::IFF_UP != 0 && flags & libc::IFF_RUNNING != 0
+        }
+        None => false,
+    }
 }
 
 /// Looks an interface up: index, MAC and addresses (through `getifaddrs`, primary first).
