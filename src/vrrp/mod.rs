@@ -53,11 +53,27 @@ fn daemonize() -> Result<bool, std::io::Error> {
 
 /// Runs the VRRP engine on a validated configuration; returns the process exit status.
 pub fn run(config: KeepalivedConfig, options: &DaemonOptions) -> i32 {
-    run_with_loader(
-        config,
-        options,
-        Box::new(|| Err("configuration reload is not available".into())),
-    )
+    let path = options.config_file.clone();
+    let config_id = options.config_id.clone();
+    let reload = move || {
+        let loaded = crate::keepalived::load(
+            &path,
+            config_id.as_deref(),
+            &crate::keepalived::system::HostSystem,
+        );
+        for line in loaded.render_lines() {
+            log::info(&line);
+        }
+        if loaded.exit_status == 2 {
+            Err(format!(
+                "configuration {} could not be read",
+                path.display()
+            ))
+        } else {
+            Ok(loaded.config)
+        }
+    };
+    run_with_loader(config, options, Box::new(reload))
 }
 
 /// [`run`] with a SIGHUP re-reader of the configuration.

@@ -257,7 +257,13 @@ impl VrrpSocket {
                 } else {
                     0
                 };
-                tx.bind(&SockAddr::from(SocketAddrV6::new(src, 0, 0, scope)))?;
+                // A link-local address still in DAD cannot be bound yet; the kernel then picks
+                // the source itself (the interface's link-local once valid).
+                if let Err(e) = tx.bind(&SockAddr::from(SocketAddrV6::new(src, 0, 0, scope))) {
+                    if e.raw_os_error() != Some(libc::EADDRNOTAVAIL) {
+                        return Err(e);
+                    }
+                }
             }
         } else {
             tx.set_header_included_v4(true)?;

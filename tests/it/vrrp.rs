@@ -896,3 +896,238 @@ fn vrrp_reference_keepalived_failover_figures() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Notify scripts, reload, sync groups, IPv6
+
+/// A notify script that appends its arguments (or a fixed word) to `log`.
+fn recorder(dir: &Path, name: &str, log: &Path, fixed: Option<&str>) -> PathBuf {
+    let path = dir.join(name);
+    let what = fixed
+        .map(|w| w.to_owned())
+        .unwrap_or_else(|| "$*".to_owned());
+    fs::write(
+        &path,
+        format!("#!/bin/sh\necho \"{what}\" >> {}\n", log.display()),
+    )
+    .expect("write script");
+    Command::new("chmod")
+        .arg("755")
+        .arg(&path)
+        .status()
+        .expect("chmod");
+    path
+}
+
+/// The same notify configuration under keepalived and rkeepalived gives the same calls.
+#[test]
+fn vrrp_notify_arguments_match_keepalived() {
+    if !require_netns() || !require("keepalived") {
+        return;
+    }
+    let t = Topology::new("vnt");
+    let mut runs = Vec::new();
+    for (kind, ns, vrid) in [(Impl::Keepalived, &t.lb1, "61"), (Impl::Ours, &t.lb2, "62")] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = dir.path().join("calls");
+        let generic = recorder(dir.path(), "notify.sh", &log, None);
+        let master = recorder(dir.path(), "master.sh", &log, Some("notify_master"));
+        let backup = recorder(dir.path(), "backup.sh", &log, Some("notify_backup"));
+        let stop = recorder(dir.path(), "stop.sh", &log, Some("notify_stop"));
+        let extra = format!(
+            "  notify \"{}\"\n  notify_master \"{}\"\n  notify_backup \"{}\"\n  notify_stop \"{}\"\n",
+            generic.display(),
+            master.display(),
+            backup.display(),
+            stop.display()
+        );
+        let global = "global_defs {\n  enable_script_security\n  script_user root\n}\n";
+        let c = conf("n", "BACKUP", 200, "1", &extra, global)
+            .replace("virtual_router_id 51", &format!("virtual_router_id {vrid}"));
+        let d = Daemon::start(kind, ns, &format!("{kind:?}"), &c);
+        runs.push((d, dir, log, ns.clone()));
+    }
+    // both are alone in their VRID: BACKUP (init), then MASTER after 3 × 1 s + skew
+    for (d, _, _, ns) in &runs {
+        assert!(
+            wait_until(Duration::from_secs(8), || holds_vip(ns)).is_some(),
+            "{}",
+            d.log()
+        );
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let mut calls = Vec::new();
+    for (mut d, dir, log, _) in runs {
+        d.stop();
+        std::thread::sleep(Duration::from_millis(300));
+        let mut lines: Vec<String> = fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        // specific and generic scripts run concurrently: compare as sets per state
+        lines.sort();
+        calls.push((d.kind, lines, d.log()));
+        drop(dir);
+    }
+    let (_, kal, klog) = &calls[0];
+    let (_, ours, olog) = &calls[1];
+    assert!(
+        kal.contains(&"INSTANCE VI_1 MASTER 200".to_owned()),
+        "keepalived calls {kal:?}\n{klog}"
+    );
+    assert_eq!(
+        ours, kal,
+        "notify calls differ\n--- keepalived:\n{klog}\n--- rkeepalived:\n{olog}"
+    );
+}
+
+#[test]
+fn vrrp_sighup_reload_keeps_mastership() {
+    if !require_netns() {
+        return;
+    }
+    let t = Topology::new("vhup");
+    let a = Daemon::start(
+        Impl::Ours,
+        &t.lb1,
+        "lb1",
+        &conf("test1", "MASTER", 150, "1", PASS, ""),
+    );
+    let b = Daemon::start(
+        Impl::Ours,
+        &t.lb2,
+        "lb2",
+        &conf("test2", "BACKUP", 100, "1", PASS, ""),
+    );
+    elect(&t.lb1, &a, &t.lb2, &b, Duration::from_secs(8));
+    // new configuration: lower (still winning) priority and an excluded (not advertised) VIP
+    let new = conf("test1", "MASTER", 140, "1", PASS, "").replace(
+        &format!("    {VIP} dev eth0\n"),
+        &format!("    {VIP} dev eth0\n  }}\n  virtual_ipaddress_excluded {{\n    192.168.57.223 dev eth0\n"),
+    );
+    fs::write(a.path("keepalived.conf"), new).expect("rewrite conf");
+    a.signal_main(libc::SIGHUP);
+    let added = wait_until(Duration::from_secs(3), || t.lb1.has_addr("192.168.57.223"));
+    assert!(
+        added.is_some(),
+        "reload did not add the new VIP:\n{}",
+        a.log()
+    );
+    let flapped = wait_until(Duration::from_secs(4), || {
+        holds_vip(&t.lb2) || !holds_vip(&t.lb1)
+    });
+    assert!(
+        flapped.is_none(),
+        "mastership changed on reload:\n{}\n{}",
+        a.log(),
+        b.log()
+    );
+    let log = a.log();
+    assert!(log.contains("Reloading"), "{log}");
+    assert_eq!(log.matches("Entering MASTER STATE").count(), 1, "{log}");
+    assert!(a.data().contains("Priority = 140"));
+}
+
+#[test]
+fn vrrp_sync_group_moves_instances_together() {
+    if !require_netns() {
+        return;
+    }
+    let mut t = Topology::new("vsg");
+    let (lb1, lb2) = (t.lb1.clone(), t.lb2.clone());
+    t._lab.connect(&lb1, "eth1", Some("10.57.0.130/24"));
+    t._lab.connect(&lb2, "eth1", Some("10.57.0.136/24"));
+    let group = |prio: u8, name: &str| {
+        format!(
+            "global_defs {{\n  router_id {name}\n}}\nvrrp_sync_group G1 {{\n  group {{\n    VI_1\n    VI_2\n  }}\n}}\n\
+             vrrp_instance VI_1 {{\n  state BACKUP\n  interface eth0\n  virtual_router_id 51\n  priority {prio}\n  advert_int 1\n  \
+             virtual_ipaddress {{\n    {VIP}\n  }}\n}}\n\
+             vrrp_instance VI_2 {{\n  state BACKUP\n  interface eth1\n  virtual_router_id 52\n  priority {prio}\n  advert_int 1\n  \
+             virtual_ipaddress {{\n    10.57.0.222\n  }}\n}}\n"
+        )
+    };
+    let a = Daemon::start(Impl::Ours, &lb1, "lb1", &group(150, "a"));
+    let b = Daemon::start(Impl::Ours, &lb2, "lb2", &group(100, "b"));
+    let both = |ns: &Ns| holds_vip(ns) && ns.has_addr("10.57.0.222");
+    let none = |ns: &Ns| !holds_vip(ns) && !ns.has_addr("10.57.0.222");
+    assert!(
+        wait_until(Duration::from_secs(8), || both(&lb1) && none(&lb2)).is_some(),
+        "{}\n{}",
+        a.log(),
+        b.log()
+    );
+    // pull lb1's eth1 cable (bridge port p4): VI_2 faults and drags VI_1 along
+    t._lab.set_port(4, false);
+    let moved = wait_until(Duration::from_secs(8), || both(&lb2) && none(&lb1));
+    assert!(
+        moved.is_some(),
+        "group did not move together:\n{}\n{}",
+        a.log(),
+        b.log()
+    );
+    assert!(
+        a.log().contains("(VI_2) Entering FAULT STATE"),
+        "{}",
+        a.log()
+    );
+    t._lab.set_port(4, true);
+    let back = wait_until(Duration::from_secs(10), || both(&lb1) && none(&lb2));
+    assert!(
+        back.is_some(),
+        "group did not come back:\n{}\n{}",
+        a.log(),
+        b.log()
+    );
+}
+
+#[test]
+fn vrrp_ipv6_instances_elect_and_fail_over() {
+    if !require_netns() {
+        return;
+    }
+    let t = Topology::new("vv6");
+    for (ns, a) in [(&t.lb1, "fd00:57::130/64"), (&t.lb2, "fd00:57::136/64")] {
+        ns.ip(&["-6", "addr", "add", a, "dev", "eth0", "nodad"]);
+    }
+    // wait for the link-local addresses to leave DAD
+    let ready = wait_until(Duration::from_secs(5), || {
+        [&t.lb1, &t.lb2].iter().all(|ns| {
+            let o = ns.run(&["ip", "-6", "addr", "show", "dev", "eth0", "scope", "link"]);
+            let s = String::from_utf8_lossy(&o.stdout);
+            s.contains("fe80") && !s.contains("tentative")
+        })
+    });
+    assert!(ready.is_some(), "no link-local addresses");
+    let v6 = |prio: u8| {
+        format!(
+            "vrrp_instance VI_6 {{\n  state BACKUP\n  interface eth0\n  virtual_router_id 56\n  priority {prio}\n  \
+             advert_int 0.2\n  virtual_ipaddress {{\n    fd00:57::222\n  }}\n}}\n"
+        )
+    };
+    let a = Daemon::start(Impl::Ours, &t.lb1, "lb1", &v6(150));
+    let b = Daemon::start(Impl::Ours, &t.lb2, "lb2", &v6(100));
+    let has = |ns: &Ns| ns.has_addr("fd00:57::222");
+    assert!(
+        wait_until(Duration::from_secs(5), || has(&t.lb1) && !has(&t.lb2)).is_some(),
+        "{}\n{}",
+        a.log(),
+        b.log()
+    );
+    std::thread::sleep(Duration::from_millis(800));
+    assert!(
+        has(&t.lb1) && !has(&t.lb2),
+        "v6 flapped:\n{}\n{}",
+        a.log(),
+        b.log()
+    );
+    a.signal_vrrp(libc::SIGSTOP);
+    let took = wait_until(Duration::from_secs(3), || has(&t.lb2)).expect("no IPv6 takeover");
+    println!(
+        "rkeepalived IPv6 v3 200 ms SIGSTOP failover: {}",
+        secs(took)
+    );
+    a.signal_vrrp(libc::SIGCONT);
+    let back = wait_until(Duration::from_secs(3), || has(&t.lb1) && !has(&t.lb2));
+    assert!(back.is_some(), "{}\n{}", a.log(), b.log());
+}
