@@ -119,6 +119,20 @@ fn open_instance(c: &VrrpInstanceConfig, netlink: &mut Netlink) -> Result<Inst, 
             Ok(ch) => {
                 vmac_created = ch == net::Change::Done;
                 if let Ok(v) = net::lookup_interface(vname) {
+                    // keepalived's VMAC sysctls: only the VMAC answers ARP for the VIPs, and it
+                    // hears the other routers' adverts although it has no address of its own.
+                    for (ifname, key, value) in [
+                        (vname.as_str(), "arp_ignore", "1"),
+                        (vname.as_str(), "accept_local", "1"),
+                        (vname.as_str(), "rp_filter", "0"),
+                        (c.interface.as_str(), "arp_ignore", "1"),
+                        (c.interface.as_str(), "arp_filter", "1"),
+                    ] {
+                        let _ = std::fs::write(
+                            format!("/proc/sys/net/ipv4/conf/{ifname}/{key}"),
+                            value,
+                        );
+                    }
                     iface = Interface {
                         ipv4: base.ipv4,
                         ..v

@@ -267,7 +267,23 @@ impl VrrpSocket {
             }
         } else {
             tx.set_header_included_v4(true)?;
-            tx.set_multicast_if_v4(&spec.interface.ipv4.unwrap_or(Ipv4Addr::UNSPECIFIED))?;
+            // By index (ip_mreqn): the VMAC has no address of its own.
+            // SAFETY: ip_mreqn is plain data.
+            let mut mreq: libc::ip_mreqn = unsafe { std::mem::zeroed() };
+            mreq.imr_ifindex = index as i32;
+            // SAFETY: passing a live ip_mreqn and its size.
+            let r = unsafe {
+                libc::setsockopt(
+                    tx.as_raw_fd(),
+                    libc::IPPROTO_IP,
+                    libc::IP_MULTICAST_IF,
+                    &mreq as *const libc::ip_mreqn as *const libc::c_void,
+                    size_of::<libc::ip_mreqn>() as libc::socklen_t,
+                )
+            };
+            if r != 0 {
+                return Err(io::Error::last_os_error());
+            }
             tx.set_multicast_loop_v4(false)?;
         }
         // SO_PRIORITY: keepalived sends adverts at TC_PRIO_CONTROL (7).

@@ -1131,3 +1131,71 @@ fn vrrp_ipv6_instances_elect_and_fail_over() {
     let back = wait_until(Duration::from_secs(3), || has(&t.lb1) && !has(&t.lb2));
     assert!(back.is_some(), "{}\n{}", a.log(), b.log());
 }
+
+#[test]
+fn vrrp_use_vmac_moves_the_virtual_mac() {
+    if !require_netns() {
+        return;
+    }
+    let t = Topology::new("vmac");
+    t.client.run_ok(&[
+        "sh",
+        "-c",
+        "echo 1 > /proc/sys/net/ipv4/conf/eth0/arp_accept",
+    ]);
+    let vmac = "  use_vmac\n";
+    let mut a = Daemon::start(
+        Impl::Ours,
+        &t.lb1,
+        "lb1",
+        &conf("test1", "BACKUP", 150, "1", vmac, ""),
+    );
+    let b = Daemon::start(
+        Impl::Ours,
+        &t.lb2,
+        "lb2",
+        &conf("test2", "BACKUP", 100, "1", vmac, ""),
+    );
+    elect(&t.lb1, &a, &t.lb2, &b, Duration::from_secs(8));
+    let link = t.lb1.ip(&["link", "show", "vrrp.51"]);
+    assert!(link.contains("00:00:5e:00:01:33"), "{link}");
+    assert!(t
+        .lb1
+        .ip(&["-4", "addr", "show", "dev", "vrrp.51"])
+        .contains(VIP));
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(
+        holds_vip(&t.lb1) && !holds_vip(&t.lb2),
+        "vmac instances flapped:\n{}\n{}",
+        a.log(),
+        b.log()
+    );
+    // The client learns the VIP's MAC from the gratuitous ARPs alone (arp_accept), so no reply
+    // traffic (which leaves through eth0) muddles the entry.
+    let neigh = || t.client.ip(&["neigh", "show", VIP]);
+    let learned = wait_until(Duration::from_secs(7), || {
+        neigh().contains("00:00:5e:00:01:33")
+    });
+    assert!(
+        learned.is_some(),
+        "client did not learn the virtual MAC: {}",
+        neigh()
+    );
+    a.stop();
+    assert!(
+        wait_until(Duration::from_secs(5), || holds_vip(&t.lb2)).is_some(),
+        "{}",
+        b.log()
+    );
+    assert!(t
+        .lb2
+        .ip(&["-4", "addr", "show", "dev", "vrrp.51"])
+        .contains(VIP));
+    // the new master's GARPs keep the entry on the same virtual MAC
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(neigh().contains("00:00:5e:00:01:33"), "{}", neigh());
+    assert!(
+        t.lb1.run(&["ip", "link", "show", "vrrp.51"]).status.code() != Some(0),
+        "VMAC not removed on stop"
+    );
+}
