@@ -350,9 +350,8 @@ pub fn from_ir(cfg: &KeepalivedConfig) -> Result<EngineConfig, ConfigError> {
         let priority = inst.priority.max(1);
         // keepalived: AH with initial MASTER (non-owner) is cleared to BACKUP; priority 255 (the
         // address owner) starts as MASTER.
-        let initial_master = (inst.state == ir::InitialState::Master
-            && !(auth_type == AuthType::Ah && priority != 255))
-            || priority == 255;
+        let initial_master = priority == 255
+            || (inst.state == ir::InitialState::Master && auth_type != AuthType::Ah);
         let mut track_scripts = Vec::new();
         for t in &inst.track_script {
             let index = cfg

@@ -756,9 +756,8 @@ impl Engine {
                 if !ok {
                     *fault = true;
                 }
-            } else if weight > 0 && ok {
-                total += weight;
-            } else if weight < 0 && !ok {
+            } else if (weight > 0) == ok {
+                // positive weights count while up, negative ones while down
                 total += weight;
             }
         };

@@ -904,7 +904,8 @@ mod tests {
         let good = encode_ipv4(&adv, &frame([10, 99, 0, 100]));
         let exp = expect_for(&adv, &key);
         type Mutate = fn(&mut Vec<u8>);
-        let cases: &[(Mutate, fn(&RxError) -> bool)] = &[
+        type Expect = fn(&RxError) -> bool;
+        let cases: &[(Mutate, Expect)] = &[
             (
                 |p| p.truncate(p.len() - 1),
                 |e| matches!(e, RxError::Length { .. }),

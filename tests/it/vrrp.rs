@@ -398,24 +398,38 @@ fn vrrp_nopreempt_keeps_the_current_master() {
         return;
     }
     let t = Topology::new("vnp");
+    // VIP options as `ip addr add` takes them
+    let opts = |c: String| {
+        c.replace(
+            &format!("{VIP} dev eth0"),
+            &format!("{VIP}/24 brd 192.168.57.255 dev eth0 label eth0:vip scope global"),
+        )
+    };
     // lb2 (priority 100) starts alone and becomes master
     let b = Daemon::start(
         Impl::Ours,
         &t.lb2,
         "lb2",
-        &conf("test2", "BACKUP", 100, "1", "", ""),
+        &opts(conf("test2", "BACKUP", 100, "1", "", "")),
     );
     assert!(
         wait_until(Duration::from_secs(8), || holds_vip(&t.lb2)).is_some(),
         "{}",
         b.log()
     );
+    let addr = t.lb2.ip(&["-4", "addr", "show", "dev", "eth0"]);
+    assert!(
+        addr.contains(&format!(
+            "inet {VIP}/24 brd 192.168.57.255 scope global secondary eth0:vip"
+        )),
+        "{addr}"
+    );
     // lb1 (priority 150, nopreempt) joins: it must not take the VIP
     let a = Daemon::start(
         Impl::Ours,
         &t.lb1,
         "lb1",
-        &conf("test1", "BACKUP", 150, "1", "  nopreempt\n", ""),
+        &opts(conf("test1", "BACKUP", 150, "1", "  nopreempt\n", "")),
     );
     std::thread::sleep(Duration::from_secs(6));
     assert!(
@@ -431,7 +445,7 @@ fn vrrp_nopreempt_keeps_the_current_master() {
         Impl::Ours,
         &t.lb1,
         "lb1p",
-        &conf("test1", "BACKUP", 150, "1", "", ""),
+        &opts(conf("test1", "BACKUP", 150, "1", "", "")),
     );
     let took = wait_until(Duration::from_secs(8), || {
         holds_vip(&t.lb1) && !holds_vip(&t.lb2)
@@ -472,7 +486,13 @@ fn vrrp_track_script_failure_moves_the_vip() {
         "vrrp_script chk {{\n  script \"{}\"\n  interval 1\n  weight -60\n  fall 1\n  rise 1\n}}\n",
         script.display()
     );
-    let track = "  track_script {\n    chk\n  }\n";
+    // the master also owns a virtual route, which must follow the VIP
+    let track =
+        "  track_script {\n    chk\n  }\n  virtual_routes {\n    10.200.0.0/24 dev eth0\n  }\n";
+    let has_route = |ns: &Ns| {
+        ns.ip(&["route", "show", "10.200.0.0/24"])
+            .contains("10.200.0.0/24")
+    };
     let a = Daemon::start(
         Impl::Ours,
         &t.lb1,
@@ -486,6 +506,7 @@ fn vrrp_track_script_failure_moves_the_vip() {
         &conf("test2", "BACKUP", 100, "1", "", ""),
     );
     elect(&t.lb1, &a, &t.lb2, &b, Duration::from_secs(8));
+    assert!(has_route(&t.lb1), "virtual route missing on the master");
     fs::write(&flag, "x").expect("flag");
     let took = wait_until(Duration::from_secs(10), || {
         holds_vip(&t.lb2) && !holds_vip(&t.lb1)
@@ -497,6 +518,10 @@ fn vrrp_track_script_failure_moves_the_vip() {
         b.log()
     );
     let log = a.log();
+    assert!(
+        !has_route(&t.lb1),
+        "virtual route kept after losing mastership"
+    );
     assert!(log.contains("VRRP_Script(chk) failed"), "{log}");
     assert!(
         log.contains("(VI_1) Changing effective priority from 150 to 90"),
@@ -512,6 +537,7 @@ fn vrrp_track_script_failure_moves_the_vip() {
         a.log(),
         b.log()
     );
+    assert!(has_route(&t.lb1), "virtual route not restored");
     assert!(a.log().contains("VRRP_Script(chk) succeeded"));
 }
 
