@@ -34,7 +34,7 @@ fn pid_alive(path: &Path) -> bool {
 }
 
 /// Detaches like keepalived without `-n`: the parent returns, the child continues in a new session.
-fn daemonize() -> Result<bool, std::io::Error> {
+fn daemonize(log_console: bool) -> Result<bool, std::io::Error> {
     // SAFETY: fork before any thread exists (the runtime is built afterwards).
     let pid = unsafe { libc::fork() };
     if pid < 0 {
@@ -43,17 +43,30 @@ fn daemonize() -> Result<bool, std::io::Error> {
     if pid > 0 {
         return Ok(false);
     }
-    // SAFETY: plain setsid/chdir in the child.
+    // SAFETY: plain setsid/chdir/open/dup2 in the child, on descriptors it owns.
     unsafe {
         libc::setsid();
         libc::chdir(c"/".as_ptr());
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+        if null >= 0 {
+            libc::dup2(null, 0);
+            if !log_console {
+                libc::dup2(null, 1);
+                libc::dup2(null, 2);
+            }
+            if null > 2 {
+                libc::close(null);
+            }
+        }
     }
     Ok(true)
 }
 
 /// Runs the VRRP engine on a validated configuration; returns the process exit status.
 pub fn run(config: KeepalivedConfig, options: &DaemonOptions) -> i32 {
-    let path = options.config_file.clone();
+    // The daemon changes directory to /, so a relative -f must be resolved first.
+    let path =
+        std::fs::canonicalize(&options.config_file).unwrap_or_else(|_| options.config_file.clone());
     let config_id = options.config_id.clone();
     let reload = move || {
         let loaded = crate::keepalived::load(
@@ -103,7 +116,7 @@ pub fn run_with_loader(
         return 0;
     }
     if !options.dont_fork {
-        match daemonize() {
+        match daemonize(options.log_console) {
             Ok(true) => {}
             Ok(false) => return 0,
             Err(e) => {

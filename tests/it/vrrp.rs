@@ -1225,3 +1225,48 @@ fn vrrp_use_vmac_moves_the_virtual_mac() {
         "VMAC not removed on stop"
     );
 }
+
+/// Without `-n` rkeepalived detaches like keepalived; priority 255 (address owner) is master at once.
+#[test]
+fn vrrp_daemon_mode_owner_is_master_at_once() {
+    if !require_netns() {
+        return;
+    }
+    let t = Topology::new("vdm");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let conf_path = dir.path().join("keepalived.conf");
+    fs::write(&conf_path, conf("own", "MASTER", 255, "1", "", "")).expect("conf");
+    let pid = dir.path().join("k.pid");
+    let status = t
+        .lb1
+        .command(&rkeepalived_bin().to_string_lossy())
+        .arg("-f")
+        .arg(&conf_path)
+        .arg("-p")
+        .arg(&pid)
+        .arg("-r")
+        .arg(dir.path().join("v.pid"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("run rkeepalived");
+    assert!(status.success(), "parent exit {status:?}");
+    let took = wait_until(Duration::from_secs(3), || holds_vip(&t.lb1))
+        .expect("owner did not take the VIP");
+    println!("owner (255) master {} after the daemon detached", secs(took));
+    assert!(
+        took < Duration::from_millis(1500),
+        "owner waited {}",
+        secs(took)
+    );
+    let daemon: i32 = wait_until(Duration::from_secs(2), || pid.exists())
+        .and_then(|_| fs::read_to_string(&pid).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .expect("pid file");
+    // SAFETY: terminating the daemon this test started.
+    unsafe { libc::kill(daemon, libc::SIGTERM) };
+    assert!(wait_until(Duration::from_secs(3), || !holds_vip(&t.lb1)
+        && !pid.exists())
+    .is_some());
+}
