@@ -5,8 +5,11 @@
 //! (`cargo test -- --nocapture`) and asserted only against generous bounds.
 
 use std::fs;
+use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::netns::{require_netns, Lab, Ns};
@@ -275,6 +278,106 @@ impl Drop for Topology {
     }
 }
 
+/// Records the time, source and priority of every VRRP (or AH) advert seen from a namespace.
+struct AdvertWatch {
+    seen: Arc<Mutex<Vec<(Instant, Ipv4Addr, u8)>>>,
+    stop: Arc<AtomicBool>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl AdvertWatch {
+    fn start(ns: &Ns, ah: bool) -> AdvertWatch {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (seen2, stop2) = (seen.clone(), stop.clone());
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let handle = ns.spawn_within(move || {
+            let proto = if ah { 51 } else { 112 };
+            let s = socket2::Socket::new(
+                socket2::Domain::IPV4,
+                socket2::Type::RAW,
+                Some(socket2::Protocol::from(proto)),
+            )
+            .expect("raw socket");
+            // SAFETY: a NUL-terminated literal.
+            let index = unsafe { libc::if_nametoindex(c"eth0".as_ptr()) };
+            s.join_multicast_v4_n(
+                &Ipv4Addr::new(224, 0, 0, 18),
+                &socket2::InterfaceIndexOrAddress::Index(index),
+            )
+            .expect("join 224.0.0.18");
+            s.set_read_timeout(Some(Duration::from_millis(20)))
+                .expect("timeout");
+            let _ = ready_tx.send(());
+            let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 1500];
+            while !stop2.load(AtomicOrdering::Relaxed) {
+                if let Ok(n) = s.recv(&mut buf) {
+                    // SAFETY: recv initialised the first n bytes.
+                    let b: Vec<u8> = buf[..n]
+                        .iter()
+                        .map(|x| unsafe { x.assume_init() })
+                        .collect();
+                    let ihl = usize::from(b.first().copied().unwrap_or(0) & 0x0f) * 4;
+                    let off = ihl + if ah { 24 } else { 0 };
+                    if b.len() > off + 2 {
+                        let src = Ipv4Addr::new(b[12], b[13], b[14], b[15]);
+                        seen2
+                            .lock()
+                            .unwrap()
+                            .push((Instant::now(), src, b[off + 2]));
+                    }
+                }
+            }
+        });
+        ready_rx
+            .recv_timeout(Duration::from_secs(2))
+            .expect("watcher ready");
+        AdvertWatch {
+            seen,
+            stop,
+            handle: Some(handle),
+        }
+    }
+
+    /// When the last advert from `src` was seen.
+    fn last_from(&self, src: &str) -> Option<Instant> {
+        let src: Ipv4Addr = src.parse().ok()?;
+        self.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .rev()
+            .find(|(_, s, _)| *s == src)
+            .map(|(t, _, _)| *t)
+    }
+}
+
+impl Drop for AdvertWatch {
+    fn drop(&mut self) {
+        self.stop.store(true, AtomicOrdering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+/// Freezes the master's VRRP process and measures, from the last advert it sent, how long the
+/// backup takes to hold the VIP (expected: its master-down interval).
+fn freeze_and_measure(
+    watch: &AdvertWatch,
+    master: &Daemon,
+    master_ip: &str,
+    backup: &Ns,
+    timeout: Duration,
+) -> Option<Duration> {
+    master.signal_vrrp(libc::SIGSTOP);
+    let stopped = Instant::now();
+    let took = wait_until(timeout, || holds_vip(backup))?;
+    let vip_seen = stopped + took;
+    let last = watch.last_from(master_ip).unwrap_or(stopped);
+    Some(vip_seen.saturating_duration_since(last))
+}
+
 fn holds_vip(ns: &Ns) -> bool {
     ns.has_addr(VIP)
 }
@@ -338,12 +441,13 @@ fn vrrp_two_nodes_elect_and_fail_over_on_freeze_and_sigterm() {
         b.log()
     );
 
-    // Frozen master: the backup takes over after 3 × 1 s + skew (100) = 3.61 s.
-    a.signal_vrrp(libc::SIGSTOP);
-    let took =
-        wait_until(Duration::from_secs(8), || holds_vip(&t.lb2)).expect("backup never took over");
+    // Frozen master: the backup takes over 3 × 1 s + skew (100) = 3.61 s after the last advert.
+    let watch = AdvertWatch::start(&t.client, false);
+    std::thread::sleep(Duration::from_millis(1100));
+    let took = freeze_and_measure(&watch, &a, LB1, &t.lb2, Duration::from_secs(8))
+        .expect("backup never took over");
     println!(
-        "rkeepalived v2 SIGSTOP failover (advert 1 s, backup prio 100): {}",
+        "rkeepalived v2 failover after the last advert (advert 1 s, backup prio 100, expected 3.609 s): {}",
         secs(took)
     );
     assert!(
@@ -609,10 +713,12 @@ fn vrrp_v3_fast_adverts_fail_over_quickly() {
         a.log(),
         b.log()
     );
-    a.signal_vrrp(libc::SIGSTOP);
-    let took = wait_until(Duration::from_secs(3), || holds_vip(&t.lb2)).expect("no v3 takeover");
+    let watch = AdvertWatch::start(&t.client, false);
+    std::thread::sleep(Duration::from_millis(300));
+    let took = freeze_and_measure(&watch, &a, LB1, &t.lb2, Duration::from_secs(3))
+        .expect("no v3 takeover");
     println!(
-        "rkeepalived v3 100 ms SIGSTOP failover (backup prio 100, expected 0.361 s): {}",
+        "rkeepalived v3 100 ms failover after the last advert (backup prio 100, expected 0.361 s): {}",
         secs(took)
     );
     assert!(
@@ -784,10 +890,15 @@ fn interop(tag: &str, auth: &str, version_line: &str, advert: &str) {
         k.log(),
         o.log()
     );
-    k.signal_vrrp(libc::SIGSTOP);
-    let took = wait_until(down_100 + margin + Duration::from_secs(2), || {
-        holds_vip(&t.lb2)
-    })
+    let watch = AdvertWatch::start(&t.client, auth == AH);
+    std::thread::sleep(Duration::from_secs_f64(adv_s * 1.1));
+    let took = freeze_and_measure(
+        &watch,
+        &k,
+        LB1,
+        &t.lb2,
+        down_100 + margin + Duration::from_secs(2),
+    )
     .unwrap_or_else(|| {
         panic!(
             "rkeepalived did not take over from frozen keepalived:\n{}",
@@ -795,7 +906,7 @@ fn interop(tag: &str, auth: &str, version_line: &str, advert: &str) {
         )
     });
     println!(
-        "[{tag}] rkeepalived (100) replaces frozen keepalived: {} (expected {})",
+        "[{tag}] rkeepalived (100) replaces frozen keepalived, after its last advert: {} (expected {})",
         secs(took),
         secs(down_100)
     );
@@ -837,10 +948,15 @@ fn interop(tag: &str, auth: &str, version_line: &str, advert: &str) {
         o.log(),
         k.log()
     );
-    o.signal_vrrp(libc::SIGSTOP);
-    let took = wait_until(down_100 + margin + Duration::from_secs(2), || {
-        holds_vip(&t.lb2)
-    })
+    let watch = AdvertWatch::start(&t.client, auth == AH);
+    std::thread::sleep(Duration::from_secs_f64(adv_s * 1.1));
+    let took = freeze_and_measure(
+        &watch,
+        &o,
+        LB1,
+        &t.lb2,
+        down_100 + margin + Duration::from_secs(2),
+    )
     .unwrap_or_else(|| {
         panic!(
             "keepalived did not take over from frozen rkeepalived:\n{}",
@@ -848,7 +964,7 @@ fn interop(tag: &str, auth: &str, version_line: &str, advert: &str) {
         )
     });
     println!(
-        "[{tag}] keepalived (100) replaces frozen rkeepalived: {} (expected {})",
+        "[{tag}] keepalived (100) replaces frozen rkeepalived, after its last advert: {} (expected {})",
         secs(took),
         secs(down_100)
     );
@@ -905,11 +1021,12 @@ fn vrrp_reference_keepalived_failover_figures() {
         );
         elect(&t.lb1, &a, &t.lb2, &b, Duration::from_secs(10));
         std::thread::sleep(Duration::from_millis(1000));
-        a.signal_vrrp(libc::SIGSTOP);
-        let took =
-            wait_until(Duration::from_secs(8), || holds_vip(&t.lb2)).expect("keepalived failover");
+        let watch = AdvertWatch::start(&t.client, false);
+        std::thread::sleep(Duration::from_millis(1100));
+        let took = freeze_and_measure(&watch, &a, LB1, &t.lb2, Duration::from_secs(8))
+            .expect("keepalived failover");
         println!(
-            "reference keepalived {label} SIGSTOP failover: {} (expected {} ms)",
+            "reference keepalived {label} failover after the last advert: {} (expected {} ms)",
             secs(took),
             expected_ms
         );
@@ -921,6 +1038,30 @@ fn vrrp_reference_keepalived_failover_figures() {
             let _ = ns.run(&["ip", "addr", "del", &format!("{VIP}/32"), "dev", "eth0"]);
         }
     }
+    // SIGTERM handover: the priority-0 advert lets the backup (100) take over after its skew.
+    let mut a = Daemon::start(
+        Impl::Keepalived,
+        &t.lb1,
+        "k1",
+        &conf("k1", "BACKUP", 150, "1", PASS, ""),
+    );
+    let b = Daemon::start(
+        Impl::Keepalived,
+        &t.lb2,
+        "k2",
+        &conf("k2", "BACKUP", 100, "1", PASS, ""),
+    );
+    elect(&t.lb1, &a, &t.lb2, &b, Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(500));
+    a.signal_main(libc::SIGTERM);
+    let took = wait_until(Duration::from_secs(5), || holds_vip(&t.lb2))
+        .expect("keepalived SIGTERM handover");
+    println!(
+        "reference keepalived SIGTERM handover (backup prio 100, skew 0.609 s): {}",
+        secs(took)
+    );
+    assert!(took < Duration::from_millis(610 + 1200));
+    a.stop();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1254,7 +1395,10 @@ fn vrrp_daemon_mode_owner_is_master_at_once() {
     assert!(status.success(), "parent exit {status:?}");
     let took = wait_until(Duration::from_secs(3), || holds_vip(&t.lb1))
         .expect("owner did not take the VIP");
-    println!("owner (255) master {} after the daemon detached", secs(took));
+    println!(
+        "owner (255) master {} after the daemon detached",
+        secs(took)
+    );
     assert!(
         took < Duration::from_millis(1500),
         "owner waited {}",
