@@ -78,6 +78,8 @@ pub struct TrackFileConfig {
     pub path: PathBuf,
     pub weight: i32,
     pub reverse: bool,
+    /// `init_file [VALUE] [overwrite]`: written at startup when missing (or always).
+    pub init: Option<(i32, bool)>,
 }
 
 /// A tracked object's weight as seen by one instance (`weight 0` = FAULT on failure).
@@ -140,6 +142,10 @@ pub struct VrrpInstanceConfig {
     pub garp_interval: Duration,
     pub notifies: Notifies,
     pub skip_check_adv_addr: bool,
+    /// Don't answer a lower-priority advert with an advert of our own.
+    pub lower_prio_no_advert: bool,
+    /// Send an advert before yielding to a higher-priority one.
+    pub higher_prio_send_advert: bool,
     /// `use_vmac`: the macvlan name (default `vrrp.VRID`).
     pub use_vmac: Option<String>,
     pub sync_group: Option<usize>,
@@ -299,6 +305,7 @@ pub fn from_ir(cfg: &KeepalivedConfig) -> Result<EngineConfig, ConfigError> {
             path: f.file.clone().unwrap_or_default(),
             weight: f.weight,
             reverse: f.weight_reverse,
+            init: f.init_file,
         })
         .collect();
 
@@ -442,6 +449,14 @@ pub fn from_ir(cfg: &KeepalivedConfig) -> Result<EngineConfig, ConfigError> {
             skip_check_adv_addr: inst
                 .skip_check_adv_addr
                 .unwrap_or(g.vrrp_skip_check_adv_addr),
+            lower_prio_no_advert: inst
+                .lower_prio_no_advert
+                .or(g.vrrp_lower_prio_no_advert)
+                .unwrap_or(false),
+            higher_prio_send_advert: inst
+                .higher_prio_send_advert
+                .or(g.vrrp_higher_prio_send_advert)
+                .unwrap_or(false),
             use_vmac: inst
                 .use_vmac
                 .as_ref()

@@ -102,6 +102,8 @@ fn state_params(c: &VrrpInstanceConfig, our: Option<IpAddr>) -> StateParams {
         nopreempt: c.nopreempt,
         preempt_delay: c.preempt_delay,
         our_addr: our,
+        lower_prio_no_advert: c.lower_prio_no_advert,
+        higher_prio_send_advert: c.higher_prio_send_advert,
     }
 }
 
@@ -302,6 +304,19 @@ impl Engine {
 
     /// Removes leftover VIPs (keepalived does so at startup) and starts every instance.
     fn start(&mut self, now: Instant) {
+        for f in &self.cfg.track_files {
+            if let Some((value, overwrite)) = f.init {
+                if overwrite || !f.path.exists() {
+                    if let Err(e) = std::fs::write(&f.path, format!("{value}\n")) {
+                        log::info(&format!(
+                            "Unable to initialise track file {} ({e})",
+                            f.path.display()
+                        ));
+                    }
+                }
+            }
+        }
+        self.poll_files();
         for i in 0..self.insts.len() {
             self.remove_vips(i);
         }
@@ -775,20 +790,29 @@ impl Engine {
             }
         }
         for t in &c.track_files {
+            // keepalived: weight 0 → any non-zero value is a failure; otherwise value × weight
+            // is added to the priority, and a result below -253 is a failure.
             let v = self.track_file_values.get(t.index).copied().unwrap_or(0);
             if t.weight == 0 {
                 if v != 0 {
                     fault = true;
                 }
             } else {
-                let contrib = v.saturating_mul(i64::from(t.weight)).clamp(-254, 254) as i32;
-                total += if t.reverse { -contrib } else { contrib };
+                let mut contrib = v.saturating_mul(i64::from(t.weight));
+                if t.reverse {
+                    contrib = -contrib;
+                }
+                if contrib < -253 {
+                    fault = true;
+                } else {
+                    total += contrib.min(253) as i32;
+                }
             }
         }
         (fault, total)
     }
 
-    fn poll_tracking(&mut self, now: Instant) {
+    fn poll_files(&mut self) {
         for (k, f) in self.cfg.track_files.iter().enumerate() {
             let v = std::fs::read_to_string(&f.path)
                 .ok()
@@ -796,6 +820,10 @@ impl Engine {
                 .unwrap_or(0);
             self.track_file_values[k] = v;
         }
+    }
+
+    fn poll_tracking(&mut self, now: Instant) {
+        self.poll_files();
         let std_now = now.into_std();
         for i in 0..self.insts.len() {
             if self.insts[i].sm.state() == VrrpState::Stop {
@@ -907,6 +935,8 @@ impl Engine {
             })
             .collect();
         self.track_file_values = vec![0; new_cfg.track_files.len()];
+        self.cfg.track_files = new_cfg.track_files.clone();
+        self.poll_files();
         self.group_states = vec![None; new_cfg.sync_groups.len()];
         self.cfg = new_cfg;
         self.insts = new_insts;

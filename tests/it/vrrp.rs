@@ -1414,3 +1414,68 @@ fn vrrp_daemon_mode_owner_is_master_at_once() {
         && !pid.exists())
     .is_some());
 }
+
+/// `track_file`: the value × weight moves the priority; below -253 the instance faults.
+#[test]
+fn vrrp_track_file_weights_and_fault() {
+    if !require_netns() {
+        return;
+    }
+    let t = Topology::new("vtf");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("prio");
+    let global = format!(
+        "vrrp_track_file tf {{\n  file \"{}\"\n  weight 1\n  init_file 0 overwrite\n}}\n",
+        file.display()
+    );
+    let track = "  track_file {\n    tf\n  }\n";
+    let a = Daemon::start(
+        Impl::Ours,
+        &t.lb1,
+        "lb1",
+        &conf("test1", "BACKUP", 150, "1", track, &global),
+    );
+    let b = Daemon::start(
+        Impl::Ours,
+        &t.lb2,
+        "lb2",
+        &conf("test2", "BACKUP", 100, "1", "", ""),
+    );
+    elect(&t.lb1, &a, &t.lb2, &b, Duration::from_secs(8));
+    assert_eq!(
+        fs::read_to_string(&file).unwrap_or_default().trim(),
+        "0",
+        "init_file not written"
+    );
+    fs::write(&file, "-60\n").expect("write");
+    let moved = wait_until(Duration::from_secs(8), || {
+        holds_vip(&t.lb2) && !holds_vip(&t.lb1)
+    });
+    assert!(
+        moved.is_some(),
+        "VIP did not move:\n{}\n{}",
+        a.log(),
+        b.log()
+    );
+    assert!(
+        a.log()
+            .contains("(VI_1) Changing effective priority from 150 to 90"),
+        "{}",
+        a.log()
+    );
+    fs::write(&file, "-300\n").expect("write");
+    let fault = wait_until(Duration::from_secs(3), || {
+        a.log().contains("(VI_1) Entering FAULT STATE")
+    });
+    assert!(fault.is_some(), "no FAULT below -253:\n{}", a.log());
+    fs::write(&file, "0\n").expect("write");
+    let back = wait_until(Duration::from_secs(8), || {
+        holds_vip(&t.lb1) && !holds_vip(&t.lb2)
+    });
+    assert!(
+        back.is_some(),
+        "VIP did not come back:\n{}\n{}",
+        a.log(),
+        b.log()
+    );
+}
