@@ -366,8 +366,13 @@ fn check_vrrp(v: &mut V, cfg: &KeepalivedConfig, default_user: DefaultUser) {
             } else if a.auth_type == Some(AuthType::Ah) && v6 {
                 v.general(
                     a.span,
-                    format!("({name}) Cannot use AH authentication with IPv6 - ignoring."),
+                    format!("({name}) Cannot use AH authentication with IPv6. ignoring"),
                 );
+            } else if a.auth_type == Some(AuthType::Ah)
+                && i.state == InitialState::Master
+                && i.priority != 255
+            {
+                v.general(a.span, format!("({name}) Initial state master is incompatible with AH authentication - clearing"));
             }
         }
         if unicast_configured && i.unicast_peer.is_empty() && !i.unicast_fault_no_peer {
