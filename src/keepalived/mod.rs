@@ -78,6 +78,7 @@ fn finish(lexed: lexer::Lexed, sys: &dyn System) -> Loaded {
     let mut ex = typed::Extractor::new(sys);
     ex.extract(&nodes);
     findings.extend(ex.findings);
+    let missing_interface = ex.missing_interface;
     let config = ex.cfg;
     let mut exit_status;
     if ex.aborted {
@@ -102,7 +103,7 @@ fn finish(lexed: lexer::Lexed, sys: &dyn System) -> Loaded {
             ));
             exit_status = 0;
         } else {
-            findings.extend(validate::validate(&config, sys));
+            findings.extend(validate::validate(&config, sys, missing_interface));
             exit_status = report::exit_status(&findings);
         }
     }

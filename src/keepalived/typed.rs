@@ -22,6 +22,9 @@ pub struct Extractor<'s> {
     sys: &'s dyn System,
     /// A missing parameter makes keepalived exit(2) at once.
     pub aborted: bool,
+    /// An interface named in a VRRP block does not exist (keepalived's VRRP side then stops
+    /// before its whole-configuration checks).
+    pub missing_interface: bool,
     child: bool,
 }
 
@@ -36,6 +39,7 @@ impl<'s> Extractor<'s> {
             cfg: KeepalivedConfig::default(),
             sys,
             aborted: false,
+            missing_interface: false,
             child: false,
         }
     }
@@ -505,6 +509,7 @@ impl<'s> Extractor<'s> {
                             if !self.sys.interface_exists(d)
                                 && !self.cfg.global_defs.dynamic_interfaces
                             {
+                                self.missing_interface = true;
                                 self.general(
                                     l.span,
                                     format!(
@@ -604,6 +609,7 @@ impl<'s> Extractor<'s> {
                             if !self.sys.interface_exists(d)
                                 && !self.cfg.global_defs.dynamic_interfaces
                             {
+                                self.missing_interface = true;
                                 self.general(
                                     l.span,
                                     format!("WARNING - interface {d} for VROUTE doesn't exist"),
@@ -816,6 +822,7 @@ impl<'s> Extractor<'s> {
                 "track_interface" => {
                     for (name, weight, reverse, span) in self.tracked(&n.values, -254, 254) {
                         if !self.sys.interface_exists(&name) {
+                            self.missing_interface = true;
                             self.general(span, format!("(track) interface {name} doesn't exist"));
                         }
                         g.track_interface.push(TrackedInterface {
@@ -907,6 +914,7 @@ impl<'s> Extractor<'s> {
                             if !self.sys.interface_exists(&ifn)
                                 && !self.cfg.global_defs.dynamic_interfaces
                             {
+                                self.missing_interface = true;
                                 self.general(n.span, format!("WARNING - interface {ifn} for vrrp_instance {name} doesn't exist"));
                             } else if self.sys.is_loopback(&ifn) {
                                 self.general(n.span, format!("({name}) cannot use a loopback interface ({ifn}) for vrrp - ignoring"));
@@ -925,6 +933,7 @@ impl<'s> Extractor<'s> {
                         if !self.sys.interface_exists(&tn)
                             && !self.cfg.global_defs.dynamic_interfaces
                         {
+                            self.missing_interface = true;
                             self.general(
                                 span,
                                 format!("({name}) tracked interface {tn} doesn't exist"),
@@ -1333,9 +1342,9 @@ impl<'s> Extractor<'s> {
                 "protocol" => {
                     if let Some(p) = self.need(n, 1) {
                         vs.protocol = match p {
-                            "TCP" => Some(Protocol::Tcp),
-                            "UDP" => Some(Protocol::Udp),
-                            "SCTP" => Some(Protocol::Sctp),
+                            p if p.eq_ignore_ascii_case("TCP") => Some(Protocol::Tcp),
+                            p if p.eq_ignore_ascii_case("UDP") => Some(Protocol::Udp),
+                            p if p.eq_ignore_ascii_case("SCTP") => Some(Protocol::Sctp),
                             other => {
                                 let other = other.to_string();
                                 self.general(

@@ -28,7 +28,7 @@ enum DefaultUser {
 }
 
 /// Runs every check; returns keepalived's findings.
-pub fn validate(cfg: &KeepalivedConfig, sys: &dyn System) -> Vec<Finding> {
+pub fn validate(cfg: &KeepalivedConfig, sys: &dyn System, missing_interface: bool) -> Vec<Finding> {
     let mut v = V {
         out: Vec::new(),
         sys,
@@ -71,7 +71,19 @@ pub fn validate(cfg: &KeepalivedConfig, sys: &dyn System) -> Vec<Finding> {
     }
 
     check_checker(&mut v, cfg, default_user);
-    check_vrrp(&mut v, cfg, default_user);
+    if missing_interface {
+        // keepalived's VRRP process stops here (CONFIG_BAD_IF) without its later checks.
+        v.out.push(
+            Finding::new(
+                ErrorClass::BadInterface,
+                None,
+                "Non-existent interface specified in configuration",
+            )
+            .child(),
+        );
+    } else {
+        check_vrrp(&mut v, cfg, default_user);
+    }
     v.out
 }
 
