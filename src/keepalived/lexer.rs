@@ -61,6 +61,8 @@ const MAX_LINE_LEN: usize = 64 * 1024;
 const MAX_EXPANSIONS_PER_LINE: usize = 256;
 const MAX_TOTAL_LINES: usize = 1_000_000;
 const MAX_SEQ_ITEMS: i64 = 100_000;
+const MAX_RAW_READS: usize = 2_000_000;
+const MAX_FILES: usize = 4096;
 
 #[derive(Debug, Clone)]
 struct Definition {
@@ -112,6 +114,8 @@ struct Lexer {
     span: Span,
     files_read: usize,
     random_state: u64,
+    /// Lines handed out so far (bounds ~SEQ / include / definition blow-ups).
+    raw_reads: usize,
     random_range: std::cell::Cell<(u64, u64)>,
 }
 
@@ -166,6 +170,7 @@ impl Lexer {
             span: Span::default(),
             files_read: 0,
             random_state: seed,
+            raw_reads: 0,
             random_range: std::cell::Cell::new((0, 32767)),
         }
     }
@@ -219,6 +224,13 @@ impl Lexer {
     /// Opens the files matching `pattern` (relative to `base`), pushing them in reverse so the
     /// first match is read first.
     fn open_path(&mut self, pattern: &str, base: &Path) {
+        if self.files_read >= MAX_FILES {
+            self.report(
+                ErrorClass::General,
+                format!("Too many configuration files read - skipping '{pattern}'"),
+            );
+            return;
+        }
         if self.files.len() >= MAX_INCLUDE_DEPTH {
             self.report(
                 ErrorClass::General,
@@ -342,6 +354,13 @@ impl Lexer {
     /// The next raw line: residue, pending multi-line expansion, ~SEQ iteration, then file lines.
     fn next_raw(&mut self) -> Option<String> {
         loop {
+            self.raw_reads += 1;
+            if self.raw_reads > MAX_RAW_READS {
+                if self.raw_reads == MAX_RAW_READS + 1 {
+                    self.report(ErrorClass::General, "Configuration expansion too large (~SEQ, includes or definitions) - stopping");
+                }
+                return None;
+            }
             if let Some(r) = self.residue.take() {
                 return Some(r);
             }
@@ -924,7 +943,9 @@ impl Lexer {
             );
             return false;
         }
-        let p2 = &p2[1..];
+        let mut rest_chars = p2.chars();
+        rest_chars.next();
+        let p2 = rest_chars.as_str();
         let Some(close) = p2.find(')') else {
             self.report(
                 ErrorClass::General,

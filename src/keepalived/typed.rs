@@ -165,6 +165,14 @@ impl<'s> Extractor<'s> {
             None => (s, ""),
         };
         let mut round_up = false;
+        if !frac.is_ascii() {
+            self.err(
+                ErrorClass::InvalidNumber,
+                span,
+                format!("invalid number '{s}'"),
+            );
+            return None;
+        }
         let mut frac = frac.to_string();
         if frac.len() > shift as usize {
             self.err(

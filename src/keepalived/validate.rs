@@ -170,6 +170,21 @@ fn check_checker(v: &mut V, cfg: &KeepalivedConfig, default_user: DefaultUser) {
             }
         } else if matches!(vs.address, VirtualServerAddress::Fwmark(_)) {
             v.general(vs.span, format!("Warning: Virtual server {name}: protocol specified for fwmark - protocol will be ignored"));
+        } else if let VirtualServerAddress::Group(gname) = &vs.address {
+            let fwmark_only = cfg
+                .virtual_server_groups
+                .iter()
+                .find(|g| &g.name == gname)
+                .map(|g| {
+                    !g.members.is_empty()
+                        && g.members
+                            .iter()
+                            .all(|m| matches!(m, VirtualServerGroupMember::Fwmark { .. }))
+                })
+                .unwrap_or(false);
+            if fwmark_only {
+                v.general(vs.span, format!("Warning: Virtual server [{gname}]:0: protocol specified for fwmark - protocol will be ignored"));
+            }
         }
         if vs.real_servers.is_empty() {
             v.general(
