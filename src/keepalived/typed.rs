@@ -931,7 +931,31 @@ impl<'s> Extractor<'s> {
                         }
                     }
                 }
-                "use_vmac" => v.use_vmac = Some(n.arg(1).map(str::to_string)),
+                "use_vmac" => {
+                    let mut vname = None;
+                    for w in &n.words[1..] {
+                        let is_mac = w.contains(':')
+                            && w.split(':')
+                                .all(|x| x.len() <= 2 && x.bytes().all(|c| c.is_ascii_hexdigit()));
+                        if is_mac {
+                            continue;
+                        }
+                        if vname.is_some() {
+                            self.general(n.span, "VMAC interface name already specified");
+                            continue;
+                        }
+                        let other = self.cfg.instances.iter().find(|o| {
+                            o.use_vmac.as_ref().and_then(|x| x.as_deref()) == Some(w.as_str())
+                        });
+                        if let Some(o) = other {
+                            let oname = o.name.clone();
+                            self.general(n.span, format!("({name}) VRRP instance {oname} is already using {w} - ignoring name"));
+                            continue;
+                        }
+                        vname = Some(w.clone());
+                    }
+                    v.use_vmac = Some(vname);
+                }
                 "vmac_xmit_base" => v.vmac_xmit_base = true,
                 "use_ipvlan" => v.use_ipvlan = Some(n.words[1..].to_vec()),
                 "native_ipv6" => v.native_ipv6 = true,
@@ -1536,8 +1560,10 @@ impl<'s> Extractor<'s> {
                             };
                             for c in &n.children {
                                 match c.keyword() {
-                                    "path" => u.path = c.arg(1).map(str::to_string),
-                                    "digest" => u.digest = c.arg(1).map(|d| d.to_ascii_lowercase()),
+                                    "path" => u.path = self.need(c, 1).map(str::to_string),
+                                    "digest" => {
+                                        u.digest = self.need(c, 1).map(|d| d.to_ascii_lowercase())
+                                    }
                                     "status_code" => {
                                         for w in &c.words[1..] {
                                             let r = match w.split_once('-') {

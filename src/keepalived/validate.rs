@@ -71,6 +71,7 @@ pub fn validate(cfg: &KeepalivedConfig, sys: &dyn System, missing_interface: boo
     }
 
     check_checker(&mut v, cfg, default_user);
+    check_rules(&mut v, cfg);
     if missing_interface {
         // keepalived's VRRP process stops here (CONFIG_BAD_IF) without its later checks.
         v.out.push(
@@ -440,6 +441,12 @@ fn check_vrrp(v: &mut V, cfg: &KeepalivedConfig, default_user: DefaultUser) {
                 format!("({name}) unicast with use_vmac requires vmac_xmit_base - setting"),
             );
         }
+        if i.promote_secondaries && (i.use_vmac.is_some() || i.use_ipvlan.is_some()) {
+            v.general(
+                i.span,
+                format!("({name}) promote_secondaries is automatically set for vmacs - ignoring"),
+            );
+        }
         if i.vmac_xmit_base && i.use_vmac.is_none() {
             v.general(
                 i.span,
@@ -562,5 +569,37 @@ fn check_vrrp(v: &mut V, cfg: &KeepalivedConfig, default_user: DefaultUser) {
         if !used {
             v.general(s.span, format!("Warning - script {} is not used", s.name));
         }
+    }
+}
+
+/// ip rules without a preference get one counted down from 16384 (per family), with a warning.
+fn check_rules(v: &mut V, cfg: &KeepalivedConfig) {
+    let mut next4 = 16384u32;
+    let mut next6 = 16384u32;
+    let rules = cfg
+        .static_rules
+        .iter()
+        .chain(cfg.instances.iter().flat_map(|i| i.virtual_rules.iter()));
+    for r in rules {
+        let has_pref = r.words.iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "preference" | "priority" | "order" | "pref" | "prio"
+            )
+        });
+        if has_pref {
+            continue;
+        }
+        let v6 = r.words.iter().any(|w| w == "inet6" || w.contains(':'));
+        let n = if v6 { &mut next6 } else { &mut next4 };
+        v.out.push(
+            Finding::new(
+                ErrorClass::General,
+                Some(r.span),
+                format!("Rule has no preference specified - setting to {n}. This is probably not what you want."),
+            )
+            .child(),
+        );
+        *n = n.saturating_sub(1);
     }
 }
