@@ -59,9 +59,9 @@ pub struct LexOptions {
 const MAX_INCLUDE_DEPTH: usize = 32;
 const MAX_LINE_LEN: usize = 64 * 1024;
 const MAX_EXPANSIONS_PER_LINE: usize = 256;
-const MAX_TOTAL_LINES: usize = 1_000_000;
+const MAX_TOTAL_LINES: usize = 500_000;
 const MAX_SEQ_ITEMS: i64 = 100_000;
-const MAX_RAW_READS: usize = 2_000_000;
+const MAX_RAW_READS: usize = 1_000_000;
 const MAX_FILES: usize = 4096;
 
 #[derive(Debug, Clone)]

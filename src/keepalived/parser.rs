@@ -109,7 +109,10 @@ pub struct TreeBuilder<'a> {
     pos: usize,
     cat: &'static Catalogue,
     pub findings: Vec<Finding>,
+    unknown: usize,
 }
+
+const MAX_LISTED_UNKNOWN: usize = 1000;
 
 fn is_child_context(ctx: &str, kw: &str) -> bool {
     // Everything but the top level and global_defs is read by keepalived's child processes.
@@ -138,6 +141,7 @@ impl<'a> TreeBuilder<'a> {
             pos: 0,
             cat: Catalogue::get(),
             findings: Vec::new(),
+            unknown: 0,
         }
     }
 
@@ -218,6 +222,20 @@ impl<'a> TreeBuilder<'a> {
                     nodes.push(node);
                 }
                 None => {
+                    // Past a limit, further unknown keywords are counted, not listed (a
+                    // runaway expansion can produce millions).
+                    self.unknown += 1;
+                    if self.unknown == MAX_LISTED_UNKNOWN + 1 {
+                        self.report(
+                            ErrorClass::UnknownKeyword,
+                            line.span,
+                            child,
+                            "Too many unknown keywords - not listing the rest".to_string(),
+                        );
+                    }
+                    if self.unknown > MAX_LISTED_UNKNOWN {
+                        continue;
+                    }
                     let cands = self.cat.keywords(ctx);
                     let hint = crate::diag::did_you_mean(s, cands.iter().copied())
                         .map(|k| format!("did you mean '{k}'?"));

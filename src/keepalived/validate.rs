@@ -486,7 +486,7 @@ fn check_vrrp(v: &mut V, cfg: &KeepalivedConfig, default_user: DefaultUser) {
                         vip.span,
                         format!(
                             "({name}): address family must match VRRP instance [{}] - ignoring",
-                            vip.addr.addr()
+                            vip.addr
                         ),
                     );
                 }

@@ -263,7 +263,111 @@ fn cases() -> Vec<(&'static str, String, i32, &'static str)> {
         ("missing include is not an error", format!("include /nonexistent/dir/*.conf\n{VRRP_OK}"), 0, "Config files missing"),
         ("sync group of one", format!("vrrp_sync_group G {{\n group {{\n VI_1\n }}\n}}\n{VRRP_OK}"), 5, "has only 1 virtual router"),
         ("missing parameter", inst(" interface"), 2, "missing a parameter"),
+        ("lst expansion", format!("vrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 51\n virtual_ipaddress {{\n ~LST(IP, 1, 2) 10.0.0.$IP\n }}\n}}\n"), 0, ""),
+        ("address family mix", inst(" interface eth0\n virtual_router_id 51\n virtual_ipaddress {\n 10.0.0.100/24\n fe80::1/64\n }"), 5, "address family must match"),
+        ("auth with v3", inst(&format!("{base}\n version 3\n authentication {{\n auth_type PASS\n auth_pass abc\n }}")), 5, "does not support authentication"),
+        ("unicast without peers", inst(&format!("{base}\n unicast_src_ip 10.0.0.1")), 5, "without any unicast peers"),
+        ("unicast peers", inst(&format!("{base}\n unicast_src_ip 10.0.0.1\n unicast_peer {{\n 10.0.0.2\n }}")), 0, ""),
+        ("strict master not owner", format!("global_defs {{\n vrrp_strict\n}}\n{}", inst(&format!("{base}\n state MASTER\n priority 100"))), 5, "State MASTER must match being address owner"),
+        ("tracked own interface", inst(&format!("{base}\n track_interface {{\n eth0\n }}")), 5, "since own interface"),
+        ("tracked missing interface", inst(&format!("{base}\n track_interface {{\n eth7\n }}")), 5, "tracked interface eth7 doesn't exist"),
+        ("vip dev missing", inst(" interface eth0\n virtual_router_id 51\n virtual_ipaddress {\n 10.0.0.100/24 dev eth5\n }"), 5, "interface eth5 for ip address"),
+        ("unused vrrp_script", format!("vrrp_script chk {{\n script \"/bin/true\"\n}}\n{VRRP_OK}"), 6, "SECURITY VIOLATION"),
+        ("escaped hash", format!("global_defs {{\n router_id a\\#b\n}}\n{VRRP_OK}"), 0, ""),
+        ("vrrp_iptables", format!("global_defs {{\n vrrp_iptables IN OUT\n}}\n{VRRP_OK}"), 5, "iptables not supported"),
+        ("bad smtp server", format!("global_defs {{\n smtp_server mail.example.com\n}}\n{VRRP_OK}"), 5, "Invalid smtp server"),
+        ("garp interval zero", format!("global_defs {{\n vrrp_garp_interval 0\n}}\n{VRRP_OK}"), 5, "outside range [0.000001, 4294.967295]"),
+        ("sorry server + quorum", "virtual_server 10.0.0.1 80 {\n lb_algo rr\n lb_kind NAT\n protocol TCP\n quorum 5\n sorry_server 10.0.0.9 80\n real_server 10.0.0.2 80 {\n  weight 1\n }\n}\n".to_string(), 5, "exceeds total weight"),
     ]
+}
+
+/// Inputs that make keepalived itself loop forever or explode: we must answer quickly.
+fn runaway_cases() -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "self definition",
+            format!("$IF=$IF\nvrrp_instance VI_1 {{\n interface ${{IF}}\n}}\n"),
+        ),
+        (
+            "mutual definitions",
+            "$A=$B\n$B=$A\nglobal_defs {\n router_id $A\n}\n".to_string(),
+        ),
+        (
+            "seq bomb",
+            "~SEQ(a,1,100000) ~SEQ(b,1,100000) $X=1\n".to_string(),
+        ),
+        (
+            "multi-line self reference",
+            "$M=a \\\n$M\n\n$M\n".to_string(),
+        ),
+        (
+            "self include",
+            "include ./case_self.conf\ninclude ./case_self.conf\n".to_string(),
+        ),
+    ]
+}
+
+#[test]
+fn runaway_inputs_end_with_an_error() {
+    let Some(ns) = TestNs::new() else { return };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let bin = util::rkeepalived_bin();
+    for (name, text) in runaway_cases() {
+        let file = if name == "self include" {
+            "case_self.conf".to_string()
+        } else {
+            format!("{}.conf", name.replace(' ', "_"))
+        };
+        std::fs::write(tmp.path().join(&file), &text).expect("write");
+        let (ours, err) = ns.run(
+            tmp.path(),
+            &bin,
+            &["-t", "-f", &file],
+            Duration::from_secs(60),
+        );
+        assert_eq!(ours, 5, "{name}: {err}");
+    }
+}
+
+/// `include` with a glob relative to the including file's directory; messages then name files.
+#[test]
+fn include_globs_resolve_like_keepalived() {
+    let Some(ns) = TestNs::new() else { return };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let conf = tmp.path().join("etc");
+    std::fs::create_dir_all(conf.join("conf.d")).expect("mkdir");
+    std::fs::write(conf.join("keepalived.conf"), "include conf.d/*.conf\n").expect("write");
+    std::fs::write(conf.join("conf.d/a.conf"), VRRP_OK).expect("write");
+    std::fs::write(
+        conf.join("conf.d/b.conf"),
+        "global_defs {\n bogus_kw 1\n}\n",
+    )
+    .expect("write");
+    let bin = util::rkeepalived_bin();
+    let (ours, err) = ns.run(
+        tmp.path(),
+        &bin,
+        &["-t", "-f", "etc/keepalived.conf"],
+        Duration::from_secs(20),
+    );
+    assert_eq!(ours, 5, "{err}");
+    assert!(
+        err.contains("conf.d/b.conf: Line 2) Unknown keyword 'bogus_kw'"),
+        "{err}"
+    );
+    if util::require("keepalived") {
+        let (theirs, their_err) = ns.run(
+            tmp.path(),
+            Path::new("/usr/sbin/keepalived"),
+            &["-t", "-f", "etc/keepalived.conf"],
+            Duration::from_secs(5),
+        );
+        assert_eq!(theirs, ours, "keepalived: {their_err}");
+        assert!(
+            their_err.contains("Unknown keyword 'bogus_kw'"),
+            "{their_err}"
+        );
+    }
 }
 
 #[test]
