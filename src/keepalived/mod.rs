@@ -108,7 +108,7 @@ fn finish(lexed: lexer::Lexed, sys: &dyn System) -> Loaded {
         }
     }
     // Parent-process messages come first, like keepalived's.
-    findings.sort_by_key(|f| f.phase == Phase::Child);
+    findings.sort_by_key(|f| f.phase);
     if exit_status == 2 && findings.is_empty() {
         exit_status = 2;
     }

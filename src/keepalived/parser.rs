@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 
 use crate::diag::Span;
 use crate::keepalived::lexer::Line;
-use crate::keepalived::report::{ErrorClass, Finding};
+use crate::keepalived::report::{ErrorClass, Finding, Phase};
 
 /// How a keyword takes its values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,24 +114,30 @@ pub struct TreeBuilder<'a> {
 
 const MAX_LISTED_UNKNOWN: usize = 1000;
 
-fn is_child_context(ctx: &str, kw: &str) -> bool {
-    // Everything but the top level and global_defs is read by keepalived's child processes.
+/// Which keepalived process reports problems of keyword `kw` in context `ctx`.
+pub fn phase_of(ctx: &str, kw: &str, known: bool) -> Phase {
+    if ctx == "root" && !known {
+        // Unknown top-level words are reported by every process, the parent first.
+        return Phase::Parent;
+    }
     let top = if ctx == "root" {
         kw
     } else {
         ctx.split('/').next().unwrap_or(ctx)
     };
-    !matches!(
-        top,
+    match top {
         "global_defs"
-            | "net_namespace"
-            | "net_namespace_ipvs"
-            | "namespace_with_ipsets"
-            | "use_pid_dir"
-            | "instance"
-            | "child_wait_time"
-            | "linkbeat_use_polling"
-    )
+        | "net_namespace"
+        | "net_namespace_ipvs"
+        | "namespace_with_ipsets"
+        | "use_pid_dir"
+        | "instance"
+        | "child_wait_time"
+        | "linkbeat_use_polling" => Phase::Parent,
+        "virtual_server" | "virtual_server_group" | "SSL" => Phase::Checker,
+        "bfd_instance" => Phase::Bfd,
+        _ => Phase::Vrrp,
+    }
 }
 
 impl<'a> TreeBuilder<'a> {
@@ -151,11 +157,8 @@ impl<'a> TreeBuilder<'a> {
         Some(l)
     }
 
-    fn report(&mut self, class: ErrorClass, span: Span, child: bool, msg: String) -> &mut Finding {
-        let mut f = Finding::new(class, Some(span), msg);
-        if child {
-            f = f.child();
-        }
+    fn report(&mut self, class: ErrorClass, span: Span, phase: Phase, msg: String) -> &mut Finding {
+        let f = Finding::new(class, Some(span), msg).in_phase(phase);
         self.findings.push(f);
         let n = self.findings.len() - 1;
         &mut self.findings[n]
@@ -172,7 +175,7 @@ impl<'a> TreeBuilder<'a> {
         let mut need_bob = need_bob;
         while let Some(line) = self.next() {
             let s = line.first();
-            let child = is_child_context(ctx, s);
+            let child = phase_of(ctx, s, self.cat.lookup(ctx, s).is_some());
             if need_bob {
                 need_bob = false;
                 if s == "{" && level > 0 {
@@ -255,7 +258,7 @@ impl<'a> TreeBuilder<'a> {
     }
 
     /// keepalived's alloc_value_block().
-    fn value_block(&mut self, head: &Line, child: bool) -> Vec<Line> {
+    fn value_block(&mut self, head: &Line, child: Phase) -> Vec<Line> {
         // virtual_server_group NAME { ... } is the one value block with a name.
         if head.words.len() > 1 && head.words[0] != "virtual_server_group" {
             self.report(

@@ -12,7 +12,7 @@ use crate::diag::Span;
 use crate::keepalived::ir::*;
 use crate::keepalived::lexer::Line;
 use crate::keepalived::parser::Node;
-use crate::keepalived::report::{ErrorClass, Finding};
+use crate::keepalived::report::{ErrorClass, Finding, Phase};
 use crate::keepalived::system::System;
 
 /// Reads the IR out of the keyword tree.
@@ -25,7 +25,7 @@ pub struct Extractor<'s> {
     /// An interface named in a VRRP block does not exist (keepalived's VRRP side then stops
     /// before its whole-configuration checks).
     pub missing_interface: bool,
-    child: bool,
+    phase: Phase,
 }
 
 fn secs(us: u64) -> Duration {
@@ -40,16 +40,13 @@ impl<'s> Extractor<'s> {
             sys,
             aborted: false,
             missing_interface: false,
-            child: false,
+            phase: Phase::Parent,
         }
     }
 
     fn err(&mut self, class: ErrorClass, span: Span, msg: impl Into<String>) {
-        let mut f = Finding::new(class, Some(span), msg);
-        if self.child {
-            f = f.child();
-        }
-        self.findings.push(f);
+        self.findings
+            .push(Finding::new(class, Some(span), msg).in_phase(self.phase));
     }
 
     fn general(&mut self, span: Span, msg: impl Into<String>) {
@@ -284,10 +281,7 @@ impl<'s> Extractor<'s> {
             if self.aborted {
                 return;
             }
-            self.child = !matches!(
-                n.keyword(),
-                "global_defs" | "net_namespace" | "instance" | "use_pid_dir"
-            );
+            self.phase = crate::keepalived::parser::phase_of("root", n.keyword(), true);
             match n.keyword() {
                 "global_defs" => self.global_defs(n),
                 "net_namespace" => {

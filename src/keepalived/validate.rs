@@ -2,18 +2,22 @@
 //! validate_check_config, script security), worded like keepalived.
 
 use crate::keepalived::ir::*;
-use crate::keepalived::report::{ErrorClass, Finding};
+use crate::keepalived::report::{ErrorClass, Finding, Phase};
 use crate::keepalived::system::{ScriptFile, System};
 
 struct V<'a> {
     out: Vec<Finding>,
     sys: &'a dyn System,
+    phase: Phase,
 }
 
 impl V<'_> {
     fn at(&mut self, class: ErrorClass, span: crate::diag::Span, msg: String) {
-        self.out
-            .push(Finding::new(class, Some(span), msg).child().unlocated());
+        self.out.push(
+            Finding::new(class, Some(span), msg)
+                .in_phase(self.phase)
+                .unlocated(),
+        );
     }
     fn general(&mut self, span: crate::diag::Span, msg: String) {
         self.at(ErrorClass::General, span, msg);
@@ -32,6 +36,7 @@ pub fn validate(cfg: &KeepalivedConfig, sys: &dyn System, missing_interface: boo
     let mut v = V {
         out: Vec::new(),
         sys,
+        phase: Phase::Checker,
     };
     let g = &cfg.global_defs;
     let script_user_failed = g.other.iter().any(|l| {
@@ -71,6 +76,7 @@ pub fn validate(cfg: &KeepalivedConfig, sys: &dyn System, missing_interface: boo
     }
 
     check_checker(&mut v, cfg, default_user);
+    v.phase = Phase::Vrrp;
     check_rules(&mut v, cfg);
     if missing_interface {
         // keepalived's VRRP process stops here (CONFIG_BAD_IF) without its later checks.
@@ -251,7 +257,7 @@ fn check_checker(v: &mut V, cfg: &KeepalivedConfig, default_user: DefaultUser) {
     if !g.enable_script_security && is_script {
         v.out.push(
             Finding::new(ErrorClass::Security, None, "SECURITY VIOLATION - check scripts are being executed but script_security not enabled.")
-                .child(),
+                .in_phase(Phase::Checker),
         );
     }
 }
