@@ -356,10 +356,13 @@ impl<'s> Extractor<'s> {
                 },
                 "smtp_server" => {
                     if let Some(host) = self.need(n, 1) {
-                        let port_s = n.arg(2).unwrap_or("25");
-                        let port = port_s.parse::<u16>().ok().filter(|p| *p > 0);
-                        match (host.parse::<IpAddr>(), port) {
-                            (Ok(a), Some(p)) => g.smtp_server = Some((a, p)),
+                        let host = host.to_string();
+                        let port_s = n.arg(2).unwrap_or("25").to_string();
+                        let port = self.read_unsigned(n.span, &port_s, 1, 65535).map(|p| p as u16);
+                        // keepalived resolves names too; we look only at /etc/hosts (no DNS).
+                        let addr = host.parse::<IpAddr>().ok().or_else(|| self.sys.resolve_host(&host));
+                        match (addr, port) {
+                            (Some(a), Some(p)) => g.smtp_server = Some((a, p)),
                             _ => self.general(n.span, format!("Invalid smtp server {host} {port_s}")),
                         }
                     }
@@ -529,6 +532,18 @@ impl<'s> Extractor<'s> {
                         i += 1;
                     }
                     "label" => {
+                        if vip.addr.addr().is_ipv6() {
+                            self.general(
+                                l.span,
+                                format!(
+                                    "Cannot specify label for IPv6 addresses ({}) - ignoring label",
+                                    w[0]
+                                ),
+                            );
+                            i += 1;
+                            i += 1;
+                            continue;
+                        }
                         vip.label = val;
                         i += 1;
                     }
@@ -603,6 +618,12 @@ impl<'s> Extractor<'s> {
                         i += 1;
                     }
                     "via" | "gw" => {
+                        if w[i] == "gw" {
+                            self.general(
+                                l.span,
+                                "\"gw\" for routes is deprecated. Please use \"via\"",
+                            );
+                        }
                         r.via = val.as_deref().and_then(|v| v.parse().ok());
                         i += 1;
                     }
@@ -825,7 +846,11 @@ impl<'s> Extractor<'s> {
                     for (name, weight, reverse, span) in self.tracked(&n.values, -254, 254) {
                         if !self.sys.interface_exists(&name) {
                             self.missing_interface = true;
-                            self.general(span, format!("(track) interface {name} doesn't exist"));
+                            let gname = g.name.clone();
+                            self.general(
+                                span,
+                                format!("({gname}) tracked interface {name} doesn't exist"),
+                            );
                         }
                         g.track_interface.push(TrackedInterface {
                             name,
@@ -1008,7 +1033,7 @@ impl<'s> Extractor<'s> {
                                 let a = a.to_string();
                                 self.general(
                                     n.span,
-                                    format!("({name}) invalid {kw} {a} specified"),
+                                    format!("Configuration error: VRRP instance[{name}] malformed src address[{a}]. Skipping..."),
                                 );
                             }
                         }
@@ -1040,7 +1065,7 @@ impl<'s> Extractor<'s> {
                             Err(_) => self.general(
                                 l.span,
                                 format!(
-                                    "({name}) unicast peer {} is invalid - ignoring",
+                                    "Configuration error: VRRP instance[{name}] malformed unicast peer address[{}]. Skipping...",
                                     l.words[0]
                                 ),
                             ),
@@ -1311,10 +1336,16 @@ impl<'s> Extractor<'s> {
                     VirtualServerAddress::Ip { addr, port }
                 }
                 Err(_) => {
-                    self.general(
-                        node.span,
-                        format!("Invalid virtual server IP address {a} - skipping"),
-                    );
+                    let port = node
+                        .arg(2)
+                        .filter(|p| !p.trim_start_matches('0').is_empty());
+                    let msg = match port {
+                        Some(p) => {
+                            format!("Invalid virtual server IP address/port {a}/{p} - skipping")
+                        }
+                        None => format!("Invalid virtual server IP address {a} - skipping"),
+                    };
+                    self.general(node.span, msg);
                     return;
                 }
             },

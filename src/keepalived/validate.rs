@@ -351,6 +351,12 @@ fn check_vrrp(v: &mut V, cfg: &KeepalivedConfig, default_user: DefaultUser) {
         let unicast_configured =
             i.unicast_src_ip.is_some() || i.unicast_peer_configured || i.unicast_ttl.is_some();
         let unicast = !i.unicast_peer.is_empty();
+        if i.unicast_ttl.is_some() && !unicast {
+            v.general(
+                i.span,
+                format!("({name}): Cannot use unicast_ttl without unicast peers - resetting"),
+            );
+        }
         let have_if = i
             .interface
             .as_deref()
