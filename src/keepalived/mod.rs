@@ -73,8 +73,18 @@ pub fn load_str(name: &str, text: &str, config_id: Option<&str>, sys: &dyn Syste
 
 fn finish(lexed: lexer::Lexed, sys: &dyn System) -> Loaded {
     let mut findings = lexed.findings;
-    let (nodes, tree_findings) = parser::TreeBuilder::new(&lexed.lines).build();
-    findings.extend(tree_findings);
+    // The IR comes from one read with every block active; structure errors come from reads
+    // like each keepalived process makes (each skips the blocks it does not handle).
+    let (nodes, _) = parser::TreeBuilder::new(&lexed.lines).build();
+    let mut seen = std::collections::HashSet::new();
+    for pass in [Phase::Parent, Phase::Checker, Phase::Vrrp, Phase::Bfd] {
+        let (_, pass_findings) = parser::TreeBuilder::for_pass(&lexed.lines, pass).build();
+        for f in pass_findings {
+            if seen.insert((f.diag.message.clone(), f.diag.span)) {
+                findings.push(f);
+            }
+        }
+    }
     let mut ex = typed::Extractor::new(sys);
     ex.extract(&nodes);
     findings.extend(ex.findings);

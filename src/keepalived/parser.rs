@@ -110,6 +110,8 @@ pub struct TreeBuilder<'a> {
     cat: &'static Catalogue,
     pub findings: Vec<Finding>,
     unknown: usize,
+    /// Which keepalived process this read emulates (None: everything active, for the IR).
+    pass: Option<Phase>,
 }
 
 const MAX_LISTED_UNKNOWN: usize = 1000;
@@ -148,6 +150,46 @@ impl<'a> TreeBuilder<'a> {
             cat: Catalogue::get(),
             findings: Vec::new(),
             unknown: 0,
+            pass: None,
+        }
+    }
+
+    /// A read as keepalived's process `pass` does it: blocks that process does not handle are
+    /// skipped by counting braces, so only its own structure errors are reported.
+    pub fn for_pass(lines: &'a [Line], pass: Phase) -> Self {
+        let mut b = Self::new(lines);
+        b.pass = Some(pass);
+        b
+    }
+
+    fn active(&self, top: &str) -> bool {
+        let Some(pass) = self.pass else { return true };
+        let own = phase_of("root", top, true);
+        let track_file = matches!(top, "track_file" | "vrrp_track_file");
+        match pass {
+            Phase::Parent => own == Phase::Parent,
+            Phase::Checker => own == Phase::Checker || own == Phase::Bfd || track_file,
+            Phase::Vrrp => own == Phase::Vrrp || own == Phase::Bfd,
+            Phase::Bfd => own == Phase::Bfd,
+        }
+    }
+
+    /// keepalived's skip of an inactive block: a following `{` starts a brace-counted skip.
+    fn skip_inactive_block(&mut self) {
+        if !self.lines.get(self.pos).map(Line::is_open).unwrap_or(false) {
+            return;
+        }
+        self.pos += 1;
+        let mut depth = 1usize;
+        while let Some(l) = self.next() {
+            if l.is_open() {
+                depth += 1;
+            } else if l.is_close() {
+                depth -= 1;
+                if depth == 0 {
+                    return;
+                }
+            }
         }
     }
 
@@ -175,7 +217,8 @@ impl<'a> TreeBuilder<'a> {
         let mut need_bob = need_bob;
         while let Some(line) = self.next() {
             let s = line.first();
-            let child = phase_of(ctx, s, self.cat.lookup(ctx, s).is_some());
+            let known = self.cat.lookup(ctx, s).is_some();
+            let child = self.pass.unwrap_or_else(|| phase_of(ctx, s, known));
             if need_bob {
                 need_bob = false;
                 if s == "{" && level > 0 {
@@ -198,6 +241,10 @@ impl<'a> TreeBuilder<'a> {
             }
             if s == "}" && level > 0 {
                 break;
+            }
+            if level == 0 && known && !self.active(s) {
+                self.skip_inactive_block();
+                continue;
             }
             match self.cat.lookup(ctx, s) {
                 Some(kind) => {
