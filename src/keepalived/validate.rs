@@ -57,22 +57,63 @@ pub fn validate(cfg: &KeepalivedConfig, sys: &dyn System, missing_interface: boo
     } else {
         DefaultUser::Ok
     };
-    let any_script =
-        !all_scripts(cfg).is_empty() || cfg.vrrp_scripts.iter().any(|s| s.script.is_some());
-    if g.script_user.is_none()
-        && g.enable_script_security
-        && default_user == DefaultUser::Failed
-        && any_script
-    {
-        v.out.push(
-            Finding::new(
-                ErrorClass::General,
-                None,
-                "Unable to set default user keepalived_script for script",
-            )
-            .child()
-            .unlocated(),
-        );
+    // keepalived resolves the default user at the first script it reads without a user: in
+    // the checker process if it has scripts, else in the VRRP process.
+    let checker_scripts: Vec<&Script> = cfg
+        .virtual_servers
+        .iter()
+        .flat_map(|vs| {
+            let rs_scripts = vs.real_servers.iter().flat_map(|rs| {
+                let misc = rs.checkers.iter().filter_map(|c| match &c.kind {
+                    CheckerKind::Misc {
+                        script: Some(s),
+                        user: None,
+                        ..
+                    } => Some(s),
+                    _ => None,
+                });
+                [&rs.notify_up, &rs.notify_down]
+                    .into_iter()
+                    .flatten()
+                    .chain(misc)
+            });
+            [&vs.quorum_up, &vs.quorum_down]
+                .into_iter()
+                .flatten()
+                .chain(rs_scripts)
+        })
+        .filter(|s| s.user.is_none())
+        .collect();
+    let vrrp_scripts: Vec<&Script> = all_scripts(cfg)
+        .into_iter()
+        .chain(
+            cfg.vrrp_scripts
+                .iter()
+                .filter(|s| s.user.is_none())
+                .filter_map(|s| s.script.as_ref()),
+        )
+        .filter(|s| s.user.is_none())
+        .collect();
+    let first = |list: &[&Script]| {
+        list.iter()
+            .map(|s| s.span)
+            .min_by_key(|sp| (sp.file, sp.line))
+    };
+    let (first_script, phase) = match first(&checker_scripts) {
+        Some(sp) => (Some(sp), Phase::Checker),
+        None => (first(&vrrp_scripts), Phase::Vrrp),
+    };
+    if g.script_user.is_none() && g.enable_script_security && default_user == DefaultUser::Failed {
+        if let Some(span) = first_script {
+            v.out.push(
+                Finding::new(
+                    ErrorClass::General,
+                    Some(span),
+                    "Unable to set default user keepalived_script for script",
+                )
+                .in_phase(phase),
+            );
+        }
     }
 
     check_checker(&mut v, cfg, default_user);
@@ -191,6 +232,20 @@ fn check_checker(v: &mut V, cfg: &KeepalivedConfig, default_user: DefaultUser) {
                 .unwrap_or(false);
             if fwmark_only {
                 v.general(vs.span, format!("Warning: Virtual server [{gname}]:0: protocol specified for fwmark - protocol will be ignored"));
+            }
+        }
+        if let Some((saddr, sport)) = vs.sorry_server {
+            for rs in &vs.real_servers {
+                let inhibit = rs.inhibit_on_failure.unwrap_or(vs.inhibit_on_failure);
+                if rs.addr == saddr && rs.port == sport && inhibit != vs.sorry_server_inhibit {
+                    v.general(
+                        vs.span,
+                        format!(
+                            "Virtual server {name}: real server {} matches sorry server, but inhibit setting differs, setting on sorry server",
+                            rs_name(rs, vs)
+                        ),
+                    );
+                }
             }
         }
         if vs.real_servers.is_empty() {
