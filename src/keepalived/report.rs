@@ -31,10 +31,13 @@ pub enum ErrorClass {
 
 /// Which keepalived process would have reported it: the parent reads global settings; the
 /// VRRP / checker children read their own blocks (and print file names in the prefix).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// keepalived reads the file once per process, in this order, so messages come out grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Phase {
     Parent,
-    Child,
+    Checker,
+    Vrrp,
+    Bfd,
 }
 
 /// One finding with keepalived's class.
@@ -61,8 +64,13 @@ impl Finding {
             diag,
         }
     }
+    /// Reported by the VRRP child process.
     pub fn child(mut self) -> Self {
-        self.phase = Phase::Child;
+        self.phase = Phase::Vrrp;
+        self
+    }
+    pub fn in_phase(mut self, phase: Phase) -> Self {
+        self.phase = phase;
         self
     }
     pub fn unlocated(mut self) -> Self {
@@ -78,7 +86,7 @@ impl Finding {
     pub fn render(&self, sources: &SourceMap, multi_file: bool) -> String {
         match (self.located, self.diag.span) {
             (true, Some(span)) => {
-                if multi_file || self.phase == Phase::Child {
+                if multi_file || self.phase != Phase::Parent {
                     format!(
                         "({}: Line {}) {}",
                         sources.name(span.file),

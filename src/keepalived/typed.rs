@@ -12,7 +12,7 @@ use crate::diag::Span;
 use crate::keepalived::ir::*;
 use crate::keepalived::lexer::Line;
 use crate::keepalived::parser::Node;
-use crate::keepalived::report::{ErrorClass, Finding};
+use crate::keepalived::report::{ErrorClass, Finding, Phase};
 use crate::keepalived::system::System;
 
 /// Reads the IR out of the keyword tree.
@@ -22,7 +22,10 @@ pub struct Extractor<'s> {
     sys: &'s dyn System,
     /// A missing parameter makes keepalived exit(2) at once.
     pub aborted: bool,
-    child: bool,
+    /// An interface named in a VRRP block does not exist (keepalived's VRRP side then stops
+    /// before its whole-configuration checks).
+    pub missing_interface: bool,
+    phase: Phase,
 }
 
 fn secs(us: u64) -> Duration {
@@ -36,16 +39,14 @@ impl<'s> Extractor<'s> {
             cfg: KeepalivedConfig::default(),
             sys,
             aborted: false,
-            child: false,
+            missing_interface: false,
+            phase: Phase::Parent,
         }
     }
 
     fn err(&mut self, class: ErrorClass, span: Span, msg: impl Into<String>) {
-        let mut f = Finding::new(class, Some(span), msg);
-        if self.child {
-            f = f.child();
-        }
-        self.findings.push(f);
+        self.findings
+            .push(Finding::new(class, Some(span), msg).in_phase(self.phase));
     }
 
     fn general(&mut self, span: Span, msg: impl Into<String>) {
@@ -161,6 +162,14 @@ impl<'s> Extractor<'s> {
             None => (s, ""),
         };
         let mut round_up = false;
+        if !frac.is_ascii() {
+            self.err(
+                ErrorClass::InvalidNumber,
+                span,
+                format!("invalid number '{s}'"),
+            );
+            return None;
+        }
         let mut frac = frac.to_string();
         if frac.len() > shift as usize {
             self.err(
@@ -272,10 +281,7 @@ impl<'s> Extractor<'s> {
             if self.aborted {
                 return;
             }
-            self.child = !matches!(
-                n.keyword(),
-                "global_defs" | "net_namespace" | "instance" | "use_pid_dir"
-            );
+            self.phase = crate::keepalived::parser::phase_of("root", n.keyword(), true);
             match n.keyword() {
                 "global_defs" => self.global_defs(n),
                 "net_namespace" => {
@@ -350,10 +356,13 @@ impl<'s> Extractor<'s> {
                 },
                 "smtp_server" => {
                     if let Some(host) = self.need(n, 1) {
-                        let port_s = n.arg(2).unwrap_or("25");
-                        let port = port_s.parse::<u16>().ok().filter(|p| *p > 0);
-                        match (host.parse::<IpAddr>(), port) {
-                            (Ok(a), Some(p)) => g.smtp_server = Some((a, p)),
+                        let host = host.to_string();
+                        let port_s = n.arg(2).unwrap_or("25").to_string();
+                        let port = self.read_unsigned(n.span, &port_s, 1, 65535).map(|p| p as u16);
+                        // keepalived resolves names too; we look only at /etc/hosts (no DNS).
+                        let addr = host.parse::<IpAddr>().ok().or_else(|| self.sys.resolve_host(&host));
+                        match (addr, port) {
+                            (Some(a), Some(p)) => g.smtp_server = Some((a, p)),
                             _ => self.general(n.span, format!("Invalid smtp server {host} {port_s}")),
                         }
                     }
@@ -505,6 +514,7 @@ impl<'s> Extractor<'s> {
                             if !self.sys.interface_exists(d)
                                 && !self.cfg.global_defs.dynamic_interfaces
                             {
+                                self.missing_interface = true;
                                 self.general(
                                     l.span,
                                     format!(
@@ -522,6 +532,18 @@ impl<'s> Extractor<'s> {
                         i += 1;
                     }
                     "label" => {
+                        if vip.addr.addr().is_ipv6() {
+                            self.general(
+                                l.span,
+                                format!(
+                                    "Cannot specify label for IPv6 addresses ({}) - ignoring label",
+                                    w[0]
+                                ),
+                            );
+                            i += 1;
+                            i += 1;
+                            continue;
+                        }
                         vip.label = val;
                         i += 1;
                     }
@@ -596,6 +618,12 @@ impl<'s> Extractor<'s> {
                         i += 1;
                     }
                     "via" | "gw" => {
+                        if w[i] == "gw" {
+                            self.general(
+                                l.span,
+                                "\"gw\" for routes is deprecated. Please use \"via\"",
+                            );
+                        }
                         r.via = val.as_deref().and_then(|v| v.parse().ok());
                         i += 1;
                     }
@@ -604,6 +632,7 @@ impl<'s> Extractor<'s> {
                             if !self.sys.interface_exists(d)
                                 && !self.cfg.global_defs.dynamic_interfaces
                             {
+                                self.missing_interface = true;
                                 self.general(
                                     l.span,
                                     format!("WARNING - interface {d} for VROUTE doesn't exist"),
@@ -816,7 +845,12 @@ impl<'s> Extractor<'s> {
                 "track_interface" => {
                     for (name, weight, reverse, span) in self.tracked(&n.values, -254, 254) {
                         if !self.sys.interface_exists(&name) {
-                            self.general(span, format!("(track) interface {name} doesn't exist"));
+                            self.missing_interface = true;
+                            let gname = g.name.clone();
+                            self.general(
+                                span,
+                                format!("({gname}) tracked interface {name} doesn't exist"),
+                            );
                         }
                         g.track_interface.push(TrackedInterface {
                             name,
@@ -907,6 +941,7 @@ impl<'s> Extractor<'s> {
                             if !self.sys.interface_exists(&ifn)
                                 && !self.cfg.global_defs.dynamic_interfaces
                             {
+                                self.missing_interface = true;
                                 self.general(n.span, format!("WARNING - interface {ifn} for vrrp_instance {name} doesn't exist"));
                             } else if self.sys.is_loopback(&ifn) {
                                 self.general(n.span, format!("({name}) cannot use a loopback interface ({ifn}) for vrrp - ignoring"));
@@ -915,7 +950,31 @@ impl<'s> Extractor<'s> {
                         }
                     }
                 }
-                "use_vmac" => v.use_vmac = Some(n.arg(1).map(str::to_string)),
+                "use_vmac" => {
+                    let mut vname = None;
+                    for w in &n.words[1..] {
+                        let is_mac = w.contains(':')
+                            && w.split(':')
+                                .all(|x| x.len() <= 2 && x.bytes().all(|c| c.is_ascii_hexdigit()));
+                        if is_mac {
+                            continue;
+                        }
+                        if vname.is_some() {
+                            self.general(n.span, "VMAC interface name already specified");
+                            continue;
+                        }
+                        let other = self.cfg.instances.iter().find(|o| {
+                            o.use_vmac.as_ref().and_then(|x| x.as_deref()) == Some(w.as_str())
+                        });
+                        if let Some(o) = other {
+                            let oname = o.name.clone();
+                            self.general(n.span, format!("({name}) VRRP instance {oname} is already using {w} - ignoring name"));
+                            continue;
+                        }
+                        vname = Some(w.clone());
+                    }
+                    v.use_vmac = Some(vname);
+                }
                 "vmac_xmit_base" => v.vmac_xmit_base = true,
                 "use_ipvlan" => v.use_ipvlan = Some(n.words[1..].to_vec()),
                 "native_ipv6" => v.native_ipv6 = true,
@@ -925,6 +984,7 @@ impl<'s> Extractor<'s> {
                         if !self.sys.interface_exists(&tn)
                             && !self.cfg.global_defs.dynamic_interfaces
                         {
+                            self.missing_interface = true;
                             self.general(
                                 span,
                                 format!("({name}) tracked interface {tn} doesn't exist"),
@@ -973,7 +1033,7 @@ impl<'s> Extractor<'s> {
                                 let a = a.to_string();
                                 self.general(
                                     n.span,
-                                    format!("({name}) invalid {kw} {a} specified"),
+                                    format!("Configuration error: VRRP instance[{name}] malformed src address[{a}]. Skipping..."),
                                 );
                             }
                         }
@@ -1005,7 +1065,7 @@ impl<'s> Extractor<'s> {
                             Err(_) => self.general(
                                 l.span,
                                 format!(
-                                    "({name}) unicast peer {} is invalid - ignoring",
+                                    "Configuration error: VRRP instance[{name}] malformed unicast peer address[{}]. Skipping...",
                                     l.words[0]
                                 ),
                             ),
@@ -1276,10 +1336,16 @@ impl<'s> Extractor<'s> {
                     VirtualServerAddress::Ip { addr, port }
                 }
                 Err(_) => {
-                    self.general(
-                        node.span,
-                        format!("Invalid virtual server IP address {a} - skipping"),
-                    );
+                    let port = node
+                        .arg(2)
+                        .filter(|p| !p.trim_start_matches('0').is_empty());
+                    let msg = match port {
+                        Some(p) => {
+                            format!("Invalid virtual server IP address/port {a}/{p} - skipping")
+                        }
+                        None => format!("Invalid virtual server IP address {a} - skipping"),
+                    };
+                    self.general(node.span, msg);
                     return;
                 }
             },
@@ -1333,9 +1399,9 @@ impl<'s> Extractor<'s> {
                 "protocol" => {
                     if let Some(p) = self.need(n, 1) {
                         vs.protocol = match p {
-                            "TCP" => Some(Protocol::Tcp),
-                            "UDP" => Some(Protocol::Udp),
-                            "SCTP" => Some(Protocol::Sctp),
+                            p if p.eq_ignore_ascii_case("TCP") => Some(Protocol::Tcp),
+                            p if p.eq_ignore_ascii_case("UDP") => Some(Protocol::Udp),
+                            p if p.eq_ignore_ascii_case("SCTP") => Some(Protocol::Sctp),
                             other => {
                                 let other = other.to_string();
                                 self.general(
@@ -1519,8 +1585,10 @@ impl<'s> Extractor<'s> {
                             };
                             for c in &n.children {
                                 match c.keyword() {
-                                    "path" => u.path = c.arg(1).map(str::to_string),
-                                    "digest" => u.digest = c.arg(1).map(|d| d.to_ascii_lowercase()),
+                                    "path" => u.path = self.need(c, 1).map(str::to_string),
+                                    "digest" => {
+                                        u.digest = self.need(c, 1).map(|d| d.to_ascii_lowercase())
+                                    }
                                     "status_code" => {
                                         for w in &c.words[1..] {
                                             let r = match w.split_once('-') {

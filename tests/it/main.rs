@@ -4,3 +4,4 @@
 mod util;
 mod netns;
 mod vrrp;
+mod keepalived_check;
