@@ -1297,6 +1297,44 @@ fn vrrp_ipv6_instances_elect_and_fail_over() {
     a.signal_vrrp(libc::SIGCONT);
     let back = wait_until(Duration::from_secs(3), || has(&t.lb1) && !has(&t.lb2));
     assert!(back.is_some(), "{}\n{}", a.log(), b.log());
+
+    // Interop over IPv6: keepalived (150) replaces our lb1, preempts our lb2, and hands over
+    // to it when frozen.
+    let mut a = a;
+    a.stop();
+    if !require("keepalived") {
+        return;
+    }
+    assert!(
+        wait_until(Duration::from_secs(3), || has(&t.lb2)).is_some(),
+        "{}",
+        b.log()
+    );
+    let k = Daemon::start(Impl::Keepalived, &t.lb1, "keepalived", &v6(150));
+    let pre = wait_until(Duration::from_secs(5), || has(&t.lb1) && !has(&t.lb2));
+    assert!(
+        pre.is_some(),
+        "keepalived did not preempt over IPv6:\n{}\n{}",
+        k.log(),
+        b.log()
+    );
+    std::thread::sleep(Duration::from_millis(800));
+    assert!(
+        has(&t.lb1) && !has(&t.lb2),
+        "IPv6 interop flapped:\n{}\n{}",
+        k.log(),
+        b.log()
+    );
+    k.signal_vrrp(libc::SIGSTOP);
+    let took =
+        wait_until(Duration::from_secs(3), || has(&t.lb2)).expect("no takeover from keepalived");
+    println!(
+        "rkeepalived replaces frozen keepalived over IPv6 (200 ms): {}",
+        secs(took)
+    );
+    k.signal_vrrp(libc::SIGCONT);
+    let back = wait_until(Duration::from_secs(3), || has(&t.lb1) && !has(&t.lb2));
+    assert!(back.is_some(), "{}\n{}", k.log(), b.log());
 }
 
 #[test]
