@@ -213,7 +213,12 @@ impl Engine {
             insts.push(open_instance(c, &mut netlink)?);
         }
         let scripts = cfg.scripts.iter().map(ScriptStatus::new).collect();
-        let default_user = cfg.script_user.clone();
+        // keepalived: scripts run as script_user, else keepalived_script when that user exists,
+        // else as ourselves (the lookup in scripts.rs falls back to our uid).
+        let default_user = cfg
+            .script_user
+            .clone()
+            .or_else(|| Some("keepalived_script".to_owned()));
         Ok(Engine {
             track_file_values: vec![0; cfg.track_files.len()],
             group_states: vec![None; cfg.sync_groups.len()],
