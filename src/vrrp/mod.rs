@@ -95,7 +95,11 @@ pub fn run_with_loader(
     options: &DaemonOptions,
     reload: Box<dyn Fn() -> Result<KeepalivedConfig, String> + Send>,
 ) -> i32 {
-    log::init(options.log_console, options.log_detail);
+    log::init(
+        options.log_console,
+        options.log_detail,
+        options.log_facility,
+    );
     let engine_cfg = match config::from_ir(&config) {
         Ok(c) => c,
         Err(e) => {
