@@ -963,6 +963,8 @@ impl Engine {
                         }
                     }
                     self.insts[i].stats = o.stats.clone();
+                    self.insts[i].vmac_created |=
+                        o.vmac_created && self.insts[i].cfg.use_vmac == o.cfg.use_vmac;
                     self.insts[i].ip_id = o.ip_id;
                     let mut a = self.insts[i].sm.set_total_priority(std_now, total);
                     if fault {
@@ -983,7 +985,7 @@ impl Engine {
             let prev = self.insts[i].sm.state();
             self.after(i, prev, acts, now, false);
         }
-        // Instances that disappeared release their addresses.
+        // Instances that disappeared release their addresses (and their VMAC).
         for (_, mut o) in old {
             if o.sm.state() == VrrpState::Master {
                 o.sm.shutdown(std_now);
@@ -991,6 +993,9 @@ impl Engine {
                 for vip in &o.cfg.vips {
                     let _ = self.netlink.address(false, o.iface.index, vip);
                 }
+            }
+            if o.vmac_created {
+                let _ = self.netlink.delete_link(o.iface.index);
             }
         }
         self.spawn_tasks();
