@@ -1517,3 +1517,94 @@ fn vrrp_track_file_weights_and_fault() {
         b.log()
     );
 }
+
+/// Gratuitous ARP timing (garp_master_repeat / _delay / _refresh / _refresh_repeat) counted on
+/// the wire for rkeepalived and keepalived side by side (owners of two VRIDs).
+#[test]
+fn vrrp_garp_repeat_delay_refresh_match_keepalived() {
+    if !require_netns() || !require("keepalived") {
+        return;
+    }
+    let t = Topology::new("vgarp");
+    let seen: Arc<Mutex<Vec<(Instant, Ipv4Addr)>>> = Arc::new(Mutex::new(Vec::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let (seen2, stop2) = (seen.clone(), stop.clone());
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let watcher = t.client.spawn_within(move || {
+        let proto = socket2::Protocol::from(i32::from(0x0806u16.to_be()));
+        let s = socket2::Socket::new(socket2::Domain::PACKET, socket2::Type::RAW, Some(proto))
+            .expect("packet socket");
+        s.set_read_timeout(Some(Duration::from_millis(20)))
+            .expect("timeout");
+        let _ = ready_tx.send(());
+        let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 1600];
+        while !stop2.load(AtomicOrdering::Relaxed) {
+            if let Ok(n) = s.recv(&mut buf) {
+                // SAFETY: recv initialised the first n bytes.
+                let f: Vec<u8> = buf[..n]
+                    .iter()
+                    .map(|x| unsafe { x.assume_init() })
+                    .collect();
+                // ARP request whose sender and target are the same address: a gratuitous ARP
+                if f.len() >= 42
+                    && f[12..14] == [8, 6]
+                    && f[20..22] == [0, 1]
+                    && f[28..32] == f[38..42]
+                {
+                    seen2
+                        .lock()
+                        .unwrap()
+                        .push((Instant::now(), Ipv4Addr::new(f[28], f[29], f[30], f[31])));
+                }
+            }
+        }
+    });
+    ready_rx
+        .recv_timeout(Duration::from_secs(2))
+        .expect("watcher");
+    let garp = "  garp_master_repeat 3\n  garp_master_delay 1\n  garp_master_refresh 1\n  garp_master_refresh_repeat 2\n";
+    let ours = conf("o", "MASTER", 255, "1", garp, "")
+        .replace("virtual_router_id 51", "virtual_router_id 71");
+    let kal = conf("k", "MASTER", 255, "1", garp, "")
+        .replace("virtual_router_id 51", "virtual_router_id 72")
+        .replace(VIP, "192.168.57.223");
+    let o = Daemon::start(Impl::Ours, &t.lb1, "ours", &ours);
+    let k = Daemon::start(Impl::Keepalived, &t.lb2, "keepalived", &kal);
+    std::thread::sleep(Duration::from_millis(4700));
+    stop.store(true, AtomicOrdering::Relaxed);
+    let _ = watcher.join();
+    let seen = seen.lock().unwrap().clone();
+    let profile = |ip: &str| -> Vec<usize> {
+        let ip: Ipv4Addr = ip.parse().unwrap();
+        let times: Vec<Instant> = seen
+            .iter()
+            .filter(|(_, a)| *a == ip)
+            .map(|(t, _)| *t)
+            .collect();
+        let Some(first) = times.first().copied() else {
+            return vec![];
+        };
+        // GARPs per half-second slot from the first one, over 3.5 s
+        (0..7)
+            .map(|slot| {
+                let lo = first + Duration::from_millis(500 * slot);
+                let hi = lo + Duration::from_millis(500);
+                times.iter().filter(|t| **t >= lo && **t < hi).count()
+            })
+            .collect()
+    };
+    let (po, pk) = (profile(VIP), profile("192.168.57.223"));
+    println!("GARPs per 0.5 s slot: rkeepalived {po:?}, keepalived {pk:?}");
+    assert!(
+        !pk.is_empty() && !po.is_empty(),
+        "no GARPs seen:\n{}\n{}",
+        o.log(),
+        k.log()
+    );
+    assert_eq!(po[0], pk[0], "initial burst differs");
+    let (so, sk): (usize, usize) = (po.iter().sum(), pk.iter().sum());
+    assert!(
+        so.abs_diff(sk) <= 2,
+        "GARP totals differ: ours {so}, keepalived {sk}"
+    );
+}
