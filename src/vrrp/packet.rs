@@ -1023,6 +1023,39 @@ mod tests {
     }
 
     proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// Valid adverts (PASS, AH, v3) with a few bytes changed and a random length still
+        /// decode to a verdict, never a panic.
+        #[test]
+        fn mutated_adverts_never_panic(
+            kind in 0usize..3,
+            edits in proptest::collection::vec((0usize..80, proptest::prelude::any::<u8>()), 1..6),
+            keep in 0usize..90,
+        ) {
+            let key = auth_key("secret12");
+            let (adv, ah) = match kind {
+                0 => (golden_v2_advert(), None),
+                1 => (Advert { auth_type: AuthType::Ah, ..golden_v2_advert() }, Some((&key, 3u32))),
+                _ => (golden_v3_advert(), None),
+            };
+            let mut p = encode_ipv4(&adv, &Ipv4Frame { ah, ..frame([10, 99, 0, 1]) });
+            for (at, v) in edits {
+                if let Some(b) = p.get_mut(at) {
+                    *b = v;
+                }
+            }
+            p.truncate(keep);
+            let exp = expect_for(&adv, &key);
+            if let Ok(rx) = parse_ipv4(&p) {
+                let mut stats = RxStats::default();
+                if let Err(e) = check_advert(&rx, &exp) {
+                    stats.record_drop(&e);
+                    proptest::prop_assert_eq!(stats.dropped, 1);
+                }
+            }
+        }
+
         #[test]
         fn decoder_never_panics(data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..120)) {
             let key = auth_key("secret12");
