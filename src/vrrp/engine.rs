@@ -20,8 +20,8 @@ use super::config::{EngineConfig, VipConfig, VrrpInstanceConfig};
 use super::log;
 use super::net::{self, Interface, Netlink, Received, SocketSpec, VrrpSocket};
 use super::packet::{
-    check_advert, encode_ipv4, parse_ipv4, parse_ipv6, Advert, AuthType, Ipv4Frame, RxExpect,
-    RxStats, VrrpVersion, MCAST_V4, MCAST_V6, VRRP_TTL,
+    check_advert, encode_ipv4, parse_ipv4, parse_ipv6, Advert, AuthType, Ipv4Frame, RxError,
+    RxExpect, RxStats, VrrpVersion, MCAST_V4, MCAST_V6, VRRP_TTL,
 };
 use super::scripts::{self, ScriptStatus};
 use super::state::{Action, StateParams, VrrpInstance, VrrpState};
@@ -323,6 +323,7 @@ impl Engine {
         }
         self.poll_files();
         for i in 0..self.insts.len() {
+            log::detail_info(&format!("({}) removing VIPs.", self.insts[i].cfg.name));
             self.remove_vips(i);
         }
         for i in 0..self.insts.len() {
@@ -374,6 +375,12 @@ impl Engine {
             {
                 let allows = self.group_allows_master(i);
                 let prev = self.insts[i].sm.state();
+                if prev == VrrpState::Backup {
+                    log::detail_info(&format!(
+                        "({}) Receive advertisement timeout",
+                        self.insts[i].cfg.name
+                    ));
+                }
                 let acts = self.insts[i].sm.on_timer(std_now, allows);
                 self.after(i, prev, acts, now, true);
             }
@@ -441,6 +448,11 @@ impl Engine {
         };
         match check_advert(&rx, &exp) {
             Err(e) => {
+                // keepalived counts an advert as received once its headers, checksum and
+                // destination passed, before the address list and unicast peer checks.
+                if matches!(e, RxError::AddrMissing { .. } | RxError::NotPeer(_)) {
+                    inst.stats.advert_rcvd += 1;
+                }
                 inst.stats.record_drop(&e);
                 log::info(&format!("({}) {}", inst.cfg.name, e));
             }
@@ -561,8 +573,14 @@ impl Engine {
     fn exec(&mut self, i: usize, a: Action, now: Instant) {
         match a {
             Action::SendAdvert { priority } => send_advert(&mut self.insts[i], priority),
-            Action::AddVips => self.add_vips(i),
-            Action::RemoveVips => self.remove_vips(i),
+            Action::AddVips => {
+                log::detail_info(&format!("({}) setting VIPs.", self.insts[i].cfg.name));
+                self.add_vips(i);
+            }
+            Action::RemoveVips => {
+                log::detail_info(&format!("({}) removing VIPs.", self.insts[i].cfg.name));
+                self.remove_vips(i);
+            }
             Action::Garp => {
                 let rep = self.insts[i].cfg.garp_master_repeat;
                 self.send_garps(i, rep, true);
@@ -1137,6 +1155,7 @@ fn stats_block(out: &mut String, inst: &Inst) {
     out.push_str("  Other Errors:\n");
     out.push_str(&format!("    Version: {}\n", s.version_err));
     out.push_str(&format!("    Checksum: {}\n", s.checksum_err));
+    out.push_str(&format!("    Interval: {}\n", s.interval_mismatch));
     out.push_str(&format!("    Dropped: {}\n", s.dropped));
 }
 

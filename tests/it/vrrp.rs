@@ -729,72 +729,116 @@ fn vrrp_v3_fast_adverts_fail_over_quickly() {
     a.signal_vrrp(libc::SIGCONT);
 }
 
-/// Sends crafted VRRP packets from the client namespace; the master must drop and count them.
-#[test]
-fn vrrp_drops_and_counts_bad_packets() {
+/// Crafted bad VRRP packets for VRID `vrid` (VIP `vip`), each with a name.
+fn bad_packets(vrid: u8, vip: &str) -> Vec<(&'static str, Vec<u8>)> {
     use rhaproxy::vrrp::packet::{
-        auth_key, encode_ipv4, Advert, AuthType, Ipv4Frame, VrrpVersion, MCAST_V4,
+        auth_key, encode_ipv4, internet_checksum, Advert, AuthType, Ipv4Frame, VrrpVersion,
+        MCAST_V4,
     };
-    use std::net::{IpAddr, Ipv4Addr, SocketAddrV4};
-    if !require_netns() {
-        return;
-    }
-    let t = Topology::new("vbad");
-    let mut a = Daemon::start(
-        Impl::Ours,
-        &t.lb1,
-        "lb1",
-        &conf("test1", "MASTER", 150, "1", PASS, ""),
-    );
-    assert!(
-        wait_until(Duration::from_secs(8), || holds_vip(&t.lb1)).is_some(),
-        "{}",
-        a.log()
-    );
-    let vip: Ipv4Addr = VIP.parse().unwrap();
+    use std::net::IpAddr;
     let good = Advert {
         version: VrrpVersion::V2,
-        vrid: 51,
+        vrid,
         priority: 254,
         auth_type: AuthType::Pass,
         adver_int: 1,
-        addrs: vec![IpAddr::V4(vip)],
+        addrs: vec![IpAddr::V4(vip.parse().unwrap())],
         auth_key: auth_key("123456"),
     };
-    let src: Ipv4Addr = CLIENT.parse().unwrap();
     let frame = Ipv4Frame {
-        src,
+        src: CLIENT.parse().unwrap(),
         dst: MCAST_V4,
         ttl: 255,
         ip_id: 9,
         ah: None,
         unicast: false,
     };
-    let mut packets: Vec<(&str, Vec<u8>)> = Vec::new();
-    let wrong_pass = Advert {
-        auth_key: auth_key("guess"),
-        ..good.clone()
+    // edits a VRRP byte of a good packet and repairs the checksum, so a later check fails
+    let edited = |at: usize, v: u8| {
+        let mut p = encode_ipv4(&good, &frame);
+        p[20 + at] = v;
+        p[26] = 0;
+        p[27] = 0;
+        let c = internet_checksum(&p[20..]);
+        p[26..28].copy_from_slice(&c.to_be_bytes());
+        p
     };
-    packets.push(("wrong password", encode_ipv4(&wrong_pass, &frame)));
-    packets.push((
-        "ttl 64",
-        encode_ipv4(&good, &Ipv4Frame { ttl: 64, ..frame }),
-    ));
     let mut short = encode_ipv4(&good, &frame);
     short.truncate(short.len() - 3);
     let n = short.len() as u16;
     short[2..4].copy_from_slice(&n.to_be_bytes());
-    packets.push(("truncated", short));
     let mut bad_sum = encode_ipv4(&good, &frame);
     bad_sum[26] ^= 0x5a;
-    packets.push(("bad checksum", bad_sum));
-    packets.push((
-        "garbage",
-        vec![
-            0x45, 0, 0, 24, 0, 0, 0, 0, 255, 112, 0, 0, 192, 168, 57, 10, 224, 0, 0, 18, 0xff,
-            0xff, 0xff, 0xff,
-        ],
-    ));
+    vec![
+        (
+            "wrong password",
+            encode_ipv4(
+                &Advert {
+                    auth_key: auth_key("guess"),
+                    ..good.clone()
+                },
+                &frame,
+            ),
+        ),
+        (
+            "ttl 64",
+            encode_ipv4(&good, &Ipv4Frame { ttl: 64, ..frame }),
+        ),
+        ("truncated", short),
+        ("bad checksum", bad_sum),
+        ("type 2", edited(0, 0x22)),
+        ("auth type none", edited(4, 0)),
+        ("auth type 7", edited(4, 7)),
+        ("interval 3", edited(5, 3)),
+        ("other VIP", edited(11, 99)),
+        ("two addresses", edited(3, 2)),
+        (
+            "garbage",
+            vec![
+                0x45, 0, 0, 24, 0, 0, 0, 0, 255, 112, 0, 0, 192, 168, 57, 10, 224, 0, 0, 18, 0xff,
+                0xff, 0xff, 0xff,
+            ],
+        ),
+    ]
+}
+
+/// keepalived's counter lines of a stats dump (everything but the sent-advert count).
+fn keepalived_counters(stats: &str) -> Vec<String> {
+    stats
+        .lines()
+        .skip_while(|l| !l.starts_with("  Advertisements:"))
+        .take_while(|l| !l.starts_with("  Other Errors:"))
+        .filter(|l| !(l.trim_start().starts_with("Sent:")))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The same bad packets sent to rkeepalived and keepalived: both drop them, keep their
+/// mastership, and count them identically in keepalived's statistics lines.
+#[test]
+fn vrrp_drops_and_counts_bad_packets_like_keepalived() {
+    use std::net::SocketAddrV4;
+    if !require_netns() || !require("keepalived") {
+        return;
+    }
+    let t = Topology::new("vbad");
+    let mut ours = Daemon::start(
+        Impl::Ours,
+        &t.lb1,
+        "ours",
+        &conf("o", "MASTER", 150, "1", PASS, ""),
+    );
+    let kal_conf = conf("k", "MASTER", 150, "1", PASS, "")
+        .replace("virtual_router_id 51", "virtual_router_id 52")
+        .replace(VIP, "192.168.57.223");
+    let mut kal = Daemon::start(Impl::Keepalived, &t.lb2, "keepalived", &kal_conf);
+    let up = wait_until(Duration::from_secs(8), || {
+        holds_vip(&t.lb1) && t.lb2.has_addr("192.168.57.223")
+    });
+    assert!(up.is_some(), "{}\n{}", ours.log(), kal.log());
+    let mut packets = bad_packets(51, VIP);
+    packets.extend(bad_packets(52, "192.168.57.223"));
+    let count = packets.len();
     let sent = t.client.within(move || {
         let s = socket2::Socket::new(
             socket2::Domain::IPV4,
@@ -804,47 +848,66 @@ fn vrrp_drops_and_counts_bad_packets() {
         .expect("raw socket");
         s.set_header_included_v4(true).expect("hdrincl");
         s.bind_device(Some(b"eth0")).expect("bind eth0");
-        let dst = socket2::SockAddr::from(SocketAddrV4::new(MCAST_V4, 0));
+        let dst = socket2::SockAddr::from(SocketAddrV4::new(rhaproxy::vrrp::packet::MCAST_V4, 0));
         let mut n = 0;
-        for round in 0..3 {
+        for _round in 0..3 {
             for (_, p) in &packets {
                 if s.send_to(p, &dst).is_ok() {
                     n += 1;
                 }
             }
-            let _ = round;
             std::thread::sleep(Duration::from_millis(50));
         }
         n
     });
-    assert_eq!(sent, 15);
+    assert_eq!(sent, 3 * count);
     std::thread::sleep(Duration::from_millis(500));
-    assert!(a.alive(), "daemon died:\n{}", a.log());
+    assert!(ours.alive(), "rkeepalived died:\n{}", ours.log());
+    assert!(kal.alive(), "keepalived died:\n{}", kal.log());
     assert!(
         holds_vip(&t.lb1),
         "a bogus priority 254 advert displaced the master:\n{}",
-        a.log()
+        ours.log()
     );
-    let stats = a.stats();
-    let count = |section: &str, key: &str| -> u64 {
-        let body = stats.split(section).nth(1).unwrap_or("");
-        body.lines()
-            .find(|l| l.trim_start().starts_with(key))
-            .and_then(|l| l.split(':').nth(1))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0)
+    let (so, sk) = (ours.stats(), kal.stats());
+    let (co, ck) = (keepalived_counters(&so), keepalived_counters(&sk));
+    println!("rkeepalived counters: {co:?}\nkeepalived counters: {ck:?}");
+    assert!(co.iter().any(|l| l == "    Failure: 3"), "{so}");
+    assert!(co.iter().any(|l| l == "    TTL: 3"), "{so}");
+    assert_eq!(
+        co, ck,
+        "counters differ\n--- rkeepalived:\n{so}\n--- keepalived:\n{sk}"
+    );
+    assert!(so.contains("    Checksum: 3"), "{so}");
+    // keepalived's wording for each drop reason, line for line (times stripped)
+    let reasons = |log: &str| -> Vec<String> {
+        let mut v: Vec<String> = log
+            .lines()
+            .filter_map(|l| l.split_once(": (VI_1) ").map(|(_, r)| r.to_owned()))
+            .filter(|r| {
+                !r.starts_with("Entering") && !r.starts_with("Sending") && !r.contains("priority")
+            })
+            .collect();
+        v.sort();
+        v.dedup();
+        v
     };
-    assert!(count("Authentication Errors:", "Failure") >= 3, "{stats}");
-    assert!(count("Packet Errors:", "TTL") >= 3, "{stats}");
-    assert!(count("Packet Errors:", "Length") >= 6, "{stats}");
-    assert!(count("Other Errors:", "Checksum") >= 3, "{stats}");
-    let log = a.log();
+    let (ro, rk) = (
+        reasons(&ours.log()),
+        reasons(
+            &kal.log()
+                .replace("VRID 52", "VRID 51")
+                .replace("192.168.57.223", VIP),
+        ),
+    );
+    assert_eq!(ro, rk, "log wording differs from keepalived's");
+    let log = ours.log();
     assert!(log.contains("(VI_1) received an invalid passwd!"), "{log}");
     assert!(
         log.contains("invalid TTL/HL. Received 64 and expect 255"),
         "{log}"
     );
-    assert!(a.data().contains("State = MASTER"));
+    assert!(ours.data().contains("State = MASTER"));
 }
 
 // ---------------------------------------------------------------------------------------------
