@@ -916,11 +916,26 @@ fn vrrp_drops_and_counts_bad_packets_like_keepalived() {
 /// keepalived (priority 150) and rkeepalived (priority 100) in one VRID: ours backs up to it,
 /// takes over when keepalived freezes, and hands back; then the roles swap.
 fn interop(tag: &str, auth: &str, version_line: &str, advert: &str) {
+    interop_with(tag, auth, version_line, advert, |_, _| String::new());
+}
+
+/// [`interop`] with per-node extra lines (`extra(own address, peer address)`).
+fn interop_with(
+    tag: &str,
+    auth: &str,
+    version_line: &str,
+    advert: &str,
+    node_extra: impl Fn(&str, &str) -> String,
+) {
     if !require_netns() || !require("keepalived") {
         return;
     }
     let t = Topology::new(tag);
     let extra = format!("{auth}{version_line}");
+    let (x1, x2) = (
+        format!("{extra}{}", node_extra(LB1, LB2)),
+        format!("{extra}{}", node_extra(LB2, LB1)),
+    );
     let adv_s: f64 = advert.parse().unwrap_or(1.0);
     // keepalived's master-down interval for priority 100: v2 skew is (256-100)/256 s, v3 skew is
     // (256-100)/256 of the advert interval.
@@ -937,13 +952,13 @@ fn interop(tag: &str, auth: &str, version_line: &str, advert: &str) {
         Impl::Keepalived,
         &t.lb1,
         "keepalived",
-        &conf("kal", "BACKUP", 150, advert, &extra, ""),
+        &conf("kal", "BACKUP", 150, advert, &x1, ""),
     );
     let o = Daemon::start(
         Impl::Ours,
         &t.lb2,
         "rkeepalived",
-        &conf("ours", "BACKUP", 100, advert, &extra, ""),
+        &conf("ours", "BACKUP", 100, advert, &x2, ""),
     );
     elect(&t.lb1, &k, &t.lb2, &o, Duration::from_secs(10));
     std::thread::sleep(Duration::from_millis((3000.0 * adv_s) as u64 + 500));
@@ -995,13 +1010,13 @@ fn interop(tag: &str, auth: &str, version_line: &str, advert: &str) {
         Impl::Ours,
         &t.lb1,
         "rkeepalived",
-        &conf("ours", "BACKUP", 150, advert, &extra, ""),
+        &conf("ours", "BACKUP", 150, advert, &x1, ""),
     );
     let k = Daemon::start(
         Impl::Keepalived,
         &t.lb2,
         "keepalived",
-        &conf("kal", "BACKUP", 100, advert, &extra, ""),
+        &conf("kal", "BACKUP", 100, advert, &x2, ""),
     );
     elect(&t.lb1, &o, &t.lb2, &k, Duration::from_secs(10));
     std::thread::sleep(Duration::from_millis((3000.0 * adv_s) as u64 + 500));
@@ -1057,6 +1072,14 @@ fn vrrp_interop_keepalived_v2_ah() {
 #[test]
 fn vrrp_interop_keepalived_v3() {
     interop("viv3", "", "  version 3\n", "0.2");
+}
+
+/// Unicast VRRPv3 (checksum over the unicast pseudo-header) with keepalived in both roles.
+#[test]
+fn vrrp_interop_keepalived_unicast_v3() {
+    interop_with("viuc", "", "  version 3\n", "0.2", |own, peer| {
+        format!("  unicast_src_ip {own}\n  unicast_peer {{\n    {peer}\n  }}\n")
+    });
 }
 
 /// The reference figures: keepalived backing up keepalived on the same topology.
