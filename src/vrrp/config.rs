@@ -187,6 +187,10 @@ pub struct EngineConfig {
     pub sync_groups: Vec<SyncGroupConfig>,
     pub script_security: bool,
     pub script_user: Option<String>,
+    /// `notify_fifo` and `vrrp_notify_fifo` paths.
+    pub notify_fifos: Vec<PathBuf>,
+    /// `vrrp_startup_delay`.
+    pub startup_delay: Duration,
 }
 
 fn command(s: &ir::Script) -> Command {
@@ -494,6 +498,13 @@ pub fn from_ir(cfg: &KeepalivedConfig) -> Result<EngineConfig, ConfigError> {
         sync_groups,
         script_security: g.enable_script_security,
         script_user: g.script_user.as_ref().map(|(u, _)| u.clone()),
+        notify_fifos: [&g.notify_fifo, &g.vrrp_notify_fifo]
+            .into_iter()
+            .flatten()
+            .map(|s| PathBuf::from(s.program()))
+            .filter(|p| !p.as_os_str().is_empty())
+            .collect(),
+        startup_delay: g.vrrp_startup_delay.unwrap_or(Duration::ZERO),
     })
 }
 

@@ -90,6 +90,56 @@ struct Engine {
     events: mpsc::Sender<Event>,
     group_states: Vec<Option<VrrpState>>,
     default_user: Option<String>,
+    fifos: Vec<NotifyFifo>,
+}
+
+/// An open notify FIFO (keepalived's `notify_fifo` / `vrrp_notify_fifo`).
+struct NotifyFifo {
+    fd: std::os::fd::OwnedFd,
+    path: PathBuf,
+    created: bool,
+}
+
+impl NotifyFifo {
+    /// Creates the FIFO when missing and opens it read-write, so writes never block or fail
+    /// for want of a reader (like keepalived).
+    fn open(path: &std::path::Path) -> std::io::Result<NotifyFifo> {
+        use std::os::fd::FromRawFd;
+        use std::os::unix::ffi::OsStrExt;
+        let c = std::ffi::CString::new(path.as_os_str().as_bytes())
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "NUL in path"))?;
+        // SAFETY: mkfifo on a NUL-terminated path we own.
+        let created = unsafe { libc::mkfifo(c.as_ptr(), 0o644) } == 0;
+        // SAFETY: as above; the descriptor is owned from here on.
+        let fd = unsafe {
+            libc::open(
+                c.as_ptr(),
+                libc::O_RDWR | libc::O_CLOEXEC | libc::O_NONBLOCK | libc::O_NOFOLLOW,
+            )
+        };
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: fd is a fresh descriptor.
+        let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
+        Ok(NotifyFifo {
+            fd,
+            path: path.to_owned(),
+            created,
+        })
+    }
+
+    fn write_line(&self, line: &str) {
+        use std::os::fd::AsRawFd;
+        // SAFETY: writing a buffer we own to our descriptor.
+        let _ = unsafe {
+            libc::write(
+                self.fd.as_raw_fd(),
+                line.as_ptr() as *const libc::c_void,
+                line.len(),
+            )
+        };
+    }
 }
 
 fn state_params(c: &VrrpInstanceConfig, our: Option<IpAddr>) -> StateParams {
@@ -219,7 +269,15 @@ impl Engine {
             .script_user
             .clone()
             .or_else(|| Some("keepalived_script".to_owned()));
+        let mut fifos = Vec::new();
+        for p in &cfg.notify_fifos {
+            match NotifyFifo::open(p) {
+                Ok(f) => fifos.push(f),
+                Err(e) => log::info(&format!("Unable to open notify fifo {} - {e}", p.display())),
+            }
+        }
         Ok(Engine {
+            fifos,
             track_file_values: vec![0; cfg.track_files.len()],
             group_states: vec![None; cfg.sync_groups.len()],
             cfg,
@@ -335,6 +393,9 @@ impl Engine {
             if !fault {
                 acts.extend(self.insts[i].sm.set_total_priority(std_now, total));
             }
+            self.insts[i]
+                .sm
+                .delay_start(std_now, self.cfg.startup_delay);
             self.after(i, prev, acts, now, true);
         }
     }
@@ -558,6 +619,10 @@ impl Engine {
         };
         if let Some(cmd) = specific {
             scripts::spawn_notify(cmd, &[], user);
+        }
+        let line = format!("{kind} \"{name}\" {state} {prio}\n");
+        for f in &self.fifos {
+            f.write_line(&line);
         }
         if let Some(cmd) = &n.generic {
             let extra = [
@@ -906,6 +971,21 @@ impl Engine {
                 stops.push((c.clone(), extra));
             }
         }
+        for inst in &self.insts {
+            let line = format!(
+                "INSTANCE \"{}\" STOP {}\n",
+                inst.cfg.name,
+                inst.sm.effective_priority()
+            );
+            for f in &self.fifos {
+                f.write_line(&line);
+            }
+        }
+        for f in &self.fifos {
+            if f.created {
+                let _ = std::fs::remove_file(&f.path);
+            }
+        }
         for (cmd, extra) in stops {
             scripts::run_notify_bounded(
                 &cmd,
@@ -1191,6 +1271,12 @@ pub async fn run_engine(cfg: EngineConfig, loader: Loader) -> i32 {
         log::info(
             "SECURITY VIOLATION - scripts are being executed but script_security not enabled.",
         );
+    }
+    if !engine.cfg.startup_delay.is_zero() {
+        log::info(&format!(
+            "Delaying startup for {} seconds",
+            engine.cfg.startup_delay.as_secs_f64()
+        ));
     }
     engine.spawn_tasks();
     engine.start(Instant::now());

@@ -208,6 +208,13 @@ impl VrrpInstance {
         out
     }
 
+    /// `vrrp_startup_delay`: a backup's first master-down wait starts only after `delay`.
+    pub fn delay_start(&mut self, now: Instant, delay: Duration) {
+        if self.state == VrrpState::Backup && !delay.is_zero() {
+            self.sands = Some(now + delay + self.ms_down_timer);
+        }
+    }
+
     /// The timer fired: a backup takes over, a master advertises.
     /// `group_allows_master` is false when a sync-group peer is in FAULT.
     pub fn on_timer(&mut self, now: Instant, group_allows_master: bool) -> Vec<Action> {
@@ -889,6 +896,16 @@ mod tests {
             i.deadline(),
             Some(t0 + ms(300) + Duration::from_micros(60_937))
         );
+    }
+
+    #[test]
+    fn startup_delay_postpones_the_first_master_down() {
+        let t0 = Instant::now();
+        let mut i = VrrpInstance::new(params(100, VrrpVersion::V2, 1000));
+        i.start(t0, false);
+        i.delay_start(t0, ms(5000));
+        assert_eq!(i.deadline(), Some(t0 + ms(5000) + Duration::from_micros(3_609_375)));
+        assert!(i.on_timer(t0 + ms(4000), true).is_empty());
     }
 
     #[test]

@@ -1194,14 +1194,30 @@ fn vrrp_notify_arguments_match_keepalived() {
             backup.display(),
             stop.display()
         );
-        let global = "global_defs {\n  enable_script_security\n  script_user root\n}\n";
-        let c = conf("n", "BACKUP", 200, "1", &extra, global)
+        // a FIFO we hold open for reading, so its lines survive the daemon's exit
+        let fifo = dir.path().join("fifo");
+        let cpath = std::ffi::CString::new(fifo.to_string_lossy().as_bytes()).unwrap();
+        // SAFETY: mkfifo on a NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(cpath.as_ptr(), 0o600) }, 0);
+        let reader = {
+            use std::os::unix::fs::OpenOptionsExt;
+            fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(&fifo)
+                .expect("open fifo")
+        };
+        let global = format!(
+            "global_defs {{\n  enable_script_security\n  script_user root\n  vrrp_notify_fifo {}\n}}\n",
+            fifo.display()
+        );
+        let c = conf("n", "BACKUP", 200, "1", &extra, &global)
             .replace("virtual_router_id 51", &format!("virtual_router_id {vrid}"));
         let d = Daemon::start(kind, ns, &format!("{kind:?}"), &c);
-        runs.push((d, dir, log, ns.clone()));
+        runs.push((d, dir, log, ns.clone(), reader));
     }
     // both are alone in their VRID: BACKUP (init), then MASTER after 3 × 1 s + skew
-    for (d, _, _, ns) in &runs {
+    for (d, _, _, ns, _) in &runs {
         assert!(
             wait_until(Duration::from_secs(8), || holds_vip(ns)).is_some(),
             "{}",
@@ -1210,7 +1226,7 @@ fn vrrp_notify_arguments_match_keepalived() {
     }
     std::thread::sleep(Duration::from_millis(300));
     let mut calls = Vec::new();
-    for (mut d, dir, log, _) in runs {
+    for (mut d, dir, log, _, mut reader) in runs {
         d.stop();
         std::thread::sleep(Duration::from_millis(300));
         let mut lines: Vec<String> = fs::read_to_string(&log)
@@ -1220,11 +1236,16 @@ fn vrrp_notify_arguments_match_keepalived() {
             .collect();
         // specific and generic scripts run concurrently: compare as sets per state
         lines.sort();
-        calls.push((d.kind, lines, d.log()));
+        let mut fifo_lines = String::new();
+        let _ = std::io::Read::read_to_string(&mut reader, &mut fifo_lines);
+        calls.push((d.kind, lines, d.log(), fifo_lines));
         drop(dir);
     }
-    let (_, kal, klog) = &calls[0];
-    let (_, ours, olog) = &calls[1];
+    let (_, kal, klog, kfifo) = &calls[0];
+    let (_, ours, olog, ofifo) = &calls[1];
+    println!("keepalived fifo:\n{kfifo}rkeepalived fifo:\n{ofifo}");
+    assert!(kfifo.contains("INSTANCE \"VI_1\" MASTER 200"), "{kfifo}");
+    assert_eq!(ofifo, kfifo, "notify fifo lines differ");
     assert!(
         kal.contains(&"INSTANCE VI_1 MASTER 200".to_owned()),
         "keepalived calls {kal:?}\n{klog}"
