@@ -6,7 +6,9 @@
 //! - [`net`]: raw sockets, netlink (VIPs, routes, VMAC), GARP / NA.
 //! - [`engine`]: the tokio loop tying them together; [`run`] is the process entry point.
 pub mod config;
+mod dump;
 pub mod engine;
+mod fifo;
 pub mod log;
 pub mod net;
 pub mod packet;

@@ -904,7 +904,10 @@ mod tests {
         let mut i = VrrpInstance::new(params(100, VrrpVersion::V2, 1000));
         i.start(t0, false);
         i.delay_start(t0, ms(5000));
-        assert_eq!(i.deadline(), Some(t0 + ms(5000) + Duration::from_micros(3_609_375)));
+        assert_eq!(
+            i.deadline(),
+            Some(t0 + ms(5000) + Duration::from_micros(3_609_375))
+        );
         assert!(i.on_timer(t0 + ms(4000), true).is_empty());
     }
 
