@@ -616,7 +616,10 @@ impl Netlink {
             if add { RTM_NEWADDR } else { RTM_DELADDR },
             if add { NLM_F_CREATE | NLM_F_EXCL } else { 0 },
         );
-        m.bytes(&[family_of(a), vip.addr.prefix_len(), 0, vip.scope]);
+        // keepalived adds IPv6 VIPs with IFA_F_NODAD: usable at once, never stuck in dadfailed.
+        const IFA_F_NODAD: u8 = 0x02;
+        let flags = if add && a.is_ipv6() { IFA_F_NODAD } else { 0 };
+        m.bytes(&[family_of(a), vip.addr.prefix_len(), flags, vip.scope]);
         m.bytes(&ifindex.to_ne_bytes());
         m.addr_attr(IFA_LOCAL, a);
         m.addr_attr(IFA_ADDRESS, a);

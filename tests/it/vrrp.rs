@@ -1388,6 +1388,14 @@ fn vrrp_ipv6_instances_elect_and_fail_over() {
         a.log(),
         b.log()
     );
+    // added with nodad like keepalived: usable at once, never tentative
+    let line = t.lb1.ip(&["-6", "addr", "show", "dev", "eth0"]);
+    let vip_line = line
+        .lines()
+        .find(|l| l.contains("fd00:57::222"))
+        .unwrap_or("")
+        .to_owned();
+    assert!(!vip_line.contains("tentative"), "{line}");
     std::thread::sleep(Duration::from_millis(800));
     assert!(
         has(&t.lb1) && !has(&t.lb2),
