@@ -661,11 +661,17 @@ impl<'s> Extractor<'s> {
                         }
                         i += 1;
                     }
-                    "default" | "inet6" | "inet" if !have_dest => {
-                        if w[i] == "default" {
-                            have_dest = true;
-                        }
+                    "default" if !have_dest => {
+                        let v6 = w.iter().any(|x| x == "inet6");
+                        let any: IpAddr = if v6 {
+                            IpAddr::from([0u16; 8])
+                        } else {
+                            IpAddr::from([0u8; 4])
+                        };
+                        r.dest = IpNet::new(any, 0).unwrap_or(r.dest);
+                        have_dest = true;
                     }
+                    "inet6" | "inet" if !have_dest => {}
                     other if !have_dest => {
                         if let Some(d) = Self::parse_ipnet(other) {
                             r.dest = d;
@@ -1278,7 +1284,13 @@ impl<'s> Extractor<'s> {
             }
             let (addr_s, range_end) = match w[0].rsplit_once('-') {
                 Some((a, e)) if e.bytes().all(|c| c.is_ascii_hexdigit()) && !e.is_empty() => {
-                    (a, u16::from_str_radix(e, 10).ok())
+                    // The last byte (IPv4, decimal) or last 16-bit group (IPv6, hex).
+                    let end = if a.contains(':') {
+                        u16::from_str_radix(e, 16).ok()
+                    } else {
+                        e.parse().ok()
+                    };
+                    (a, end)
                 }
                 _ => (w[0].as_str(), None),
             };
@@ -1634,10 +1646,8 @@ impl<'s> Extractor<'s> {
                         "name" => *name = n.arg(1).map(str::to_string),
                         _ => {}
                     },
-                    CheckerKind::Smtp { helo_name } => {
-                        if k == "helo_name" {
-                            *helo_name = n.arg(1).map(str::to_string);
-                        }
+                    CheckerKind::Smtp { helo_name } if k == "helo_name" => {
+                        *helo_name = n.arg(1).map(str::to_string);
                     }
                     _ => {}
                 },
