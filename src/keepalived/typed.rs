@@ -295,7 +295,7 @@ impl<'s> Extractor<'s> {
                     }
                 }
                 "static_ipaddress" => {
-                    let v = self.ip_list(&n.values, "static");
+                    let v = self.ip_list(&n.values);
                     self.cfg.static_ipaddress.extend(v);
                 }
                 "static_routes" => {
@@ -323,7 +323,7 @@ impl<'s> Extractor<'s> {
                         .any(|c| matches!(c.keyword(), "neighbor_ip" | "neighbour_ip"));
                     if !has_nbr {
                         let name = n.arg(1).unwrap_or("").to_string();
-                        self.general(n.span, format!("Configuration error: BFD instance {name} has no neighbor address set, disabling instance"));
+                        self.general(n.end_span, format!("Configuration error: BFD instance {name} has no neighbor address set, disabling instance"));
                     }
                 }
                 _ => {}
@@ -346,7 +346,7 @@ impl<'s> Extractor<'s> {
                 },
                 "notification_email" => {
                     if n.values.is_empty() {
-                        self.general(n.span, "Warning - empty notification_email block");
+                        self.general(n.end_span, "Warning - empty notification_email block");
                     }
                     g.notification_email = n.values.iter().flat_map(|l| l.words.clone()).collect();
                 }
@@ -489,14 +489,14 @@ impl<'s> Extractor<'s> {
         IpAddr::from_str(s).ok().map(IpNet::from)
     }
 
-    fn ip_list(&mut self, lines: &[Line], what: &str) -> Vec<VirtualIp> {
+    fn ip_list(&mut self, lines: &[Line]) -> Vec<VirtualIp> {
         let mut out = Vec::new();
         for l in lines {
             let w = &l.words;
             let Some(addr) = Self::parse_ipnet(&w[0]) else {
                 self.general(
                     l.span,
-                    format!("Invalid {what} address {} - skipping", w[0]),
+                    format!("VRRP parsed invalid IP {}. skipping IP...", w[0]),
                 );
                 continue;
             };
@@ -755,7 +755,7 @@ impl<'s> Extractor<'s> {
         }
         if s.script.is_none() {
             self.general(
-                node.span,
+                node.end_span,
                 format!("No script set for vrrp_script {} - removing", s.name),
             );
             return;
@@ -790,7 +790,7 @@ impl<'s> Extractor<'s> {
         }
         if t.file.is_none() {
             self.general(
-                node.span,
+                node.end_span,
                 format!("No file set for track_file {} - ignoring", t.name),
             );
             return;
@@ -1138,9 +1138,9 @@ impl<'s> Extractor<'s> {
                         }
                     }
                 }
-                "virtual_ipaddress" => v.virtual_ipaddress = self.ip_list(&n.values, "VIP"),
+                "virtual_ipaddress" => v.virtual_ipaddress = self.ip_list(&n.values),
                 "virtual_ipaddress_excluded" => {
-                    v.virtual_ipaddress_excluded = self.ip_list(&n.values, "eVIP")
+                    v.virtual_ipaddress_excluded = self.ip_list(&n.values)
                 }
                 "virtual_routes" => v.virtual_routes = self.route_list(&n.values),
                 "virtual_rules" => {
@@ -1212,6 +1212,21 @@ impl<'s> Extractor<'s> {
                 ),
                 _ => {}
             }
+        }
+        // keepalived's end-of-block checks for the instance.
+        let unicast = !v.unicast_peer.is_empty();
+        if v.use_vmac.is_some() && unicast && !v.vmac_xmit_base {
+            self.general(
+                node.end_span,
+                format!("({name}) unicast with use_vmac requires vmac_xmit_base - setting"),
+            );
+            v.vmac_xmit_base = true;
+        }
+        if v.unicast_ttl.is_some() && !unicast {
+            self.general(
+                node.end_span,
+                format!("({name}): Cannot use unicast_ttl without unicast peers - resetting"),
+            );
         }
         self.cfg.instances.push(v);
     }
