@@ -211,7 +211,8 @@ impl<'a> TreeBuilder<'a> {
     }
 
     fn report(&mut self, class: ErrorClass, span: Span, phase: Phase, msg: String) -> &mut Finding {
-        let f = Finding::new(class, Some(span), msg).in_phase(phase);
+        let mut f = Finding::new(class, Some(span), msg).in_phase(phase);
+        f.order = self.pos.saturating_sub(1);
         self.findings.push(f);
         let n = self.findings.len() - 1;
         &mut self.findings[n]

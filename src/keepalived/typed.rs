@@ -404,7 +404,19 @@ impl<'s> Extractor<'s> {
                 "vrrp_skip_check_adv_addr" => g.vrrp_skip_check_adv_addr = self.bool_arg(n).unwrap_or(true),
                 "vrrp_check_unicast_src" => g.vrrp_check_unicast_src = true,
                 "vrrp_garp_master_delay" => g.vrrp_garp_master_delay = self.uint_arg(n, 0, 86400).map(Duration::from_secs),
-                "vrrp_garp_master_repeat" => g.vrrp_garp_master_repeat = self.uint_arg(n, 0, u32::MAX as u64).map(|v| v as u32),
+                "vrrp_garp_master_repeat" => {
+                    if let Some(w) = self.need(n, 1) {
+                        let w = w.to_string();
+                        match self.read_unsigned(n.span, &w, 0, u32::MAX as u64) {
+                            Some(0) => {
+                                self.general(n.span, "vrrp_garp_master_repeat must be greater than 0, setting to 1");
+                                g.vrrp_garp_master_repeat = Some(1);
+                            }
+                            Some(v) => g.vrrp_garp_master_repeat = Some(v as u32),
+                            None => self.general(n.span, format!("vrrp_garp_master_repeat '{w}' invalid - ignoring")),
+                        }
+                    }
+                }
                 "vrrp_garp_master_refresh" => g.vrrp_garp_master_refresh = self.uint_arg(n, 0, u32::MAX as u64).map(Duration::from_secs),
                 "vrrp_garp_master_refresh_repeat" => g.vrrp_garp_master_refresh_repeat = self.uint_arg(n, 0, u32::MAX as u64).map(|v| v as u32),
                 "vrrp_garp_lower_prio_delay" => g.vrrp_garp_lower_prio_delay = self.uint_arg(n, 0, 86400).map(Duration::from_secs),
@@ -471,6 +483,50 @@ impl<'s> Extractor<'s> {
                     }
                 }
                 "lvs_id" | "router_id_" => g.lvs_id = n.arg(1).map(str::to_string),
+                "vrrp_rt_priority" | "checker_rt_priority" | "bfd_rt_priority" => {
+                    let process = &kw[..kw.find('_').unwrap_or(0)];
+                    match n.arg(1) {
+                        None => self.general(n.span, format!("No {process} process real-time priority specified")),
+                        Some(w) => {
+                            let w = w.to_string();
+                            match self.read_int(n.span, &w, i32::MIN as i64, i32::MAX as i64) {
+                                None => self.general(n.span, format!("{process} process real-time priority '{w}' invalid")),
+                                Some(p) if p < 1 => self.general(n.span, format!("{process} process real-time priority {p} less than minimum 1 - setting to minimum")),
+                                Some(p) if p > 99 => self.general(n.span, format!("{process} process real-time priority {p} greater than maximum 99 - setting to maximum")),
+                                Some(_) => {}
+                            }
+                            g.other.push(RawLine { words: n.words.clone(), span: n.span });
+                        }
+                    }
+                }
+                "lvs_sync_daemon" => {
+                    // IF [INSTANCE] [id N] [maxlen N] [port N] [ttl N] [group IP]
+                    if n.arg(1).is_none() {
+                        self.general(n.span, "lvs_sync_daemon requires interface");
+                    }
+                    let w = n.words.clone();
+                    let mut i = 2;
+                    while i < w.len() {
+                        let (min, max) = match w[i].as_str() {
+                            "id" => (0, 255),
+                            "maxlen" => (1, 65507),
+                            "port" => (1, 65535),
+                            "ttl" => (1, 255),
+                            _ => {
+                                i += 1;
+                                continue;
+                            }
+                        };
+                        match w.get(i + 1) {
+                            Some(v) => {
+                                let _ = self.read_unsigned(n.span, v, min, max);
+                            }
+                            None => self.general(n.span, format!("No value specified for lvs_sync_daemon {} - ignoring", w[i])),
+                        }
+                        i += 2;
+                    }
+                    g.other.push(RawLine { words: n.words.clone(), span: n.span });
+                }
                 "vrrp_vmac_garp_intvl" => {
                     self.err(ErrorClass::Deprecated, n.span, "Keyword \"vrrp_vmac_garp_intvl\" is deprecated - please use \"vrrp_garp_extra_if\"");
                 }
