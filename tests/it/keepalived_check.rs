@@ -162,6 +162,7 @@ fn corpus_verdicts_agree_with_keepalived() {
     let rows = verdicts(&dir);
     assert!(rows.len() > 700, "corpus too small: {}", rows.len());
     let mut agree = 0;
+    let mut same_first_line = 0;
     let mut disagreements = Vec::new();
     for (file, expected, first) in &rows {
         let (ours, err) = ns.run(&dir, &bin, &["-t", "-f", file], Duration::from_secs(30));
@@ -170,6 +171,13 @@ fn corpus_verdicts_agree_with_keepalived() {
             ours < 100,
             "rkeepalived crashed on {file}: status {ours}\n{err}"
         );
+        let our_first = err.lines().next().unwrap_or("");
+        // VERDICTS.tsv keeps at most ~150 characters of keepalived's first line.
+        if (first.is_empty() && our_first.is_empty())
+            || (!first.is_empty() && our_first.starts_with(first.as_str()))
+        {
+            same_first_line += 1;
+        }
         if agrees(*expected, ours) {
             agree += 1;
         } else {
@@ -184,10 +192,20 @@ fn corpus_verdicts_agree_with_keepalived() {
         "keepalived corpus: {agree}/{} verdicts agree ({pct:.1}%)",
         rows.len()
     );
+    eprintln!(
+        "keepalived corpus: first output line identical in {same_first_line}/{}",
+        rows.len()
+    );
     for d in &disagreements {
         eprintln!("  {d}");
     }
     assert!(pct >= 90.0, "only {pct:.1}% agreement");
+    // Wording and order of messages follow keepalived's; guard against regressions.
+    assert!(
+        same_first_line * 100 >= rows.len() * 80,
+        "first lines identical in only {same_first_line}/{}",
+        rows.len()
+    );
 }
 
 /// Real keepalived in the same namespace reproduces the stored verdicts (checks the set-up).
