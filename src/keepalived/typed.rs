@@ -277,6 +277,13 @@ impl<'s> Extractor<'s> {
     // ---- top level --------------------------------------------------------------------------
 
     pub fn extract(&mut self, nodes: &[Node]) {
+        // keepalived's handlers for these keywords read their first parameter unconditionally
+        // and exit(2) when it is missing.
+        if let Some(n) = first_missing_required(nodes) {
+            self.phase = crate::keepalived::parser::phase_of(&n.context, n.keyword(), true);
+            self.need(n, 1);
+            return;
+        }
         for n in nodes {
             if self.aborted {
                 return;
@@ -1528,7 +1535,10 @@ impl<'s> Extractor<'s> {
                 "sorry_server_lvs_method" => {
                     vs.sorry_server_lvs_method = n.arg(1).and_then(Self::lb_kind)
                 }
-                "virtualhost" => vs.virtualhost = n.arg(1).map(str::to_string),
+                "virtualhost" => match n.arg(1) {
+                    Some(h) => vs.virtualhost = Some(h.to_string()),
+                    None => self.general(n.span, "virtual server virtualhost missing"),
+                },
                 "alpha" => vs.alpha = true,
                 "omega" => vs.omega = true,
                 "ha_suspend" => vs.ha_suspend = true,
@@ -1743,6 +1753,86 @@ impl<'s> Extractor<'s> {
             span: node.span,
         })
     }
+}
+
+/// Keywords whose keepalived handler needs a first parameter (missing: exit 2).
+const REQUIRED_ARG: &[&str] = &[
+    "advert_int",
+    "auth_pass",
+    "auth_type",
+    "bind_if",
+    "bind_port",
+    "bindto",
+    "connect_ip",
+    "connect_port",
+    "connect_timeout",
+    "debug",
+    "delay_before_retry",
+    "delay_loop",
+    "digest",
+    "down_timer_adverts",
+    "fall",
+    "fwmark",
+    "garp_lower_prio_delay",
+    "garp_lower_prio_repeat",
+    "garp_master_delay",
+    "garp_master_refresh",
+    "garp_master_refresh_repeat",
+    "garp_master_repeat",
+    "hysteresis",
+    "interface",
+    "interval",
+    "lb_algo",
+    "lvs_sched",
+    "lthreshold",
+    "uthreshold",
+    "mcast_dst_ip",
+    "mcast_src_ip",
+    "misc_timeout",
+    "nb_get_retry",
+    "path",
+    "persistence_engine",
+    "persistence_granularity",
+    "preempt_delay",
+    "protocol",
+    "quorum",
+    "real_server",
+    "retry",
+    "rise",
+    "smtp_connect_timeout",
+    "sorry_server",
+    "state",
+    "timeout",
+    "unicast_ttl",
+    "version",
+    "virtual_router_id",
+    "warmup",
+    "weight",
+    "vrrp_garp_interval",
+    "vrrp_garp_lower_prio_delay",
+    "vrrp_garp_lower_prio_repeat",
+    "vrrp_garp_master_delay",
+    "vrrp_garp_master_refresh",
+    "vrrp_garp_master_refresh_repeat",
+    "vrrp_garp_master_repeat",
+    "vrrp_gna_interval",
+    "vrrp_mcast_group4",
+    "vrrp_mcast_group6",
+    "vrrp_startup_delay",
+    "vrrp_version",
+];
+
+/// The first node, in reading order, of a keyword that needs a parameter and has none.
+fn first_missing_required(nodes: &[Node]) -> Option<&Node> {
+    for n in nodes {
+        if n.words.len() == 1 && n.context != "root" && REQUIRED_ARG.contains(&n.keyword()) {
+            return Some(n);
+        }
+        if let Some(c) = first_missing_required(&n.children) {
+            return Some(c);
+        }
+    }
+    None
 }
 
 /// keepalived's check_true_false().
