@@ -509,3 +509,60 @@ virtual_server 10.0.0.100 80 {\n    delay_loop 5\n    lb_algo wrr\n    lb_kind N
         assert_eq!(theirs, 0, "keepalived: {their_err}");
     }
 }
+
+/// Every keepalived configuration under examples/ (when present) gets keepalived's verdict.
+#[test]
+fn example_configs_get_keepalived_verdicts() {
+    let examples = util::repo_root().join("examples");
+    if !examples.is_dir() {
+        eprintln!("skipping: no examples/ in this checkout");
+        return;
+    }
+    if !util::require("keepalived") {
+        return;
+    }
+    let Some(ns) = TestNs::new() else { return };
+    let mut files = Vec::new();
+    let mut stack = vec![examples];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read examples").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().map(|x| x == "conf").unwrap_or(false)
+                && p.to_string_lossy().contains("keepalived")
+            {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    let bin = util::rkeepalived_bin();
+    let mut mismatches = Vec::new();
+    for f in &files {
+        let dir = f.parent().expect("parent");
+        let name = f.file_name().expect("name").to_string_lossy().to_string();
+        let args = ["-t", "-i", NO_CONFIG_ID, "-f", name.as_str()];
+        let (ours, err) = ns.run(dir, &bin, &args, Duration::from_secs(20));
+        let (theirs, their_err) = ns.run(
+            dir,
+            Path::new("/usr/sbin/keepalived"),
+            &args,
+            Duration::from_secs(5),
+        );
+        if ours != theirs {
+            mismatches.push(format!(
+                "{}: keepalived {theirs} [{}], ours {ours} [{}]",
+                f.display(),
+                their_err.lines().next().unwrap_or(""),
+                err.lines().next().unwrap_or("")
+            ));
+        }
+    }
+    eprintln!(
+        "examples: {} keepalived configs, {} mismatches",
+        files.len(),
+        mismatches.len()
+    );
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
