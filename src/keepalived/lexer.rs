@@ -187,6 +187,7 @@ impl Lexer {
         if self.span.line == 0 {
             f = f.unlocated();
         }
+        f.order = self.out.lines.len();
         self.out.findings.push(f);
     }
 

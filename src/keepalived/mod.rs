@@ -90,6 +90,21 @@ fn finish(lexed: lexer::Lexed, sys: &dyn System) -> Loaded {
     findings.extend(ex.findings);
     let missing_interface = ex.missing_interface;
     let config = ex.cfg;
+    // keepalived reports while reading, in line order within each process.
+    let mut line_order = std::collections::HashMap::new();
+    for (i, l) in lexed.lines.iter().enumerate() {
+        line_order.entry((l.span.file, l.span.line)).or_insert(i);
+    }
+    for f in findings.iter_mut() {
+        if f.order == usize::MAX {
+            if let Some(sp) = f.diag.span {
+                f.order = line_order
+                    .get(&(sp.file, sp.line))
+                    .copied()
+                    .unwrap_or(usize::MAX - 1);
+            }
+        }
+    }
     let mut exit_status;
     if ex.aborted {
         // keepalived exits at once (KEEPALIVED_EXIT_CONFIG) on a missing parameter.
@@ -117,8 +132,8 @@ fn finish(lexed: lexer::Lexed, sys: &dyn System) -> Loaded {
             exit_status = report::exit_status(&findings);
         }
     }
-    // Parent-process messages come first, like keepalived's.
-    findings.sort_by_key(|f| f.phase);
+    // Parent-process messages come first, then each child's, like keepalived's.
+    findings.sort_by_key(|f| (f.phase, f.order));
     if exit_status == 2 && findings.is_empty() {
         exit_status = 2;
     }

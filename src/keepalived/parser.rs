@@ -92,6 +92,8 @@ pub struct Node {
     /// Lines of a value block.
     pub values: Vec<Line>,
     pub kind: KeywordKind,
+    /// The line that closed the block (keepalived reports block-end checks there).
+    pub end_span: Span,
 }
 
 impl Node {
@@ -193,6 +195,15 @@ impl<'a> TreeBuilder<'a> {
         }
     }
 
+    /// Span of the line read last.
+    fn last_span(&self) -> Span {
+        self.pos
+            .checked_sub(1)
+            .and_then(|i| self.lines.get(i))
+            .map(|l| l.span)
+            .unwrap_or_default()
+    }
+
     fn next(&mut self) -> Option<&'a Line> {
         let l = self.lines.get(self.pos)?;
         self.pos += 1;
@@ -200,7 +211,8 @@ impl<'a> TreeBuilder<'a> {
     }
 
     fn report(&mut self, class: ErrorClass, span: Span, phase: Phase, msg: String) -> &mut Finding {
-        let f = Finding::new(class, Some(span), msg).in_phase(phase);
+        let mut f = Finding::new(class, Some(span), msg).in_phase(phase);
+        f.order = self.pos.saturating_sub(1);
         self.findings.push(f);
         let n = self.findings.len() - 1;
         &mut self.findings[n]
@@ -256,6 +268,7 @@ impl<'a> TreeBuilder<'a> {
                         children: Vec::new(),
                         values: Vec::new(),
                         kind,
+                        end_span: line.span,
                     };
                     match kind {
                         KeywordKind::Block => {
@@ -265,8 +278,12 @@ impl<'a> TreeBuilder<'a> {
                                 format!("{ctx}/{s}")
                             };
                             node.children = self.stream(&sub, true, level + 1);
+                            node.end_span = self.last_span();
                         }
-                        KeywordKind::ValueBlock => node.values = self.value_block(line, child),
+                        KeywordKind::ValueBlock => {
+                            node.values = self.value_block(line, child);
+                            node.end_span = self.last_span();
+                        }
                         KeywordKind::Leaf => {}
                     }
                     nodes.push(node);

@@ -48,6 +48,8 @@ pub struct Finding {
     /// Whether keepalived prefixes the message with `(Line N)` (it does while reading).
     pub located: bool,
     pub diag: Diagnostic,
+    /// Position in keepalived's reading order (index into the lexed lines), for sorting.
+    pub order: usize,
 }
 
 impl Finding {
@@ -62,6 +64,7 @@ impl Finding {
             phase: Phase::Parent,
             located: span.is_some(),
             diag,
+            order: usize::MAX,
         }
     }
     /// Reported by the VRRP child process.

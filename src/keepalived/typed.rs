@@ -277,6 +277,13 @@ impl<'s> Extractor<'s> {
     // ---- top level --------------------------------------------------------------------------
 
     pub fn extract(&mut self, nodes: &[Node]) {
+        // keepalived's handlers for these keywords read their first parameter unconditionally
+        // and exit(2) when it is missing.
+        if let Some(n) = first_missing_required(nodes) {
+            self.phase = crate::keepalived::parser::phase_of(&n.context, n.keyword(), true);
+            self.need(n, 1);
+            return;
+        }
         for n in nodes {
             if self.aborted {
                 return;
@@ -295,7 +302,7 @@ impl<'s> Extractor<'s> {
                     }
                 }
                 "static_ipaddress" => {
-                    let v = self.ip_list(&n.values, "static");
+                    let v = self.ip_list(&n.values);
                     self.cfg.static_ipaddress.extend(v);
                 }
                 "static_routes" => {
@@ -323,7 +330,7 @@ impl<'s> Extractor<'s> {
                         .any(|c| matches!(c.keyword(), "neighbor_ip" | "neighbour_ip"));
                     if !has_nbr {
                         let name = n.arg(1).unwrap_or("").to_string();
-                        self.general(n.span, format!("Configuration error: BFD instance {name} has no neighbor address set, disabling instance"));
+                        self.general(n.end_span, format!("Configuration error: BFD instance {name} has no neighbor address set, disabling instance"));
                     }
                 }
                 _ => {}
@@ -346,7 +353,7 @@ impl<'s> Extractor<'s> {
                 },
                 "notification_email" => {
                     if n.values.is_empty() {
-                        self.general(n.span, "Warning - empty notification_email block");
+                        self.general(n.end_span, "Warning - empty notification_email block");
                     }
                     g.notification_email = n.values.iter().flat_map(|l| l.words.clone()).collect();
                 }
@@ -404,7 +411,19 @@ impl<'s> Extractor<'s> {
                 "vrrp_skip_check_adv_addr" => g.vrrp_skip_check_adv_addr = self.bool_arg(n).unwrap_or(true),
                 "vrrp_check_unicast_src" => g.vrrp_check_unicast_src = true,
                 "vrrp_garp_master_delay" => g.vrrp_garp_master_delay = self.uint_arg(n, 0, 86400).map(Duration::from_secs),
-                "vrrp_garp_master_repeat" => g.vrrp_garp_master_repeat = self.uint_arg(n, 0, u32::MAX as u64).map(|v| v as u32),
+                "vrrp_garp_master_repeat" => {
+                    if let Some(w) = self.need(n, 1) {
+                        let w = w.to_string();
+                        match self.read_unsigned(n.span, &w, 0, u32::MAX as u64) {
+                            Some(0) => {
+                                self.general(n.span, "vrrp_garp_master_repeat must be greater than 0, setting to 1");
+                                g.vrrp_garp_master_repeat = Some(1);
+                            }
+                            Some(v) => g.vrrp_garp_master_repeat = Some(v as u32),
+                            None => self.general(n.span, format!("vrrp_garp_master_repeat '{w}' invalid - ignoring")),
+                        }
+                    }
+                }
                 "vrrp_garp_master_refresh" => g.vrrp_garp_master_refresh = self.uint_arg(n, 0, u32::MAX as u64).map(Duration::from_secs),
                 "vrrp_garp_master_refresh_repeat" => g.vrrp_garp_master_refresh_repeat = self.uint_arg(n, 0, u32::MAX as u64).map(|v| v as u32),
                 "vrrp_garp_lower_prio_delay" => g.vrrp_garp_lower_prio_delay = self.uint_arg(n, 0, 86400).map(Duration::from_secs),
@@ -471,6 +490,50 @@ impl<'s> Extractor<'s> {
                     }
                 }
                 "lvs_id" | "router_id_" => g.lvs_id = n.arg(1).map(str::to_string),
+                "vrrp_rt_priority" | "checker_rt_priority" | "bfd_rt_priority" => {
+                    let process = &kw[..kw.find('_').unwrap_or(0)];
+                    match n.arg(1) {
+                        None => self.general(n.span, format!("No {process} process real-time priority specified")),
+                        Some(w) => {
+                            let w = w.to_string();
+                            match self.read_int(n.span, &w, i32::MIN as i64, i32::MAX as i64) {
+                                None => self.general(n.span, format!("{process} process real-time priority '{w}' invalid")),
+                                Some(p) if p < 1 => self.general(n.span, format!("{process} process real-time priority {p} less than minimum 1 - setting to minimum")),
+                                Some(p) if p > 99 => self.general(n.span, format!("{process} process real-time priority {p} greater than maximum 99 - setting to maximum")),
+                                Some(_) => {}
+                            }
+                            g.other.push(RawLine { words: n.words.clone(), span: n.span });
+                        }
+                    }
+                }
+                "lvs_sync_daemon" => {
+                    // IF [INSTANCE] [id N] [maxlen N] [port N] [ttl N] [group IP]
+                    if n.arg(1).is_none() {
+                        self.general(n.span, "lvs_sync_daemon requires interface");
+                    }
+                    let w = n.words.clone();
+                    let mut i = 2;
+                    while i < w.len() {
+                        let (min, max) = match w[i].as_str() {
+                            "id" => (0, 255),
+                            "maxlen" => (1, 65507),
+                            "port" => (1, 65535),
+                            "ttl" => (1, 255),
+                            _ => {
+                                i += 1;
+                                continue;
+                            }
+                        };
+                        match w.get(i + 1) {
+                            Some(v) => {
+                                let _ = self.read_unsigned(n.span, v, min, max);
+                            }
+                            None => self.general(n.span, format!("No value specified for lvs_sync_daemon {} - ignoring", w[i])),
+                        }
+                        i += 2;
+                    }
+                    g.other.push(RawLine { words: n.words.clone(), span: n.span });
+                }
                 "vrrp_vmac_garp_intvl" => {
                     self.err(ErrorClass::Deprecated, n.span, "Keyword \"vrrp_vmac_garp_intvl\" is deprecated - please use \"vrrp_garp_extra_if\"");
                 }
@@ -489,14 +552,14 @@ impl<'s> Extractor<'s> {
         IpAddr::from_str(s).ok().map(IpNet::from)
     }
 
-    fn ip_list(&mut self, lines: &[Line], what: &str) -> Vec<VirtualIp> {
+    fn ip_list(&mut self, lines: &[Line]) -> Vec<VirtualIp> {
         let mut out = Vec::new();
         for l in lines {
             let w = &l.words;
             let Some(addr) = Self::parse_ipnet(&w[0]) else {
                 self.general(
                     l.span,
-                    format!("Invalid {what} address {} - skipping", w[0]),
+                    format!("VRRP parsed invalid IP {}. skipping IP...", w[0]),
                 );
                 continue;
             };
@@ -661,11 +724,17 @@ impl<'s> Extractor<'s> {
                         }
                         i += 1;
                     }
-                    "default" | "inet6" | "inet" if !have_dest => {
-                        if w[i] == "default" {
-                            have_dest = true;
-                        }
+                    "default" if !have_dest => {
+                        let v6 = w.iter().any(|x| x == "inet6");
+                        let any: IpAddr = if v6 {
+                            IpAddr::from([0u16; 8])
+                        } else {
+                            IpAddr::from([0u8; 4])
+                        };
+                        r.dest = IpNet::new(any, 0).unwrap_or(r.dest);
+                        have_dest = true;
                     }
+                    "inet6" | "inet" if !have_dest => {}
                     other if !have_dest => {
                         if let Some(d) = Self::parse_ipnet(other) {
                             r.dest = d;
@@ -749,7 +818,7 @@ impl<'s> Extractor<'s> {
         }
         if s.script.is_none() {
             self.general(
-                node.span,
+                node.end_span,
                 format!("No script set for vrrp_script {} - removing", s.name),
             );
             return;
@@ -784,7 +853,7 @@ impl<'s> Extractor<'s> {
         }
         if t.file.is_none() {
             self.general(
-                node.span,
+                node.end_span,
                 format!("No file set for track_file {} - ignoring", t.name),
             );
             return;
@@ -1132,9 +1201,9 @@ impl<'s> Extractor<'s> {
                         }
                     }
                 }
-                "virtual_ipaddress" => v.virtual_ipaddress = self.ip_list(&n.values, "VIP"),
+                "virtual_ipaddress" => v.virtual_ipaddress = self.ip_list(&n.values),
                 "virtual_ipaddress_excluded" => {
-                    v.virtual_ipaddress_excluded = self.ip_list(&n.values, "eVIP")
+                    v.virtual_ipaddress_excluded = self.ip_list(&n.values)
                 }
                 "virtual_routes" => v.virtual_routes = self.route_list(&n.values),
                 "virtual_rules" => {
@@ -1207,6 +1276,21 @@ impl<'s> Extractor<'s> {
                 _ => {}
             }
         }
+        // keepalived's end-of-block checks for the instance.
+        let unicast = !v.unicast_peer.is_empty();
+        if v.use_vmac.is_some() && unicast && !v.vmac_xmit_base {
+            self.general(
+                node.end_span,
+                format!("({name}) unicast with use_vmac requires vmac_xmit_base - setting"),
+            );
+            v.vmac_xmit_base = true;
+        }
+        if v.unicast_ttl.is_some() && !unicast {
+            self.general(
+                node.end_span,
+                format!("({name}): Cannot use unicast_ttl without unicast peers - resetting"),
+            );
+        }
         self.cfg.instances.push(v);
     }
 
@@ -1278,7 +1362,13 @@ impl<'s> Extractor<'s> {
             }
             let (addr_s, range_end) = match w[0].rsplit_once('-') {
                 Some((a, e)) if e.bytes().all(|c| c.is_ascii_hexdigit()) && !e.is_empty() => {
-                    (a, u16::from_str_radix(e, 10).ok())
+                    // The last byte (IPv4, decimal) or last 16-bit group (IPv6, hex).
+                    let end = if a.contains(':') {
+                        u16::from_str_radix(e, 16).ok()
+                    } else {
+                        e.parse().ok()
+                    };
+                    (a, end)
                 }
                 _ => (w[0].as_str(), None),
             };
@@ -1445,7 +1535,10 @@ impl<'s> Extractor<'s> {
                 "sorry_server_lvs_method" => {
                     vs.sorry_server_lvs_method = n.arg(1).and_then(Self::lb_kind)
                 }
-                "virtualhost" => vs.virtualhost = n.arg(1).map(str::to_string),
+                "virtualhost" => match n.arg(1) {
+                    Some(h) => vs.virtualhost = Some(h.to_string()),
+                    None => self.general(n.span, "virtual server virtualhost missing"),
+                },
                 "alpha" => vs.alpha = true,
                 "omega" => vs.omega = true,
                 "ha_suspend" => vs.ha_suspend = true,
@@ -1634,10 +1727,8 @@ impl<'s> Extractor<'s> {
                         "name" => *name = n.arg(1).map(str::to_string),
                         _ => {}
                     },
-                    CheckerKind::Smtp { helo_name } => {
-                        if k == "helo_name" {
-                            *helo_name = n.arg(1).map(str::to_string);
-                        }
+                    CheckerKind::Smtp { helo_name } if k == "helo_name" => {
+                        *helo_name = n.arg(1).map(str::to_string);
                     }
                     _ => {}
                 },
@@ -1662,6 +1753,86 @@ impl<'s> Extractor<'s> {
             span: node.span,
         })
     }
+}
+
+/// Keywords whose keepalived handler needs a first parameter (missing: exit 2).
+const REQUIRED_ARG: &[&str] = &[
+    "advert_int",
+    "auth_pass",
+    "auth_type",
+    "bind_if",
+    "bind_port",
+    "bindto",
+    "connect_ip",
+    "connect_port",
+    "connect_timeout",
+    "debug",
+    "delay_before_retry",
+    "delay_loop",
+    "digest",
+    "down_timer_adverts",
+    "fall",
+    "fwmark",
+    "garp_lower_prio_delay",
+    "garp_lower_prio_repeat",
+    "garp_master_delay",
+    "garp_master_refresh",
+    "garp_master_refresh_repeat",
+    "garp_master_repeat",
+    "hysteresis",
+    "interface",
+    "interval",
+    "lb_algo",
+    "lvs_sched",
+    "lthreshold",
+    "uthreshold",
+    "mcast_dst_ip",
+    "mcast_src_ip",
+    "misc_timeout",
+    "nb_get_retry",
+    "path",
+    "persistence_engine",
+    "persistence_granularity",
+    "preempt_delay",
+    "protocol",
+    "quorum",
+    "real_server",
+    "retry",
+    "rise",
+    "smtp_connect_timeout",
+    "sorry_server",
+    "state",
+    "timeout",
+    "unicast_ttl",
+    "version",
+    "virtual_router_id",
+    "warmup",
+    "weight",
+    "vrrp_garp_interval",
+    "vrrp_garp_lower_prio_delay",
+    "vrrp_garp_lower_prio_repeat",
+    "vrrp_garp_master_delay",
+    "vrrp_garp_master_refresh",
+    "vrrp_garp_master_refresh_repeat",
+    "vrrp_garp_master_repeat",
+    "vrrp_gna_interval",
+    "vrrp_mcast_group4",
+    "vrrp_mcast_group6",
+    "vrrp_startup_delay",
+    "vrrp_version",
+];
+
+/// The first node, in reading order, of a keyword that needs a parameter and has none.
+fn first_missing_required(nodes: &[Node]) -> Option<&Node> {
+    for n in nodes {
+        if n.words.len() == 1 && n.context != "root" && REQUIRED_ARG.contains(&n.keyword()) {
+            return Some(n);
+        }
+        if let Some(c) = first_missing_required(&n.children) {
+            return Some(c);
+        }
+    }
+    None
 }
 
 /// keepalived's check_true_false().

@@ -203,12 +203,6 @@ fn check_checker(v: &mut V, cfg: &KeepalivedConfig, default_user: DefaultUser) {
     for vs in &cfg.virtual_servers {
         let name = vs_name(vs);
         // Scheduler / protocol defaults.
-        if vs.lb_algo.is_none() {
-            v.general(
-                vs.span,
-                format!("Virtual server {name}: no scheduler set, setting default 'wlc'"),
-            );
-        }
         if vs.protocol.is_none() {
             if !matches!(vs.address, VirtualServerAddress::Fwmark(_)) {
                 v.general(
@@ -248,6 +242,12 @@ fn check_checker(v: &mut V, cfg: &KeepalivedConfig, default_user: DefaultUser) {
                 }
             }
         }
+        if vs.lb_algo.is_none() {
+            v.general(
+                vs.span,
+                format!("Virtual server {name}: no scheduler set, setting default 'wlc'"),
+            );
+        }
         if vs.real_servers.is_empty() {
             v.general(
                 vs.span,
@@ -270,7 +270,7 @@ fn check_checker(v: &mut V, cfg: &KeepalivedConfig, default_user: DefaultUser) {
         if !vs.real_servers.is_empty() && vs.quorum as i64 > total {
             v.general(
                 vs.span,
-                format!("Warning - quorum {} for {name}: exceeds total weight of real servers {total}, reducing quorum to {total}", vs.quorum),
+                format!("Warning - quorum {} for {name} exceeds total weight of real servers {total}, reducing quorum to {total}", vs.quorum),
             );
         }
         for s in [&vs.quorum_up, &vs.quorum_down].into_iter().flatten() {
@@ -327,7 +327,7 @@ fn vs_name(vs: &VirtualServer) -> String {
     match &vs.address {
         VirtualServerAddress::Ip { addr, port } => format!("[{addr}]:{proto}:{port}"),
         VirtualServerAddress::Fwmark(m) => format!("FWM {m}"),
-        VirtualServerAddress::Group(g) => format!("[{g}]:{proto}:0"),
+        VirtualServerAddress::Group(g) => format!("[{g}]:0"),
     }
 }
 
@@ -406,12 +406,6 @@ fn check_vrrp(v: &mut V, cfg: &KeepalivedConfig, default_user: DefaultUser) {
         let unicast_configured =
             i.unicast_src_ip.is_some() || i.unicast_peer_configured || i.unicast_ttl.is_some();
         let unicast = !i.unicast_peer.is_empty();
-        if i.unicast_ttl.is_some() && !unicast {
-            v.general(
-                i.span,
-                format!("({name}): Cannot use unicast_ttl without unicast peers - resetting"),
-            );
-        }
         let have_if = i
             .interface
             .as_deref()
@@ -501,12 +495,6 @@ fn check_vrrp(v: &mut V, cfg: &KeepalivedConfig, default_user: DefaultUser) {
             );
         } else if version == 3 && us % 10_000 != 0 {
             v.general(i.span, format!("({name}) VRRPv3 advertisement interval {:.6}s must be in units of 10ms - rounding", i.advert_int));
-        }
-        if i.use_vmac.is_some() && unicast && !i.vmac_xmit_base {
-            v.general(
-                i.span,
-                format!("({name}) unicast with use_vmac requires vmac_xmit_base - setting"),
-            );
         }
         if i.promote_secondaries && (i.use_vmac.is_some() || i.use_ipvlan.is_some()) {
             v.general(
