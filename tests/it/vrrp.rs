@@ -1723,3 +1723,60 @@ fn vrrp_garp_repeat_delay_refresh_match_keepalived() {
         "GARP totals differ: ours {so}, keepalived {sk}"
     );
 }
+
+/// `track_interface` with a weight lowers the priority when the tracked link goes down
+/// (and a weight-0 tracked interface would put the instance in FAULT instead).
+#[test]
+fn vrrp_track_interface_weight_moves_the_vip() {
+    if !require_netns() {
+        return;
+    }
+    let mut t = Topology::new("vti");
+    let lb1 = t.lb1.clone();
+    t._lab.connect(&lb1, "eth1", Some("10.58.0.130/24")); // bridge port p4
+    let track = "  track_interface {\n    eth1 weight -60\n  }\n";
+    let a = Daemon::start(
+        Impl::Ours,
+        &t.lb1,
+        "lb1",
+        &conf("test1", "BACKUP", 150, "1", track, ""),
+    );
+    let b = Daemon::start(
+        Impl::Ours,
+        &t.lb2,
+        "lb2",
+        &conf("test2", "BACKUP", 100, "1", "", ""),
+    );
+    elect(&t.lb1, &a, &t.lb2, &b, Duration::from_secs(8));
+    t._lab.set_port(4, false);
+    let moved = wait_until(Duration::from_secs(8), || {
+        holds_vip(&t.lb2) && !holds_vip(&t.lb1)
+    });
+    assert!(
+        moved.is_some(),
+        "VIP did not move:\n{}\n{}",
+        a.log(),
+        b.log()
+    );
+    assert!(
+        a.log()
+            .contains("(VI_1) Changing effective priority from 150 to 90"),
+        "{}",
+        a.log()
+    );
+    assert!(
+        !a.log().contains("FAULT"),
+        "a weighted interface must not fault:\n{}",
+        a.log()
+    );
+    t._lab.set_port(4, true);
+    let back = wait_until(Duration::from_secs(8), || {
+        holds_vip(&t.lb1) && !holds_vip(&t.lb2)
+    });
+    assert!(
+        back.is_some(),
+        "VIP did not come back:\n{}\n{}",
+        a.log(),
+        b.log()
+    );
+}
