@@ -132,6 +132,9 @@ pub struct VrrpInstanceConfig {
     pub unicast_peers: Vec<IpAddr>,
     pub check_unicast_src: bool,
     pub mcast_src: Option<IpAddr>,
+    /// The multicast group adverts go to (`mcast_dst_ip`, `vrrp_mcast_group4/6`, or
+    /// 224.0.0.18 / ff02::12).
+    pub mcast_group: IpAddr,
     pub track_interfaces: Vec<TrackInterface>,
     pub track_scripts: Vec<TrackWeight>,
     pub track_files: Vec<TrackWeight>,
@@ -415,6 +418,19 @@ pub fn from_ir(cfg: &KeepalivedConfig) -> Result<EngineConfig, ConfigError> {
             unicast_peers: inst.unicast_peer.iter().map(|p| p.addr).collect(),
             check_unicast_src: inst.check_unicast_src || g.vrrp_check_unicast_src,
             mcast_src: inst.mcast_src_ip,
+            mcast_group: inst
+                .mcast_dst_ip
+                .filter(|a| a.is_ipv6() == ipv6)
+                .or(if ipv6 {
+                    g.vrrp_mcast_group6
+                } else {
+                    g.vrrp_mcast_group4
+                })
+                .unwrap_or(if ipv6 {
+                    IpAddr::V6(super::packet::MCAST_V6)
+                } else {
+                    IpAddr::V4(super::packet::MCAST_V4)
+                }),
             track_interfaces: inst
                 .track_interface
                 .iter()

@@ -20,7 +20,7 @@ use super::log;
 use super::net::{self, Interface, Netlink, Received, SocketSpec, VrrpSocket};
 use super::packet::{
     check_advert, encode_ipv4, parse_ipv4, parse_ipv6, Advert, AuthType, Ipv4Frame, RxError,
-    RxExpect, RxStats, VrrpVersion, MCAST_V4, MCAST_V6, VRRP_TTL,
+    RxExpect, RxStats, VrrpVersion, MCAST_V6, VRRP_TTL,
 };
 use super::scripts::{self, ScriptStatus};
 use super::state::{Action, StateParams, VrrpInstance, VrrpState};
@@ -169,6 +169,7 @@ fn open_instance(c: &VrrpInstanceConfig, netlink: &mut Netlink) -> Result<Inst, 
             None
         },
         src6,
+        group: c.mcast_group,
     })
     .map_err(|source| EngineError::Socket {
         instance: c.name.clone(),
@@ -626,10 +627,8 @@ fn send_advert(inst: &mut Inst, priority: u8) {
         inst.advert.priority = priority;
         let dsts: Vec<IpAddr> = if inst.cfg.unicast() {
             inst.cfg.unicast_peers.clone()
-        } else if inst.cfg.ipv6 {
-            vec![IpAddr::V6(MCAST_V6)]
         } else {
-            vec![IpAddr::V4(MCAST_V4)]
+            vec![inst.cfg.mcast_group]
         };
         let ttl = VRRP_TTL;
         if inst.cfg.ipv6 {

@@ -14,7 +14,7 @@ use socket2::{Domain, InterfaceIndexOrAddress, Protocol, SockAddr, Socket, Type}
 use tokio::io::unix::AsyncFd;
 
 use super::config::{RouteConfig, VipConfig};
-use super::packet::{IPPROTO_AH, IPPROTO_VRRP, MCAST_V4, MCAST_V6, VRRP_TTL};
+use super::packet::{IPPROTO_AH, IPPROTO_VRRP, VRRP_TTL};
 
 /// Facts about a network interface.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,6 +181,8 @@ pub struct SocketSpec<'a> {
     pub unicast_src: Option<IpAddr>,
     /// IPv6 source for sends (link-local by default).
     pub src6: Option<Ipv6Addr>,
+    /// The multicast group to join (224.0.0.18 / ff02::12 unless configured).
+    pub group: IpAddr,
 }
 
 impl VrrpSocket {
@@ -218,12 +220,13 @@ impl VrrpSocket {
         }
         match spec.unicast_src {
             None => {
-                if spec.ipv6 {
-                    rx.join_multicast_v6(&MCAST_V6, index)?;
-                } else {
-                    rx.join_multicast_v4_n(&MCAST_V4, &InterfaceIndexOrAddress::Index(index))?;
-                    // Binding to the group keeps unicast packets out.
-                    rx.bind(&SockAddr::from(SocketAddrV4::new(MCAST_V4, 0)))?;
+                match spec.group {
+                    IpAddr::V6(g) => rx.join_multicast_v6(&g, index)?,
+                    IpAddr::V4(g) => {
+                        rx.join_multicast_v4_n(&g, &InterfaceIndexOrAddress::Index(index))?;
+                        // Binding to the group keeps unicast packets out.
+                        rx.bind(&SockAddr::from(SocketAddrV4::new(g, 0)))?;
+                    }
                 }
             }
             Some(src) => {

@@ -1780,3 +1780,72 @@ fn vrrp_track_interface_weight_moves_the_vip() {
         b.log()
     );
 }
+
+/// `vrrp_mcast_group4`: both daemons advertise to another group and still interoperate.
+#[test]
+fn vrrp_interop_keepalived_custom_multicast_group() {
+    if !require_netns() || !require("keepalived") {
+        return;
+    }
+    let t = Topology::new("vmg");
+    let global = "global_defs {\n  vrrp_mcast_group4 224.0.0.100\n}\n";
+    let k = Daemon::start(
+        Impl::Keepalived,
+        &t.lb1,
+        "keepalived",
+        &conf("k", "BACKUP", 150, "1", PASS, global),
+    );
+    let o = Daemon::start(
+        Impl::Ours,
+        &t.lb2,
+        "rkeepalived",
+        &conf("o", "BACKUP", 100, "1", PASS, global),
+    );
+    elect(&t.lb1, &k, &t.lb2, &o, Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(
+        holds_vip(&t.lb1) && !holds_vip(&t.lb2),
+        "unstable:\n{}\n{}",
+        k.log(),
+        o.log()
+    );
+    k.signal_vrrp(libc::SIGSTOP);
+    let took = wait_until(Duration::from_secs(6), || holds_vip(&t.lb2));
+    assert!(took.is_some(), "no takeover:\n{}", o.log());
+    k.signal_vrrp(libc::SIGCONT);
+    let back = wait_until(Duration::from_secs(6), || {
+        holds_vip(&t.lb1) && !holds_vip(&t.lb2)
+    });
+    assert!(
+        back.is_some(),
+        "keepalived did not take back over:\n{}\n{}",
+        k.log(),
+        o.log()
+    );
+    // the other way round: keepalived stays backup only if it hears our adverts on the group
+    drop(k);
+    drop(o);
+    for ns in [&t.lb1, &t.lb2] {
+        let _ = ns.run(&["ip", "addr", "del", &format!("{VIP}/32"), "dev", "eth0"]);
+    }
+    let o = Daemon::start(
+        Impl::Ours,
+        &t.lb1,
+        "rkeepalived",
+        &conf("o", "BACKUP", 150, "1", PASS, global),
+    );
+    let k = Daemon::start(
+        Impl::Keepalived,
+        &t.lb2,
+        "keepalived",
+        &conf("k", "BACKUP", 100, "1", PASS, global),
+    );
+    elect(&t.lb1, &o, &t.lb2, &k, Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(
+        holds_vip(&t.lb1) && !holds_vip(&t.lb2),
+        "keepalived does not hear us:\n{}\n{}",
+        o.log(),
+        k.log()
+    );
+}
