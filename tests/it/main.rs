@@ -3,3 +3,6 @@
 
 mod util;
 mod examples;
+mod netns;
+mod vrrp;
+mod keepalived_check;
