@@ -3,3 +3,5 @@
 
 mod util;
 mod examples;
+mod netns;
+mod vrrp;

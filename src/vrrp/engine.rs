@@ -1,0 +1,1163 @@
+//! The tokio-driven VRRP engine: owns the instances' sockets and state machines, feeds them
+//! packets, timers, tracking results and signals, and carries out their actions.
+//!
+//! One task runs the engine loop; per-instance receive tasks and per-script check tasks only
+//! forward events to it over a channel, so all state lives on one task without locks.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::config::{EngineConfig, VipConfig, VrrpInstanceConfig};
+use super::log;
+use super::net::{self, Interface, Netlink, Received, SocketSpec, VrrpSocket};
+use super::packet::{
+    check_advert, encode_ipv4, parse_ipv4, parse_ipv6, Advert, AuthType, Ipv4Frame, RxExpect,
+    RxStats, VrrpVersion, MCAST_V4, MCAST_V6, VRRP_TTL,
+};
+use super::scripts::{self, ScriptStatus};
+use super::state::{Action, StateParams, VrrpInstance, VrrpState};
+
+/// Re-reads the configuration for SIGHUP.
+pub type Loader = Box<dyn Fn() -> Result<EngineConfig, String> + Send>;
+
+/// Why the engine could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("({instance}) interface {interface}: {source}")]
+    Interface {
+        instance: String,
+        interface: String,
+        source: std::io::Error,
+    },
+    #[error("({instance}) cannot open VRRP socket on {interface}: {source}")]
+    Socket {
+        instance: String,
+        interface: String,
+        source: std::io::Error,
+    },
+    #[error("netlink: {0}")]
+    Netlink(std::io::Error),
+}
+
+enum Event {
+    Packet {
+        generation: u64,
+        index: usize,
+        data: Vec<u8>,
+        meta: Received,
+    },
+    Script {
+        generation: u64,
+        index: usize,
+        ok: bool,
+    },
+}
+
+/// One running instance.
+struct Inst {
+    cfg: VrrpInstanceConfig,
+    sm: VrrpInstance,
+    /// The interface adverts and VIPs use (the VMAC when `use_vmac`).
+    iface: Interface,
+    vmac_created: bool,
+    socket: Arc<VrrpSocket>,
+    stats: RxStats,
+    ip_id: u16,
+    advert: Advert,
+    vip_addrs: Vec<IpAddr>,
+    garp_due: Option<Instant>,
+    refresh_due: Option<Instant>,
+    faulted: bool,
+}
+
+struct Engine {
+    cfg: EngineConfig,
+    insts: Vec<Inst>,
+    scripts: Vec<ScriptStatus>,
+    track_file_values: Vec<i64>,
+    tasks: Vec<JoinHandle<()>>,
+    generation: u64,
+    netlink: Netlink,
+    events: mpsc::Sender<Event>,
+    group_states: Vec<Option<VrrpState>>,
+    default_user: Option<String>,
+}
+
+fn state_params(c: &VrrpInstanceConfig, our: Option<IpAddr>) -> StateParams {
+    StateParams {
+        name: c.name.clone(),
+        version: c.version,
+        base_priority: c.priority,
+        adver_int: c.adver_int,
+        initial_master: c.initial_master,
+        nopreempt: c.nopreempt,
+        preempt_delay: c.preempt_delay,
+        our_addr: our,
+    }
+}
+
+fn open_instance(c: &VrrpInstanceConfig, netlink: &mut Netlink) -> Result<Inst, EngineError> {
+    let base = net::lookup_interface(&c.interface).map_err(|source| EngineError::Interface {
+        instance: c.name.clone(),
+        interface: c.interface.clone(),
+        source,
+    })?;
+    let mut iface = base.clone();
+    let mut vmac_created = false;
+    if let Some(vname) = &c.use_vmac {
+        let mac = net::vmac_address(c.vrid, c.ipv6);
+        match netlink.create_vmac(vname, base.index, mac) {
+            Ok(ch) => {
+                vmac_created = ch == net::Change::Done;
+                if let Ok(v) = net::lookup_interface(vname) {
+                    iface = Interface {
+                        ipv4: base.ipv4,
+                        ..v
+                    };
+                    log::info(&format!(
+                        "({}) Setting VMAC {} on {}",
+                        c.name, vname, c.interface
+                    ));
+                }
+            }
+            Err(e) => log::info(&format!("({}) cannot create VMAC {}: {}", c.name, vname, e)),
+        }
+    }
+    let our: Option<IpAddr> = if c.ipv6 {
+        c.unicast_src
+            .or(c.mcast_src)
+            .or(iface.ipv6_link_local.map(IpAddr::V6))
+    } else {
+        c.unicast_src.or(c.mcast_src).or(iface.ipv4.map(IpAddr::V4))
+    };
+    let src6 = match our {
+        Some(IpAddr::V6(a)) => Some(a),
+        _ => None,
+    };
+    let socket = VrrpSocket::open(&SocketSpec {
+        interface: &iface,
+        ipv6: c.ipv6,
+        ah: c.auth_type == AuthType::Ah,
+        unicast_src: if c.unicast() {
+            c.unicast_src.or(our)
+        } else {
+            None
+        },
+        src6,
+    })
+    .map_err(|source| EngineError::Socket {
+        instance: c.name.clone(),
+        interface: iface.name.clone(),
+        source,
+    })?;
+    let vip_addrs = c.vip_addrs();
+    let advert = Advert {
+        version: c.version,
+        vrid: c.vrid,
+        priority: c.priority,
+        auth_type: if c.version == VrrpVersion::V2 {
+            c.auth_type
+        } else {
+            AuthType::None
+        },
+        adver_int: c.adver_int_field(),
+        addrs: vip_addrs.clone(),
+        auth_key: c.auth_key,
+    };
+    Ok(Inst {
+        sm: VrrpInstance::new(state_params(c, our)),
+        cfg: c.clone(),
+        iface,
+        vmac_created,
+        socket: Arc::new(socket),
+        stats: RxStats::default(),
+        ip_id: 0,
+        advert,
+        vip_addrs,
+        garp_due: None,
+        refresh_due: None,
+        faulted: false,
+    })
+}
+
+impl Engine {
+    fn new(cfg: EngineConfig, events: mpsc::Sender<Event>) -> Result<Engine, EngineError> {
+        let mut netlink = Netlink::open().map_err(EngineError::Netlink)?;
+        let mut insts = Vec::with_capacity(cfg.instances.len());
+        for c in &cfg.instances {
+            insts.push(open_instance(c, &mut netlink)?);
+        }
+        let scripts = cfg.scripts.iter().map(ScriptStatus::new).collect();
+        let default_user = cfg.script_user.clone();
+        Ok(Engine {
+            track_file_values: vec![0; cfg.track_files.len()],
+            group_states: vec![None; cfg.sync_groups.len()],
+            cfg,
+            insts,
+            scripts,
+            tasks: Vec::new(),
+            generation: 0,
+            netlink,
+            events,
+            default_user,
+        })
+    }
+
+    fn spawn_tasks(&mut self) {
+        for t in self.tasks.drain(..) {
+            t.abort();
+        }
+        self.generation += 1;
+        let generation = self.generation;
+        for (index, inst) in self.insts.iter().enumerate() {
+            let socket = inst.socket.clone();
+            let tx = self.events.clone();
+            let name = inst.cfg.name.clone();
+            self.tasks.push(tokio::spawn(async move {
+                let mut buf = vec![0u8; 2048];
+                loop {
+                    match socket.recv(&mut buf).await {
+                        Ok(meta) => {
+                            let data = buf[..meta.len].to_vec();
+                            if tx
+                                .send(Event::Packet {
+                                    generation,
+                                    index,
+                                    data,
+                                    meta,
+                                })
+                                .await
+                                .is_err()
+                            {
+                                return;
+                            }
+                        }
+                        Err(e) => {
+                            log::detail_info(&format!("({name}) recvmsg error: {e}"));
+                            tokio::time::sleep(Duration::from_millis(10)).await;
+                        }
+                    }
+                }
+            }));
+        }
+        let used: Vec<bool> = (0..self.cfg.scripts.len())
+            .map(|s| {
+                self.cfg
+                    .instances
+                    .iter()
+                    .any(|i| i.track_scripts.iter().any(|t| t.index == s))
+            })
+            .collect();
+        for (index, script) in self.cfg.scripts.iter().enumerate() {
+            if !used[index] {
+                continue;
+            }
+            let script = script.clone();
+            let tx = self.events.clone();
+            let user = self.default_user.clone();
+            self.tasks.push(tokio::spawn(async move {
+                let mut tick = tokio::time::interval(script.interval);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tick.tick().await;
+                    let ok = scripts::run_check(&script, user.as_deref()).await;
+                    if tx
+                        .send(Event::Script {
+                            generation,
+                            index,
+                            ok,
+                        })
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            }));
+        }
+    }
+
+    /// Removes leftover VIPs (keepalived does so at startup) and starts every instance.
+    fn start(&mut self, now: Instant) {
+        for i in 0..self.insts.len() {
+            self.remove_vips(i);
+        }
+        for i in 0..self.insts.len() {
+            let (fault, total) = self.evaluate(i);
+            self.insts[i].faulted = fault;
+            let std_now = now.into_std();
+            let prev = self.insts[i].sm.state();
+            let mut acts = self.insts[i].sm.start(std_now, fault);
+            if !fault {
+                acts.extend(self.insts[i].sm.set_total_priority(std_now, total));
+            }
+            self.after(i, prev, acts, now, true);
+        }
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        let mut best: Option<Instant> = None;
+        for inst in &self.insts {
+            let cands = [
+                inst.sm.deadline().map(Instant::from_std),
+                inst.garp_due,
+                inst.refresh_due,
+            ];
+            for t in cands.into_iter().flatten() {
+                best = Some(best.map_or(t, |b| b.min(t)));
+            }
+        }
+        best
+    }
+
+    fn group_allows_master(&self, i: usize) -> bool {
+        match self.insts[i].cfg.sync_group {
+            Some(g) => self.cfg.sync_groups[g]
+                .members
+                .iter()
+                .all(|&m| self.insts[m].sm.state() != VrrpState::Fault),
+            None => true,
+        }
+    }
+
+    fn on_timers(&mut self, now: Instant) {
+        let std_now = now.into_std();
+        for i in 0..self.insts.len() {
+            if self.insts[i]
+                .sm
+                .deadline()
+                .map(|d| d <= std_now)
+                .unwrap_or(false)
+            {
+                let allows = self.group_allows_master(i);
+                let prev = self.insts[i].sm.state();
+                let acts = self.insts[i].sm.on_timer(std_now, allows);
+                self.after(i, prev, acts, now, true);
+            }
+            if self.insts[i].garp_due.map(|d| d <= now).unwrap_or(false) {
+                self.insts[i].garp_due = None;
+                let rep = self.insts[i].cfg.garp_master_repeat;
+                self.send_garps(i, rep, true);
+            }
+            if let Some(d) = self.insts[i].refresh_due {
+                if d <= now {
+                    let rep = self.insts[i].cfg.garp_master_refresh_repeat;
+                    self.send_garps(i, rep, false);
+                    self.insts[i].refresh_due =
+                        self.insts[i].cfg.garp_master_refresh.map(|r| now + r);
+                }
+            }
+        }
+    }
+
+    fn on_packet(&mut self, i: usize, data: &[u8], meta: &Received, now: Instant) {
+        let inst = &mut self.insts[i];
+        let parsed = if inst.cfg.ipv6 {
+            let src = match meta.src {
+                IpAddr::V6(a) => a,
+                IpAddr::V4(_) => Ipv6Addr::UNSPECIFIED,
+            };
+            parse_ipv6(data, src, meta.dst.unwrap_or(MCAST_V6), meta.hop_limit)
+        } else {
+            parse_ipv4(data)
+        };
+        let rx = match parsed {
+            Ok(rx) => rx,
+            Err(e) => {
+                inst.stats.record_drop(&e);
+                log::info(&format!(
+                    "{} VRRP packet too short - {} bytes",
+                    if inst.cfg.ipv6 { "IPv6" } else { "IPv4" },
+                    data.len()
+                ));
+                return;
+            }
+        };
+        let hd = rx.header();
+        if hd.vrid != inst.cfg.vrid {
+            return;
+        }
+        if matches!(
+            inst.sm.state(),
+            VrrpState::Fault | VrrpState::Init | VrrpState::Stop
+        ) {
+            return;
+        }
+        let check_vips = !(inst.cfg.skip_check_adv_addr && inst.sm.master_addr == Some(rx.src));
+        let exp = RxExpect {
+            version: inst.cfg.version,
+            auth_type: inst.cfg.auth_type,
+            auth_key: &inst.cfg.auth_key,
+            adver_int_secs: inst.cfg.adver_int_field(),
+            vips: &inst.vip_addrs,
+            check_vips,
+            unicast: inst.cfg.unicast(),
+            unicast_peers: &inst.cfg.unicast_peers,
+            check_unicast_src: inst.cfg.check_unicast_src,
+            ah_seq: inst.sm.ah_seq,
+        };
+        match check_advert(&rx, &exp) {
+            Err(e) => {
+                inst.stats.record_drop(&e);
+                log::info(&format!("({}) {}", inst.cfg.name, e));
+            }
+            Ok(adv) => {
+                inst.stats.advert_rcvd += 1;
+                if adv.header.priority == 0 {
+                    inst.stats.pri_zero_rcvd += 1;
+                }
+                let prev = inst.sm.state();
+                let acts = inst
+                    .sm
+                    .on_advert(now.into_std(), &adv.header, adv.src, adv.ah_seq);
+                self.after(i, prev, acts, now, true);
+            }
+        }
+    }
+
+    /// Applies an instance's actions, counts transitions and moves its sync group along.
+    fn after(
+        &mut self,
+        i: usize,
+        prev: VrrpState,
+        acts: Vec<Action>,
+        now: Instant,
+        propagate: bool,
+    ) {
+        for a in acts {
+            self.exec(i, a, now);
+        }
+        let new = self.insts[i].sm.state();
+        if new == prev {
+            return;
+        }
+        if new == VrrpState::Master {
+            self.insts[i].stats.become_master += 1;
+        }
+        if prev == VrrpState::Master {
+            self.insts[i].stats.release_master += 1;
+            self.insts[i].garp_due = None;
+            self.insts[i].refresh_due = None;
+        }
+        let Some(g) = self.insts[i].cfg.sync_group else {
+            return;
+        };
+        if propagate {
+            let members = self.cfg.sync_groups[g].members.clone();
+            for m in members.into_iter().filter(|&m| m != i) {
+                let std_now = now.into_std();
+                let mprev = self.insts[m].sm.state();
+                let acts = match new {
+                    VrrpState::Master => self.insts[m].sm.sync_master(std_now),
+                    VrrpState::Backup if prev == VrrpState::Fault => {
+                        self.insts[m].sm.sync_unfault(std_now)
+                    }
+                    VrrpState::Backup => self.insts[m].sm.sync_backup(std_now),
+                    VrrpState::Fault => self.insts[m].sm.sync_fault(std_now),
+                    _ => Vec::new(),
+                };
+                self.after(m, mprev, acts, now, false);
+            }
+        }
+        self.update_group_state(g);
+    }
+
+    fn update_group_state(&mut self, g: usize) {
+        let group = &self.cfg.sync_groups[g];
+        let states: Vec<VrrpState> = group
+            .members
+            .iter()
+            .map(|&m| self.insts[m].sm.state())
+            .collect();
+        let Some(first) = states.first().copied() else {
+            return;
+        };
+        if !states.iter().all(|s| *s == first) || self.group_states[g] == Some(first) {
+            return;
+        }
+        self.group_states[g] = Some(first);
+        log::info(&format!(
+            "VRRP_Group({}) Syncing instances to {} state",
+            group.name, first
+        ));
+        let n = group.notifies.clone();
+        let name = group.name.clone();
+        self.notify(&n, "GROUP", &name, first, 0);
+    }
+
+    fn notify(
+        &self,
+        n: &super::config::Notifies,
+        kind: &str,
+        name: &str,
+        state: VrrpState,
+        prio: u8,
+    ) {
+        let user = self.default_user.as_deref();
+        let specific = match state {
+            VrrpState::Master => n.master.as_ref(),
+            VrrpState::Backup => n.backup.as_ref(),
+            VrrpState::Fault => n.fault.as_ref(),
+            VrrpState::Stop => n.stop.as_ref(),
+            VrrpState::Init => None,
+        };
+        if let Some(cmd) = specific {
+            scripts::spawn_notify(cmd, &[], user);
+        }
+        if let Some(cmd) = &n.generic {
+            let extra = [
+                kind.to_owned(),
+                name.to_owned(),
+                state.to_string(),
+                prio.to_string(),
+            ];
+            scripts::spawn_notify(cmd, &extra, user);
+        }
+    }
+
+    fn exec(&mut self, i: usize, a: Action, now: Instant) {
+        match a {
+            Action::SendAdvert { priority } => send_advert(&mut self.insts[i], priority),
+            Action::AddVips => self.add_vips(i),
+            Action::RemoveVips => self.remove_vips(i),
+            Action::Garp => {
+                let rep = self.insts[i].cfg.garp_master_repeat;
+                self.send_garps(i, rep, true);
+                let c = &self.insts[i].cfg;
+                let delay = c.garp_master_delay;
+                let refresh = c.garp_master_refresh;
+                self.insts[i].garp_due = (!delay.is_zero()).then(|| now + delay);
+                self.insts[i].refresh_due = refresh.map(|r| now + r);
+            }
+            Action::Notify(state) => {
+                let inst = &self.insts[i];
+                let prio = inst.sm.effective_priority();
+                let name = inst.cfg.name.clone();
+                let n = inst.cfg.notifies.clone();
+                if state == VrrpState::Stop {
+                    return; // run (bounded) by shutdown
+                }
+                self.notify(&n, "INSTANCE", &name, state, prio);
+            }
+            Action::Log(line) => log::info(&line),
+        }
+    }
+}
+
+/// Builds and sends one advert of `inst` with `priority` to the group or every unicast peer.
+fn send_advert(inst: &mut Inst, priority: u8) {
+    {
+        inst.advert.priority = priority;
+        let dsts: Vec<IpAddr> = if inst.cfg.unicast() {
+            inst.cfg.unicast_peers.clone()
+        } else if inst.cfg.ipv6 {
+            vec![IpAddr::V6(MCAST_V6)]
+        } else {
+            vec![IpAddr::V4(MCAST_V4)]
+        };
+        let ttl = VRRP_TTL;
+        if inst.cfg.ipv6 {
+            let src = inst
+                .sm
+                .params
+                .our_addr
+                .unwrap_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED));
+            for dst in dsts {
+                let mut out = Vec::with_capacity(inst.advert.payload_len());
+                inst.advert.encode_payload(src, dst, &mut out);
+                if let Err(e) = inst.socket.send(&out, dst) {
+                    log::info(&format!("({}) send advert error ({})", inst.cfg.name, e));
+                }
+            }
+        } else {
+            let Some(IpAddr::V4(src)) = inst.sm.params.our_addr else {
+                log::info(&format!(
+                    "({}) no IPv4 source address on {}",
+                    inst.cfg.name, inst.iface.name
+                ));
+                return;
+            };
+            let ah_seq = if inst.cfg.auth_type == AuthType::Ah {
+                inst.sm.ah_seq = inst.sm.ah_seq.wrapping_add(1);
+                Some(inst.sm.ah_seq)
+            } else {
+                None
+            };
+            let key = inst.cfg.auth_key;
+            for dst in dsts {
+                let IpAddr::V4(dst4) = dst else { continue };
+                inst.ip_id = inst.ip_id.wrapping_add(1).max(1);
+                let frame = Ipv4Frame {
+                    src,
+                    dst: dst4,
+                    ttl,
+                    ip_id: inst.ip_id,
+                    ah: ah_seq.map(|s| (&key, s)),
+                    unicast: inst.cfg.unicast(),
+                };
+                let bytes = encode_ipv4(&inst.advert, &frame);
+                if let Err(e) = inst.socket.send(&bytes, dst) {
+                    log::info(&format!("({}) send advert error ({})", inst.cfg.name, e));
+                }
+            }
+        }
+        inst.stats.advert_sent += 1;
+        if priority == 0 {
+            inst.stats.pri_zero_sent += 1;
+            log::detail_info(&format!("({}) sent 0 priority", inst.cfg.name));
+        }
+    }
+}
+
+impl Engine {
+    fn vip_ifindex(&self, i: usize, vip: &VipConfig) -> u32 {
+        match &vip.dev {
+            Some(dev) if *dev != self.insts[i].cfg.interface => {
+                net::if_index(dev).unwrap_or(self.insts[i].iface.index)
+            }
+            _ => self.insts[i].iface.index,
+        }
+    }
+
+    fn add_vips(&mut self, i: usize) {
+        let vips: Vec<VipConfig> = self.insts[i]
+            .cfg
+            .vips
+            .iter()
+            .chain(self.insts[i].cfg.excluded_vips.iter())
+            .cloned()
+            .collect();
+        for vip in &vips {
+            let idx = self.vip_ifindex(i, vip);
+            if let Err(e) = self.netlink.address(true, idx, vip) {
+                log::info(&format!(
+                    "({}) cannot add VIP {}: {}",
+                    self.insts[i].cfg.name, vip.addr, e
+                ));
+            }
+        }
+        let routes = self.insts[i].cfg.routes.clone();
+        for r in &routes {
+            let oif = r.dev.as_deref().and_then(|d| net::if_index(d).ok());
+            if let Err(e) = self.netlink.route(true, r, oif) {
+                log::info(&format!(
+                    "({}) cannot add route {}: {}",
+                    self.insts[i].cfg.name, r.dest, e
+                ));
+            }
+        }
+    }
+
+    fn remove_vips(&mut self, i: usize) {
+        let routes = self.insts[i].cfg.routes.clone();
+        for r in &routes {
+            let oif = r.dev.as_deref().and_then(|d| net::if_index(d).ok());
+            let _ = self.netlink.route(false, r, oif);
+        }
+        let vips: Vec<VipConfig> = self.insts[i]
+            .cfg
+            .vips
+            .iter()
+            .chain(self.insts[i].cfg.excluded_vips.iter())
+            .cloned()
+            .collect();
+        for vip in &vips {
+            let idx = self.vip_ifindex(i, vip);
+            if let Err(e) = self.netlink.address(false, idx, vip) {
+                log::info(&format!(
+                    "({}) cannot remove VIP {}: {}",
+                    self.insts[i].cfg.name, vip.addr, e
+                ));
+            }
+        }
+    }
+
+    fn send_garps(&mut self, i: usize, repeat: u32, log_it: bool) {
+        let inst = &self.insts[i];
+        let v4: Vec<Ipv4Addr> = inst
+            .cfg
+            .vips
+            .iter()
+            .filter_map(|v| match v.addr.addr() {
+                IpAddr::V4(a) => Some(a),
+                IpAddr::V6(_) => None,
+            })
+            .collect();
+        let v6: Vec<Ipv6Addr> = inst
+            .cfg
+            .vips
+            .iter()
+            .filter_map(|v| match v.addr.addr() {
+                IpAddr::V6(a) => Some(a),
+                IpAddr::V4(_) => None,
+            })
+            .collect();
+        if log_it {
+            for a in &v4 {
+                log::info(&format!(
+                    "({}) Sending/queueing gratuitous ARPs on {} for {}",
+                    inst.cfg.name, inst.iface.name, a
+                ));
+            }
+            for a in &v6 {
+                log::info(&format!(
+                    "({}) Sending/queueing Unsolicited Neighbour Adverts on {} for {}",
+                    inst.cfg.name, inst.iface.name, a
+                ));
+            }
+        }
+        for _ in 0..repeat.max(1) {
+            if let Err(e) = net::send_garps(inst.iface.index, inst.iface.mac, &v4) {
+                log::info(&format!(
+                    "Error {e} sending gratuitous ARP on {}",
+                    inst.iface.name
+                ));
+            }
+            if let Err(e) = net::send_unsolicited_na(inst.iface.index, inst.iface.mac, &v6) {
+                log::info(&format!(
+                    "Error {e} sending unsolicited NA on {}",
+                    inst.iface.name
+                ));
+            }
+        }
+    }
+
+    /// Fault condition and total priority of instance `i` from its tracked objects.
+    fn evaluate(&self, i: usize) -> (bool, i32) {
+        let c = &self.insts[i].cfg;
+        let mut fault = !net::interface_is_up(&c.interface);
+        let mut total = i32::from(c.priority);
+        let mut weigh = |ok: bool, weight: i32, reverse: bool, fault: &mut bool| {
+            let ok = ok != reverse;
+            if weight == 0 {
+                if !ok {
+                    *fault = true;
+                }
+            } else if weight > 0 && ok {
+                total += weight;
+            } else if weight < 0 && !ok {
+                total += weight;
+            }
+        };
+        for t in &c.track_interfaces {
+            weigh(
+                net::interface_is_up(&t.name),
+                t.weight,
+                t.reverse,
+                &mut fault,
+            );
+        }
+        for t in &c.track_scripts {
+            if let Some(up) = self.scripts.get(t.index).and_then(|s| s.up) {
+                weigh(up, t.weight, t.reverse, &mut fault);
+            }
+        }
+        for t in &c.track_files {
+            let v = self.track_file_values.get(t.index).copied().unwrap_or(0);
+            if t.weight == 0 {
+                if v != 0 {
+                    fault = true;
+                }
+            } else {
+                let contrib = v.saturating_mul(i64::from(t.weight)).clamp(-254, 254) as i32;
+                total += if t.reverse { -contrib } else { contrib };
+            }
+        }
+        (fault, total)
+    }
+
+    fn poll_tracking(&mut self, now: Instant) {
+        for (k, f) in self.cfg.track_files.iter().enumerate() {
+            let v = std::fs::read_to_string(&f.path)
+                .ok()
+                .and_then(|s| s.trim().parse::<i64>().ok())
+                .unwrap_or(0);
+            self.track_file_values[k] = v;
+        }
+        let std_now = now.into_std();
+        for i in 0..self.insts.len() {
+            if self.insts[i].sm.state() == VrrpState::Stop {
+                continue;
+            }
+            let (fault, total) = self.evaluate(i);
+            if fault != self.insts[i].faulted {
+                self.insts[i].faulted = fault;
+                let prev = self.insts[i].sm.state();
+                let acts = self.insts[i].sm.set_fault(std_now, fault);
+                self.after(i, prev, acts, now, true);
+            }
+            if !fault {
+                let prev = self.insts[i].sm.state();
+                let acts = self.insts[i].sm.set_total_priority(std_now, total);
+                self.after(i, prev, acts, now, true);
+            }
+        }
+    }
+
+    fn on_script(&mut self, index: usize, ok: bool, now: Instant) {
+        let Some(status) = self.scripts.get_mut(index) else {
+            return;
+        };
+        if let Some(up) = status.record(ok) {
+            let name = &self.cfg.scripts[index].name;
+            log::info(&format!(
+                "VRRP_Script({}) {}",
+                name,
+                if up { "succeeded" } else { "failed" }
+            ));
+            self.poll_tracking(now);
+        }
+    }
+
+    async fn shutdown(&mut self) {
+        for t in self.tasks.drain(..) {
+            t.abort();
+        }
+        let now = Instant::now();
+        let mut stops = Vec::new();
+        for i in 0..self.insts.len() {
+            let prev = self.insts[i].sm.state();
+            let acts = self.insts[i].sm.shutdown(now.into_std());
+            self.after(i, prev, acts, now, false);
+            let inst = &self.insts[i];
+            let extra = vec![
+                "INSTANCE".to_owned(),
+                inst.cfg.name.clone(),
+                "STOP".to_owned(),
+                inst.sm.effective_priority().to_string(),
+            ];
+            if let Some(c) = &inst.cfg.notifies.stop {
+                stops.push((c.clone(), Vec::new()));
+            }
+            if let Some(c) = &inst.cfg.notifies.generic {
+                stops.push((c.clone(), extra));
+            }
+        }
+        for (cmd, extra) in stops {
+            scripts::run_notify_bounded(
+                &cmd,
+                &extra,
+                self.default_user.as_deref(),
+                Duration::from_secs(1),
+            )
+            .await;
+        }
+        for i in 0..self.insts.len() {
+            if self.insts[i].vmac_created {
+                let _ = self.netlink.delete_link(self.insts[i].iface.index);
+            }
+        }
+    }
+
+    /// SIGHUP: re-read the configuration and carry running states over, so that an unchanged
+    /// master stays master without a transition.
+    fn reload(&mut self, new_cfg: EngineConfig, now: Instant) {
+        let mut new_insts = Vec::with_capacity(new_cfg.instances.len());
+        for c in &new_cfg.instances {
+            match open_instance(c, &mut self.netlink) {
+                Ok(i) => new_insts.push(i),
+                Err(e) => {
+                    log::info(&format!(
+                        "Reload failed, keeping the running configuration: {e}"
+                    ));
+                    return;
+                }
+            }
+        }
+        let mut old: HashMap<String, Inst> = self
+            .insts
+            .drain(..)
+            .map(|i| (i.cfg.name.clone(), i))
+            .collect();
+        let mut old_scripts: HashMap<String, ScriptStatus> = HashMap::new();
+        for (k, s) in self.scripts.drain(..).enumerate() {
+            if let Some(c) = self.cfg.scripts.get(k) {
+                old_scripts.insert(c.name.clone(), s);
+            }
+        }
+        self.scripts = new_cfg
+            .scripts
+            .iter()
+            .map(|s| {
+                old_scripts
+                    .remove(&s.name)
+                    .unwrap_or_else(|| ScriptStatus::new(s))
+            })
+            .collect();
+        self.track_file_values = vec![0; new_cfg.track_files.len()];
+        self.group_states = vec![None; new_cfg.sync_groups.len()];
+        self.cfg = new_cfg;
+        self.insts = new_insts;
+        let std_now = now.into_std();
+        for i in 0..self.insts.len() {
+            let (fault, total) = self.evaluate(i);
+            self.insts[i].faulted = fault;
+            let name = self.insts[i].cfg.name.clone();
+            let prev_old = old
+                .remove(&name)
+                .filter(|o| o.cfg.vrid == self.insts[i].cfg.vrid);
+            let acts = match prev_old {
+                Some(o) => {
+                    if o.sm.state() == VrrpState::Master {
+                        // Drop addresses the new configuration no longer has.
+                        let keep: Vec<_> = self.insts[i].cfg.vips.iter().map(|v| v.addr).collect();
+                        for vip in o.cfg.vips.iter().filter(|v| !keep.contains(&v.addr)) {
+                            let _ = self.netlink.address(false, o.iface.index, vip);
+                        }
+                    }
+                    self.insts[i].stats = o.stats.clone();
+                    self.insts[i].ip_id = o.ip_id;
+                    let mut a = self.insts[i].sm.set_total_priority(std_now, total);
+                    if fault {
+                        a.extend(self.insts[i].sm.start(std_now, true));
+                    } else {
+                        a.extend(self.insts[i].sm.inherit(&o.sm, std_now));
+                    }
+                    a
+                }
+                None => {
+                    let mut a = self.insts[i].sm.start(std_now, fault);
+                    if !fault {
+                        a.extend(self.insts[i].sm.set_total_priority(std_now, total));
+                    }
+                    a
+                }
+            };
+            let prev = self.insts[i].sm.state();
+            self.after(i, prev, acts, now, false);
+        }
+        // Instances that disappeared release their addresses.
+        for (_, mut o) in old {
+            if o.sm.state() == VrrpState::Master {
+                o.sm.shutdown(std_now);
+                send_advert(&mut o, 0);
+                for vip in &o.cfg.vips {
+                    let _ = self.netlink.address(false, o.iface.index, vip);
+                }
+            }
+        }
+        self.spawn_tasks();
+    }
+
+    fn dump_data(&self) {
+        let path = tmp_path("keepalived.data");
+        let mut out = String::new();
+        out.push_str("------< Global definitions >------\n");
+        if let Some(r) = &self.cfg.router_id {
+            out.push_str(&format!(" Router ID = {r}\n"));
+        }
+        out.push_str("------< VRRP Topology >------\n");
+        for inst in &self.insts {
+            let c = &inst.cfg;
+            let sm = &inst.sm;
+            out.push_str(&format!(" VRRP Instance = {}\n", c.name));
+            out.push_str(&format!("   VRRP Version = {}\n", c.version.number()));
+            if let Some(g) = c.sync_group {
+                out.push_str(&format!(
+                    "   Sync group = {}\n",
+                    self.cfg.sync_groups[g].name
+                ));
+            }
+            out.push_str(&format!("   State = {}\n", sm.state()));
+            if sm.state() == VrrpState::Backup {
+                if let Some(m) = sm.master_addr {
+                    out.push_str(&format!("   Master router = {m}\n"));
+                    out.push_str(&format!("   Master priority = {}\n", sm.master_priority));
+                }
+            }
+            out.push_str(&format!(
+                "   Flags: {}\n",
+                if c.unicast() {
+                    "\n     Using unicast"
+                } else {
+                    "none"
+                }
+            ));
+            out.push_str(&format!(
+                "   Number of interface and track script faults = {}\n",
+                u32::from(inst.faulted)
+            ));
+            out.push_str(&format!(
+                "   Master down timer = {} usecs\n",
+                sm.master_down_interval().as_micros()
+            ));
+            out.push_str(&format!("   Interface = {}\n", inst.iface.name));
+            out.push_str(&format!("   Virtual Router ID = {}\n", c.vrid));
+            out.push_str(&format!("   Priority = {}\n", c.priority));
+            out.push_str(&format!(
+                "   Effective priority = {}\n",
+                sm.effective_priority()
+            ));
+            out.push_str(&format!(
+                "   Advert interval = {} milli-sec\n",
+                c.adver_int.as_millis()
+            ));
+            out.push_str(&format!(
+                "   Preempt = {}\n",
+                if c.nopreempt { "disabled" } else { "enabled" }
+            ));
+            if !c.preempt_delay.is_zero() {
+                out.push_str(&format!(
+                    "   Preempt delay = {} secs\n",
+                    c.preempt_delay.as_secs_f64()
+                ));
+            }
+            out.push_str(&format!(
+                "   Authentication type = {}\n",
+                match c.auth_type {
+                    AuthType::None => "none",
+                    AuthType::Pass => "SIMPLE_PASSWORD",
+                    AuthType::Ah => "IPSEC_AH",
+                }
+            ));
+            out.push_str(&format!("   Virtual IP ({}):\n", c.vips.len()));
+            for v in &c.vips {
+                out.push_str(&format!(
+                    "     {} dev {} scope {}\n",
+                    v.addr,
+                    v.dev.as_deref().unwrap_or(&inst.iface.name),
+                    v.scope
+                ));
+            }
+            if c.unicast() {
+                out.push_str(&format!("   Unicast Peer ({}):\n", c.unicast_peers.len()));
+                for p in &c.unicast_peers {
+                    out.push_str(&format!("     {p}\n"));
+                }
+            }
+            stats_block(&mut out, inst);
+        }
+        if let Err(e) = std::fs::write(&path, out) {
+            log::info(&format!("Can't open {} ({e})", path.display()));
+        }
+    }
+
+    fn dump_stats(&self) {
+        let path = tmp_path("keepalived.stats");
+        let mut out = String::new();
+        for inst in &self.insts {
+            out.push_str(&format!("VRRP Instance: {}\n", inst.cfg.name));
+            stats_block(&mut out, inst);
+        }
+        match std::fs::File::create(&path) {
+            Ok(mut f) => {
+                let _ = f.write_all(out.as_bytes());
+            }
+            Err(e) => log::info(&format!("Can't open {} ({e})", path.display())),
+        }
+    }
+}
+
+/// keepalived's per-instance statistics lines (`/tmp/keepalived.stats`), plus our extra counters.
+fn stats_block(out: &mut String, inst: &Inst) {
+    let s = &inst.stats;
+    out.push_str("  Advertisements:\n");
+    out.push_str(&format!("    Received: {}\n", s.advert_rcvd));
+    out.push_str(&format!("    Sent: {}\n", s.advert_sent));
+    out.push_str(&format!("  Became master: {}\n", s.become_master));
+    out.push_str(&format!("  Released master: {}\n", s.release_master));
+    out.push_str("  Packet Errors:\n");
+    out.push_str(&format!("    Length: {}\n", s.packet_len_err));
+    out.push_str(&format!("    TTL: {}\n", s.ip_ttl_err));
+    out.push_str(&format!("    Invalid Type: {}\n", s.invalid_type_rcvd));
+    out.push_str(&format!(
+        "    Advertisement Interval: {}\n",
+        s.advert_interval_err
+    ));
+    out.push_str(&format!("    Address List: {}\n", s.addr_list_err));
+    out.push_str("  Authentication Errors:\n");
+    out.push_str(&format!("    Invalid Type: {}\n", s.invalid_authtype));
+    out.push_str(&format!("    Type Mismatch: {}\n", s.authtype_mismatch));
+    out.push_str(&format!("    Failure: {}\n", s.auth_failure));
+    out.push_str("  Priority Zero:\n");
+    out.push_str(&format!("    Received: {}\n", s.pri_zero_rcvd));
+    out.push_str(&format!("    Sent: {}\n", s.pri_zero_sent));
+    out.push_str("  Other Errors:\n");
+    out.push_str(&format!("    Version: {}\n", s.version_err));
+    out.push_str(&format!("    Checksum: {}\n", s.checksum_err));
+    out.push_str(&format!("    Dropped: {}\n", s.dropped));
+}
+
+/// `$TMPDIR/NAME` (keepalived's `make_tmp_filename`), /tmp by default.
+pub fn tmp_path(name: &str) -> PathBuf {
+    let dir = std::env::var_os("TMPDIR")
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| "/tmp".into());
+    PathBuf::from(dir).join(name)
+}
+
+/// Runs the engine until SIGTERM/SIGINT; returns the exit status.
+pub async fn run_engine(cfg: EngineConfig, loader: Loader) -> i32 {
+    let (tx, mut rx) = mpsc::channel::<Event>(1024);
+    let mut engine = match Engine::new(cfg, tx) {
+        Ok(e) => e,
+        Err(e) => {
+            log::info(&e.to_string());
+            return 1;
+        }
+    };
+    let (Ok(mut term), Ok(mut int), Ok(mut hup), Ok(mut usr1), Ok(mut usr2)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::hangup()),
+        signal(SignalKind::user_defined1()),
+        signal(SignalKind::user_defined2()),
+    ) else {
+        log::info("cannot install signal handlers");
+        return 1;
+    };
+    if !engine.cfg.scripts.is_empty() && !engine.cfg.script_security {
+        log::info(
+            "SECURITY VIOLATION - scripts are being executed but script_security not enabled.",
+        );
+    }
+    engine.spawn_tasks();
+    engine.start(Instant::now());
+    log::info("Startup complete");
+    let mut poll = tokio::time::interval(Duration::from_millis(100));
+    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let far = Duration::from_secs(3600);
+    loop {
+        let deadline = engine
+            .next_deadline()
+            .unwrap_or_else(|| Instant::now() + far);
+        tokio::select! {
+            biased;
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+            _ = hup.recv() => {
+                log::info("Reloading ...");
+                match loader() {
+                    Ok(c) => engine.reload(c, Instant::now()),
+                    Err(e) => log::info(&format!("Reload failed: {e}")),
+                }
+            }
+            _ = usr1.recv() => engine.dump_data(),
+            _ = usr2.recv() => engine.dump_stats(),
+            _ = tokio::time::sleep_until(deadline) => engine.on_timers(Instant::now()),
+            Some(ev) = rx.recv() => match ev {
+                Event::Packet { generation, index, data, meta } if generation == engine.generation => {
+                    engine.on_packet(index, &data, &meta, Instant::now());
+                }
+                Event::Script { generation, index, ok } if generation == engine.generation => {
+                    engine.on_script(index, ok, Instant::now());
+                }
+                _ => {}
+            },
+            _ = poll.tick() => engine.poll_tracking(Instant::now()),
+        }
+    }
+    log::info("Stopping");
+    engine.shutdown().await;
+    log::info("Stopped");
+    0
+}
