@@ -1,0 +1,268 @@
+//! keepalived's `virtual_server` (LVS) without kernel IPVS.
+//!
+//! - [`sched`]: the IPVS schedulers (rr, wrr, lc, wlc, sh, dh, lblc, sed, nq) and persistence.
+//! - [`check`]: the health checkers (TCP_CHECK, HTTP_GET, SSL_GET, MISC_CHECK, DNS_CHECK,
+//!   SMTP_CHECK) with keepalived's retry / delay semantics.
+//! - [`pool`]: keepalived's `ipwrapper` logic: which real servers are in the service, quorum,
+//!   hysteresis, sorry server, inhibit_on_failure, notify scripts.
+//! - [`forward`]: [`forward::UserspaceBackend`], the [`LvsBackend`] that proxies TCP connections
+//!   (IPVS NAT semantics as seen by the client). A kernel IPVS (netlink) backend can implement the
+//!   same trait.
+//! - [`genhash`]: `rkeepalived --genhash`.
+//!
+//! ## Who serves the VIP
+//! Listening sockets use `IP_FREEBIND`, so they can be bound before VRRP assigns the virtual
+//! address. The kernel delivers connections to them only while the address is local, i.e. while
+//! this node is VRRP MASTER; as BACKUP the VIP lives elsewhere and nothing reaches us. This needs no
+//! coupling with the VRRP engine and follows the address however it gets assigned.
+pub mod check;
+pub mod forward;
+pub mod genhash;
+pub mod pool;
+pub mod sched;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::keepalived::ir::{
+    CheckerKind, KeepalivedConfig, LbAlgo, LbKind, Protocol, VirtualServer, VirtualServerAddress,
+    VirtualServerGroupMember,
+};
+use crate::keepalived::report::{ErrorClass, Finding};
+use crate::vrrp::log;
+
+/// Identifies a virtual service inside a backend (index in the configuration).
+pub type ServiceId = usize;
+
+/// A virtual service as a backend sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceSpec {
+    pub id: ServiceId,
+    /// keepalived's `FMT_VS` text, e.g. `[10.0.0.10]:tcp:80`.
+    pub name: String,
+    /// Every address:port the service answers on (one, or each member of a group).
+    pub listen: Vec<SocketAddr>,
+    pub protocol: Protocol,
+    pub algo: LbAlgo,
+    /// `persistence_timeout` and `persistence_granularity`.
+    pub persistence: Option<(Duration, Option<IpAddr>)>,
+    /// How long the forwarder waits for a real server's connection.
+    pub connect_timeout: Duration,
+}
+
+/// A destination (real server or sorry server) as a backend sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DestSpec {
+    pub addr: SocketAddr,
+    pub weight: i32,
+    pub uthreshold: u32,
+}
+
+/// Errors of a backend.
+#[derive(Debug, thiserror::Error)]
+pub enum LvsError {
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("{0} is not supported by this backend")]
+    Unsupported(String),
+}
+
+/// What the health-check side needs from a load balancer: IPVS's service / destination
+/// commands. Implemented in user space by [`forward::UserspaceBackend`].
+pub trait LvsBackend: Send + Sync {
+    fn add_service(&self, spec: &ServiceSpec) -> Result<(), LvsError>;
+    fn del_service(&self, id: ServiceId);
+    fn add_dest(&self, id: ServiceId, dest: DestSpec);
+    fn edit_dest(&self, id: ServiceId, dest: DestSpec);
+    fn del_dest(&self, id: ServiceId, addr: SocketAddr);
+}
+
+/// `tcp` / `udp` / `sctp` as keepalived prints them.
+pub fn proto_name(p: Protocol) -> &'static str {
+    match p {
+        Protocol::Tcp => "tcp",
+        Protocol::Udp => "udp",
+        Protocol::Sctp => "sctp",
+    }
+}
+
+/// keepalived's `inet_sockaddrtotrio`: `[10.0.0.2]:tcp:80`.
+pub fn fmt_trio(addr: SocketAddr, p: Protocol) -> String {
+    format!("[{}]:{}:{}", addr.ip(), proto_name(p), addr.port())
+}
+
+/// The addresses a virtual server listens on (group members expanded; fwmark: none).
+pub fn listen_addrs(cfg: &KeepalivedConfig, vs: &VirtualServer) -> Vec<SocketAddr> {
+    match &vs.address {
+        VirtualServerAddress::Ip { addr, port } => vec![SocketAddr::new(*addr, *port)],
+        VirtualServerAddress::Fwmark(_) => Vec::new(),
+        VirtualServerAddress::Group(name) => {
+            let Some(g) = cfg.virtual_server_groups.iter().find(|g| &g.name == name) else {
+                return Vec::new();
+            };
+            let mut out = Vec::new();
+            for m in &g.members {
+                if let VirtualServerGroupMember::Address {
+                    addr,
+                    range_end,
+                    port,
+                    ..
+                } = m
+                {
+                    let port = port.unwrap_or(0);
+                    match (addr, range_end) {
+                        (IpAddr::V4(a), Some(end)) => {
+                            let o = a.octets();
+                            for last in o[3] as u16..=(*end).min(255) {
+                                out.push(SocketAddr::new(
+                                    IpAddr::from([o[0], o[1], o[2], last as u8]),
+                                    port,
+                                ));
+                            }
+                        }
+                        (IpAddr::V6(a), Some(end)) => {
+                            let mut s = a.segments();
+                            for last in s[7]..=*end {
+                                s[7] = last;
+                                out.push(SocketAddr::new(IpAddr::from(s), port));
+                            }
+                        }
+                        _ => out.push(SocketAddr::new(*addr, port)),
+                    }
+                }
+            }
+            out
+        }
+    }
+}
+
+/// keepalived's `FMT_VS` for a virtual server.
+pub fn vs_name(vs: &VirtualServer) -> String {
+    let proto = vs.protocol.unwrap_or(Protocol::Tcp);
+    match &vs.address {
+        VirtualServerAddress::Ip { addr, port } => fmt_trio(SocketAddr::new(*addr, *port), proto),
+        VirtualServerAddress::Fwmark(m) => format!("FWM {m}"),
+        VirtualServerAddress::Group(g) => format!("[{g}]:0"),
+    }
+}
+
+/// What rkeepalived cannot do as keepalived with kernel IPVS would: one note per construct,
+/// located at its line. Reported by `-t` (as notices, which do not change the exit status) and
+/// logged at start-up.
+pub fn config_notes(cfg: &KeepalivedConfig) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut note = |span, msg: String| {
+        out.push(Finding::new(ErrorClass::Info, Some(span), msg).child());
+    };
+    for vs in &cfg.virtual_servers {
+        let name = vs_name(vs);
+        if let VirtualServerAddress::Fwmark(m) = vs.address {
+            note(
+                vs.span,
+                format!(
+                    "virtual_server fwmark {m}: firewall-mark services need kernel IPVS; \
+                     rkeepalived's user-space balancer does not serve it"
+                ),
+            );
+        }
+        if let VirtualServerAddress::Group(g) = &vs.address {
+            if let Some(grp) = cfg.virtual_server_groups.iter().find(|x| &x.name == g) {
+                for m in &grp.members {
+                    if let VirtualServerGroupMember::Fwmark { mark, span } = m {
+                        note(
+                            *span,
+                            format!(
+                                "virtual_server_group {g}: fwmark {mark} needs kernel IPVS; \
+                                 this member is not served"
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+        match vs.protocol.unwrap_or(Protocol::Tcp) {
+            Protocol::Tcp => {}
+            p => note(
+                vs.span,
+                format!(
+                    "virtual_server {name}: protocol {} is not served by rkeepalived's user-space \
+                     balancer (TCP only); health checks still run",
+                    proto_name(p).to_uppercase()
+                ),
+            ),
+        }
+        let kinds = std::iter::once((vs.lb_kind, vs.span))
+            .chain(vs.real_servers.iter().map(|r| (r.lb_kind, r.span)));
+        for (kind, span) in kinds {
+            let k = match kind {
+                Some(LbKind::Dr) => "DR",
+                Some(LbKind::Tun) => "TUN",
+                _ => continue,
+            };
+            note(
+                span,
+                format!(
+                    "virtual_server {name}: lb_kind {k} needs kernel IPVS; rkeepalived proxies \
+                     the connections in user space like NAT (real servers see the director's \
+                     address and must answer it)"
+                ),
+            );
+        }
+        if let Some(algo) = vs.lb_algo {
+            let fallback = match algo {
+                LbAlgo::Lblcr => Some("lblc"),
+                LbAlgo::Fo | LbAlgo::Ovf | LbAlgo::Mh | LbAlgo::Twos => Some("wlc"),
+                _ => None,
+            };
+            if let Some(f) = fallback {
+                note(
+                    vs.span,
+                    format!(
+                        "virtual_server {name}: lb_algo {algo:?} is not implemented by \
+                         rkeepalived; scheduling with {f}"
+                    ),
+                );
+            }
+        }
+        if let Some(e) = &vs.persistence_engine {
+            note(
+                vs.span,
+                format!("virtual_server {name}: persistence_engine {e} is not supported - ignored"),
+            );
+        }
+        for rs in &vs.real_servers {
+            for c in &rs.checkers {
+                if let CheckerKind::Other(k) = &c.kind {
+                    note(
+                        c.span,
+                        format!("{k} is not implemented by rkeepalived; the checker is ignored"),
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Starts the virtual servers of `cfg` on the current tokio runtime with the user-space
+/// backend; returns a handle whose drop stops nothing (tasks end with the runtime).
+pub fn spawn(cfg: &KeepalivedConfig) -> Option<tokio::task::JoinHandle<()>> {
+    if cfg.virtual_servers.is_empty() {
+        return None;
+    }
+    for f in config_notes(cfg) {
+        let where_ = f
+            .diag
+            .span
+            .map(|s| format!("(Line {}) ", s.line))
+            .unwrap_or_default();
+        log::info(&format!("{where_}{}", f.diag.message));
+    }
+    let backend: Arc<dyn LvsBackend> = Arc::new(forward::UserspaceBackend::new());
+    let pools = pool::build(cfg);
+    Some(tokio::spawn(pool::run(pools, backend)))
+}
