@@ -753,7 +753,10 @@ async fn smtp(spec: &CheckerSpec, helo: &str) -> Outcome {
     if smtp_status(&mut s, t).await != Some(220) {
         return Outcome::Down("Bad greeting".into());
     }
-    if s.write_all(format!("HELO {helo}\r\n").as_bytes()).await.is_err() {
+    if s.write_all(format!("HELO {helo}\r\n").as_bytes())
+        .await
+        .is_err()
+    {
         return Outcome::Down("Write failed".into());
     }
     if smtp_status(&mut s, t).await != Some(250) {
@@ -783,7 +786,10 @@ mod tests {
         assert_eq!(r.status, 200);
         assert_eq!(r.body, b"hello\n");
         // md5("hello\n") as printed by md5sum
-        assert_eq!(r.digest, parse_digest("b1946ac92492d2347c6235b4d2611184").unwrap());
+        assert_eq!(
+            r.digest,
+            parse_digest("b1946ac92492d2347c6235b4d2611184").unwrap()
+        );
         let r = parse_response(b"garbage");
         assert_eq!(r.status, 0);
     }

@@ -162,9 +162,13 @@ pub fn main(words: &[String]) -> i32 {
         Ok(resp) if resp.raw_len > 0 => {
             let hex: String = resp.digest.iter().map(|b| format!("{b:02x}")).collect();
             if args.verbose {
-                println!("-----------------------[ HTTP Header Ascii Buffer ]-----------------------");
+                println!(
+                    "-----------------------[ HTTP Header Ascii Buffer ]-----------------------"
+                );
                 println!("{}", String::from_utf8_lossy(&resp.header));
-                println!("-----------------------[ HTML hash final resulting ]-----------------------");
+                println!(
+                    "-----------------------[ HTML hash final resulting ]-----------------------"
+                );
             }
             println!("{hex}");
             if args.verbose {
@@ -204,7 +208,10 @@ mod tests {
     #[test]
     fn rejects_bad_usage() {
         let table = [
-            ("-s host.example -p 80 -u /", "server should be an IP, not host.example"),
+            (
+                "-s host.example -p 80 -u /",
+                "server should be an IP, not host.example",
+            ),
             ("-s 1.2.3.4 -p 0 -u /", "invalid port number '0'"),
             ("-s 1.2.3.4 -p 80", ""),
             ("-x", "Unknown option -x"),

@@ -142,7 +142,7 @@ pub fn listen_addrs(cfg: &KeepalivedConfig, vs: &VirtualServer) -> Vec<SocketAdd
 
 /// keepalived's `FMT_VS` for a virtual server.
 pub fn vs_name(vs: &VirtualServer) -> String {
-    let proto = vs.protocol.unwrap_or(Protocol::Tcp);
+    let proto = vs.protocol.unwrap_or(Protocol::Udp);
     match &vs.address {
         VirtualServerAddress::Ip { addr, port } => fmt_trio(SocketAddr::new(*addr, *port), proto),
         VirtualServerAddress::Fwmark(m) => format!("FWM {m}"),
@@ -184,7 +184,7 @@ pub fn config_notes(cfg: &KeepalivedConfig) -> Vec<Finding> {
                 }
             }
         }
-        match vs.protocol.unwrap_or(Protocol::Tcp) {
+        match vs.protocol.unwrap_or(Protocol::Udp) {
             Protocol::Tcp => {}
             p => note(
                 vs.span,

@@ -82,7 +82,7 @@ pub fn build(cfg: &KeepalivedConfig) -> Vec<Pool> {
             continue;
         }
         let id: ServiceId = pools.len();
-        let protocol = vs.protocol.unwrap_or(Protocol::Tcp);
+        let protocol = vs.protocol.unwrap_or(Protocol::Udp);
         let vport = match vs.address {
             VirtualServerAddress::Ip { port, .. } => port,
             _ => 0,
@@ -104,7 +104,14 @@ pub fn build(cfg: &KeepalivedConfig) -> Vec<Pool> {
         let mut rss = Vec::new();
         let mut checkers = Vec::new();
         for (ri, rs) in vs.real_servers.iter().enumerate() {
-            let addr = SocketAddr::new(rs.addr, rs.port.unwrap_or(vport));
+            // keepalived resets a DR real server's port to the service's ("ports don't match").
+            let dr = rs.lb_kind.or(vs.lb_kind) == Some(crate::keepalived::ir::LbKind::Dr);
+            let port = if dr && vport != 0 {
+                vport
+            } else {
+                rs.port.unwrap_or(vport)
+            };
+            let addr = SocketAddr::new(rs.addr, port);
             let alpha = rs.alpha.unwrap_or(vs.alpha);
             let mut checkers_up = Vec::new();
             for c in &rs.checkers {
@@ -135,7 +142,13 @@ pub fn build(cfg: &KeepalivedConfig) -> Vec<Pool> {
             });
         }
         let sorry = vs.sorry_server.map(|(ip, port)| {
-            let addr = SocketAddr::new(ip, port.unwrap_or(vport));
+            let dr = vs.lb_kind == Some(crate::keepalived::ir::LbKind::Dr);
+            let port = if dr && vport != 0 {
+                vport
+            } else {
+                port.unwrap_or(vport)
+            };
+            let addr = SocketAddr::new(ip, port);
             RealServerState {
                 addr,
                 name: fmt_trio(addr, protocol),
@@ -232,8 +245,7 @@ impl Pool {
             log::info(&format!("{e}"));
         }
         let id = self.spec.id;
-        self.quorum_state_up =
-            self.live_weight() >= self.quorum as i64 + self.hysteresis as i64;
+        self.quorum_state_up = self.live_weight() >= self.quorum as i64 + self.hysteresis as i64;
         for rs in &mut self.rs {
             if rs.alive {
                 rs.alive = false;
@@ -351,8 +363,8 @@ impl Pool {
     /// A real server went up or down (`perform_svr_state`).
     fn perform_svr_state(&mut self, be: &dyn LvsBackend, ri: usize, alive: bool) {
         let id = self.spec.id;
-        let change_pool = self.quorum_state_up
-            || self.sorry.as_ref().map(|s| !s.alive).unwrap_or(true);
+        let change_pool =
+            self.quorum_state_up || self.sorry.as_ref().map(|s| !s.alive).unwrap_or(true);
         let vs_name = self.spec.name.clone();
         let Some(rs) = self.rs.get_mut(ri) else {
             return;
@@ -386,7 +398,11 @@ impl Pool {
             }
         }
         rs.alive = alive;
-        let script = if alive { &rs.notify_up } else { &rs.notify_down };
+        let script = if alive {
+            &rs.notify_up
+        } else {
+            &rs.notify_down
+        };
         if let Some(s) = script {
             run_script(s);
         }
@@ -396,7 +412,9 @@ impl Pool {
     /// Applies one checker report.
     pub fn on_event(&mut self, be: &dyn LvsBackend, ev: CheckEvent) {
         match ev {
-            CheckEvent::State { rs, checker, up, .. } => {
+            CheckEvent::State {
+                rs, checker, up, ..
+            } => {
                 let Some(r) = self.rs.get_mut(rs) else {
                     return;
                 };
@@ -416,8 +434,8 @@ impl Pool {
             }
             CheckEvent::Weight { rs, weight, .. } => {
                 let id = self.spec.id;
-                let change_pool = self.quorum_state_up
-                    || self.sorry.as_ref().map(|s| !s.alive).unwrap_or(true);
+                let change_pool =
+                    self.quorum_state_up || self.sorry.as_ref().map(|s| !s.alive).unwrap_or(true);
                 let vs_name = self.spec.name.clone();
                 let Some(r) = self.rs.get_mut(rs) else {
                     return;
@@ -485,15 +503,24 @@ mod tests {
     struct Recorder(Mutex<Vec<String>>);
     impl LvsBackend for Recorder {
         fn add_service(&self, spec: &ServiceSpec) -> Result<(), super::super::LvsError> {
-            self.0.lock().unwrap().push(format!("add_service {}", spec.name));
+            self.0
+                .lock()
+                .unwrap()
+                .push(format!("add_service {}", spec.name));
             Ok(())
         }
         fn del_service(&self, _: ServiceId) {}
         fn add_dest(&self, _: ServiceId, d: DestSpec) {
-            self.0.lock().unwrap().push(format!("add {} w{}", d.addr, d.weight));
+            self.0
+                .lock()
+                .unwrap()
+                .push(format!("add {} w{}", d.addr, d.weight));
         }
         fn edit_dest(&self, _: ServiceId, d: DestSpec) {
-            self.0.lock().unwrap().push(format!("edit {} w{}", d.addr, d.weight));
+            self.0
+                .lock()
+                .unwrap()
+                .push(format!("edit {} w{}", d.addr, d.weight));
         }
         fn del_dest(&self, _: ServiceId, a: SocketAddr) {
             self.0.lock().unwrap().push(format!("del {a}"));
@@ -551,7 +578,10 @@ mod tests {
         assert_eq!(be.take(), vec!["del 10.0.0.11:80"]);
         // inhibit_on_failure: weight 0, then quorum lost -> sorry server replaces the pool
         p.on_event(&be, down(1));
-        assert_eq!(be.take(), vec!["edit 10.0.0.12:80 w0", "add 10.0.0.5:8000 w1"]);
+        assert_eq!(
+            be.take(),
+            vec!["edit 10.0.0.12:80 w0", "add 10.0.0.5:8000 w1"]
+        );
         assert!(!p.quorum_state_up);
         // one server back: quorum regained, sorry server out, alive servers in
         p.on_event(&be, up(1));

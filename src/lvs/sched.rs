@@ -187,7 +187,12 @@ impl Scheduler {
     }
 
     /// Picks a destination for a new connection from `client` to `local` (the virtual address).
-    pub fn schedule(&mut self, dests: &[Arc<Dest>], client: IpAddr, local: IpAddr) -> Option<usize> {
+    pub fn schedule(
+        &mut self,
+        dests: &[Arc<Dest>],
+        client: IpAddr,
+        local: IpAddr,
+    ) -> Option<usize> {
         if dests.is_empty() {
             return None;
         }
@@ -282,7 +287,11 @@ impl Scheduler {
                 }
             }
         }
-        let i = least(dests, |d| d.active() as u64 * 50 + d.inactive() as u64, true)?;
+        let i = least(
+            dests,
+            |d| d.active() as u64 * 50 + d.inactive() as u64,
+            true,
+        )?;
         self.lblc.insert(key, (dests[i].addr, now));
         Some(i)
     }
@@ -340,12 +349,20 @@ impl Persistence {
     /// The template key for a client address.
     pub fn key(&self, client: IpAddr) -> IpAddr {
         match (client, self.granularity) {
-            (IpAddr::V4(c), Some(IpAddr::V4(m))) => IpAddr::V4((u32::from(c) & u32::from(m)).into()),
-            (IpAddr::V6(c), Some(IpAddr::V6(m))) => IpAddr::V6((u128::from(c) & u128::from(m)).into()),
+            (IpAddr::V4(c), Some(IpAddr::V4(m))) => {
+                IpAddr::V4((u32::from(c) & u32::from(m)).into())
+            }
+            (IpAddr::V6(c), Some(IpAddr::V6(m))) => {
+                IpAddr::V6((u128::from(c) & u128::from(m)).into())
+            }
             (IpAddr::V6(c), Some(IpAddr::V4(m))) => {
                 // keepalived takes a prefix length for IPv6; a dotted mask means its bit count.
                 let bits = u32::from(m).count_ones().min(128);
-                let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
+                let mask = if bits == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - bits)
+                };
                 IpAddr::V6((u128::from(c) & mask).into())
             }
             (c, _) => c,

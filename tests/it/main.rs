@@ -5,3 +5,4 @@ mod util;
 mod examples;
 mod netns;
 mod vrrp;
+mod lvs;
