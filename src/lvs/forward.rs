@@ -1,4 +1,4 @@
-//! The user-space [`LvsBackend`]: a TCP proxy per virtual address.
+//! The user-space [`LvsBackend`]: a TCP proxy (and a UDP flow relay) per virtual address.
 //!
 //! Each virtual address gets a listening socket bound with `IP_FREEBIND` (the VIP may not be
 //! assigned yet; the kernel only delivers connections while it is). A new connection is
@@ -15,7 +15,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::task::JoinHandle;
 
 use super::sched::{Dest, Persistence, Scheduler};
@@ -146,6 +146,115 @@ pub fn freebind_listener(addr: SocketAddr) -> std::io::Result<TcpListener> {
     TcpListener::from_std(std::net::TcpListener::from(sock))
 }
 
+/// A UDP socket that may bind an address not (yet) assigned here.
+pub fn freebind_udp(addr: SocketAddr) -> std::io::Result<UdpSocket> {
+    let sock = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::DGRAM,
+        Some(socket2::Protocol::UDP),
+    )?;
+    sock.set_reuse_address(true)?;
+    if addr.is_ipv4() {
+        sock.set_freebind(true)?;
+    } else {
+        sock.set_freebind_ipv6(true)?;
+        sock.set_only_v6(true)?;
+    }
+    sock.set_nonblocking(true)?;
+    sock.bind(&addr.into())?;
+    UdpSocket::from_std(std::net::UdpSocket::from(sock))
+}
+
+/// IPVS's default UDP timeout: a flow idle this long is forgotten.
+const UDP_IDLE: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// One UDP flow (client address:port) bound to a destination.
+struct UdpFlow {
+    upstream: Arc<UdpSocket>,
+    open: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// UDP: each client address:port is a flow scheduled once; replies go back from the VIP.
+async fn udp_loop(service: Arc<Service>, socket: Arc<UdpSocket>) {
+    let mut flows: HashMap<SocketAddr, UdpFlow> = HashMap::new();
+    let mut buf = vec![0u8; 65536];
+    loop {
+        let (n, client) = match socket.recv_from(&mut buf).await {
+            Ok(x) => x,
+            Err(_) => {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let reuse = flows
+            .get(&client)
+            .filter(|f| f.open.load(Ordering::Relaxed))
+            .map(|f| f.upstream.clone());
+        let upstream = match reuse {
+            Some(u) => u,
+            None => {
+                if flows.len() > 1024 {
+                    flows.retain(|_, f| f.open.load(Ordering::Relaxed));
+                }
+                let local = socket
+                    .local_addr()
+                    .map(|a| a.ip())
+                    .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+                let Some(guard) = service.pick(client.ip(), local) else {
+                    continue;
+                };
+                let target = guard.dest.addr;
+                let bind: SocketAddr = if target.is_ipv4() {
+                    SocketAddr::from(([0, 0, 0, 0], 0))
+                } else {
+                    SocketAddr::from(([0u16; 8], 0))
+                };
+                let up = match UdpSocket::bind(bind).await {
+                    Ok(u) => u,
+                    Err(_) => continue,
+                };
+                if up.connect(target).await.is_err() {
+                    continue;
+                }
+                let up = Arc::new(up);
+                let open = Arc::new(std::sync::atomic::AtomicBool::new(true));
+                tokio::spawn(udp_replies(
+                    up.clone(),
+                    socket.clone(),
+                    client,
+                    open.clone(),
+                    guard,
+                ));
+                flows.insert(
+                    client,
+                    UdpFlow {
+                        upstream: up.clone(),
+                        open,
+                    },
+                );
+                up
+            }
+        };
+        let _ = upstream.send(&buf[..n]).await;
+    }
+}
+
+/// Relays a flow's replies to the client until it is idle for [`UDP_IDLE`].
+async fn udp_replies(
+    upstream: Arc<UdpSocket>,
+    socket: Arc<UdpSocket>,
+    client: SocketAddr,
+    open: Arc<std::sync::atomic::AtomicBool>,
+    guard: ConnGuard,
+) {
+    let mut buf = vec![0u8; 65536];
+    while let Ok(Ok(n)) = tokio::time::timeout(UDP_IDLE, upstream.recv(&mut buf)).await {
+        let _ = socket.send_to(&buf[..n], client).await;
+    }
+    open.store(false, Ordering::Relaxed);
+    drop(guard);
+}
+
 async fn accept_loop(service: Arc<Service>, listener: TcpListener) {
     loop {
         let (client, peer) = match listener.accept().await {
@@ -202,7 +311,7 @@ impl LvsBackend for UserspaceBackend {
         if let Ok(mut m) = self.services.lock() {
             m.insert(spec.id, service.clone());
         }
-        if spec.protocol != Protocol::Tcp {
+        if spec.protocol == Protocol::Sctp {
             return Err(LvsError::Unsupported(format!(
                 "protocol {} for VS {}",
                 super::proto_name(spec.protocol),
@@ -211,9 +320,13 @@ impl LvsBackend for UserspaceBackend {
         }
         let mut first_err = None;
         for addr in &spec.listen {
-            match freebind_listener(*addr) {
-                Ok(l) => {
-                    let h = tokio::spawn(accept_loop(service.clone(), l));
+            let started = if spec.protocol == Protocol::Udp {
+                freebind_udp(*addr).map(|u| tokio::spawn(udp_loop(service.clone(), Arc::new(u))))
+            } else {
+                freebind_listener(*addr).map(|l| tokio::spawn(accept_loop(service.clone(), l)))
+            };
+            match started {
+                Ok(h) => {
                     if let Ok(mut v) = service.listeners.lock() {
                         v.push(h);
                     }

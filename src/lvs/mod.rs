@@ -30,7 +30,6 @@ use crate::keepalived::ir::{
     VirtualServerGroupMember,
 };
 use crate::keepalived::report::{ErrorClass, Finding};
-use crate::vrrp::log;
 
 /// Identifies a virtual service inside a backend (index in the configuration).
 pub type ServiceId = usize;
@@ -184,16 +183,14 @@ pub fn config_notes(cfg: &KeepalivedConfig) -> Vec<Finding> {
                 }
             }
         }
-        match vs.protocol.unwrap_or(Protocol::Udp) {
-            Protocol::Tcp => {}
-            p => note(
+        if vs.protocol == Some(Protocol::Sctp) {
+            note(
                 vs.span,
                 format!(
-                    "virtual_server {name}: protocol {} is not served by rkeepalived's user-space \
-                     balancer (TCP only); health checks still run",
-                    proto_name(p).to_uppercase()
+                    "virtual_server {name}: protocol SCTP is not served by rkeepalived's \
+                     user-space balancer (TCP and UDP only); health checks still run"
                 ),
-            ),
+            );
         }
         let kinds = std::iter::once((vs.lb_kind, vs.span))
             .chain(vs.real_servers.iter().map(|r| (r.lb_kind, r.span)));
@@ -249,19 +246,12 @@ pub fn config_notes(cfg: &KeepalivedConfig) -> Vec<Finding> {
 }
 
 /// Starts the virtual servers of `cfg` on the current tokio runtime with the user-space
-/// backend; returns a handle whose drop stops nothing (tasks end with the runtime).
+/// backend. The tasks end with the runtime (the VRRP engine's exit).
 pub fn spawn(cfg: &KeepalivedConfig) -> Option<tokio::task::JoinHandle<()>> {
     if cfg.virtual_servers.is_empty() {
         return None;
     }
-    for f in config_notes(cfg) {
-        let where_ = f
-            .diag
-            .span
-            .map(|s| format!("(Line {}) ", s.line))
-            .unwrap_or_default();
-        log::info(&format!("{where_}{}", f.diag.message));
-    }
+    // What cannot be served (config_notes) was reported with file and line by the caller.
     let backend: Arc<dyn LvsBackend> = Arc::new(forward::UserspaceBackend::new());
     let pools = pool::build(cfg);
     Some(tokio::spawn(pool::run(pools, backend)))

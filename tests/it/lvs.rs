@@ -653,9 +653,9 @@ fn lvs_config_test_notes_kernel_only_features() {
     let err = String::from_utf8_lossy(&out.stderr);
     let file = path.display();
     let want = [
+        // keepalived defaults a missing protocol to UDP (and says so)
+        "Virtual server [192.0.2.1]:none:80: no protocol set - defaulting to UDP".to_owned(),
         format!("({file}: Line 1) virtual_server [192.0.2.1]:udp:80: lb_kind DR needs kernel IPVS"),
-        // keepalived defaults a missing protocol to UDP (and says so); we do not serve UDP
-        format!("({file}: Line 1) virtual_server [192.0.2.1]:udp:80: protocol UDP is not served"),
         format!(
             "({file}: Line 8) virtual_server fwmark 7: firewall-mark services need kernel IPVS"
         ),
@@ -672,4 +672,129 @@ fn lvs_config_test_notes_kernel_only_features() {
             .unwrap();
         assert_eq!(out.status.code(), theirs.status.code(), "{err}");
     }
+}
+
+/// `n` UDP flows (a new client socket each) to `vip:port`; returns the first reply line of each.
+fn udp_many(client: &Ns, vip: &str, port: u16, n: usize) -> Vec<String> {
+    let addr: SocketAddr = format!("{vip}:{port}").parse().unwrap();
+    client.within(move || {
+        (0..n)
+            .map(|_| {
+                let s = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
+                let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+                let _ = s.send_to(b"q\n", addr);
+                let mut buf = [0u8; 512];
+                match s.recv_from(&mut buf) {
+                    Ok((n, _)) => String::from_utf8_lossy(&buf[..n]).trim().to_owned(),
+                    Err(_) => String::new(),
+                }
+            })
+            .collect()
+    })
+}
+
+fn script(path: &Path, body: &str) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    fs::write(path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
+    path.display().to_string()
+}
+
+/// UDP service, MISC_CHECK with misc_dynamic weights, inhibit_on_failure, notify_up/down.
+#[test]
+fn lvs_udp_misc_dynamic_inhibit_notify() {
+    if !require_netns() || !require("nginx") || !require("socat") {
+        return;
+    }
+    let lab = LvsLab::new("lvsu", 2, false);
+    let _udp: Vec<Proc> = lab
+        .rs
+        .iter()
+        .map(|rs| {
+            let log = lab.tmp.path().join(format!("{}-socat", rs.name));
+            let child = rs
+                .ns
+                .command("socat")
+                .args([
+                    "UDP4-RECVFROM:5353,fork",
+                    &format!("SYSTEM:read x; echo {}", rs.name),
+                ])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            Proc {
+                child,
+                dir: lab.tmp.path().to_owned(),
+                log,
+            }
+        })
+        .collect();
+    let t = lab.tmp.path();
+    fs::write(t.join("w1"), "0").unwrap();
+    fs::write(t.join("w2"), "0").unwrap();
+    let chk1 = script(
+        &t.join("chk1.sh"),
+        &format!("exit $(cat {})", t.join("w1").display()),
+    );
+    let chk2 = script(
+        &t.join("chk2.sh"),
+        &format!("exit $(cat {})", t.join("w2").display()),
+    );
+    let events = t.join("events");
+    let notify = script(
+        &t.join("notify.sh"),
+        &format!("echo \"$1 $2\" >> {}", events.display()),
+    );
+    let conf = format!(
+        "{vrrp}virtual_server {VIP} 5353 {{\n delay_loop 1\n lb_algo wrr\n lb_kind NAT\n protocol UDP\n\
+          real_server 10.0.0.11 5353 {{\n  weight 1\n  MISC_CHECK {{\n   misc_path {chk1}\n   misc_dynamic\n  }}\n }}\n\
+          real_server 10.0.0.12 5353 {{\n  weight 1\n  inhibit_on_failure\n  notify_up \"{notify} up rs2\"\n  \
+          notify_down \"{notify} down rs2\"\n  MISC_CHECK {{\n   misc_path {chk2}\n  }}\n }}\n}}\n",
+        vrrp = vrrp_block(150),
+    );
+    let d = lab.start(&conf);
+    let answers = udp_many(&lab.client, VIP, 5353, 4);
+    assert_eq!(
+        (count(&answers, "rs1"), count(&answers, "rs2")),
+        (2, 2),
+        "{answers:?}\n{}",
+        d.log()
+    );
+
+    // misc_dynamic: exit status 5 means weight 3
+    fs::write(t.join("w1"), "5").unwrap();
+    d.wait_log(
+        "Changing weight from 1 to 3 for active service [10.0.0.11]:udp:5353 of VS [10.0.0.10]:udp:5353",
+        Duration::from_secs(10),
+    );
+    let answers = udp_many(&lab.client, VIP, 5353, 8);
+    assert_eq!(
+        (count(&answers, "rs1"), count(&answers, "rs2")),
+        (6, 2),
+        "{answers:?}"
+    );
+
+    // failure with inhibit_on_failure: weight 0 instead of removal, notify_down runs
+    fs::write(t.join("w2"), "1").unwrap();
+    d.wait_log(
+        "Disabling service [10.0.0.12]:udp:5353 of VS [10.0.0.10]:udp:5353",
+        Duration::from_secs(10),
+    );
+    let answers = udp_many(&lab.client, VIP, 5353, 4);
+    assert_eq!(count(&answers, "rs1"), 4, "{answers:?}");
+    fs::write(t.join("w2"), "0").unwrap();
+    d.wait_log(
+        "Enabling service [10.0.0.12]:udp:5353 of VS [10.0.0.10]:udp:5353",
+        Duration::from_secs(10),
+    );
+    let ok = wait_until(Duration::from_secs(5), || {
+        fs::read_to_string(&events).unwrap_or_default() == "down rs2\nup rs2\n"
+    });
+    assert!(
+        ok.is_some(),
+        "notify events: {:?}",
+        fs::read_to_string(&events)
+    );
 }
