@@ -112,7 +112,6 @@ pub fn build(cfg: &KeepalivedConfig) -> Vec<Pool> {
                 rs.port.unwrap_or(vport)
             };
             let addr = SocketAddr::new(rs.addr, port);
-            let alpha = rs.alpha.unwrap_or(vs.alpha);
             let mut checkers_up = Vec::new();
             for c in &rs.checkers {
                 if let Some(spec) = check::spec_for(vs, rs, c, addr, &name, protocol) {
@@ -132,7 +131,7 @@ pub fn build(cfg: &KeepalivedConfig) -> Vec<Pool> {
                 name: fmt_trio(addr, protocol),
                 iweight: rs.weight,
                 weight: rs.weight,
-                alive: !failed && !(alpha && !checkers_up.is_empty()),
+                alive: !failed,
                 set: false,
                 inhibit: rs.inhibit_on_failure.unwrap_or(vs_inhibit),
                 uthreshold: rs.uthreshold.unwrap_or(0),
@@ -538,7 +537,7 @@ mod tests {
         build(&loaded.config)
     }
 
-    const CONF: &str = "virtual_server 10.0.0.10 80 {\n lb_algo wrr\n lb_kind NAT\n sorry_server 10.0.0.5 8000\n \
+    const CONF: &str = "virtual_server 10.0.0.10 80 {\n protocol TCP\n lb_algo wrr\n lb_kind NAT\n sorry_server 10.0.0.5 8000\n \
         real_server 10.0.0.11 80 {\n weight 2\n TCP_CHECK {\n connect_timeout 1\n }\n }\n \
         real_server 10.0.0.12 80 {\n weight 1\n inhibit_on_failure\n TCP_CHECK {\n connect_timeout 1\n }\n }\n}\n";
 

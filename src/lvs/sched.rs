@@ -65,6 +65,8 @@ const TAB_BITS: u32 = 8;
 const TAB_SIZE: usize = 1 << TAB_BITS;
 /// lblc entries unused this long are forgotten (kernel: 24 h, `sysctl_lblc_expiration`).
 const LBLC_EXPIRATION: Duration = Duration::from_secs(24 * 3600);
+/// lblc table size that triggers a clean-up (the kernel's table is 1024 buckets, 16 k entries).
+const LBLC_MAX_ENTRIES: usize = 16 * 1024;
 
 fn gcd(a: i32, b: i32) -> i32 {
     let (mut a, mut b) = (a, b);
@@ -272,8 +274,17 @@ impl Scheduler {
     /// unless that server is gone, quiesced or overloaded relative to the others.
     fn lblc(&mut self, dests: &[Arc<Dest>], key: IpAddr) -> Option<usize> {
         let now = Instant::now();
-        self.lblc
-            .retain(|_, (_, used)| now.duration_since(*used) < LBLC_EXPIRATION);
+        if self.lblc.len() >= LBLC_MAX_ENTRIES {
+            // the kernel's periodic garbage collection: expired entries, then the oldest half
+            self.lblc
+                .retain(|_, (_, used)| now.duration_since(*used) < LBLC_EXPIRATION);
+            if self.lblc.len() >= LBLC_MAX_ENTRIES {
+                let mut ages: Vec<Instant> = self.lblc.values().map(|(_, u)| *u).collect();
+                ages.sort_unstable();
+                let cut = ages[ages.len() / 2];
+                self.lblc.retain(|_, (_, used)| *used > cut);
+            }
+        }
         if let Some((addr, _)) = self.lblc.get(&key).copied() {
             if let Some(i) = dests.iter().position(|d| d.addr == addr) {
                 let d = &dests[i];
@@ -335,6 +346,8 @@ pub struct Persistence {
     /// Netmask applied to client addresses (IPv4 /32 or IPv6 /128 by default).
     pub granularity: Option<IpAddr>,
     templates: HashMap<IpAddr, Template>,
+    /// Expired templates are swept at most once a second (the kernel uses timers).
+    last_sweep: Option<Instant>,
 }
 
 impl Persistence {
@@ -343,6 +356,7 @@ impl Persistence {
             timeout,
             granularity,
             templates: HashMap::new(),
+            last_sweep: None,
         }
     }
 
@@ -409,7 +423,12 @@ impl Persistence {
             t.controlled = t.controlled.saturating_sub(1);
             t.expires = now + self.timeout;
         }
-        if self.templates.len() > 4096 {
+        let due = self
+            .last_sweep
+            .map(|l| now.saturating_duration_since(l) >= Duration::from_secs(1))
+            .unwrap_or(true);
+        if self.templates.len() > 4096 && due {
+            self.last_sweep = Some(now);
             self.templates
                 .retain(|_, t| t.controlled > 0 || t.expires > now);
         }
@@ -452,7 +471,7 @@ mod tests {
         s.dests_changed(d);
         let c: IpAddr = [10, 0, 0, 100].into();
         (0..n)
-            .map(|_| s.schedule(d, c, c).map(|i| i).unwrap_or(usize::MAX))
+            .map(|_| s.schedule(d, c, c).unwrap_or(usize::MAX))
             .collect()
     }
 
