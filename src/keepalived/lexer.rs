@@ -59,8 +59,10 @@ pub struct LexOptions {
 const MAX_INCLUDE_DEPTH: usize = 32;
 const MAX_LINE_LEN: usize = 64 * 1024;
 const MAX_EXPANSIONS_PER_LINE: usize = 256;
-const MAX_TOTAL_LINES: usize = 1_000_000;
+const MAX_TOTAL_LINES: usize = 500_000;
 const MAX_SEQ_ITEMS: i64 = 100_000;
+const MAX_RAW_READS: usize = 1_000_000;
+const MAX_FILES: usize = 4096;
 
 #[derive(Debug, Clone)]
 struct Definition {
@@ -86,6 +88,8 @@ struct Seq {
     last: i64,
     hex: bool,
     text: String,
+    /// For ~LST: the remaining sets of (variable, value) assignments.
+    lst: Option<VecDeque<Vec<(String, String)>>>,
 }
 
 struct OpenFile {
@@ -112,6 +116,8 @@ struct Lexer {
     span: Span,
     files_read: usize,
     random_state: u64,
+    /// Lines handed out so far (bounds ~SEQ / include / definition blow-ups).
+    raw_reads: usize,
     random_range: std::cell::Cell<(u64, u64)>,
 }
 
@@ -166,6 +172,7 @@ impl Lexer {
             span: Span::default(),
             files_read: 0,
             random_state: seed,
+            raw_reads: 0,
             random_range: std::cell::Cell::new((0, 32767)),
         }
     }
@@ -180,6 +187,7 @@ impl Lexer {
         if self.span.line == 0 {
             f = f.unlocated();
         }
+        f.order = self.out.lines.len();
         self.out.findings.push(f);
     }
 
@@ -219,6 +227,13 @@ impl Lexer {
     /// Opens the files matching `pattern` (relative to `base`), pushing them in reverse so the
     /// first match is read first.
     fn open_path(&mut self, pattern: &str, base: &Path) {
+        if self.files_read >= MAX_FILES {
+            self.report(
+                ErrorClass::General,
+                format!("Too many configuration files read - skipping '{pattern}'"),
+            );
+            return;
+        }
         if self.files.len() >= MAX_INCLUDE_DEPTH {
             self.report(
                 ErrorClass::General,
@@ -342,6 +357,13 @@ impl Lexer {
     /// The next raw line: residue, pending multi-line expansion, ~SEQ iteration, then file lines.
     fn next_raw(&mut self) -> Option<String> {
         loop {
+            self.raw_reads += 1;
+            if self.raw_reads > MAX_RAW_READS {
+                if self.raw_reads == MAX_RAW_READS + 1 {
+                    self.report(ErrorClass::General, "Configuration expansion too large (~SEQ, includes or definitions) - stopping");
+                }
+                return None;
+            }
             if let Some(r) = self.residue.take() {
                 return Some(r);
             }
@@ -363,6 +385,17 @@ impl Lexer {
                 }
             }
             if let Some(seq) = self.seqs.last_mut() {
+                if let Some(sets) = seq.lst.as_mut() {
+                    let set = sets.pop_front().unwrap_or_default();
+                    let text = seq.text.clone();
+                    if sets.is_empty() {
+                        self.seqs.pop();
+                    }
+                    for (var, val) in set {
+                        self.set_definition(&var, &val);
+                    }
+                    return Some(text);
+                }
                 let val = if seq.hex {
                     format!("{:x}", seq.next)
                 } else {
@@ -550,10 +583,10 @@ impl Lexer {
                             format!("Invalid ~SEQ specification '{buf}'"),
                         );
                     }
-                } else {
+                } else if !self.add_lst(&buf) {
                     self.report(
                         ErrorClass::General,
-                        format!("Invalid ~LST specification '{buf}' (~LST is not supported)"),
+                        format!("Invalid ~LST specification '{buf}'"),
                     );
                 }
                 return None;
@@ -924,7 +957,9 @@ impl Lexer {
             );
             return false;
         }
-        let p2 = &p2[1..];
+        let mut rest_chars = p2.chars();
+        rest_chars.next();
+        let p2 = rest_chars.as_str();
         let Some(close) = p2.find(')') else {
             self.report(
                 ErrorClass::General,
@@ -976,12 +1011,133 @@ impl Lexer {
             return false;
         }
         self.seqs.push(Seq {
+            lst: None,
             var: var.to_string(),
             next: start,
             step,
             last: end,
             hex,
             text,
+        });
+        true
+    }
+}
+
+impl Lexer {
+    /// `~LST(VAR | {VAR, ...}, VALUE | {VALUE, ...}, ...) text`.
+    fn add_lst(&mut self, buf: &str) -> bool {
+        let b: Vec<char> = buf.chars().collect();
+        let mut p = 4;
+        let skip_ws = |p: &mut usize| {
+            while *p < b.len() && (b[*p] == ' ' || b[*p] == '\t') {
+                *p += 1;
+            }
+        };
+        let word = |p: &mut usize, stops: &str| -> String {
+            let start = *p;
+            while *p < b.len() && !stops.contains(b[*p]) {
+                *p += 1;
+            }
+            b[start..*p].iter().collect()
+        };
+        skip_ws(&mut p);
+        if b.get(p) != Some(&'(') {
+            return false;
+        }
+        p += 1;
+        skip_ws(&mut p);
+        let mut end_char = ',';
+        if b.get(p) == Some(&'{') {
+            end_char = '}';
+            p += 1;
+            skip_ws(&mut p);
+        }
+        let mut vars = Vec::new();
+        loop {
+            vars.push(word(&mut p, " \t,}"));
+            skip_ws(&mut p);
+            match b.get(p) {
+                Some(&c) if c == end_char => break,
+                Some(',') => {
+                    p += 1;
+                    skip_ws(&mut p);
+                }
+                _ => return false,
+            }
+        }
+        if b.get(p) == Some(&'}') {
+            p += 1;
+            skip_ws(&mut p);
+        }
+        if b.get(p) != Some(&',') {
+            return false;
+        }
+        p += 1;
+        skip_ws(&mut p);
+        let mut sets = VecDeque::new();
+        loop {
+            let mut end_char = ',';
+            if b.get(p) == Some(&'{') {
+                end_char = '}';
+                p += 1;
+                skip_ws(&mut p);
+            }
+            let mut values = Vec::new();
+            loop {
+                values.push(word(&mut p, " \t,})"));
+                skip_ws(&mut p);
+                match b.get(p) {
+                    Some(&c) if c == end_char || (c == ')' && end_char == ',') => break,
+                    Some(',') => {
+                        p += 1;
+                        skip_ws(&mut p);
+                        if values.len() >= vars.len() {
+                            self.report(
+                                ErrorClass::General,
+                                format!("~LST specification has too many values '{buf}'"),
+                            );
+                            return false;
+                        }
+                    }
+                    _ => return false,
+                }
+            }
+            let set: Vec<(String, String)> = vars
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (v.clone(), values.get(i).cloned().unwrap_or_default()))
+                .collect();
+            sets.push_back(set);
+            if sets.len() > MAX_SEQ_ITEMS as usize {
+                return false;
+            }
+            if b.get(p) == Some(&'}') && end_char == '}' {
+                p += 1;
+                skip_ws(&mut p);
+            }
+            match b.get(p) {
+                Some(')') => break,
+                Some(',') => {
+                    p += 1;
+                    skip_ws(&mut p);
+                }
+                _ => return false,
+            }
+        }
+        if vars.is_empty() || sets.is_empty() {
+            return false;
+        }
+        p += 1;
+        skip_ws(&mut p);
+        let text: String = b[p.min(b.len())..].iter().collect();
+        self.seqs.push(Seq {
+            var: String::new(),
+            next: 0,
+            step: 1,
+            last: 0,
+            hex: false,
+            text,
+            lst: Some(sets),
         });
         true
     }

@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 
 use crate::diag::Span;
 use crate::keepalived::lexer::Line;
-use crate::keepalived::report::{ErrorClass, Finding};
+use crate::keepalived::report::{ErrorClass, Finding, Phase};
 
 /// How a keyword takes its values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +92,8 @@ pub struct Node {
     /// Lines of a value block.
     pub values: Vec<Line>,
     pub kind: KeywordKind,
+    /// The line that closed the block (keepalived reports block-end checks there).
+    pub end_span: Span,
 }
 
 impl Node {
@@ -109,26 +111,37 @@ pub struct TreeBuilder<'a> {
     pos: usize,
     cat: &'static Catalogue,
     pub findings: Vec<Finding>,
+    unknown: usize,
+    /// Which keepalived process this read emulates (None: everything active, for the IR).
+    pass: Option<Phase>,
 }
 
-fn is_child_context(ctx: &str, kw: &str) -> bool {
-    // Everything but the top level and global_defs is read by keepalived's child processes.
+const MAX_LISTED_UNKNOWN: usize = 1000;
+
+/// Which keepalived process reports problems of keyword `kw` in context `ctx`.
+pub fn phase_of(ctx: &str, kw: &str, known: bool) -> Phase {
+    if ctx == "root" && !known {
+        // Unknown top-level words are reported by every process, the parent first.
+        return Phase::Parent;
+    }
     let top = if ctx == "root" {
         kw
     } else {
         ctx.split('/').next().unwrap_or(ctx)
     };
-    !matches!(
-        top,
+    match top {
         "global_defs"
-            | "net_namespace"
-            | "net_namespace_ipvs"
-            | "namespace_with_ipsets"
-            | "use_pid_dir"
-            | "instance"
-            | "child_wait_time"
-            | "linkbeat_use_polling"
-    )
+        | "net_namespace"
+        | "net_namespace_ipvs"
+        | "namespace_with_ipsets"
+        | "use_pid_dir"
+        | "instance"
+        | "child_wait_time"
+        | "linkbeat_use_polling" => Phase::Parent,
+        "virtual_server" | "virtual_server_group" | "SSL" => Phase::Checker,
+        "bfd_instance" => Phase::Bfd,
+        _ => Phase::Vrrp,
+    }
 }
 
 impl<'a> TreeBuilder<'a> {
@@ -138,7 +151,57 @@ impl<'a> TreeBuilder<'a> {
             pos: 0,
             cat: Catalogue::get(),
             findings: Vec::new(),
+            unknown: 0,
+            pass: None,
         }
+    }
+
+    /// A read as keepalived's process `pass` does it: blocks that process does not handle are
+    /// skipped by counting braces, so only its own structure errors are reported.
+    pub fn for_pass(lines: &'a [Line], pass: Phase) -> Self {
+        let mut b = Self::new(lines);
+        b.pass = Some(pass);
+        b
+    }
+
+    fn active(&self, top: &str) -> bool {
+        let Some(pass) = self.pass else { return true };
+        let own = phase_of("root", top, true);
+        let track_file = matches!(top, "track_file" | "vrrp_track_file");
+        match pass {
+            Phase::Parent => own == Phase::Parent,
+            Phase::Checker => own == Phase::Checker || own == Phase::Bfd || track_file,
+            Phase::Vrrp => own == Phase::Vrrp || own == Phase::Bfd,
+            Phase::Bfd => own == Phase::Bfd,
+        }
+    }
+
+    /// keepalived's skip of an inactive block: a following `{` starts a brace-counted skip.
+    fn skip_inactive_block(&mut self) {
+        if !self.lines.get(self.pos).map(Line::is_open).unwrap_or(false) {
+            return;
+        }
+        self.pos += 1;
+        let mut depth = 1usize;
+        while let Some(l) = self.next() {
+            if l.is_open() {
+                depth += 1;
+            } else if l.is_close() {
+                depth -= 1;
+                if depth == 0 {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Span of the line read last.
+    fn last_span(&self) -> Span {
+        self.pos
+            .checked_sub(1)
+            .and_then(|i| self.lines.get(i))
+            .map(|l| l.span)
+            .unwrap_or_default()
     }
 
     fn next(&mut self) -> Option<&'a Line> {
@@ -147,11 +210,9 @@ impl<'a> TreeBuilder<'a> {
         Some(l)
     }
 
-    fn report(&mut self, class: ErrorClass, span: Span, child: bool, msg: String) -> &mut Finding {
-        let mut f = Finding::new(class, Some(span), msg);
-        if child {
-            f = f.child();
-        }
+    fn report(&mut self, class: ErrorClass, span: Span, phase: Phase, msg: String) -> &mut Finding {
+        let mut f = Finding::new(class, Some(span), msg).in_phase(phase);
+        f.order = self.pos.saturating_sub(1);
         self.findings.push(f);
         let n = self.findings.len() - 1;
         &mut self.findings[n]
@@ -168,7 +229,8 @@ impl<'a> TreeBuilder<'a> {
         let mut need_bob = need_bob;
         while let Some(line) = self.next() {
             let s = line.first();
-            let child = is_child_context(ctx, s);
+            let known = self.cat.lookup(ctx, s).is_some();
+            let child = self.pass.unwrap_or_else(|| phase_of(ctx, s, known));
             if need_bob {
                 need_bob = false;
                 if s == "{" && level > 0 {
@@ -192,6 +254,10 @@ impl<'a> TreeBuilder<'a> {
             if s == "}" && level > 0 {
                 break;
             }
+            if level == 0 && known && !self.active(s) {
+                self.skip_inactive_block();
+                continue;
+            }
             match self.cat.lookup(ctx, s) {
                 Some(kind) => {
                     let mut node = Node {
@@ -202,6 +268,7 @@ impl<'a> TreeBuilder<'a> {
                         children: Vec::new(),
                         values: Vec::new(),
                         kind,
+                        end_span: line.span,
                     };
                     match kind {
                         KeywordKind::Block => {
@@ -211,13 +278,31 @@ impl<'a> TreeBuilder<'a> {
                                 format!("{ctx}/{s}")
                             };
                             node.children = self.stream(&sub, true, level + 1);
+                            node.end_span = self.last_span();
                         }
-                        KeywordKind::ValueBlock => node.values = self.value_block(line, child),
+                        KeywordKind::ValueBlock => {
+                            node.values = self.value_block(line, child);
+                            node.end_span = self.last_span();
+                        }
                         KeywordKind::Leaf => {}
                     }
                     nodes.push(node);
                 }
                 None => {
+                    // Past a limit, further unknown keywords are counted, not listed (a
+                    // runaway expansion can produce millions).
+                    self.unknown += 1;
+                    if self.unknown == MAX_LISTED_UNKNOWN + 1 {
+                        self.report(
+                            ErrorClass::UnknownKeyword,
+                            line.span,
+                            child,
+                            "Too many unknown keywords - not listing the rest".to_string(),
+                        );
+                    }
+                    if self.unknown > MAX_LISTED_UNKNOWN {
+                        continue;
+                    }
                     let cands = self.cat.keywords(ctx);
                     let hint = crate::diag::did_you_mean(s, cands.iter().copied())
                         .map(|k| format!("did you mean '{k}'?"));
@@ -237,7 +322,7 @@ impl<'a> TreeBuilder<'a> {
     }
 
     /// keepalived's alloc_value_block().
-    fn value_block(&mut self, head: &Line, child: bool) -> Vec<Line> {
+    fn value_block(&mut self, head: &Line, child: Phase) -> Vec<Line> {
         // virtual_server_group NAME { ... } is the one value block with a name.
         if head.words.len() > 1 && head.words[0] != "virtual_server_group" {
             self.report(

@@ -31,10 +31,13 @@ pub enum ErrorClass {
 
 /// Which keepalived process would have reported it: the parent reads global settings; the
 /// VRRP / checker children read their own blocks (and print file names in the prefix).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// keepalived reads the file once per process, in this order, so messages come out grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Phase {
     Parent,
-    Child,
+    Checker,
+    Vrrp,
+    Bfd,
 }
 
 /// One finding with keepalived's class.
@@ -45,6 +48,8 @@ pub struct Finding {
     /// Whether keepalived prefixes the message with `(Line N)` (it does while reading).
     pub located: bool,
     pub diag: Diagnostic,
+    /// Position in keepalived's reading order (index into the lexed lines), for sorting.
+    pub order: usize,
 }
 
 impl Finding {
@@ -59,10 +64,16 @@ impl Finding {
             phase: Phase::Parent,
             located: span.is_some(),
             diag,
+            order: usize::MAX,
         }
     }
+    /// Reported by the VRRP child process.
     pub fn child(mut self) -> Self {
-        self.phase = Phase::Child;
+        self.phase = Phase::Vrrp;
+        self
+    }
+    pub fn in_phase(mut self, phase: Phase) -> Self {
+        self.phase = phase;
         self
     }
     pub fn unlocated(mut self) -> Self {
@@ -78,7 +89,7 @@ impl Finding {
     pub fn render(&self, sources: &SourceMap, multi_file: bool) -> String {
         match (self.located, self.diag.span) {
             (true, Some(span)) => {
-                if multi_file || self.phase == Phase::Child {
+                if multi_file || self.phase != Phase::Parent {
                     format!(
                         "({}: Line {}) {}",
                         sources.name(span.file),

@@ -2,6 +2,7 @@
 //! users, script files), behind a trait so tests can stub it.
 
 use std::ffi::CString;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 /// How a script's program resolves.
@@ -24,6 +25,10 @@ pub trait System {
     fn resolve_script(&self, program: &str) -> ScriptFile;
     /// Whether the named network namespace (`/var/run/netns/NAME`) can be entered.
     fn netns_exists(&self, name: &str) -> bool;
+    /// A host name's address from /etc/hosts (never DNS).
+    fn resolve_host(&self, _name: &str) -> Option<IpAddr> {
+        None
+    }
 }
 
 /// The real system keepalived would look at.
@@ -96,4 +101,18 @@ impl System for HostSystem {
     fn netns_exists(&self, name: &str) -> bool {
         !name.contains('/') && Path::new("/var/run/netns").join(name).exists()
     }
+    fn resolve_host(&self, name: &str) -> Option<IpAddr> {
+        let hosts = std::fs::read_to_string("/etc/hosts").ok()?;
+        hosts_lookup(&hosts, name)
+    }
+}
+
+/// Looks `name` up in the text of an /etc/hosts file.
+pub fn hosts_lookup(hosts: &str, name: &str) -> Option<IpAddr> {
+    hosts.lines().find_map(|line| {
+        let line = line.split('#').next().unwrap_or("");
+        let mut words = line.split_whitespace();
+        let addr = words.next()?.parse::<IpAddr>().ok()?;
+        words.any(|w| w.eq_ignore_ascii_case(name)).then_some(addr)
+    })
 }

@@ -12,7 +12,7 @@ use crate::diag::Span;
 use crate::keepalived::ir::*;
 use crate::keepalived::lexer::Line;
 use crate::keepalived::parser::Node;
-use crate::keepalived::report::{ErrorClass, Finding};
+use crate::keepalived::report::{ErrorClass, Finding, Phase};
 use crate::keepalived::system::System;
 
 /// Reads the IR out of the keyword tree.
@@ -22,7 +22,10 @@ pub struct Extractor<'s> {
     sys: &'s dyn System,
     /// A missing parameter makes keepalived exit(2) at once.
     pub aborted: bool,
-    child: bool,
+    /// An interface named in a VRRP block does not exist (keepalived's VRRP side then stops
+    /// before its whole-configuration checks).
+    pub missing_interface: bool,
+    phase: Phase,
 }
 
 fn secs(us: u64) -> Duration {
@@ -36,16 +39,14 @@ impl<'s> Extractor<'s> {
             cfg: KeepalivedConfig::default(),
             sys,
             aborted: false,
-            child: false,
+            missing_interface: false,
+            phase: Phase::Parent,
         }
     }
 
     fn err(&mut self, class: ErrorClass, span: Span, msg: impl Into<String>) {
-        let mut f = Finding::new(class, Some(span), msg);
-        if self.child {
-            f = f.child();
-        }
-        self.findings.push(f);
+        self.findings
+            .push(Finding::new(class, Some(span), msg).in_phase(self.phase));
     }
 
     fn general(&mut self, span: Span, msg: impl Into<String>) {
@@ -161,6 +162,14 @@ impl<'s> Extractor<'s> {
             None => (s, ""),
         };
         let mut round_up = false;
+        if !frac.is_ascii() {
+            self.err(
+                ErrorClass::InvalidNumber,
+                span,
+                format!("invalid number '{s}'"),
+            );
+            return None;
+        }
         let mut frac = frac.to_string();
         if frac.len() > shift as usize {
             self.err(
@@ -268,14 +277,18 @@ impl<'s> Extractor<'s> {
     // ---- top level --------------------------------------------------------------------------
 
     pub fn extract(&mut self, nodes: &[Node]) {
+        // keepalived's handlers for these keywords read their first parameter unconditionally
+        // and exit(2) when it is missing.
+        if let Some(n) = first_missing_required(nodes) {
+            self.phase = crate::keepalived::parser::phase_of(&n.context, n.keyword(), true);
+            self.need(n, 1);
+            return;
+        }
         for n in nodes {
             if self.aborted {
                 return;
             }
-            self.child = !matches!(
-                n.keyword(),
-                "global_defs" | "net_namespace" | "instance" | "use_pid_dir"
-            );
+            self.phase = crate::keepalived::parser::phase_of("root", n.keyword(), true);
             match n.keyword() {
                 "global_defs" => self.global_defs(n),
                 "net_namespace" => {
@@ -289,7 +302,7 @@ impl<'s> Extractor<'s> {
                     }
                 }
                 "static_ipaddress" => {
-                    let v = self.ip_list(&n.values, "static");
+                    let v = self.ip_list(&n.values);
                     self.cfg.static_ipaddress.extend(v);
                 }
                 "static_routes" => {
@@ -317,7 +330,7 @@ impl<'s> Extractor<'s> {
                         .any(|c| matches!(c.keyword(), "neighbor_ip" | "neighbour_ip"));
                     if !has_nbr {
                         let name = n.arg(1).unwrap_or("").to_string();
-                        self.general(n.span, format!("Configuration error: BFD instance {name} has no neighbor address set, disabling instance"));
+                        self.general(n.end_span, format!("Configuration error: BFD instance {name} has no neighbor address set, disabling instance"));
                     }
                 }
                 _ => {}
@@ -340,7 +353,7 @@ impl<'s> Extractor<'s> {
                 },
                 "notification_email" => {
                     if n.values.is_empty() {
-                        self.general(n.span, "Warning - empty notification_email block");
+                        self.general(n.end_span, "Warning - empty notification_email block");
                     }
                     g.notification_email = n.values.iter().flat_map(|l| l.words.clone()).collect();
                 }
@@ -350,10 +363,13 @@ impl<'s> Extractor<'s> {
                 },
                 "smtp_server" => {
                     if let Some(host) = self.need(n, 1) {
-                        let port_s = n.arg(2).unwrap_or("25");
-                        let port = port_s.parse::<u16>().ok().filter(|p| *p > 0);
-                        match (host.parse::<IpAddr>(), port) {
-                            (Ok(a), Some(p)) => g.smtp_server = Some((a, p)),
+                        let host = host.to_string();
+                        let port_s = n.arg(2).unwrap_or("25").to_string();
+                        let port = self.read_unsigned(n.span, &port_s, 1, 65535).map(|p| p as u16);
+                        // keepalived resolves names too; we look only at /etc/hosts (no DNS).
+                        let addr = host.parse::<IpAddr>().ok().or_else(|| self.sys.resolve_host(&host));
+                        match (addr, port) {
+                            (Some(a), Some(p)) => g.smtp_server = Some((a, p)),
                             _ => self.general(n.span, format!("Invalid smtp server {host} {port_s}")),
                         }
                     }
@@ -395,7 +411,19 @@ impl<'s> Extractor<'s> {
                 "vrrp_skip_check_adv_addr" => g.vrrp_skip_check_adv_addr = self.bool_arg(n).unwrap_or(true),
                 "vrrp_check_unicast_src" => g.vrrp_check_unicast_src = true,
                 "vrrp_garp_master_delay" => g.vrrp_garp_master_delay = self.uint_arg(n, 0, 86400).map(Duration::from_secs),
-                "vrrp_garp_master_repeat" => g.vrrp_garp_master_repeat = self.uint_arg(n, 0, u32::MAX as u64).map(|v| v as u32),
+                "vrrp_garp_master_repeat" => {
+                    if let Some(w) = self.need(n, 1) {
+                        let w = w.to_string();
+                        match self.read_unsigned(n.span, &w, 0, u32::MAX as u64) {
+                            Some(0) => {
+                                self.general(n.span, "vrrp_garp_master_repeat must be greater than 0, setting to 1");
+                                g.vrrp_garp_master_repeat = Some(1);
+                            }
+                            Some(v) => g.vrrp_garp_master_repeat = Some(v as u32),
+                            None => self.general(n.span, format!("vrrp_garp_master_repeat '{w}' invalid - ignoring")),
+                        }
+                    }
+                }
                 "vrrp_garp_master_refresh" => g.vrrp_garp_master_refresh = self.uint_arg(n, 0, u32::MAX as u64).map(Duration::from_secs),
                 "vrrp_garp_master_refresh_repeat" => g.vrrp_garp_master_refresh_repeat = self.uint_arg(n, 0, u32::MAX as u64).map(|v| v as u32),
                 "vrrp_garp_lower_prio_delay" => g.vrrp_garp_lower_prio_delay = self.uint_arg(n, 0, 86400).map(Duration::from_secs),
@@ -462,6 +490,50 @@ impl<'s> Extractor<'s> {
                     }
                 }
                 "lvs_id" | "router_id_" => g.lvs_id = n.arg(1).map(str::to_string),
+                "vrrp_rt_priority" | "checker_rt_priority" | "bfd_rt_priority" => {
+                    let process = &kw[..kw.find('_').unwrap_or(0)];
+                    match n.arg(1) {
+                        None => self.general(n.span, format!("No {process} process real-time priority specified")),
+                        Some(w) => {
+                            let w = w.to_string();
+                            match self.read_int(n.span, &w, i32::MIN as i64, i32::MAX as i64) {
+                                None => self.general(n.span, format!("{process} process real-time priority '{w}' invalid")),
+                                Some(p) if p < 1 => self.general(n.span, format!("{process} process real-time priority {p} less than minimum 1 - setting to minimum")),
+                                Some(p) if p > 99 => self.general(n.span, format!("{process} process real-time priority {p} greater than maximum 99 - setting to maximum")),
+                                Some(_) => {}
+                            }
+                            g.other.push(RawLine { words: n.words.clone(), span: n.span });
+                        }
+                    }
+                }
+                "lvs_sync_daemon" => {
+                    // IF [INSTANCE] [id N] [maxlen N] [port N] [ttl N] [group IP]
+                    if n.arg(1).is_none() {
+                        self.general(n.span, "lvs_sync_daemon requires interface");
+                    }
+                    let w = n.words.clone();
+                    let mut i = 2;
+                    while i < w.len() {
+                        let (min, max) = match w[i].as_str() {
+                            "id" => (0, 255),
+                            "maxlen" => (1, 65507),
+                            "port" => (1, 65535),
+                            "ttl" => (1, 255),
+                            _ => {
+                                i += 1;
+                                continue;
+                            }
+                        };
+                        match w.get(i + 1) {
+                            Some(v) => {
+                                let _ = self.read_unsigned(n.span, v, min, max);
+                            }
+                            None => self.general(n.span, format!("No value specified for lvs_sync_daemon {} - ignoring", w[i])),
+                        }
+                        i += 2;
+                    }
+                    g.other.push(RawLine { words: n.words.clone(), span: n.span });
+                }
                 "vrrp_vmac_garp_intvl" => {
                     self.err(ErrorClass::Deprecated, n.span, "Keyword \"vrrp_vmac_garp_intvl\" is deprecated - please use \"vrrp_garp_extra_if\"");
                 }
@@ -480,14 +552,14 @@ impl<'s> Extractor<'s> {
         IpAddr::from_str(s).ok().map(IpNet::from)
     }
 
-    fn ip_list(&mut self, lines: &[Line], what: &str) -> Vec<VirtualIp> {
+    fn ip_list(&mut self, lines: &[Line]) -> Vec<VirtualIp> {
         let mut out = Vec::new();
         for l in lines {
             let w = &l.words;
             let Some(addr) = Self::parse_ipnet(&w[0]) else {
                 self.general(
                     l.span,
-                    format!("Invalid {what} address {} - skipping", w[0]),
+                    format!("VRRP parsed invalid IP {}. skipping IP...", w[0]),
                 );
                 continue;
             };
@@ -505,6 +577,7 @@ impl<'s> Extractor<'s> {
                             if !self.sys.interface_exists(d)
                                 && !self.cfg.global_defs.dynamic_interfaces
                             {
+                                self.missing_interface = true;
                                 self.general(
                                     l.span,
                                     format!(
@@ -522,6 +595,18 @@ impl<'s> Extractor<'s> {
                         i += 1;
                     }
                     "label" => {
+                        if vip.addr.addr().is_ipv6() {
+                            self.general(
+                                l.span,
+                                format!(
+                                    "Cannot specify label for IPv6 addresses ({}) - ignoring label",
+                                    w[0]
+                                ),
+                            );
+                            i += 1;
+                            i += 1;
+                            continue;
+                        }
                         vip.label = val;
                         i += 1;
                     }
@@ -596,6 +681,12 @@ impl<'s> Extractor<'s> {
                         i += 1;
                     }
                     "via" | "gw" => {
+                        if w[i] == "gw" {
+                            self.general(
+                                l.span,
+                                "\"gw\" for routes is deprecated. Please use \"via\"",
+                            );
+                        }
                         r.via = val.as_deref().and_then(|v| v.parse().ok());
                         i += 1;
                     }
@@ -604,6 +695,7 @@ impl<'s> Extractor<'s> {
                             if !self.sys.interface_exists(d)
                                 && !self.cfg.global_defs.dynamic_interfaces
                             {
+                                self.missing_interface = true;
                                 self.general(
                                     l.span,
                                     format!("WARNING - interface {d} for VROUTE doesn't exist"),
@@ -632,11 +724,17 @@ impl<'s> Extractor<'s> {
                         }
                         i += 1;
                     }
-                    "default" | "inet6" | "inet" if !have_dest => {
-                        if w[i] == "default" {
-                            have_dest = true;
-                        }
+                    "default" if !have_dest => {
+                        let v6 = w.iter().any(|x| x == "inet6");
+                        let any: IpAddr = if v6 {
+                            IpAddr::from([0u16; 8])
+                        } else {
+                            IpAddr::from([0u8; 4])
+                        };
+                        r.dest = IpNet::new(any, 0).unwrap_or(r.dest);
+                        have_dest = true;
                     }
+                    "inet6" | "inet" if !have_dest => {}
                     other if !have_dest => {
                         if let Some(d) = Self::parse_ipnet(other) {
                             r.dest = d;
@@ -720,7 +818,7 @@ impl<'s> Extractor<'s> {
         }
         if s.script.is_none() {
             self.general(
-                node.span,
+                node.end_span,
                 format!("No script set for vrrp_script {} - removing", s.name),
             );
             return;
@@ -755,7 +853,7 @@ impl<'s> Extractor<'s> {
         }
         if t.file.is_none() {
             self.general(
-                node.span,
+                node.end_span,
                 format!("No file set for track_file {} - ignoring", t.name),
             );
             return;
@@ -816,7 +914,12 @@ impl<'s> Extractor<'s> {
                 "track_interface" => {
                     for (name, weight, reverse, span) in self.tracked(&n.values, -254, 254) {
                         if !self.sys.interface_exists(&name) {
-                            self.general(span, format!("(track) interface {name} doesn't exist"));
+                            self.missing_interface = true;
+                            let gname = g.name.clone();
+                            self.general(
+                                span,
+                                format!("({gname}) tracked interface {name} doesn't exist"),
+                            );
                         }
                         g.track_interface.push(TrackedInterface {
                             name,
@@ -907,6 +1010,7 @@ impl<'s> Extractor<'s> {
                             if !self.sys.interface_exists(&ifn)
                                 && !self.cfg.global_defs.dynamic_interfaces
                             {
+                                self.missing_interface = true;
                                 self.general(n.span, format!("WARNING - interface {ifn} for vrrp_instance {name} doesn't exist"));
                             } else if self.sys.is_loopback(&ifn) {
                                 self.general(n.span, format!("({name}) cannot use a loopback interface ({ifn}) for vrrp - ignoring"));
@@ -915,7 +1019,31 @@ impl<'s> Extractor<'s> {
                         }
                     }
                 }
-                "use_vmac" => v.use_vmac = Some(n.arg(1).map(str::to_string)),
+                "use_vmac" => {
+                    let mut vname = None;
+                    for w in &n.words[1..] {
+                        let is_mac = w.contains(':')
+                            && w.split(':')
+                                .all(|x| x.len() <= 2 && x.bytes().all(|c| c.is_ascii_hexdigit()));
+                        if is_mac {
+                            continue;
+                        }
+                        if vname.is_some() {
+                            self.general(n.span, "VMAC interface name already specified");
+                            continue;
+                        }
+                        let other = self.cfg.instances.iter().find(|o| {
+                            o.use_vmac.as_ref().and_then(|x| x.as_deref()) == Some(w.as_str())
+                        });
+                        if let Some(o) = other {
+                            let oname = o.name.clone();
+                            self.general(n.span, format!("({name}) VRRP instance {oname} is already using {w} - ignoring name"));
+                            continue;
+                        }
+                        vname = Some(w.clone());
+                    }
+                    v.use_vmac = Some(vname);
+                }
                 "vmac_xmit_base" => v.vmac_xmit_base = true,
                 "use_ipvlan" => v.use_ipvlan = Some(n.words[1..].to_vec()),
                 "native_ipv6" => v.native_ipv6 = true,
@@ -925,6 +1053,7 @@ impl<'s> Extractor<'s> {
                         if !self.sys.interface_exists(&tn)
                             && !self.cfg.global_defs.dynamic_interfaces
                         {
+                            self.missing_interface = true;
                             self.general(
                                 span,
                                 format!("({name}) tracked interface {tn} doesn't exist"),
@@ -973,7 +1102,7 @@ impl<'s> Extractor<'s> {
                                 let a = a.to_string();
                                 self.general(
                                     n.span,
-                                    format!("({name}) invalid {kw} {a} specified"),
+                                    format!("Configuration error: VRRP instance[{name}] malformed src address[{a}]. Skipping..."),
                                 );
                             }
                         }
@@ -1005,7 +1134,7 @@ impl<'s> Extractor<'s> {
                             Err(_) => self.general(
                                 l.span,
                                 format!(
-                                    "({name}) unicast peer {} is invalid - ignoring",
+                                    "Configuration error: VRRP instance[{name}] malformed unicast peer address[{}]. Skipping...",
                                     l.words[0]
                                 ),
                             ),
@@ -1072,9 +1201,9 @@ impl<'s> Extractor<'s> {
                         }
                     }
                 }
-                "virtual_ipaddress" => v.virtual_ipaddress = self.ip_list(&n.values, "VIP"),
+                "virtual_ipaddress" => v.virtual_ipaddress = self.ip_list(&n.values),
                 "virtual_ipaddress_excluded" => {
-                    v.virtual_ipaddress_excluded = self.ip_list(&n.values, "eVIP")
+                    v.virtual_ipaddress_excluded = self.ip_list(&n.values)
                 }
                 "virtual_routes" => v.virtual_routes = self.route_list(&n.values),
                 "virtual_rules" => {
@@ -1147,6 +1276,21 @@ impl<'s> Extractor<'s> {
                 _ => {}
             }
         }
+        // keepalived's end-of-block checks for the instance.
+        let unicast = !v.unicast_peer.is_empty();
+        if v.use_vmac.is_some() && unicast && !v.vmac_xmit_base {
+            self.general(
+                node.end_span,
+                format!("({name}) unicast with use_vmac requires vmac_xmit_base - setting"),
+            );
+            v.vmac_xmit_base = true;
+        }
+        if v.unicast_ttl.is_some() && !unicast {
+            self.general(
+                node.end_span,
+                format!("({name}): Cannot use unicast_ttl without unicast peers - resetting"),
+            );
+        }
         self.cfg.instances.push(v);
     }
 
@@ -1218,7 +1362,13 @@ impl<'s> Extractor<'s> {
             }
             let (addr_s, range_end) = match w[0].rsplit_once('-') {
                 Some((a, e)) if e.bytes().all(|c| c.is_ascii_hexdigit()) && !e.is_empty() => {
-                    (a, u16::from_str_radix(e, 10).ok())
+                    // The last byte (IPv4, decimal) or last 16-bit group (IPv6, hex).
+                    let end = if a.contains(':') {
+                        u16::from_str_radix(e, 16).ok()
+                    } else {
+                        e.parse().ok()
+                    };
+                    (a, end)
                 }
                 _ => (w[0].as_str(), None),
             };
@@ -1276,10 +1426,16 @@ impl<'s> Extractor<'s> {
                     VirtualServerAddress::Ip { addr, port }
                 }
                 Err(_) => {
-                    self.general(
-                        node.span,
-                        format!("Invalid virtual server IP address {a} - skipping"),
-                    );
+                    let port = node
+                        .arg(2)
+                        .filter(|p| !p.trim_start_matches('0').is_empty());
+                    let msg = match port {
+                        Some(p) => {
+                            format!("Invalid virtual server IP address/port {a}/{p} - skipping")
+                        }
+                        None => format!("Invalid virtual server IP address {a} - skipping"),
+                    };
+                    self.general(node.span, msg);
                     return;
                 }
             },
@@ -1333,9 +1489,9 @@ impl<'s> Extractor<'s> {
                 "protocol" => {
                     if let Some(p) = self.need(n, 1) {
                         vs.protocol = match p {
-                            "TCP" => Some(Protocol::Tcp),
-                            "UDP" => Some(Protocol::Udp),
-                            "SCTP" => Some(Protocol::Sctp),
+                            p if p.eq_ignore_ascii_case("TCP") => Some(Protocol::Tcp),
+                            p if p.eq_ignore_ascii_case("UDP") => Some(Protocol::Udp),
+                            p if p.eq_ignore_ascii_case("SCTP") => Some(Protocol::Sctp),
                             other => {
                                 let other = other.to_string();
                                 self.general(
@@ -1379,7 +1535,10 @@ impl<'s> Extractor<'s> {
                 "sorry_server_lvs_method" => {
                     vs.sorry_server_lvs_method = n.arg(1).and_then(Self::lb_kind)
                 }
-                "virtualhost" => vs.virtualhost = n.arg(1).map(str::to_string),
+                "virtualhost" => match n.arg(1) {
+                    Some(h) => vs.virtualhost = Some(h.to_string()),
+                    None => self.general(n.span, "virtual server virtualhost missing"),
+                },
                 "alpha" => vs.alpha = true,
                 "omega" => vs.omega = true,
                 "ha_suspend" => vs.ha_suspend = true,
@@ -1519,8 +1678,10 @@ impl<'s> Extractor<'s> {
                             };
                             for c in &n.children {
                                 match c.keyword() {
-                                    "path" => u.path = c.arg(1).map(str::to_string),
-                                    "digest" => u.digest = c.arg(1).map(|d| d.to_ascii_lowercase()),
+                                    "path" => u.path = self.need(c, 1).map(str::to_string),
+                                    "digest" => {
+                                        u.digest = self.need(c, 1).map(|d| d.to_ascii_lowercase())
+                                    }
                                     "status_code" => {
                                         for w in &c.words[1..] {
                                             let r = match w.split_once('-') {
@@ -1566,10 +1727,8 @@ impl<'s> Extractor<'s> {
                         "name" => *name = n.arg(1).map(str::to_string),
                         _ => {}
                     },
-                    CheckerKind::Smtp { helo_name } => {
-                        if k == "helo_name" {
-                            *helo_name = n.arg(1).map(str::to_string);
-                        }
+                    CheckerKind::Smtp { helo_name } if k == "helo_name" => {
+                        *helo_name = n.arg(1).map(str::to_string);
                     }
                     _ => {}
                 },
@@ -1594,6 +1753,86 @@ impl<'s> Extractor<'s> {
             span: node.span,
         })
     }
+}
+
+/// Keywords whose keepalived handler needs a first parameter (missing: exit 2).
+const REQUIRED_ARG: &[&str] = &[
+    "advert_int",
+    "auth_pass",
+    "auth_type",
+    "bind_if",
+    "bind_port",
+    "bindto",
+    "connect_ip",
+    "connect_port",
+    "connect_timeout",
+    "debug",
+    "delay_before_retry",
+    "delay_loop",
+    "digest",
+    "down_timer_adverts",
+    "fall",
+    "fwmark",
+    "garp_lower_prio_delay",
+    "garp_lower_prio_repeat",
+    "garp_master_delay",
+    "garp_master_refresh",
+    "garp_master_refresh_repeat",
+    "garp_master_repeat",
+    "hysteresis",
+    "interface",
+    "interval",
+    "lb_algo",
+    "lvs_sched",
+    "lthreshold",
+    "uthreshold",
+    "mcast_dst_ip",
+    "mcast_src_ip",
+    "misc_timeout",
+    "nb_get_retry",
+    "path",
+    "persistence_engine",
+    "persistence_granularity",
+    "preempt_delay",
+    "protocol",
+    "quorum",
+    "real_server",
+    "retry",
+    "rise",
+    "smtp_connect_timeout",
+    "sorry_server",
+    "state",
+    "timeout",
+    "unicast_ttl",
+    "version",
+    "virtual_router_id",
+    "warmup",
+    "weight",
+    "vrrp_garp_interval",
+    "vrrp_garp_lower_prio_delay",
+    "vrrp_garp_lower_prio_repeat",
+    "vrrp_garp_master_delay",
+    "vrrp_garp_master_refresh",
+    "vrrp_garp_master_refresh_repeat",
+    "vrrp_garp_master_repeat",
+    "vrrp_gna_interval",
+    "vrrp_mcast_group4",
+    "vrrp_mcast_group6",
+    "vrrp_startup_delay",
+    "vrrp_version",
+];
+
+/// The first node, in reading order, of a keyword that needs a parameter and has none.
+fn first_missing_required(nodes: &[Node]) -> Option<&Node> {
+    for n in nodes {
+        if n.words.len() == 1 && n.context != "root" && REQUIRED_ARG.contains(&n.keyword()) {
+            return Some(n);
+        }
+        if let Some(c) = first_missing_required(&n.children) {
+            return Some(c);
+        }
+    }
+    None
 }
 
 /// keepalived's check_true_false().

@@ -2,18 +2,22 @@
 //! validate_check_config, script security), worded like keepalived.
 
 use crate::keepalived::ir::*;
-use crate::keepalived::report::{ErrorClass, Finding};
+use crate::keepalived::report::{ErrorClass, Finding, Phase};
 use crate::keepalived::system::{ScriptFile, System};
 
 struct V<'a> {
     out: Vec<Finding>,
     sys: &'a dyn System,
+    phase: Phase,
 }
 
 impl V<'_> {
     fn at(&mut self, class: ErrorClass, span: crate::diag::Span, msg: String) {
-        self.out
-            .push(Finding::new(class, Some(span), msg).child().unlocated());
+        self.out.push(
+            Finding::new(class, Some(span), msg)
+                .in_phase(self.phase)
+                .unlocated(),
+        );
     }
     fn general(&mut self, span: crate::diag::Span, msg: String) {
         self.at(ErrorClass::General, span, msg);
@@ -28,10 +32,11 @@ enum DefaultUser {
 }
 
 /// Runs every check; returns keepalived's findings.
-pub fn validate(cfg: &KeepalivedConfig, sys: &dyn System) -> Vec<Finding> {
+pub fn validate(cfg: &KeepalivedConfig, sys: &dyn System, missing_interface: bool) -> Vec<Finding> {
     let mut v = V {
         out: Vec::new(),
         sys,
+        phase: Phase::Checker,
     };
     let g = &cfg.global_defs;
     let script_user_failed = g.other.iter().any(|l| {
@@ -52,26 +57,81 @@ pub fn validate(cfg: &KeepalivedConfig, sys: &dyn System) -> Vec<Finding> {
     } else {
         DefaultUser::Ok
     };
-    let any_script =
-        !all_scripts(cfg).is_empty() || cfg.vrrp_scripts.iter().any(|s| s.script.is_some());
-    if g.script_user.is_none()
-        && g.enable_script_security
-        && default_user == DefaultUser::Failed
-        && any_script
-    {
-        v.out.push(
-            Finding::new(
-                ErrorClass::General,
-                None,
-                "Unable to set default user keepalived_script for script",
-            )
-            .child()
-            .unlocated(),
-        );
+    // keepalived resolves the default user at the first script it reads without a user: in
+    // the checker process if it has scripts, else in the VRRP process.
+    let checker_scripts: Vec<&Script> = cfg
+        .virtual_servers
+        .iter()
+        .flat_map(|vs| {
+            let rs_scripts = vs.real_servers.iter().flat_map(|rs| {
+                let misc = rs.checkers.iter().filter_map(|c| match &c.kind {
+                    CheckerKind::Misc {
+                        script: Some(s),
+                        user: None,
+                        ..
+                    } => Some(s),
+                    _ => None,
+                });
+                [&rs.notify_up, &rs.notify_down]
+                    .into_iter()
+                    .flatten()
+                    .chain(misc)
+            });
+            [&vs.quorum_up, &vs.quorum_down]
+                .into_iter()
+                .flatten()
+                .chain(rs_scripts)
+        })
+        .filter(|s| s.user.is_none())
+        .collect();
+    let vrrp_scripts: Vec<&Script> = all_scripts(cfg)
+        .into_iter()
+        .chain(
+            cfg.vrrp_scripts
+                .iter()
+                .filter(|s| s.user.is_none())
+                .filter_map(|s| s.script.as_ref()),
+        )
+        .filter(|s| s.user.is_none())
+        .collect();
+    let first = |list: &[&Script]| {
+        list.iter()
+            .map(|s| s.span)
+            .min_by_key(|sp| (sp.file, sp.line))
+    };
+    let (first_script, phase) = match first(&checker_scripts) {
+        Some(sp) => (Some(sp), Phase::Checker),
+        None => (first(&vrrp_scripts), Phase::Vrrp),
+    };
+    if g.script_user.is_none() && g.enable_script_security && default_user == DefaultUser::Failed {
+        if let Some(span) = first_script {
+            v.out.push(
+                Finding::new(
+                    ErrorClass::General,
+                    Some(span),
+                    "Unable to set default user keepalived_script for script",
+                )
+                .in_phase(phase),
+            );
+        }
     }
 
     check_checker(&mut v, cfg, default_user);
-    check_vrrp(&mut v, cfg, default_user);
+    v.phase = Phase::Vrrp;
+    check_rules(&mut v, cfg);
+    if missing_interface {
+        // keepalived's VRRP process stops here (CONFIG_BAD_IF) without its later checks.
+        v.out.push(
+            Finding::new(
+                ErrorClass::BadInterface,
+                None,
+                "Non-existent interface specified in configuration",
+            )
+            .child(),
+        );
+    } else {
+        check_vrrp(&mut v, cfg, default_user);
+    }
     v.out
 }
 
@@ -143,12 +203,6 @@ fn check_checker(v: &mut V, cfg: &KeepalivedConfig, default_user: DefaultUser) {
     for vs in &cfg.virtual_servers {
         let name = vs_name(vs);
         // Scheduler / protocol defaults.
-        if vs.lb_algo.is_none() {
-            v.general(
-                vs.span,
-                format!("Virtual server {name}: no scheduler set, setting default 'wlc'"),
-            );
-        }
         if vs.protocol.is_none() {
             if !matches!(vs.address, VirtualServerAddress::Fwmark(_)) {
                 v.general(
@@ -158,6 +212,41 @@ fn check_checker(v: &mut V, cfg: &KeepalivedConfig, default_user: DefaultUser) {
             }
         } else if matches!(vs.address, VirtualServerAddress::Fwmark(_)) {
             v.general(vs.span, format!("Warning: Virtual server {name}: protocol specified for fwmark - protocol will be ignored"));
+        } else if let VirtualServerAddress::Group(gname) = &vs.address {
+            let fwmark_only = cfg
+                .virtual_server_groups
+                .iter()
+                .find(|g| &g.name == gname)
+                .map(|g| {
+                    !g.members.is_empty()
+                        && g.members
+                            .iter()
+                            .all(|m| matches!(m, VirtualServerGroupMember::Fwmark { .. }))
+                })
+                .unwrap_or(false);
+            if fwmark_only {
+                v.general(vs.span, format!("Warning: Virtual server [{gname}]:0: protocol specified for fwmark - protocol will be ignored"));
+            }
+        }
+        if let Some((saddr, sport)) = vs.sorry_server {
+            for rs in &vs.real_servers {
+                let inhibit = rs.inhibit_on_failure.unwrap_or(vs.inhibit_on_failure);
+                if rs.addr == saddr && rs.port == sport && inhibit != vs.sorry_server_inhibit {
+                    v.general(
+                        vs.span,
+                        format!(
+                            "Virtual server {name}: real server {} matches sorry server, but inhibit setting differs, setting on sorry server",
+                            rs_name(rs, vs)
+                        ),
+                    );
+                }
+            }
+        }
+        if vs.lb_algo.is_none() {
+            v.general(
+                vs.span,
+                format!("Virtual server {name}: no scheduler set, setting default 'wlc'"),
+            );
         }
         if vs.real_servers.is_empty() {
             v.general(
@@ -181,7 +270,7 @@ fn check_checker(v: &mut V, cfg: &KeepalivedConfig, default_user: DefaultUser) {
         if !vs.real_servers.is_empty() && vs.quorum as i64 > total {
             v.general(
                 vs.span,
-                format!("Warning - quorum {} for {name}: exceeds total weight of real servers {total}, reducing quorum to {total}", vs.quorum),
+                format!("Warning - quorum {} for {name} exceeds total weight of real servers {total}, reducing quorum to {total}", vs.quorum),
             );
         }
         for s in [&vs.quorum_up, &vs.quorum_down].into_iter().flatten() {
@@ -223,7 +312,7 @@ fn check_checker(v: &mut V, cfg: &KeepalivedConfig, default_user: DefaultUser) {
     if !g.enable_script_security && is_script {
         v.out.push(
             Finding::new(ErrorClass::Security, None, "SECURITY VIOLATION - check scripts are being executed but script_security not enabled.")
-                .child(),
+                .in_phase(Phase::Checker),
         );
     }
 }
@@ -238,7 +327,7 @@ fn vs_name(vs: &VirtualServer) -> String {
     match &vs.address {
         VirtualServerAddress::Ip { addr, port } => format!("[{addr}]:{proto}:{port}"),
         VirtualServerAddress::Fwmark(m) => format!("FWM {m}"),
-        VirtualServerAddress::Group(g) => format!("[{g}]:{proto}:0"),
+        VirtualServerAddress::Group(g) => format!("[{g}]:0"),
     }
 }
 
@@ -366,8 +455,13 @@ fn check_vrrp(v: &mut V, cfg: &KeepalivedConfig, default_user: DefaultUser) {
             } else if a.auth_type == Some(AuthType::Ah) && v6 {
                 v.general(
                     a.span,
-                    format!("({name}) Cannot use AH authentication with IPv6 - ignoring."),
+                    format!("({name}) Cannot use AH authentication with IPv6. ignoring"),
                 );
+            } else if a.auth_type == Some(AuthType::Ah)
+                && i.state == InitialState::Master
+                && i.priority != 255
+            {
+                v.general(a.span, format!("({name}) Initial state master is incompatible with AH authentication - clearing"));
             }
         }
         if unicast_configured && i.unicast_peer.is_empty() && !i.unicast_fault_no_peer {
@@ -402,10 +496,10 @@ fn check_vrrp(v: &mut V, cfg: &KeepalivedConfig, default_user: DefaultUser) {
         } else if version == 3 && us % 10_000 != 0 {
             v.general(i.span, format!("({name}) VRRPv3 advertisement interval {:.6}s must be in units of 10ms - rounding", i.advert_int));
         }
-        if i.use_vmac.is_some() && unicast && !i.vmac_xmit_base {
+        if i.promote_secondaries && (i.use_vmac.is_some() || i.use_ipvlan.is_some()) {
             v.general(
                 i.span,
-                format!("({name}) unicast with use_vmac requires vmac_xmit_base - setting"),
+                format!("({name}) promote_secondaries is automatically set for vmacs - ignoring"),
             );
         }
         if i.vmac_xmit_base && i.use_vmac.is_none() {
@@ -447,7 +541,7 @@ fn check_vrrp(v: &mut V, cfg: &KeepalivedConfig, default_user: DefaultUser) {
                         vip.span,
                         format!(
                             "({name}): address family must match VRRP instance [{}] - ignoring",
-                            vip.addr.addr()
+                            vip.addr
                         ),
                     );
                 }
@@ -530,5 +624,37 @@ fn check_vrrp(v: &mut V, cfg: &KeepalivedConfig, default_user: DefaultUser) {
         if !used {
             v.general(s.span, format!("Warning - script {} is not used", s.name));
         }
+    }
+}
+
+/// ip rules without a preference get one counted down from 16384 (per family), with a warning.
+fn check_rules(v: &mut V, cfg: &KeepalivedConfig) {
+    let mut next4 = 16384u32;
+    let mut next6 = 16384u32;
+    let rules = cfg
+        .static_rules
+        .iter()
+        .chain(cfg.instances.iter().flat_map(|i| i.virtual_rules.iter()));
+    for r in rules {
+        let has_pref = r.words.iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "preference" | "priority" | "order" | "pref" | "prio"
+            )
+        });
+        if has_pref {
+            continue;
+        }
+        let v6 = r.words.iter().any(|w| w == "inet6" || w.contains(':'));
+        let n = if v6 { &mut next6 } else { &mut next4 };
+        v.out.push(
+            Finding::new(
+                ErrorClass::General,
+                Some(r.span),
+                format!("Rule has no preference specified - setting to {n}. This is probably not what you want."),
+            )
+            .child(),
+        );
+        *n = n.saturating_sub(1);
     }
 }

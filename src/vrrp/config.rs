@@ -78,6 +78,8 @@ pub struct TrackFileConfig {
     pub path: PathBuf,
     pub weight: i32,
     pub reverse: bool,
+    /// `init_file [VALUE] [overwrite]`: written at startup when missing (or always).
+    pub init: Option<(i32, bool)>,
 }
 
 /// A tracked object's weight as seen by one instance (`weight 0` = FAULT on failure).
@@ -140,6 +142,10 @@ pub struct VrrpInstanceConfig {
     pub garp_interval: Duration,
     pub notifies: Notifies,
     pub skip_check_adv_addr: bool,
+    /// Don't answer a lower-priority advert with an advert of our own.
+    pub lower_prio_no_advert: bool,
+    /// Send an advert before yielding to a higher-priority one.
+    pub higher_prio_send_advert: bool,
     /// `use_vmac`: the macvlan name (default `vrrp.VRID`).
     pub use_vmac: Option<String>,
     pub sync_group: Option<usize>,
@@ -181,6 +187,10 @@ pub struct EngineConfig {
     pub sync_groups: Vec<SyncGroupConfig>,
     pub script_security: bool,
     pub script_user: Option<String>,
+    /// `notify_fifo` and `vrrp_notify_fifo` paths.
+    pub notify_fifos: Vec<PathBuf>,
+    /// `vrrp_startup_delay`.
+    pub startup_delay: Duration,
 }
 
 fn command(s: &ir::Script) -> Command {
@@ -299,6 +309,7 @@ pub fn from_ir(cfg: &KeepalivedConfig) -> Result<EngineConfig, ConfigError> {
             path: f.file.clone().unwrap_or_default(),
             weight: f.weight,
             reverse: f.weight_reverse,
+            init: f.init_file,
         })
         .collect();
 
@@ -350,9 +361,8 @@ pub fn from_ir(cfg: &KeepalivedConfig) -> Result<EngineConfig, ConfigError> {
         let priority = inst.priority.max(1);
         // keepalived: AH with initial MASTER (non-owner) is cleared to BACKUP; priority 255 (the
         // address owner) starts as MASTER.
-        let initial_master = (inst.state == ir::InitialState::Master
-            && !(auth_type == AuthType::Ah && priority != 255))
-            || priority == 255;
+        let initial_master = priority == 255
+            || (inst.state == ir::InitialState::Master && auth_type != AuthType::Ah);
         let mut track_scripts = Vec::new();
         for t in &inst.track_script {
             let index = cfg
@@ -443,6 +453,14 @@ pub fn from_ir(cfg: &KeepalivedConfig) -> Result<EngineConfig, ConfigError> {
             skip_check_adv_addr: inst
                 .skip_check_adv_addr
                 .unwrap_or(g.vrrp_skip_check_adv_addr),
+            lower_prio_no_advert: inst
+                .lower_prio_no_advert
+                .or(g.vrrp_lower_prio_no_advert)
+                .unwrap_or(false),
+            higher_prio_send_advert: inst
+                .higher_prio_send_advert
+                .or(g.vrrp_higher_prio_send_advert)
+                .unwrap_or(false),
             use_vmac: inst
                 .use_vmac
                 .as_ref()
@@ -480,6 +498,13 @@ pub fn from_ir(cfg: &KeepalivedConfig) -> Result<EngineConfig, ConfigError> {
         sync_groups,
         script_security: g.enable_script_security,
         script_user: g.script_user.as_ref().map(|(u, _)| u.clone()),
+        notify_fifos: [&g.notify_fifo, &g.vrrp_notify_fifo]
+            .into_iter()
+            .flatten()
+            .map(|s| PathBuf::from(s.program()))
+            .filter(|p| !p.as_os_str().is_empty())
+            .collect(),
+        startup_delay: g.vrrp_startup_delay.unwrap_or(Duration::ZERO),
     })
 }
 

@@ -5,9 +5,7 @@
 //! forward events to it over a channel, so all state lives on one task without locks.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,11 +15,12 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::config::{EngineConfig, VipConfig, VrrpInstanceConfig};
+use super::fifo::NotifyFifo;
 use super::log;
 use super::net::{self, Interface, Netlink, Received, SocketSpec, VrrpSocket};
 use super::packet::{
-    check_advert, encode_ipv4, parse_ipv4, parse_ipv6, Advert, AuthType, Ipv4Frame, RxExpect,
-    RxStats, VrrpVersion, MCAST_V4, MCAST_V6, VRRP_TTL,
+    check_advert, encode_ipv4, parse_ipv4, parse_ipv6, Advert, AuthType, Ipv4Frame, RxError,
+    RxExpect, RxStats, VrrpVersion, MCAST_V4, MCAST_V6, VRRP_TTL,
 };
 use super::scripts::{self, ScriptStatus};
 use super::state::{Action, StateParams, VrrpInstance, VrrpState};
@@ -63,33 +62,34 @@ enum Event {
 }
 
 /// One running instance.
-struct Inst {
-    cfg: VrrpInstanceConfig,
-    sm: VrrpInstance,
+pub(super) struct Inst {
+    pub(super) cfg: VrrpInstanceConfig,
+    pub(super) sm: VrrpInstance,
     /// The interface adverts and VIPs use (the VMAC when `use_vmac`).
-    iface: Interface,
-    vmac_created: bool,
-    socket: Arc<VrrpSocket>,
-    stats: RxStats,
-    ip_id: u16,
-    advert: Advert,
-    vip_addrs: Vec<IpAddr>,
-    garp_due: Option<Instant>,
-    refresh_due: Option<Instant>,
-    faulted: bool,
+    pub(super) iface: Interface,
+    pub(super) vmac_created: bool,
+    pub(super) socket: Arc<VrrpSocket>,
+    pub(super) stats: RxStats,
+    pub(super) ip_id: u16,
+    pub(super) advert: Advert,
+    pub(super) vip_addrs: Vec<IpAddr>,
+    pub(super) garp_due: Option<Instant>,
+    pub(super) refresh_due: Option<Instant>,
+    pub(super) faulted: bool,
 }
 
-struct Engine {
-    cfg: EngineConfig,
-    insts: Vec<Inst>,
-    scripts: Vec<ScriptStatus>,
-    track_file_values: Vec<i64>,
-    tasks: Vec<JoinHandle<()>>,
-    generation: u64,
-    netlink: Netlink,
+pub(super) struct Engine {
+    pub(super) cfg: EngineConfig,
+    pub(super) insts: Vec<Inst>,
+    pub(super) scripts: Vec<ScriptStatus>,
+    pub(super) track_file_values: Vec<i64>,
+    pub(super) tasks: Vec<JoinHandle<()>>,
+    pub(super) generation: u64,
+    pub(super) netlink: Netlink,
     events: mpsc::Sender<Event>,
-    group_states: Vec<Option<VrrpState>>,
-    default_user: Option<String>,
+    pub(super) group_states: Vec<Option<VrrpState>>,
+    pub(super) default_user: Option<String>,
+    pub(super) fifos: Vec<NotifyFifo>,
 }
 
 fn state_params(c: &VrrpInstanceConfig, our: Option<IpAddr>) -> StateParams {
@@ -102,6 +102,8 @@ fn state_params(c: &VrrpInstanceConfig, our: Option<IpAddr>) -> StateParams {
         nopreempt: c.nopreempt,
         preempt_delay: c.preempt_delay,
         our_addr: our,
+        lower_prio_no_advert: c.lower_prio_no_advert,
+        higher_prio_send_advert: c.higher_prio_send_advert,
     }
 }
 
@@ -119,6 +121,20 @@ fn open_instance(c: &VrrpInstanceConfig, netlink: &mut Netlink) -> Result<Inst, 
             Ok(ch) => {
                 vmac_created = ch == net::Change::Done;
                 if let Ok(v) = net::lookup_interface(vname) {
+                    // keepalived's VMAC sysctls: only the VMAC answers ARP for the VIPs, and it
+                    // hears the other routers' adverts although it has no address of its own.
+                    for (ifname, key, value) in [
+                        (vname.as_str(), "arp_ignore", "1"),
+                        (vname.as_str(), "accept_local", "1"),
+                        (vname.as_str(), "rp_filter", "0"),
+                        (c.interface.as_str(), "arp_ignore", "1"),
+                        (c.interface.as_str(), "arp_filter", "1"),
+                    ] {
+                        let _ = std::fs::write(
+                            format!("/proc/sys/net/ipv4/conf/{ifname}/{key}"),
+                            value,
+                        );
+                    }
                     iface = Interface {
                         ipv4: base.ipv4,
                         ..v
@@ -197,8 +213,21 @@ impl Engine {
             insts.push(open_instance(c, &mut netlink)?);
         }
         let scripts = cfg.scripts.iter().map(ScriptStatus::new).collect();
-        let default_user = cfg.script_user.clone();
+        // keepalived: scripts run as script_user, else keepalived_script when that user exists,
+        // else as ourselves (the lookup in scripts.rs falls back to our uid).
+        let default_user = cfg
+            .script_user
+            .clone()
+            .or_else(|| Some("keepalived_script".to_owned()));
+        let mut fifos = Vec::new();
+        for p in &cfg.notify_fifos {
+            match NotifyFifo::open(p) {
+                Ok(f) => fifos.push(f),
+                Err(e) => log::info(&format!("Unable to open notify fifo {} - {e}", p.display())),
+            }
+        }
         Ok(Engine {
+            fifos,
             track_file_values: vec![0; cfg.track_files.len()],
             group_states: vec![None; cfg.sync_groups.len()],
             cfg,
@@ -288,7 +317,21 @@ impl Engine {
 
     /// Removes leftover VIPs (keepalived does so at startup) and starts every instance.
     fn start(&mut self, now: Instant) {
+        for f in &self.cfg.track_files {
+            if let Some((value, overwrite)) = f.init {
+                if overwrite || !f.path.exists() {
+                    if let Err(e) = std::fs::write(&f.path, format!("{value}\n")) {
+                        log::info(&format!(
+                            "Unable to initialise track file {} ({e})",
+                            f.path.display()
+                        ));
+                    }
+                }
+            }
+        }
+        self.poll_files();
         for i in 0..self.insts.len() {
+            log::detail_info(&format!("({}) removing VIPs.", self.insts[i].cfg.name));
             self.remove_vips(i);
         }
         for i in 0..self.insts.len() {
@@ -300,6 +343,9 @@ impl Engine {
             if !fault {
                 acts.extend(self.insts[i].sm.set_total_priority(std_now, total));
             }
+            self.insts[i]
+                .sm
+                .delay_start(std_now, self.cfg.startup_delay);
             self.after(i, prev, acts, now, true);
         }
     }
@@ -340,6 +386,12 @@ impl Engine {
             {
                 let allows = self.group_allows_master(i);
                 let prev = self.insts[i].sm.state();
+                if prev == VrrpState::Backup {
+                    log::detail_info(&format!(
+                        "({}) Receive advertisement timeout",
+                        self.insts[i].cfg.name
+                    ));
+                }
                 let acts = self.insts[i].sm.on_timer(std_now, allows);
                 self.after(i, prev, acts, now, true);
             }
@@ -407,6 +459,11 @@ impl Engine {
         };
         match check_advert(&rx, &exp) {
             Err(e) => {
+                // keepalived counts an advert as received once its headers, checksum and
+                // destination passed, before the address list and unicast peer checks.
+                if matches!(e, RxError::AddrMissing { .. } | RxError::NotPeer(_)) {
+                    inst.stats.advert_rcvd += 1;
+                }
                 inst.stats.record_drop(&e);
                 log::info(&format!("({}) {}", inst.cfg.name, e));
             }
@@ -513,6 +570,10 @@ impl Engine {
         if let Some(cmd) = specific {
             scripts::spawn_notify(cmd, &[], user);
         }
+        let line = format!("{kind} \"{name}\" {state} {prio}\n");
+        for f in &self.fifos {
+            f.write_line(&line);
+        }
         if let Some(cmd) = &n.generic {
             let extra = [
                 kind.to_owned(),
@@ -527,8 +588,14 @@ impl Engine {
     fn exec(&mut self, i: usize, a: Action, now: Instant) {
         match a {
             Action::SendAdvert { priority } => send_advert(&mut self.insts[i], priority),
-            Action::AddVips => self.add_vips(i),
-            Action::RemoveVips => self.remove_vips(i),
+            Action::AddVips => {
+                log::detail_info(&format!("({}) setting VIPs.", self.insts[i].cfg.name));
+                self.add_vips(i);
+            }
+            Action::RemoveVips => {
+                log::detail_info(&format!("({}) removing VIPs.", self.insts[i].cfg.name));
+                self.remove_vips(i);
+            }
             Action::Garp => {
                 let rep = self.insts[i].cfg.garp_master_repeat;
                 self.send_garps(i, rep, true);
@@ -742,9 +809,8 @@ impl Engine {
                 if !ok {
                     *fault = true;
                 }
-            } else if weight > 0 && ok {
-                total += weight;
-            } else if weight < 0 && !ok {
+            } else if (weight > 0) == ok {
+                // positive weights count while up, negative ones while down
                 total += weight;
             }
         };
@@ -762,20 +828,29 @@ impl Engine {
             }
         }
         for t in &c.track_files {
+            // keepalived: weight 0 → any non-zero value is a failure; otherwise value × weight
+            // is added to the priority, and a result below -253 is a failure.
             let v = self.track_file_values.get(t.index).copied().unwrap_or(0);
             if t.weight == 0 {
                 if v != 0 {
                     fault = true;
                 }
             } else {
-                let contrib = v.saturating_mul(i64::from(t.weight)).clamp(-254, 254) as i32;
-                total += if t.reverse { -contrib } else { contrib };
+                let mut contrib = v.saturating_mul(i64::from(t.weight));
+                if t.reverse {
+                    contrib = -contrib;
+                }
+                if contrib < -253 {
+                    fault = true;
+                } else {
+                    total += contrib.min(253) as i32;
+                }
             }
         }
         (fault, total)
     }
 
-    fn poll_tracking(&mut self, now: Instant) {
+    fn poll_files(&mut self) {
         for (k, f) in self.cfg.track_files.iter().enumerate() {
             let v = std::fs::read_to_string(&f.path)
                 .ok()
@@ -783,6 +858,10 @@ impl Engine {
                 .unwrap_or(0);
             self.track_file_values[k] = v;
         }
+    }
+
+    fn poll_tracking(&mut self, now: Instant) {
+        self.poll_files();
         let std_now = now.into_std();
         for i in 0..self.insts.len() {
             if self.insts[i].sm.state() == VrrpState::Stop {
@@ -842,6 +921,21 @@ impl Engine {
                 stops.push((c.clone(), extra));
             }
         }
+        for inst in &self.insts {
+            let line = format!(
+                "INSTANCE \"{}\" STOP {}\n",
+                inst.cfg.name,
+                inst.sm.effective_priority()
+            );
+            for f in &self.fifos {
+                f.write_line(&line);
+            }
+        }
+        for f in &self.fifos {
+            if f.created {
+                let _ = std::fs::remove_file(&f.path);
+            }
+        }
         for (cmd, extra) in stops {
             scripts::run_notify_bounded(
                 &cmd,
@@ -894,6 +988,8 @@ impl Engine {
             })
             .collect();
         self.track_file_values = vec![0; new_cfg.track_files.len()];
+        self.cfg.track_files = new_cfg.track_files.clone();
+        self.poll_files();
         self.group_states = vec![None; new_cfg.sync_groups.len()];
         self.cfg = new_cfg;
         self.insts = new_insts;
@@ -915,6 +1011,8 @@ impl Engine {
                         }
                     }
                     self.insts[i].stats = o.stats.clone();
+                    self.insts[i].vmac_created |=
+                        o.vmac_created && self.insts[i].cfg.use_vmac == o.cfg.use_vmac;
                     self.insts[i].ip_id = o.ip_id;
                     let mut a = self.insts[i].sm.set_total_priority(std_now, total);
                     if fault {
@@ -935,7 +1033,7 @@ impl Engine {
             let prev = self.insts[i].sm.state();
             self.after(i, prev, acts, now, false);
         }
-        // Instances that disappeared release their addresses.
+        // Instances that disappeared release their addresses (and their VMAC).
         for (_, mut o) in old {
             if o.sm.state() == VrrpState::Master {
                 o.sm.shutdown(std_now);
@@ -944,155 +1042,12 @@ impl Engine {
                     let _ = self.netlink.address(false, o.iface.index, vip);
                 }
             }
+            if o.vmac_created {
+                let _ = self.netlink.delete_link(o.iface.index);
+            }
         }
         self.spawn_tasks();
     }
-
-    fn dump_data(&self) {
-        let path = tmp_path("keepalived.data");
-        let mut out = String::new();
-        out.push_str("------< Global definitions >------\n");
-        if let Some(r) = &self.cfg.router_id {
-            out.push_str(&format!(" Router ID = {r}\n"));
-        }
-        out.push_str("------< VRRP Topology >------\n");
-        for inst in &self.insts {
-            let c = &inst.cfg;
-            let sm = &inst.sm;
-            out.push_str(&format!(" VRRP Instance = {}\n", c.name));
-            out.push_str(&format!("   VRRP Version = {}\n", c.version.number()));
-            if let Some(g) = c.sync_group {
-                out.push_str(&format!(
-                    "   Sync group = {}\n",
-                    self.cfg.sync_groups[g].name
-                ));
-            }
-            out.push_str(&format!("   State = {}\n", sm.state()));
-            if sm.state() == VrrpState::Backup {
-                if let Some(m) = sm.master_addr {
-                    out.push_str(&format!("   Master router = {m}\n"));
-                    out.push_str(&format!("   Master priority = {}\n", sm.master_priority));
-                }
-            }
-            out.push_str(&format!(
-                "   Flags: {}\n",
-                if c.unicast() {
-                    "\n     Using unicast"
-                } else {
-                    "none"
-                }
-            ));
-            out.push_str(&format!(
-                "   Number of interface and track script faults = {}\n",
-                u32::from(inst.faulted)
-            ));
-            out.push_str(&format!(
-                "   Master down timer = {} usecs\n",
-                sm.master_down_interval().as_micros()
-            ));
-            out.push_str(&format!("   Interface = {}\n", inst.iface.name));
-            out.push_str(&format!("   Virtual Router ID = {}\n", c.vrid));
-            out.push_str(&format!("   Priority = {}\n", c.priority));
-            out.push_str(&format!(
-                "   Effective priority = {}\n",
-                sm.effective_priority()
-            ));
-            out.push_str(&format!(
-                "   Advert interval = {} milli-sec\n",
-                c.adver_int.as_millis()
-            ));
-            out.push_str(&format!(
-                "   Preempt = {}\n",
-                if c.nopreempt { "disabled" } else { "enabled" }
-            ));
-            if !c.preempt_delay.is_zero() {
-                out.push_str(&format!(
-                    "   Preempt delay = {} secs\n",
-                    c.preempt_delay.as_secs_f64()
-                ));
-            }
-            out.push_str(&format!(
-                "   Authentication type = {}\n",
-                match c.auth_type {
-                    AuthType::None => "none",
-                    AuthType::Pass => "SIMPLE_PASSWORD",
-                    AuthType::Ah => "IPSEC_AH",
-                }
-            ));
-            out.push_str(&format!("   Virtual IP ({}):\n", c.vips.len()));
-            for v in &c.vips {
-                out.push_str(&format!(
-                    "     {} dev {} scope {}\n",
-                    v.addr,
-                    v.dev.as_deref().unwrap_or(&inst.iface.name),
-                    v.scope
-                ));
-            }
-            if c.unicast() {
-                out.push_str(&format!("   Unicast Peer ({}):\n", c.unicast_peers.len()));
-                for p in &c.unicast_peers {
-                    out.push_str(&format!("     {p}\n"));
-                }
-            }
-            stats_block(&mut out, inst);
-        }
-        if let Err(e) = std::fs::write(&path, out) {
-            log::info(&format!("Can't open {} ({e})", path.display()));
-        }
-    }
-
-    fn dump_stats(&self) {
-        let path = tmp_path("keepalived.stats");
-        let mut out = String::new();
-        for inst in &self.insts {
-            out.push_str(&format!("VRRP Instance: {}\n", inst.cfg.name));
-            stats_block(&mut out, inst);
-        }
-        match std::fs::File::create(&path) {
-            Ok(mut f) => {
-                let _ = f.write_all(out.as_bytes());
-            }
-            Err(e) => log::info(&format!("Can't open {} ({e})", path.display())),
-        }
-    }
-}
-
-/// keepalived's per-instance statistics lines (`/tmp/keepalived.stats`), plus our extra counters.
-fn stats_block(out: &mut String, inst: &Inst) {
-    let s = &inst.stats;
-    out.push_str("  Advertisements:\n");
-    out.push_str(&format!("    Received: {}\n", s.advert_rcvd));
-    out.push_str(&format!("    Sent: {}\n", s.advert_sent));
-    out.push_str(&format!("  Became master: {}\n", s.become_master));
-    out.push_str(&format!("  Released master: {}\n", s.release_master));
-    out.push_str("  Packet Errors:\n");
-    out.push_str(&format!("    Length: {}\n", s.packet_len_err));
-    out.push_str(&format!("    TTL: {}\n", s.ip_ttl_err));
-    out.push_str(&format!("    Invalid Type: {}\n", s.invalid_type_rcvd));
-    out.push_str(&format!(
-        "    Advertisement Interval: {}\n",
-        s.advert_interval_err
-    ));
-    out.push_str(&format!("    Address List: {}\n", s.addr_list_err));
-    out.push_str("  Authentication Errors:\n");
-    out.push_str(&format!("    Invalid Type: {}\n", s.invalid_authtype));
-    out.push_str(&format!("    Type Mismatch: {}\n", s.authtype_mismatch));
-    out.push_str(&format!("    Failure: {}\n", s.auth_failure));
-    out.push_str("  Priority Zero:\n");
-    out.push_str(&format!("    Received: {}\n", s.pri_zero_rcvd));
-    out.push_str(&format!("    Sent: {}\n", s.pri_zero_sent));
-    out.push_str("  Other Errors:\n");
-    out.push_str(&format!("    Version: {}\n", s.version_err));
-    out.push_str(&format!("    Checksum: {}\n", s.checksum_err));
-    out.push_str(&format!("    Dropped: {}\n", s.dropped));
-}
-
-/// `$TMPDIR/NAME` (keepalived's `make_tmp_filename`), /tmp by default.
-pub fn tmp_path(name: &str) -> PathBuf {
-    let dir = std::env::var_os("TMPDIR")
-        .filter(|d| !d.is_empty())
-        .unwrap_or_else(|| "/tmp".into());
-    PathBuf::from(dir).join(name)
 }
 
 /// Runs the engine until SIGTERM/SIGINT; returns the exit status.
@@ -1119,6 +1074,12 @@ pub async fn run_engine(cfg: EngineConfig, loader: Loader) -> i32 {
         log::info(
             "SECURITY VIOLATION - scripts are being executed but script_security not enabled.",
         );
+    }
+    if !engine.cfg.startup_delay.is_zero() {
+        log::info(&format!(
+            "Delaying startup for {} seconds",
+            engine.cfg.startup_delay.as_secs_f64()
+        ));
     }
     engine.spawn_tasks();
     engine.start(Instant::now());

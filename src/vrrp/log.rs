@@ -10,19 +10,18 @@ static DETAIL: AtomicBool = AtomicBool::new(false);
 static SYSLOG_OPEN: AtomicBool = AtomicBool::new(false);
 
 /// Chooses the log destination (`-l`) and detail level (`-D`).
-pub fn init(console: bool, detail: bool) {
+pub fn init(console: bool, detail: bool, facility: Option<u8>) {
     CONSOLE.store(console, Ordering::Relaxed);
     DETAIL.store(detail, Ordering::Relaxed);
     if !console && !SYSLOG_OPEN.swap(true, Ordering::Relaxed) {
         static IDENT: &[u8] = b"Keepalived_vrrp\0";
-        // SAFETY: IDENT is a static NUL-terminated string that outlives every syslog call.
-        unsafe {
-            libc::openlog(
-                IDENT.as_ptr() as *const libc::c_char,
-                libc::LOG_PID,
-                libc::LOG_DAEMON,
-            )
+        // `-S N` selects local0..local7, like keepalived; daemon otherwise.
+        let fac = match facility {
+            Some(n) if n <= 7 => libc::LOG_LOCAL0 + i32::from(n) * 8,
+            _ => libc::LOG_DAEMON,
         };
+        // SAFETY: IDENT is a static NUL-terminated string that outlives every syslog call.
+        unsafe { libc::openlog(IDENT.as_ptr() as *const libc::c_char, libc::LOG_PID, fac) };
     }
 }
 
@@ -34,8 +33,9 @@ pub fn detail() -> bool {
 /// keepalived's console timestamp (`%a %b %e %H:%M:%S %Y`, local time).
 pub fn timestamp() -> String {
     let mut now: libc::time_t = 0;
-    // SAFETY: time and localtime_r write into locals we own.
+    // SAFETY: tm is plain data; time and localtime_r write into locals we own.
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
     unsafe {
         libc::time(&mut now);
         libc::localtime_r(&now, &mut tm);

@@ -6,7 +6,9 @@
 //! - [`net`]: raw sockets, netlink (VIPs, routes, VMAC), GARP / NA.
 //! - [`engine`]: the tokio loop tying them together; [`run`] is the process entry point.
 pub mod config;
+mod dump;
 pub mod engine;
+mod fifo;
 pub mod log;
 pub mod net;
 pub mod packet;
@@ -34,7 +36,7 @@ fn pid_alive(path: &Path) -> bool {
 }
 
 /// Detaches like keepalived without `-n`: the parent returns, the child continues in a new session.
-fn daemonize() -> Result<bool, std::io::Error> {
+fn daemonize(log_console: bool) -> Result<bool, std::io::Error> {
     // SAFETY: fork before any thread exists (the runtime is built afterwards).
     let pid = unsafe { libc::fork() };
     if pid < 0 {
@@ -43,21 +45,50 @@ fn daemonize() -> Result<bool, std::io::Error> {
     if pid > 0 {
         return Ok(false);
     }
-    // SAFETY: plain setsid/chdir in the child.
+    // SAFETY: plain setsid/chdir/open/dup2 in the child, on descriptors it owns.
     unsafe {
         libc::setsid();
         libc::chdir(c"/".as_ptr());
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+        if null >= 0 {
+            libc::dup2(null, 0);
+            if !log_console {
+                libc::dup2(null, 1);
+                libc::dup2(null, 2);
+            }
+            if null > 2 {
+                libc::close(null);
+            }
+        }
     }
     Ok(true)
 }
 
 /// Runs the VRRP engine on a validated configuration; returns the process exit status.
 pub fn run(config: KeepalivedConfig, options: &DaemonOptions) -> i32 {
-    run_with_loader(
-        config,
-        options,
-        Box::new(|| Err("configuration reload is not available".into())),
-    )
+    // The daemon changes directory to /, so a relative -f must be resolved first.
+    let path =
+        std::fs::canonicalize(&options.config_file).unwrap_or_else(|_| options.config_file.clone());
+    let config_id = options.config_id.clone();
+    let reload = move || {
+        let loaded = crate::keepalived::load(
+            &path,
+            config_id.as_deref(),
+            &crate::keepalived::system::HostSystem,
+        );
+        for line in loaded.render_lines() {
+            log::info(&line);
+        }
+        if loaded.exit_status == 2 {
+            Err(format!(
+                "configuration {} could not be read",
+                path.display()
+            ))
+        } else {
+            Ok(loaded.config)
+        }
+    };
+    run_with_loader(config, options, Box::new(reload))
 }
 
 /// [`run`] with a SIGHUP re-reader of the configuration.
@@ -66,7 +97,11 @@ pub fn run_with_loader(
     options: &DaemonOptions,
     reload: Box<dyn Fn() -> Result<KeepalivedConfig, String> + Send>,
 ) -> i32 {
-    log::init(options.log_console, options.log_detail);
+    log::init(
+        options.log_console,
+        options.log_detail,
+        options.log_facility,
+    );
     let engine_cfg = match config::from_ir(&config) {
         Ok(c) => c,
         Err(e) => {
@@ -87,7 +122,7 @@ pub fn run_with_loader(
         return 0;
     }
     if !options.dont_fork {
-        match daemonize() {
+        match daemonize(options.log_console) {
             Ok(true) => {}
             Ok(false) => return 0,
             Err(e) => {

@@ -257,11 +257,33 @@ impl VrrpSocket {
                 } else {
                     0
                 };
-                tx.bind(&SockAddr::from(SocketAddrV6::new(src, 0, 0, scope)))?;
+                // A link-local address still in DAD cannot be bound yet; the kernel then picks
+                // the source itself (the interface's link-local once valid).
+                if let Err(e) = tx.bind(&SockAddr::from(SocketAddrV6::new(src, 0, 0, scope))) {
+                    if e.raw_os_error() != Some(libc::EADDRNOTAVAIL) {
+                        return Err(e);
+                    }
+                }
             }
         } else {
             tx.set_header_included_v4(true)?;
-            tx.set_multicast_if_v4(&spec.interface.ipv4.unwrap_or(Ipv4Addr::UNSPECIFIED))?;
+            // By index (ip_mreqn): the VMAC has no address of its own.
+            // SAFETY: ip_mreqn is plain data.
+            let mut mreq: libc::ip_mreqn = unsafe { std::mem::zeroed() };
+            mreq.imr_ifindex = index as i32;
+            // SAFETY: passing a live ip_mreqn and its size.
+            let r = unsafe {
+                libc::setsockopt(
+                    tx.as_raw_fd(),
+                    libc::IPPROTO_IP,
+                    libc::IP_MULTICAST_IF,
+                    &mreq as *const libc::ip_mreqn as *const libc::c_void,
+                    size_of::<libc::ip_mreqn>() as libc::socklen_t,
+                )
+            };
+            if r != 0 {
+                return Err(io::Error::last_os_error());
+            }
             tx.set_multicast_loop_v4(false)?;
         }
         // SO_PRIORITY: keepalived sends adverts at TC_PRIO_CONTROL (7).
@@ -594,7 +616,10 @@ impl Netlink {
             if add { RTM_NEWADDR } else { RTM_DELADDR },
             if add { NLM_F_CREATE | NLM_F_EXCL } else { 0 },
         );
-        m.bytes(&[family_of(a), vip.addr.prefix_len(), 0, vip.scope]);
+        // keepalived adds IPv6 VIPs with IFA_F_NODAD: usable at once, never stuck in dadfailed.
+        const IFA_F_NODAD: u8 = 0x02;
+        let flags = if add && a.is_ipv6() { IFA_F_NODAD } else { 0 };
+        m.bytes(&[family_of(a), vip.addr.prefix_len(), flags, vip.scope]);
         m.bytes(&ifindex.to_ne_bytes());
         m.addr_attr(IFA_LOCAL, a);
         m.addr_attr(IFA_ADDRESS, a);

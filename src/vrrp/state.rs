@@ -73,6 +73,10 @@ pub struct StateParams {
     pub preempt_delay: Duration,
     /// The address our adverts come from (for equal-priority tie breaks).
     pub our_addr: Option<IpAddr>,
+    /// `lower_prio_no_advert`: stay silent on a lower-priority advert.
+    pub lower_prio_no_advert: bool,
+    /// `higher_prio_send_advert`: advertise once more before yielding.
+    pub higher_prio_send_advert: bool,
 }
 
 /// One VRRP instance's protocol state.
@@ -202,6 +206,13 @@ impl VrrpInstance {
         }
         self.reset_timer(now);
         out
+    }
+
+    /// `vrrp_startup_delay`: a backup's first master-down wait starts only after `delay`.
+    pub fn delay_start(&mut self, now: Instant, delay: Duration) {
+        if self.state == VrrpState::Backup && !delay.is_zero() {
+            self.sands = Some(now + delay + self.ms_down_timer);
+        }
     }
 
     /// The timer fired: a backup takes over, a master advertises.
@@ -353,12 +364,16 @@ impl VrrpInstance {
             Some(ours) => cmp_addr(&src, &ours),
             None => Ordering::Greater,
         };
-        if hd.priority == 0 {
+        let higher = hd.priority > self.effective_priority
+            || (hd.priority == self.effective_priority && addr_cmp == Ordering::Greater);
+        if hd.priority == 0 || (self.params.higher_prio_send_advert && higher) {
             out.push(Action::SendAdvert {
                 priority: self.effective_priority,
             });
-            self.reset_timer(now);
-            return;
+            if hd.priority == 0 {
+                self.reset_timer(now);
+                return;
+            }
         }
         if hd.priority == self.effective_priority {
             if addr_cmp == Ordering::Equal {
@@ -375,17 +390,26 @@ impl VrrpInstance {
             self.log(
                 out,
                 format!(
-                    "Received advert from {} with lower priority {}, ours {}, forcing new election",
-                    src, hd.priority, self.effective_priority
+                    "Received advert from {} with lower priority {}, ours {}{}",
+                    src,
+                    hd.priority,
+                    self.effective_priority,
+                    if self.params.lower_prio_no_advert {
+                        ""
+                    } else {
+                        ", forcing new election"
+                    }
                 ),
             );
             if let Some(seq) = ah_seq {
                 self.ah_seq = seq.wrapping_add(1);
             }
-            out.push(Action::SendAdvert {
-                priority: self.effective_priority,
-            });
-            self.reset_timer(now);
+            if !self.params.lower_prio_no_advert {
+                out.push(Action::SendAdvert {
+                    priority: self.effective_priority,
+                });
+                self.reset_timer(now);
+            }
             return;
         }
         if hd.priority > self.effective_priority || addr_cmp == Ordering::Greater {
@@ -611,6 +635,8 @@ mod tests {
             nopreempt: false,
             preempt_delay: Duration::ZERO,
             our_addr: Some("192.168.57.10".parse().unwrap()),
+            lower_prio_no_advert: false,
+            higher_prio_send_advert: false,
         }
     }
 
@@ -870,6 +896,19 @@ mod tests {
             i.deadline(),
             Some(t0 + ms(300) + Duration::from_micros(60_937))
         );
+    }
+
+    #[test]
+    fn startup_delay_postpones_the_first_master_down() {
+        let t0 = Instant::now();
+        let mut i = VrrpInstance::new(params(100, VrrpVersion::V2, 1000));
+        i.start(t0, false);
+        i.delay_start(t0, ms(5000));
+        assert_eq!(
+            i.deadline(),
+            Some(t0 + ms(5000) + Duration::from_micros(3_609_375))
+        );
+        assert!(i.on_timer(t0 + ms(4000), true).is_empty());
     }
 
     #[test]

@@ -5,4 +5,5 @@ mod util;
 mod examples;
 mod netns;
 mod vrrp;
+mod keepalived_check;
 mod lvs;

@@ -114,6 +114,14 @@ impl Ns {
 
     /// Runs `f` on a thread that has entered this namespace (sockets it opens stay in it).
     pub fn within<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
+        self.spawn_within(f).join().expect("namespace thread panicked")
+    }
+
+    /// Starts a thread that enters this namespace and runs `f` (a packet watcher, a server...).
+    pub fn spawn_within<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> std::thread::JoinHandle<T> {
         let path = format!("/var/run/netns/{}", self.name);
         std::thread::spawn(move || {
             let file = std::fs::File::open(&path).expect("open netns");
@@ -122,8 +130,6 @@ impl Ns {
             assert_eq!(r, 0, "setns: {}", std::io::Error::last_os_error());
             f()
         })
-        .join()
-        .expect("namespace thread panicked")
     }
 }
 

@@ -5,8 +5,11 @@
 //! (`cargo test -- --nocapture`) and asserted only against generous bounds.
 
 use std::fs;
+use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::netns::{require_netns, Lab, Ns};
@@ -275,6 +278,106 @@ impl Drop for Topology {
     }
 }
 
+/// Records the time, source and priority of every VRRP (or AH) advert seen from a namespace.
+struct AdvertWatch {
+    seen: Arc<Mutex<Vec<(Instant, Ipv4Addr, u8)>>>,
+    stop: Arc<AtomicBool>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl AdvertWatch {
+    fn start(ns: &Ns, ah: bool) -> AdvertWatch {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (seen2, stop2) = (seen.clone(), stop.clone());
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let handle = ns.spawn_within(move || {
+            let proto = if ah { 51 } else { 112 };
+            let s = socket2::Socket::new(
+                socket2::Domain::IPV4,
+                socket2::Type::RAW,
+                Some(socket2::Protocol::from(proto)),
+            )
+            .expect("raw socket");
+            // SAFETY: a NUL-terminated literal.
+            let index = unsafe { libc::if_nametoindex(c"eth0".as_ptr()) };
+            s.join_multicast_v4_n(
+                &Ipv4Addr::new(224, 0, 0, 18),
+                &socket2::InterfaceIndexOrAddress::Index(index),
+            )
+            .expect("join 224.0.0.18");
+            s.set_read_timeout(Some(Duration::from_millis(20)))
+                .expect("timeout");
+            let _ = ready_tx.send(());
+            let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 1500];
+            while !stop2.load(AtomicOrdering::Relaxed) {
+                if let Ok(n) = s.recv(&mut buf) {
+                    // SAFETY: recv initialised the first n bytes.
+                    let b: Vec<u8> = buf[..n]
+                        .iter()
+                        .map(|x| unsafe { x.assume_init() })
+                        .collect();
+                    let ihl = usize::from(b.first().copied().unwrap_or(0) & 0x0f) * 4;
+                    let off = ihl + if ah { 24 } else { 0 };
+                    if b.len() > off + 2 {
+                        let src = Ipv4Addr::new(b[12], b[13], b[14], b[15]);
+                        seen2
+                            .lock()
+                            .unwrap()
+                            .push((Instant::now(), src, b[off + 2]));
+                    }
+                }
+            }
+        });
+        ready_rx
+            .recv_timeout(Duration::from_secs(2))
+            .expect("watcher ready");
+        AdvertWatch {
+            seen,
+            stop,
+            handle: Some(handle),
+        }
+    }
+
+    /// When the last advert from `src` was seen.
+    fn last_from(&self, src: &str) -> Option<Instant> {
+        let src: Ipv4Addr = src.parse().ok()?;
+        self.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .rev()
+            .find(|(_, s, _)| *s == src)
+            .map(|(t, _, _)| *t)
+    }
+}
+
+impl Drop for AdvertWatch {
+    fn drop(&mut self) {
+        self.stop.store(true, AtomicOrdering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+/// Freezes the master's VRRP process and measures, from the last advert it sent, how long the
+/// backup takes to hold the VIP (expected: its master-down interval).
+fn freeze_and_measure(
+    watch: &AdvertWatch,
+    master: &Daemon,
+    master_ip: &str,
+    backup: &Ns,
+    timeout: Duration,
+) -> Option<Duration> {
+    master.signal_vrrp(libc::SIGSTOP);
+    let stopped = Instant::now();
+    let took = wait_until(timeout, || holds_vip(backup))?;
+    let vip_seen = stopped + took;
+    let last = watch.last_from(master_ip).unwrap_or(stopped);
+    Some(vip_seen.saturating_duration_since(last))
+}
+
 fn holds_vip(ns: &Ns) -> bool {
     ns.has_addr(VIP)
 }
@@ -338,12 +441,13 @@ fn vrrp_two_nodes_elect_and_fail_over_on_freeze_and_sigterm() {
         b.log()
     );
 
-    // Frozen master: the backup takes over after 3 × 1 s + skew (100) = 3.61 s.
-    a.signal_vrrp(libc::SIGSTOP);
-    let took =
-        wait_until(Duration::from_secs(8), || holds_vip(&t.lb2)).expect("backup never took over");
+    // Frozen master: the backup takes over 3 × 1 s + skew (100) = 3.61 s after the last advert.
+    let watch = AdvertWatch::start(&t.client, false);
+    std::thread::sleep(Duration::from_millis(1100));
+    let took = freeze_and_measure(&watch, &a, LB1, &t.lb2, Duration::from_secs(8))
+        .expect("backup never took over");
     println!(
-        "rkeepalived v2 SIGSTOP failover (advert 1 s, backup prio 100): {}",
+        "rkeepalived v2 failover after the last advert (advert 1 s, backup prio 100, expected 3.609 s): {}",
         secs(took)
     );
     assert!(
@@ -398,24 +502,38 @@ fn vrrp_nopreempt_keeps_the_current_master() {
         return;
     }
     let t = Topology::new("vnp");
+    // VIP options as `ip addr add` takes them
+    let opts = |c: String| {
+        c.replace(
+            &format!("{VIP} dev eth0"),
+            &format!("{VIP}/24 brd 192.168.57.255 dev eth0 label eth0:vip scope global"),
+        )
+    };
     // lb2 (priority 100) starts alone and becomes master
     let b = Daemon::start(
         Impl::Ours,
         &t.lb2,
         "lb2",
-        &conf("test2", "BACKUP", 100, "1", "", ""),
+        &opts(conf("test2", "BACKUP", 100, "1", "", "")),
     );
     assert!(
         wait_until(Duration::from_secs(8), || holds_vip(&t.lb2)).is_some(),
         "{}",
         b.log()
     );
+    let addr = t.lb2.ip(&["-4", "addr", "show", "dev", "eth0"]);
+    assert!(
+        addr.contains(&format!(
+            "inet {VIP}/24 brd 192.168.57.255 scope global secondary eth0:vip"
+        )),
+        "{addr}"
+    );
     // lb1 (priority 150, nopreempt) joins: it must not take the VIP
     let a = Daemon::start(
         Impl::Ours,
         &t.lb1,
         "lb1",
-        &conf("test1", "BACKUP", 150, "1", "  nopreempt\n", ""),
+        &opts(conf("test1", "BACKUP", 150, "1", "  nopreempt\n", "")),
     );
     std::thread::sleep(Duration::from_secs(6));
     assert!(
@@ -431,7 +549,7 @@ fn vrrp_nopreempt_keeps_the_current_master() {
         Impl::Ours,
         &t.lb1,
         "lb1p",
-        &conf("test1", "BACKUP", 150, "1", "", ""),
+        &opts(conf("test1", "BACKUP", 150, "1", "", "")),
     );
     let took = wait_until(Duration::from_secs(8), || {
         holds_vip(&t.lb1) && !holds_vip(&t.lb2)
@@ -472,7 +590,13 @@ fn vrrp_track_script_failure_moves_the_vip() {
         "vrrp_script chk {{\n  script \"{}\"\n  interval 1\n  weight -60\n  fall 1\n  rise 1\n}}\n",
         script.display()
     );
-    let track = "  track_script {\n    chk\n  }\n";
+    // the master also owns a virtual route, which must follow the VIP
+    let track =
+        "  track_script {\n    chk\n  }\n  virtual_routes {\n    10.200.0.0/24 dev eth0\n  }\n";
+    let has_route = |ns: &Ns| {
+        ns.ip(&["route", "show", "10.200.0.0/24"])
+            .contains("10.200.0.0/24")
+    };
     let a = Daemon::start(
         Impl::Ours,
         &t.lb1,
@@ -486,6 +610,7 @@ fn vrrp_track_script_failure_moves_the_vip() {
         &conf("test2", "BACKUP", 100, "1", "", ""),
     );
     elect(&t.lb1, &a, &t.lb2, &b, Duration::from_secs(8));
+    assert!(has_route(&t.lb1), "virtual route missing on the master");
     fs::write(&flag, "x").expect("flag");
     let took = wait_until(Duration::from_secs(10), || {
         holds_vip(&t.lb2) && !holds_vip(&t.lb1)
@@ -497,6 +622,10 @@ fn vrrp_track_script_failure_moves_the_vip() {
         b.log()
     );
     let log = a.log();
+    assert!(
+        !has_route(&t.lb1),
+        "virtual route kept after losing mastership"
+    );
     assert!(log.contains("VRRP_Script(chk) failed"), "{log}");
     assert!(
         log.contains("(VI_1) Changing effective priority from 150 to 90"),
@@ -512,6 +641,7 @@ fn vrrp_track_script_failure_moves_the_vip() {
         a.log(),
         b.log()
     );
+    assert!(has_route(&t.lb1), "virtual route not restored");
     assert!(a.log().contains("VRRP_Script(chk) succeeded"));
 }
 
@@ -583,10 +713,12 @@ fn vrrp_v3_fast_adverts_fail_over_quickly() {
         a.log(),
         b.log()
     );
-    a.signal_vrrp(libc::SIGSTOP);
-    let took = wait_until(Duration::from_secs(3), || holds_vip(&t.lb2)).expect("no v3 takeover");
+    let watch = AdvertWatch::start(&t.client, false);
+    std::thread::sleep(Duration::from_millis(300));
+    let took = freeze_and_measure(&watch, &a, LB1, &t.lb2, Duration::from_secs(3))
+        .expect("no v3 takeover");
     println!(
-        "rkeepalived v3 100 ms SIGSTOP failover (backup prio 100, expected 0.361 s): {}",
+        "rkeepalived v3 100 ms failover after the last advert (backup prio 100, expected 0.361 s): {}",
         secs(took)
     );
     assert!(
@@ -597,72 +729,116 @@ fn vrrp_v3_fast_adverts_fail_over_quickly() {
     a.signal_vrrp(libc::SIGCONT);
 }
 
-/// Sends crafted VRRP packets from the client namespace; the master must drop and count them.
-#[test]
-fn vrrp_drops_and_counts_bad_packets() {
+/// Crafted bad VRRP packets for VRID `vrid` (VIP `vip`), each with a name.
+fn bad_packets(vrid: u8, vip: &str) -> Vec<(&'static str, Vec<u8>)> {
     use rhaproxy::vrrp::packet::{
-        auth_key, encode_ipv4, Advert, AuthType, Ipv4Frame, VrrpVersion, MCAST_V4,
+        auth_key, encode_ipv4, internet_checksum, Advert, AuthType, Ipv4Frame, VrrpVersion,
+        MCAST_V4,
     };
-    use std::net::{IpAddr, Ipv4Addr, SocketAddrV4};
-    if !require_netns() {
-        return;
-    }
-    let t = Topology::new("vbad");
-    let mut a = Daemon::start(
-        Impl::Ours,
-        &t.lb1,
-        "lb1",
-        &conf("test1", "MASTER", 150, "1", PASS, ""),
-    );
-    assert!(
-        wait_until(Duration::from_secs(8), || holds_vip(&t.lb1)).is_some(),
-        "{}",
-        a.log()
-    );
-    let vip: Ipv4Addr = VIP.parse().unwrap();
+    use std::net::IpAddr;
     let good = Advert {
         version: VrrpVersion::V2,
-        vrid: 51,
+        vrid,
         priority: 254,
         auth_type: AuthType::Pass,
         adver_int: 1,
-        addrs: vec![IpAddr::V4(vip)],
+        addrs: vec![IpAddr::V4(vip.parse().unwrap())],
         auth_key: auth_key("123456"),
     };
-    let src: Ipv4Addr = CLIENT.parse().unwrap();
     let frame = Ipv4Frame {
-        src,
+        src: CLIENT.parse().unwrap(),
         dst: MCAST_V4,
         ttl: 255,
         ip_id: 9,
         ah: None,
         unicast: false,
     };
-    let mut packets: Vec<(&str, Vec<u8>)> = Vec::new();
-    let wrong_pass = Advert {
-        auth_key: auth_key("guess"),
-        ..good.clone()
+    // edits a VRRP byte of a good packet and repairs the checksum, so a later check fails
+    let edited = |at: usize, v: u8| {
+        let mut p = encode_ipv4(&good, &frame);
+        p[20 + at] = v;
+        p[26] = 0;
+        p[27] = 0;
+        let c = internet_checksum(&p[20..]);
+        p[26..28].copy_from_slice(&c.to_be_bytes());
+        p
     };
-    packets.push(("wrong password", encode_ipv4(&wrong_pass, &frame)));
-    packets.push((
-        "ttl 64",
-        encode_ipv4(&good, &Ipv4Frame { ttl: 64, ..frame }),
-    ));
     let mut short = encode_ipv4(&good, &frame);
     short.truncate(short.len() - 3);
     let n = short.len() as u16;
     short[2..4].copy_from_slice(&n.to_be_bytes());
-    packets.push(("truncated", short));
     let mut bad_sum = encode_ipv4(&good, &frame);
     bad_sum[26] ^= 0x5a;
-    packets.push(("bad checksum", bad_sum));
-    packets.push((
-        "garbage",
-        vec![
-            0x45, 0, 0, 24, 0, 0, 0, 0, 255, 112, 0, 0, 192, 168, 57, 10, 224, 0, 0, 18, 0xff,
-            0xff, 0xff, 0xff,
-        ],
-    ));
+    vec![
+        (
+            "wrong password",
+            encode_ipv4(
+                &Advert {
+                    auth_key: auth_key("guess"),
+                    ..good.clone()
+                },
+                &frame,
+            ),
+        ),
+        (
+            "ttl 64",
+            encode_ipv4(&good, &Ipv4Frame { ttl: 64, ..frame }),
+        ),
+        ("truncated", short),
+        ("bad checksum", bad_sum),
+        ("type 2", edited(0, 0x22)),
+        ("auth type none", edited(4, 0)),
+        ("auth type 7", edited(4, 7)),
+        ("interval 3", edited(5, 3)),
+        ("other VIP", edited(11, 99)),
+        ("two addresses", edited(3, 2)),
+        (
+            "garbage",
+            vec![
+                0x45, 0, 0, 24, 0, 0, 0, 0, 255, 112, 0, 0, 192, 168, 57, 10, 224, 0, 0, 18, 0xff,
+                0xff, 0xff, 0xff,
+            ],
+        ),
+    ]
+}
+
+/// keepalived's counter lines of a stats dump (everything but the sent-advert count).
+fn keepalived_counters(stats: &str) -> Vec<String> {
+    stats
+        .lines()
+        .skip_while(|l| !l.starts_with("  Advertisements:"))
+        .take_while(|l| !l.starts_with("  Other Errors:"))
+        .filter(|l| !(l.trim_start().starts_with("Sent:")))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The same bad packets sent to rkeepalived and keepalived: both drop them, keep their
+/// mastership, and count them identically in keepalived's statistics lines.
+#[test]
+fn vrrp_drops_and_counts_bad_packets_like_keepalived() {
+    use std::net::SocketAddrV4;
+    if !require_netns() || !require("keepalived") {
+        return;
+    }
+    let t = Topology::new("vbad");
+    let mut ours = Daemon::start(
+        Impl::Ours,
+        &t.lb1,
+        "ours",
+        &conf("o", "MASTER", 150, "1", PASS, ""),
+    );
+    let kal_conf = conf("k", "MASTER", 150, "1", PASS, "")
+        .replace("virtual_router_id 51", "virtual_router_id 52")
+        .replace(VIP, "192.168.57.223");
+    let mut kal = Daemon::start(Impl::Keepalived, &t.lb2, "keepalived", &kal_conf);
+    let up = wait_until(Duration::from_secs(8), || {
+        holds_vip(&t.lb1) && t.lb2.has_addr("192.168.57.223")
+    });
+    assert!(up.is_some(), "{}\n{}", ours.log(), kal.log());
+    let mut packets = bad_packets(51, VIP);
+    packets.extend(bad_packets(52, "192.168.57.223"));
+    let count = packets.len();
     let sent = t.client.within(move || {
         let s = socket2::Socket::new(
             socket2::Domain::IPV4,
@@ -672,47 +848,66 @@ fn vrrp_drops_and_counts_bad_packets() {
         .expect("raw socket");
         s.set_header_included_v4(true).expect("hdrincl");
         s.bind_device(Some(b"eth0")).expect("bind eth0");
-        let dst = socket2::SockAddr::from(SocketAddrV4::new(MCAST_V4, 0));
+        let dst = socket2::SockAddr::from(SocketAddrV4::new(rhaproxy::vrrp::packet::MCAST_V4, 0));
         let mut n = 0;
-        for round in 0..3 {
+        for _round in 0..3 {
             for (_, p) in &packets {
                 if s.send_to(p, &dst).is_ok() {
                     n += 1;
                 }
             }
-            let _ = round;
             std::thread::sleep(Duration::from_millis(50));
         }
         n
     });
-    assert_eq!(sent, 15);
+    assert_eq!(sent, 3 * count);
     std::thread::sleep(Duration::from_millis(500));
-    assert!(a.alive(), "daemon died:\n{}", a.log());
+    assert!(ours.alive(), "rkeepalived died:\n{}", ours.log());
+    assert!(kal.alive(), "keepalived died:\n{}", kal.log());
     assert!(
         holds_vip(&t.lb1),
         "a bogus priority 254 advert displaced the master:\n{}",
-        a.log()
+        ours.log()
     );
-    let stats = a.stats();
-    let count = |section: &str, key: &str| -> u64 {
-        let body = stats.split(section).nth(1).unwrap_or("");
-        body.lines()
-            .find(|l| l.trim_start().starts_with(key))
-            .and_then(|l| l.split(':').nth(1))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0)
+    let (so, sk) = (ours.stats(), kal.stats());
+    let (co, ck) = (keepalived_counters(&so), keepalived_counters(&sk));
+    println!("rkeepalived counters: {co:?}\nkeepalived counters: {ck:?}");
+    assert!(co.iter().any(|l| l == "    Failure: 3"), "{so}");
+    assert!(co.iter().any(|l| l == "    TTL: 3"), "{so}");
+    assert_eq!(
+        co, ck,
+        "counters differ\n--- rkeepalived:\n{so}\n--- keepalived:\n{sk}"
+    );
+    assert!(so.contains("    Checksum: 3"), "{so}");
+    // keepalived's wording for each drop reason, line for line (times stripped)
+    let reasons = |log: &str| -> Vec<String> {
+        let mut v: Vec<String> = log
+            .lines()
+            .filter_map(|l| l.split_once(": (VI_1) ").map(|(_, r)| r.to_owned()))
+            .filter(|r| {
+                !r.starts_with("Entering") && !r.starts_with("Sending") && !r.contains("priority")
+            })
+            .collect();
+        v.sort();
+        v.dedup();
+        v
     };
-    assert!(count("Authentication Errors:", "Failure") >= 3, "{stats}");
-    assert!(count("Packet Errors:", "TTL") >= 3, "{stats}");
-    assert!(count("Packet Errors:", "Length") >= 6, "{stats}");
-    assert!(count("Other Errors:", "Checksum") >= 3, "{stats}");
-    let log = a.log();
+    let (ro, rk) = (
+        reasons(&ours.log()),
+        reasons(
+            &kal.log()
+                .replace("VRID 52", "VRID 51")
+                .replace("192.168.57.223", VIP),
+        ),
+    );
+    assert_eq!(ro, rk, "log wording differs from keepalived's");
+    let log = ours.log();
     assert!(log.contains("(VI_1) received an invalid passwd!"), "{log}");
     assert!(
         log.contains("invalid TTL/HL. Received 64 and expect 255"),
         "{log}"
     );
-    assert!(a.data().contains("State = MASTER"));
+    assert!(ours.data().contains("State = MASTER"));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -721,11 +916,26 @@ fn vrrp_drops_and_counts_bad_packets() {
 /// keepalived (priority 150) and rkeepalived (priority 100) in one VRID: ours backs up to it,
 /// takes over when keepalived freezes, and hands back; then the roles swap.
 fn interop(tag: &str, auth: &str, version_line: &str, advert: &str) {
+    interop_with(tag, auth, version_line, advert, |_, _| String::new());
+}
+
+/// [`interop`] with per-node extra lines (`extra(own address, peer address)`).
+fn interop_with(
+    tag: &str,
+    auth: &str,
+    version_line: &str,
+    advert: &str,
+    node_extra: impl Fn(&str, &str) -> String,
+) {
     if !require_netns() || !require("keepalived") {
         return;
     }
     let t = Topology::new(tag);
     let extra = format!("{auth}{version_line}");
+    let (x1, x2) = (
+        format!("{extra}{}", node_extra(LB1, LB2)),
+        format!("{extra}{}", node_extra(LB2, LB1)),
+    );
     let adv_s: f64 = advert.parse().unwrap_or(1.0);
     // keepalived's master-down interval for priority 100: v2 skew is (256-100)/256 s, v3 skew is
     // (256-100)/256 of the advert interval.
@@ -742,13 +952,13 @@ fn interop(tag: &str, auth: &str, version_line: &str, advert: &str) {
         Impl::Keepalived,
         &t.lb1,
         "keepalived",
-        &conf("kal", "BACKUP", 150, advert, &extra, ""),
+        &conf("kal", "BACKUP", 150, advert, &x1, ""),
     );
     let o = Daemon::start(
         Impl::Ours,
         &t.lb2,
         "rkeepalived",
-        &conf("ours", "BACKUP", 100, advert, &extra, ""),
+        &conf("ours", "BACKUP", 100, advert, &x2, ""),
     );
     elect(&t.lb1, &k, &t.lb2, &o, Duration::from_secs(10));
     std::thread::sleep(Duration::from_millis((3000.0 * adv_s) as u64 + 500));
@@ -758,10 +968,15 @@ fn interop(tag: &str, auth: &str, version_line: &str, advert: &str) {
         k.log(),
         o.log()
     );
-    k.signal_vrrp(libc::SIGSTOP);
-    let took = wait_until(down_100 + margin + Duration::from_secs(2), || {
-        holds_vip(&t.lb2)
-    })
+    let watch = AdvertWatch::start(&t.client, auth == AH);
+    std::thread::sleep(Duration::from_secs_f64(adv_s * 1.1));
+    let took = freeze_and_measure(
+        &watch,
+        &k,
+        LB1,
+        &t.lb2,
+        down_100 + margin + Duration::from_secs(2),
+    )
     .unwrap_or_else(|| {
         panic!(
             "rkeepalived did not take over from frozen keepalived:\n{}",
@@ -769,7 +984,7 @@ fn interop(tag: &str, auth: &str, version_line: &str, advert: &str) {
         )
     });
     println!(
-        "[{tag}] rkeepalived (100) replaces frozen keepalived: {} (expected {})",
+        "[{tag}] rkeepalived (100) replaces frozen keepalived, after its last advert: {} (expected {})",
         secs(took),
         secs(down_100)
     );
@@ -795,13 +1010,13 @@ fn interop(tag: &str, auth: &str, version_line: &str, advert: &str) {
         Impl::Ours,
         &t.lb1,
         "rkeepalived",
-        &conf("ours", "BACKUP", 150, advert, &extra, ""),
+        &conf("ours", "BACKUP", 150, advert, &x1, ""),
     );
     let k = Daemon::start(
         Impl::Keepalived,
         &t.lb2,
         "keepalived",
-        &conf("kal", "BACKUP", 100, advert, &extra, ""),
+        &conf("kal", "BACKUP", 100, advert, &x2, ""),
     );
     elect(&t.lb1, &o, &t.lb2, &k, Duration::from_secs(10));
     std::thread::sleep(Duration::from_millis((3000.0 * adv_s) as u64 + 500));
@@ -811,10 +1026,15 @@ fn interop(tag: &str, auth: &str, version_line: &str, advert: &str) {
         o.log(),
         k.log()
     );
-    o.signal_vrrp(libc::SIGSTOP);
-    let took = wait_until(down_100 + margin + Duration::from_secs(2), || {
-        holds_vip(&t.lb2)
-    })
+    let watch = AdvertWatch::start(&t.client, auth == AH);
+    std::thread::sleep(Duration::from_secs_f64(adv_s * 1.1));
+    let took = freeze_and_measure(
+        &watch,
+        &o,
+        LB1,
+        &t.lb2,
+        down_100 + margin + Duration::from_secs(2),
+    )
     .unwrap_or_else(|| {
         panic!(
             "keepalived did not take over from frozen rkeepalived:\n{}",
@@ -822,7 +1042,7 @@ fn interop(tag: &str, auth: &str, version_line: &str, advert: &str) {
         )
     });
     println!(
-        "[{tag}] keepalived (100) replaces frozen rkeepalived: {} (expected {})",
+        "[{tag}] keepalived (100) replaces frozen rkeepalived, after its last advert: {} (expected {})",
         secs(took),
         secs(down_100)
     );
@@ -854,6 +1074,14 @@ fn vrrp_interop_keepalived_v3() {
     interop("viv3", "", "  version 3\n", "0.2");
 }
 
+/// Unicast VRRPv3 (checksum over the unicast pseudo-header) with keepalived in both roles.
+#[test]
+fn vrrp_interop_keepalived_unicast_v3() {
+    interop_with("viuc", "", "  version 3\n", "0.2", |own, peer| {
+        format!("  unicast_src_ip {own}\n  unicast_peer {{\n    {peer}\n  }}\n")
+    });
+}
+
 /// The reference figures: keepalived backing up keepalived on the same topology.
 #[test]
 fn vrrp_reference_keepalived_failover_figures() {
@@ -879,11 +1107,12 @@ fn vrrp_reference_keepalived_failover_figures() {
         );
         elect(&t.lb1, &a, &t.lb2, &b, Duration::from_secs(10));
         std::thread::sleep(Duration::from_millis(1000));
-        a.signal_vrrp(libc::SIGSTOP);
-        let took =
-            wait_until(Duration::from_secs(8), || holds_vip(&t.lb2)).expect("keepalived failover");
+        let watch = AdvertWatch::start(&t.client, false);
+        std::thread::sleep(Duration::from_millis(1100));
+        let took = freeze_and_measure(&watch, &a, LB1, &t.lb2, Duration::from_secs(8))
+            .expect("keepalived failover");
         println!(
-            "reference keepalived {label} SIGSTOP failover: {} (expected {} ms)",
+            "reference keepalived {label} failover after the last advert: {} (expected {} ms)",
             secs(took),
             expected_ms
         );
@@ -895,4 +1124,659 @@ fn vrrp_reference_keepalived_failover_figures() {
             let _ = ns.run(&["ip", "addr", "del", &format!("{VIP}/32"), "dev", "eth0"]);
         }
     }
+    // SIGTERM handover: the priority-0 advert lets the backup (100) take over after its skew.
+    let mut a = Daemon::start(
+        Impl::Keepalived,
+        &t.lb1,
+        "k1",
+        &conf("k1", "BACKUP", 150, "1", PASS, ""),
+    );
+    let b = Daemon::start(
+        Impl::Keepalived,
+        &t.lb2,
+        "k2",
+        &conf("k2", "BACKUP", 100, "1", PASS, ""),
+    );
+    elect(&t.lb1, &a, &t.lb2, &b, Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(500));
+    a.signal_main(libc::SIGTERM);
+    let took = wait_until(Duration::from_secs(5), || holds_vip(&t.lb2))
+        .expect("keepalived SIGTERM handover");
+    println!(
+        "reference keepalived SIGTERM handover (backup prio 100, skew 0.609 s): {}",
+        secs(took)
+    );
+    assert!(took < Duration::from_millis(610 + 1200));
+    a.stop();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Notify scripts, reload, sync groups, IPv6
+
+/// A notify script that appends its arguments (or a fixed word) to `log`.
+fn recorder(dir: &Path, name: &str, log: &Path, fixed: Option<&str>) -> PathBuf {
+    let path = dir.join(name);
+    let what = fixed
+        .map(|w| w.to_owned())
+        .unwrap_or_else(|| "$*".to_owned());
+    fs::write(
+        &path,
+        format!("#!/bin/sh\necho \"{what}\" >> {}\n", log.display()),
+    )
+    .expect("write script");
+    Command::new("chmod")
+        .arg("755")
+        .arg(&path)
+        .status()
+        .expect("chmod");
+    path
+}
+
+/// The same notify configuration under keepalived and rkeepalived gives the same calls.
+#[test]
+fn vrrp_notify_arguments_match_keepalived() {
+    if !require_netns() || !require("keepalived") {
+        return;
+    }
+    let t = Topology::new("vnt");
+    let mut runs = Vec::new();
+    for (kind, ns, vrid) in [(Impl::Keepalived, &t.lb1, "61"), (Impl::Ours, &t.lb2, "62")] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = dir.path().join("calls");
+        let generic = recorder(dir.path(), "notify.sh", &log, None);
+        let master = recorder(dir.path(), "master.sh", &log, Some("notify_master"));
+        let backup = recorder(dir.path(), "backup.sh", &log, Some("notify_backup"));
+        let stop = recorder(dir.path(), "stop.sh", &log, Some("notify_stop"));
+        let extra = format!(
+            "  notify \"{}\"\n  notify_master \"{}\"\n  notify_backup \"{}\"\n  notify_stop \"{}\"\n",
+            generic.display(),
+            master.display(),
+            backup.display(),
+            stop.display()
+        );
+        // a FIFO we hold open for reading, so its lines survive the daemon's exit
+        let fifo = dir.path().join("fifo");
+        let cpath = std::ffi::CString::new(fifo.to_string_lossy().as_bytes()).unwrap();
+        // SAFETY: mkfifo on a NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(cpath.as_ptr(), 0o600) }, 0);
+        let reader = {
+            use std::os::unix::fs::OpenOptionsExt;
+            fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(&fifo)
+                .expect("open fifo")
+        };
+        let global = format!(
+            "global_defs {{\n  enable_script_security\n  script_user root\n  vrrp_notify_fifo {}\n}}\n",
+            fifo.display()
+        );
+        let c = conf("n", "BACKUP", 200, "1", &extra, &global)
+            .replace("virtual_router_id 51", &format!("virtual_router_id {vrid}"));
+        let d = Daemon::start(kind, ns, &format!("{kind:?}"), &c);
+        runs.push((d, dir, log, ns.clone(), reader));
+    }
+    // both are alone in their VRID: BACKUP (init), then MASTER after 3 × 1 s + skew
+    for (d, _, _, ns, _) in &runs {
+        assert!(
+            wait_until(Duration::from_secs(8), || holds_vip(ns)).is_some(),
+            "{}",
+            d.log()
+        );
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let mut calls = Vec::new();
+    for (mut d, dir, log, _, mut reader) in runs {
+        d.stop();
+        std::thread::sleep(Duration::from_millis(300));
+        let mut lines: Vec<String> = fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        // specific and generic scripts run concurrently: compare as sets per state
+        lines.sort();
+        let mut fifo_lines = String::new();
+        let _ = std::io::Read::read_to_string(&mut reader, &mut fifo_lines);
+        calls.push((d.kind, lines, d.log(), fifo_lines));
+        drop(dir);
+    }
+    let (_, kal, klog, kfifo) = &calls[0];
+    let (_, ours, olog, ofifo) = &calls[1];
+    println!("keepalived fifo:\n{kfifo}rkeepalived fifo:\n{ofifo}");
+    assert!(kfifo.contains("INSTANCE \"VI_1\" MASTER 200"), "{kfifo}");
+    assert_eq!(ofifo, kfifo, "notify fifo lines differ");
+    assert!(
+        kal.contains(&"INSTANCE VI_1 MASTER 200".to_owned()),
+        "keepalived calls {kal:?}\n{klog}"
+    );
+    assert_eq!(
+        ours, kal,
+        "notify calls differ\n--- keepalived:\n{klog}\n--- rkeepalived:\n{olog}"
+    );
+}
+
+#[test]
+fn vrrp_sighup_reload_keeps_mastership() {
+    if !require_netns() {
+        return;
+    }
+    let t = Topology::new("vhup");
+    let a = Daemon::start(
+        Impl::Ours,
+        &t.lb1,
+        "lb1",
+        &conf("test1", "MASTER", 150, "1", PASS, ""),
+    );
+    let b = Daemon::start(
+        Impl::Ours,
+        &t.lb2,
+        "lb2",
+        &conf("test2", "BACKUP", 100, "1", PASS, ""),
+    );
+    elect(&t.lb1, &a, &t.lb2, &b, Duration::from_secs(8));
+    // new configuration: lower (still winning) priority and an excluded (not advertised) VIP
+    let new = conf("test1", "MASTER", 140, "1", PASS, "").replace(
+        &format!("    {VIP} dev eth0\n"),
+        &format!("    {VIP} dev eth0\n  }}\n  virtual_ipaddress_excluded {{\n    192.168.57.223 dev eth0\n"),
+    );
+    fs::write(a.path("keepalived.conf"), new).expect("rewrite conf");
+    a.signal_main(libc::SIGHUP);
+    let added = wait_until(Duration::from_secs(3), || t.lb1.has_addr("192.168.57.223"));
+    assert!(
+        added.is_some(),
+        "reload did not add the new VIP:\n{}",
+        a.log()
+    );
+    let flapped = wait_until(Duration::from_secs(4), || {
+        holds_vip(&t.lb2) || !holds_vip(&t.lb1)
+    });
+    assert!(
+        flapped.is_none(),
+        "mastership changed on reload:\n{}\n{}",
+        a.log(),
+        b.log()
+    );
+    let log = a.log();
+    assert!(log.contains("Reloading"), "{log}");
+    assert_eq!(log.matches("Entering MASTER STATE").count(), 1, "{log}");
+    assert!(a.data().contains("Priority = 140"));
+}
+
+#[test]
+fn vrrp_sync_group_moves_instances_together() {
+    if !require_netns() {
+        return;
+    }
+    let mut t = Topology::new("vsg");
+    let (lb1, lb2) = (t.lb1.clone(), t.lb2.clone());
+    t._lab.connect(&lb1, "eth1", Some("10.57.0.130/24"));
+    t._lab.connect(&lb2, "eth1", Some("10.57.0.136/24"));
+    let group = |prio: u8, name: &str| {
+        format!(
+            "global_defs {{\n  router_id {name}\n}}\nvrrp_sync_group G1 {{\n  group {{\n    VI_1\n    VI_2\n  }}\n}}\n\
+             vrrp_instance VI_1 {{\n  state BACKUP\n  interface eth0\n  virtual_router_id 51\n  priority {prio}\n  advert_int 1\n  \
+             virtual_ipaddress {{\n    {VIP}\n  }}\n}}\n\
+             vrrp_instance VI_2 {{\n  state BACKUP\n  interface eth1\n  virtual_router_id 52\n  priority {prio}\n  advert_int 1\n  \
+             virtual_ipaddress {{\n    10.57.0.222\n  }}\n}}\n"
+        )
+    };
+    let a = Daemon::start(Impl::Ours, &lb1, "lb1", &group(150, "a"));
+    let b = Daemon::start(Impl::Ours, &lb2, "lb2", &group(100, "b"));
+    let both = |ns: &Ns| holds_vip(ns) && ns.has_addr("10.57.0.222");
+    let none = |ns: &Ns| !holds_vip(ns) && !ns.has_addr("10.57.0.222");
+    assert!(
+        wait_until(Duration::from_secs(8), || both(&lb1) && none(&lb2)).is_some(),
+        "{}\n{}",
+        a.log(),
+        b.log()
+    );
+    // pull lb1's eth1 cable (bridge port p4): VI_2 faults and drags VI_1 along
+    t._lab.set_port(4, false);
+    let moved = wait_until(Duration::from_secs(8), || both(&lb2) && none(&lb1));
+    assert!(
+        moved.is_some(),
+        "group did not move together:\n{}\n{}",
+        a.log(),
+        b.log()
+    );
+    assert!(
+        a.log().contains("(VI_2) Entering FAULT STATE"),
+        "{}",
+        a.log()
+    );
+    t._lab.set_port(4, true);
+    let back = wait_until(Duration::from_secs(10), || both(&lb1) && none(&lb2));
+    assert!(
+        back.is_some(),
+        "group did not come back:\n{}\n{}",
+        a.log(),
+        b.log()
+    );
+}
+
+#[test]
+fn vrrp_ipv6_instances_elect_and_fail_over() {
+    if !require_netns() {
+        return;
+    }
+    let t = Topology::new("vv6");
+    for (ns, a) in [(&t.lb1, "fd00:57::130/64"), (&t.lb2, "fd00:57::136/64")] {
+        ns.ip(&["-6", "addr", "add", a, "dev", "eth0", "nodad"]);
+    }
+    // wait for the link-local addresses to leave DAD
+    let ready = wait_until(Duration::from_secs(5), || {
+        [&t.lb1, &t.lb2].iter().all(|ns| {
+            let o = ns.run(&["ip", "-6", "addr", "show", "dev", "eth0", "scope", "link"]);
+            let s = String::from_utf8_lossy(&o.stdout);
+            s.contains("fe80") && !s.contains("tentative")
+        })
+    });
+    assert!(ready.is_some(), "no link-local addresses");
+    let v6 = |prio: u8| {
+        format!(
+            "vrrp_instance VI_6 {{\n  state BACKUP\n  interface eth0\n  virtual_router_id 56\n  priority {prio}\n  \
+             advert_int 0.2\n  virtual_ipaddress {{\n    fd00:57::222\n  }}\n}}\n"
+        )
+    };
+    let a = Daemon::start(Impl::Ours, &t.lb1, "lb1", &v6(150));
+    let b = Daemon::start(Impl::Ours, &t.lb2, "lb2", &v6(100));
+    let has = |ns: &Ns| ns.has_addr("fd00:57::222");
+    assert!(
+        wait_until(Duration::from_secs(5), || has(&t.lb1) && !has(&t.lb2)).is_some(),
+        "{}\n{}",
+        a.log(),
+        b.log()
+    );
+    // added with nodad like keepalived: usable at once, never tentative
+    let line = t.lb1.ip(&["-6", "addr", "show", "dev", "eth0"]);
+    let vip_line = line
+        .lines()
+        .find(|l| l.contains("fd00:57::222"))
+        .unwrap_or("")
+        .to_owned();
+    assert!(!vip_line.contains("tentative"), "{line}");
+    std::thread::sleep(Duration::from_millis(800));
+    assert!(
+        has(&t.lb1) && !has(&t.lb2),
+        "v6 flapped:\n{}\n{}",
+        a.log(),
+        b.log()
+    );
+    a.signal_vrrp(libc::SIGSTOP);
+    let took = wait_until(Duration::from_secs(3), || has(&t.lb2)).expect("no IPv6 takeover");
+    println!(
+        "rkeepalived IPv6 v3 200 ms SIGSTOP failover: {}",
+        secs(took)
+    );
+    a.signal_vrrp(libc::SIGCONT);
+    let back = wait_until(Duration::from_secs(3), || has(&t.lb1) && !has(&t.lb2));
+    assert!(back.is_some(), "{}\n{}", a.log(), b.log());
+
+    // Interop over IPv6: keepalived (150) replaces our lb1, preempts our lb2, and hands over
+    // to it when frozen.
+    let mut a = a;
+    a.stop();
+    if !require("keepalived") {
+        return;
+    }
+    assert!(
+        wait_until(Duration::from_secs(3), || has(&t.lb2)).is_some(),
+        "{}",
+        b.log()
+    );
+    let k = Daemon::start(Impl::Keepalived, &t.lb1, "keepalived", &v6(150));
+    let pre = wait_until(Duration::from_secs(5), || has(&t.lb1) && !has(&t.lb2));
+    assert!(
+        pre.is_some(),
+        "keepalived did not preempt over IPv6:\n{}\n{}",
+        k.log(),
+        b.log()
+    );
+    std::thread::sleep(Duration::from_millis(800));
+    assert!(
+        has(&t.lb1) && !has(&t.lb2),
+        "IPv6 interop flapped:\n{}\n{}",
+        k.log(),
+        b.log()
+    );
+    k.signal_vrrp(libc::SIGSTOP);
+    let took =
+        wait_until(Duration::from_secs(3), || has(&t.lb2)).expect("no takeover from keepalived");
+    println!(
+        "rkeepalived replaces frozen keepalived over IPv6 (200 ms): {}",
+        secs(took)
+    );
+    k.signal_vrrp(libc::SIGCONT);
+    let back = wait_until(Duration::from_secs(3), || has(&t.lb1) && !has(&t.lb2));
+    assert!(back.is_some(), "{}\n{}", k.log(), b.log());
+}
+
+#[test]
+fn vrrp_use_vmac_moves_the_virtual_mac() {
+    if !require_netns() {
+        return;
+    }
+    let t = Topology::new("vmac");
+    t.client.run_ok(&[
+        "sh",
+        "-c",
+        "echo 1 > /proc/sys/net/ipv4/conf/eth0/arp_accept",
+    ]);
+    let vmac = "  use_vmac\n";
+    let mut a = Daemon::start(
+        Impl::Ours,
+        &t.lb1,
+        "lb1",
+        &conf("test1", "BACKUP", 150, "1", vmac, ""),
+    );
+    let b = Daemon::start(
+        Impl::Ours,
+        &t.lb2,
+        "lb2",
+        &conf("test2", "BACKUP", 100, "1", vmac, ""),
+    );
+    elect(&t.lb1, &a, &t.lb2, &b, Duration::from_secs(8));
+    let link = t.lb1.ip(&["link", "show", "vrrp.51"]);
+    assert!(link.contains("00:00:5e:00:01:33"), "{link}");
+    assert!(t
+        .lb1
+        .ip(&["-4", "addr", "show", "dev", "vrrp.51"])
+        .contains(VIP));
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(
+        holds_vip(&t.lb1) && !holds_vip(&t.lb2),
+        "vmac instances flapped:\n{}\n{}",
+        a.log(),
+        b.log()
+    );
+    // The client learns the VIP's MAC from the gratuitous ARPs alone (arp_accept), so no reply
+    // traffic (which leaves through eth0) muddles the entry.
+    let neigh = || t.client.ip(&["neigh", "show", VIP]);
+    let learned = wait_until(Duration::from_secs(7), || {
+        neigh().contains("00:00:5e:00:01:33")
+    });
+    assert!(
+        learned.is_some(),
+        "client did not learn the virtual MAC: {}",
+        neigh()
+    );
+    a.stop();
+    assert!(
+        wait_until(Duration::from_secs(5), || holds_vip(&t.lb2)).is_some(),
+        "{}",
+        b.log()
+    );
+    assert!(t
+        .lb2
+        .ip(&["-4", "addr", "show", "dev", "vrrp.51"])
+        .contains(VIP));
+    // the new master's GARPs keep the entry on the same virtual MAC
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(neigh().contains("00:00:5e:00:01:33"), "{}", neigh());
+    assert!(
+        t.lb1.run(&["ip", "link", "show", "vrrp.51"]).status.code() != Some(0),
+        "VMAC not removed on stop"
+    );
+}
+
+/// Without `-n` rkeepalived detaches like keepalived; priority 255 (address owner) is master at once.
+#[test]
+fn vrrp_daemon_mode_owner_is_master_at_once() {
+    if !require_netns() {
+        return;
+    }
+    let t = Topology::new("vdm");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let conf_path = dir.path().join("keepalived.conf");
+    fs::write(&conf_path, conf("own", "MASTER", 255, "1", "", "")).expect("conf");
+    let pid = dir.path().join("k.pid");
+    let status = t
+        .lb1
+        .command(&rkeepalived_bin().to_string_lossy())
+        .arg("-f")
+        .arg(&conf_path)
+        .arg("-p")
+        .arg(&pid)
+        .arg("-r")
+        .arg(dir.path().join("v.pid"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("run rkeepalived");
+    assert!(status.success(), "parent exit {status:?}");
+    let took = wait_until(Duration::from_secs(3), || holds_vip(&t.lb1))
+        .expect("owner did not take the VIP");
+    println!(
+        "owner (255) master {} after the daemon detached",
+        secs(took)
+    );
+    assert!(
+        took < Duration::from_millis(1500),
+        "owner waited {}",
+        secs(took)
+    );
+    let daemon: i32 = wait_until(Duration::from_secs(2), || pid.exists())
+        .and_then(|_| fs::read_to_string(&pid).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .expect("pid file");
+    // SAFETY: terminating the daemon this test started.
+    unsafe { libc::kill(daemon, libc::SIGTERM) };
+    assert!(wait_until(Duration::from_secs(3), || !holds_vip(&t.lb1)
+        && !pid.exists())
+    .is_some());
+}
+
+/// `track_file`: the value × weight moves the priority; below -253 the instance faults.
+#[test]
+fn vrrp_track_file_weights_and_fault() {
+    if !require_netns() {
+        return;
+    }
+    let t = Topology::new("vtf");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("prio");
+    let global = format!(
+        "vrrp_track_file tf {{\n  file \"{}\"\n  weight 1\n  init_file 0 overwrite\n}}\n",
+        file.display()
+    );
+    let track = "  track_file {\n    tf\n  }\n";
+    let a = Daemon::start(
+        Impl::Ours,
+        &t.lb1,
+        "lb1",
+        &conf("test1", "BACKUP", 150, "1", track, &global),
+    );
+    let b = Daemon::start(
+        Impl::Ours,
+        &t.lb2,
+        "lb2",
+        &conf("test2", "BACKUP", 100, "1", "", ""),
+    );
+    elect(&t.lb1, &a, &t.lb2, &b, Duration::from_secs(8));
+    assert_eq!(
+        fs::read_to_string(&file).unwrap_or_default().trim(),
+        "0",
+        "init_file not written"
+    );
+    fs::write(&file, "-60\n").expect("write");
+    let moved = wait_until(Duration::from_secs(8), || {
+        holds_vip(&t.lb2) && !holds_vip(&t.lb1)
+    });
+    assert!(
+        moved.is_some(),
+        "VIP did not move:\n{}\n{}",
+        a.log(),
+        b.log()
+    );
+    assert!(
+        a.log()
+            .contains("(VI_1) Changing effective priority from 150 to 90"),
+        "{}",
+        a.log()
+    );
+    fs::write(&file, "-300\n").expect("write");
+    let fault = wait_until(Duration::from_secs(3), || {
+        a.log().contains("(VI_1) Entering FAULT STATE")
+    });
+    assert!(fault.is_some(), "no FAULT below -253:\n{}", a.log());
+    fs::write(&file, "0\n").expect("write");
+    let back = wait_until(Duration::from_secs(8), || {
+        holds_vip(&t.lb1) && !holds_vip(&t.lb2)
+    });
+    assert!(
+        back.is_some(),
+        "VIP did not come back:\n{}\n{}",
+        a.log(),
+        b.log()
+    );
+}
+
+/// Gratuitous ARP timing (garp_master_repeat / _delay / _refresh / _refresh_repeat) counted on
+/// the wire for rkeepalived and keepalived side by side (owners of two VRIDs).
+#[test]
+fn vrrp_garp_repeat_delay_refresh_match_keepalived() {
+    if !require_netns() || !require("keepalived") {
+        return;
+    }
+    let t = Topology::new("vgarp");
+    let seen: Arc<Mutex<Vec<(Instant, Ipv4Addr)>>> = Arc::new(Mutex::new(Vec::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let (seen2, stop2) = (seen.clone(), stop.clone());
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let watcher = t.client.spawn_within(move || {
+        let proto = socket2::Protocol::from(i32::from(0x0806u16.to_be()));
+        let s = socket2::Socket::new(socket2::Domain::PACKET, socket2::Type::RAW, Some(proto))
+            .expect("packet socket");
+        s.set_read_timeout(Some(Duration::from_millis(20)))
+            .expect("timeout");
+        let _ = ready_tx.send(());
+        let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 1600];
+        while !stop2.load(AtomicOrdering::Relaxed) {
+            if let Ok(n) = s.recv(&mut buf) {
+                // SAFETY: recv initialised the first n bytes.
+                let f: Vec<u8> = buf[..n]
+                    .iter()
+                    .map(|x| unsafe { x.assume_init() })
+                    .collect();
+                // ARP request whose sender and target are the same address: a gratuitous ARP
+                if f.len() >= 42
+                    && f[12..14] == [8, 6]
+                    && f[20..22] == [0, 1]
+                    && f[28..32] == f[38..42]
+                {
+                    seen2
+                        .lock()
+                        .unwrap()
+                        .push((Instant::now(), Ipv4Addr::new(f[28], f[29], f[30], f[31])));
+                }
+            }
+        }
+    });
+    ready_rx
+        .recv_timeout(Duration::from_secs(2))
+        .expect("watcher");
+    let garp = "  garp_master_repeat 3\n  garp_master_delay 1\n  garp_master_refresh 1\n  garp_master_refresh_repeat 2\n";
+    let ours = conf("o", "MASTER", 255, "1", garp, "")
+        .replace("virtual_router_id 51", "virtual_router_id 71");
+    let kal = conf("k", "MASTER", 255, "1", garp, "")
+        .replace("virtual_router_id 51", "virtual_router_id 72")
+        .replace(VIP, "192.168.57.223");
+    let o = Daemon::start(Impl::Ours, &t.lb1, "ours", &ours);
+    let k = Daemon::start(Impl::Keepalived, &t.lb2, "keepalived", &kal);
+    std::thread::sleep(Duration::from_millis(4700));
+    stop.store(true, AtomicOrdering::Relaxed);
+    let _ = watcher.join();
+    let seen = seen.lock().unwrap().clone();
+    let profile = |ip: &str| -> Vec<usize> {
+        let ip: Ipv4Addr = ip.parse().unwrap();
+        let times: Vec<Instant> = seen
+            .iter()
+            .filter(|(_, a)| *a == ip)
+            .map(|(t, _)| *t)
+            .collect();
+        let Some(first) = times.first().copied() else {
+            return vec![];
+        };
+        // GARPs per half-second slot from the first one, over 3.5 s
+        (0..7)
+            .map(|slot| {
+                let lo = first + Duration::from_millis(500 * slot);
+                let hi = lo + Duration::from_millis(500);
+                times.iter().filter(|t| **t >= lo && **t < hi).count()
+            })
+            .collect()
+    };
+    let (po, pk) = (profile(VIP), profile("192.168.57.223"));
+    println!("GARPs per 0.5 s slot: rkeepalived {po:?}, keepalived {pk:?}");
+    assert!(
+        !pk.is_empty() && !po.is_empty(),
+        "no GARPs seen:\n{}\n{}",
+        o.log(),
+        k.log()
+    );
+    assert_eq!(po[0], pk[0], "initial burst differs");
+    let (so, sk): (usize, usize) = (po.iter().sum(), pk.iter().sum());
+    assert!(
+        so.abs_diff(sk) <= 2,
+        "GARP totals differ: ours {so}, keepalived {sk}"
+    );
+}
+
+/// `track_interface` with a weight lowers the priority when the tracked link goes down
+/// (and a weight-0 tracked interface would put the instance in FAULT instead).
+#[test]
+fn vrrp_track_interface_weight_moves_the_vip() {
+    if !require_netns() {
+        return;
+    }
+    let mut t = Topology::new("vti");
+    let lb1 = t.lb1.clone();
+    t._lab.connect(&lb1, "eth1", Some("10.58.0.130/24")); // bridge port p4
+    let track = "  track_interface {\n    eth1 weight -60\n  }\n";
+    let a = Daemon::start(
+        Impl::Ours,
+        &t.lb1,
+        "lb1",
+        &conf("test1", "BACKUP", 150, "1", track, ""),
+    );
+    let b = Daemon::start(
+        Impl::Ours,
+        &t.lb2,
+        "lb2",
+        &conf("test2", "BACKUP", 100, "1", "", ""),
+    );
+    elect(&t.lb1, &a, &t.lb2, &b, Duration::from_secs(8));
+    t._lab.set_port(4, false);
+    let moved = wait_until(Duration::from_secs(8), || {
+        holds_vip(&t.lb2) && !holds_vip(&t.lb1)
+    });
+    assert!(
+        moved.is_some(),
+        "VIP did not move:\n{}\n{}",
+        a.log(),
+        b.log()
+    );
+    assert!(
+        a.log()
+            .contains("(VI_1) Changing effective priority from 150 to 90"),
+        "{}",
+        a.log()
+    );
+    assert!(
+        !a.log().contains("FAULT"),
+        "a weighted interface must not fault:\n{}",
+        a.log()
+    );
+    t._lab.set_port(4, true);
+    let back = wait_until(Duration::from_secs(8), || {
+        holds_vip(&t.lb1) && !holds_vip(&t.lb2)
+    });
+    assert!(
+        back.is_some(),
+        "VIP did not come back:\n{}\n{}",
+        a.log(),
+        b.log()
+    );
 }
