@@ -731,11 +731,18 @@ async fn smtp_status<S: AsyncRead + Unpin>(s: &mut S, t: Duration) -> Option<u16
             return None;
         }
         buf.extend_from_slice(&b[..n]);
-        // the last line of a (multi-line) reply has a space after the code
+        // the last line of a (multi-line) reply has no '-' after the code
         let text = String::from_utf8_lossy(&buf);
-        if let Some(last) = text.split("\r\n").filter(|l| l.len() >= 3).last() {
-            if text.ends_with("\r\n") && last.as_bytes().get(3) != Some(&b'-') {
-                return last.get(..3)?.parse().ok();
+        if text.ends_with('\n') {
+            let last = text
+                .lines()
+                .map(|l| l.trim_end_matches('\r'))
+                .filter(|l| l.len() >= 3)
+                .last();
+            if let Some(last) = last {
+                if last.as_bytes().get(3) != Some(&b'-') {
+                    return last.get(..3)?.parse().ok();
+                }
             }
         }
         if buf.len() > 8192 {

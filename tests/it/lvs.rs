@@ -63,6 +63,11 @@ struct RealServer {
 
 impl RealServer {
     fn start(ns: &Ns, name: &str, tmp: &Path, ports: &[u16]) -> RealServer {
+        Self::start_with(ns, name, tmp, ports, "")
+    }
+
+    /// Same, with `extra` lines inside nginx's server block (e.g. a TLS listener).
+    fn start_with(ns: &Ns, name: &str, tmp: &Path, ports: &[u16], extra: &str) -> RealServer {
         let dir = tmp.join(name);
         let www = dir.join("www");
         fs::create_dir_all(&www).unwrap();
@@ -75,7 +80,7 @@ impl RealServer {
              http {{\n access_log off;\n client_body_temp_path {d}/t1;\n proxy_temp_path {d}/t2;\n\
              fastcgi_temp_path {d}/t3;\n uwsgi_temp_path {d}/t4;\n scgi_temp_path {d}/t5;\n\
              default_type text/plain;\n\
-             server {{\n {listens} root {www};\n location = / {{ return 200 \"{name}\\n\"; }}\n }}\n}}\n",
+             server {{\n {listens} {extra}\n root {www};\n location = / {{ return 200 \"{name}\\n\"; }}\n }}\n}}\n",
             www = www.display()
         );
         let conf_path = dir.join("nginx.conf");
@@ -797,4 +802,105 @@ fn lvs_udp_misc_dynamic_inhibit_notify() {
         "notify events: {:?}",
         fs::read_to_string(&events)
     );
+}
+
+/// SSL_GET (digest over TLS, certificate not verified, like keepalived) and SMTP_CHECK; `--genhash
+/// -S` agrees with keepalived's.
+#[test]
+fn lvs_ssl_get_and_smtp_checkers() {
+    if !require_netns() || !require("nginx") || !require("socat") || !require("openssl") {
+        return;
+    }
+    let mut lab = Lab::new("lvst");
+    let tmp = tempfile::tempdir().unwrap();
+    let director = lab.node("dir", "eth0", "10.0.0.2/24");
+    let rs_ns = lab.node("rs1", "eth0", "10.0.0.11/24");
+    let key = tmp.path().join("key.pem");
+    let cert = tmp.path().join("cert.pem");
+    let out = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=rs1",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tls = format!(
+        "listen 443 ssl;\n ssl_certificate {};\n ssl_certificate_key {};",
+        cert.display(),
+        key.display()
+    );
+    let rs = RealServer::start_with(&rs_ns, "rs1", tmp.path(), &[80], &tls);
+    let _smtp = Proc {
+        child: rs_ns
+            .command("socat")
+            .args([
+                "TCP-LISTEN:25,fork,reuseaddr",
+                "SYSTEM:echo '220 rs1 ESMTP'; read l; echo '250 rs1'; read l; echo '221 bye'",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+        dir: tmp.path().to_owned(),
+        log: tmp.path().join("none"),
+    };
+    let digest = md5_hex(LBSTATE_OK.as_bytes());
+    let conf = format!(
+        "virtual_server 10.0.0.10 80 {{\n delay_loop 1\n lb_algo rr\n lb_kind NAT\n protocol TCP\n\
+          real_server 10.0.0.11 80 {{\n  weight 1\n\
+           SSL_GET {{\n   url {{\n    path /lbstate\n    digest {digest}\n   }}\n   connect_port 443\n   \
+           connect_timeout 2\n   retry 0\n  }}\n\
+           SMTP_CHECK {{\n   connect_port 25\n   connect_timeout 2\n   helo_name director\n  }}\n }}\n}}\n"
+    );
+    let d = Director::start(&director, tmp.path(), "director", &conf);
+    d.wait_log(
+        "Remote Web server [10.0.0.11]:tcp:80 succeed on service.",
+        Duration::from_secs(10),
+    );
+    d.wait_log(
+        "Remote SMTP server [10.0.0.11]:tcp:80 succeed on service.",
+        Duration::from_secs(10),
+    );
+    rs.set_lbstate("changed\n");
+    d.wait_log(
+        "Removing service [10.0.0.11]:tcp:80 from VS [10.0.0.10]:tcp:80",
+        Duration::from_secs(10),
+    );
+    assert!(d
+        .log()
+        .contains("HTTP_CHECK on service [10.0.0.11]:tcp:80 failed"));
+
+    let args = [
+        "--genhash",
+        "-S",
+        "-s",
+        "10.0.0.11",
+        "-p",
+        "443",
+        "-u",
+        "/lbstate",
+    ];
+    let ours = director.run_ok(
+        &std::iter::once(rkeepalived_bin().to_string_lossy().as_ref())
+            .chain(args)
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(ours.trim(), md5_hex(b"changed\n"));
+    if crate::util::have("keepalived") {
+        let theirs = director.run_ok(
+            &std::iter::once("keepalived")
+                .chain(args)
+                .collect::<Vec<_>>(),
+        );
+        assert_eq!(ours.trim(), theirs.trim());
+    }
 }
