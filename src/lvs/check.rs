@@ -85,6 +85,8 @@ pub struct CheckerSpec {
     pub warmup: Duration,
     pub alpha: bool,
     pub log_all_failures: bool,
+    /// `ha_suspend`: the service's addresses; the checker runs only while one is local.
+    pub ha_suspend: Vec<IpAddr>,
 }
 
 fn parse_digest(hex: &str) -> Option<[u8; 16]> {
@@ -234,6 +236,7 @@ pub fn spec_for(
         warmup: co.warmup.or(rs.warmup).or(vs.warmup).unwrap_or(delay_loop),
         alpha: co.alpha.or(rs.alpha).unwrap_or(vs.alpha),
         log_all_failures: co.log_all_failures.unwrap_or(false),
+        ha_suspend: Vec::new(),
     })
 }
 
@@ -265,8 +268,25 @@ pub async fn run_checker(spec: CheckerSpec, tx: mpsc::Sender<CheckEvent>) {
     let mut has_run = false;
     let mut retry_it = 0u32;
     let mut last_status: u8 = 0;
+    let mut enabled = spec.ha_suspend.is_empty();
     tokio::time::sleep(jitter(spec.warmup)).await;
     loop {
+        if !spec.ha_suspend.is_empty() {
+            let local = spec.ha_suspend.iter().any(|a| is_local(*a));
+            if local != enabled {
+                log::info(&format!(
+                    "{}ing healthchecker for service {} for VS {}",
+                    if local { "Activat" } else { "Suspend" },
+                    spec.label,
+                    spec.vs_label
+                ));
+                enabled = local;
+            }
+            if !enabled {
+                tokio::time::sleep(spec.delay_loop.min(Duration::from_secs(1))).await;
+                continue;
+            }
+        }
         let outcome = probe(&spec).await;
         let delay;
         match outcome {
@@ -313,6 +333,11 @@ pub async fn run_checker(spec: CheckerSpec, tx: mpsc::Sender<CheckEvent>) {
         has_run = true;
         tokio::time::sleep(delay).await;
     }
+}
+
+/// Whether `addr` is assigned here (binding it without IP_FREEBIND succeeds).
+pub fn is_local(addr: IpAddr) -> bool {
+    std::net::UdpSocket::bind(SocketAddr::new(addr, 0)).is_ok()
 }
 
 fn state(spec: &CheckerSpec, up: bool) -> CheckEvent {

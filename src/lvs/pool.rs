@@ -88,10 +88,11 @@ pub fn build(cfg: &KeepalivedConfig) -> Vec<Pool> {
             _ => 0,
         };
         let name = vs_name(vs);
+        let listen = listen_addrs(cfg, vs);
         let spec = ServiceSpec {
             id,
             name: name.clone(),
-            listen: listen_addrs(cfg, vs),
+            listen: listen.clone(),
             protocol,
             algo: vs.lb_algo.unwrap_or(LbAlgo::Wlc),
             persistence: vs
@@ -117,10 +118,16 @@ pub fn build(cfg: &KeepalivedConfig) -> Vec<Pool> {
                 if let Some(spec) = check::spec_for(vs, rs, c, addr, &name, protocol) {
                     let up = !spec.alpha;
                     checkers_up.push(up);
+                    let ha_suspend = if vs.ha_suspend {
+                        spec_listen_ips(&listen)
+                    } else {
+                        Vec::new()
+                    };
                     checkers.push(CheckerSpec {
                         vs: id,
                         rs: ri,
                         index: checkers_up.len() - 1,
+                        ha_suspend,
                         ..spec
                     });
                 }
@@ -175,6 +182,12 @@ pub fn build(cfg: &KeepalivedConfig) -> Vec<Pool> {
         });
     }
     pools
+}
+
+fn spec_listen_ips(listen: &[SocketAddr]) -> Vec<IpAddr> {
+    let mut v: Vec<IpAddr> = listen.iter().map(|a| a.ip()).collect();
+    v.dedup();
+    v
 }
 
 /// Runs a notify / quorum script (not waited for; tokio reaps it).

@@ -554,7 +554,7 @@ fn lvs_backup_serves_nothing_master_takes_over() {
     let backup_ns = lab.lab.node("dir2", "eth0", "10.0.0.3/24");
     let tcp = tcp_check();
     let vs = format!(
-        "virtual_server {VIP} 80 {{\n delay_loop 1\n lb_algo rr\n lb_kind NAT\n protocol TCP\n{a}}}\n",
+        "virtual_server {VIP} 80 {{\n delay_loop 1\n ha_suspend\n lb_algo rr\n lb_kind NAT\n protocol TCP\n{a}}}\n",
         a = real_server("10.0.0.11", 1, &tcp)
     );
     let mut master = lab.start(&format!("{}{vs}", vrrp_block(150)));
@@ -572,6 +572,17 @@ fn lvs_backup_serves_nothing_master_takes_over() {
         "reached the master's VIP over the LAN"
     );
 
+    // ha_suspend: the backup's checkers wait for the VIP
+    master.wait_log(
+        "Activating healthchecker for service [10.0.0.11]:tcp:80 for VS [10.0.0.10]:tcp:80",
+        Duration::from_secs(5),
+    );
+    assert!(
+        !backup.log().contains("TCP connection to"),
+        "{}",
+        backup.log()
+    );
+
     master.stop();
     let ok = wait_until(Duration::from_secs(10), || backup_ns.has_addr(VIP));
     assert!(ok.is_some(), "backup never took the VIP:\n{}", backup.log());
@@ -580,6 +591,10 @@ fn lvs_backup_serves_nothing_master_takes_over() {
         count(&fetch_many(&lab.client, VIP, 80, 1), "rs1") == 1
     });
     assert!(ok.is_some(), "new master does not serve:\n{}", backup.log());
+    backup.wait_log(
+        "Activating healthchecker for service [10.0.0.11]:tcp:80 for VS [10.0.0.10]:tcp:80",
+        Duration::from_secs(5),
+    );
 }
 
 /// The seed 003 "FO + LB" lb1 config with its own addresses (203.0.113.0/24 public side on
