@@ -245,14 +245,42 @@ pub fn config_notes(cfg: &KeepalivedConfig) -> Vec<Finding> {
     out
 }
 
-/// Starts the virtual servers of `cfg` on the current tokio runtime with the user-space
-/// backend. The tasks end with the runtime (the VRRP engine's exit).
-pub fn spawn(cfg: &KeepalivedConfig) -> Option<tokio::task::JoinHandle<()>> {
+/// Starts the virtual servers of `cfg` with the user-space backend on their own multi-threaded
+/// tokio runtime (a thread of this process, beside the VRRP engine's runtime), so proxying uses
+/// every core and never delays VRRP adverts. The thread ends with the process.
+pub fn spawn(cfg: &KeepalivedConfig) -> Option<std::thread::JoinHandle<()>> {
     if cfg.virtual_servers.is_empty() {
         return None;
     }
     // What cannot be served (config_notes) was reported with file and line by the caller.
-    let backend: Arc<dyn LvsBackend> = Arc::new(forward::UserspaceBackend::new());
     let pools = pool::build(cfg);
-    Some(tokio::spawn(pool::run(pools, backend)))
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8);
+    let started = std::thread::Builder::new()
+        .name("lvs".into())
+        .spawn(move || {
+            let rt = match tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(workers)
+                .thread_name("lvs-worker")
+                .enable_all()
+                .build()
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    crate::vrrp::log::info(&format!("cannot start the LVS runtime: {e}"));
+                    return;
+                }
+            };
+            let backend: Arc<dyn LvsBackend> = Arc::new(forward::UserspaceBackend::new());
+            rt.block_on(pool::run(pools, backend));
+        });
+    match started {
+        Ok(h) => Some(h),
+        Err(e) => {
+            crate::vrrp::log::info(&format!("cannot start the LVS thread: {e}"));
+            None
+        }
+    }
 }
