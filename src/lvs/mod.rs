@@ -284,3 +284,75 @@ pub fn spawn(cfg: &KeepalivedConfig) -> Option<std::thread::JoinHandle<()>> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn notes(text: &str) -> Vec<String> {
+        let sys = crate::keepalived::system::HostSystem;
+        let loaded = crate::keepalived::load_str("t.conf", text, None, &sys);
+        config_notes(&loaded.config)
+            .iter()
+            .map(|f| {
+                format!(
+                    "{}: {}",
+                    f.diag.span.map(|s| s.line).unwrap_or(0),
+                    f.diag.message
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn notes_name_kernel_only_features_at_their_line() {
+        let table: &[(&str, &[&str])] = &[
+            (
+                "virtual_server 10.0.0.1 80 {\n protocol TCP\n lb_kind NAT\n}\n",
+                &[],
+            ),
+            (
+                "virtual_server 10.0.0.1 80 {\n protocol TCP\n lb_kind TUN\n}\n",
+                &["1: virtual_server [10.0.0.1]:tcp:80: lb_kind TUN needs kernel IPVS"],
+            ),
+            (
+                "virtual_server 10.0.0.1 80 {\n protocol SCTP\n}\n",
+                &["1: virtual_server [10.0.0.1]:sctp:80: protocol SCTP is not served"],
+            ),
+            (
+                "virtual_server 10.0.0.1 80 {\n protocol TCP\n lb_algo mh\n}\n",
+                &["1: virtual_server [10.0.0.1]:tcp:80: lb_algo Mh is not implemented"],
+            ),
+        ];
+        for (text, want) in table {
+            let got = notes(text);
+            assert_eq!(got.len(), want.len(), "{text}: {got:?}");
+            for (g, w) in got.iter().zip(want.iter()) {
+                assert!(g.starts_with(w), "{g} !~ {w}");
+            }
+        }
+    }
+
+    #[test]
+    fn group_members_expand_ranges() {
+        let text = "virtual_server_group G {\n 10.0.0.1-3 80\n 10.0.0.9 81\n fwmark 4\n}\n\
+                    virtual_server group G {\n protocol TCP\n}\n";
+        let sys = crate::keepalived::system::HostSystem;
+        let loaded = crate::keepalived::load_str("t.conf", text, None, &sys);
+        let vs = &loaded.config.virtual_servers[0];
+        let got: Vec<String> = listen_addrs(&loaded.config, vs)
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+        assert_eq!(
+            got,
+            ["10.0.0.1:80", "10.0.0.2:80", "10.0.0.3:80", "10.0.0.9:81"]
+        );
+    }
+
+    #[test]
+    fn locality_probe() {
+        assert!(check::is_local(IpAddr::from([127, 0, 0, 1])));
+        assert!(!check::is_local(IpAddr::from([192, 0, 2, 77])));
+    }
+}
