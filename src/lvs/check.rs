@@ -762,8 +762,7 @@ async fn smtp_status<S: AsyncRead + Unpin>(s: &mut S, t: Duration) -> Option<u16
             let last = text
                 .lines()
                 .map(|l| l.trim_end_matches('\r'))
-                .filter(|l| l.len() >= 3)
-                .last();
+                .rfind(|l| l.len() >= 3);
             if let Some(last) = last {
                 if last.as_bytes().get(3) != Some(&b'-') {
                     return last.get(..3)?.parse().ok();
