@@ -307,7 +307,9 @@ pub async fn run_checker(spec: CheckerSpec, tx: mpsc::Sender<CheckEvent>) {
                 retry_it = 0;
                 delay = spec.delay_loop;
                 if !is_up || !has_run {
-                    log::info(&success_line(&spec));
+                    if let Some(line) = success_line(&spec) {
+                        log::info(&line);
+                    }
                     is_up = true;
                     let _ = tx.send(state(&spec, true)).await;
                 }
@@ -349,8 +351,9 @@ fn state(spec: &CheckerSpec, up: bool) -> CheckEvent {
     }
 }
 
-fn success_line(spec: &CheckerSpec) -> String {
-    match &spec.probe {
+/// keepalived's success message (DNS_CHECK logs none).
+fn success_line(spec: &CheckerSpec) -> Option<String> {
+    Some(match &spec.probe {
         Probe::Tcp => format!("TCP connection to {} success.", spec.label),
         Probe::Http { .. } => format!("Remote Web server {} succeed on service.", spec.label),
         Probe::Misc { args, .. } => format!(
@@ -359,9 +362,9 @@ fn success_line(spec: &CheckerSpec) -> String {
             spec.vs_label,
             args.first().map(String::as_str).unwrap_or("")
         ),
-        Probe::Dns { .. } => format!("DNS_CHECK ({}) succeed.", spec.label),
+        Probe::Dns { .. } => return None,
         Probe::Smtp { .. } => format!("Remote SMTP server {} succeed on service.", spec.label),
-    }
+    })
 }
 
 fn failure_line(spec: &CheckerSpec, has_run: bool, reason: &str) -> String {
@@ -388,7 +391,7 @@ fn failure_line(spec: &CheckerSpec, has_run: bool, reason: &str) -> String {
                 " with retry disabled".into()
             }
         ),
-        Probe::Dns { .. } => format!("DNS_CHECK ({}) {reason}", spec.label),
+        Probe::Dns { .. } => format!("DNS_CHECK ({}) {reason}{retries}", spec.label),
         Probe::Smtp { .. } => format!("SMTP_CHECK on service {} failed{retries}.", spec.label),
     }
 }

@@ -819,10 +819,39 @@ fn lvs_udp_misc_dynamic_inhibit_notify() {
     );
 }
 
-/// SSL_GET (digest over TLS, certificate not verified, like keepalived) and SMTP_CHECK; `--genhash
+/// A DNS server on `addr` in `ns` answering every query with `rcode` (no records), until `stop`.
+fn dns_responder(
+    ns: &Ns,
+    addr: SocketAddr,
+    rcode: std::sync::Arc<std::sync::atomic::AtomicU8>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) {
+    use std::sync::atomic::Ordering;
+    // a socket opened inside the namespace stays there, whatever thread uses it
+    let sock = ns.within(move || std::net::UdpSocket::bind(addr).expect("bind dns"));
+    sock.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 512];
+        while !stop.load(Ordering::Relaxed) {
+            let Ok((n, from)) = sock.recv_from(&mut buf) else {
+                continue;
+            };
+            if n < 12 {
+                continue;
+            }
+            let mut reply = buf[..n].to_vec();
+            reply[2] = 0x80 | (buf[2] & 0x01); // QR, RD echoed
+            reply[3] = 0x80 | (rcode.load(Ordering::Relaxed) & 0x0f); // RA, rcode
+            let _ = sock.send_to(&reply, from);
+        }
+    });
+}
+
+/// SSL_GET (digest over TLS, certificate not verified, like keepalived), SMTP_CHECK and DNS_CHECK; `--genhash
 /// -S` agrees with keepalived's.
 #[test]
-fn lvs_ssl_get_and_smtp_checkers() {
+fn lvs_ssl_get_smtp_and_dns_checkers() {
     if !require_netns() || !require("nginx") || !require("socat") || !require("openssl") {
         return;
     }
@@ -874,7 +903,16 @@ fn lvs_ssl_get_and_smtp_checkers() {
           real_server 10.0.0.11 80 {{\n  weight 1\n\
            SSL_GET {{\n   url {{\n    path /lbstate\n    digest {digest}\n   }}\n   connect_port 443\n   \
            connect_timeout 2\n   retry 0\n  }}\n\
-           SMTP_CHECK {{\n   connect_port 25\n   connect_timeout 2\n   helo_name director\n  }}\n }}\n}}\n"
+           SMTP_CHECK {{\n   connect_port 25\n   connect_timeout 2\n   helo_name director\n  }}\n\
+           DNS_CHECK {{\n   type A\n   name example.test\n   connect_timeout 1\n  }}\n }}\n}}\n"
+    );
+    let rcode = std::sync::Arc::new(std::sync::atomic::AtomicU8::new(0));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    dns_responder(
+        &rs_ns,
+        "10.0.0.11:53".parse().unwrap(),
+        rcode.clone(),
+        stop.clone(),
     );
     let d = Director::start(&director, tmp.path(), "director", &conf);
     d.wait_log(
@@ -885,14 +923,28 @@ fn lvs_ssl_get_and_smtp_checkers() {
         "Remote SMTP server [10.0.0.11]:tcp:80 succeed on service.",
         Duration::from_secs(10),
     );
-    rs.set_lbstate("changed\n");
+    // DNS_CHECK: SERVFAIL answers take the server out after 3 retries, NOERROR brings it back
+    rcode.store(2, std::sync::atomic::Ordering::Relaxed);
+    d.wait_log(
+        "DNS_CHECK ([10.0.0.11]:tcp:80) read error occurred. (rcode = 2) after 3 retries",
+        Duration::from_secs(15),
+    );
     d.wait_log(
         "Removing service [10.0.0.11]:tcp:80 from VS [10.0.0.10]:tcp:80",
+        Duration::from_secs(5),
+    );
+    rcode.store(0, std::sync::atomic::Ordering::Relaxed);
+    d.wait_log(
+        "Adding service [10.0.0.11]:tcp:80 to VS [10.0.0.10]:tcp:80",
         Duration::from_secs(10),
     );
-    assert!(d
-        .log()
-        .contains("HTTP_CHECK on service [10.0.0.11]:tcp:80 failed"));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+
+    rs.set_lbstate("changed\n");
+    d.wait_log(
+        "HTTP_CHECK on service [10.0.0.11]:tcp:80 failed",
+        Duration::from_secs(10),
+    );
 
     let args = [
         "--genhash",
