@@ -245,10 +245,28 @@ pub fn config_notes(cfg: &KeepalivedConfig) -> Vec<Finding> {
     out
 }
 
+/// The running virtual servers; dropping it shuts them down (keepalived's exit path: servers
+/// removed, `omega` scripts run) and waits for that.
+pub struct LvsHandle {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for LvsHandle {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
 /// Starts the virtual servers of `cfg` with the user-space backend on their own multi-threaded
 /// tokio runtime (a thread of this process, beside the VRRP engine's runtime), so proxying uses
-/// every core and never delays VRRP adverts. The thread ends with the process.
-pub fn spawn(cfg: &KeepalivedConfig) -> Option<std::thread::JoinHandle<()>> {
+/// every core and never delays VRRP adverts.
+pub fn spawn(cfg: &KeepalivedConfig) -> Option<LvsHandle> {
     if cfg.virtual_servers.is_empty() {
         return None;
     }
@@ -258,6 +276,7 @@ pub fn spawn(cfg: &KeepalivedConfig) -> Option<std::thread::JoinHandle<()>> {
         .map(|n| n.get())
         .unwrap_or(1)
         .clamp(1, 8);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
     let started = std::thread::Builder::new()
         .name("lvs".into())
         .spawn(move || {
@@ -274,10 +293,14 @@ pub fn spawn(cfg: &KeepalivedConfig) -> Option<std::thread::JoinHandle<()>> {
                 }
             };
             let backend: Arc<dyn LvsBackend> = Arc::new(forward::UserspaceBackend::new());
-            rt.block_on(pool::run(pools, backend));
+            rt.block_on(pool::run(pools, backend, stop_rx));
+            rt.shutdown_timeout(std::time::Duration::from_secs(1));
         });
     match started {
-        Ok(h) => Some(h),
+        Ok(h) => Some(LvsHandle {
+            stop: Some(stop_tx),
+            thread: Some(h),
+        }),
         Err(e) => {
             crate::vrrp::log::info(&format!("cannot start the LVS thread: {e}"));
             None

@@ -69,6 +69,8 @@ pub struct Pool {
     pub quorum_up_script: Option<Script>,
     pub quorum_down_script: Option<Script>,
     pub quorum_state_up: bool,
+    /// `omega`: run notify_down / quorum_down scripts when stopping.
+    pub omega: bool,
     pub sorry: Option<RealServerState>,
     pub rs: Vec<RealServerState>,
     pub checkers: Vec<CheckerSpec>,
@@ -176,6 +178,7 @@ pub fn build(cfg: &KeepalivedConfig) -> Vec<Pool> {
             quorum_up_script: vs.quorum_up.clone(),
             quorum_down_script: vs.quorum_down.clone(),
             quorum_state_up: true,
+            omega: vs.omega,
             sorry,
             rs: rss,
             checkers,
@@ -483,8 +486,87 @@ impl Pool {
     }
 }
 
-/// Runs every pool: initial services, then checker reports until the runtime stops.
-pub async fn run(mut pools: Vec<Pool>, backend: Arc<dyn LvsBackend>) {
+/// Runs a script at shutdown, waiting at most a second for it (keepalived's
+/// `system_call_script` with a 1 s timer).
+fn run_script_and_wait(script: &Script) {
+    let Some((prog, args)) = script.args.split_first() else {
+        return;
+    };
+    let child = std::process::Command::new(prog)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .spawn();
+    let Ok(mut child) = child else {
+        log::info(&format!("Failed to exec {}", script.cmdline));
+        return;
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(1);
+    while std::time::Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+impl Pool {
+    /// Stopping (`clear_service_vs`): every server leaves the service; with `omega` the
+    /// notify_down and quorum_down scripts run.
+    pub fn shutdown(&mut self, be: &dyn LvsBackend) {
+        let id = self.spec.id;
+        if let Some(s) = &mut self.sorry {
+            if s.set {
+                be.del_dest(id, s.addr);
+                s.set = false;
+                s.alive = false;
+            }
+        }
+        for rs in &mut self.rs {
+            if !rs.set {
+                continue;
+            }
+            log::info(&format!(
+                "Shutting down {}service {} from VS {}",
+                if rs.inhibit && !rs.alive {
+                    "(inhibited) "
+                } else {
+                    ""
+                },
+                rs.name,
+                self.spec.name
+            ));
+            be.del_dest(id, rs.addr);
+            rs.set = false;
+            if rs.alive {
+                rs.alive = false;
+                if self.omega {
+                    if let Some(s) = &rs.notify_down {
+                        run_script_and_wait(s);
+                    }
+                }
+            }
+        }
+        if self.quorum_state_up {
+            self.quorum_state_up = false;
+        }
+        if self.omega {
+            if let Some(s) = &self.quorum_down_script {
+                run_script_and_wait(s);
+            }
+        }
+        be.del_service(id);
+    }
+}
+
+/// Runs every pool: initial services, then checker reports until `stop` fires (or its sender
+/// is dropped); then the services are shut down like keepalived's on exit.
+pub async fn run(
+    mut pools: Vec<Pool>,
+    backend: Arc<dyn LvsBackend>,
+    mut stop: tokio::sync::oneshot::Receiver<()>,
+) {
     let (tx, mut rx) = mpsc::channel::<CheckEvent>(256);
     for p in &mut pools {
         p.init(backend.as_ref());
@@ -493,16 +575,29 @@ pub async fn run(mut pools: Vec<Pool>, backend: Arc<dyn LvsBackend>) {
         }
     }
     drop(tx);
-    while let Some(ev) = rx.recv().await {
-        let vs = match ev {
-            CheckEvent::State { vs, .. } | CheckEvent::Weight { vs, .. } => vs,
-        };
-        if let Some(p) = pools.get_mut(vs) {
-            p.on_event(backend.as_ref(), ev);
+    loop {
+        tokio::select! {
+            _ = &mut stop => break,
+            ev = rx.recv() => match ev {
+                Some(ev) => {
+                    let vs = match ev {
+                        CheckEvent::State { vs, .. } | CheckEvent::Weight { vs, .. } => vs,
+                    };
+                    if let Some(p) = pools.get_mut(vs) {
+                        p.on_event(backend.as_ref(), ev);
+                    }
+                }
+                // no checkers at all: wait for the stop
+                None => {
+                    let _ = (&mut stop).await;
+                    break;
+                }
+            },
         }
     }
-    // No checkers at all: keep the services (the runtime's end stops them).
-    std::future::pending::<()>().await;
+    for p in &mut pools {
+        p.shutdown(backend.as_ref());
+    }
 }
 
 #[cfg(test)]

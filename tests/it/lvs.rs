@@ -720,9 +720,9 @@ fn script(path: &Path, body: &str) -> String {
     path.display().to_string()
 }
 
-/// UDP service, MISC_CHECK with misc_dynamic weights, inhibit_on_failure, notify_up/down.
+/// UDP service, MISC_CHECK with misc_dynamic weights, inhibit_on_failure, notify_up/down, omega.
 #[test]
-fn lvs_udp_misc_dynamic_inhibit_notify() {
+fn lvs_udp_misc_dynamic_inhibit_notify_omega() {
     if !require_netns() || !require("nginx") || !require("socat") {
         return;
     }
@@ -769,12 +769,13 @@ fn lvs_udp_misc_dynamic_inhibit_notify() {
     );
     let conf = format!(
         "{vrrp}virtual_server {VIP} 5353 {{\n delay_loop 1\n lb_algo wrr\n lb_kind NAT\n protocol UDP\n\
+          omega\n quorum_down \"{notify} quorum down\"\n\
           real_server 10.0.0.11 5353 {{\n  weight 1\n  MISC_CHECK {{\n   misc_path {chk1}\n   misc_dynamic\n  }}\n }}\n\
           real_server 10.0.0.12 5353 {{\n  weight 1\n  inhibit_on_failure\n  notify_up \"{notify} up rs2\"\n  \
           notify_down \"{notify} down rs2\"\n  MISC_CHECK {{\n   misc_path {chk2}\n  }}\n }}\n}}\n",
         vrrp = vrrp_block(150),
     );
-    let d = lab.start(&conf);
+    let mut d = lab.start(&conf);
     let answers = udp_many(&lab.client, VIP, 5353, 4);
     assert_eq!(
         (count(&answers, "rs1"), count(&answers, "rs2")),
@@ -816,6 +817,19 @@ fn lvs_udp_misc_dynamic_inhibit_notify() {
         ok.is_some(),
         "notify events: {:?}",
         fs::read_to_string(&events)
+    );
+
+    // omega: stopping runs the down notifiers of alive servers, then quorum_down
+    d.stop();
+    assert!(
+        d.log()
+            .contains("Shutting down service [10.0.0.12]:udp:5353 from VS [10.0.0.10]:udp:5353"),
+        "{}",
+        d.log()
+    );
+    assert_eq!(
+        fs::read_to_string(&events).unwrap_or_default(),
+        "down rs2\nup rs2\ndown rs2\nquorum down\n"
     );
 }
 
