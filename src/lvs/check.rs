@@ -197,7 +197,9 @@ pub fn spec_for(
             1,
             Some(Duration::from_secs(1)),
             Probe::Smtp {
-                helo: helo_name.clone().unwrap_or_else(|| "localhost".into()),
+                helo: helo_name
+                    .clone()
+                    .unwrap_or_else(|| "smtpchecker.keepalived.org".into()),
             },
         ),
         CheckerKind::Other(_) => return None,
