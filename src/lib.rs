@@ -6,5 +6,6 @@
 pub mod diag;
 pub mod haproxy;
 pub mod keepalived;
+pub mod lvs;
 pub mod proxy;
 pub mod vrrp;

@@ -6,3 +6,4 @@ mod examples;
 mod netns;
 mod vrrp;
 mod keepalived_check;
+mod lvs;
