@@ -1,1 +1,2 @@
 //! placeholder: filled by the proxy work.
+pub mod ctx;
