@@ -1,1 +1,9 @@
 //! placeholder: filled by the proxy work.
+
+/// Runs the proxy engine on a validated configuration; returns the exit status.
+/// Stub until the engine lands (the engine branch replaces this).
+pub fn run(config: crate::haproxy::ir::Config, opts: &crate::haproxy::cli::ProcessOptions) -> i32 {
+    let _ = (config, opts);
+    eprintln!("proxy engine not built yet");
+    1
+}
