@@ -2,3 +2,11 @@
 pub mod balance;
 pub mod ctx;
 pub mod server_state;
+
+/// Runs the proxy engine on a validated configuration; returns the exit status.
+/// Stub until the engine lands (the engine branch replaces this).
+pub fn run(config: crate::haproxy::ir::Config, opts: &crate::haproxy::cli::ProcessOptions) -> i32 {
+    let _ = (config, opts);
+    eprintln!("proxy engine not built yet");
+    1
+}
