@@ -1,7 +1,12 @@
 //! placeholder: filled by the proxy work.
+pub mod acl;
 pub mod balance;
+pub mod crypt;
 pub mod ctx;
+pub mod sample;
 pub mod server_state;
+#[cfg(test)]
+mod testutil;
 
 /// Runs the proxy engine on a validated configuration; returns the exit status.
 /// Stub until the engine lands (the engine branch replaces this).
