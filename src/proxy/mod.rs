@@ -3,6 +3,7 @@ pub mod acl;
 pub mod balance;
 pub mod crypt;
 pub mod ctx;
+pub mod rules;
 pub mod sample;
 pub mod server_state;
 #[cfg(test)]

@@ -169,3 +169,68 @@ pub fn conn(src: &str, dst: &str) -> ConnInfo {
         ssl_sni: None,
     }
 }
+
+/// Mini log-format parser: literals, `%[expr]`, `%var`, `%{+Q}var`.
+pub fn lf(text: &str) -> ir::LogFormat {
+    let mut nodes = Vec::new();
+    let mut lit = String::new();
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 1 < b.len() {
+            let mut flags = Vec::new();
+            let mut j = i + 1;
+            if b[j] == b'{' {
+                let end = text[j..].find('}').map(|e| j + e).unwrap_or(b.len() - 1);
+                flags = text[j + 1..end].split(',').map(|s| s.to_string()).collect();
+                j = end + 1;
+            }
+            if j < b.len() && b[j] == b'[' {
+                let end = text[j..].find(']').map(|e| j + e).unwrap_or(b.len());
+                if !lit.is_empty() {
+                    nodes.push(ir::LogFormatNode::Literal(std::mem::take(&mut lit)));
+                }
+                nodes.push(ir::LogFormatNode::Sample {
+                    expr: expr(&text[j + 1..end]),
+                    flags,
+                });
+                i = end + 1;
+                continue;
+            }
+            let end = text[j..]
+                .find(|c: char| !c.is_ascii_alphanumeric())
+                .map(|e| j + e)
+                .unwrap_or(b.len());
+            if !lit.is_empty() {
+                nodes.push(ir::LogFormatNode::Literal(std::mem::take(&mut lit)));
+            }
+            nodes.push(ir::LogFormatNode::Var {
+                name: text[j..end].to_string(),
+                flags,
+            });
+            i = end;
+            continue;
+        }
+        lit.push(b[i] as char);
+        i += 1;
+    }
+    if !lit.is_empty() {
+        nodes.push(ir::LogFormatNode::Literal(lit));
+    }
+    ir::LogFormat {
+        text: text.to_string(),
+        nodes,
+    }
+}
+
+pub fn rule(action: ir::HttpAction, c: Option<&str>) -> ir::HttpRule {
+    ir::HttpRule {
+        action,
+        cond: c.map(cond),
+        span: Default::default(),
+    }
+}
+
+pub fn re(s: &str) -> ir::Regex {
+    ir::Regex(regex::Regex::new(s).expect("test regex"))
+}
