@@ -2,6 +2,7 @@
 pub mod acl;
 pub mod balance;
 pub mod crypt;
+pub mod cookie;
 pub mod ctx;
 pub mod rules;
 pub mod sample;
