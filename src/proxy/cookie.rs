@@ -328,17 +328,17 @@ impl CookiePersist {
         }
     }
 
-    /// Response side. `server`: the server that answered (None for local replies);
-    /// `direct`: whether the request came with a valid cookie for that same server;
-    /// `is_post`: request method was POST.
+    /// Response side. `req`: the request as forwarded; `server`: the server that answered
+    /// (None for local replies); `txn`: what [`CookiePersist::on_request`] returned.
     pub fn on_response(
         &self,
+        req: &RequestHead,
         res: &mut ResponseHead,
         txn: &CookieTxn,
         server: Option<usize>,
-        is_post: bool,
         now: u64,
     ) {
+        let is_post = &req.method[..] == b"POST";
         let direct = server.is_some() && txn.server == server;
         let mut found = false;
         let srv_cookie = server.and_then(|i| self.servers.get(i).cloned().flatten());
@@ -451,7 +451,7 @@ impl CookiePersist {
             Bytes::from_static(b"Set-Cookie"),
             Bytes::from(v),
         ));
-        if self.nocache && response_cacheable(res) {
+        if self.nocache && request_cacheable(req) && response_cacheable(res) {
             res.headers.push(HdrField::new(
                 Bytes::from_static(b"Cache-control"),
                 Bytes::from_static(b"private"),
@@ -460,33 +460,64 @@ impl CookiePersist {
     }
 }
 
-/// Whether a response is cacheable by HTTP/1.0 rules HAProxy applies (status and
-/// Cache-Control/Pragma), for `nocache`.
-pub fn response_cacheable(res: &ResponseHead) -> bool {
-    if !matches!(
-        res.status,
-        200 | 203 | 204 | 206 | 300 | 301 | 404 | 405 | 410 | 414 | 501
-    ) {
+/// Whether the request allows caching its response (safe method, no Authorization, no
+/// `Cache-Control: no-store`), as HAProxy's request cacheability check.
+pub fn request_cacheable(req: &RequestHead) -> bool {
+    if !matches!(&req.method[..], b"GET" | b"HEAD" | b"OPTIONS" | b"TRACE") {
         return false;
     }
-    for h in &res.headers {
-        if h.is(b"cache-control") {
-            for v in crate::proxy::ctx::split_comma_values(&h.value) {
-                let lv = v.to_ascii_lowercase();
-                if lv == b"private"
-                    || lv == b"no-cache"
-                    || lv == b"no-store"
-                    || lv == b"max-age=0"
-                    || lv == b"s-maxage=0"
-                {
-                    return false;
-                }
-            }
-        } else if h.is(b"pragma") && h.value.eq_ignore_ascii_case(b"no-cache") {
+    for h in &req.headers {
+        if h.is(b"authorization") {
+            return false;
+        }
+        if h.is(b"cache-control")
+            && crate::proxy::ctx::split_comma_values(&h.value)
+                .any(|v| v.len() >= 8 && v[..8].eq_ignore_ascii_case(b"no-store"))
+        {
             return false;
         }
     }
     true
+}
+
+/// Whether a response may be cached (so `nocache` must add `Cache-control: private`):
+/// no `Pragma: no-cache`, no private/no-cache/no-store/max-age=0 directive, and some
+/// freshness information (`max-age`, `s-maxage`, `Expires`) or validator (`ETag`,
+/// `Last-Modified`); `public` alone is not enough. Checked against haproxy 2.6.12.
+pub fn response_cacheable(res: &ResponseHead) -> bool {
+    if res.status < 200 {
+        return false;
+    }
+    let mut cacheable = true;
+    let mut fresh = false;
+    for h in &res.headers {
+        if h.is(b"pragma")
+            && crate::proxy::ctx::trim_blanks(&h.value).eq_ignore_ascii_case(b"no-cache")
+        {
+            return false;
+        }
+        if h.is(b"cache-control") {
+            for v in crate::proxy::ctx::split_comma_values(&h.value) {
+                let starts = |p: &[u8]| v.len() >= p.len() && v[..p.len()].eq_ignore_ascii_case(p);
+                if v.eq_ignore_ascii_case(b"public") {
+                    cacheable = true;
+                } else if v.eq_ignore_ascii_case(b"private")
+                    || v.eq_ignore_ascii_case(b"no-cache")
+                    || v.eq_ignore_ascii_case(b"no-store")
+                    || v.eq_ignore_ascii_case(b"max-age=0")
+                    || v.eq_ignore_ascii_case(b"s-maxage=0")
+                {
+                    cacheable = false;
+                } else if starts(b"s-maxage") || starts(b"max-age") {
+                    fresh = true;
+                }
+            }
+        }
+        if h.is(b"expires") || h.is(b"etag") || h.is(b"last-modified") {
+            fresh = true;
+        }
+    }
+    cacheable && fresh
 }
 
 #[cfg(test)]

@@ -152,6 +152,54 @@ impl<'a> EvalCtx<'a> {
     }
 }
 
+/// Fetches HAProxy only provides while the request head is present (SMP_USE_HRQHV): in the
+/// response phase they never return a value (`method`, `src`, variables still do).
+fn request_volatile(f: &Fetch) -> bool {
+    matches!(
+        f,
+        Fetch::Path
+            | Fetch::Pathq
+            | Fetch::Url
+            | Fetch::Query
+            | Fetch::Base
+            | Fetch::UrlParam { .. }
+            | Fetch::ReqVer
+            | Fetch::Hdr {
+                side: Side::Req,
+                ..
+            }
+            | Fetch::HdrCnt {
+                side: Side::Req,
+                ..
+            }
+            | Fetch::HdrVal {
+                side: Side::Req,
+                ..
+            }
+            | Fetch::HdrIp {
+                side: Side::Req,
+                ..
+            }
+            | Fetch::Cook {
+                side: Side::Req,
+                ..
+            }
+            | Fetch::CookCnt {
+                side: Side::Req,
+                ..
+            }
+            | Fetch::CookVal {
+                side: Side::Req,
+                ..
+            }
+            | Fetch::HttpAuth(_)
+            | Fetch::HttpAuthGroup(_)
+            | Fetch::HttpAuthUser
+            | Fetch::HttpAuthPass
+            | Fetch::ReqHdrNames(_)
+    )
+}
+
 /// One userlist, ready for `http_auth` checks.
 #[derive(Debug)]
 pub struct AuthList {
@@ -1047,6 +1095,9 @@ fn each_cookie<'a>(
 /// Runs a fetch, calling `f` for each value until it returns true.
 pub fn fetch_each<'a>(fetch: &Fetch, c: &EvalCtx<'a>, f: &mut dyn FnMut(Smp<'a>) -> bool) -> bool {
     let req = c.req;
+    if c.res.is_some() && request_volatile(fetch) {
+        return false;
+    }
     match fetch {
         Fetch::Method => f(Smp::str(req.method)),
         Fetch::Path => f(Smp::str(req.path())),

@@ -65,19 +65,22 @@ fn insert_indirect_nocache() {
     let t = p.on_request(&mut h, &lv, false, 1000);
     assert_eq!((t.server, t.status), (None, CookieStatus::None));
     let mut r = res(&[("Set-Cookie", "SRV=fromapp; path=/")]);
-    p.on_response(&mut r, &t, Some(1), false, 1000);
+    p.on_response(&req("GET", "/", &[]), &mut r, &t, Some(1), 1000);
     assert_eq!(
         hv(&r.headers, "set-cookie"),
         vec!["SRV=s2; path=/; domain=.ex.com; HttpOnly"]
     );
-    assert_eq!(hv(&r.headers, "cache-control"), vec!["private"]);
+    assert_eq!(
+        hv(&r.headers, "cache-control"),
+        vec!["max-age=60", "private"]
+    );
     // Valid cookie: server chosen, cookie stripped from the request, nothing inserted.
     let mut h = req("GET", "/", &[("Cookie", "a=1; SRV=s2; b=2")]);
     let t = p.on_request(&mut h, &lv, false, 1000);
     assert_eq!((t.server, t.status), (Some(1), CookieStatus::Valid));
     assert_eq!(hv(&h.headers, "cookie"), vec!["a=1; b=2"]);
     let mut r = res(&[]);
-    p.on_response(&mut r, &t, Some(1), false, 1000);
+    p.on_response(&req("GET", "/", &[]), &mut r, &t, Some(1), 1000);
     assert!(hv(&r.headers, "set-cookie").is_empty());
     // Only our cookie: header removed.
     let mut h = req("GET", "/", &[("Cookie", "SRV=s1")]);
@@ -99,7 +102,13 @@ fn insert_indirect_nocache() {
     );
     // Server without cookie value: removal cookie.
     let mut r = res(&[]);
-    p.on_response(&mut r, &CookieTxn::default(), Some(2), false, 1000);
+    p.on_response(
+        &req("GET", "/", &[]),
+        &mut r,
+        &CookieTxn::default(),
+        Some(2),
+        1000,
+    );
     assert_eq!(
         hv(&r.headers, "set-cookie"),
         vec!["SRV=; Expires=Thu, 01-Jan-1970 00:00:01 GMT; path=/; domain=.ex.com; HttpOnly"]
@@ -119,7 +128,13 @@ fn insert_without_indirect_keeps_request_cookie() {
 fn rewrite_and_prefix() {
     let p = CookiePersist::from_ir(&settings(ir::CookieMode::Rewrite), &cookies());
     let mut r = res(&[("Set-Cookie", "SRV=appvalue; path=/; HttpOnly")]);
-    p.on_response(&mut r, &CookieTxn::default(), Some(0), false, 0);
+    p.on_response(
+        &req("GET", "/", &[]),
+        &mut r,
+        &CookieTxn::default(),
+        Some(0),
+        0,
+    );
     assert_eq!(
         hv(&r.headers, "set-cookie"),
         vec!["SRV=s1; path=/; HttpOnly"]
@@ -127,7 +142,13 @@ fn rewrite_and_prefix() {
 
     let p = CookiePersist::from_ir(&settings(ir::CookieMode::Prefix), &cookies());
     let mut r = res(&[("Set-Cookie", "SRV=sess42; path=/")]);
-    p.on_response(&mut r, &CookieTxn::default(), Some(1), false, 0);
+    p.on_response(
+        &req("GET", "/", &[]),
+        &mut r,
+        &CookieTxn::default(),
+        Some(1),
+        0,
+    );
     assert_eq!(hv(&r.headers, "set-cookie"), vec!["SRV=s2~sess42; path=/"]);
     let mut h = req("GET", "/", &[("Cookie", "x=1; SRV=s2~sess42")]);
     let t = p.on_request(&mut h, &live(), false, 0);
@@ -141,7 +162,13 @@ fn preserve_and_postonly() {
     s.preserve = true;
     let p = CookiePersist::from_ir(&s, &cookies());
     let mut r = res(&[("Set-Cookie", "SRV=mine")]);
-    p.on_response(&mut r, &CookieTxn::default(), Some(0), false, 0);
+    p.on_response(
+        &req("GET", "/", &[]),
+        &mut r,
+        &CookieTxn::default(),
+        Some(0),
+        0,
+    );
     assert_eq!(
         hv(&r.headers, "set-cookie"),
         vec!["SRV=mine"],
@@ -151,9 +178,21 @@ fn preserve_and_postonly() {
     s.postonly = true;
     let p = CookiePersist::from_ir(&s, &cookies());
     let mut r = res(&[]);
-    p.on_response(&mut r, &CookieTxn::default(), Some(0), false, 0);
+    p.on_response(
+        &req("GET", "/", &[]),
+        &mut r,
+        &CookieTxn::default(),
+        Some(0),
+        0,
+    );
     assert!(hv(&r.headers, "set-cookie").is_empty());
-    p.on_response(&mut r, &CookieTxn::default(), Some(0), true, 0);
+    p.on_response(
+        &req("POST", "/", &[]),
+        &mut r,
+        &CookieTxn::default(),
+        Some(0),
+        0,
+    );
     assert_eq!(hv(&r.headers, "set-cookie"), vec!["SRV=s1; path=/"]);
 }
 
@@ -165,7 +204,13 @@ fn maxidle_dates() {
     let p = CookiePersist::from_ir(&s, &cookies());
     let now = 1_700_000_000u64;
     let mut r = res(&[]);
-    p.on_response(&mut r, &CookieTxn::default(), Some(0), false, now);
+    p.on_response(
+        &req("GET", "/", &[]),
+        &mut r,
+        &CookieTxn::default(),
+        Some(0),
+        now,
+    );
     let sc = hv(&r.headers, "set-cookie").remove(0);
     let val = sc
         .split(';')
