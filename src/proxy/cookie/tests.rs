@@ -64,7 +64,7 @@ fn insert_indirect_nocache() {
     let mut h = req("GET", "/", &[("Cookie", "a=1")]);
     let t = p.on_request(&mut h, &lv, false, 1000);
     assert_eq!((t.server, t.status), (None, CookieStatus::None));
-    let mut r = res(&[("Set-Cookie", "SRV=fromapp; path=/")]);
+    let mut r = res(&[("Set-Cookie", "SRV=fromapp; path=/"), ("Cache-Control", "max-age=60")]);
     p.on_response(&req("GET", "/", &[]), &mut r, &t, Some(1), 1000);
     assert_eq!(
         hv(&r.headers, "set-cookie"),
