@@ -7,6 +7,7 @@ pub mod ctx;
 pub mod rules;
 pub mod sample;
 pub mod server_state;
+pub mod stick;
 #[cfg(test)]
 mod testutil;
 
