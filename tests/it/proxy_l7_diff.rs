@@ -24,6 +24,7 @@ use rhaproxy::proxy::ctx::{ConnInfo, HdrField, RequestCtx, RequestHead, Response
 use rhaproxy::proxy::rules::{RuleEnv, RuleSet, Verdict};
 use rhaproxy::proxy::sample::{CompileEnv, EvalCtx};
 use rhaproxy::proxy::server_state::{ServerSet, ServerState};
+use rhaproxy::proxy::stick::{StickRules, StickTable};
 
 use crate::util;
 
@@ -242,6 +243,9 @@ struct SimBackend {
     balancer: Balancer,
     cookie: Option<CookiePersist>,
     persist: bool,
+    stick: StickRules,
+    table: Option<Arc<StickTable>>,
+    ids: Vec<u32>,
 }
 
 struct Sim {
@@ -337,6 +341,20 @@ impl Sim {
                     CookiePersist::from_ir(c, &sc)
                 }),
                 persist: p.options.persist,
+                stick: {
+                    let rs = RuleSet::compile(p, &env).expect("compile backend");
+                    StickRules::compile(p, &rs.acls, &env).expect("stick rules")
+                },
+                table: p
+                    .stick_table
+                    .as_ref()
+                    .map(|t| Arc::new(StickTable::from_ir(t))),
+                ids: p
+                    .servers
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| s.id.map(|x| x as u32).unwrap_or(i as u32 + 1))
+                    .collect(),
             })
             .collect();
         Sim {
@@ -416,20 +434,33 @@ impl Sim {
             .as_ref()
             .map(|c| c.on_request(&mut head, &be.live, be.persist, now))
             .unwrap_or_default();
-        let server = match ck.server {
-            Some(s) => s,
-            None => {
-                let rc = RequestCtx::new(&head, &conn, &self.fe_name, &be.name, &vars);
-                match be.balancer.pick(&rc, &be.live) {
-                    Pick::Server(s) => s,
-                    _ => {
-                        return Observed {
-                            status: 503,
-                            headers: vec![],
+        let tables = |n: Option<&str>| match n {
+            None => be.table.clone(),
+            Some(t) => self.backend(t).and_then(|b| b.table.clone()),
+        };
+        let server = {
+            let rc = RequestCtx::new(&head, &conn, &self.fe_name, &be.name, &vars);
+            let ec = EvalCtx::new(&rc);
+            let chosen = match ck.server {
+                Some(s) => s,
+                None => match be
+                    .stick
+                    .match_request(&ec, &tables, &be.ids, &be.live, be.persist)
+                {
+                    Some(s) => s,
+                    None => match be.balancer.pick(&rc, &be.live) {
+                        Pick::Server(s) => s,
+                        _ => {
+                            return Observed {
+                                status: 503,
+                                headers: vec![],
+                            }
                         }
-                    }
-                }
-            }
+                    },
+                },
+            };
+            be.stick.store_request(&ec, &tables, be.ids[chosen]);
+            chosen
         };
         // The server sees `head`; build its echo response.
         let fwd: Vec<(String, String)> = head
@@ -667,6 +698,18 @@ fn l7_decisions_match_haproxy() {
                 Req("GET", "/h", &[("X-User", "alice")]),
                 Maint("rr", "s1"),
                 Maint("rr", "s2"),
+                Req("GET", "/", &[]),
+            ],
+        },
+        Case {
+            name: "stick on src",
+            cfg: "frontend fe\n    bind 127.0.0.1:{PORT}\n    default_backend app\n\nbackend app\n    stick-table type ip size 1m expire 30m\n    stick on src\n    server s1 127.0.0.1:{s1}\n    server s2 127.0.0.1:{s2}\n    server s3 127.0.0.1:{s3}\n",
+            steps: &[
+                Req("GET", "/", &[]),
+                Req("GET", "/", &[]),
+                Req("GET", "/a", &[]),
+                Maint("app", "s1"),
+                Req("GET", "/", &[]),
                 Req("GET", "/", &[]),
             ],
         },
