@@ -637,7 +637,7 @@ fn l7_decisions_match_haproxy() {
         },
         Case {
             name: "http-request rules",
-            cfg: "frontend fe\n    bind 127.0.0.1:{PORT}\n    acl local src 127.0.0.0/8\n    http-request deny if { path /forbidden }\n    http-request deny deny_status 429 if { path_beg /limited }\n    http-request redirect scheme https code 301 if { path_beg /secure }\n    http-request redirect location /login?from=%[path] if { path /account }\n    http-request redirect prefix /new drop-query if { path_beg /old }\n    http-request return status 200 content-type text/plain string hello if { path /hello }\n    http-request auth realm Private if { path_beg /private } !{ http_auth(users) }\n    http-request set-header X-Client %[src] if local\n    http-request add-header X-Added one\n    http-request add-header X-Added two\n    http-request del-header X-Secret\n    http-request set-header X-Path %[path]\n    http-request replace-path ^/app/(.*) /\\1\n    http-request set-query a=1 if { path /q }\n    http-request set-var(txn.tag) str(tagged)\n    http-request set-header X-Tag %[var(txn.tag)]\n    http-response set-header X-Resp yes\n    http-response del-header X-Echo-x-secret\n    http-response set-status 202 if { path /accepted }\n    default_backend web\n\nuserlist users\n    user bob insecure-password pw\n\nbackend web\n    server s1 127.0.0.1:{s1}\n",
+            cfg: "frontend fe\n    bind 127.0.0.1:{PORT}\n    acl local src 127.0.0.0/8\n    http-request deny if { path /forbidden }\n    http-request deny deny_status 429 if { path_beg /limited }\n    http-request redirect scheme https code 301 if { path_beg /secure }\n    http-request redirect location /login?from=%[path] if { path /account }\n    http-request redirect prefix /new drop-query if { path_beg /old }\n    http-request return status 200 content-type text/plain string hello if { path /hello }\n    http-request auth realm Private if { path_beg /private } !{ http_auth(users) }\n    http-request set-header X-Client %[src] if local\n    http-request add-header X-Added one\n    http-request add-header X-Added two\n    http-request del-header X-Secret\n    http-request set-header X-Path %[path]\n    http-request replace-path ^/app/(.*) /\\1\n    http-request set-query a=1 if { path /q }\n    http-request replace-header X-Chain (.*) \\1;via=%[src]\n    http-request replace-value X-List ^b$ B\n    http-request set-var(txn.tag) str(tagged)\n    http-request set-header X-Tag %[var(txn.tag)]\n    http-response set-header X-Resp yes\n    http-response del-header X-Echo-x-secret\n    http-response set-status 202 if { path /accepted }\n    default_backend web\n\nuserlist users\n    user bob insecure-password pw\n\nbackend web\n    server s1 127.0.0.1:{s1}\n",
             steps: &[
                 Req("GET", "/forbidden", &[]),
                 Req("GET", "/limited/x", &[]),
@@ -649,6 +649,7 @@ fn l7_decisions_match_haproxy() {
                 Req("GET", "/private/x", &[("Authorization", "Basic Ym9iOnB3")]),
                 Req("GET", "/app/deep/page?z=9", &[("X-Secret", "s")]),
                 Req("GET", "/q?old=1", &[]),
+                Req("GET", "/chain", &[("X-Chain", "a"), ("X-List", "a, b, c")]),
                 Req("GET", "/accepted", &[]),
             ],
         },
