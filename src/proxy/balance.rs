@@ -209,7 +209,10 @@ pub struct Balancer {
     rebuild: Mutex<()>,
     rr_idx: AtomicUsize,
     chash_last: AtomicUsize,
-    lc_cursor: AtomicUsize,
+    /// leastconn tie-break: sequence number of each server's last pick (least recently
+    /// picked first, like HAProxy's FIFO among equal keys in its tree).
+    lc_last: Box<[std::sync::atomic::AtomicU64]>,
+    lc_seq: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Balancer {
@@ -271,7 +274,10 @@ impl Balancer {
             rebuild: Mutex::new(()),
             rr_idx: AtomicUsize::new(0),
             chash_last: AtomicUsize::new(usize::MAX),
-            lc_cursor: AtomicUsize::new(0),
+            lc_last: (0..conf.servers.len())
+                .map(|_| std::sync::atomic::AtomicU64::new(0))
+                .collect(),
+            lc_seq: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -385,7 +391,21 @@ impl Balancer {
             return t;
         }
         drop(t);
-        self.tables.store(Arc::new(self.build_tables(live, gen)));
+        let new = self.build_tables(live, gen);
+        if self.lookup == Lookup::LeastConn {
+            // A server coming back is queued after the others with the same load (HAProxy
+            // inserts it at the end of its tree's equal keys).
+            let old = self.tables.load();
+            for (i, &ew) in new.eweight.iter().enumerate() {
+                if ew > 0 && old.eweight.get(i) == Some(&0) {
+                    let seq = self.lc_seq.fetch_add(1, Ordering::Relaxed) + 1;
+                    if let Some(a) = self.lc_last.get(i) {
+                        a.store(seq, Ordering::Relaxed);
+                    }
+                }
+            }
+        }
+        self.tables.store(Arc::new(new));
         self.tables.load()
     }
 
@@ -740,11 +760,9 @@ impl Balancer {
         if n == 0 {
             return None;
         }
-        let start = self.lc_cursor.fetch_add(1, Ordering::Relaxed) % n;
-        let mut best: Option<(u64, usize)> = None;
+        let mut best: Option<(u64, u64, usize)> = None;
         let mut avoided = None;
-        for k in 0..n {
-            let i = (start + k) % n;
+        for i in 0..n {
             let ew = t.eweight[i] as u64;
             if ew == 0 || self.servers[i].backup != backup {
                 continue;
@@ -764,11 +782,23 @@ impl Balancer {
             } else {
                 (inflight + 1) * 4096 / ew
             };
-            if best.map_or(true, |(bk, _)| key < bk) {
-                best = Some((key, i));
+            let last = self
+                .lc_last
+                .get(i)
+                .map(|a| a.load(Ordering::Relaxed))
+                .unwrap_or(0);
+            if best.map_or(true, |(bk, bl, _)| (key, last) < (bk, bl)) {
+                best = Some((key, last, i));
             }
         }
-        best.map(|(_, i)| i).or(avoided)
+        let chosen = best.map(|(_, _, i)| i).or(avoided);
+        if let Some(i) = chosen {
+            let seq = self.lc_seq.fetch_add(1, Ordering::Relaxed) + 1;
+            if let Some(a) = self.lc_last.get(i) {
+                a.store(seq, Ordering::Relaxed);
+            }
+        }
+        chosen
     }
 
     fn pick_first(&self, t: &Tables, live: &ServerSet, avoid: Option<usize>) -> Option<usize> {

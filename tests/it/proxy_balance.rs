@@ -433,6 +433,18 @@ fn balance_sequences_match_haproxy() {
             path: root,
         },
         Case {
+            name: "leastconn sequential",
+            balance: "leastconn",
+            algo: LbAlgo::LeastConn,
+            hash: rr(),
+            weights: &[1, 3, 1],
+            backup: &[],
+            allbackups: false,
+            requests: 14,
+            events: &[(5, Ev::Maint(1)), (10, Ev::Ready(1))],
+            path: root,
+        },
+        Case {
             name: "first",
             balance: "first",
             algo: LbAlgo::First,

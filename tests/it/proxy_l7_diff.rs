@@ -486,9 +486,7 @@ impl Sim {
             .map(|(n, v)| HdrField::new(n.into_bytes(), v.into_bytes()))
             .collect(),
         };
-        if let Some(c) = &be.cookie {
-            c.on_response(&head, &mut res, &ck, Some(server), now);
-        }
+        // HAProxy order: http-response rules (backend, then frontend), then server cookies.
         if let Some(o) = verdict_reply(be.rules.apply_response(&head, &mut res, &benv, &mut vars)) {
             return o;
         }
@@ -496,6 +494,9 @@ impl Sim {
             if let Some(o) = verdict_reply(fe.apply_response(&head, &mut res, &benv, &mut vars)) {
                 return o;
             }
+        }
+        if let Some(c) = &be.cookie {
+            c.on_response(&head, &mut res, &ck, Some(server), now);
         }
         Observed {
             status: res.status,
@@ -700,6 +701,14 @@ fn l7_decisions_match_haproxy() {
                 Maint("rr", "s1"),
                 Maint("rr", "s2"),
                 Req("GET", "/", &[]),
+            ],
+        },
+        Case {
+            name: "cookie insert after http-response rules",
+            cfg: "frontend fe\n    bind 127.0.0.1:{PORT}\n    default_backend app\n\nbackend app\n    cookie SRV insert\n    http-response del-header Set-Cookie\n    server s1 127.0.0.1:{s1} cookie c1\n    server s2 127.0.0.1:{s2} cookie c2\n",
+            steps: &[
+                Req("GET", "/", &[("X-Want-Set-Cookie", "APP=1")]),
+                Req("GET", "/", &[("Cookie", "SRV=c1")]),
             ],
         },
         Case {
