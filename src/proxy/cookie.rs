@@ -150,7 +150,7 @@ impl CookiePersist {
 
     /// Request side. `persist`: `option persist` (use a down server anyway). `now`: unix secs.
     /// Edits the Cookie headers as HAProxy does (prefix stripped, cookie removed with
-    /// insert+indirect).
+    /// insert+indirect). Allocates only when a header must be rewritten.
     pub fn on_request(
         &self,
         head: &mut RequestHead,
@@ -160,79 +160,88 @@ impl CookiePersist {
     ) -> CookieTxn {
         let mut txn = CookieTxn::default();
         let strip = self.mode == CookieMode::Insert && self.indirect;
+        let name = &self.name[..];
         let mut i = 0;
         while i < head.headers.len() {
-            if !head.headers[i].is(b"cookie") {
+            let h = &head.headers[i];
+            // Fast reject: header is not Cookie or does not mention our name.
+            if !h.is(b"cookie")
+                || name.is_empty()
+                || !h.value.windows(name.len()).any(|w| w == name)
+            {
                 i += 1;
                 continue;
             }
-            let line = head.headers[i].value.clone();
-            let mut edited: Option<Vec<u8>> = None;
+            let line = h.value.clone();
+            let mut out: Option<Vec<u8>> = None;
             let mut kept = 0usize;
-            let parts: Vec<&[u8]> = line.split(|&c| c == b';').collect();
-            for (k, part) in parts.iter().enumerate() {
+            let push = |out: &mut Vec<u8>, kept: &mut usize, piece: &[u8]| {
+                if *kept > 0 {
+                    out.extend_from_slice(b"; ");
+                }
+                out.extend_from_slice(piece);
+                *kept += 1;
+            };
+            for (k, part) in line.split(|&c| c == b';').enumerate() {
                 let p = trim_blanks(part);
-                let eq = p.iter().position(|&c| c == b'=');
-                let is_ours = matches!(eq, Some(e) if trim_blanks(&p[..e]) == &self.name[..]);
-                if !is_ours {
-                    if let Some(out) = edited.as_mut() {
+                let ours = match p.iter().position(|&c| c == b'=') {
+                    Some(e) if trim_blanks(&p[..e]) == name => Some(e),
+                    _ => None,
+                };
+                let Some(e) = ours else {
+                    if let Some(o) = out.as_mut() {
                         if !p.is_empty() {
-                            if kept > 0 {
-                                out.extend_from_slice(b"; ");
-                            }
-                            out.extend_from_slice(p);
-                            kept += 1;
+                            push(o, &mut kept, p);
                         }
                     } else if !p.is_empty() {
                         kept += 1;
                     }
                     continue;
-                }
-                let e = eq.unwrap_or(0);
+                };
                 let val = trim_blanks(&p[e + 1..]);
                 let (srv_part, rest) = self.split_value(val, &mut txn, now);
-                if txn.server.is_some() {
-                    // A second persistence cookie after one was used: ignored.
-                } else if !matches!(txn.status, CookieStatus::Expired | CookieStatus::Old) {
+                if txn.server.is_none()
+                    && !matches!(txn.status, CookieStatus::Expired | CookieStatus::Old)
+                {
                     self.lookup_server(srv_part, live, persist, &mut txn);
                 }
-                let rewrite = if self.mode == CookieMode::Prefix && rest.is_some() {
-                    Some(rest.unwrap_or(b""))
+                let rewrite = if self.mode == CookieMode::Prefix {
+                    rest
                 } else {
                     None
                 };
-                if strip || rewrite.is_some() {
-                    let out = edited.get_or_insert_with(|| {
-                        // Copy what was kept before this cookie.
-                        let mut v = Vec::with_capacity(line.len());
-                        let mut n = 0;
-                        for prev in &parts[..k] {
-                            let pp = trim_blanks(prev);
-                            if pp.is_empty() {
-                                continue;
-                            }
-                            if n > 0 {
-                                v.extend_from_slice(b"; ");
-                            }
-                            v.extend_from_slice(pp);
-                            n += 1;
-                        }
-                        v
-                    });
-                    if let Some(newval) = rewrite {
-                        if kept > 0 {
-                            out.extend_from_slice(b"; ");
-                        }
-                        out.extend_from_slice(&self.name);
-                        out.push(b'=');
-                        out.extend_from_slice(newval);
+                if !strip && rewrite.is_none() {
+                    if let Some(o) = out.as_mut() {
+                        push(o, &mut kept, p);
+                    } else {
                         kept += 1;
                     }
-                } else {
+                    continue;
+                }
+                let o = out.get_or_insert_with(|| {
+                    // First edit on this line: copy what was kept before this cookie.
+                    let mut v = Vec::with_capacity(line.len());
+                    let mut n = 0usize;
+                    for prev in line.split(|&c| c == b';').take(k) {
+                        let pp = trim_blanks(prev);
+                        if !pp.is_empty() {
+                            push(&mut v, &mut n, pp);
+                        }
+                    }
+                    kept = n;
+                    v
+                });
+                if let Some(newval) = rewrite {
+                    if kept > 0 {
+                        o.extend_from_slice(b"; ");
+                    }
+                    o.extend_from_slice(name);
+                    o.push(b'=');
+                    o.extend_from_slice(newval);
                     kept += 1;
                 }
             }
-            match edited {
+            match out {
                 Some(v) if v.is_empty() => {
                     head.headers.remove(i);
                     continue;
