@@ -411,7 +411,7 @@ impl Balancer {
 
     fn eweight_of(&self, uweight: u32) -> u32 {
         match self.lookup {
-            Lookup::Map => (uweight + self.wmult - 1) / self.wmult,
+            Lookup::Map => uweight.div_ceil(self.wmult),
             _ => uweight * WEIGHT_SCALE as u32,
         }
     }
@@ -480,6 +480,7 @@ impl Balancer {
 
     /// HAProxy's map: for each slot, the server whose accumulated score is highest (first
     /// declared wins ties), so declaration order is respected for equal weights.
+    #[allow(clippy::needless_range_loop)]
     fn build_map(&self, t: &mut Tables) {
         let tot = t.tot_weight as i64;
         if tot == 0 {

@@ -411,7 +411,7 @@ impl CookiePersist {
             || (self.maxlife == 0 && txn.first_date != 0);
         if self.mode != CookieMode::Insert
             || (found && self.preserve)
-            || !(!direct || refresh_dates)
+            || (direct && !refresh_dates)
             || (self.postonly && !is_post)
         {
             return;

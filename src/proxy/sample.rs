@@ -345,6 +345,9 @@ pub enum Fetch {
     Never,
 }
 
+/// `map*` converter table: (key, value) lines of the map file, in file order.
+pub type MapEntries = Vec<(Box<[u8]>, Box<[u8]>)>;
+
 /// A compiled converter.
 #[derive(Debug, Clone)]
 pub enum Conv {
@@ -395,7 +398,7 @@ pub enum Conv {
         suffix: Box<[u8]>,
     },
     Map {
-        entries: Arc<Vec<(Box<[u8]>, Box<[u8]>)>>,
+        entries: Arc<MapEntries>,
         default: Option<Box<[u8]>>,
         how: MapMatch,
     },
