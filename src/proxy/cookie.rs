@@ -339,6 +339,9 @@ impl CookiePersist {
 
     /// Response side. `req`: the request as forwarded; `server`: the server that answered
     /// (None for local replies); `txn`: what [`CookiePersist::on_request`] returned.
+    /// Returns the server-side cookie letter of HAProxy's termination state (4th char):
+    /// `N` none, `I` inserted, `U` updated (dates refreshed), `P` server cookie passed as is,
+    /// `R` rewritten/prefixed, `D` deleted.
     pub fn on_response(
         &self,
         req: &RequestHead,
@@ -346,7 +349,8 @@ impl CookiePersist {
         txn: &CookieTxn,
         server: Option<usize>,
         now: u64,
-    ) {
+    ) -> char {
+        let mut state = 'N';
         let is_post = &req.method[..] == b"POST";
         let direct = server.is_some() && txn.server == server;
         let mut found = false;
@@ -369,12 +373,14 @@ impl CookiePersist {
                 continue;
             }
             found = true;
+            state = 'P';
             if self.preserve {
                 i += 1;
                 continue;
             }
             if (server.is_some() && self.mode == CookieMode::Insert) || (direct && self.indirect) {
                 res.headers.remove(i);
+                state = 'D';
                 continue;
             }
             if let Some(sc) = &srv_cookie {
@@ -397,13 +403,14 @@ impl CookiePersist {
                     out.extend_from_slice(&nv);
                     out.extend_from_slice(&line[first_end..]);
                     res.headers[i].value = Bytes::from(out);
+                    state = 'R';
                 }
             }
             i += 1;
         }
 
         // Insert mode: emit our cookie when needed.
-        let Some(srv) = server else { return };
+        let Some(srv) = server else { return state };
         let now32 = now as u32;
         let refresh_dates = ((self.maxidle != 0 || txn.last_date != 0)
             && (txn.last_date == 0 || (txn.last_date as i64 - now as i64) < 0))
@@ -414,7 +421,7 @@ impl CookiePersist {
             || (direct && !refresh_dates)
             || (self.postonly && !is_post)
         {
-            return;
+            return state;
         }
         let mut v: Vec<u8> = Vec::with_capacity(64);
         match self.servers.get(srv).cloned().flatten() {
@@ -465,6 +472,11 @@ impl CookiePersist {
                 Bytes::from_static(b"Cache-control"),
                 Bytes::from_static(b"private"),
             ));
+        }
+        if direct && self.servers.get(srv).cloned().flatten().is_some() {
+            'U'
+        } else {
+            'I'
         }
     }
 }

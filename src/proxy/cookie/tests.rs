@@ -68,7 +68,10 @@ fn insert_indirect_nocache() {
         ("Set-Cookie", "SRV=fromapp; path=/"),
         ("Cache-Control", "max-age=60"),
     ]);
-    p.on_response(&req("GET", "/", &[]), &mut r, &t, Some(1), 1000);
+    assert_eq!(
+        p.on_response(&req("GET", "/", &[]), &mut r, &t, Some(1), 1000),
+        'I'
+    );
     assert_eq!(
         hv(&r.headers, "set-cookie"),
         vec!["SRV=s2; path=/; domain=.ex.com; HttpOnly"]
