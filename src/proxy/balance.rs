@@ -57,6 +57,11 @@ pub enum LbAlgo {
     Random {
         draws: u32,
     },
+    /// `hash <expr>`: hash of a sample expression (falls back to round robin when the
+    /// expression yields nothing).
+    Expr {
+        expr: crate::haproxy::ir::SampleExpr,
+    },
     /// `rdp-cookie[(name)]`: TCP-mode RDP only; in HTTP it finds no cookie and falls back.
     RdpCookie {
         name: Box<[u8]>,
@@ -201,6 +206,8 @@ pub struct Balancer {
     servers: Box<[LbServer]>,
     /// Server indices ordered by id (for `first`).
     by_id: Box<[u32]>,
+    /// Compiled expression of `balance hash <expr>`.
+    hash_expr: Option<crate::proxy::sample::CompiledExpr>,
     lookup: Lookup,
     /// Weight divider of map-based tables (GCD of configured weights).
     wmult: u32,
@@ -267,6 +274,18 @@ impl Balancer {
             allbackups: conf.allbackups,
             servers: conf.servers.clone().into_boxed_slice(),
             by_id: by_id.into_boxed_slice(),
+            hash_expr: match &conf.algo {
+                LbAlgo::Expr { expr } => {
+                    match crate::proxy::sample::CompiledExpr::compile(expr, &Default::default()) {
+                        Ok(e) => Some(e),
+                        Err(e) => {
+                            tracing::warn!("balance hash: {e}; using round robin");
+                            None
+                        }
+                    }
+                }
+                _ => None,
+            },
             lookup,
             wmult,
             rr,
@@ -625,6 +644,14 @@ impl Balancer {
                 } else {
                     func.hash(v)
                 }
+            }
+            LbAlgo::Expr { .. } => {
+                let e = self.hash_expr.as_ref()?;
+                let v = e.eval(&crate::proxy::sample::EvalCtx::new(req))?;
+                if single {
+                    return Some(0);
+                }
+                func.hash(&v.to_bytes())
             }
             _ => return None,
         };

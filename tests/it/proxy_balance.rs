@@ -554,6 +554,27 @@ fn balance_sequences_match_haproxy() {
             path: varied,
         },
         Case {
+            name: "balance hash path",
+            balance: "hash path,lower",
+            algo: LbAlgo::Expr {
+                expr: rhaproxy::haproxy::ir::SampleExpr {
+                    fetch: "path".into(),
+                    args: vec![],
+                    converters: vec![rhaproxy::haproxy::ir::Converter {
+                        name: "lower".into(),
+                        args: vec![],
+                    }],
+                },
+            },
+            hash: rr(),
+            weights: &[1, 2, 1],
+            backup: &[],
+            allbackups: false,
+            requests: 30,
+            events: &[(20, Ev::Maint(1))],
+            path: varied,
+        },
+        Case {
             name: "url_param",
             balance: "url_param id",
             algo: LbAlgo::UrlParam {
