@@ -423,6 +423,13 @@ pub enum BackendTarget {
     Dynamic(LogFmt),
 }
 
+/// A `use-server` rule (static server name, or a log-format name).
+#[derive(Debug, Clone)]
+pub struct UseServerRule {
+    pub target: BackendTarget,
+    pub cond: Option<CompiledCond>,
+}
+
 /// A frontend's backend switching rules.
 #[derive(Debug, Clone, Default)]
 pub struct Switching {
@@ -457,6 +464,8 @@ pub struct RuleSet {
     pub http_after_response: Vec<Rule>,
     pub redirects: Vec<(CompiledRedirect, Option<CompiledCond>)>,
     pub switching: Switching,
+    /// `use-server` rules (backend side).
+    pub use_servers: Vec<UseServerRule>,
 }
 
 fn regex_bytes(r: &ir::Regex) -> Result<regex::bytes::Regex, CompileError> {
@@ -682,6 +691,21 @@ impl RuleSet {
             .as_ref()
             .map(|b| backend_target(b, env))
             .transpose()?;
+        let mut use_servers = Vec::with_capacity(p.use_servers.len());
+        for u in &p.use_servers {
+            let target = if u.server.contains('%') {
+                match crate::haproxy::parser::sample::parse_log_format(&u.server) {
+                    Ok(f) => BackendTarget::Dynamic(LogFmt::compile(&f, env)?),
+                    Err(_) => BackendTarget::Static(u.server.clone()),
+                }
+            } else {
+                BackendTarget::Static(u.server.clone())
+            };
+            use_servers.push(UseServerRule {
+                target,
+                cond: CompiledCond::compile_opt(u.cond.as_ref(), &acls, env)?,
+            });
+        }
         Ok(RuleSet {
             proxy_name: p.name.clone(),
             acls,
@@ -690,6 +714,7 @@ impl RuleSet {
             http_after_response,
             redirects,
             switching,
+            use_servers,
         })
     }
 
@@ -729,6 +754,38 @@ impl RuleSet {
         vars: &mut Vars,
     ) -> Verdict {
         apply_response_rules(&self.http_response, req, res, env, vars)
+    }
+}
+
+impl RuleSet {
+    /// `use-server` rules (call only when no persistence cookie assigned a server): the first
+    /// matching rule naming a server that `usable` accepts (up, or `option persist`) gives its
+    /// index. `index_of` maps a server name to its index in the backend. A dynamic name that
+    /// names no server stops the rules, as in HAProxy.
+    pub fn select_server(
+        &self,
+        c: &EvalCtx<'_>,
+        index_of: &dyn Fn(&str) -> Option<usize>,
+        usable: &dyn Fn(usize) -> bool,
+    ) -> Option<usize> {
+        for r in &self.use_servers {
+            if !cond_ok(r.cond.as_ref(), c) {
+                continue;
+            }
+            let idx = match &r.target {
+                BackendTarget::Static(n) => index_of(n),
+                BackendTarget::Dynamic(f) => {
+                    let name = String::from_utf8_lossy(&f.render_to_vec(c)).into_owned();
+                    Some(index_of(&name)?)
+                }
+            };
+            if let Some(i) = idx {
+                if usable(i) {
+                    return Some(i);
+                }
+            }
+        }
+        None
     }
 }
 

@@ -441,7 +441,13 @@ impl Sim {
         let server = {
             let rc = RequestCtx::new(&head, &conn, &self.fe_name, &be.name, &vars);
             let ec = EvalCtx::new(&rc);
-            let chosen = match ck.server {
+            let by_use_server = || {
+                be.rules
+                    .select_server(&ec, &|n| be.servers.iter().position(|s| s == n), &|i| {
+                        be.persist || be.live.get(i).is_some_and(|s| s.is_up())
+                    })
+            };
+            let chosen = match ck.server.or_else(by_use_server) {
                 Some(s) => s,
                 None => match be
                     .stick
@@ -722,6 +728,19 @@ fn l7_decisions_match_haproxy() {
             steps: &[
                 Req("GET", "/", &[("X-Want-Set-Cookie", "APP=1")]),
                 Req("GET", "/", &[("Cookie", "SRV=c1")]),
+            ],
+        },
+        Case {
+            name: "use-server",
+            cfg: "frontend fe\n    bind 127.0.0.1:{PORT}\n    default_backend app\n\nbackend app\n    use-server s3 if { path_beg /three }\n    use-server s2 if { hdr(x-two) -m found }\n    server s1 127.0.0.1:{s1}\n    server s2 127.0.0.1:{s2}\n    server s3 127.0.0.1:{s3}\n",
+            steps: &[
+                Req("GET", "/three", &[]),
+                Req("GET", "/x", &[("X-Two", "1")]),
+                Req("GET", "/three", &[("X-Two", "1")]),
+                Req("GET", "/x", &[]),
+                Maint("app", "s3"),
+                Req("GET", "/three", &[("X-Two", "1")]),
+                Req("GET", "/three", &[]),
             ],
         },
         Case {
