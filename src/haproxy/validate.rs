@@ -24,8 +24,12 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
     let mut out = Vec::new();
     let fname = |s: &crate::diag::Span| sources.name(s.file).to_string();
 
+    if !cfg.programs.is_empty() && !cfg.global.master_worker {
+        let span = cfg.programs.first().map(|p| p.span);
+        out.push(finding(Severity::Error, Loc::None, span, "Can't use a 'program' section without master worker mode.".into()));
+    }
     for (pi, p) in cfg.proxies.iter().enumerate() {
-        let kind = p.kind.keyword();
+        let kind = p.kind.type_str();
         // SSL binds need a certificate
         for b in &p.binds {
             if b.options.ssl && b.options.crt.is_empty() && b.options.crt_list.is_empty() {
@@ -45,6 +49,13 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
         }
         if p.disabled {
             continue;
+        }
+        if let (Some(f), Some(span)) = (&p.log_format, p.log_format_span) {
+            if p.kind.has_frontend() {
+                if let Some(msg) = log_format_problem(f, p.mode == ProxyMode::Http) {
+                    out.push(finding(Severity::Error, Loc::CapParsing, Some(span), format!("failed to parse log-format : {msg}.")));
+                }
+            }
         }
         if p.kind == ProxyKind::Frontend && p.binds.is_empty() {
             out.push(finding(
@@ -232,8 +243,43 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
     out
 }
 
+/// Log-format variables haproxy knows, and whether each needs HTTP mode.
+const LOG_VARS: &[(&str, bool)] = &[
+    ("o", false), ("B", false), ("CC", true), ("CS", true), ("H", false), ("ID", false), ("ST", false),
+    ("T", false), ("Ta", true), ("Tc", false), ("Th", false), ("Ti", true), ("Tl", false), ("Tq", true),
+    ("Tr", true), ("TR", true), ("Td", false), ("Ts", false), ("Tt", false), ("Tu", false), ("Tw", false),
+    ("U", false), ("ac", false), ("b", false), ("bc", false), ("bi", false), ("bp", false), ("bq", false),
+    ("ci", false), ("cp", false), ("f", false), ("fc", false), ("fi", false), ("fp", false), ("ft", false),
+    ("hr", false), ("hrl", false), ("hs", false), ("hsl", false), ("HM", true), ("HP", true), ("HPO", true),
+    ("HQ", true), ("HU", true), ("HV", true), ("lc", false), ("ms", false), ("pid", false), ("r", true),
+    ("rc", false), ("rt", false), ("s", false), ("sc", false), ("si", false), ("sp", false), ("sq", false),
+    ("sslc", false), ("sslv", false), ("t", false), ("tr", true), ("trg", true), ("trl", true), ("ts", false),
+    ("tsc", false),
+];
+
+/// haproxy's complaint about a log-format string, if any.
+pub fn log_format_problem(f: &LogFormat, http: bool) -> Option<String> {
+    for n in &f.nodes {
+        if let LogFormatNode::Var { name, .. } = n {
+            match LOG_VARS.iter().find(|(v, _)| v == name) {
+                None => {
+                    return Some(format!(
+                        "no such format variable '{name}'. If you wanted to emit the '%' character verbatim, you need to use '%%'"
+                    ))
+                }
+                Some((_, true)) if !http => return Some(format!("format variable '{name}' is reserved for HTTP mode")),
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
 /// Whether haproxy would have something to listen on (else `-c` exits 2).
 pub fn has_listener(cfg: &Config, local_peer: Option<&str>) -> bool {
+    if !cfg.global.stats_sockets.is_empty() {
+        return true;
+    }
     if cfg.proxies.iter().any(|p| p.kind.has_frontend() && !p.disabled && !p.binds.is_empty()) {
         return true;
     }

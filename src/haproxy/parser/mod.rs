@@ -263,6 +263,12 @@ impl Parser {
         Ok(d)
     }
 
+    /// haproxy's `env_expand()` on an address string, with the configuration's environment.
+    pub(crate) fn expand_env(&self, text: &str) -> String {
+        let env = &self.env;
+        values::env_expand(text, &|n: &str| env.get(n))
+    }
+
     /// [`Self::ptime_unit`] in milliseconds.
     pub(crate) fn ptime(&mut self, text: &str) -> Result<std::time::Duration, values::TimeError> {
         self.ptime_unit(text, 1_000)
@@ -909,14 +915,14 @@ impl Parser {
         };
         let fac = line.arg(i);
         if !FACILITIES.contains(&fac) {
-            self.alert(span, format!("unknown log facility '{fac}'"));
+            self.alert(span, format!("log : unknown log facility '{fac}'"));
             return None;
         }
         t.facility = Some(fac.to_string());
         if line.has(i + 1) {
             let l = line.arg(i + 1);
             if !LEVELS.contains(&l) {
-                self.alert(span, format!("unknown optional log level '{l}'"));
+                self.alert(span, format!("log : unknown optional log level '{l}'"));
                 return None;
             }
             t.level = Some(l.to_string());
@@ -924,7 +930,7 @@ impl Parser {
         if line.has(i + 2) {
             let l = line.arg(i + 2);
             if !LEVELS.contains(&l) {
-                self.alert(span, format!("unknown optional minimum log level '{l}'"));
+                self.alert(span, format!("log : unknown optional minimum log level '{l}'"));
                 return None;
             }
             t.min_level = Some(l.to_string());
@@ -1075,7 +1081,7 @@ impl Parser {
                 let path = line.arg(2).to_string();
                 match std::fs::read(&path) {
                     Ok(content) => self.cfg.http_errors[i].errorfiles.push(ErrorFile { status, path, content, span }),
-                    Err(_) => self.alert(span, format!("http-error : error opening file '{path}'")),
+                    Err(_) => self.alert(span, format!("errorfile : error opening file '{path}'.")),
                 }
             }
             kw => self.alert(span, format!("unknown keyword '{kw}' in '{}' section", "http-errors")),

@@ -214,7 +214,8 @@ impl Parser {
             return;
         }
         // section applicability (haproxy: error in defaults for some, warning elsewhere)
-        if let Some(sections) = applicable_sections(line) {
+        let self_checked = matches!(kw, "tcp-request" | "tcp-response" | "use-server");
+        if let Some(sections) = applicable_sections(line).filter(|_| !self_checked) {
             let here = kind.keyword();
             if !sections.iter().any(|s| *s == here) {
                 if kind == ProxyKind::Defaults {
@@ -315,7 +316,10 @@ impl Parser {
                     Ok(f) => {
                         let p = self.px();
                         match kw {
-                            "log-format" => p.log_format = Some(f),
+                            "log-format" => {
+                                p.log_format = Some(f);
+                                p.log_format_span = Some(span);
+                            }
                             "log-format-sd" => p.log_format_sd = Some(f),
                             "error-log-format" => p.error_log_format = Some(f),
                             _ => p.unique_id_format = Some(f),
@@ -671,6 +675,14 @@ impl Parser {
         let name = line.arg(1);
         if !line.has(1) {
             self.alert(span, "'option' expects an option name.");
+            return;
+        }
+        if name == "forceclose" {
+            self.alert_loc(super::Loc::ParsingTight, span, "option 'forceclose' is not supported any more since HAProxy 2.0, please just remove it, or use 'option httpclose' if absolutely needed.");
+            return;
+        }
+        if name == "http-tunnel" {
+            self.alert_loc(super::Loc::ParsingTight, span, "option 'http-tunnel' is not supported any more since HAProxy 2.1, please just remove it, it shouldn't be needed.");
             return;
         }
         if name == "http_proxy" {
@@ -1140,9 +1152,10 @@ impl Parser {
                 self.unimplemented(span, &format!("stats {sub}"));
                 self.px().stats.raw.push(raw(line));
             }
-            _ => self.alert(
+            _ => self.alert_loc(
+                super::Loc::ParsingTight,
                 span,
-                "'stats' expects 'admin', 'uri', 'realm', 'auth', 'scope', 'enable', 'hide-version', 'show-node', 'show-desc' or 'show-legends'.",
+                format!("unknown stats parameter '{sub}', expects 'admin', 'uri', 'realm', 'auth', 'scope', 'enable', 'hide-version', 'show-node', 'show-desc' or 'show-legends'."),
             ),
         }
     }
@@ -1211,7 +1224,7 @@ impl Parser {
             },
             "unset-var" | "set-var-fmt" => HttpCheckRule::Raw { action: sub.to_string(), args: line.args_from(2) },
             o => {
-                self.alert(span, format!("'http-check' expects 'comment', 'connect', 'send', 'expect', 'disable-on-404', 'send-state', 'set-var' or 'unset-var' but got '{o}' as argument."));
+                self.alert(span, format!("'http-check' only supports 'disable-on-404', 'send-state', 'comment', 'connect', 'send', 'expect', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'. but got '{o}'"));
                 return;
             }
         };
@@ -1313,6 +1326,9 @@ pub fn parse_balance(line: &Line) -> Result<BalanceAlgo, String> {
     };
     Ok(match name {
         "roundrobin" | "" => BalanceAlgo::RoundRobin,
+        "hdr" if paren.is_none() => {
+            return Err("only supports 'roundrobin', 'static-rr', 'leastconn', 'source', 'uri', 'url_param', 'hdr(name)' and 'rdp-cookie(name)' options.".into())
+        }
         "static-rr" => BalanceAlgo::StaticRr,
         "leastconn" => BalanceAlgo::LeastConn,
         "first" => BalanceAlgo::First,

@@ -483,7 +483,7 @@ impl Parser {
                 "code" => {
                     let c = values::atol(&v);
                     if !matches!(c, 301 | 302 | 303 | 307 | 308) {
-                        return Err(format!("'code' expects a valid redirect status code (301, 302, 303, 307 or 308), but got '{v}'."));
+                        return Err(format!("'code': unsupported HTTP code '{v}' (must be one of 301, 302, 303, 307 or 308)."));
                     }
                     r.code = c as u16;
                     k += 2;

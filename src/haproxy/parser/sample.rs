@@ -128,14 +128,14 @@ pub fn acl_keyword(name: &str) -> Option<(String, Option<MatchMethod>)> {
         ("_dom", MatchMethod::Dom),
         ("_len", MatchMethod::Len),
         ("_ip", MatchMethod::Ip),
-        ("_cnt", MatchMethod::Int),
         ("_val", MatchMethod::Int),
         ("_found", MatchMethod::Found),
-        ("_str", MatchMethod::Str),
-        ("_bin", MatchMethod::Bin),
     ];
-    if catalogue::is_fetch(name) {
-        return Some((name.to_string(), None));
+    // a real fetch (not only an ACL derivative) keeps its name
+    if let Some(e) = catalogue::lookup("fetch", name) {
+        if e.note != "ACL derivative" {
+            return Some((name.to_string(), None));
+        }
     }
     for (suf, m) in SUFFIXES {
         if let Some(base) = name.strip_suffix(suf) {
@@ -143,6 +143,9 @@ pub fn acl_keyword(name: &str) -> Option<(String, Option<MatchMethod>)> {
                 return Some((base.to_string(), Some(*m)));
             }
         }
+    }
+    if catalogue::is_fetch(name) {
+        return Some((name.to_string(), None));
     }
     None
 }
@@ -178,10 +181,29 @@ pub fn compile_regex(pat: &str, ignore_case: bool) -> Result<Option<Regex>, Stri
                 Ok(None)
             } else {
                 let short = msg.lines().last().unwrap_or("").trim().trim_start_matches("error: ").to_string();
-                Err(format!("regex '{pat}' is invalid (error={short})"))
+                Err(format!("regex '{pat}' is invalid ({})", pcre_wording(&short, pat)))
             }
         }
     }
+}
+
+/// PCRE2's wording (as haproxy prints it) for the common errors the `regex` crate reports.
+fn pcre_wording(msg: &str, pat: &str) -> String {
+    let at_end = pat.len();
+    let (text, off) = if msg.contains("unclosed character class") {
+        ("missing terminating ] for character class", at_end)
+    } else if msg.contains("unclosed group") {
+        ("missing closing parenthesis", at_end)
+    } else if msg.contains("unopened group") {
+        ("unmatched closing parenthesis", pat.find(')').unwrap_or(0))
+    } else if msg.contains("repetition operator missing expression") {
+        ("quantifier does not follow a repeatable item", pat.find(['*', '+', '?', '{']).unwrap_or(0))
+    } else if msg.contains("incomplete escape sequence") {
+        ("\\ at end of pattern", at_end)
+    } else {
+        return format!("error={msg}");
+    };
+    format!("error={text}, erroffset={off}")
 }
 
 /// Parses the words of an ACL after its name: `fetch [flags] [patterns]`.
@@ -414,7 +436,8 @@ pub fn parse_log_format(text: &str) -> Result<LogFormat, String> {
             let Some(end) = end else {
                 return Err(format!("missing ']' in log-format '{text}'"));
             };
-            let expr = parse_sample_expr(&r[..end])?;
+            let expr = parse_sample_expr(&r[..end])
+                .map_err(|e| format!("failed to parse sample expression <{}> : {e}", &r[..=end]))?;
             nodes.push(LogFormatNode::Sample { expr, flags });
             consumed += end + 2;
         } else {

@@ -54,10 +54,20 @@ impl Parser {
         let text = line.arg(1).to_string();
         let mut addrs = Vec::new();
         for part in text.split(',') {
-            match values::parse_listen_addr(part) {
-                Ok(a) => addrs.push(a),
+            let expanded = self.expand_env(part);
+            match values::parse_listen_addr(&expanded) {
+                Ok(a) => {
+                    if let ListenAddr::Fd { fd } = a {
+                        if let Some(reason) = fd_not_socket(fd) {
+                            self.alert(span, format!("'bind' : cannot use file descriptor '{fd}' : {reason}."));
+                            return;
+                        }
+                    }
+                    addrs.push(a)
+                }
                 Err(e) => {
-                    self.alert(span, format!("'bind' : {}", e.message()));
+                    let msg = e.message().replace(&format!("'{expanded}'"), &format!("'{part}'"));
+                    self.alert(span, format!("'bind' : {msg}"));
                     return;
                 }
             }
@@ -268,7 +278,8 @@ impl Parser {
         srv.raw.clear();
         if !is_default {
             let addr_text = line.arg(i).to_string();
-            match values::parse_server_addr(&addr_text) {
+            let expanded = self.expand_env(&addr_text);
+            match values::parse_server_addr(&expanded) {
                 Ok(a) => {
                     if let ServerAddr::Inet { host, resolved: None, .. } = &a {
                         if !addr_text.starts_with('[') && !valid_dns_name(host) {
@@ -280,7 +291,8 @@ impl Parser {
                     srv.addr = a;
                 }
                 Err(e) => {
-                    bracket(self, format!("{obj}{}", e.message()));
+                    let msg = e.message().replace(&format!("'{expanded}'"), &format!("'{addr_text}'"));
+                    bracket(self, format!("{obj}{msg}"));
                     return;
                 }
             }
@@ -531,7 +543,23 @@ impl Parser {
 }
 
 /// Whether haproxy can prepare a DNS query name for this host: it refuses empty labels
-/// (leading or doubled dots) and, as the real binary shows, names starting with `$`.
+/// (leading or doubled dots; `$VAR.x` with VAR unset becomes `.x`).
 pub fn valid_dns_name(host: &str) -> bool {
-    !host.is_empty() && !host.starts_with('.') && !host.contains("..") && !host.starts_with('$')
+    !host.starts_with('.') && !host.contains("..")
+}
+
+/// Why an inherited file descriptor cannot be used as a listener, if it cannot.
+fn fd_not_socket(fd: i32) -> Option<&'static str> {
+    let mut ty: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: getsockopt writes at most `len` bytes into `ty`, which is a valid c_int.
+    let rc = unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_TYPE, &mut ty as *mut libc::c_int as *mut libc::c_void, &mut len) };
+    if rc == 0 {
+        return None;
+    }
+    match std::io::Error::last_os_error().raw_os_error() {
+        Some(libc::ENOTSOCK) => Some("Socket operation on non-socket"),
+        Some(libc::EBADF) => Some("Bad file descriptor"),
+        _ => Some("Invalid argument"),
+    }
 }

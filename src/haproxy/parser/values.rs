@@ -288,23 +288,82 @@ fn split_host_port(s: &str) -> Option<(&str, &str)> {
     Some((&s[..i], &s[i + 1..]))
 }
 
-fn parse_port_range(p: &str) -> Result<PortRange, AddrError> {
-    let res: IResult<&str, (u64, Option<u64>)> = all_consuming(pair(
-        map_res(digit1, |d: &str| d.parse::<u64>()),
-        opt(preceded(tag("-"), map_res(digit1, |d: &str| d.parse::<u64>()))),
-    ))(p);
-    match res {
-        Ok((_, (lo, hi))) => {
-            let hi = hi.unwrap_or(lo);
-            if lo == 0 || lo > 65535 || hi > 65535 || hi < lo {
-                if lo > 65535 || hi > 65535 || lo == 0 {
-                    return Err(AddrError::InvalidPort(p.to_string()));
-                }
-                return Err(AddrError::Other(format!("invalid port range '{p}'")));
-            }
-            Ok(PortRange { low: lo as u16, high: hi as u16 })
+/// haproxy's `env_expand()`: `$NAME` / `${NAME}` anywhere in an address string are replaced
+/// by the variable's value (empty when unset).
+pub fn env_expand(s: &str, env: &dyn Fn(&str) -> Option<String>) -> String {
+    if !s.contains('$') {
+        return s.to_string();
+    }
+    let b = s.as_bytes();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'$' {
+            let next = s[i..].find('$').map(|n| i + n).unwrap_or(b.len());
+            out.push_str(&s[i..next]);
+            i = next;
+            continue;
         }
-        Err(_) => Err(AddrError::InvalidPort(p.to_string())),
+        let mut j = i + 1;
+        let brace = b.get(j) == Some(&b'{');
+        if brace {
+            j += 1;
+        }
+        let start = j;
+        while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
+            j += 1;
+        }
+        if let Some(v) = env(&s[start..j]) {
+            out.push_str(&v);
+        }
+        if brace && b.get(j) == Some(&b'}') {
+            j += 1;
+        }
+        i = j;
+    }
+    out
+}
+
+/// `atoi()`: leading digits, 0 when none (never fails).
+fn atoi(s: &str) -> i64 {
+    atol(s)
+}
+
+/// Port part after the colon, haproxy's way. `mandatory`: a bind (port ≥ 1 required).
+fn parse_port_part(p: &str, full: &str, mandatory: bool, ranges: bool) -> Result<(PortRange, Option<i32>), AddrError> {
+    let first = p.chars().next();
+    match first {
+        Some(c) if c.is_ascii_digit() => {
+            let (p1, p2) = match p.split_once('-') {
+                Some((a, b)) => {
+                    if !ranges {
+                        return Err(AddrError::PortRangeNotAllowed(full.to_string()));
+                    }
+                    (a, b)
+                }
+                None => (p, p),
+            };
+            let (lo, hi) = (atoi(p1), atoi(p2));
+            let min = i64::from(mandatory);
+            if lo < min || lo > 65535 {
+                return Err(AddrError::InvalidPort(p1.to_string()));
+            }
+            if hi < min || hi > 65535 {
+                return Err(AddrError::InvalidPort(p2.to_string()));
+            }
+            if lo > hi {
+                return Err(AddrError::Other(format!("invalid port range '{lo}-{hi}'")));
+            }
+            Ok((PortRange { low: lo as u16, high: hi as u16 }, None))
+        }
+        Some('-') | Some('+') if !mandatory => {
+            let n = atoi(&p[1..]) as i32;
+            Ok((PortRange::default(), Some(if first == Some('-') { -n } else { n })))
+        }
+        Some('-') | Some('+') => Err(AddrError::Other(format!("port offset not permitted here in '{full}'"))),
+        Some(c) => Err(AddrError::Other(format!("invalid character '{c}' in port number '{p}' in '{full}'"))),
+        None if mandatory => Err(AddrError::MissingPort(full.to_string())),
+        None => Ok((PortRange::default(), None)),
     }
 }
 
@@ -332,7 +391,7 @@ pub fn parse_listen_addr(s: &str) -> Result<ListenAddr, AddrError> {
     let Some((host, port)) = split_host_port(rest) else {
         return Err(AddrError::MissingPort(s.to_string()));
     };
-    if port.is_empty() || !port.starts_with(|c: char| c.is_ascii_digit()) {
+    if port.is_empty() {
         return Err(AddrError::MissingPort(s.to_string()));
     }
     let want_v6 = matches!(prefix, AddrPrefix::Ipv6 | AddrPrefix::Tcp6 | AddrPrefix::Udp6 | AddrPrefix::Quic6);
@@ -347,7 +406,7 @@ pub fn parse_listen_addr(s: &str) -> Result<ListenAddr, AddrError> {
     } else {
         resolve_host(host).ok_or_else(|| AddrError::InvalidAddress { host: host.to_string(), full: s.to_string() })?
     };
-    let ports = parse_port_range(port)?;
+    let (ports, _) = parse_port_part(port, s, true, true)?;
     Ok(ListenAddr::Inet { ip, ports, v6only: prefix == AddrPrefix::Ipv6 })
 }
 
@@ -392,27 +451,15 @@ pub fn parse_server_addr(s: &str) -> Result<ServerAddr, AddrError> {
         }
     };
     let port = match port_text {
-        None | Some("") => ServerPort::None,
-        Some(p) => {
-            if let Some(off) = p.strip_prefix('+') {
-                let n = parse_uint(off).ok_or_else(|| AddrError::InvalidPort(p.to_string()))?;
-                ServerPort::Offset(n as i32)
-            } else if let Some(off) = p.strip_prefix('-') {
-                let n = parse_uint(off).ok_or_else(|| AddrError::InvalidPort(p.to_string()))?;
-                ServerPort::Offset(-(n as i32))
-            } else {
-                match parse_uint(p) {
-                    Some(n) if n <= 65535 => ServerPort::Fixed(n as u16),
-                    Some(_) => return Err(AddrError::InvalidPort(p.to_string())),
-                    None => {
-                        if p.contains('-') {
-                            return Err(AddrError::PortRangeNotAllowed(s.to_string()));
-                        }
-                        return Err(AddrError::InvalidPort(p.to_string()));
-                    }
-                }
+        None => ServerPort::None,
+        Some(p) => match parse_port_part(p, s, false, false)? {
+            (_, Some(off)) => ServerPort::Offset(off),
+            (r, None) if p.is_empty() => {
+                let _ = r;
+                ServerPort::None
             }
-        }
+            (r, None) => ServerPort::Fixed(r.low),
+        },
     };
     let host = if host.is_empty() || host == "*" { "0.0.0.0" } else { host };
     let resolved = if let Some(v4) = parse_ipv4_aton(host) {
@@ -471,7 +518,12 @@ mod tests {
         assert_eq!(parse_listen_addr("/run/x.sock"), Ok(ListenAddr::Unix { path: "/run/x.sock".into() }));
         assert_eq!(parse_listen_addr("abns@foo"), Ok(ListenAddr::Abns { name: "foo".into() }));
         assert_eq!(parse_listen_addr("fd@3"), Ok(ListenAddr::Fd { fd: 3 }));
-        assert_eq!(parse_listen_addr("0.0.0.0:$PORT").unwrap_err().message(), "missing port specification in '0.0.0.0:$PORT'");
+        assert_eq!(
+            parse_listen_addr("0.0.0.0:$PORT").unwrap_err().message(),
+            "invalid character '$' in port number '$PORT' in '0.0.0.0:$PORT'"
+        );
+        let env = |n: &str| (n == "P").then(|| "81".to_string());
+        assert_eq!(env_expand("a:$P-${P}x$NOPE", &env), "a:81-81x");
         assert_eq!(parse_listen_addr(":").unwrap_err().message(), "missing port specification in ':'");
         assert_eq!(parse_listen_addr(":99999").unwrap_err().message(), "invalid port '99999'");
         assert_eq!(
