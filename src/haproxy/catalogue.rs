@@ -51,7 +51,13 @@ fn catalogue() -> &'static Catalogue {
                 _ => Status::ParsedWarned,
             };
             by_kind.insert((kind, keyword), entries.len());
-            entries.push(Entry { keyword, kind, sections: sections.split(',').collect(), status, note });
+            entries.push(Entry {
+                keyword,
+                kind,
+                sections: sections.split(',').collect(),
+                status,
+                note,
+            });
         }
         Catalogue { entries, by_kind }
     })
@@ -96,7 +102,10 @@ pub fn is_converter(name: &str) -> bool {
 /// HAProxy's "did you mean" scorer: compares letter-transition fingerprints of two words
 /// (letters 1..26, digits 27, other 28, begin/end 28) and keeps the closest candidate, if
 /// its distance is within twice the length of both words.
-pub fn best_match<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn best_match<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let fw = fingerprint(word);
     let mut best: Option<(&str, u32)> = None;
     for c in candidates {
@@ -131,7 +140,10 @@ fn fingerprint(word: &str) -> Vec<u8> {
 }
 
 fn distance(a: &[u8], b: &[u8]) -> u32 {
-    a.iter().zip(b).map(|(x, y)| (*x as i32 - *y as i32).unsigned_abs()).sum()
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (*x as i32 - *y as i32).unsigned_abs())
+        .sum()
 }
 
 #[cfg(test)]
@@ -140,18 +152,37 @@ mod tests {
 
     #[test]
     fn catalogue_loads_every_kind() {
-        for kind in ["section", "global", "proxy", "option", "bind", "server", "action", "fetch", "converter"] {
+        for kind in [
+            "section",
+            "global",
+            "proxy",
+            "option",
+            "bind",
+            "server",
+            "action",
+            "fetch",
+            "converter",
+        ] {
             assert!(of_kind(kind).count() > 0, "{kind}");
         }
-        assert_eq!(lookup("global", "nbproc").map(|e| e.status), Some(Status::Rejected));
-        assert_eq!(lookup("proxy", "balance").map(|e| e.status), Some(Status::Implemented));
+        assert_eq!(
+            lookup("global", "nbproc").map(|e| e.status),
+            Some(Status::Rejected)
+        );
+        assert_eq!(
+            lookup("proxy", "balance").map(|e| e.status),
+            Some(Status::Implemented)
+        );
         assert!(is_fetch("req.hdr") && is_fetch("hdr_beg") && is_fetch("sc0_http_req_rate"));
         assert!(is_converter("lower") && is_converter("map_str"));
     }
 
     #[test]
     fn suggestions_follow_haproxy() {
-        assert_eq!(best_match("forwarded", ["forwardfor", "httplog", "tcplog"]), Some("forwardfor"));
+        assert_eq!(
+            best_match("forwarded", ["forwardfor", "httplog", "tcplog"]),
+            Some("forwardfor")
+        );
         assert_eq!(best_match("foo", ["tfo", "ssl", "crt"]), Some("tfo"));
         assert_eq!(best_match("zzzzzzzzzz", ["a"]), None);
     }

@@ -89,15 +89,27 @@ pub fn load(opts: &CheckOptions) -> Loaded {
         Ok(f) => f,
         Err(e) => {
             findings.push(plain_error(e));
-            return Loaded { config: Config::default(), sources, findings, error_files, ok: false };
+            return Loaded {
+                config: Config::default(),
+                sources,
+                findings,
+                error_files,
+                ok: false,
+            };
         }
     };
-    let mut p = parser::Parser::new(ParseOptions { warn_unimplemented: opts.warn_unimplemented, env: None });
+    let mut p = parser::Parser::new(ParseOptions {
+        warn_unimplemented: opts.warn_unimplemented,
+        env: None,
+    });
     for f in &files {
         let text = match std::fs::read(f) {
             Ok(b) => String::from_utf8_lossy(&b).into_owned(),
             Err(e) => {
-                findings.push(plain_error(format!("Could not open configuration file {f} : {}", io_reason(&e))));
+                findings.push(plain_error(format!(
+                    "Could not open configuration file {f} : {}",
+                    io_reason(&e)
+                )));
                 error_files.push(f.clone());
                 continue;
             }
@@ -114,12 +126,30 @@ pub fn load(opts: &CheckOptions) -> Loaded {
     let mut config = parsed.config;
     let parse_ok = !findings.iter().any(|f| f.diag.is_error());
     if !parse_ok {
-        return Loaded { config, sources, findings, error_files, ok: false };
+        return Loaded {
+            config,
+            sources,
+            findings,
+            error_files,
+            ok: false,
+        };
     }
-    let v = validate::validate(&mut config, &sources, ValidateOptions { ignore_resolution_failures: opts.ignore_resolution_failures });
+    let v = validate::validate(
+        &mut config,
+        &sources,
+        ValidateOptions {
+            ignore_resolution_failures: opts.ignore_resolution_failures,
+        },
+    );
     let ok = !v.iter().any(|f| f.diag.is_error());
     findings.extend(v);
-    Loaded { config, sources, findings, error_files, ok }
+    Loaded {
+        config,
+        sources,
+        findings,
+        error_files,
+        ok,
+    }
 }
 
 fn io_reason(e: &std::io::Error) -> String {
@@ -131,7 +161,10 @@ fn io_reason(e: &std::io::Error) -> String {
 }
 
 fn plain_error(msg: String) -> Finding {
-    Finding { diag: crate::diag::Diagnostic::error(None, msg), loc: Loc::None }
+    Finding {
+        diag: crate::diag::Diagnostic::error(None, msg),
+        loc: Loc::None,
+    }
 }
 
 /// Prints findings in the chosen format.
@@ -168,7 +201,9 @@ pub fn run_check(opts: &CheckOptions) -> i32 {
     if !loaded.ok {
         if opts.format == DiagFormat::Haproxy {
             for f in &loaded.error_files {
-                eprintln!("[ALERT]    ({pid}) : config : Error(s) found in configuration file : {f}");
+                eprintln!(
+                    "[ALERT]    ({pid}) : config : Error(s) found in configuration file : {f}"
+                );
             }
             eprintln!("[ALERT]    ({pid}) : config : Fatal errors found in configuration.");
         } else {
@@ -176,7 +211,10 @@ pub fn run_check(opts: &CheckOptions) -> i32 {
         }
         return 1;
     }
-    let warned = loaded.findings.iter().any(|f| f.diag.severity == Severity::Warning);
+    let warned = loaded
+        .findings
+        .iter()
+        .any(|f| f.diag.severity == Severity::Warning);
     if opts.dump {
         print!("{}", crate::haproxy::printer::print_config(&loaded.config));
     }
@@ -191,7 +229,9 @@ pub fn run_check(opts: &CheckOptions) -> i32 {
     }
     if !validate::has_listener(&loaded.config, opts.local_peer.as_deref()) {
         if !opts.quiet {
-            println!("Configuration file has no error but will not start (no listener) => exit(2).");
+            println!(
+                "Configuration file has no error but will not start (no listener) => exit(2)."
+            );
         }
         return 2;
     }

@@ -16,7 +16,15 @@ pub struct ValidateOptions {
 }
 
 fn finding(severity: Severity, loc: Loc, span: Option<crate::diag::Span>, msg: String) -> Finding {
-    Finding { diag: Diagnostic { severity, message: msg, span, help: None }, loc }
+    Finding {
+        diag: Diagnostic {
+            severity,
+            message: msg,
+            span,
+            help: None,
+        },
+        loc,
+    }
 }
 
 /// Runs the checks; resolved server addresses are written back into `cfg`.
@@ -26,7 +34,12 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
 
     if !cfg.programs.is_empty() && !cfg.global.master_worker {
         let span = cfg.programs.first().map(|p| p.span);
-        out.push(finding(Severity::Error, Loc::None, span, "Can't use a 'program' section without master worker mode.".into()));
+        out.push(finding(
+            Severity::Error,
+            Loc::None,
+            span,
+            "Can't use a 'program' section without master worker mode.".into(),
+        ));
     }
     for (pi, p) in cfg.proxies.iter().enumerate() {
         let kind = p.kind.type_str();
@@ -53,7 +66,12 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
         if let (Some(f), Some(span)) = (&p.log_format, p.log_format_span) {
             if p.kind.has_frontend() {
                 if let Some(msg) = log_format_problem(f, p.mode == ProxyMode::Http) {
-                    out.push(finding(Severity::Error, Loc::CapParsing, Some(span), format!("failed to parse log-format : {msg}.")));
+                    out.push(finding(
+                        Severity::Error,
+                        Loc::CapParsing,
+                        Some(span),
+                        format!("failed to parse log-format : {msg}."),
+                    ));
                 }
             }
         }
@@ -65,23 +83,36 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
                 format!("{kind} '{}' has no 'bind' directive. Please declare it as a backend if this was intended.", p.name),
             ));
         }
-        let backend_exists = |name: &str| cfg.proxies.iter().any(|b| b.name == name && b.kind.has_backend());
+        let backend_exists = |name: &str| {
+            cfg.proxies
+                .iter()
+                .any(|b| b.name == name && b.kind.has_backend())
+        };
         if p.kind.has_frontend() {
             if let Some(BackendRef::Static(name)) = &p.default_backend {
-                let target = cfg.proxies.iter().position(|b| &b.name == name && b.kind.has_backend());
+                let target = cfg
+                    .proxies
+                    .iter()
+                    .position(|b| &b.name == name && b.kind.has_backend());
                 if !backend_exists(name) {
                     out.push(finding(
                         Severity::Error,
                         Loc::None,
                         Some(p.span),
-                        format!("Proxy '{}': unable to find required default_backend: '{name}'.", p.name),
+                        format!(
+                            "Proxy '{}': unable to find required default_backend: '{name}'.",
+                            p.name
+                        ),
                     ));
                 } else if target == Some(pi) {
                     out.push(finding(
                         Severity::Error,
                         Loc::None,
                         Some(p.span),
-                        format!("Proxy '{}': loop detected for default_backend: '{name}'.", p.name),
+                        format!(
+                            "Proxy '{}': loop detected for default_backend: '{name}'.",
+                            p.name
+                        ),
                     ));
                 }
             }
@@ -92,7 +123,10 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
                             Severity::Error,
                             Loc::None,
                             Some(ub.span),
-                            format!("Proxy '{}': unable to find required use_backend: '{name}'.", p.name),
+                            format!(
+                                "Proxy '{}': unable to find required use_backend: '{name}'.",
+                                p.name
+                            ),
                         ));
                     }
                 }
@@ -110,12 +144,20 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
         }
         for sr in &p.stick_rules {
             let table_ok = match &sr.table {
-                Some(t) => cfg.proxies.iter().any(|x| &x.name == t && x.stick_table.is_some()),
+                Some(t) => cfg
+                    .proxies
+                    .iter()
+                    .any(|x| &x.name == t && x.stick_table.is_some()),
                 None => p.stick_table.is_some(),
             };
             if !table_ok {
                 let t = sr.table.clone().unwrap_or_else(|| p.name.clone());
-                out.push(finding(Severity::Error, Loc::None, Some(sr.span), format!("Proxy '{}': unable to find stick-table '{t}'.", p.name)));
+                out.push(finding(
+                    Severity::Error,
+                    Loc::None,
+                    Some(sr.span),
+                    format!("Proxy '{}': unable to find stick-table '{t}'.", p.name),
+                ));
             }
         }
         // missing timeouts (warning)
@@ -124,7 +166,8 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
             let fe_missing = p.kind.has_frontend() && t.client.is_none();
             let be_missing = p.kind.has_backend()
                 && !p.servers.is_empty()
-                && (t.connect.is_none() || (t.server.is_none() && (p.mode == ProxyMode::Http || t.tunnel.is_none())));
+                && (t.connect.is_none()
+                    || (t.server.is_none() && (p.mode == ProxyMode::Http || t.tunnel.is_none())));
             if fe_missing || be_missing {
                 let mut which = Vec::new();
                 if fe_missing {
@@ -136,7 +179,11 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
                 }
                 let list = match which.len() {
                     1 => which[0].to_string(),
-                    _ => format!("{} and {}", which[..which.len() - 1].join(", "), which[which.len() - 1]),
+                    _ => format!(
+                        "{} and {}",
+                        which[..which.len() - 1].join(", "),
+                        which[which.len() - 1]
+                    ),
                 };
                 let _ = list;
                 let all = if fe_missing && be_missing {
@@ -162,8 +209,14 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
             if s.id.is_some() {
                 continue;
             }
-            if let Some(other) = p.servers[..i].iter().find(|o| o.id.is_none() && o.name == s.name) {
-                if p.server_templates.iter().any(|t| s.name.starts_with(&t.prefix)) {
+            if let Some(other) = p.servers[..i]
+                .iter()
+                .find(|o| o.id.is_none() && o.name == s.name)
+            {
+                if p.server_templates
+                    .iter()
+                    .any(|t| s.name.starts_with(&t.prefix))
+                {
                     continue;
                 }
                 out.push(finding(
@@ -187,11 +240,17 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
     for p in cfg.proxies.iter_mut() {
         let pname = p.name.clone();
         for s in p.servers.iter_mut() {
-            let ServerAddr::Inet { host, resolved, .. } = &mut s.addr else { continue };
+            let ServerAddr::Inet { host, resolved, .. } = &mut s.addr else {
+                continue;
+            };
             if resolved.is_some() {
                 continue;
             }
-            let methods = if s.init_addr.is_empty() { vec![InitAddr::Last, InitAddr::Libc] } else { s.init_addr.clone() };
+            let methods = if s.init_addr.is_empty() {
+                vec![InitAddr::Last, InitAddr::Libc]
+            } else {
+                s.init_addr.clone()
+            };
             let mut ok = false;
             for m in &methods {
                 match m {
@@ -215,8 +274,15 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
             if ok {
                 continue;
             }
-            let template = p.server_templates.iter().any(|t| s.name.starts_with(&t.prefix) && s.span == t.span);
-            let name = if template { "(null)".to_string() } else { s.name.clone() };
+            let template = p
+                .server_templates
+                .iter()
+                .any(|t| s.name.starts_with(&t.prefix) && s.span == t.span);
+            let name = if template {
+                "(null)".to_string()
+            } else {
+                s.name.clone()
+            };
             let _ = name;
             if opts.ignore_resolution_failures {
                 out.push(finding(
@@ -231,29 +297,91 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
                     Severity::Error,
                     Loc::Bracket,
                     Some(s.span),
-                    format!("'server {pname}/{}' : could not resolve address '{host}'.", s.name),
+                    format!(
+                        "'server {pname}/{}' : could not resolve address '{host}'.",
+                        s.name
+                    ),
                 ));
                 failed = true;
             }
         }
     }
     if failed {
-        out.push(finding(Severity::Error, Loc::None, None, "Failed to initialize server(s) addr.".into()));
+        out.push(finding(
+            Severity::Error,
+            Loc::None,
+            None,
+            "Failed to initialize server(s) addr.".into(),
+        ));
     }
     out
 }
 
 /// Log-format variables haproxy knows, and whether each needs HTTP mode.
 const LOG_VARS: &[(&str, bool)] = &[
-    ("o", false), ("B", false), ("CC", true), ("CS", true), ("H", false), ("ID", false), ("ST", false),
-    ("T", false), ("Ta", true), ("Tc", false), ("Th", false), ("Ti", true), ("Tl", false), ("Tq", true),
-    ("Tr", true), ("TR", true), ("Td", false), ("Ts", false), ("Tt", false), ("Tu", false), ("Tw", false),
-    ("U", false), ("ac", false), ("b", false), ("bc", false), ("bi", false), ("bp", false), ("bq", false),
-    ("ci", false), ("cp", false), ("f", false), ("fc", false), ("fi", false), ("fp", false), ("ft", false),
-    ("hr", false), ("hrl", false), ("hs", false), ("hsl", false), ("HM", true), ("HP", true), ("HPO", true),
-    ("HQ", true), ("HU", true), ("HV", true), ("lc", false), ("ms", false), ("pid", false), ("r", true),
-    ("rc", false), ("rt", false), ("s", false), ("sc", false), ("si", false), ("sp", false), ("sq", false),
-    ("sslc", false), ("sslv", false), ("t", false), ("tr", true), ("trg", true), ("trl", true), ("ts", false),
+    ("o", false),
+    ("B", false),
+    ("CC", true),
+    ("CS", true),
+    ("H", false),
+    ("ID", false),
+    ("ST", false),
+    ("T", false),
+    ("Ta", true),
+    ("Tc", false),
+    ("Th", false),
+    ("Ti", true),
+    ("Tl", false),
+    ("Tq", true),
+    ("Tr", true),
+    ("TR", true),
+    ("Td", false),
+    ("Ts", false),
+    ("Tt", false),
+    ("Tu", false),
+    ("Tw", false),
+    ("U", false),
+    ("ac", false),
+    ("b", false),
+    ("bc", false),
+    ("bi", false),
+    ("bp", false),
+    ("bq", false),
+    ("ci", false),
+    ("cp", false),
+    ("f", false),
+    ("fc", false),
+    ("fi", false),
+    ("fp", false),
+    ("ft", false),
+    ("hr", false),
+    ("hrl", false),
+    ("hs", false),
+    ("hsl", false),
+    ("HM", true),
+    ("HP", true),
+    ("HPO", true),
+    ("HQ", true),
+    ("HU", true),
+    ("HV", true),
+    ("lc", false),
+    ("ms", false),
+    ("pid", false),
+    ("r", true),
+    ("rc", false),
+    ("rt", false),
+    ("s", false),
+    ("sc", false),
+    ("si", false),
+    ("sp", false),
+    ("sq", false),
+    ("sslc", false),
+    ("sslv", false),
+    ("t", false),
+    ("tr", true),
+    ("trg", true),
+    ("trl", true),
+    ("ts", false),
     ("tsc", false),
 ];
 
@@ -280,11 +408,17 @@ pub fn has_listener(cfg: &Config, local_peer: Option<&str>) -> bool {
     if !cfg.global.stats_sockets.is_empty() {
         return true;
     }
-    if cfg.proxies.iter().any(|p| p.kind.has_frontend() && !p.disabled && !p.binds.is_empty()) {
+    if cfg
+        .proxies
+        .iter()
+        .any(|p| p.kind.has_frontend() && !p.disabled && !p.binds.is_empty())
+    {
         return true;
     }
     let host = local_peer.map(str::to_string).or_else(hostname);
-    cfg.peers.iter().any(|pr| !pr.disabled && pr.peers.iter().any(|p| Some(&p.name) == host.as_ref()))
+    cfg.peers
+        .iter()
+        .any(|pr| !pr.disabled && pr.peers.iter().any(|p| Some(&p.name) == host.as_ref()))
 }
 
 fn hostname() -> Option<String> {
