@@ -121,8 +121,16 @@ pub fn best_match<'a>(
     Some(b)
 }
 
-fn fingerprint(word: &str) -> Vec<u8> {
-    let mut fp = vec![0u8; 1024];
+/// Sparse fingerprint: sorted (cell, count) pairs of haproxy's 1024-cell array.
+fn fingerprint(word: &str) -> Vec<(u16, u8)> {
+    let mut cells: Vec<(u16, u8)> = Vec::with_capacity(2 * word.len() + 1);
+    let mut bump = |cell: usize, set: bool| {
+        let cell = cell as u16;
+        match cells.iter_mut().find(|(c, _)| *c == cell) {
+            Some((_, n)) => *n = if set { 1 } else { n.wrapping_add(1) },
+            None => cells.push((cell, 1)),
+        }
+    };
     let mut from = 28usize;
     for c in word.bytes() {
         let c = c.to_ascii_lowercase();
@@ -131,19 +139,44 @@ fn fingerprint(word: &str) -> Vec<u8> {
             b'0'..=b'9' => 27,
             _ => 28,
         };
-        fp[to] = 1;
-        fp[32 * from + to] = fp[32 * from + to].wrapping_add(1);
+        bump(to, true);
+        bump(32 * from + to, false);
         from = to;
     }
-    fp[32 * from + 28] = fp[32 * from + 28].wrapping_add(1);
-    fp
+    bump(32 * from + 28, false);
+    cells.sort_unstable();
+    cells
 }
 
-fn distance(a: &[u8], b: &[u8]) -> u32 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (*x as i32 - *y as i32).unsigned_abs())
-        .sum()
+fn distance(a: &[(u16, u8)], b: &[(u16, u8)]) -> u32 {
+    let (mut i, mut j, mut d) = (0, 0, 0u32);
+    while i < a.len() || j < b.len() {
+        match (a.get(i), b.get(j)) {
+            (Some(x), Some(y)) if x.0 == y.0 => {
+                d += (x.1 as i32 - y.1 as i32).unsigned_abs();
+                i += 1;
+                j += 1;
+            }
+            (Some(x), Some(y)) if x.0 < y.0 => {
+                d += x.1 as u32;
+                i += 1;
+            }
+            (Some(_), Some(y)) => {
+                d += y.1 as u32;
+                j += 1;
+            }
+            (Some(x), None) => {
+                d += x.1 as u32;
+                i += 1;
+            }
+            (None, Some(y)) => {
+                d += y.1 as u32;
+                j += 1;
+            }
+            (None, None) => break,
+        }
+    }
+    d
 }
 
 #[cfg(test)]
