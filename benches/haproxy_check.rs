@@ -13,11 +13,15 @@ pub fn generate(backends: usize, servers: usize) -> String {
     s.push_str("global\n    maxconn 100000\n\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n    option httplog\n\n");
     s.push_str("frontend www\n    bind 127.0.0.1:18080\n");
     for b in 0..backends.min(100) {
-        s.push_str(&format!("    acl host_{b} hdr(host) -i b{b}.example.com\n    use_backend be{b} if host_{b}\n"));
+        s.push_str(&format!(
+            "    acl host_{b} hdr(host) -i b{b}.example.com\n    use_backend be{b} if host_{b}\n"
+        ));
     }
     s.push_str("    default_backend be0\n\n");
     for b in 0..backends {
-        s.push_str(&format!("backend be{b}\n    balance roundrobin\n    option httpchk GET /health\n"));
+        s.push_str(&format!(
+            "backend be{b}\n    balance roundrobin\n    option httpchk GET /health\n"
+        ));
         for n in 0..servers {
             let ip = b * servers + n;
             s.push_str(&format!(

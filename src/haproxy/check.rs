@@ -117,14 +117,14 @@ pub fn load(opts: &CheckOptions) -> Loaded {
         let id = sources.add(f.clone(), text.clone());
         let before = p.findings.len();
         p.parse_file(id, f, &text);
-        if p.findings[before..].iter().any(|x| x.diag.is_error()) {
+        if p.findings[before..].iter().any(|x| x.is_fatal()) {
             error_files.push(f.clone());
         }
     }
     let parsed = p.finish();
     findings.extend(parsed.findings);
     let mut config = parsed.config;
-    let parse_ok = !findings.iter().any(|f| f.diag.is_error());
+    let parse_ok = !findings.iter().any(|f| f.is_fatal());
     if !parse_ok {
         return Loaded {
             config,
@@ -141,7 +141,7 @@ pub fn load(opts: &CheckOptions) -> Loaded {
             ignore_resolution_failures: opts.ignore_resolution_failures,
         },
     );
-    let ok = !v.iter().any(|f| f.diag.is_error());
+    let ok = !v.iter().any(|f| f.is_fatal());
     findings.extend(v);
     Loaded {
         config,
@@ -164,6 +164,7 @@ fn plain_error(msg: String) -> Finding {
     Finding {
         diag: crate::diag::Diagnostic::error(None, msg),
         loc: Loc::None,
+        fatal: true,
     }
 }
 

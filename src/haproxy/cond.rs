@@ -98,8 +98,15 @@ impl<'a> P<'a> {
             value |= v;
             self.skip_ws(pos);
             if self.s.get(*pos) == Some(&b'|') && self.s.get(*pos + 1) == Some(&b'|') {
+                let op = *pos;
                 *pos += 2;
                 self.skip_ws(pos);
+                if *pos >= self.s.len() {
+                    return Err(CondError {
+                        message: format!("unparsable conditional expression '{}'", self.rest(op)),
+                        pos: op,
+                    });
+                }
                 continue;
             }
             return Ok(Some(value));
@@ -123,8 +130,15 @@ impl<'a> P<'a> {
             value &= v;
             self.skip_ws(pos);
             if self.s.get(*pos) == Some(&b'&') && self.s.get(*pos + 1) == Some(&b'&') {
+                let op = *pos;
                 *pos += 2;
                 self.skip_ws(pos);
+                if *pos >= self.s.len() {
+                    return Err(CondError {
+                        message: format!("unparsable conditional expression '{}'", self.rest(op)),
+                        pos: op,
+                    });
+                }
                 continue;
             }
             return Ok(Some(value));

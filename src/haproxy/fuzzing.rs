@@ -12,7 +12,10 @@ use crate::haproxy::validate::{self, ValidateOptions};
 /// Returns the printed configuration (None when the input had errors).
 pub fn check_bytes(data: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(data);
-    let opts = ParseOptions { warn_unimplemented: true, env: Some(HashMap::new()) };
+    let opts = ParseOptions {
+        warn_unimplemented: true,
+        env: Some(HashMap::new()),
+    };
     let mut sources = SourceMap::new();
     let id = sources.add("fuzz.cfg", text.as_ref());
     let mut p = parser::Parser::new(opts.clone());
@@ -26,7 +29,13 @@ pub fn check_bytes(data: &[u8]) -> Option<String> {
         return None;
     }
     let mut cfg = parsed.config;
-    let _ = validate::validate(&mut cfg, &sources, ValidateOptions { ignore_resolution_failures: true });
+    let _ = validate::validate(
+        &mut cfg,
+        &sources,
+        ValidateOptions {
+            ignore_resolution_failures: true,
+        },
+    );
     let printed = printer::print_config(&cfg);
     let (again, _) = parser::parse_text("printed.cfg", &printed, opts);
     let _ = printer::print_config(&again.config);
@@ -113,41 +122,61 @@ mod tests {
             Just(Some(BalanceAlgo::Source)),
             Just(Some(BalanceAlgo::First)),
             (1u32..5).prop_map(|d| Some(BalanceAlgo::Random { draws: d })),
-            (proptest::option::of(1u32..100), any::<bool>()).prop_map(|(len, whole)| Some(BalanceAlgo::Uri {
-                len,
-                depth: None,
-                whole,
-                path_only: false
+            (proptest::option::of(1u32..100), any::<bool>()).prop_map(|(len, whole)| Some(
+                BalanceAlgo::Uri {
+                    len,
+                    depth: None,
+                    whole,
+                    path_only: false
+                }
+            )),
+            "[a-z]{1,8}".prop_map(|n| Some(BalanceAlgo::Hdr {
+                name: n,
+                use_domain_only: false
             })),
-            "[a-z]{1,8}".prop_map(|n| Some(BalanceAlgo::Hdr { name: n, use_domain_only: false })),
         ]
     }
 
     fn arb_server(i: usize) -> impl Strategy<Value = Server> {
-        (any::<[u8; 4]>(), 1u16..65535, 0u32..=256, 1u32..10, 1u32..10, any::<bool>(), any::<bool>(), 1u64..60)
-            .prop_map(move |(ip, port, weight, rise, fall, check, backup, inter)| {
-                let host = format!("{}.{}.{}.{}", ip[0], ip[1], ip[2], ip[3]);
-                Server {
-                    name: format!("s{i}"),
-                    addr: ServerAddr::Inet {
-                        resolved: host.parse().ok(),
-                        host,
-                        port: ServerPort::Fixed(port),
-                    },
-                    weight,
-                    rise,
-                    fall,
-                    check,
-                    backup,
-                    inter: Duration::from_secs(inter),
-                    ..Server::default()
-                }
-            })
+        (
+            any::<[u8; 4]>(),
+            1u16..65535,
+            0u32..=256,
+            1u32..10,
+            1u32..10,
+            any::<bool>(),
+            any::<bool>(),
+            1u64..60,
+        )
+            .prop_map(
+                move |(ip, port, weight, rise, fall, check, backup, inter)| {
+                    let host = format!("{}.{}.{}.{}", ip[0], ip[1], ip[2], ip[3]);
+                    Server {
+                        name: format!("s{i}"),
+                        addr: ServerAddr::Inet {
+                            resolved: host.parse().ok(),
+                            host,
+                            port: ServerPort::Fixed(port),
+                        },
+                        weight,
+                        rise,
+                        fall,
+                        check,
+                        backup,
+                        inter: Duration::from_secs(inter),
+                        ..Server::default()
+                    }
+                },
+            )
     }
 
     fn arb_proxy(i: usize) -> impl Strategy<Value = Proxy> {
         (
-            prop_oneof![Just(ProxyKind::Frontend), Just(ProxyKind::Backend), Just(ProxyKind::Listen)],
+            prop_oneof![
+                Just(ProxyKind::Frontend),
+                Just(ProxyKind::Backend),
+                Just(ProxyKind::Listen)
+            ],
             prop_oneof![Just(ProxyMode::Tcp), Just(ProxyMode::Http)],
             arb_duration(),
             arb_duration(),
@@ -156,40 +185,54 @@ mod tests {
             proptest::collection::vec(1024u16..65000, 0..3),
             (0usize..4).prop_flat_map(|n| (0..n).map(arb_server).collect::<Vec<_>>()),
         )
-            .prop_map(move |(kind, mode, connect, client, server, balance, ports, servers)| {
-                let mut p = Proxy { kind, mode, name: format!("px{i}"), ..Proxy::default() };
-                if kind.has_frontend() {
-                    p.timeouts.client = client;
-                }
-                if kind.has_backend() {
-                    p.timeouts.connect = connect;
-                    p.timeouts.server = server;
-                    p.balance = balance;
-                    p.servers = servers;
-                }
-                if kind.has_frontend() {
-                    for port in ports {
-                        p.binds.push(Bind {
-                            addrs: vec![ListenAddr::Inet {
-                                ip: "127.0.0.1".parse().unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)),
-                                ports: PortRange { low: port, high: port },
-                                v6only: false,
-                            }],
-                            addr_text: format!("127.0.0.1:{port}"),
-                            options: BindOptions::default(),
-                            span: Span::default(),
-                        });
+            .prop_map(
+                move |(kind, mode, connect, client, server, balance, ports, servers)| {
+                    let mut p = Proxy {
+                        kind,
+                        mode,
+                        name: format!("px{i}"),
+                        ..Proxy::default()
+                    };
+                    if kind.has_frontend() {
+                        p.timeouts.client = client;
                     }
-                }
-                p
-            })
+                    if kind.has_backend() {
+                        p.timeouts.connect = connect;
+                        p.timeouts.server = server;
+                        p.balance = balance;
+                        p.servers = servers;
+                    }
+                    if kind.has_frontend() {
+                        for port in ports {
+                            p.binds.push(Bind {
+                                addrs: vec![ListenAddr::Inet {
+                                    ip: "127.0.0.1".parse().unwrap_or(std::net::IpAddr::V4(
+                                        std::net::Ipv4Addr::LOCALHOST,
+                                    )),
+                                    ports: PortRange {
+                                        low: port,
+                                        high: port,
+                                    },
+                                    v6only: false,
+                                }],
+                                addr_text: format!("127.0.0.1:{port}"),
+                                options: BindOptions::default(),
+                                span: Span::default(),
+                            });
+                        }
+                    }
+                    p
+                },
+            )
     }
 
     fn arb_config() -> impl Strategy<Value = Config> {
-        (1usize..5).prop_flat_map(|n| (0..n).map(arb_proxy).collect::<Vec<_>>()).prop_map(|proxies| Config {
-            proxies,
-            ..Config::default()
-        })
+        (1usize..5)
+            .prop_flat_map(|n| (0..n).map(arb_proxy).collect::<Vec<_>>())
+            .prop_map(|proxies| Config {
+                proxies,
+                ..Config::default()
+            })
     }
 
     #[test]

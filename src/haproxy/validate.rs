@@ -24,6 +24,7 @@ fn finding(severity: Severity, loc: Loc, span: Option<crate::diag::Span>, msg: S
             help: None,
         },
         loc,
+        fatal: true,
     }
 }
 
@@ -142,7 +143,7 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
                 ));
             }
         }
-        for sr in &p.stick_rules {
+        for sr in p.stick_rules.iter().filter(|_| p.kind.has_backend()) {
             let table_ok = match &sr.table {
                 Some(t) => cfg
                     .proxies
@@ -231,7 +232,8 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
             }
         }
     }
-    if out.iter().any(|f| f.diag.is_error()) {
+    cross_references(cfg, sources, &mut out);
+    if out.iter().any(|f| f.is_fatal()) {
         return out;
     }
 
@@ -315,6 +317,130 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
         ));
     }
     out
+}
+
+/// Checks of names that refer to other sections (resolvers, tables, userlists, ...).
+fn cross_references(cfg: &Config, sources: &SourceMap, out: &mut Vec<Finding>) {
+    let fname = |s: &crate::diag::Span| sources.name(s.file).to_string();
+    let has_resolvers = |n: &str| cfg.resolvers.iter().any(|r| r.name == n);
+    let has_table = |own: &Proxy, t: &Option<String>| match t {
+        Some(t) => cfg
+            .proxies
+            .iter()
+            .any(|x| &x.name == t && x.stick_table.is_some()),
+        None => own.stick_table.is_some(),
+    };
+    let global_external_check = cfg.global.raw.iter().any(|r| r.keyword == "external-check");
+    for p in &cfg.proxies {
+        if p.disabled {
+            continue;
+        }
+        let kind = p.kind.type_str();
+        for (name, span) in p.http_errors_refs.iter().zip(p.http_errors_spans.iter()) {
+            if !cfg.http_errors.iter().any(|h| &h.name == name) {
+                out.push(finding(
+                    Severity::Error,
+                    Loc::None,
+                    Some(*span),
+                    format!(
+                        "proxy '{}': unknown http-errors section '{name}' (at {}:{}).",
+                        p.name,
+                        fname(span),
+                        span.line
+                    ),
+                ));
+            }
+        }
+        if p.options.check == Some(CheckKind::ExternalCheck) && !global_external_check {
+            out.push(finding(
+                Severity::Error,
+                Loc::None,
+                Some(p.span),
+                format!("Proxy '{}' : 'option external-check' unable to find required 'global.external-check'.", p.name),
+            ));
+        }
+        if let Some(BalanceAlgo::Hash { expr }) = &p.balance {
+            if let Err(e) = crate::haproxy::parser::sample::parse_sample_expr(expr) {
+                out.push(finding(
+                    Severity::Error,
+                    Loc::None,
+                    Some(p.span),
+                    format!("{kind} '{}' [{}:{}]: failed to parse 'balance hash' expression '{expr}' in : {e}.", p.name, fname(&p.span), p.span.line),
+                ));
+            }
+        }
+        for a in &p.acls {
+            if matches!(
+                a.expr.fetch.as_str(),
+                "http_auth" | "http_auth_group" | "http_auth_bearer"
+            ) {
+                if let Some(ul) = a.expr.args.first() {
+                    if !cfg.userlists.iter().any(|u| &u.name == ul) {
+                        out.push(finding(
+                            Severity::Error,
+                            Loc::ParsingTight,
+                            Some(a.span),
+                            format!("unable to find userlist '{ul}' referenced in arg 1 of ACL keyword '{}' in proxy '{}'.", a.expr.fetch, p.name),
+                        ));
+                    }
+                }
+            }
+        }
+        let http_rules = p.http_request.iter().chain(p.http_response.iter());
+        for r in http_rules {
+            match &r.action {
+                HttpAction::DoResolve { resolvers, .. } if !has_resolvers(resolvers) => out.push(finding(
+                    Severity::Error,
+                    Loc::None,
+                    Some(r.span),
+                    format!("Proxy '{}': Can't find resolvers section '{resolvers}' for do-resolve action.", p.name),
+                )),
+                HttpAction::TrackSc { index, table, .. } if !has_table(p, table) => out.push(finding(
+                    Severity::Error,
+                    Loc::None,
+                    Some(r.span),
+                    format!("Proxy '{}': unable to find table '{}' referenced by track-sc{index}.", p.name, table.clone().unwrap_or_else(|| p.name.clone())),
+                )),
+                _ => {}
+            }
+        }
+        let tcp_rules = p
+            .tcp_request_connection
+            .iter()
+            .chain(p.tcp_request_session.iter())
+            .chain(p.tcp_request_content.iter());
+        for r in tcp_rules {
+            if let TcpAction::TrackSc { index, table, .. } = &r.action {
+                if !has_table(p, table) {
+                    out.push(finding(
+                        Severity::Error,
+                        Loc::None,
+                        Some(r.span),
+                        format!(
+                            "Proxy '{}': unable to find table '{}' referenced by track-sc{index}.",
+                            p.name,
+                            table.clone().unwrap_or_else(|| p.name.clone())
+                        ),
+                    ));
+                }
+            }
+        }
+        for s in &p.servers {
+            if let Some(r) = &s.resolvers {
+                if !has_resolvers(r) {
+                    out.push(finding(
+                        Severity::Error,
+                        Loc::None,
+                        Some(s.span),
+                        format!(
+                            "{kind} '{}', server '{}': unable to find required resolvers '{r}'",
+                            p.name, s.name
+                        ),
+                    ));
+                }
+            }
+        }
+    }
 }
 
 /// Log-format variables haproxy knows, and whether each needs HTTP mode.
@@ -405,13 +531,21 @@ pub fn log_format_problem(f: &LogFormat, http: bool) -> Option<String> {
 
 /// Whether haproxy would have something to listen on (else `-c` exits 2).
 pub fn has_listener(cfg: &Config, local_peer: Option<&str>) -> bool {
-    if !cfg.global.stats_sockets.is_empty() {
+    if !cfg.global.stats_sockets.is_empty() || cfg.global.master_worker {
+        return true;
+    }
+    if cfg
+        .global
+        .raw
+        .iter()
+        .any(|r| r.keyword.starts_with("log-forward "))
+    {
         return true;
     }
     if cfg
         .proxies
         .iter()
-        .any(|p| p.kind.has_frontend() && !p.disabled && !p.binds.is_empty())
+        .any(|p| !p.disabled && !p.binds.is_empty())
     {
         return true;
     }

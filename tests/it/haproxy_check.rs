@@ -733,6 +733,780 @@ backend b
  acl y always_false
  http-request deny if x y
 ", exit: 0, first_alert: "" },
+    Case { name: "server s 127.0.0.1:80 ssl verify none", config: "frontend f
+ bind :443 ssl crt certs/site.pem alpn h2,http/1.1
+ default_backend b
+backend b
+ server s 127.0.0.1:80 ssl verify none
+", exit: 0, first_alert: "" },
+    Case { name: "bind :443 ssl crt certs/", config: "frontend f
+ bind :443 ssl crt certs/
+", exit: 1, first_alert: "'bind :443' in section 'frontend' : No Private Key found in 'certs/c.pem.key'." },
+    Case { name: "bind :443 ssl crt certs/site.pem ca-file certs/c.p", config: "frontend f
+ bind :443 ssl crt certs/site.pem ca-file certs/c.pem verify required
+", exit: 0, first_alert: "" },
+    Case { name: "bind :443 ssl crt certs/site.pem ca-file certs/nop", config: "frontend f
+ bind :443 ssl crt certs/site.pem ca-file certs/nope.pem
+", exit: 1, first_alert: "Couldn't open the ca-file 'certs/nope.pem' (No such file or directory)." },
+    Case { name: "bind :443 ssl crt certs/site.pem verify maybe", config: "frontend f
+ bind :443 ssl crt certs/site.pem verify maybe
+", exit: 1, first_alert: "'bind :443' in section 'frontend' : 'verify' : unknown verify method 'maybe', only 'none'," },
+    Case { name: "bind :443 ssl crt certs/site.pem ssl-min-ver TLSv9", config: "frontend f
+ bind :443 ssl crt certs/site.pem ssl-min-ver TLSv9
+", exit: 1, first_alert: "'bind :443' in section 'frontend' : 'TLSv9' : unknown ssl/tls version" },
+    Case { name: "http-request deny if !internal", config: "frontend f
+ bind :80
+ acl internal src -f ips.lst
+ http-request deny if !internal
+", exit: 0, first_alert: "" },
+    Case { name: "errorfile 503 503.http", config: "frontend f
+ bind :80
+ errorfile 503 503.http
+", exit: 0, first_alert: "" },
+    Case { name: "errorfile 503", config: "frontend f
+ bind :80
+ errorfile 503
+", exit: 1, first_alert: "errorfile : expects <status_code> and <file> as arguments." },
+    Case { name: "chroot", config: "global
+ chroot
+", exit: 1, first_alert: "'chroot' expects a directory as an argument." },
+    Case { name: "pidfile /run/x.pid extra", config: "global
+ pidfile /run/x.pid extra
+", exit: 1, first_alert: "'pidfile' cannot handle unexpected argument 'extra'." },
+    Case { name: "nbthread 0", config: "global
+ nbthread 0
+", exit: 1, first_alert: "'nbthread' value must be between 1 and 64 (was 0)" },
+    Case { name: "nbthread abc", config: "global
+ nbthread abc
+", exit: 1, first_alert: "'nbthread' passed a missing or unparsable integer value in 'abc'" },
+    Case { name: "master-worker no-exit-on-failure", config: "global
+ master-worker
+ master-worker no-exit-on-failure
+", exit: 0, first_alert: "" },
+    Case { name: "master-worker foo", config: "global
+ master-worker foo
+", exit: 1, first_alert: "'master-worker' only supports 'no-exit-on-failure' option." },
+    Case { name: "description my lb", config: "global
+ hard-stop-after 30s
+ spread-checks 5
+ ulimit-n 65536
+ cpu-map auto:1/1-4 0-3
+ server-state-file /tmp/state
+ log-send-hostname
+ description \"my lb\"
+", exit: 2, first_alert: "" },
+    Case { name: "spread-checks 60", config: "global
+ spread-checks 60
+", exit: 1, first_alert: "'spread-checks' needs a positive value in range 0..50." },
+    Case { name: "stats bogus", config: "global
+ stats bogus
+", exit: 1, first_alert: "'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got 'bogus')" },
+    Case { name: "quiet", config: "global
+ ssl-default-bind-ciphers ECDHE+AESGCM
+ ssl-default-server-ciphers ECDHE+AESGCM
+ ssl-server-verify none
+ tune.ssl.cachesize 100000
+ tune.maxaccept 100
+ maxsslconn 100
+ quiet
+", exit: 2, first_alert: "" },
+    Case { name: "bind :${PORT}", config: "global
+ setenv PORT 8080
+frontend f
+ bind \":${PORT}\"
+", exit: 0, first_alert: "" },
+    Case { name: "bind :$PORT", config: "global
+ setenv PORT 8080
+frontend f
+ bind :$PORT
+", exit: 0, first_alert: "" },
+    Case { name: "http-request set-header X ${HOME}", config: "global
+ presetenv HOME /nothere
+ unsetenv HOME
+frontend f
+ bind :80
+ http-request set-header X \"${HOME}\"
+", exit: 1, first_alert: "error detected in frontend 'f' while parsing 'http-request set-header' rule : expects exac" },
+    Case { name: "bind :80", config: "global
+ resetenv
+frontend f
+ bind :80
+", exit: 0, first_alert: "" },
+    Case { name: "setenv", config: "global
+ setenv
+", exit: 1, first_alert: "'setenv' expects a name and a value." },
+    Case { name: "option httplog", config: "defaults
+ mode http
+ option forwardfor
+defaults
+ mode tcp
+frontend f
+ bind :80
+ option httplog
+", exit: 0, first_alert: "" },
+    Case { name: "bind :80", config: "defaults base
+ timeout client 5s
+defaults other from base
+ mode http
+frontend f from other
+ bind :80
+", exit: 0, first_alert: "" },
+    Case { name: "acl x src 1.2.3.4", config: "defaults
+ acl x src 1.2.3.4
+", exit: 1, first_alert: "'acl' not allowed in anonymous 'defaults' section." },
+    Case { name: "bind :80", config: "defaults named
+ acl x src 1.2.3.4
+ http-request deny if x
+frontend f from named
+ bind :80
+", exit: 0, first_alert: "" },
+    Case { name: "bind :80", config: "defaults
+ bind :80
+", exit: 1, first_alert: "'bind' not allowed in 'defaults' section." },
+    Case { name: "server s 1.2.3.4:80", config: "defaults
+ server s 1.2.3.4:80
+", exit: 1, first_alert: "'server' not allowed in 'defaults' section." },
+    Case { name: "use_backend b", config: "defaults
+ use_backend b
+", exit: 1, first_alert: "'use_backend' not allowed in 'defaults' section." },
+    Case { name: "server s 1.2.3.4:80", config: "frontend f
+ bind :80
+ server s 1.2.3.4:80
+", exit: 1, first_alert: "parsing [t.cfg:3] : 'server' not allowed because frontend 'f' has no backend capability." },
+    Case { name: "bind :80", config: "backend b
+ bind :80
+", exit: 0, first_alert: "" },
+    Case { name: "backend c", config: "backend b
+ default_backend c
+backend c
+", exit: 2, first_alert: "" },
+    Case { name: "balance roundrobin", config: "frontend f
+ bind :80
+ timeout server 5s
+ balance roundrobin
+", exit: 0, first_alert: "" },
+    Case { name: "timeout client 5s", config: "backend b
+ timeout client 5s
+", exit: 2, first_alert: "" },
+    Case { name: "maxconn", config: "frontend f
+ bind :80
+ maxconn
+", exit: 1, first_alert: "'maxconn' expects an integer argument." },
+    Case { name: "maxconn 10 20", config: "frontend f
+ bind :80
+ maxconn 10 20
+", exit: 1, first_alert: "'maxconn' cannot handle unexpected argument '20'." },
+    Case { name: "option httplog foo", config: "frontend f
+ bind :80
+ option httplog foo
+", exit: 1, first_alert: "keyword 'httplog' only supports option 'clf'." },
+    Case { name: "default option dontlognull", config: "frontend f
+ bind :80
+ no option httplog
+ no option forwardfor
+ default option dontlognull
+", exit: 1, first_alert: "negation/default is not supported for option 'httplog'." },
+    Case { name: "no timeout client", config: "frontend f
+ bind :80
+ no timeout client
+", exit: 1, first_alert: "negation/default currently supported only for options, log, busy-polling, set-dumpable, st" },
+    Case { name: "no mode", config: "frontend f
+ bind :80
+ no mode
+", exit: 1, first_alert: "negation/default currently supported only for options, log, busy-polling, set-dumpable, st" },
+    Case { name: "option http-tunnel", config: "frontend f
+ bind :80
+ option http-tunnel
+", exit: 1, first_alert: "option 'http-tunnel' is not supported any more since HAProxy 2.1, please just remove it, i" },
+    Case { name: "grace 10s", config: "frontend f
+ bind :80
+ grace 10s
+", exit: 1, first_alert: "the 'grace' keyword is not supported any more since HAProxy version 2.5." },
+    Case { name: "monitor-net 10.0.0.0/8", config: "frontend f
+ bind :80
+ monitor-net 10.0.0.0/8
+", exit: 1, first_alert: "'monitor-net' doesn't exist anymore. Please use 'http-request return status 200 if { src 1" },
+    Case { name: "reqrep ^(.*) 1", config: "frontend f
+ bind :80
+ reqrep ^(.*) \\1
+", exit: 1, first_alert: "The 'reqrep' directive is not supported anymore since HAProxy 2.1. Use 'http-request repla" },
+    Case { name: "reqidel ^X-Foo", config: "frontend f
+ bind :80
+ reqidel ^X-Foo
+", exit: 1, first_alert: "The 'reqidel' directive is not supported anymore since HAProxy 2.1. Use 'http-request del-" },
+    Case { name: "rspideny ^Server", config: "backend b
+ rspideny ^Server
+", exit: 1, first_alert: "The 'rspideny' directive is not supported anymore since HAProxy 2.1. Use 'http-response de" },
+    Case { name: "server s1 1.2.3.4:80 resolvers nope init-addr none", config: "backend b
+ server s1 1.2.3.4:80 resolvers nope init-addr none
+", exit: 1, first_alert: "backend 'b', server 's1': unable to find required resolvers 'nope'" },
+    Case { name: "server s2 1.2.3.4:80 init-addr foo", config: "backend b
+ server s1 1.2.3.4:80 init-addr last,libc,none
+ server s2 1.2.3.4:80 init-addr foo
+", exit: 1, first_alert: "'server b/s2' : 'init-addr' : unknown init-addr method 'foo', supported methods are 'libc'" },
+    Case { name: "server s1 1.2.3.4:80 resolve-prefer ipv5", config: "backend b
+ server s1 1.2.3.4:80 resolve-prefer ipv5
+", exit: 1, first_alert: "'server b/s1' : 'resolve-prefer' expects either ipv4 or ipv6 as argument.." },
+    Case { name: "server s1 1.2.3.4:80 on-marked-down foo", config: "backend b
+ server s1 1.2.3.4:80 on-marked-down foo
+", exit: 1, first_alert: "'server b/s1' : 'on-marked-down' expects 'shutdown-sessions' but got 'foo'." },
+    Case { name: "server s1 1.2.3.4:80 observe foo", config: "backend b
+ server s1 1.2.3.4:80 observe foo
+", exit: 1, first_alert: "'server b/s1' : 'observe' expects one of 'none', 'layer4', 'layer7' but got 'foo'." },
+    Case { name: "server s1 1.2.3.4:80 agent-check agent-port 9999 a", config: "backend b
+ server s1 1.2.3.4:80 agent-check agent-port 9999 agent-inter 5s
+", exit: 2, first_alert: "" },
+    Case { name: "server s1 1.2.3.4:80 slowstart 10x", config: "backend b
+ server s1 1.2.3.4:80 slowstart 10x
+", exit: 1, first_alert: "'server b/s1' : unexpected character 'x' in 'slowstart' argument of server s1.." },
+    Case { name: "server s1 1.2.3.4:80 id 0", config: "backend b
+ server s1 1.2.3.4:80 id 0
+", exit: 1, first_alert: "'server b/s1' : 'id' : custom id has to be > 0." },
+    Case { name: "server s2 1.2.3.4:80 id 5", config: "backend b
+ server s1 1.2.3.4:80 id 5
+ server s2 1.2.3.4:80 id 5
+", exit: 1, first_alert: "'server b/s2' : 'id' : custom id 5 already used at t.cfg:2 ('server s1')." },
+    Case { name: "server s3 abns@foo", config: "backend b
+ server s1 unix@/tmp/x.sock
+ server s2 /tmp/y.sock
+ server s3 abns@foo
+", exit: 2, first_alert: "" },
+    Case { name: "server s1 1.2.3.4:80 check", config: "backend b
+ server s1 1.2.3.4:80 track b2/s1
+backend b2
+ server s1 1.2.3.4:80 check
+", exit: 2, first_alert: "" },
+    Case { name: "server s1 1.2.3.4:80 ssl verify required ca-file c", config: "backend b
+ server s1 1.2.3.4:80 ssl verify required ca-file certs/c.pem sni str(x) check-sni x alpn h2
+", exit: 2, first_alert: "" },
+    Case { name: "server s1 1.2.3.4:80 ssl ca-file certs/none.pem", config: "backend b
+ server s1 1.2.3.4:80 ssl ca-file certs/none.pem
+", exit: 1, first_alert: "'server b/s1' : Couldn't open the ca-file 'certs/none.pem' (No such file or directory)." },
+    Case { name: "server s1 1.2.3.4:80 source 10.0.0.1 usesrc client", config: "backend b
+ server s1 1.2.3.4:80 source 10.0.0.1 usesrc clientip
+", exit: 2, first_alert: "" },
+    Case { name: "server s1 1.2.3.4:80-90", config: "backend b
+ server s1 1.2.3.4:80-90
+", exit: 1, first_alert: "'server b/s1' : port range not permitted here in '1.2.3.4:80-90'" },
+    Case { name: "server s3 1.2.3.4", config: "backend b
+ server s1 1.2.3.4:+10
+ server s2 1.2.3.4:-10
+ server s3 1.2.3.4
+", exit: 2, first_alert: "" },
+    Case { name: "server s3 ipv6@::1:80", config: "backend b
+ server s1 ::1
+ server s2 [::1]:80
+ server s3 ipv6@::1:80
+", exit: 2, first_alert: "" },
+    Case { name: "server s1 localhost:80", config: "backend b
+ server s1 localhost:80
+", exit: 2, first_alert: "" },
+    Case { name: "server s1 nosuchhost.example.invalid:80", config: "backend b
+ server s1 nosuchhost.example.invalid:80
+", exit: 2, first_alert: "" },
+    Case { name: "server s1 nosuchhost.example.invalid:80 init-addr ", config: "backend b
+ server s1 nosuchhost.example.invalid:80 init-addr none
+", exit: 2, first_alert: "" },
+    Case { name: "server-template web 5 nosuchhost.example.invalid:8", config: "backend b
+ server-template web 5 nosuchhost.example.invalid:80 check init-addr none
+", exit: 2, first_alert: "" },
+    Case { name: "http-request allow", config: "frontend f
+ bind :80
+ http-request set-log-level silent
+ http-request set-nice 10
+ http-request set-tos 16
+ http-request set-mark 1
+ http-request capture req.hdr(host) len 10
+ http-request set-method GET
+ http-request set-uri /x
+ http-request set-query a=b
+ http-request set-pathq /p?q
+ http-request replace-uri ^(.*)$ /x\\1
+ http-request replace-header Host (.*) x\\1
+ http-request replace-value X (.*) y
+ http-request early-hint Link \"</a.css>\"
+ http-request normalize-uri path-merge-slashes
+ http-request wait-for-body time 1s
+ http-request silent-drop if FALSE
+ http-request reject if FALSE
+ http-request tarpit if FALSE
+ http-request auth realm x if FALSE
+ http-request allow
+", exit: 1, first_alert: "'normalize-uri' action is experimental, must be allowed via a global 'expose-experimental-" },
+    Case { name: "http-request track-sc5 src", config: "frontend f
+ bind :80
+ http-request sc-inc-gpc0(0)
+ http-request track-sc1 src table t
+ http-request track-sc5 src
+", exit: 1, first_alert: "error detected in frontend 'f' while parsing 'http-request track-sc5' rule : 5 track-sc nu" },
+    Case { name: "http-request set-dst var(txn.ip)", config: "frontend f
+ bind :80
+ http-request do-resolve(txn.ip,mydns) req.hdr(host)
+ http-request set-dst var(txn.ip)
+", exit: 1, first_alert: "Proxy 'f': Can't find resolvers section 'mydns' for do-resolve action." },
+    Case { name: "http-request lua.foo", config: "frontend f
+ bind :80
+ http-request lua.foo
+", exit: 1, first_alert: "'http-request' expects 'wait-for-handshake', 'ot-group', 'set-log-level', 'set-nice', 'use" },
+    Case { name: "http-request deny content-type text/plain string ", config: "frontend f
+ bind :80
+ http-request deny content-type text/plain string \"nope\" if TRUE
+", exit: 0, first_alert: "" },
+    Case { name: "http-request return status 403 file /nonexistent.t", config: "frontend f
+ bind :80
+ http-request return status 403 file /nonexistent.txt
+", exit: 1, first_alert: "error detected in frontend 'f' while parsing 'http-request return' rule : error opening fi" },
+    Case { name: "http-request return status 200 foo bar", config: "frontend f
+ bind :80
+ http-request return status 200 foo bar
+", exit: 1, first_alert: "'http-request return' expects either 'if' or 'unless' followed by a condition but found 'f" },
+    Case { name: "http-response deny if { status 500 }", config: "frontend f
+ bind :80
+ http-response del-header Server
+ http-response set-status 503 reason \"Down\"
+ http-response replace-value Cache-Control ^.*$ no-cache
+ http-after-response set-header X-A b
+ http-response deny if { status 500 }
+", exit: 0, first_alert: "" },
+    Case { name: "http-after-response deny", config: "frontend f
+ bind :80
+ http-after-response deny
+", exit: 1, first_alert: "'http-after-response' expects 'ot-group', 'add-header', 'allow', 'capture', 'del-header', " },
+    Case { name: "tcp-request content reject if { req.len gt 100 }", config: "frontend f
+ bind :80
+ tcp-request connection expect-proxy layer4 if { src 10.0.0.0/8 }
+ tcp-request session set-var(sess.x) src
+ tcp-request content capture req.payload(0,10) len 10
+ tcp-request content set-var(txn.y) req.len
+ tcp-request content track-sc0 src table t
+ tcp-request content reject if { req.len gt 100 }
+", exit: 1, first_alert: "Proxy 'f': unable to find table 't' referenced by track-sc0." },
+    Case { name: "tcp-response content close", config: "backend b
+ tcp-response inspect-delay 1s
+ tcp-response content accept if { res.len gt 0 }
+ tcp-response content close
+", exit: 2, first_alert: "" },
+    Case { name: "tcp-request content set-var(txn.x) nosuchfetch", config: "frontend f
+ bind :80
+ tcp-request content set-var(txn.x) nosuchfetch
+", exit: 1, first_alert: "unknown fetch method 'nosuchfetch'" },
+    Case { name: "tcp-request content accept if nosuchacl", config: "frontend f
+ bind :80
+ tcp-request content accept if nosuchacl
+", exit: 1, first_alert: "'tcp-request content accept' : error detected in frontend 'f' while parsing 'if' condition" },
+    Case { name: "tcp-request inspect-delay", config: "frontend f
+ bind :80
+ tcp-request inspect-delay
+", exit: 1, first_alert: "'tcp-request inspect-delay' expects a positive delay in milliseconds, in frontend 'f'" },
+    Case { name: "http-request deny if a", config: "frontend f
+ bind :80
+ acl a path -m reg ^/x
+ acl b path -m foo x
+ http-request deny if a
+", exit: 1, first_alert: "error detected while parsing ACL 'b' : unknown matching method 'foo' when parsing ACL expr" },
+    Case { name: "acl a -i path x", config: "frontend f
+ bind :80
+ acl a -i path x
+", exit: 1, first_alert: "error detected while parsing ACL 'a' : unknown fetch method '-i' in ACL expression '-i'." },
+    Case { name: "acl a path -x foo", config: "frontend f
+ bind :80
+ acl a path -x foo
+", exit: 1, first_alert: "error detected while parsing ACL 'a' : '-x' is not a valid ACL option. Please use '--' bef" },
+    Case { name: "http-request deny if a || b c", config: "frontend f
+ bind :80
+ acl a path -- -foo
+ acl b dst_port 80:90 443
+ acl c src 10.0.0.1 ::1 192.168.0.0/16
+ acl d req.hdr_cnt(host) eq 1
+ acl e http_auth(nouserlist)
+ http-request deny if a || b c
+", exit: 1, first_alert: "unable to find userlist 'nouserlist' referenced in arg 1 of ACL keyword 'http_auth' in pro" },
+    Case { name: "acl b req.hdr(host),nosuchconv x", config: "frontend f
+ bind :80
+ acl a hdr(host),lower -m str x
+ acl b req.hdr(host),nosuchconv x
+", exit: 1, first_alert: "error detected while parsing ACL 'b' : unknown converter 'nosuchconv' in ACL expression 'r" },
+    Case { name: "http-request deny if a", config: "frontend f
+ bind :80
+ acl a path_beg /x
+ acl a path_beg /y
+ http-request deny if a
+", exit: 0, first_alert: "" },
+    Case { name: "http-request deny if { path_beg /x", config: "frontend f
+ bind :80
+ http-request deny if { path_beg /x
+", exit: 1, first_alert: "error detected while parsing an 'http-request deny' condition : missing closing '}' in con" },
+    Case { name: "http-request deny if a ||", config: "frontend f
+ bind :80
+ http-request deny if a ||
+", exit: 1, first_alert: "error detected while parsing an 'http-request deny' condition : no such ACL : 'a'." },
+    Case { name: "http-request deny unless !TRUE", config: "frontend f
+ bind :80
+ http-request deny unless !TRUE
+", exit: 0, first_alert: "" },
+    Case { name: "backend b", config: "frontend f
+ bind :80
+ use_backend b if
+backend b
+", exit: 0, first_alert: "" },
+    Case { name: "use_backend", config: "frontend f
+ bind :80
+ use_backend
+", exit: 1, first_alert: "'use_backend' expects a backend name." },
+    Case { name: "default_backend", config: "frontend f
+ bind :80
+ default_backend
+", exit: 1, first_alert: "'default_backend' expects a backend name." },
+    Case { name: "default_backend a b", config: "frontend f
+ bind :80
+ default_backend a b
+", exit: 1, first_alert: "'default_backend' cannot handle unexpected argument 'b'." },
+    Case { name: "backend b_x", config: "frontend f
+ bind :80
+ use_backend b_%[req.hdr(host)] if TRUE
+ default_backend b_x
+backend b_x
+", exit: 0, first_alert: "" },
+    Case { name: "option tcplog", config: "frontend f
+ bind :80
+ log 127.0.0.1:514 len 1024 format rfc5424 local0 info notice
+ log-tag myapp
+ option tcplog
+", exit: 0, first_alert: "" },
+    Case { name: "log 127.0.0.1:514 format foo local0", config: "frontend f
+ bind :80
+ log 127.0.0.1:514 format foo local0
+", exit: 1, first_alert: "log : unknown log format 'foo'" },
+    Case { name: "log", config: "frontend f
+ bind :80
+ log
+", exit: 1, first_alert: "log : expects <address> and <facility> or global as arguments" },
+    Case { name: "log 127.0.0.1", config: "frontend f
+ bind :80
+ log 127.0.0.1
+", exit: 1, first_alert: "log : expects <address> and <facility> or global as arguments" },
+    Case { name: "log global", config: "frontend f
+ bind :80
+ no log
+ log global
+", exit: 0, first_alert: "" },
+    Case { name: "log-format %ci %[src] %{+Q}r %ST %B %Tt", config: "frontend f
+ mode http
+ bind :80
+ log-format \"%ci %[src] %{+Q}r %ST %B %Tt\"
+", exit: 0, first_alert: "" },
+    Case { name: "log-format %ci %xyz", config: "frontend f
+ bind :80
+ log-format \"%ci %xyz\"
+", exit: 1, first_alert: "failed to parse log-format : no such format variable 'xyz'. If you wanted to emit the '%' " },
+    Case { name: "log-format %[nosuchfetch]", config: "frontend f
+ bind :80
+ log-format %[nosuchfetch]
+", exit: 1, first_alert: "failed to parse log-format : failed to parse sample expression <nosuchfetch]> : unknown fe" },
+    Case { name: "log-format a b", config: "frontend f
+ bind :80
+ log-format a b
+", exit: 1, first_alert: "log-format expects only one argument, don't forget to escape spaces!" },
+    Case { name: "unique-id-format %[uuid()]", config: "frontend f
+ bind :80
+ unique-id-format %[uuid()]
+", exit: 0, first_alert: "" },
+    Case { name: "http-request capture req.hdr(host) id 0", config: "frontend f
+ bind :80
+ declare capture request len 50
+ http-request capture req.hdr(host) id 0
+", exit: 0, first_alert: "" },
+    Case { name: "peer a 127.0.0.1:1000", config: "frontend f
+ bind :80
+ stick-table type ip size 1m expire 1h store gpc0,gpc0_rate(1m),http_err_rate(10s) peers p
+peers p
+ peer a 127.0.0.1:1000
+", exit: 0, first_alert: "" },
+    Case { name: "stick-table type ip", config: "frontend f
+ bind :80
+ stick-table type ip
+", exit: 1, first_alert: "stick-table: missing size." },
+    Case { name: "stick-table type string len 40 size 10 nopurge", config: "frontend f
+ bind :80
+ stick-table type string len 40 size 10 nopurge
+", exit: 0, first_alert: "" },
+    Case { name: "server s 1.2.3.4:80", config: "backend b
+ stick match src table nosuch
+ server s 1.2.3.4:80
+", exit: 1, first_alert: "Proxy 'b': unable to find stick-table 'nosuch'." },
+    Case { name: "server s 1.2.3.4:80", config: "backend b
+ stick-table type ip size 1
+ stick store-request src
+ stick on src if TRUE
+ server s 1.2.3.4:80
+", exit: 2, first_alert: "" },
+    Case { name: "stick foo src", config: "backend b
+ stick foo src
+", exit: 1, first_alert: "'stick' expects 'on', 'match', or 'store'." },
+    Case { name: ".endif", config: ".if defined(HOME)
+frontend f
+ bind :80
+.endif
+", exit: 0, first_alert: "" },
+    Case { name: ".endif", config: ".if streq(\"a\",\"a\") && !strneq(b,b)
+frontend f
+ bind :80
+.elif 1
+frontend g
+ bind :81
+.else
+frontend h
+ bind :82
+.endif
+", exit: 0, first_alert: "" },
+    Case { name: ".endif", config: ".if 1
+.else
+.else
+.endif
+", exit: 1, first_alert: "'.else' after '.else' is not permitted." },
+    Case { name: ".endif extra", config: ".if 1
+.endif extra
+", exit: 1, first_alert: "Unexpected argument 'extra' for '.endif'." },
+    Case { name: ".elif 1", config: ".elif 1
+", exit: 1, first_alert: "lone '.elif' with no matching '.if'." },
+    Case { name: ".endif", config: ".if version_before(2.7) || feature(QUIC)
+frontend f
+ bind :80
+.endif
+", exit: 0, first_alert: "" },
+    Case { name: ".endif", config: ".if (1
+.endif
+", exit: 1, first_alert: "expected ')' after conditional expression '(1' in '.if' at position 1:" },
+    Case { name: ".endif", config: ".if 1 &&
+.endif
+", exit: 1, first_alert: "unparsable conditional expression '&&' in '.if' at position 3:" },
+    Case { name: ".warning a b", config: ".warning a b
+", exit: 1, first_alert: "Unexpected argument 'b' for '.warning'. Use quotes if the message should contain spaces." },
+    Case { name: "bind :80", config: ".foo
+frontend f
+ bind :80
+", exit: 1, first_alert: "unknown directive '.foo'." },
+    Case { name: ".alert", config: ".alert
+", exit: 1, first_alert: "''." },
+    Case { name: "bind :80 ", config: "frontend f
+ bind :80 \"
+", exit: 1, first_alert: "unmatched quote at position 11:" },
+    Case { name: "http-request set-header X a b extra", config: "frontend f
+ bind :80
+ http-request set-header X \"a\" \"b\" extra
+", exit: 1, first_alert: "'http-request set-header' expects either 'if' or 'unless' followed by a condition but foun" },
+    Case { name: "http-request set-header X a b#cx41", config: "frontend f
+ bind :80
+ http-request set-header X a\\ b\\#c\\x41
+", exit: 0, first_alert: "" },
+    Case { name: "http-request set-header X ${FOO[x]}", config: "frontend f
+ bind :80
+ http-request set-header X \"${FOO[x]}\"
+", exit: 1, first_alert: "truncated or invalid word expansion sequence at position 34:" },
+    Case { name: "http-request set-header X ${.LINE}-${.FILE}", config: "frontend f
+ bind :80
+ http-request set-header X \"${.LINE}-${.FILE}\"
+", exit: 0, first_alert: "" },
+    Case { name: "http-request set-header X ${.NOPE}", config: "frontend f
+ bind :80
+ http-request set-header X \"${.NOPE}\"
+", exit: 1, first_alert: "forbidden first char in environment variable name at position 31:" },
+    Case { name: "bind	:80", config: "	frontend	f
+	bind	:80
+", exit: 0, first_alert: "" },
+    Case { name: "http-request set-header X 'unterminated", config: "frontend f
+ bind :80
+ http-request set-header X 'unterminated
+", exit: 1, first_alert: "unmatched quote at position 28:" },
+    Case { name: "disabled", config: "listen l
+ bind :80
+ mode http
+ balance roundrobin
+ server a 1.2.3.4:80
+ server b 1.2.3.5:80
+ disabled
+", exit: 2, first_alert: "" },
+    Case { name: "server a 1.2.3.4:80", config: "listen l
+ bind :80
+ timeout client 1s
+ timeout connect 1s
+ timeout server 1s
+ server a 1.2.3.4:80
+", exit: 0, first_alert: "" },
+    Case { name: "listen l 1.2.3.4:80", config: "listen l 1.2.3.4:80
+", exit: 2, first_alert: "please use the 'bind' keyword for listening addresses." },
+    Case { name: "server a 1.2.3.4:80", config: "backend b extra
+ server a 1.2.3.4:80
+", exit: 1, first_alert: "'listen' or 'defaults' expected." },
+    Case { name: "mode health", config: "frontend f
+ bind :80
+ mode health
+", exit: 1, first_alert: "'mode health' doesn't exist anymore. Please use 'http-request return status 200' instead." },
+    Case { name: "http-request deny", config: "frontend f
+ bind :80
+ mode tcp
+ http-request deny
+", exit: 0, first_alert: "" },
+    Case { name: "option httpchk", config: "frontend f
+ bind :80
+ option httpchk
+", exit: 0, first_alert: "" },
+    Case { name: "external-check command /bin/true", config: "backend b
+ option httpchk HEAD / HTTP/1.1\\r\\nHost:\\ x
+ option ssl-hello-chk
+ option ldap-check
+ option spop-check
+ option external-check
+ external-check command /bin/true
+", exit: 1, first_alert: "Proxy 'b' : 'option external-check' unable to find required 'global.external-check'." },
+    Case { name: "option pgsql-check", config: "backend b
+ option pgsql-check
+", exit: 1, first_alert: "'option pgsql-check' expects 'user <username>' as argument." },
+    Case { name: "option smtpchk", config: "backend b
+ option mysql-check user x post-41
+ option smtpchk
+", exit: 2, first_alert: "" },
+    Case { name: "http-check comment x", config: "backend b
+ http-check send-state
+ http-check disable-on-404
+ http-check expect ! status 500
+ http-check expect rstring ^ok
+ http-check expect string ok
+ http-check connect ssl
+ http-check comment \"x\"
+", exit: 1, first_alert: "'http-check connect' : first step MUST also be a 'connect', optionally preceded by a 'set-" },
+    Case { name: "http-check expect foo 200", config: "backend b
+ http-check expect foo 200
+", exit: 1, first_alert: "'http-check expect' : 'only supports min-recv, [!]string', '[!]rstring', '[!]string-lf', '" },
+    Case { name: "tcp-check expect foo x", config: "backend b
+ tcp-check expect foo x
+", exit: 1, first_alert: "'tcp-check expect' : 'only supports min-recv, '[!]binary', '[!]string', '[!]rstring', '[!]" },
+    Case { name: "tcp-check expect rstring ^OK", config: "backend b
+ tcp-check send-binary 50494e47
+ tcp-check expect binary 504f4e47
+ tcp-check expect rstring ^OK
+", exit: 2, first_alert: "" },
+    Case { name: "http-reuse never", config: "frontend f
+ bind :80
+ http-reuse never
+", exit: 0, first_alert: "" },
+    Case { name: "http-reuse sometimes", config: "backend b
+ http-reuse sometimes
+", exit: 1, first_alert: "'http-reuse' only supports 'never', 'safe', 'aggressive', 'always'." },
+    Case { name: "rate-limit sessions 100", config: "frontend f
+ bind :80
+ rate-limit sessions 100
+", exit: 0, first_alert: "" },
+    Case { name: "rate-limit foo 100", config: "frontend f
+ bind :80
+ rate-limit foo 100
+", exit: 1, first_alert: "'rate-limit' only supports 'sessions' (got 'foo')" },
+    Case { name: "filter compression", config: "frontend f
+ bind :80
+ compression algo gzip deflate
+ compression type text/html text/plain
+ compression offload
+ filter compression
+", exit: 0, first_alert: "" },
+    Case { name: "mailer x 127.0.0.1:25", config: "frontend f
+ bind :80
+ email-alert mailers m
+ email-alert from a@b
+ email-alert to c@d
+mailers m
+ mailer x 127.0.0.1:25
+", exit: 0, first_alert: "" },
+    Case { name: "cookie X", config: "frontend f
+ bind :80
+ cookie X
+", exit: 0, first_alert: "" },
+    Case { name: "cookie X foo", config: "backend b
+ cookie X foo
+", exit: 1, first_alert: "'cookie' supports 'rewrite', 'insert', 'prefix', 'indirect', 'nocache', 'postonly', 'domai" },
+    Case { name: "cookie X insert prefix", config: "backend b
+ cookie X insert prefix
+", exit: 1, first_alert: "cookie 'rewrite', 'insert' and 'prefix' modes are incompatible." },
+    Case { name: "cookie X preserve", config: "backend b
+ cookie X preserve
+", exit: 1, first_alert: "cookie 'preserve' requires at least 'insert' or 'indirect'." },
+    Case { name: "cookie X insert domain .x.com maxidle 30m maxlife ", config: "backend b
+ cookie X insert domain .x.com maxidle 30m maxlife 8h httponly secure attr SameSite=Lax
+", exit: 2, first_alert: "" },
+    Case { name: "balance url_param id foo", config: "backend b
+ balance url_param userid check_post 64
+ balance url_param id foo
+", exit: 1, first_alert: "balance url_param only accepts 'check_post' modifier (got 'foo')." },
+    Case { name: "balance uri depth 3 len 10 path-only", config: "backend b
+ balance rdp-cookie
+ balance rdp-cookie(msts)
+ balance random(3)
+ balance static-rr
+ balance first
+ balance hdr(host) use_domain_only
+ balance uri depth 3 len 10 path-only
+", exit: 2, first_alert: "" },
+    Case { name: "balance hash req.cookie(x)", config: "backend b
+ balance hash req.cookie(x)
+", exit: 1, first_alert: "backend 'b' [t.cfg:1]: failed to parse 'balance hash' expression 'req.cookie(x)' in : unkn" },
+    Case { name: "hash-type consistent wt6 foo", config: "backend b
+ hash-type map-based crc32
+ hash-type consistent wt6 foo
+", exit: 1, first_alert: "'hash-type' only supports 'avalanche' as a modifier for hash functions." },
+    Case { name: "user a password x foo", config: "userlist u
+ user a password x foo
+", exit: 1, first_alert: "'user' only supports 'password', 'insecure-password' and 'groups' options." },
+    Case { name: "userlist", config: "userlist
+", exit: 1, first_alert: "'userlist' expects <name> as arguments." },
+    Case { name: "peers", config: "peers
+", exit: 1, first_alert: "missing name for peers section." },
+    Case { name: "nameserver", config: "resolvers r
+ nameserver
+", exit: 1, first_alert: "'nameserver' expects <name> and <addr>[:<port>] as arguments." },
+    Case { name: "timeout mail x", config: "mailers m
+ timeout mail 10s
+ timeout mail x
+", exit: 1, first_alert: "unexpected character 'x' in argument to <timeout mail>." },
+    Case { name: "cache", config: "cache
+", exit: 1, first_alert: "'cache' expects a <name> argument" },
+    Case { name: "program", config: "program
+", exit: 1, first_alert: "'program' expects an <id> argument" },
+    Case { name: "foo bar", config: "ring r
+ foo bar
+", exit: 1, first_alert: "unknown statement 'foo'." },
+    Case { name: "log 127.0.0.1:514 local0", config: "log-forward lf
+ dgram-bind 127.0.0.1:1514
+ log 127.0.0.1:514 local0
+", exit: 0, first_alert: "" },
+    Case { name: "bind :80", config: "fcgi-app php
+ docroot /var/www
+frontend f
+ bind :80
+", exit: 0, first_alert: "" },
+    Case { name: "errorfiles e", config: "http-errors e
+ errorfile 503 503.http
+frontend f
+ bind :80
+ errorfiles e
+", exit: 0, first_alert: "" },
+    Case { name: "errorfiles nosuch", config: "frontend f
+ bind :80
+ errorfiles nosuch
+", exit: 1, first_alert: "proxy 'f': unknown http-errors section 'nosuch' (at t.cfg:3)." },
+    Case { name: "http-error status 503 content-type text/plain stri", config: "frontend f
+ bind :80
+ http-error status 503 content-type text/plain string x
+", exit: 0, first_alert: "" },
+    Case { name: "id 3", config: "frontend f
+ bind :80
+ id 3
+backend b
+ id 3
+", exit: 1, first_alert: "backend b reuses same custom id as frontend f (declared at t.cfg:1)." },
+    Case { name: "id abc", config: "frontend f
+ bind :80
+ id abc
+", exit: 1, first_alert: "custom id has to be > 0." },
+
 ];
 
 /// Strips haproxy's location prefix (`parsing [f:l] : `, `[f:l] : `, `Parsing [f:l]: `).
@@ -748,9 +1522,25 @@ fn without_location(line: &str) -> &str {
     line
 }
 
+/// Certificates, pattern lists and errorfiles some cases name (relative to the config).
+fn copy_fixtures(to: &Path) {
+    let from = util::repo_root().join("tests/data/haproxy/fixtures");
+    std::fs::create_dir_all(to.join("certs")).expect("mkdir certs");
+    for name in [
+        "certs/c.pem",
+        "certs/k.pem",
+        "certs/site.pem",
+        "ips.lst",
+        "503.http",
+    ] {
+        std::fs::copy(from.join(name), to.join(name)).expect("copy fixture");
+    }
+}
+
 #[test]
 fn own_cases_match_haproxy() {
     let dir = tempfile::tempdir().expect("tempdir");
+    copy_fixtures(dir.path());
     let bin = util::rhaproxy_bin();
     let have_haproxy = util::have("haproxy");
     let mut failures = Vec::new();

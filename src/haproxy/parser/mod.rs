@@ -40,9 +40,16 @@ pub enum Loc {
 pub struct Finding {
     pub diag: Diagnostic,
     pub loc: Loc,
+    /// An error that fails the check (haproxy prints a few alerts that do not).
+    pub fatal: bool,
 }
 
 impl Finding {
+    /// Whether this finding makes the configuration invalid.
+    pub fn is_fatal(&self) -> bool {
+        self.diag.is_error() && self.fatal
+    }
+
     /// The text after `[ALERT]    (pid) : config : `.
     pub fn haproxy_text(&self, sources: &SourceMap) -> String {
         let place = self
@@ -132,7 +139,7 @@ pub struct Parsed {
 
 impl Parsed {
     pub fn has_errors(&self) -> bool {
-        self.findings.iter().any(|f| f.diag.is_error())
+        self.findings.iter().any(|f| f.is_fatal())
     }
 }
 
@@ -159,6 +166,10 @@ pub struct Parser {
     fatal_count: usize,
     /// Span of the line being parsed (for warnings raised deep in value parsers).
     cur_span: Span,
+    /// `expose-experimental-directives` seen in global.
+    pub(crate) experimental: bool,
+    /// Names of the loaded files, by FileId.
+    pub(crate) file_names: Vec<String>,
 }
 
 /// Words of the current line, with helpers.
@@ -224,6 +235,8 @@ impl Parser {
             aborted: false,
             fatal_count: 0,
             cur_span: Span::default(),
+            experimental: false,
+            file_names: Vec::new(),
         }
     }
 
@@ -249,10 +262,22 @@ impl Parser {
         if let Some(h) = help {
             diag = diag.with_help(h);
         }
-        self.findings.push(Finding { diag, loc });
+        self.findings.push(Finding {
+            diag,
+            loc,
+            fatal: true,
+        });
     }
     pub(crate) fn alert(&mut self, span: Span, msg: impl Into<String>) {
         self.push(Severity::Error, Loc::Parsing, Some(span), msg.into(), None);
+    }
+    /// An alert haproxy prints without failing the configuration.
+    pub(crate) fn alert_nonfatal(&mut self, span: Span, msg: impl Into<String>) {
+        self.push(Severity::Error, Loc::Parsing, Some(span), msg.into(), None);
+        self.fatal_count = self.fatal_count.saturating_sub(1);
+        if let Some(f) = self.findings.last_mut() {
+            f.fatal = false;
+        }
     }
     pub(crate) fn alert_loc(&mut self, loc: Loc, span: Span, msg: impl Into<String>) {
         self.push(Severity::Error, loc, Some(span), msg.into(), None);
@@ -337,6 +362,10 @@ impl Parser {
         }
         self.file = file;
         self.env.file = name.to_string();
+        while self.file_names.len() <= file.0 as usize {
+            self.file_names.push(String::new());
+        }
+        self.file_names[file.0 as usize] = name.to_string();
         let mut conds = CondStack::default();
         let mut missing_lf: Option<(u32, usize)> = None;
         let mut last_line_no = 0u32;
@@ -545,7 +574,11 @@ impl Parser {
             "defaults" | "frontend" | "backend" | "listen" => self.start_proxy(line),
             "userlist" => {
                 if name.is_empty() {
-                    self.alert(span, "'userlist' expects <name> as arguments.");
+                    self.alert_loc(
+                        Loc::ParsingTight,
+                        span,
+                        "'userlist' expects <name> as arguments.",
+                    );
                     self.section = Section::Other;
                     return;
                 }
@@ -562,7 +595,7 @@ impl Parser {
             }
             "peers" => {
                 if name.is_empty() {
-                    self.alert(span, "'peers' expects <name> as argument.");
+                    self.alert(span, "missing name for peers section.");
                     self.section = Section::Other;
                     return;
                 }
@@ -627,7 +660,7 @@ impl Parser {
             }
             "cache" => {
                 if name.is_empty() {
-                    self.alert(span, "'cache' expects a name.");
+                    self.alert(span, "'cache' expects a <name> argument");
                     self.section = Section::Other;
                     return;
                 }
@@ -737,12 +770,15 @@ impl Parser {
                     return;
                 }
                 match values::parse_uint(&a1) {
-                    Some(n) if n >= 1 => self.cfg.global.nbthread = Some(n as u32),
-                    _ => self.alert(
+                    Some(n) if (1..=64).contains(&n) => self.cfg.global.nbthread = Some(n as u32),
+                    Some(n) => self.alert(
+                        span,
+                        format!("'nbthread' value must be between 1 and 64 (was {n})"),
+                    ),
+                    None => self.alert(
                         span,
                         format!(
-                            "'nbthread' expects an integer argument between 1 and {}.",
-                            64
+                            "'nbthread' passed a missing or unparsable integer value in '{a1}'"
                         ),
                     ),
                 }
@@ -852,7 +888,8 @@ impl Parser {
             "spread-checks" => {
                 if let Some(v) = int_arg(self, line) {
                     if v > 50 {
-                        self.alert(
+                        self.alert_loc(
+                            Loc::ParsingTight,
                             span,
                             "'spread-checks' needs a positive value in range 0..50.",
                         );
@@ -881,7 +918,11 @@ impl Parser {
             }
             "setenv" | "presetenv" => {
                 if !line.has(2) {
-                    self.alert(span, format!("'{kw}' expects a name and a value."));
+                    self.alert_loc(
+                        Loc::ParsingTight,
+                        span,
+                        format!("'{kw}' expects a name and a value."),
+                    );
                     return;
                 }
                 if self.too_many_args(line, 2) {
@@ -907,6 +948,7 @@ impl Parser {
                     self.env.overrides.insert(k, v);
                 }
             }
+            "expose-experimental-directives" => self.experimental = true,
             "set-var" | "set-var-fmt" => {
                 self.cfg.global.set_vars.push(RawDirective {
                     keyword: kw.into(),
@@ -929,7 +971,7 @@ impl Parser {
                 let text = line.arg(2);
                 match values::parse_listen_addr(text) {
                     Ok(addr) => {
-                        let options = self.parse_bind_options(line, 3, &format!("stats socket {text}"), "global");
+                        let options = self.parse_bind_options(line, 3, "stats socket", "global");
                         if let Some(options) = options {
                             self.cfg.global.stats_sockets.push(StatsSocket { addr, options, span });
                         }
@@ -948,7 +990,7 @@ impl Parser {
             "bind-process" => self.cfg.global.raw.push(RawDirective { keyword: "stats".into(), args: line.args_from(1), span }),
             other => self.alert(
                 span,
-                format!("'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got '{other}')."),
+                format!("'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got '{other}')"),
             ),
         }
     }
@@ -1017,7 +1059,7 @@ impl Parser {
         if !line.has(1) {
             self.alert(
                 span,
-                "'log' expects either <address[:port]> and <facility> or 'global' as arguments.",
+                "log : expects <address> and <facility> or global as arguments",
             );
             return None;
         }
@@ -1065,7 +1107,10 @@ impl Parser {
             }
         }
         if !line.has(i) {
-            self.alert(span, "'log' expects <facility> as argument.");
+            self.alert(
+                span,
+                "log : expects <address> and <facility> or global as arguments",
+            );
             return None;
         }
         const FACILITIES: &[&str] = &[
@@ -1226,8 +1271,8 @@ impl Parser {
                                 .map(str::to_string)
                                 .collect()
                         }
-                        other => {
-                            self.alert(span, format!("'user' only supports 'password', 'insecure-password' and 'groups' (got '{other}')."));
+                        _ => {
+                            self.alert_loc(Loc::ParsingTight, span, "'user' only supports 'password', 'insecure-password' and 'groups' options.");
                             return;
                         }
                     }
@@ -1311,6 +1356,13 @@ impl Parser {
         let r = &mut self.cfg.resolvers[i];
         match line.arg(0) {
             "nameserver" => {
+                if !line.has(2) {
+                    self.alert(
+                        span,
+                        "'nameserver' expects <name> and <addr>[:<port>] as arguments.",
+                    );
+                    return;
+                }
                 let name = line.arg(1).to_string();
                 match values::parse_server_addr(line.arg(2)) {
                     Ok(addr) => {
@@ -1364,7 +1416,17 @@ impl Parser {
             },
             "timeout" if line.arg(1) == "mail" => match self.ptime(line.arg(2)) {
                 Ok(d) => self.cfg.mailers[i].timeout_mail = Some(d),
-                Err(_) => self.alert(span, "'timeout mail' : unexpected value"),
+                Err(e) => {
+                    let c = match e {
+                        values::TimeError::BadChar(c) => c,
+                        _ => '?',
+                    };
+                    self.alert_loc(
+                        Loc::ParsingTight,
+                        span,
+                        format!("unexpected character '{c}' in argument to <timeout mail>."),
+                    )
+                }
             },
             kw => self.alert(
                 span,
@@ -1441,15 +1503,27 @@ impl Parser {
                     span,
                 });
             }
-            kw => self.alert(
-                span,
-                format!("unknown keyword '{kw}' in '{}' section", "ring"),
-            ),
+            kw => self.alert(span, format!("unknown statement '{kw}'.")),
         }
     }
 
     fn other_kw(&mut self, line: &Line) {
-        let _ = line;
+        // log-forward sections listen on their bind/dgram-bind lines
+        if matches!(line.arg(0), "bind" | "dgram-bind") && self.section_name == "log-forward" {
+            self.cfg.global.raw.push(RawDirective {
+                keyword: format!("log-forward {}", line.arg(0)),
+                args: line.args_from(1),
+                span: line.span,
+            });
+        }
+    }
+
+    /// The name of a loaded file.
+    pub(crate) fn file_name(&self, id: FileId) -> String {
+        self.file_names
+            .get(id.0 as usize)
+            .cloned()
+            .unwrap_or_default()
     }
 
     pub fn finish(self) -> Parsed {

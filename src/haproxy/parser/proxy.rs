@@ -33,6 +33,7 @@ fn removed_directive(kw: &str) -> Option<String> {
         "reqtarpit" | "reqitarpit" => use_("http-request tarpit"),
         "reqirep" => use_("http-request replace-header"),
         "reqadd" => use_("http-request add-header"),
+        "grace" => "the 'grace' keyword is not supported any more since HAProxy version 2.5.".into(),
         "srvexp" | "rsprep" | "rspirep" => use_("http-response replace-header"),
         "rspdel" => format!("The '{kw}' directive is not supported anymore since HAProxy 2.1. Use 'http-response del-header' ."),
         "rspidel" => use_("http-response del-header"),
@@ -286,7 +287,7 @@ impl Parser {
                     );
                 }
                 if matches!(kind, ProxyKind::Frontend | ProxyKind::Listen) {
-                    self.alert(
+                    self.alert_nonfatal(
                         span,
                         "please use the 'bind' keyword for listening addresses.",
                     );
@@ -355,11 +356,31 @@ impl Parser {
         let span = line.span;
         let kind = self.px_kind();
         if let Some(msg) = removed_directive(kw) {
-            self.alert(span, msg);
+            if kw == "grace" {
+                self.alert_loc(super::Loc::ParsingTight, span, msg);
+            } else {
+                self.alert(span, msg);
+            }
+            return;
+        }
+        if kw == "monitor-net" {
+            self.alert(span, format!("'monitor-net' doesn't exist anymore. Please use 'http-request return status 200 if {{ src {} }}' instead.", line.arg(1)));
+            return;
+        }
+        if kw == "mode" && line.arg(1) == "health" {
+            self.alert(span, "'mode health' doesn't exist anymore. Please use 'http-request return status 200' instead.");
             return;
         }
         // section applicability (haproxy: error in defaults for some, warning elsewhere)
-        let self_checked = matches!(kw, "tcp-request" | "tcp-response" | "use-server");
+        let self_checked = matches!(
+            kw,
+            "tcp-request"
+                | "tcp-response"
+                | "use-server"
+                | "server"
+                | "default-server"
+                | "server-template"
+        );
         if let Some(sections) = applicable_sections(line).filter(|_| !self_checked) {
             let here = kind.keyword();
             if !sections.iter().any(|s| *s == here) {
@@ -395,7 +416,10 @@ impl Parser {
                             self.px_name()
                         ),
                     );
-                    return;
+                    // haproxy only really ignores timeouts; other keywords still apply
+                    if kw == "timeout" {
+                        return;
+                    }
                 }
             }
         }
@@ -416,13 +440,35 @@ impl Parser {
                 };
                 self.px().mode = m;
             }
-            "id" => match values::parse_uint(line.arg(1)) {
-                Some(v) if v > 0 => self.px().id = Some(v as i64),
-                _ => self.alert(
-                    span,
-                    format!("{}: 'id' expects a positive integer.", self.px_name()),
-                ),
-            },
+            "id" => {
+                let v = values::atol(line.arg(1));
+                if v <= 0 {
+                    self.alert_loc(super::Loc::ParsingTight, span, "custom id has to be > 0.");
+                    return;
+                }
+                let me = (self.px_kind(), self.px_name());
+                let clash = self
+                    .cfg
+                    .proxies
+                    .iter()
+                    .find(|p| p.id == Some(v) && !(p.kind == me.0 && p.name == me.1))
+                    .map(|p| (p.kind.keyword(), p.name.clone(), p.span));
+                if let Some((k, n, s)) = clash {
+                    let f = self.file_name(s.file);
+                    self.alert_loc(
+                        super::Loc::ParsingTight,
+                        span,
+                        format!(
+                            "{} {} reuses same custom id as {k} {n} (declared at {f}:{}).",
+                            me.0.keyword(),
+                            me.1,
+                            s.line
+                        ),
+                    );
+                    return;
+                }
+                self.px().id = Some(v);
+            }
             "description" => self.px().description = Some(line.args_from(1).join(" ")),
             "disabled" => self.px().disabled = true,
             "enabled" => self.px().disabled = false,
@@ -455,7 +501,7 @@ impl Parser {
                 if line.arg(1) != "sessions" {
                     self.alert(
                         span,
-                        format!("'{kw}' only supports 'sessions' (got '{}').", line.arg(1)),
+                        format!("'{kw}' only supports 'sessions' (got '{}')", line.arg(1)),
                     );
                     return;
                 }
@@ -484,7 +530,10 @@ impl Parser {
                     return;
                 }
                 if line.has(2) {
-                    self.alert(span, format!("{kw} : expects exactly one argument, please use quotes around the string."));
+                    self.alert(
+                        span,
+                        format!("{kw} expects only one argument, don't forget to escape spaces!"),
+                    );
                     return;
                 }
                 match sample::parse_log_format(line.arg(1)) {
@@ -589,7 +638,7 @@ impl Parser {
                 if !line.has(2) {
                     self.alert(
                         span,
-                        format!("'{kw}' expects <status_code> and <file> as arguments."),
+                        format!("{kw} : expects <status_code> and <file> as arguments."),
                     );
                     return;
                 }
@@ -628,6 +677,7 @@ impl Parser {
                     return;
                 }
                 self.px().http_errors_refs.push(line.arg(1).to_string());
+                self.px().http_errors_spans.push(span);
             }
             "stick-table" => self.stick_table(line),
             "stick" => self.stick_rule(line),
@@ -895,8 +945,8 @@ impl Parser {
                         }
                     }
                 }
-                other => {
-                    self.alert(span, format!("'cookie' supports 'rewrite', 'insert', 'prefix', 'indirect', 'nocache', 'postonly', 'domain', 'maxidle', 'dynamic', 'maxlife', 'attr' and 'httponly' options (got '{other}')."));
+                _ => {
+                    self.alert(span, "'cookie' supports 'rewrite', 'insert', 'prefix', 'indirect', 'nocache', 'postonly', 'domain', 'maxidle', 'dynamic', 'maxlife' and 'attr' options.");
                     return;
                 }
             }
@@ -954,6 +1004,53 @@ impl Parser {
                 ),
                 None => self.alert(span, format!("unknown option '{name}'.")),
             }
+            return;
+        }
+        const NEGATABLE: &[&str] = &[
+            "abortonclose",
+            "allbackups",
+            "checkcache",
+            "clitcpka",
+            "contstats",
+            "dontlognull",
+            "http-buffer-request",
+            "http-ignore-probes",
+            "idle-close-on-response",
+            "prefer-last-server",
+            "logasap",
+            "nolinger",
+            "persist",
+            "srvtcpka",
+            "transparent",
+            "splice-request",
+            "splice-response",
+            "splice-auto",
+            "accept-invalid-http-request",
+            "accept-invalid-http-response",
+            "dontlog-normal",
+            "log-separate-errors",
+            "log-health-checks",
+            "socket-stats",
+            "tcp-smart-accept",
+            "tcp-smart-connect",
+            "independent-streams",
+            "http-use-proxy-header",
+            "http-pretend-keepalive",
+            "http-no-delay",
+            "h1-case-adjust-bogus-client",
+            "h1-case-adjust-bogus-server",
+            "disable-h2-upgrade",
+            "httpclose",
+            "http-server-close",
+            "http-keep-alive",
+            "redispatch",
+        ];
+        if modifier.is_some() && !NEGATABLE.contains(&name) {
+            self.alert_loc(
+                super::Loc::ParsingTight,
+                span,
+                format!("negation/default is not supported for option '{name}'."),
+            );
             return;
         }
         let enable = modifier != Some("no");
@@ -1123,7 +1220,10 @@ impl Parser {
                     None
                 };
                 if line.arg(2) != "user" || !line.has(3) {
-                    self.alert(span, "'pgsql-check' expects 'user <username>' as argument.");
+                    self.alert(
+                        span,
+                        "'option pgsql-check' expects 'user <username>' as argument.",
+                    );
                     return;
                 }
                 self.px().options.check = enable.then_some(CheckKind::PgsqlChk { user });
@@ -1346,8 +1446,8 @@ impl Parser {
             "match" => StickRuleKind::Match,
             "store-request" => StickRuleKind::StoreRequest,
             "store-response" => StickRuleKind::StoreResponse,
-            o => {
-                self.alert(span, format!("'stick' supports 'on', 'match', 'store-request' and 'store-response' (got '{o}')."));
+            _ => {
+                self.alert(span, "'stick' expects 'on', 'match', or 'store'.");
                 return;
             }
         };
@@ -1527,9 +1627,25 @@ impl Parser {
             "disable-on-404" => HttpCheckRule::DisableOn404,
             "send-state" => HttpCheckRule::SendState,
             "comment" => HttpCheckRule::Comment(line.arg(2).to_string()),
-            "connect" => HttpCheckRule::Connect {
-                options: line.args_from(2),
-            },
+            "connect" => {
+                let earlier_step = self.px_ref().map(|p| {
+                    p.http_checks.iter().any(|r| {
+                        matches!(
+                            r,
+                            HttpCheckRule::Send { .. }
+                                | HttpCheckRule::Expect { .. }
+                                | HttpCheckRule::Connect { .. }
+                        )
+                    })
+                });
+                if earlier_step == Some(true) {
+                    self.alert(span, "'http-check connect' : first step MUST also be a 'connect', optionally preceded by a 'set-var', an 'unset-var' or a 'comment', when there is a 'connect' step in the tcp-check ruleset.");
+                    return;
+                }
+                HttpCheckRule::Connect {
+                    options: line.args_from(2),
+                }
+            }
             "send" => {
                 let mut r = (None, None, None, Vec::new(), None);
                 let mut i = 2;
@@ -1594,10 +1710,7 @@ impl Parser {
                         | "status-lf"
                         | "string-lf"
                 ) {
-                    self.alert(
-                        span,
-                        format!("'http-check expect' : unknown match '{kind}'."),
-                    );
+                    self.alert(span, format!("'http-check expect' : 'only supports min-recv, [!]string', '[!]rstring', '[!]string-lf', '[!]status', '[!]rstatus', [!]hdr, [!]fhdr or comment but got '{kind}' as argument.."));
                     return;
                 }
                 if matches!(kind.as_str(), "rstatus" | "rstring") {
@@ -1682,10 +1795,7 @@ impl Parser {
                     kind.as_str(),
                     "string" | "rstring" | "binary" | "rbinary" | "string-lf" | "binary-lf"
                 ) {
-                    self.alert(
-                        span,
-                        format!("'tcp-check expect' : unknown match '{kind}'."),
-                    );
+                    self.alert(span, format!("'tcp-check expect' : 'only supports min-recv, '[!]binary', '[!]string', '[!]rstring', '[!]string-lf''[!]rbinary', '[!]binary-lf' or comment but got '{kind}' as argument.."));
                     return;
                 }
                 TcpCheckRule::Expect {

@@ -18,8 +18,7 @@ fn action_known(list: &str, action: &str) -> bool {
         return true;
     }
     if let Some(n) = base.strip_prefix("track-sc") {
-        return n.parse::<u8>().map(|v| v <= 2).unwrap_or(false)
-            || (n.is_empty() && action.contains('('));
+        return n.parse::<u32>().is_ok() || (n.is_empty() && action.contains('('));
     }
     if let Some(n) = base
         .strip_prefix("sc-inc-gpc")
@@ -121,7 +120,7 @@ impl Parser {
                             if matches!(args[k].as_str(), "errorfile" | "file") {
                                 if let Some(f) = args.get(k + 1) {
                                     if std::fs::File::open(f).is_err() {
-                                        rule_err(self, format!("failed to open file '{f}'."));
+                                        rule_err(self, format!("error opening file '{f}'."));
                                         return;
                                     }
                                 }
@@ -322,7 +321,7 @@ impl Parser {
                         "content-type" => content_type = Some(v.clone()),
                         "errorfile" | "file" | "lf-file" => {
                             if std::fs::File::open(&v).is_err() {
-                                rule_err(self, format!("failed to open file '{v}'."));
+                                rule_err(self, format!("error opening file '{v}'."));
                                 return;
                             }
                             body = Some(match args[k].as_str() {
@@ -347,13 +346,11 @@ impl Parser {
                             k += 1;
                             continue;
                         }
-                        o => {
-                            rule_err(self, format!("'return' expects 'status', 'content-type', 'errorfile', 'errorfiles', 'file', 'lf-file', 'string', 'lf-string' or 'hdr' but got '{o}'."));
-                            return;
-                        }
+                        _ => break,
                     }
                     k += 2;
                 }
+                consumed = k;
                 HttpAction::Return {
                     status,
                     content_type,
@@ -398,7 +395,15 @@ impl Parser {
                 }
             }
             b if b.starts_with("track-sc") => {
-                let index = b.trim_start_matches("track-sc").parse::<u8>().unwrap_or(0);
+                let n = b.trim_start_matches("track-sc").parse::<u32>().unwrap_or(0);
+                if n > 2 {
+                    rule_err(
+                        self,
+                        format!("{n} track-sc number exceeding 2 (MAX_SESS_STKCTR-1) value."),
+                    );
+                    return;
+                }
+                let index = n as u8;
                 let expr =
                     match sample::parse_sample_expr(args.first().map(String::as_str).unwrap_or(""))
                     {
@@ -491,7 +496,14 @@ impl Parser {
                 consumed = 0;
                 HttpAction::Reject
             }
-            "normalize-uri" => HttpAction::NormalizeUri(args.clone()),
+            "normalize-uri" => {
+                if !self.experimental {
+                    self.alert(span, "'normalize-uri' action is experimental, must be allowed via a global 'expose-experimental-directives'");
+                    self.abort();
+                    return;
+                }
+                HttpAction::NormalizeUri(args.clone())
+            }
             "wait-for-body" => HttpAction::WaitForBody(args.clone()),
             "cache-use" => {
                 consumed = 1;
@@ -784,7 +796,7 @@ impl Parser {
             match sample::parse_sample_expr(args.get(i).map(String::as_str).unwrap_or("")) {
                 Ok(e) => Some(e),
                 Err(e) => {
-                    p.alert(span, format!("'{ruleset} {sub} {action}' : error detected in {pxdesc} while parsing sample expression : {e}."));
+                    p.alert(span, e.to_string());
                     None
                 }
             }

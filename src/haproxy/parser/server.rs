@@ -249,7 +249,13 @@ impl Parser {
                             );
                             return None;
                         }
-                        Ok(_) => o.crt.push(path),
+                        Ok(m) => {
+                            if let Some(msg) = crt_problem(p, m.is_dir()) {
+                                self.alert(span, format!("{prefix} : {msg}"));
+                                return None;
+                            }
+                            o.crt.push(path)
+                        }
                     }
                 }
                 "crt-list" => {
@@ -268,10 +274,14 @@ impl Parser {
                         } else {
                             "CAfile"
                         };
-                        self.alert(
-                            span,
-                            format!("{prefix} : unable to load {what} from file '{path}'."),
-                        );
+                        if kw == "crl-file" {
+                            self.alert(
+                                span,
+                                format!("{prefix} : unable to load {what} from file '{path}'."),
+                            );
+                        } else {
+                            self.alert_loc(Loc::None, span, format!("Couldn't open the ca-file '{path}' (No such file or directory)."));
+                        }
                         return None;
                     }
                     if kw == "crl-file" {
@@ -300,10 +310,7 @@ impl Parser {
                         v.as_str(),
                         "SSLv3" | "TLSv1.0" | "TLSv1.1" | "TLSv1.2" | "TLSv1.3"
                     ) {
-                        self.alert(
-                            span,
-                            format!("{prefix} : '{kw}' : unknown ssl/tls version string '{v}'"),
-                        );
+                        self.alert(span, format!("{prefix} : '{v}' : unknown ssl/tls version"));
                         return None;
                     }
                     if kw == "ssl-min-ver" {
@@ -377,6 +384,23 @@ impl Parser {
         let bracket = |p: &mut Parser, msg: String| p.alert_loc(Loc::Bracket, span, msg);
         let is_default = kw == "default-server";
         let is_template = kw == "server-template";
+        match self.px_kind() {
+            ProxyKind::Defaults if !is_default => {
+                bracket(self, format!("'{kw}' not allowed in 'defaults' section."));
+                return;
+            }
+            ProxyKind::Frontend => {
+                let f = self.file_name(span.file);
+                let msg = format!(
+                    "parsing [{f}:{}] : '{kw}' not allowed because frontend '{}' has no backend capability.",
+                    span.line,
+                    self.px_name()
+                );
+                bracket(self, msg);
+                return;
+            }
+            _ => {}
+        }
         if is_template && !line.has(3) {
             bracket(
                 self,
@@ -693,7 +717,7 @@ impl Parser {
                 "error-limit" => srv.error_limit = Some(values::atol(&v).max(0) as u32),
                 "observe" => {
                     if !matches!(v.as_str(), "none" | "layer4" | "layer7") {
-                        bracket(self, format!("{obj}'observe' expects one of 'none', 'layer4', 'layer7' but got '{v}'.."));
+                        bracket(self, format!("{obj}'observe' expects one of 'none', 'layer4', 'layer7' but got '{v}'."));
                         return;
                     }
                     srv.observe = Some(v.clone());
@@ -719,6 +743,17 @@ impl Parser {
                         let n = values::atol(&v);
                         if n <= 0 {
                             bracket(self, format!("{obj}'id' : custom id has to be > 0."));
+                            return;
+                        }
+                        let used = self
+                            .px()
+                            .servers
+                            .iter()
+                            .find(|s| s.id == Some(n))
+                            .map(|s| (s.name.clone(), s.span));
+                        if let Some((other, sp)) = used {
+                            let f = self.file_name(sp.file);
+                            bracket(self, format!("{obj}'id' : custom id {n} already used at {f}:{} ('server {other}').", sp.line));
                             return;
                         }
                         srv.id = Some(n);
@@ -789,4 +824,59 @@ fn fd_not_socket(fd: i32) -> Option<&'static str> {
         Some(libc::EBADF) => Some("Bad file descriptor"),
         _ => Some("Invalid argument"),
     }
+}
+
+/// haproxy's complaint about a certificate file or directory, if any: every certificate
+/// needs its private key, in the same PEM file or in `FILE.key`.
+fn crt_problem(path: &Path, is_dir: bool) -> Option<String> {
+    let files: Vec<std::path::PathBuf> = if is_dir {
+        let mut v: Vec<_> = std::fs::read_dir(path)
+            .ok()?
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.is_file())
+            .filter(|p| {
+                let n = p.to_string_lossy();
+                ![".key", ".ocsp", ".issuer", ".sctl", ".dh"]
+                    .iter()
+                    .any(|s| n.ends_with(s))
+            })
+            .collect();
+        v.sort();
+        v
+    } else {
+        vec![path.to_path_buf()]
+    };
+    for f in files {
+        let text = read_capped(&f);
+        let shown = f.to_string_lossy().replace("//", "/");
+        if !text.contains("-----BEGIN CERTIFICATE-----")
+            && !text.contains("-----BEGIN TRUSTED CERTIFICATE-----")
+        {
+            if is_dir {
+                continue;
+            }
+            return Some(format!("unable to load certificate from file '{shown}'."));
+        }
+        if !text.contains("PRIVATE KEY-----") {
+            let key = format!("{}.key", f.to_string_lossy());
+            if !read_capped(Path::new(&key)).contains("PRIVATE KEY-----") {
+                return Some(format!(
+                    "No Private Key found in '{}'.",
+                    key.replace("//", "/")
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// Reads at most 4 MiB of a file (certificates, keys), lossily as text; "" when unreadable.
+pub(crate) fn read_capped(path: &Path) -> String {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    if let Ok(f) = std::fs::File::open(path) {
+        let _ = f.take(4 << 20).read_to_end(&mut buf);
+    }
+    String::from_utf8_lossy(&buf).into_owned()
 }

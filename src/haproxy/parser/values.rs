@@ -202,7 +202,7 @@ impl AddrError {
             AddrError::InvalidAddress { host, full } => {
                 format!("invalid address: '{host}' in '{full}'")
             }
-            AddrError::PortRangeNotAllowed(s) => format!("port range not allowed in '{s}'"),
+            AddrError::PortRangeNotAllowed(s) => format!("port range not permitted here in '{s}'"),
             AddrError::PortOffsetNotAllowed(s) => format!("port offset not allowed in '{s}'"),
             AddrError::Other(s) => s.clone(),
         }
