@@ -42,6 +42,13 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
             "Can't use a 'program' section without master worker mode.".into(),
         ));
     }
+    // backends by name (first one wins, as haproxy's lookup)
+    let mut backends: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (i, b) in cfg.proxies.iter().enumerate() {
+        if b.kind.has_backend() {
+            backends.entry(b.name.as_str()).or_insert(i);
+        }
+    }
     for (pi, p) in cfg.proxies.iter().enumerate() {
         let kind = p.kind.type_str();
         // SSL binds need a certificate
@@ -84,17 +91,10 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
                 format!("{kind} '{}' has no 'bind' directive. Please declare it as a backend if this was intended.", p.name),
             ));
         }
-        let backend_exists = |name: &str| {
-            cfg.proxies
-                .iter()
-                .any(|b| b.name == name && b.kind.has_backend())
-        };
+        let backend_exists = |name: &str| backends.contains_key(name);
         if p.kind.has_frontend() {
             if let Some(BackendRef::Static(name)) = &p.default_backend {
-                let target = cfg
-                    .proxies
-                    .iter()
-                    .position(|b| &b.name == name && b.kind.has_backend());
+                let target = backends.get(name.as_str()).copied();
                 if !backend_exists(name) {
                     out.push(finding(
                         Severity::Error,

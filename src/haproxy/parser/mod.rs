@@ -170,6 +170,8 @@ pub struct Parser {
     pub(crate) experimental: bool,
     /// Names of the loaded files, by FileId.
     pub(crate) file_names: Vec<String>,
+    /// Proxies by name (indexes into `cfg.proxies`), for duplicate checks.
+    pub(crate) proxy_index: HashMap<String, Vec<usize>>,
 }
 
 /// Words of the current line, with helpers.
@@ -237,6 +239,7 @@ impl Parser {
             cur_span: Span::default(),
             experimental: false,
             file_names: Vec::new(),
+            proxy_index: HashMap::new(),
         }
     }
 

@@ -258,20 +258,19 @@ impl Parser {
                     format!("character '{c}' is not permitted in '{kw}' name '{name}'."),
                 );
             }
-            let clash = self.cfg.proxies.iter().find(|p| {
-                p.name == name
-                    && match kind {
-                        ProxyKind::Frontend => p.kind.has_frontend(),
-                        ProxyKind::Backend => p.kind.has_backend(),
-                        _ => true,
-                    }
+            let clash = self.proxy_index.get(&name).and_then(|ids| {
+                ids.iter().map(|&i| &self.cfg.proxies[i]).find(|p| match kind {
+                    ProxyKind::Frontend => p.kind.has_frontend(),
+                    ProxyKind::Backend => p.kind.has_backend(),
+                    _ => true,
+                })
             });
             if let Some(other) = clash {
                 let msg = format!(
                     "{kw} '{name}' has the same name as {} '{}' declared at {}:{}.",
                     other.kind.keyword(),
                     other.name,
-                    self.env.file,
+                    self.file_name(other.span.file),
                     other.span.line
                 );
                 self.alert_loc(super::Loc::CapParsing, span, msg);
@@ -345,8 +344,10 @@ impl Parser {
             self.last_defaults = Some(i);
             self.section = Section::Defaults(i);
         } else {
+            let idx = self.cfg.proxies.len();
+            self.proxy_index.entry(p.name.clone()).or_default().push(idx);
             self.cfg.proxies.push(p);
-            self.section = Section::Proxy(self.cfg.proxies.len() - 1);
+            self.section = Section::Proxy(idx);
         }
     }
 
