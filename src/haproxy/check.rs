@@ -124,6 +124,7 @@ pub fn load(opts: &CheckOptions) -> Loaded {
     let parsed = p.finish();
     findings.extend(parsed.findings);
     let mut config = parsed.config;
+    let deferred = parsed.deferred;
     let parse_ok = !findings.iter().any(|f| f.is_fatal());
     if !parse_ok {
         return Loaded {
@@ -134,13 +135,14 @@ pub fn load(opts: &CheckOptions) -> Loaded {
             ok: false,
         };
     }
-    let v = validate::validate(
+    let mut v = deferred;
+    v.extend(validate::validate(
         &mut config,
         &sources,
         ValidateOptions {
             ignore_resolution_failures: opts.ignore_resolution_failures,
         },
-    );
+    ));
     let ok = !v.iter().any(|f| f.is_fatal());
     findings.extend(v);
     Loaded {
@@ -212,10 +214,21 @@ pub fn run_check(opts: &CheckOptions) -> i32 {
         }
         return 1;
     }
-    let warned = loaded
-        .findings
-        .iter()
-        .any(|f| f.diag.severity == Severity::Warning);
+    // our own "not implemented yet" notes do not count as haproxy warnings
+    let warned = loaded.findings.iter().any(|f| {
+        f.diag.severity == Severity::Warning
+            && !f
+                .diag
+                .message
+                .ends_with("is not implemented yet in rhaproxy")
+    });
+    let zero_warning = opts.zero_warning
+        || loaded
+            .config
+            .global
+            .raw
+            .iter()
+            .any(|r| r.keyword == "zero-warning");
     if opts.dump {
         print!("{}", crate::haproxy::printer::print_config(&loaded.config));
     }
@@ -223,8 +236,7 @@ pub fn run_check(opts: &CheckOptions) -> i32 {
         if !opts.quiet {
             println!("Warnings were found.");
         }
-        if opts.zero_warning {
-            eprintln!("[ALERT]    ({pid}) : config : Some warnings were found and 'zero-warning' is set. Aborting.");
+        if zero_warning {
             return 1;
         }
     }

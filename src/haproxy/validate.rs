@@ -33,6 +33,23 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
     let mut out = Vec::new();
     let fname = |s: &crate::diag::Span| sources.name(s.file).to_string();
 
+    for u in &cfg.userlists {
+        for g in &u.groups {
+            for name in &g.users {
+                if !u.users.iter().any(|x| &x.name == name) {
+                    out.push(finding(
+                        Severity::Error,
+                        Loc::None,
+                        Some(g.span),
+                        format!(
+                            "userlist '{}': no such user '{name}' specified in group '{}'",
+                            u.name, g.name
+                        ),
+                    ));
+                }
+            }
+        }
+    }
     if !cfg.programs.is_empty() && !cfg.global.master_worker {
         let span = cfg.programs.first().map(|p| p.span);
         out.push(finding(
@@ -117,8 +134,38 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
                     ));
                 }
             }
+            if let Some(BackendRef::Static(name)) = &p.default_backend {
+                if let Some(&ti) = backends.get(name.as_str()) {
+                    let t = &cfg.proxies[ti];
+                    if p.mode == ProxyMode::Http && t.mode == ProxyMode::Tcp && ti != pi {
+                        out.push(finding(
+                            Severity::Error,
+                            Loc::None,
+                            Some(p.span),
+                            format!(
+                                "http {} '{}' ({}:{}) tries to use incompatible tcp {} '{}' ({}:{}) as its default backend (see 'mode').",
+                                p.kind.type_str(), p.name, fname(&p.span), p.span.line, t.kind.type_str(), t.name, fname(&t.span), t.span.line
+                            ),
+                        ));
+                    }
+                }
+            }
             for ub in &p.use_backends {
                 if let BackendRef::Static(name) = &ub.target {
+                    if let Some(&ti) = backends.get(name.as_str()) {
+                        let t = &cfg.proxies[ti];
+                        if p.mode == ProxyMode::Http && t.mode == ProxyMode::Tcp && ti != pi {
+                            out.push(finding(
+                                Severity::Error,
+                                Loc::None,
+                                Some(ub.span),
+                                format!(
+                                    "http {} '{}' ({}:{}) tries to use incompatible tcp {} '{}' ({}:{}) in a 'use_backend' rule (see 'mode').",
+                                    p.kind.type_str(), p.name, fname(&p.span), p.span.line, t.kind.type_str(), t.name, fname(&t.span), t.span.line
+                                ),
+                            ));
+                        }
+                    }
                     if !backend_exists(name) {
                         out.push(finding(
                             Severity::Error,
@@ -141,6 +188,18 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
                     Some(us.span),
                     format!("{kind} '{}' : unable to find server '{}' referenced in a 'use-server' rule.", p.name, us.server),
                 ));
+            }
+        }
+        if let Some(st) = &p.stick_table {
+            if let Some(pr) = &st.peers {
+                if !cfg.peers.iter().any(|x| &x.name == pr) {
+                    out.push(finding(
+                        Severity::Error,
+                        Loc::None,
+                        Some(st.span),
+                        format!("Proxy '{}': unable to find sync peers '{pr}'.", p.name),
+                    ));
+                }
             }
         }
         for sr in p.stick_rules.iter().filter(|_| p.kind.has_backend()) {
@@ -187,13 +246,7 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
                     ),
                 };
                 let _ = list;
-                let all = if fe_missing && be_missing {
-                    "'client', 'connect', 'server'"
-                } else if fe_missing {
-                    "'client'"
-                } else {
-                    "'connect', 'server'"
-                };
+                let all = "'client', 'connect', 'server'";
                 out.push(finding(
                     Severity::Warning,
                     Loc::None,
@@ -321,6 +374,26 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
 
 /// Checks of names that refer to other sections (resolvers, tables, userlists, ...).
 fn cross_references(cfg: &Config, sources: &SourceMap, out: &mut Vec<Finding>) {
+    let server_verify_none = cfg.global.raw.iter().any(|r| {
+        r.keyword == "ssl-server-verify" && r.args.first().map(String::as_str) == Some("none")
+    });
+    for p in &cfg.proxies {
+        for s in &p.servers {
+            let verify = s.verify.unwrap_or(if server_verify_none {
+                VerifyMode::None
+            } else {
+                VerifyMode::Required
+            });
+            if s.ssl && verify == VerifyMode::Required && s.ca_file.is_none() {
+                out.push(finding(
+                    Severity::Error,
+                    Loc::Bracket,
+                    Some(s.span),
+                    format!("'server {}/{}' : verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default.", p.name, s.name),
+                ));
+            }
+        }
+    }
     let fname = |s: &crate::diag::Span| sources.name(s.file).to_string();
     let has_resolvers = |n: &str| cfg.resolvers.iter().any(|r| r.name == n);
     let has_table = |own: &Proxy, t: &Option<String>| match t {

@@ -1507,6 +1507,477 @@ backend b
  id abc
 ", exit: 1, first_alert: "custom id has to be > 0." },
 
+    Case { name: "server s 127.0.0.1:8080 check", config: "global
+ log /dev/log local0
+ log /dev/log local1 notice
+ chroot /var/lib/haproxy
+ stats socket /run/haproxy/admin.sock mode 660 level admin expose-fd listeners
+ stats timeout 30s
+ user haproxy
+ group haproxy
+ daemon
+ ca-base /etc/ssl/certs
+ crt-base /etc/ssl/private
+ ssl-default-bind-ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256
+ ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384
+ ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets
+defaults
+ log global
+ mode http
+ option httplog
+ option dontlognull
+ timeout connect 5000
+ timeout client 50000
+ timeout server 50000
+ errorfile 400 /etc/haproxy/errors/400.http
+ errorfile 403 /etc/haproxy/errors/403.http
+ errorfile 408 /etc/haproxy/errors/408.http
+ errorfile 500 /etc/haproxy/errors/500.http
+ errorfile 502 /etc/haproxy/errors/502.http
+ errorfile 503 /etc/haproxy/errors/503.http
+ errorfile 504 /etc/haproxy/errors/504.http
+frontend f
+ bind *:80
+ default_backend b
+backend b
+ server s 127.0.0.1:8080 check
+", exit: 0, first_alert: "" },
+    Case { name: "server s 127.0.0.1:8080", config: "defaults
+ mode tcp
+ option httplog
+ option forwardfor
+ timeout connect 1s
+ timeout client 1s
+ timeout server 1s
+frontend f
+ bind :80 v4v6
+ bind :::81 v6only
+ default_backend b
+backend b
+ server s 127.0.0.1:8080
+", exit: 0, first_alert: "" },
+    Case { name: "server s 127.0.0.1:8080", config: "frontend f
+ bind :80
+ mode http
+ acl is_ws hdr(Upgrade) -i WebSocket
+ acl is_ws2 hdr_beg(Host) -i ws
+ acl php path_end -i .php
+ acl post method POST
+ acl ub url_beg /x
+ acl b base_sub foo
+ acl q query -m found
+ acl c req.cook(sid) -m found
+ acl ssl ssl_fc
+ acl sni ssl_fc_sni -i x.com
+ acl ip src 1.2.3.4/32
+ acl ua req.fhdr(user-agent) -m sub bot
+ acl len req.body_len gt 100
+ acl ctype req.hdr(content-type) -m beg application/json
+ acl st status 200:299
+ acl host_x req.hdr(host),field(1,:) -i x.com
+ acl dst dst_port 443
+ acl nb nbsrv(b) lt 1
+ http-request deny if is_ws is_ws2 php post ub b q c ssl sni ip ua len ctype host_x dst nb
+backend b
+ server s 127.0.0.1:8080
+", exit: 0, first_alert: "" },
+    Case { name: "http-request set-header X-Geo %[src,map_ip(/nonexi", config: "frontend f
+ bind :80
+ mode http
+ http-request set-header X-Forwarded-Port %[dst_port]
+ http-request set-header X-Client-IP %[src]
+ http-request set-var(txn.path) path
+ http-response set-header Strict-Transport-Security \"max-age=16000000; includeSubDomains; preload;\"
+ http-request set-header X-SSL %[ssl_fc]
+ http-request set-header X-Geo %[src,map_ip(/nonexistent/geo.map,XX)]
+", exit: 1, first_alert: "error detected in frontend 'f' while parsing 'http-request set-header' rule : failed to pa" },
+    Case { name: "http-request set-header X %[src,nosuchconv]", config: "frontend f
+ bind :80
+ mode http
+ http-request set-header X %[src,nosuchconv]
+", exit: 1, first_alert: "error detected in frontend 'f' while parsing 'http-request set-header' rule : failed to pa" },
+    Case { name: "server s 127.0.0.1:8443 check", config: "frontend f
+ bind :443
+ mode tcp
+ tcp-request inspect-delay 5s
+ tcp-request content accept if { req_ssl_hello_type 1 }
+ use_backend b if { req_ssl_sni -i foo.com }
+ default_backend b
+backend b
+ mode tcp
+ option ssl-hello-chk
+ server s 127.0.0.1:8443 check
+", exit: 0, first_alert: "" },
+    Case { name: "hold valid 5s", config: "backend b
+ default-server init-addr last,libc,none check inter 10s
+ server-template srv 3 _http._tcp.service.consul resolvers consul resolve-prefer ipv4 check
+resolvers consul
+ nameserver consul 127.0.0.1:8600
+ accepted_payload_size 8192
+ hold valid 5s
+", exit: 2, first_alert: "" },
+    Case { name: "server db2 db-replica:5432 check backup", config: "backend b
+ server db1 db-primary:5432 check
+ server db2 db-replica:5432 check backup
+", exit: 2, first_alert: "" },
+    Case { name: "server db 127.0.0.1:3306 check", config: "backend b
+ option mysql-check user haproxy
+ server db 127.0.0.1:3306 check
+", exit: 2, first_alert: "" },
+    Case { name: "server s 127.0.0.1:80 check", config: "backend b
+ option httpchk GET /health HTTP/1.1\\r\\nHost:\\ example.com
+ http-check expect status 200
+ server s 127.0.0.1:80 check
+", exit: 2, first_alert: "" },
+    Case { name: "server s 127.0.0.1:80 check", config: "backend b
+ http-check expect status 200
+ server s 127.0.0.1:80 check
+", exit: 2, first_alert: "" },
+    Case { name: "server s 127.0.0.1:80 cookie s1", config: "backend b
+ cookie JSESSIONID prefix nocache
+ server s 127.0.0.1:80 cookie s1
+", exit: 2, first_alert: "" },
+    Case { name: "server s 127.0.0.1:80", config: "backend b
+ stick-table type ip size 200k expire 30m
+ stick on src
+ server s 127.0.0.1:80
+", exit: 2, first_alert: "" },
+    Case { name: "option http-buffer-request", config: "frontend f
+ bind :80
+ timeout client-fin 30s
+ timeout tunnel 1h
+ timeout http-keep-alive 1s
+ option http-keep-alive
+ option prefer-last-server
+ option splice-auto
+ option tcp-smart-accept
+ option originalto
+ option http-buffer-request
+", exit: 0, first_alert: "" },
+    Case { name: "server s 127.0.0.1:80", config: "backend b
+ hash-type consistent
+ balance uri
+ option redispatch 2
+ option allbackups
+ option abortonclose
+ retry-on all-retryable-errors
+ server s 127.0.0.1:80
+", exit: 2, first_alert: "" },
+    Case { name: "option http-use-htx", config: "frontend f
+ bind :80
+ option http-use-htx
+", exit: 1, first_alert: "unknown option 'http-use-htx'; did you mean 'httpclose' maybe ?" },
+    Case { name: "option forwardfor except 10.0.0.0/8", config: "frontend f
+ bind :80
+ option forwardfor header X-Real-IP
+ option forwardfor except 10.0.0.0/8
+", exit: 0, first_alert: "" },
+    Case { name: "debug", config: "global
+ debug
+", exit: 1, first_alert: "unknown keyword 'debug' in 'global' section" },
+    Case { name: "bind :80", config: "global
+ quiet
+ zero-warning
+frontend f
+ bind :80
+", exit: 1, first_alert: "" },
+    Case { name: "localpeer lb1", config: "global
+ daemon
+ pidfile /var/run/haproxy.pid
+ node lb1
+ description Load balancer
+ hard-stop-after 1m
+ server-state-file /var/lib/haproxy/state
+ log-send-hostname lb1
+ localpeer lb1
+", exit: 2, first_alert: "" },
+    Case { name: "server m2 10.0.0.2:3306 check port 9200 inter 1200", config: "listen mysql
+ bind 127.0.0.1:3306
+ mode tcp
+ balance leastconn
+ option tcplog
+ option tcpka
+ timeout client 1h
+ timeout server 1h
+ timeout connect 5s
+ server m1 10.0.0.1:3306 check port 9200 inter 12000 rise 3 fall 3
+ server m2 10.0.0.2:3306 check port 9200 inter 12000 rise 3 fall 3 backup
+", exit: 0, first_alert: "" },
+    Case { name: "server rabbit1 rabbitmq1:5672 check inter 5s rise ", config: "listen rabbitmq
+ bind *:5672
+ mode tcp
+ balance roundrobin
+ server rabbit1 rabbitmq1:5672 check inter 5s rise 2 fall 3
+", exit: 0, first_alert: "" },
+    Case { name: "stats admin if LOCALHOST", config: "listen stats
+ bind *:1936
+ mode http
+ stats enable
+ stats hide-version
+ stats realm Haproxy\\ Statistics
+ stats uri /
+ stats auth user:pass
+ stats show-legends
+ stats show-node
+ stats admin if LOCALHOST
+", exit: 0, first_alert: "" },
+    Case { name: "stats auth nocolon", config: "listen stats
+ bind *:1936
+ stats uri /
+ stats auth nocolon
+", exit: 0, first_alert: "" },
+    Case { name: "http-request redirect prefix https://www.x.com dro", config: "frontend f
+ bind :80
+ mode http
+ redirect scheme https code 301 if !{ ssl_fc }
+ http-request redirect location https://%[hdr(host)]%[capture.req.uri] code 301 unless { ssl_fc }
+ http-request redirect prefix https://www.x.com drop-query append-slash if { hdr(host) -i x.com }
+", exit: 0, first_alert: "" },
+    Case { name: "http-request deny if { src -f /etc/haproxy/blackli", config: "frontend f
+ bind :80
+ mode http
+ http-request deny if { src -f /etc/haproxy/blacklist.lst }
+", exit: 1, first_alert: "error detected while parsing an 'http-request deny' condition : failed to open pattern fil" },
+    Case { name: "http-request deny if bad badre look", config: "frontend f
+ bind :80
+ mode http
+ acl bad hdr_reg(user-agent) -i (bot|crawl)
+ acl badre path_reg (?i)^/admin
+ acl look path_reg ^/(?!api)
+ http-request deny if bad badre look
+", exit: 0, first_alert: "" },
+    Case { name: "http-request set-header X %[req.hdr(host)", config: "frontend f
+ bind :80
+ http-request set-header X \"%[req.hdr(host)\"
+", exit: 1, first_alert: "error detected in frontend 'f' while parsing 'http-request set-header' rule : missing ']' " },
+    Case { name: "http-request capture req.hdr(Host) len 20", config: "frontend f
+ bind :80
+ capture request header User-Agent len 128
+ capture request header X-Forwarded-For len 64
+ http-request capture req.hdr(Host) len 20
+", exit: 0, first_alert: "" },
+    Case { name: "total-max-size 100", config: "frontend f
+ bind :80
+ mode http
+ filter trace name x
+ filter cache c
+ http-request cache-use c
+cache c
+ total-max-size 100
+", exit: 0, first_alert: "" },
+    Case { name: "http-request set-dst-port int(8080)", config: "frontend f
+ bind :80
+ http-request set-src hdr(x-forwarded-for)
+ http-request set-src-port hdr(x-port)
+ http-request set-dst-port int(8080)
+", exit: 0, first_alert: "" },
+    Case { name: "tcp-request connection silent-drop if { src 1.2.3.", config: "frontend f
+ bind :80
+ tcp-request content set-dst-port int(8080)
+ tcp-request session accept
+ tcp-request connection silent-drop if { src 1.2.3.4 }
+", exit: 0, first_alert: "" },
+    Case { name: "tcp-request content lua.foo", config: "frontend f
+ bind :80
+ tcp-request content lua.foo
+", exit: 1, first_alert: "'tcp-request content' expects 'accept', 'reject', 'capture', 'expect-proxy', 'expect-netsc" },
+    Case { name: "tcp-request content accept if WAIT_END", config: "frontend f
+ bind :80
+ acl a src 1.2.3.4
+ tcp-request connection reject if !a
+ tcp-request content accept if WAIT_END
+", exit: 0, first_alert: "" },
+    Case { name: "use_backend %[req.hdr(host),lower,map(/nonexistent", config: "frontend f
+ bind :80
+ mode http
+ use_backend %[req.hdr(host),lower,map(/nonexistent/hosts.map,default)]
+", exit: 1, first_alert: "failed to parse use_backend rule '%[req.hdr(host),lower,map(/nonexistent/hosts.map,default" },
+    Case { name: "default_backend b", config: "frontend f
+ bind :80
+ default_backend b
+backend b
+ mode tcp
+ server s 127.0.0.1:1
+frontend g
+ bind :81
+ mode http
+ default_backend b
+", exit: 1, first_alert: "http frontend 'g' (t.cfg:7) tries to use incompatible tcp backend 'b' (t.cfg:4) as its def" },
+    Case { name: "server s 127.0.0.1:1", config: "frontend f
+ bind :80
+ use_backend f
+backend f
+ server s 127.0.0.1:1
+", exit: 0, first_alert: "" },
+    Case { name: "default_backend f", config: "frontend f
+ bind :80
+ default_backend f
+", exit: 1, first_alert: "Proxy 'f': unable to find required default_backend: 'f'." },
+    Case { name: "server t 127.0.0.1:81 weight 256", config: "backend b
+ server s 127.0.0.1:80 maxconn 100 weight 0
+ server t 127.0.0.1:81 weight 256
+", exit: 2, first_alert: "" },
+    Case { name: "server s 127.0.0.1:80 check port 0", config: "backend b
+ server s 127.0.0.1:80 check port 0
+", exit: 2, first_alert: "" },
+    Case { name: "server s 127.0.0.1:80 ssl verify none check-ssl sn", config: "backend b
+ server s 127.0.0.1:80 ssl verify none check-ssl sni req.hdr(host) ciphers HIGH
+", exit: 2, first_alert: "" },
+    Case { name: "server s 127.0.0.1:80 ssl verify required", config: "backend b
+ server s 127.0.0.1:80 ssl verify required
+", exit: 1, first_alert: "'server b/s' : verify is enabled by default but no CA file specified. If you're running on" },
+    Case { name: "server s 127.0.0.1:80 crt /nonexistent.pem ssl", config: "backend b
+ server s 127.0.0.1:80 crt /nonexistent.pem ssl
+", exit: 1, first_alert: "'server b/s' : unable to stat SSL certificate from file '/nonexistent.pem' : No such file " },
+    Case { name: "bind :80", config: "frontend f
+ bind :80
+ bind :80
+", exit: 0, first_alert: "" },
+    Case { name: "bind :80 name http id 1 maxconn 100 process 1 inte", config: "frontend f
+ bind :80 name http id 1 maxconn 100 process 1 interface lo tfo defer-accept accept-proxy transparent
+", exit: 0, first_alert: "" },
+    Case { name: "bind 127.0.0.1:8000-7000", config: "frontend f
+ bind 1.2.3.4:80 transparent
+ bind 0.0.0.0:443-445
+ bind 127.0.0.1:8000-7000
+", exit: 1, first_alert: "'bind' : invalid port range '8000-7000'" },
+    Case { name: "bind *:443 ssl crt /etc/ssl/nope/ strict-sni", config: "frontend f
+ bind *:443 ssl crt /etc/ssl/nope/ strict-sni
+", exit: 1, first_alert: "'bind *:443' in section 'frontend' : unable to stat SSL certificate from file '/etc/ssl/no" },
+    Case { name: "log 127.0.0.1:99999 local0", config: "global
+ log 127.0.0.1:99999 local0
+", exit: 1, first_alert: "log : invalid port '99999'" },
+    Case { name: "log 127.0.0.1 len 100000 local0", config: "global
+ log 127.0.0.1 len 100000 local0
+", exit: 1, first_alert: "log : invalid log length '100000', must be between 80 and 65535" },
+    Case { name: "log 127.0.0.1 local0 sample 1:2", config: "frontend f
+ bind :80
+ log 127.0.0.1 local0 sample 1:2
+", exit: 1, first_alert: "log : unknown optional log level 'sample'" },
+    Case { name: "server b", config: "peers p
+ bind :1024
+ server a 127.0.0.1:1024
+ server b
+", exit: 2, first_alert: "" },
+    Case { name: "stick-table type ip size 1m peers nope", config: "frontend f
+ bind :80
+ stick-table type ip size 1m peers nope
+", exit: 1, first_alert: "Proxy 'f': unable to find sync peers 'nope'." },
+    Case { name: "http-request auth if !ok", config: "userlist u
+ user alice password $5$salt$hash
+ group g users bob
+frontend f
+ bind :80
+ acl ok http_auth(u)
+ acl okg http_auth_group(u) g
+ http-request auth if !ok
+", exit: 1, first_alert: "userlist 'u': no such user 'bob' specified in group 'g'" },
+    Case { name: "http-request deny deny_status 500 hdr X-A b if FAL", config: "frontend f
+ bind :80
+ http-request auth realm \"My Realm\"
+ http-request deny deny_status 500 hdr X-A b if FALSE
+", exit: 0, first_alert: "" },
+    Case { name: "http-request return status 200 content-type text", config: "frontend f
+ bind :80
+ http-request return status 200 content-type \"text/html\" lf-string \"<p>%[src]</p>\" hdr X-A b
+", exit: 0, first_alert: "" },
+    Case { name: "http-request set-header X ${NOPE} if TRUE", config: "frontend f
+ bind :80
+ mode http
+ http-request set-header X \"${NOPE}\" if TRUE
+", exit: 1, first_alert: "error detected in frontend 'f' while parsing 'http-request set-header' rule : expects exac" },
+    Case { name: "http-request del-header X-Foo -m foo", config: "frontend f
+ bind :80
+ mode http
+ http-request add-header X-Forwarded-Proto https if { ssl_fc }
+ http-request add-header X-Forwarded-Proto http if !{ ssl_fc }
+ http-request del-header ^X-Internal -m reg
+ http-request del-header X-Foo -m foo
+", exit: 1, first_alert: "error detected in frontend 'f' while parsing 'http-request del-header' rule : -m with unsu" },
+    Case { name: "backend x", config: "frontend f
+ bind :80
+ mode tcp
+ use_backend x if { req.len -m int gt 0 }
+backend x
+", exit: 0, first_alert: "" },
+    Case { name: "http-request   deny   if   a", config: "frontend  f
+ bind :80
+ acl  a  src  1.2.3.4
+ http-request   deny   if   a
+", exit: 0, first_alert: "" },
+    Case { name: "http-request deny if { path_beg /a } { path_end /b", config: "frontend f
+ bind :80
+ http-request deny if { path_beg /a } { path_end /b } || ! { path_sub c }
+", exit: 0, first_alert: "" },
+    Case { name: "http-request deny if a ||!a", config: "frontend f
+ bind :80
+ acl a path /x
+ http-request deny if !a or a
+ http-request deny if a OR !a
+ http-request deny if a ||!a
+", exit: 1, first_alert: "error detected while parsing an 'http-request deny' condition : no such ACL : '||!a'." },
+    Case { name: "http-request deny if {path /x}", config: "frontend f
+ bind :80
+ http-request deny if {path /x}
+", exit: 1, first_alert: "error detected while parsing an 'http-request deny' condition : no such ACL : '{path'." },
+    Case { name: "http-request deny if { path /x}", config: "frontend f
+ bind :80
+ http-request deny if { path /x}
+", exit: 1, first_alert: "error detected while parsing an 'http-request deny' condition : missing closing '}' in con" },
+    Case { name: "log-format %ID %ci", config: "frontend f
+ bind :80
+ unique-id-format %{+X}o\\ %ci:%cp_%fi:%fp_%Ts_%rt:%pid
+ unique-id-header X-Unique-ID
+ log-format \"%ID %ci\"
+", exit: 0, first_alert: "" },
+    Case { name: "log-format %{+Q,+E}o %ci %HM %HU %HV", config: "frontend f
+ bind :80
+ mode http
+ log-format \"%{+Q,+E}o %ci %HM %HU %HV\"
+", exit: 0, first_alert: "" },
+    Case { name: "log-format %[src]%%", config: "frontend f
+ bind :80
+ log-format \"%[src]%%\"
+", exit: 0, first_alert: "" },
+    Case { name: "server s 127.0.0.1:1", config: "defaults d
+ mode http
+ http-request set-header X y
+frontend f from d
+ bind :80
+backend b from d
+ server s 127.0.0.1:1
+", exit: 1, first_alert: "frontends and backends cannot inherit from the same defaults section if it defines TCP/HTT" },
+    Case { name: "bind :80", config: "defaults d
+ mode http
+ http-request set-header X y
+listen l from d
+ bind :80
+", exit: 1, first_alert: "a listen section cannot inherit from a defaults section defining TCP/HTTP rules." },
+    Case { name: "defaults e from d", config: "defaults d
+ http-request set-header X y
+defaults e from d
+", exit: 1, first_alert: "a defaults section cannot inherit from a defaults section defining TCP/HTTP rules (default" },
+    Case { name: "backend b from d", config: "defaults d
+ mode http
+ tcp-request connection reject
+backend b from d
+", exit: 1, first_alert: "a backend section cannot inherit from a defaults section defining 'tcp-request connection'" },
+    Case { name: "bind :80", config: "defaults a
+defaults a
+frontend f from a
+ bind :80
+", exit: 1, first_alert: "ambiguous defaults section name 'a' referenced by frontend 'f' exists at least at t.cfg:1 " },
+    Case { name: "bind :81", config: "frontend f
+ bind :80
+frontend g from f
+ bind :81
+", exit: 1, first_alert: "defaults section 'f' not found for frontend 'g'." },
+    Case { name: "bind :80", config: "defaults
+ timeout client 1s
+frontend f from
+ bind :80
+", exit: 1, first_alert: "please use the 'bind' keyword for listening addresses." },
+
 ];
 
 /// Strips haproxy's location prefix (`parsing [f:l] : `, `[f:l] : `, `Parsing [f:l]: `).
@@ -1754,7 +2225,7 @@ fn directories_and_double_dash_load_several_files() {
 fn dump_shows_settings_inherited_from_defaults() {
     let dir = tempfile::tempdir().expect("tempdir");
     let cfg = "defaults\n mode http\n timeout client 7s\n timeout connect 1s\n timeout server 1s\n option forwardfor\n\
-               frontend f\n bind 127.0.0.1:18080\n default_backend b\n\
+               frontend f\n bind 127.0.0.1:18080\n default_backend web\nbackend web\n server w 127.0.0.1:3\n\
                defaults tcpdef\n mode tcp\n timeout connect 2s\n timeout server 3s\n\
                backend b\n server s 127.0.0.1:1\n\
                backend c from tcpdef\n server s 127.0.0.1:2\n";

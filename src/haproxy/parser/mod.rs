@@ -133,6 +133,8 @@ enum Section {
 pub struct Parsed {
     pub config: Config,
     pub findings: Vec<Finding>,
+    /// Problems haproxy reports in its post-parse stage (only when parsing succeeded).
+    pub deferred: Vec<Finding>,
     /// Set when haproxy would stop reading immediately (ERR_ABORT).
     pub aborted: bool,
 }
@@ -172,6 +174,10 @@ pub struct Parser {
     pub(crate) file_names: Vec<String>,
     /// Proxies by name (indexes into `cfg.proxies`), for duplicate checks.
     pub(crate) proxy_index: HashMap<String, Vec<usize>>,
+    /// Findings haproxy only reports after parsing (its post-parse checks).
+    pub(crate) deferred: Vec<Finding>,
+    /// Which kind of proxy used each defaults section that defines rules.
+    pub(crate) defaults_users: HashMap<usize, ProxyKind>,
 }
 
 /// Words of the current line, with helpers.
@@ -240,6 +246,8 @@ impl Parser {
             experimental: false,
             file_names: Vec::new(),
             proxy_index: HashMap::new(),
+            deferred: Vec::new(),
+            defaults_users: HashMap::new(),
         }
     }
 
@@ -298,6 +306,15 @@ impl Parser {
             msg.into(),
             Some(help.into()),
         );
+    }
+    /// An error haproxy reports in its post-parse stage.
+    pub(crate) fn defer_alert(&mut self, loc: Loc, span: Span, msg: impl Into<String>) {
+        let diag = Diagnostic::error(Some(span), msg.into());
+        self.deferred.push(Finding {
+            diag,
+            loc,
+            fatal: true,
+        });
     }
     pub(crate) fn warn(&mut self, span: Span, msg: impl Into<String>) {
         self.push(
@@ -952,6 +969,11 @@ impl Parser {
                 }
             }
             "expose-experimental-directives" => self.experimental = true,
+            "zero-warning" | "quiet" => self.cfg.global.raw.push(RawDirective {
+                keyword: kw.into(),
+                args: vec![],
+                span,
+            }),
             "set-var" | "set-var-fmt" => {
                 self.cfg.global.set_vars.push(RawDirective {
                     keyword: kw.into(),
@@ -1080,7 +1102,18 @@ impl Parser {
         loop {
             match line.arg(i) {
                 "len" => {
-                    t.max_len = Some(values::atol(line.arg(i + 1)).max(0) as u32);
+                    let n = values::atol(line.arg(i + 1));
+                    if !(80..=65535).contains(&n) {
+                        self.alert(
+                            span,
+                            format!(
+                                "log : invalid log length '{}', must be between 80 and 65535",
+                                line.arg(i + 1)
+                            ),
+                        );
+                        return None;
+                    }
+                    t.max_len = Some(n as u32);
                     i += 2;
                 }
                 "format" => {
@@ -1533,6 +1566,7 @@ impl Parser {
         Parsed {
             config: self.cfg,
             findings: self.findings,
+            deferred: self.deferred,
             aborted: self.aborted,
         }
     }

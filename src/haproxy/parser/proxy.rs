@@ -137,6 +137,63 @@ const COMMON_KW: &[&str] = &[
     "error-log-format",
 ];
 
+/// haproxy's option tables in its own order (cfg_opts, cfg_opts2, common options): the
+/// "did you mean" candidates.
+const HAPROXY_OPTION_ORDER: &[&str] = &[
+    "abortonclose",
+    "allbackups",
+    "checkcache",
+    "clitcpka",
+    "contstats",
+    "dontlognull",
+    "http-buffer-request",
+    "http-ignore-probes",
+    "idle-close-on-response",
+    "prefer-last-server",
+    "logasap",
+    "nolinger",
+    "persist",
+    "srvtcpka",
+    "transparent",
+    "splice-request",
+    "splice-response",
+    "splice-auto",
+    "accept-invalid-http-request",
+    "accept-invalid-http-response",
+    "dontlog-normal",
+    "log-separate-errors",
+    "log-health-checks",
+    "socket-stats",
+    "tcp-smart-accept",
+    "tcp-smart-connect",
+    "independent-streams",
+    "http-use-proxy-header",
+    "http-pretend-keepalive",
+    "http-no-delay",
+    "h1-case-adjust-bogus-client",
+    "h1-case-adjust-bogus-server",
+    "disable-h2-upgrade",
+    "httpclose",
+    "http-server-close",
+    "http-keep-alive",
+    "redispatch",
+    "httplog",
+    "tcplog",
+    "tcpka",
+    "httpchk",
+    "ssl-hello-chk",
+    "smtpchk",
+    "pgsql-check",
+    "redis-check",
+    "mysql-check",
+    "ldap-check",
+    "spop-check",
+    "tcp-check",
+    "external-check",
+    "forwardfor",
+    "original-to",
+];
+
 const OPTION_NAMES: &[&str] = &[
     "abortonclose",
     "allbackups",
@@ -193,7 +250,6 @@ const OPTION_NAMES: &[&str] = &[
     "httpslog",
     "http-restrict-req-hdr-names",
     "originalto",
-    "http-use-htx",
     "forceclose",
     "http-tunnel",
 ];
@@ -259,11 +315,13 @@ impl Parser {
                 );
             }
             let clash = self.proxy_index.get(&name).and_then(|ids| {
-                ids.iter().map(|&i| &self.cfg.proxies[i]).find(|p| match kind {
-                    ProxyKind::Frontend => p.kind.has_frontend(),
-                    ProxyKind::Backend => p.kind.has_backend(),
-                    _ => true,
-                })
+                ids.iter()
+                    .map(|&i| &self.cfg.proxies[i])
+                    .find(|p| match kind {
+                        ProxyKind::Frontend => p.kind.has_frontend(),
+                        ProxyKind::Backend => p.kind.has_backend(),
+                        _ => true,
+                    })
             });
             if let Some(other) = clash {
                 let msg = format!(
@@ -306,8 +364,28 @@ impl Parser {
 
         // which defaults section this one inherits from
         let parent: Option<usize> = match &from {
-            Some(f) => match self.cfg.defaults.iter().rposition(|d| &d.name == f) {
-                Some(i) => Some(i),
+            Some(f) => match self.cfg.defaults.iter().position(|d| &d.name == f) {
+                Some(i) => {
+                    let dups: Vec<crate::diag::Span> = self
+                        .cfg
+                        .defaults
+                        .iter()
+                        .filter(|d| &d.name == f)
+                        .map(|d| d.span)
+                        .collect();
+                    if dups.len() > 1 {
+                        let (a, b) = (dups[0], dups[1]);
+                        let msg = format!(
+                            "ambiguous defaults section name '{f}' referenced by {kw} '{name}' exists at least at {}:{} and {}:{}.",
+                            self.file_name(a.file),
+                            a.line,
+                            self.file_name(b.file),
+                            b.line
+                        );
+                        self.alert(span, msg);
+                    }
+                    Some(i)
+                }
                 None => {
                     self.alert(
                         span,
@@ -320,6 +398,12 @@ impl Parser {
             None if kind == ProxyKind::Defaults => None,
             None => self.last_defaults,
         };
+        if let Some(pi) = parent {
+            if !self.inherit_allowed(pi, kind, &name, span) {
+                self.abort();
+                return;
+            }
+        }
         let mut p = match parent {
             Some(i) => {
                 let mut d = self.cfg.defaults[i].clone();
@@ -345,9 +429,56 @@ impl Parser {
             self.section = Section::Defaults(i);
         } else {
             let idx = self.cfg.proxies.len();
-            self.proxy_index.entry(p.name.clone()).or_default().push(idx);
+            self.proxy_index
+                .entry(p.name.clone())
+                .or_default()
+                .push(idx);
             self.cfg.proxies.push(p);
             self.section = Section::Proxy(idx);
+        }
+    }
+
+    /// haproxy's restrictions on inheriting from a defaults section that defines rules.
+    fn inherit_allowed(
+        &mut self,
+        pi: usize,
+        kind: ProxyKind,
+        _name: &str,
+        span: crate::diag::Span,
+    ) -> bool {
+        let d = &self.cfg.defaults[pi];
+        let has_rules = !d.http_request.is_empty()
+            || !d.http_response.is_empty()
+            || !d.http_after_response.is_empty()
+            || !d.tcp_request_connection.is_empty()
+            || !d.tcp_request_session.is_empty()
+            || !d.tcp_request_content.is_empty()
+            || !d.tcp_response_content.is_empty();
+        if !has_rules {
+            return true;
+        }
+        let at = format!("{}:{}", self.file_name(d.span.file), d.span.line);
+        let l4 = !d.tcp_request_connection.is_empty() || !d.tcp_request_session.is_empty();
+        let rsp = !d.tcp_response_content.is_empty();
+        let msg = match kind {
+            ProxyKind::Defaults => Some(format!("a defaults section cannot inherit from a defaults section defining TCP/HTTP rules (defaults section at {at}).")),
+            ProxyKind::Listen => Some("a listen section cannot inherit from a defaults section defining TCP/HTTP rules.".to_string()),
+            _ => match self.defaults_users.get(&pi) {
+                Some(k) if *k != kind => Some(format!("frontends and backends cannot inherit from the same defaults section if it defines TCP/HTTP rules (defaults section at {at}).")),
+                _ if kind == ProxyKind::Backend && l4 => Some(format!("a backend section cannot inherit from a defaults section defining 'tcp-request connection' or 'tcp-request session' rules (defaults section at {at}).")),
+                _ if kind == ProxyKind::Frontend && rsp => Some(format!("a frontend section cannot inherit from a defaults section defining 'tcp-response content' rules (defaults section at {at}).")),
+                _ => None,
+            },
+        };
+        match msg {
+            Some(m) => {
+                self.alert_loc(super::Loc::ParsingTight, span, m);
+                false
+            }
+            None => {
+                self.defaults_users.insert(pi, kind);
+                true
+            }
         }
     }
 
@@ -630,6 +761,20 @@ impl Parser {
                     ),
                 }
             }
+            "http-request"
+            | "http-response"
+            | "http-after-response"
+            | "tcp-request"
+            | "tcp-response"
+                if kind == ProxyKind::Defaults
+                    && self.px_name().is_empty()
+                    && line.arg(1) != "inspect-delay" =>
+            {
+                self.alert(
+                    span,
+                    format!("'{kw}' not allowed in anonymous 'defaults' section."),
+                );
+            }
             "http-request" | "http-response" | "http-after-response" => self.http_rule(line),
             "tcp-request" | "tcp-response" => self.tcp_rule(line),
             "redirect" => self.redirect_kw(line),
@@ -762,7 +907,18 @@ impl Parser {
         if text.contains('%') {
             match sample::parse_log_format(text) {
                 Ok(f) => Some(BackendRef::Dynamic(f)),
-                Err(_) => Some(BackendRef::Static(text.to_string())),
+                Err(e) => {
+                    let span = self.cur_span;
+                    self.defer_alert(
+                        super::Loc::CapParsing,
+                        span,
+                        format!("failed to parse use_backend rule '{text}' : {e}."),
+                    );
+                    Some(BackendRef::Dynamic(LogFormat {
+                        text: text.to_string(),
+                        nodes: vec![],
+                    }))
+                }
             }
         } else {
             Some(BackendRef::Static(text.to_string()))
@@ -997,7 +1153,7 @@ impl Parser {
             return;
         }
         if !OPTION_NAMES.contains(&name) {
-            match catalogue::best_match(name, OPTION_NAMES.iter().copied()) {
+            match catalogue::best_match(name, HAPROXY_OPTION_ORDER.iter().copied()) {
                 Some(b) => self.alert_help(
                     span,
                     format!("unknown option '{name}'; did you mean '{b}' maybe ?"),
@@ -1572,10 +1728,7 @@ impl Parser {
                 s.realm = Some(line.args_from(2).join(" "));
             }
             "auth" => {
-                let Some((u, p)) = a2.split_once(':') else {
-                    self.alert(span, "'auth' needs a user:password account.");
-                    return;
-                };
+                let (u, p) = a2.split_once(':').unwrap_or((a2.as_str(), ""));
                 let (u, p) = (u.to_string(), p.to_string());
                 let s = &mut self.px().stats;
                 s.enabled = true;

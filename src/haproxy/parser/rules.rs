@@ -183,6 +183,13 @@ impl Parser {
                 } else {
                     1
                 };
+                if consumed == 3 {
+                    let m = args.get(2).map(String::as_str).unwrap_or("");
+                    if !matches!(m, "str" | "beg" | "end" | "sub" | "reg") {
+                        rule_err(self, format!("-m with unsupported matching method '{m}'."));
+                        return;
+                    }
+                }
                 HttpAction::DelHeader {
                     name: args[0].clone(),
                     method: args.get(2).filter(|_| consumed == 3).cloned(),

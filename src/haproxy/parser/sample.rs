@@ -522,7 +522,7 @@ pub fn parse_log_format(text: &str) -> Result<LogFormat, String> {
                 }
             }
             let Some(end) = end else {
-                return Err(format!("missing ']' in log-format '{text}'"));
+                return Err(format!("missing ']' after '{r}'"));
             };
             let expr = parse_sample_expr(&r[..end])
                 .map_err(|e| format!("failed to parse sample expression <{}> : {e}", &r[..=end]))?;

@@ -647,7 +647,14 @@ impl Parser {
                     }
                     srv.ca_file = Some(path);
                 }
-                "crt" => srv.crt = Some(with_base(&self.cfg.global.crt_base, &v)),
+                "crt" => {
+                    let path = with_base(&self.cfg.global.crt_base, &v);
+                    if std::fs::metadata(&path).is_err() {
+                        bracket(self, format!("{obj}unable to stat SSL certificate from file '{path}' : No such file or directory."));
+                        return;
+                    }
+                    srv.crt = Some(path);
+                }
                 "sni" => srv.sni = Some(v.clone()),
                 "alpn" => srv.alpn = v.split(',').map(str::to_string).collect(),
                 "ciphers" => srv.ciphers = Some(v.clone()),
