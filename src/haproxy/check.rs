@@ -54,6 +54,8 @@ pub struct Loaded {
     /// files that had at least one error (haproxy lists them)
     pub error_files: Vec<String>,
     pub ok: bool,
+    /// haproxy stops before reading anything (missing file/directory, nothing to read).
+    pub early_exit: bool,
 }
 
 /// Expands `-f` arguments: a directory contributes its `*.cfg` files in name order.
@@ -61,6 +63,9 @@ pub fn expand_paths(paths: &[String]) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     for p in paths {
         let path = Path::new(p);
+        if !path.exists() {
+            return Err(format!("Cannot open configuration file/directory {p} : No such file or directory"));
+        }
         if path.is_dir() {
             let mut names: Vec<String> = std::fs::read_dir(path)
                 .map_err(|e| format!("Cannot open configuration directory {p} : {e}"))?
@@ -95,9 +100,14 @@ pub fn load(opts: &CheckOptions) -> Loaded {
                 findings,
                 error_files,
                 ok: false,
+                early_exit: true,
             };
         }
     };
+    if files.is_empty() {
+        findings.push(plain_error("No configuration file found.".into()));
+        return Loaded { config: Config::default(), sources, findings, error_files, ok: false, early_exit: true };
+    }
     let mut p = parser::Parser::new(ParseOptions {
         warn_unimplemented: opts.warn_unimplemented,
         env: None,
@@ -133,6 +143,7 @@ pub fn load(opts: &CheckOptions) -> Loaded {
             findings,
             error_files,
             ok: false,
+            early_exit: false,
         };
     }
     let mut v = deferred;
@@ -151,6 +162,7 @@ pub fn load(opts: &CheckOptions) -> Loaded {
         findings,
         error_files,
         ok,
+        early_exit: false,
     }
 }
 
@@ -201,6 +213,9 @@ pub fn run_check(opts: &CheckOptions) -> i32 {
     let loaded = load(opts);
     print_findings(&loaded.findings, &loaded.sources, opts.format, opts.quiet);
     let pid = std::process::id();
+    if loaded.early_exit {
+        return 1;
+    }
     if !loaded.ok {
         if opts.format == DiagFormat::Haproxy {
             for f in &loaded.error_files {
