@@ -2014,8 +2014,8 @@ fn own_cases_match_haproxy() {
     copy_fixtures(dir.path());
     let bin = util::rhaproxy_bin();
     let have_haproxy = util::have("haproxy");
-    let mut failures = Vec::new();
-    for (i, case) in CASES.iter().enumerate() {
+    let check_case = |i: usize, case: &Case| -> Vec<String> {
+        let mut failures = Vec::new();
         let file = format!("case{i}.cfg");
         std::fs::write(dir.path().join(&file), case.config).expect("write case");
         let (rc, _, stderr) = run_check(
@@ -2045,7 +2045,29 @@ fn own_cases_match_haproxy() {
                 ));
             }
         }
-    }
+        failures
+    };
+    // a few threads: each case is two short processes
+    let workers = 4;
+    let failures: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|w| {
+                let check_case = &check_case;
+                scope.spawn(move || {
+                    CASES
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| i % workers == w)
+                        .flat_map(|(i, c)| check_case(i, c))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("case worker"))
+            .collect()
+    });
     assert!(
         failures.is_empty(),
         "{} of {} cases differ:\n{}",
