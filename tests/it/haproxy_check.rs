@@ -1978,6 +1978,275 @@ frontend f from
  bind :80
 ", exit: 1, first_alert: "please use the 'bind' keyword for listening addresses." },
 
+    Case { name: "timout client 5s", config: "frontend f
+ bind :80
+ timout client 5s
+", exit: 1, first_alert: "unknown keyword 'timout' in 'frontend' section; did you mean 'timeout' maybe ?" },
+    Case { name: "optoin httplog", config: "frontend f
+ bind :80
+ optoin httplog
+", exit: 1, first_alert: "unknown keyword 'optoin' in 'frontend' section; did you mean 'option' maybe ?" },
+    Case { name: "serevr s 1.2.3.4:80", config: "backend b
+ serevr s 1.2.3.4:80
+", exit: 1, first_alert: "unknown keyword 'serevr' in 'backend' section; did you mean 'server' maybe ?" },
+    Case { name: "server s 1.2.3.4:80", config: "bakend b
+ server s 1.2.3.4:80
+", exit: 1, first_alert: "unknown keyword 'bakend' out of section." },
+    Case { name: "default-backend b", config: "frontend f
+ bind :80
+ default-backend b
+", exit: 1, first_alert: "unknown keyword 'default-backend' in 'frontend' section; did you mean 'default_backend' ma" },
+    Case { name: "use-backend b", config: "frontend f
+ bind :80
+ use-backend b
+", exit: 1, first_alert: "unknown keyword 'use-backend' in 'frontend' section; did you mean 'use_backend' maybe ?" },
+    Case { name: "acls a src 1.2.3.4", config: "frontend f
+ bind :80
+ acls a src 1.2.3.4
+", exit: 1, first_alert: "unknown keyword 'acls' in 'frontend' section; did you mean 'acl' maybe ?" },
+    Case { name: "maxconnn 100", config: "global
+ maxconnn 100
+", exit: 1, first_alert: "unknown keyword 'maxconnn' in 'global' section; did you mean 'maxconn' maybe ?" },
+    Case { name: "deamon", config: "global
+ deamon
+", exit: 1, first_alert: "unknown keyword 'deamon' in 'global' section; did you mean 'daemon' maybe ?" },
+    Case { name: "nbthreads 4", config: "global
+ nbthreads 4
+", exit: 1, first_alert: "unknown keyword 'nbthreads' in 'global' section; did you mean 'nbthread' maybe ?" },
+    Case { name: "log-level info", config: "global
+ log-level info
+", exit: 1, first_alert: "unknown keyword 'log-level' in 'global' section" },
+    Case { name: "ssl-default-bind-option no-sslv3", config: "global
+ ssl-default-bind-option no-sslv3
+", exit: 1, first_alert: "unknown keyword 'ssl-default-bind-option' in 'global' section; did you mean 'ssl-default-b" },
+    Case { name: "tune.ssl.default-dh-params 2048", config: "global
+ tune.ssl.default-dh-params 2048
+", exit: 1, first_alert: "unknown keyword 'tune.ssl.default-dh-params' in 'global' section; did you mean 'tune.ssl.d" },
+    Case { name: "balanc roundrobin", config: "backend b
+ balanc roundrobin
+", exit: 1, first_alert: "unknown keyword 'balanc' in 'backend' section; did you mean 'balance' maybe ?" },
+    Case { name: "option httpcheck", config: "backend b
+ option httpcheck
+", exit: 1, first_alert: "unknown option 'httpcheck'; did you mean 'httpchk' maybe ?" },
+    Case { name: "option tcp-smart-connectt", config: "backend b
+ option tcp-smart-connectt
+", exit: 1, first_alert: "unknown option 'tcp-smart-connectt'; did you mean 'tcp-smart-connect' maybe ?" },
+    Case { name: "server s 1.2.3.4:80 chek", config: "backend b
+ server s 1.2.3.4:80 chek
+", exit: 1, first_alert: "'server b/s' : unknown keyword 'chek'; did you mean 'check' maybe ?" },
+    Case { name: "server s 1.2.3.4:80 checks inter 2s", config: "backend b
+ server s 1.2.3.4:80 checks inter 2s
+", exit: 1, first_alert: "'server b/s' : unknown keyword 'checks'; did you mean 'check' maybe ?" },
+    Case { name: "server s 1.2.3.4:80 check weigth 10", config: "backend b
+ server s 1.2.3.4:80 check weigth 10
+", exit: 1, first_alert: "'server b/s' : unknown keyword 'weigth'; did you mean 'weight' maybe ?" },
+    Case { name: "server s 1.2.3.4:80 maxcon 10", config: "backend b
+ server s 1.2.3.4:80 maxcon 10
+", exit: 1, first_alert: "'server b/s' : unknown keyword 'maxcon'; did you mean 'maxconn' maybe ?" },
+    Case { name: "bind :80 ssl crt-lst /x", config: "frontend f
+ bind :80 ssl crt-lst /x
+", exit: 1, first_alert: "'bind :80' in section 'frontend': unknown keyword 'crt-lst'; did you mean 'crt-list' maybe" },
+    Case { name: "bind :80 acept-proxy", config: "frontend f
+ bind :80 acept-proxy
+", exit: 1, first_alert: "'bind :80' in section 'frontend': unknown keyword 'acept-proxy'; did you mean 'accept-prox" },
+    Case { name: "http-request set-headers X y", config: "frontend f
+ bind :80
+ http-request set-headers X y
+", exit: 1, first_alert: "'http-request' expects 'wait-for-handshake', 'ot-group', 'set-log-level', 'set-nice', 'use" },
+    Case { name: "http-request redirec scheme https", config: "frontend f
+ bind :80
+ http-request redirec scheme https
+", exit: 1, first_alert: "'http-request' expects 'wait-for-handshake', 'ot-group', 'set-log-level', 'set-nice', 'use" },
+    Case { name: "http-response add-headers X y", config: "frontend f
+ bind :80
+ http-response add-headers X y
+", exit: 1, first_alert: "'http-response' expects 'ot-group', 'set-log-level', 'set-nice', 'sc-inc-gpc(*)', 'sc-inc-" },
+    Case { name: "bind :80", config: "defaults
+ mode http
+ timeout connect 5s
+ timeout client 50s
+ timeout server 50s
+ option  forwardfor
+ option  http-server-close
+ stats enable
+ stats uri /haproxy?stats
+frontend f
+ bind :80
+", exit: 0, first_alert: "" },
+    Case { name: "bind :80", config: "defaults
+ stats enable
+ stats auth a:b
+listen l
+ bind :80
+", exit: 0, first_alert: "" },
+    Case { name: "reqadd X-Forwarded-Proto: https", config: "frontend f
+ bind :80
+ reqadd X-Forwarded-Proto:\\ https
+", exit: 1, first_alert: "The 'reqadd' directive is not supported anymore since HAProxy 2.1. Use 'http-request add-h" },
+    Case { name: "rspidel ^Server:.*", config: "frontend f
+ bind :80
+ rspidel ^Server:.*
+", exit: 1, first_alert: "The 'rspidel' directive is not supported anymore since HAProxy 2.1. Use 'http-response del" },
+    Case { name: "redirect location / if { path /x", config: "frontend f
+ bind :80
+ redirect scheme https if !{ ssl_fc }
+ redirect location / if { path /x
+", exit: 1, first_alert: "error detected in frontend 'f' while parsing redirect rule : error in condition: missing c" },
+    Case { name: "log-format %ci:%cp [%t] %ft %b/%s %Tq/%Tw/", config: "frontend f
+ bind :80
+ mode http
+ option httplog
+ log-format %ci:%cp\\ [%t]\\ %ft\\ %b/%s\\ %Tq/%Tw/%Tc/%Tr/%Tt\\ %ST\\ %B\\ %CC\\ %CS\\ %tsc\\ %ac/%fc/%bc/%sc/%rc\\ %sq/%bq\\ %hr\\ %hs\\ %{+Q}r
+", exit: 0, first_alert: "" },
+    Case { name: "stats enable", config: "listen stats :8080
+ mode http
+ stats enable
+", exit: 1, first_alert: "please use the 'bind' keyword for listening addresses." },
+    Case { name: "stats auth user:pass", config: "listen stats
+ bind :8080
+ mode http
+ stats enable
+ stats uri /stats
+ stats refresh 5s
+ stats hide-version
+ stats realm Strictly\\ Private
+ stats auth admin:pass
+ stats auth user:pass
+", exit: 0, first_alert: "" },
+    Case { name: "server s3 10.0.0.3:80 check backup", config: "frontend f
+ bind 0.0.0.0:80
+ bind :::80 v6only
+ bind [::]:443 v4v6
+ default_backend b
+backend b
+ server s1 10.0.0.1:80 check
+ server s2 10.0.0.2:80 check
+ server s3 10.0.0.3:80 check backup
+", exit: 0, first_alert: "" },
+    Case { name: "server app2 127.0.0.1:5002 check", config: "frontend f
+ bind *:80
+ acl url_static path_beg -i /static /images /javascript /stylesheets
+ acl url_static path_end -i .jpg .gif .png .css .js
+ use_backend static if url_static
+ default_backend app
+backend static
+ balance roundrobin
+ server static 127.0.0.1:4331 check
+backend app
+ balance roundrobin
+ server app1 127.0.0.1:5001 check
+ server app2 127.0.0.1:5002 check
+", exit: 0, first_alert: "" },
+    Case { name: "server ws1 127.0.0.1:8000 weight 1 maxconn 1024 ch", config: "frontend f
+ bind *:80
+ tcp-request content accept if HTTP
+ acl is_websocket hdr(Upgrade) -i WebSocket
+ acl is_websocket hdr_beg(Host) -i ws
+ use_backend ws if is_websocket
+backend ws
+ balance source
+ timeout tunnel 3600s
+ server ws1 127.0.0.1:8000 weight 1 maxconn 1024 check
+", exit: 0, first_alert: "" },
+    Case { name: "server-template app 5 app:8080 check resolvers doc", config: "resolvers docker
+ nameserver dns1 127.0.0.11:53
+ resolve_retries 3
+ timeout resolve 1s
+ timeout retry 1s
+ hold other 10s
+ hold refused 10s
+ hold nx 10s
+ hold timeout 10s
+ hold valid 10s
+ hold obsolete 10s
+backend b
+ server-template app 5 app:8080 check resolvers docker init-addr libc,none
+", exit: 2, first_alert: "" },
+    Case { name: "http-request set-path %[path,regsub(^/api/,/)]", config: "frontend f
+ bind :80
+ http-request set-header Host %[req.hdr(host),regsub(^www\\.,,)]
+ http-request set-path %[path,regsub(^/api/,/)]
+", exit: 0, first_alert: "" },
+    Case { name: "http-request deny if { req.hdr(x) -m reg ( }", config: "frontend f
+ bind :80
+ http-request deny if { req.hdr(x) -m reg ( }
+", exit: 1, first_alert: "error detected while parsing an 'http-request deny' condition : regex '(' is invalid (erro" },
+    Case { name: "http-request unset-var(txn.a)", config: "frontend f
+ bind :80
+ http-request set-var(txn.a) str(hello)
+ http-request set-var(txn.b) int(5)
+ http-request set-var(txn.c) var(txn.a),upper
+ http-request set-var-fmt(txn.d) \"%[var(txn.a)]-x\"
+ http-request unset-var(txn.a)
+", exit: 0, first_alert: "" },
+    Case { name: "http-request deny if { src_http_req_rate(f) gt 20 ", config: "frontend f
+ bind :80
+ stick-table type ip size 100k expire 10s store http_req_rate(10s)
+ http-request track-sc0 src
+ http-request deny deny_status 429 if { sc_http_req_rate(0) gt 20 }
+ http-request deny if { sc0_http_req_rate gt 20 }
+ http-request deny if { src_http_req_rate(f) gt 20 }
+", exit: 0, first_alert: "" },
+    Case { name: "server s2 1.2.3.4:80 check agent-check agent-inter", config: "backend b
+ server s1 1.2.3.4:80 check inter 2000 rise 2 fall 5 fastinter 1s downinter 5s
+ server s2 1.2.3.4:80 check agent-check agent-inter 2s agent-port 9999 agent-send \"hello\\n\"
+", exit: 2, first_alert: "" },
+    Case { name: "server s1 1.2.3.4:80 check send-proxy-v2-ssl-cn pr", config: "backend b
+ server s1 1.2.3.4:80 check send-proxy-v2-ssl-cn proxy-v2-options ssl,cert-cn
+", exit: 2, first_alert: "" },
+    Case { name: "server s1 1.2.3.4:443 ssl verify none sni str(exam", config: "backend b
+ mode http
+ http-request set-header Host example.com
+ http-response del-header X-Powered-By
+ option forwardfor
+ server s1 1.2.3.4:443 ssl verify none sni str(example.com) alpn h2,http/1.1
+", exit: 2, first_alert: "" },
+    Case { name: "server s 1.2.3.4:80", config: "peers mypeers
+ peer haproxy1 192.168.1.1:1024
+ peer haproxy2 192.168.1.2:1024
+backend b
+ stick-table type ip size 20k peers mypeers
+ stick on src
+ server s 1.2.3.4:80
+", exit: 2, first_alert: "" },
+    Case { name: "server app1 127.0.0.1:5001 check", config: "global
+ log 127.0.0.1 local2
+ chroot /var/lib/haproxy
+ pidfile /var/run/haproxy.pid
+ maxconn 4000
+ user haproxy
+ group haproxy
+ daemon
+ stats socket /var/lib/haproxy/stats
+defaults
+ mode http
+ log global
+ option httplog
+ option dontlognull
+ option http-server-close
+ option forwardfor except 127.0.0.0/8
+ option redispatch
+ retries 3
+ timeout http-request 10s
+ timeout queue 1m
+ timeout connect 10s
+ timeout client 1m
+ timeout server 1m
+ timeout http-keep-alive 10s
+ timeout check 10s
+ maxconn 3000
+frontend main *:5000
+ acl url_static path_beg -i /static /images /javascript /stylesheets
+ use_backend static if url_static
+ default_backend app
+backend static
+ balance roundrobin
+ server static 127.0.0.1:4331 check
+backend app
+ balance roundrobin
+ server app1 127.0.0.1:5001 check
+", exit: 1, first_alert: "please use the 'bind' keyword for listening addresses." },
+
 ];
 
 /// Strips haproxy's location prefix (`parsing [f:l] : `, `[f:l] : `, `Parsing [f:l]: `).

@@ -49,7 +49,6 @@ fn arg_list(input: &str) -> Result<(Vec<String>, &str), String> {
     debug_assert!(b.first() == Some(&b'('));
     let mut args = Vec::new();
     let mut cur = String::new();
-    let mut depth = 0usize;
     let mut q: Option<char> = None;
     let mut it = input.char_indices().skip(1).peekable();
     while let Some((i, c)) = it.next() {
@@ -62,21 +61,13 @@ fn arg_list(input: &str) -> Result<(Vec<String>, &str), String> {
             }
             (Some(_), _) => cur.push(c),
             (None, '\'' | '"') => q = Some(c),
-            (None, '(') => {
-                depth += 1;
-                cur.push(c);
-            }
-            (None, ')') if depth > 0 => {
-                depth -= 1;
-                cur.push(c);
-            }
             (None, ')') => {
                 if !cur.is_empty() || !args.is_empty() {
                     args.push(std::mem::take(&mut cur));
                 }
                 return Ok((args, &input[i + 1..]));
             }
-            (None, ',') if depth == 0 => args.push(std::mem::take(&mut cur)),
+            (None, ',') => args.push(std::mem::take(&mut cur)),
             (None, _) => cur.push(c),
         }
     }
