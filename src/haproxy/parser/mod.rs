@@ -1023,7 +1023,7 @@ impl Parser {
     /// A keyword our typed parser does not handle: look it up in the catalogue.
     pub(crate) fn catalogue_fallback(&mut self, kind: &str, section: &str, line: &Line) {
         let kw = line.arg(0);
-        let span = line.span;
+        let span = line.word_span(0);
         match catalogue::lookup(kind, kw) {
             Some(e) if e.status == Status::Rejected => {
                 let msg = e.note.to_string();

@@ -879,7 +879,7 @@ impl Parser {
 
     fn proxy_fallback(&mut self, line: &Line) {
         let kw = line.arg(0);
-        let span = line.span;
+        let span = line.word_span(0);
         let known = COMMON_KW.contains(&kw)
             || catalogue::of_kind("proxy").any(|e| e.keyword.split(' ').next() == Some(kw));
         if known {
@@ -1155,11 +1155,11 @@ impl Parser {
         if !OPTION_NAMES.contains(&name) {
             match catalogue::best_match(name, HAPROXY_OPTION_ORDER.iter().copied()) {
                 Some(b) => self.alert_help(
-                    span,
+                    line.word_span(1),
                     format!("unknown option '{name}'; did you mean '{b}' maybe ?"),
                     format!("did you mean '{b}'?"),
                 ),
-                None => self.alert(span, format!("unknown option '{name}'.")),
+                None => self.alert(line.word_span(1), format!("unknown option '{name}'.")),
             }
             return;
         }
