@@ -923,7 +923,7 @@ impl Parser {
                     self.alert(span, format!("'{kw}' expects a path as parameter."));
                     return;
                 }
-                if std::fs::File::open(&a1).is_err() {
+                if !crate::haproxy::parser::config_file_readable(&a1) {
                     let err = std::io::Error::from(std::io::ErrorKind::NotFound);
                     let _ = err;
                     self.alert(
@@ -1477,7 +1477,7 @@ impl Parser {
             "errorfile" => {
                 let status = values::atol(line.arg(1)) as u16;
                 let path = line.arg(2).to_string();
-                match std::fs::read(&path) {
+                match crate::haproxy::parser::read_config_file(&path).ok_or(()) {
                     Ok(content) => self.cfg.http_errors[i].errorfiles.push(ErrorFile {
                         status,
                         path,
@@ -1570,6 +1570,29 @@ impl Parser {
             aborted: self.aborted,
         }
     }
+}
+
+/// Reads a file named by the configuration (errorfiles, pattern files, ...): regular files
+/// only (never blocks on a FIFO or a device), at most 16 MiB. None when it cannot be read.
+pub fn read_config_file(path: impl AsRef<std::path::Path>) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let path = path.as_ref();
+    let meta = std::fs::metadata(path).ok()?;
+    if !meta.is_file() {
+        return None;
+    }
+    let f = std::fs::File::open(path).ok()?;
+    let mut buf = Vec::new();
+    f.take(16 << 20).read_to_end(&mut buf).ok()?;
+    Some(buf)
+}
+
+/// Whether a file named by the configuration can be opened (regular files only).
+pub fn config_file_readable(path: impl AsRef<std::path::Path>) -> bool {
+    std::fs::metadata(path.as_ref())
+        .map(|m| m.is_file())
+        .unwrap_or(false)
+        && std::fs::File::open(path.as_ref()).is_ok()
 }
 
 /// Parses all files of a source map into a configuration (no post-parse validation).

@@ -790,7 +790,7 @@ impl Parser {
                 }
                 let status = values::atol(line.arg(1)) as u16;
                 let path = line.arg(2).to_string();
-                match std::fs::read(&path) {
+                match crate::haproxy::parser::read_config_file(&path).ok_or(()) {
                     Ok(content) => self.px().errorfiles.push(ErrorFile {
                         status,
                         path,
@@ -865,7 +865,7 @@ impl Parser {
                 let words = line.args_from(1);
                 if let Some(i) = words.iter().position(|w| w == "errorfile" || w == "file") {
                     if let Some(path) = words.get(i + 1) {
-                        if std::fs::File::open(path).is_err() {
+                        if !crate::haproxy::parser::config_file_readable(path) {
                             self.alert(span, format!("http-error : error opening file '{path}'"));
                             return;
                         }

@@ -128,7 +128,7 @@ impl Parser {
                             }
                             if matches!(args[k].as_str(), "errorfile" | "file") {
                                 if let Some(f) = args.get(k + 1) {
-                                    if std::fs::File::open(f).is_err() {
+                                    if !crate::haproxy::parser::config_file_readable(f) {
                                         rule_err(self, format!("error opening file '{f}'."));
                                         return;
                                     }
@@ -336,7 +336,7 @@ impl Parser {
                         "status" => status = values::atol(&v).clamp(0, 999) as u16,
                         "content-type" => content_type = Some(v.clone()),
                         "errorfile" | "file" | "lf-file" => {
-                            if std::fs::File::open(&v).is_err() {
+                            if !crate::haproxy::parser::config_file_readable(&v) {
                                 rule_err(self, format!("error opening file '{v}'."));
                                 return;
                             }

@@ -124,7 +124,7 @@ pub fn parse_sample_expr(text: &str) -> Result<SampleExpr, String> {
         }
         if converter_takes_file(name) {
             if let Some(file) = conv.args.first() {
-                if std::fs::File::open(file).is_err() {
+                if !crate::haproxy::parser::config_file_readable(file) {
                     return Err(format!(
                         "invalid args in converter '{name}' : failed to open pattern file <{file}>"
                     ));
@@ -367,7 +367,8 @@ pub fn parse_acl_body(name: &str, words: &[String], span: Span) -> Result<Acl, S
 }
 
 fn read_pattern_file(f: &str) -> Result<String, String> {
-    std::fs::read(Path::new(f))
+    crate::haproxy::parser::read_config_file(Path::new(f))
+        .ok_or(())
         .map(|b| String::from_utf8_lossy(&b).into_owned())
         .map_err(|_| format!("failed to open pattern file <{f}>"))
 }
