@@ -64,7 +64,9 @@ pub fn expand_paths(paths: &[String]) -> Result<Vec<String>, String> {
     for p in paths {
         let path = Path::new(p);
         if !path.exists() {
-            return Err(format!("Cannot open configuration file/directory {p} : No such file or directory"));
+            return Err(format!(
+                "Cannot open configuration file/directory {p} : No such file or directory"
+            ));
         }
         if path.is_dir() {
             let mut names: Vec<String> = std::fs::read_dir(path)
@@ -106,7 +108,14 @@ pub fn load(opts: &CheckOptions) -> Loaded {
     };
     if files.is_empty() {
         findings.push(plain_error("No configuration file found.".into()));
-        return Loaded { config: Config::default(), sources, findings, error_files, ok: false, early_exit: true };
+        return Loaded {
+            config: Config::default(),
+            sources,
+            findings,
+            error_files,
+            ok: false,
+            early_exit: true,
+        };
     }
     let mut p = parser::Parser::new(ParseOptions {
         warn_unimplemented: opts.warn_unimplemented,

@@ -2247,6 +2247,221 @@ backend app
  server app1 127.0.0.1:5001 check
 ", exit: 1, first_alert: "please use the 'bind' keyword for listening addresses." },
 
+    Case { name: "bind ':80'", config: "frontend \"f\"
+ bind ':80'
+", exit: 0, first_alert: "" },
+    Case { name: "bind :80  ssl", config: "frontend f
+ bind :80 \"\" ssl
+", exit: 0, first_alert: "" },
+    Case { name: "bind :80", config: "frontend f
+ bind :8\"0\"
+", exit: 0, first_alert: "" },
+    Case { name: "bind ${NOPE_PORT-:8080}", config: "frontend f
+ bind \"${NOPE_PORT-:8080}\"
+", exit: 0, first_alert: "" },
+    Case { name: "bind :${NOPE_PORT}", config: "frontend f
+ bind \":${NOPE_PORT}\"
+", exit: 1, first_alert: "'bind' : missing port specification in ':'" },
+    Case { name: "bind ${NOPE_ADDR}:80", config: "frontend f
+ bind \"${NOPE_ADDR}:80\"
+", exit: 0, first_alert: "" },
+    Case { name: "http-request set-header X ${HOME[*]}", config: "frontend f
+ bind :80
+ http-request set-header X \"${HOME[*]}\"
+", exit: 0, first_alert: "" },
+    Case { name: "http-request set-header ${NOPE} y", config: "frontend f
+ bind :80
+ http-request set-header \"${NOPE}\" y
+", exit: 1, first_alert: "error detected in frontend 'f' while parsing 'http-request set-header' rule : expects exac" },
+    Case { name: "http-request set-header X Y z", config: "frontend f
+ bind :80
+ http-request set-header X\\ Y z
+", exit: 0, first_alert: "" },
+    Case { name: "http-request set-header X 'a'bc d", config: "frontend f
+ bind :80
+ http-request set-header X 'a'\"b\"c\\ d
+", exit: 0, first_alert: "" },
+    Case { name: "bind :80", config: "frontend f\\
+ bind :80
+", exit: 1, first_alert: "character '\\' is not permitted in 'frontend' name 'f\\'." },
+    Case { name: "ssl", config: "frontend f
+ bind :80 \\
+ ssl
+", exit: 1, first_alert: "'bind :80' in section 'frontend': unknown keyword '\\'." },
+    Case { name: "http-request set-header X x4", config: "frontend f
+ bind :80
+ http-request set-header X \"\\x4\"
+", exit: 1, first_alert: "truncated or invalid hexadecimal sequence at position 29:" },
+    Case { name: "http-request set-header Y a#b", config: "frontend f
+ bind :80
+ http-request set-header X \"a#b\" # c
+ http-request set-header Y a\\#b
+", exit: 0, first_alert: "" },
+    Case { name: "http-request deny if a", config: "frontend f
+ bind :80
+ acl a path /a\\ b
+ http-request deny if a
+", exit: 0, first_alert: "" },
+    Case { name: ".endif", config: ".if defined(HOME) && defined(PATH)
+frontend f
+ bind :80
+.endif
+", exit: 0, first_alert: "" },
+    Case { name: ".endif", config: ".if !defined(HOME)
+frontend f
+ bind :80
+.endif
+", exit: 2, first_alert: "" },
+    Case { name: ".endif", config: ".if streq(\"$HOME\",\"/root\") || strneq(a,b)
+frontend f
+ bind :80
+.endif
+", exit: 0, first_alert: "" },
+    Case { name: ".endif", config: ".if version_atleast(2.6.12) && version_before(2.6.13) && !version_atleast(3.0)
+frontend f
+ bind :80
+.endif
+", exit: 0, first_alert: "" },
+    Case { name: ".endif", config: ".if 0
+ this is not parsed
+.elif 0
+ nor this
+.else
+frontend f
+ bind :80
+.endif
+", exit: 0, first_alert: "" },
+    Case { name: ".endif", config: ".if 1
+ .if 0
+  garbage here
+ .else
+frontend f
+ bind :80
+ .endif
+.endif
+", exit: 0, first_alert: "" },
+    Case { name: ".endif", config: ".if 0
+ .if 1
+  garbage
+ .endif
+.else
+frontend f
+ bind :80
+.endif
+", exit: 0, first_alert: "" },
+    Case { name: "bind :80", config: ".if 1
+.elif bogus(
+.endif
+frontend f
+ bind :80
+", exit: 0, first_alert: "" },
+    Case { name: ".endif", config: ".if 0
+.elif bogus(
+.endif
+", exit: 1, first_alert: "unparsable conditional expression 'bogus(' in '.elif' at position 1:" },
+    Case { name: ".endif", config: ".if feature(OPENSSL)
+frontend f
+ bind :80
+.endif
+", exit: 0, first_alert: "" },
+    Case { name: ".endif", config: ".if openssl_version_atleast(1.1.1)
+frontend f
+ bind :80
+.endif
+", exit: 0, first_alert: "" },
+    Case { name: ".endif", config: ".if ssllib_name_startswith(OpenSSL)
+frontend f
+ bind :80
+.endif
+", exit: 0, first_alert: "" },
+    Case { name: ".endif", config: ".if defined()
+.endif
+", exit: 2, first_alert: "" },
+    Case { name: ".endif", config: ".if streq(a)
+.endif
+", exit: 1, first_alert: "missing arguments (got 1/2), type 'string' expected in argument 1 of predicate 'streq' use" },
+    Case { name: ".endif", config: ".if streq(a,b,c)
+.endif
+", exit: 1, first_alert: "expected ')' before ',c)' in argument 1 of predicate 'streq' used in conditional expressio" },
+    Case { name: ".endif", config: ".if 1 1
+.endif
+", exit: 1, first_alert: "unexpected character '1' at the end of conditional expression '1 1' in '.if' at position 3" },
+    Case { name: ".endif", config: ".if )
+.endif
+", exit: 1, first_alert: "unparsable conditional expression ')' in '.if' at position 1:" },
+    Case { name: ".endif", config: ".if !!1
+frontend f
+ bind :80
+.endif
+", exit: 0, first_alert: "" },
+    Case { name: ".endif", config: ".if 0x1 && 010
+frontend f
+ bind :80
+.endif
+", exit: 0, first_alert: "" },
+    Case { name: ".diag x y", config: ".diag \"x\" y
+", exit: 1, first_alert: "Unexpected argument 'y' for '.diag'. Use quotes if the message should contain spaces." },
+    Case { name: "bind :80", config: ".notice
+frontend f
+ bind :80
+", exit: 0, first_alert: "" },
+    Case { name: ".warning w", config: ".warning \"w\"
+", exit: 2, first_alert: "" },
+    Case { name: "bind :80", config: "global
+.if 1
+ daemon
+.endif
+frontend f
+ bind :80
+", exit: 0, first_alert: "" },
+    Case { name: "bind :80", config: "[scope]
+frontend f
+ bind :80
+", exit: 0, first_alert: "" },
+    Case { name: "bind :80", config: "  # comment only
+	
+frontend f
+ bind :80
+", exit: 0, first_alert: "" },
+    Case { name: "server s11 127.0.0.1:90", config: "frontend f
+ bind :80
+ default_backend b
+backend b
+ server s1 127.0.0.1:80 check
+ server s2 127.0.0.1:81 check
+ server s3 127.0.0.1:82 check
+ server s4 127.0.0.1:83
+ server s5 127.0.0.1:84
+ server s6 127.0.0.1:85
+ server s7 127.0.0.1:86
+ server s8 127.0.0.1:87
+ server s9 127.0.0.1:88
+ server s10 127.0.0.1:89
+ server s11 127.0.0.1:90
+", exit: 0, first_alert: "" },
+    Case { name: "acl a src 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 1", config: "frontend f
+ bind :80
+ acl a src 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64 65
+", exit: 1, first_alert: "too many words, truncating after word 64, position 182: <61>." },
+    Case { name: "no", config: "no
+", exit: 1, first_alert: "negation/default currently supported only for options, log, busy-polling, set-dumpable, st" },
+    Case { name: "no frontend f", config: "no frontend f
+", exit: 1, first_alert: "negation/default currently supported only for options, log, busy-polling, set-dumpable, st" },
+    Case { name: "default option httplog", config: "default option httplog
+", exit: 1, first_alert: "unknown keyword 'option' out of section." },
+    Case { name: "no option dontlognull extra", config: "frontend f
+ bind :80
+ no option dontlognull extra
+", exit: 1, first_alert: "'option dontlognull' cannot handle unexpected argument 'extra'." },
+    Case { name: "option httpclose extra", config: "frontend f
+ bind :80
+ option httpclose extra
+", exit: 1, first_alert: "'option httpclose' cannot handle unexpected argument 'extra'." },
+    Case { name: "option dontlognull extra", config: "frontend f
+ bind :80
+ option dontlognull extra
+", exit: 1, first_alert: "'option dontlognull' cannot handle unexpected argument 'extra'." },
+
 ];
 
 /// Strips haproxy's location prefix (`parsing [f:l] : `, `[f:l] : `, `Parsing [f:l]: `).

@@ -520,6 +520,11 @@ impl Parser {
             modifier = Some(w[0].text.clone());
             w.remove(0);
             if w.is_empty() {
+                self.alert_loc(
+                    Loc::ParsingTight,
+                    span,
+                    "negation/default currently supported only for options, log, busy-polling, set-dumpable, strict-limits, insecure-fork-wanted and numa-cpu-mapping.",
+                );
                 return;
             }
             let k = w[0].text.as_str();

@@ -1210,6 +1210,16 @@ impl Parser {
             );
             return;
         }
+        if NEGATABLE.contains(&name) && name != "redispatch" && line.has(2) {
+            self.alert(
+                span,
+                format!(
+                    "'option {name}' cannot handle unexpected argument '{}'.",
+                    line.arg(2)
+                ),
+            );
+            return;
+        }
         let enable = modifier != Some("no");
         let default = modifier == Some("default");
         let on = enable && !default;
