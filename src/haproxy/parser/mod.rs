@@ -1594,10 +1594,9 @@ pub fn read_config_file(path: impl AsRef<std::path::Path>) -> Option<Vec<u8>> {
 
 /// Whether a file named by the configuration can be opened (regular files only).
 pub fn config_file_readable(path: impl AsRef<std::path::Path>) -> bool {
-    std::fs::metadata(path.as_ref())
-        .map(|m| m.is_file())
-        .unwrap_or(false)
-        && std::fs::File::open(path.as_ref()).is_ok()
+    let path = path.as_ref();
+    (std::fs::metadata(path).map(|m| m.is_file()).unwrap_or(false) || path == std::path::Path::new("/dev/null"))
+        && std::fs::File::open(path).is_ok()
 }
 
 /// Parses all files of a source map into a configuration (no post-parse validation).
