@@ -2462,6 +2462,228 @@ backend b
  option dontlognull extra
 ", exit: 1, first_alert: "'option dontlognull' cannot handle unexpected argument 'extra'." },
 
+    Case { name: "option start-on-reload", config: "global
+ master-worker
+program api
+ command /bin/sleep 100
+ user nobody
+ group nogroup
+ option start-on-reload
+", exit: 0, first_alert: "" },
+    Case { name: "master-worker", config: "program api
+ command
+global
+ master-worker
+", exit: 1, first_alert: "'command' expects a command with optional arguments separated in words." },
+    Case { name: "disabled", config: "peers p
+ peer a 127.0.0.1:10000
+ peer b 127.0.0.2:10000
+ disabled
+", exit: 2, first_alert: "" },
+    Case { name: "table t type ip size 1m expire 1h", config: "peers p
+ bind 127.0.0.1:10000
+ default-server inter 1s
+ server a
+ server b 127.0.0.2:10000
+ table t type ip size 1m expire 1h
+", exit: 2, first_alert: "" },
+    Case { name: "peer a 127.0.0.1:99999", config: "peers p
+ peer a 127.0.0.1:99999
+", exit: 1, first_alert: "'server (null)/a' : invalid port '99999'" },
+    Case { name: "peer a nosuchhost.invalid:10000", config: "peers p
+ peer a nosuchhost.invalid:10000
+", exit: 1, first_alert: "'server (null)/a' : invalid address: 'nosuchhost.invalid' in 'nosuchhost.invalid:10000'" },
+    Case { name: "foo bar", config: "peers p
+ foo bar
+", exit: 1, first_alert: "unknown keyword 'foo' in 'peers' section" },
+    Case { name: "mailer b nosuchhost.invalid:25", config: "mailers m
+ mailer a 127.0.0.1:25
+ mailer b nosuchhost.invalid:25
+", exit: 1, first_alert: "'mailer b' : invalid address: 'nosuchhost.invalid' in 'nosuchhost.invalid:25'" },
+    Case { name: "mailer a", config: "mailers m
+ mailer a
+", exit: 1, first_alert: "'mailer' expects <name> and <addr>[:<port>] as arguments." },
+    Case { name: "timeout retry 1s", config: "resolvers r
+ nameserver a 127.0.0.1
+ nameserver b 127.0.0.1:53
+ parse-resolv-conf
+ accepted_payload_size 512
+ resolve_retries 3
+ hold valid 10s
+ timeout resolve 1s
+ timeout retry 1s
+", exit: 1, first_alert: "'nameserver a' : missing port specification in '127.0.0.1'" },
+    Case { name: "nameserver a nosuchhost.invalid:53", config: "resolvers r
+ nameserver a nosuchhost.invalid:53
+", exit: 1, first_alert: "'nameserver a' : invalid address: 'nosuchhost.invalid' in 'nosuchhost.invalid:53'" },
+    Case { name: "hold foo 10s", config: "resolvers r
+ hold foo 10s
+", exit: 1, first_alert: "'hold' unknown <event>: 'foo', expects either 'nx', 'timeout', 'valid', 'obsolete' or 'oth" },
+    Case { name: "timeout foo 1s", config: "resolvers r
+ timeout foo 1s
+", exit: 1, first_alert: "'timeout' expects 'retry' or 'resolve' and <time> as arguments got 'foo'." },
+    Case { name: "foo", config: "resolvers r
+ foo
+", exit: 1, first_alert: "unknown keyword 'foo' in 'resolvers' section" },
+    Case { name: "max-secondary-entries 10", config: "cache c
+ total-max-size 4095
+ max-object-size 10000
+ max-age 240
+ process-vary on
+ max-secondary-entries 10
+", exit: 2, first_alert: "" },
+    Case { name: "foo 1", config: "cache c
+ foo 1
+", exit: 1, first_alert: "unknown keyword 'foo' in 'cache' section" },
+    Case { name: "errorfile 404 503.http", config: "http-errors e
+ errorfile 503 503.http
+ errorfile 404 503.http
+", exit: 2, first_alert: "" },
+    Case { name: "foo", config: "http-errors e
+ foo
+", exit: 1, first_alert: "unknown keyword 'foo' in 'http-errors' section" },
+    Case { name: "server s 127.0.0.1:6514", config: "ring r
+ description \"my ring\"
+ format rfc3164
+ maxlen 1200
+ size 32764
+ timeout connect 5s
+ timeout server 10s
+ server s 127.0.0.1:6514
+", exit: 2, first_alert: "" },
+    Case { name: "user b password $1$x$y", config: "userlist u
+ group g1
+ group g2 users a,b
+ user a insecure-password x groups g1
+ user b password $1$x$y
+", exit: 2, first_alert: "" },
+    Case { name: "foo", config: "userlist u
+ foo
+", exit: 1, first_alert: "unknown keyword 'foo' in 'users' section" },
+    Case { name: "user", config: "userlist u
+ user
+", exit: 1, first_alert: "'user' expects <name> as arguments." },
+    Case { name: "group", config: "userlist u
+ group
+", exit: 1, first_alert: "'group' expects <name> as arguments." },
+    Case { name: "log stderr format iso local7 debug", config: "global
+ log stdout format short daemon
+ log stderr format iso local7 debug
+", exit: 2, first_alert: "" },
+    Case { name: "log 127.0.0.1 len 80 format timed sample 1:3 local", config: "global
+ log 127.0.0.1 len 80 format timed sample 1:3 local0
+", exit: 2, first_alert: "" },
+    Case { name: "log fd@1 local0", config: "global
+ log fd@1 local0
+", exit: 2, first_alert: "" },
+    Case { name: "log 127.0.0.1 local0 info debug", config: "global
+ log 127.0.0.1 local0 info debug
+", exit: 2, first_alert: "" },
+    Case { name: "log 127.0.0.1 local0 info debug extra", config: "global
+ log 127.0.0.1 local0 info debug extra
+", exit: 1, first_alert: "log : cannot handle unexpected argument 'extra'" },
+    Case { name: "log 127.0.0.1 local0 debug nosuch", config: "global
+ log 127.0.0.1 local0 debug nosuch
+", exit: 1, first_alert: "log : unknown optional minimum log level 'nosuch'" },
+    Case { name: "no log", config: "frontend f
+ bind :80
+ log global
+ log 127.0.0.1 local0
+ no log
+", exit: 0, first_alert: "" },
+    Case { name: "no log", config: "global
+ no log
+", exit: 2, first_alert: "" },
+    Case { name: "no busy-polling", config: "global
+ busy-polling
+ no busy-polling
+", exit: 2, first_alert: "" },
+    Case { name: "no daemon", config: "global
+ no daemon
+", exit: 1, first_alert: "negation/default currently supported only for options, log, busy-polling, set-dumpable, st" },
+    Case { name: "ulimit-n 1024", config: "global
+ uid 0
+ gid 0
+ ulimit-n 1024
+", exit: 2, first_alert: "" },
+    Case { name: "user nosuchuser", config: "global
+ user nosuchuser
+", exit: 1, first_alert: "cannot find user id for 'nosuchuser' (0:Success)" },
+    Case { name: "chroot /nonexistent", config: "global
+ chroot /nonexistent
+", exit: 2, first_alert: "" },
+    Case { name: "pidfile", config: "global
+ pidfile
+", exit: 1, first_alert: "'pidfile' expects a file name as an argument." },
+    Case { name: "node", config: "global
+ node
+", exit: 1, first_alert: "'node' requires valid node name - non-empty string with digits(0-9), letters(A-Z, a-z), do" },
+    Case { name: "description", config: "global
+ description
+", exit: 1, first_alert: "'description' expects a string argument." },
+    Case { name: "ca-base", config: "global
+ ca-base
+", exit: 1, first_alert: "global statement 'ca-base' expects a directory path as an argument." },
+    Case { name: "max-spread-checks 1000", config: "global
+ maxconnrate 100
+ maxsessrate 100
+ maxsslrate 100
+ maxcomprate 100
+ maxpipes 100
+ maxzlibmem 10
+ maxcompcpuusage 50
+ noepoll
+ nopoll
+ nosplice
+ nogetaddrinfo
+ noreuseport
+ spread-checks 10
+ max-spread-checks 1000
+", exit: 2, first_alert: "" },
+    Case { name: "tune.bufsize 1024", config: "global
+ tune.bufsize 1024
+", exit: 2, first_alert: "" },
+    Case { name: "tune.nosuch 1", config: "global
+ tune.nosuch 1
+", exit: 1, first_alert: "unknown keyword 'tune.nosuch' in 'global' section" },
+    Case { name: "ssl-engine rdrand", config: "global
+ ssl-engine rdrand
+", exit: 1, first_alert: "unknown keyword 'ssl-engine' in 'global' section" },
+    Case { name: "ssl-mode-async", config: "global
+ ssl-mode-async
+", exit: 2, first_alert: "" },
+    Case { name: "h1-case-adjust-file /nonexistent", config: "global
+ h1-case-adjust content-type Content-Type
+ h1-case-adjust-file /nonexistent
+", exit: 1, first_alert: "h1-headers-case-adjust-file '/nonexistent': failed to open file." },
+    Case { name: "set-var-fmt proc.y %[var(proc.x)]", config: "global
+ set-var proc.x int(1)
+ set-var-fmt proc.y \"%[var(proc.x)]\"
+", exit: 2, first_alert: "" },
+    Case { name: "set-var proc.x nosuchfetch", config: "global
+ set-var proc.x nosuchfetch
+", exit: 1, first_alert: "unknown fetch method 'nosuchfetch'" },
+    Case { name: "grace 1s", config: "global
+ cluster-secret abc
+ external-check
+ insecure-fork-wanted
+ insecure-setuid-wanted
+ set-dumpable
+ strict-limits
+ mworker-max-reloads 3
+ grace 1s
+", exit: 2, first_alert: "" },
+    Case { name: "http-request set-header X ${B}", config: "global
+ presetenv A b
+ setenv B \"$A-c\"
+frontend f
+ bind :80
+ http-request set-header X \"${B}\"
+", exit: 0, first_alert: "" },
+    Case { name: "setenv A 1 2", config: "global
+ setenv A 1 2
+", exit: 2, first_alert: "" },
+
 ];
 
 /// Strips haproxy's location prefix (`parsing [f:l] : `, `[f:l] : `, `Parsing [f:l]: `).

@@ -851,9 +851,24 @@ impl Parser {
                         "user" | "group" => format!("'{kw}' expects a {kw} name."),
                         "chroot" => "'chroot' expects a directory as an argument.".into(),
                         "pidfile" => "'pidfile' expects a file name as an argument.".into(),
+                        "ca-base" | "crt-base" => format!(
+                            "global statement '{kw}' expects a directory path as an argument."
+                        ),
+                        "node" => {
+                            self.alert_loc(Loc::ParsingTight, span, "'node' requires valid node name - non-empty string with digits(0-9), letters(A-Z, a-z), dot(.), hyphen(-) or underscode(_).");
+                            return;
+                        }
                         _ => format!("'{kw}' expects an argument."),
                     };
                     self.alert(span, msg);
+                    return;
+                }
+                if kw == "user" && !name_in_db("/etc/passwd", &a1) {
+                    self.alert(span, format!("cannot find user id for '{a1}' (0:Success)"));
+                    return;
+                }
+                if kw == "group" && !name_in_db("/etc/group", &a1) {
+                    self.alert(span, format!("cannot find group id for '{a1}' (0:Success)"));
                     return;
                 }
                 let g = &mut self.cfg.global;
@@ -872,7 +887,32 @@ impl Parser {
                     _ => g.ssl_dh_param_file = v,
                 }
             }
-            "description" => self.cfg.global.description = Some(line.args_from(1).join(" ")),
+            "description" => {
+                if !line.has(1) {
+                    self.alert_loc(
+                        Loc::ParsingTight,
+                        span,
+                        "'description' expects a string argument.",
+                    );
+                    return;
+                }
+                self.cfg.global.description = Some(line.args_from(1).join(" "))
+            }
+            "ssl-engine" => self.alert(span, "unknown keyword 'ssl-engine' in 'global' section"),
+            "h1-case-adjust-file" => {
+                if !crate::haproxy::parser::config_file_readable(&a1) {
+                    self.defer_alert(
+                        Loc::None,
+                        span,
+                        format!("h1-headers-case-adjust-file '{a1}': failed to open file."),
+                    );
+                }
+                self.cfg.global.raw.push(RawDirective {
+                    keyword: kw.into(),
+                    args: line.args_from(1),
+                    span,
+                });
+            }
             "log-send-hostname" => self.cfg.global.log_send_hostname = Some(a1),
             "log" => {
                 if modifier == Some("no") {
@@ -950,9 +990,6 @@ impl Parser {
                     );
                     return;
                 }
-                if self.too_many_args(line, 2) {
-                    return;
-                }
                 if kw == "presetenv" && self.env.get(&a1).is_some() {
                     return;
                 }
@@ -979,6 +1016,11 @@ impl Parser {
                 args: vec![],
                 span,
             }),
+            "set-var" if line.has(2) && sample::parse_sample_expr(line.arg(2)).is_err() => {
+                if let Err(e) = sample::parse_sample_expr(line.arg(2)) {
+                    self.alert(span, e);
+                }
+            }
             "set-var" | "set-var-fmt" => {
                 self.cfg.global.set_vars.push(RawDirective {
                     keyword: kw.into(),
@@ -1252,7 +1294,7 @@ impl Parser {
             self.alert(
                 span,
                 format!(
-                    "'log' cannot handle unexpected argument '{}'.",
+                    "log : cannot handle unexpected argument '{}'",
                     line.arg(i + 3)
                 ),
             );
@@ -1268,7 +1310,11 @@ impl Parser {
         match line.arg(0) {
             "group" => {
                 if !line.has(1) {
-                    self.alert(span, "'group' expects <name> as arguments.");
+                    self.alert_loc(
+                        Loc::ParsingTight,
+                        span,
+                        "'group' expects <name> as arguments.",
+                    );
                     return;
                 }
                 let mut g = Group {
@@ -1288,7 +1334,11 @@ impl Parser {
             }
             "user" => {
                 if !line.has(1) {
-                    self.alert(span, "'user' expects <name> as arguments.");
+                    self.alert_loc(
+                        Loc::ParsingTight,
+                        span,
+                        "'user' expects <name> as arguments.",
+                    );
                     return;
                 }
                 let mut u = User {
@@ -1321,9 +1371,10 @@ impl Parser {
                 }
                 self.cfg.userlists[i].users.push(u);
             }
-            kw => self.alert(
+            kw => self.alert_loc(
+                Loc::ParsingTight,
                 span,
-                format!("unknown keyword '{kw}' in '{}' section", "userlist"),
+                format!("unknown keyword '{kw}' in 'users' section"),
             ),
         }
     }
@@ -1334,10 +1385,14 @@ impl Parser {
             "peer" | "server" => {
                 let name = line.arg(1).to_string();
                 let addr = if line.has(2) {
-                    match values::parse_server_addr(line.arg(2)) {
+                    match self.resolved_addr(line.arg(2), false) {
                         Ok(a) => Some(a),
-                        Err(e) => {
-                            self.alert(span, format!("'{}' : {}", line.arg(0), e.message()));
+                        Err(msg) => {
+                            self.alert_loc(
+                                Loc::Bracket,
+                                span,
+                                format!("'server (null)/{name}' : {msg}"),
+                            );
                             return;
                         }
                     }
@@ -1405,13 +1460,9 @@ impl Parser {
                     return;
                 }
                 let name = line.arg(1).to_string();
-                match values::parse_server_addr(line.arg(2)) {
-                    Ok(addr) => {
-                        self.cfg.resolvers[i]
-                            .nameservers
-                            .push(Nameserver { name, addr, span })
-                    }
-                    Err(e) => self.alert(span, format!("'nameserver' : {}", e.message())),
+                match self.resolved_addr(line.arg(2), true) {
+                    Ok(addr) => self.cfg.resolvers[i].nameservers.push(Nameserver { name, addr, span }),
+                    Err(msg) => self.alert(span, format!("'nameserver {name}' : {msg}")),
                 }
             }
             "parse-resolv-conf" => r.parse_resolv_conf = true,
@@ -1419,6 +1470,9 @@ impl Parser {
                 r.accepted_payload_size = Some(values::atol(line.arg(1)).max(0) as u32)
             }
             "resolve_retries" => r.resolve_retries = Some(values::atol(line.arg(1)).max(0) as u32),
+            "hold" if !matches!(line.arg(1), "nx" | "timeout" | "valid" | "obsolete" | "other" | "refused") => {
+                self.alert(span, format!("'hold' unknown <event>: '{}', expects either 'nx', 'timeout', 'valid', 'obsolete' or 'other'.", line.arg(1)));
+            }
             "hold" => match values::parse_time_ms(line.arg(2)) {
                 Ok(d) => r.hold.push((line.arg(1).to_string(), d)),
                 Err(_) => self.alert(span, format!("'hold {}' : unexpected value", line.arg(1))),
@@ -1426,12 +1480,7 @@ impl Parser {
             "timeout" => match values::parse_time_ms(line.arg(2)) {
                 Ok(d) => match line.arg(1) {
                     "resolve" => r.timeout_resolve = Some(d),
-                    "retry" => r.timeout_retry = Some(d),
-                    o => self.alert(
-                        span,
-                        format!("'timeout' supports 'retry' and 'resolve' (got '{o}')"),
-                    ),
-                },
+                    "retry" => r.timeout_retry = Some(d),                    o => self.alert(span, format!("'timeout' expects 'retry' or 'resolve' and <time> as arguments got '{o}'.")),},
                 Err(_) => self.alert(
                     span,
                     format!("'timeout {}' : unexpected value", line.arg(1)),
@@ -1447,13 +1496,17 @@ impl Parser {
     fn mailers_kw(&mut self, i: usize, line: &Line) {
         let span = line.span;
         match line.arg(0) {
-            "mailer" => match values::parse_server_addr(line.arg(2)) {
+            "mailer" if !line.has(2) => self.alert(
+                span,
+                "'mailer' expects <name> and <addr>[:<port>] as arguments.",
+            ),
+            "mailer" => match self.resolved_addr(line.arg(2), true) {
                 Ok(addr) => self.cfg.mailers[i].mailers.push(Nameserver {
                     name: line.arg(1).to_string(),
                     addr,
                     span,
                 }),
-                Err(e) => self.alert(span, format!("'mailer' : {}", e.message())),
+                Err(msg) => self.alert(span, format!("'mailer {}' : {msg}", line.arg(1))),
             },
             "timeout" if line.arg(1) == "mail" => match self.ptime(line.arg(2)) {
                 Ok(d) => self.cfg.mailers[i].timeout_mail = Some(d),
@@ -1520,6 +1573,11 @@ impl Parser {
         let span = line.span;
         let p = &mut self.cfg.programs[i];
         match line.arg(0) {
+            "command" if !line.has(1) => self.alert_loc(
+                Loc::ParsingTight,
+                span,
+                "'command' expects a command with optional arguments separated in words.",
+            ),
             "command" => p.command = line.args_from(1),
             "user" => p.user = Some(line.arg(1).to_string()),
             "group" => p.group = Some(line.arg(1).to_string()),
@@ -1537,7 +1595,9 @@ impl Parser {
             "size" => self.cfg.rings[i].size = values::parse_size(line.arg(1)),
             "format" => self.cfg.rings[i].format = Some(line.arg(1).to_string()),
             "maxlen" => self.cfg.rings[i].maxlen = Some(values::atol(line.arg(1)).max(0) as u32),
-            kw if catalogue::lookup("ring", kw).is_some() => {
+            kw if catalogue::lookup("ring", kw).is_some()
+                || catalogue::lookup("ring", &format!("{kw} {}", line.arg(1))).is_some() =>
+            {
                 self.cfg.rings[i].raw.push(RawDirective {
                     keyword: kw.into(),
                     args: line.args_from(1),
@@ -1546,6 +1606,33 @@ impl Parser {
             }
             kw => self.alert(span, format!("unknown statement '{kw}'.")),
         }
+    }
+
+    /// An address resolved at parse time (peers, nameservers, mailers): numeric or /etc/hosts.
+    fn resolved_addr(&self, text: &str, port_mandatory: bool) -> Result<ServerAddr, String> {
+        let expanded = self.expand_env(text);
+        let addr = values::parse_server_addr(&expanded).map_err(|e| e.message())?;
+        if let ServerAddr::Inet {
+            host,
+            resolved,
+            port,
+        } = &addr
+        {
+            if port_mandatory && *port == ServerPort::None {
+                return Err(format!("missing port specification in '{text}'"));
+            }
+            if resolved.is_none() {
+                return match values::resolve_hosts_file(host) {
+                    Some(ip) => Ok(ServerAddr::Inet {
+                        host: host.clone(),
+                        resolved: Some(ip),
+                        port: *port,
+                    }),
+                    None => Err(format!("invalid address: '{host}' in '{text}'")),
+                };
+            }
+        }
+        Ok(addr)
     }
 
     fn other_kw(&mut self, line: &Line) {
@@ -1595,7 +1682,10 @@ pub fn read_config_file(path: impl AsRef<std::path::Path>) -> Option<Vec<u8>> {
 /// Whether a file named by the configuration can be opened (regular files only).
 pub fn config_file_readable(path: impl AsRef<std::path::Path>) -> bool {
     let path = path.as_ref();
-    (std::fs::metadata(path).map(|m| m.is_file()).unwrap_or(false) || path == std::path::Path::new("/dev/null"))
+    (std::fs::metadata(path)
+        .map(|m| m.is_file())
+        .unwrap_or(false)
+        || path == std::path::Path::new("/dev/null"))
         && std::fs::File::open(path).is_ok()
 }
 
@@ -1614,4 +1704,14 @@ pub fn parse_text(name: &str, text: &str, opts: ParseOptions) -> (Parsed, Source
     sources.add(name, text);
     let parsed = parse_sources(&sources, opts);
     (parsed, sources)
+}
+
+/// Whether `name` is the first field of a line of a passwd/group-style file.
+fn name_in_db(db: &str, name: &str) -> bool {
+    let Some(text) = read_config_file(db) else {
+        return true;
+    };
+    String::from_utf8_lossy(&text)
+        .lines()
+        .any(|l| l.split(':').next() == Some(name))
 }
