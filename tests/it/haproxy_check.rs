@@ -27,6 +27,8 @@ fn first_alert(stderr: &str) -> String {
 
 fn run_check(bin: &Path, dir: &Path, file: &str, extra: &[&str]) -> (i32, String, String) {
     let mut cmd = Command::new(bin);
+    // some cases read $HOME (.if defined(HOME), "${HOME}"): same value for both binaries
+    cmd.env("HOME", "/root").env_remove("PORT");
     cmd.arg("-c").args(extra).arg("-f").arg(file);
     let out = util::run_in(dir, &mut cmd);
     (
