@@ -50,6 +50,37 @@ fn corpus_dir() -> Option<PathBuf> {
         .filter(|p| p.is_dir())
 }
 
+/// `--dump` of a valid config must check the same and dump identically (comments and blank
+/// lines aside): the printer is a faithful IR → text mapping.
+fn dump_round_trip(bin: &Path, dir: &Path, file: &str) -> Option<String> {
+    let dump = |d: &Path, f: &str| -> (i32, String) {
+        let mut cmd = Command::new(bin);
+        cmd.args(["-c", "-dr", "-q", "--dump", "-f", f]);
+        let out = util::run_in(d, &mut cmd);
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let norm = |s: &str| -> Vec<String> {
+        s.lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            .map(str::to_string)
+            .collect()
+    };
+    let (rc1, first) = dump(dir, file);
+    let tmp = tempfile::tempdir().ok()?;
+    std::fs::write(tmp.path().join("dump.cfg"), &first).ok()?;
+    let (rc2, second) = dump(tmp.path(), "dump.cfg");
+    if rc1 != rc2 {
+        return Some(format!("exit {rc1} then {rc2} on the dump"));
+    }
+    if norm(&first) != norm(&second) {
+        return Some("second dump differs".into());
+    }
+    None
+}
+
 #[test]
 fn corpus_verdicts_agree_with_haproxy() {
     let Some(dir) = corpus_dir() else {
@@ -63,6 +94,7 @@ fn corpus_verdicts_agree_with_haproxy() {
     let bin = util::rhaproxy_bin();
     let (mut total, mut agree, mut invalid, mut same_line) = (0, 0, 0, 0);
     let mut disagreements = Vec::new();
+    let mut dump_failures = Vec::new();
     for row in verdicts.lines() {
         let mut cols = row.splitn(3, '\t');
         let (Some(file), Some(rc)) = (cols.next(), cols.next()) else {
@@ -85,6 +117,11 @@ fn corpus_verdicts_agree_with_haproxy() {
                 "exit {file}: haproxy {want_rc}, ours {got_rc}: {got_line}"
             ));
         }
+        if got_rc == 0 || got_rc == 2 {
+            if let Some(problem) = dump_round_trip(&bin, &dir, file) {
+                dump_failures.push(format!("{file}: {problem}"));
+            }
+        }
         if want_rc == 1 {
             invalid += 1;
             // VERDICTS.tsv truncates long lines: compare on its length
@@ -102,6 +139,11 @@ fn corpus_verdicts_agree_with_haproxy() {
     }
     eprintln!("corpus: exit agreement {agree}/{total}, same first alert {same_line}/{invalid}");
     assert!(total > 0, "empty corpus");
+    assert!(
+        dump_failures.is_empty(),
+        "--dump does not round-trip:\n{}",
+        dump_failures.join("\n")
+    );
     assert!(
         agree * 100 >= total * 95,
         "exit agreement {agree}/{total} below 95%"
