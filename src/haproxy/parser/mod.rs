@@ -416,7 +416,15 @@ impl Parser {
             let words = match lex_line(pl.text, file, pl.number, pl.offset, &self.env) {
                 Ok(w) => w,
                 Err(e) => {
-                    self.alert_loc(Loc::ParsingTight, line_span, e.message());
+                    let mut msg = e.message();
+                    if e.kind != crate::haproxy::lexer::LexErrorKind::TooManyWords {
+                        // haproxy shows the line and a caret under the faulty character
+                        let leading = pl.text.len() - pl.text.trim_start().len();
+                        let pos = e.pos.saturating_sub(1).saturating_sub(leading);
+                        let (shown, at) = sanitize_for_printing(&pl.text[leading..], pos, 80);
+                        msg = format!("{msg}\n  {shown}\n  {}^", " ".repeat(at));
+                    }
+                    self.alert_loc(Loc::ParsingTight, line_span, msg);
                     continue;
                 }
             };
@@ -434,7 +442,15 @@ impl Parser {
                     let env = &self.env;
                     let mut eval = || {
                         eval_condition(&expr_text, env).map_err(|e| {
-                            format!("{} in '{}' at position {}:", e.message, kw, e.pos + 1)
+                            let width = if kw == ".if" { 76 } else { 74 };
+                            let (shown, at) = sanitize_for_printing(&expr_text, e.pos, width);
+                            format!(
+                                "{} in '{}' at position {}:\n  {kw} {shown}\n  {}^",
+                                e.message,
+                                kw,
+                                e.pos + 1,
+                                " ".repeat(at + kw.len() + 1)
+                            )
                         })
                     };
                     let first_arg = words.get(1).map(|w| w.text.as_str());
@@ -1662,6 +1678,35 @@ impl Parser {
             aborted: self.aborted,
         }
     }
+}
+
+/// haproxy's `sanitize_for_printing()`: about `width` characters of `line` around `pos`
+/// (with "..." when shifted), non-printable characters as '?'. Returns the text and the new
+/// position of `pos` in it.
+pub fn sanitize_for_printing(line: &str, pos: usize, width: usize) -> (String, usize) {
+    let bytes = line.as_bytes();
+    let mut out = String::new();
+    let (mut start, mut max, mut shift) = (0usize, width, 0usize);
+    let shifted = pos >= width;
+    if shifted {
+        shift = pos - width / 2;
+        start = shift + 3;
+        max = width.saturating_sub(6);
+        out.push_str("...");
+    }
+    for &c in bytes.iter().skip(start).take(max) {
+        out.push(if c.is_ascii_whitespace() {
+            ' '
+        } else if c.is_ascii_graphic() {
+            c as char
+        } else {
+            '?'
+        });
+    }
+    if shifted {
+        out.push_str("...");
+    }
+    (out, pos - shift)
 }
 
 /// Reads a file named by the configuration (errorfiles, pattern files, ...): regular files
