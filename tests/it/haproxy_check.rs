@@ -25,6 +25,21 @@ fn first_alert(stderr: &str) -> String {
     String::new()
 }
 
+/// Every `[ALERT]` line without its `[ALERT]    (pid) : ` prefix.
+fn all_alerts(stderr: &str) -> Vec<String> {
+    stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("[ALERT]"))
+        .map(|rest| {
+            let rest = rest.trim_start();
+            match rest.find(") : ") {
+                Some(i) if rest.starts_with('(') => rest[i + 4..].to_string(),
+                _ => rest.to_string(),
+            }
+        })
+        .collect()
+}
+
 fn run_check(bin: &Path, dir: &Path, file: &str, extra: &[&str]) -> (i32, String, String) {
     let mut cmd = Command::new(bin);
     // some cases read $HOME (.if defined(HOME), "${HOME}"): same value for both binaries
@@ -95,6 +110,8 @@ fn corpus_verdicts_agree_with_haproxy() {
     let (mut total, mut agree, mut invalid, mut same_line) = (0, 0, 0, 0);
     let mut disagreements = Vec::new();
     let mut dump_failures = Vec::new();
+    let have_haproxy = util::have("haproxy");
+    let mut all_same = 0;
     for row in verdicts.lines() {
         let mut cols = row.splitn(3, '\t');
         let (Some(file), Some(rc)) = (cols.next(), cols.next()) else {
@@ -122,6 +139,15 @@ fn corpus_verdicts_agree_with_haproxy() {
                 dump_failures.push(format!("{file}: {problem}"));
             }
         }
+        if want_rc == 1 && have_haproxy {
+            // stronger: every alert line, in order, as the real binary prints them
+            let (_, _, hstderr) = run_check(Path::new("haproxy"), &dir, file, &["-dr"]);
+            if all_alerts(&hstderr) == all_alerts(&stderr) {
+                all_same += 1;
+            } else {
+                disagreements.push(format!("alert list {file} differs"));
+            }
+        }
         if want_rc == 1 {
             invalid += 1;
             // VERDICTS.tsv truncates long lines: compare on its length
@@ -138,6 +164,13 @@ fn corpus_verdicts_agree_with_haproxy() {
         eprintln!("{d}");
     }
     eprintln!("corpus: exit agreement {agree}/{total}, same first alert {same_line}/{invalid}");
+    if have_haproxy {
+        eprintln!("corpus: identical alert lists (all lines) {all_same}/{invalid}");
+        assert!(
+            all_same * 100 >= invalid * 80,
+            "identical alert lists {all_same}/{invalid} below 80%"
+        );
+    }
     assert!(total > 0, "empty corpus");
     assert!(
         dump_failures.is_empty(),

@@ -227,6 +227,7 @@ const SECTION_KEYWORDS: &[&str] = &[
 
 impl Parser {
     pub fn new(opts: ParseOptions) -> Self {
+        sample::reset_pattern_files();
         let env = Env {
             fixed: opts.env.clone(),
             ..Env::default()

@@ -863,7 +863,10 @@ impl Parser {
                 self.unimplemented(span, kw);
                 // "http-error status N [content-type T] [errorfile F|file F|...]"
                 let words = line.args_from(1);
-                if let Some(i) = words.iter().position(|w| w == "errorfile" || w == "file") {
+                if let Some(i) = words
+                    .iter()
+                    .position(|w| matches!(w.as_str(), "errorfile" | "file" | "lf-file"))
+                {
                     if let Some(path) = words.get(i + 1) {
                         if !crate::haproxy::parser::config_file_readable(path) {
                             self.alert(span, format!("http-error : error opening file '{path}'"));

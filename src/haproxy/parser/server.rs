@@ -650,8 +650,16 @@ impl Parser {
                 "crt" => {
                     let path = with_base(&self.cfg.global.crt_base, &v);
                     if std::fs::metadata(&path).is_err() {
-                        bracket(self, format!("{obj}unable to stat SSL certificate from file '{path}' : No such file or directory."));
-                        return;
+                        let ssl_after = (i + 2..line.len()).any(|k| line.arg(k) == "ssl");
+                        if ssl_after {
+                            bracket(self, format!("{obj}unable to stat SSL certificate from file '{path}' : No such file or directory."));
+                            return;
+                        }
+                        if srv.ssl {
+                            // haproxy fails here without printing anything
+                            self.alert_loc(Loc::Bracket, span, "");
+                            return;
+                        }
                     }
                     srv.crt = Some(path);
                 }
