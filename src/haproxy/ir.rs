@@ -131,6 +131,13 @@ pub enum ProxyKind {
 }
 
 impl ProxyKind {
+    /// haproxy's `proxy_type_str()`: "frontend", "backend", "proxy" (listen) or "defaults".
+    pub fn type_str(self) -> &'static str {
+        match self {
+            ProxyKind::Listen => "proxy",
+            other => other.keyword(),
+        }
+    }
     pub fn keyword(self) -> &'static str {
         match self {
             ProxyKind::Defaults => "defaults",
@@ -187,6 +194,8 @@ pub struct Proxy {
     pub rate_limit_sessions: Option<u32>,
     pub logs: Vec<LogTarget>,
     pub log_format: Option<LogFormat>,
+    /// Where `log-format` was set (haproxy checks it after parsing).
+    pub log_format_span: Option<Span>,
     pub log_format_sd: Option<LogFormat>,
     pub error_log_format: Option<LogFormat>,
     pub log_tag: Option<String>,
@@ -214,6 +223,8 @@ pub struct Proxy {
     pub errorfiles: Vec<ErrorFile>,
     pub errorloc: Vec<ErrorLoc>,
     pub http_errors_refs: Vec<String>,
+    /// Where each `errorfiles` reference was written (same order as `http_errors_refs`).
+    pub http_errors_spans: Vec<Span>,
     pub stick_table: Option<StickTable>,
     pub stick_rules: Vec<StickRule>,
     pub captures: Vec<Capture>,
@@ -226,6 +237,25 @@ pub struct Proxy {
     pub external_check_command: Option<String>,
     /// Accepted, not interpreted yet (shown by --dump, warned by -c).
     pub raw: Vec<RawDirective>,
+}
+
+impl Proxy {
+    /// `retries` with haproxy's default (3).
+    pub fn effective_retries(&self) -> u32 {
+        self.retries.unwrap_or(3)
+    }
+    /// `balance` with haproxy's default (roundrobin).
+    pub fn effective_balance(&self) -> BalanceAlgo {
+        self.balance.clone().unwrap_or(BalanceAlgo::RoundRobin)
+    }
+    /// All ACL declarations named `name` (haproxy ORs the patterns of same-named ACLs).
+    pub fn acls_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Acl> + 'a {
+        self.acls.iter().filter(move |a| a.name == name)
+    }
+    /// The server named `name`.
+    pub fn server(&self, name: &str) -> Option<&Server> {
+        self.servers.iter().find(|s| s.name == name)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,5 +2,6 @@
 //! Each area has its own module; shared helpers live in `util`.
 
 mod util;
+mod haproxy_check;
 mod proxy_balance;
 mod proxy_l7_diff;
