@@ -7,3 +7,6 @@ mod netns;
 mod vrrp;
 mod keepalived_check;
 mod lvs;
+mod haproxy_check;
+mod proxy_balance;
+mod proxy_l7_diff;
