@@ -1,1 +1,2 @@
-//! placeholder: filled by the proxy work.
+//! The async proxy engine: runs a validated haproxy IR.
+pub mod http1;
