@@ -1,4 +1,5 @@
 //! The async proxy engine: runs a validated haproxy IR.
+pub mod ctx;
 pub mod http1;
 
 /// Runs the proxy engine on a validated configuration; returns the exit status.
