@@ -1,31 +1,17 @@
-//! HTTP/1.x message heads: parsing (httparse) into a reusable, editable [`Head`], body
-//! framing, chunked-body tracking, and the error pages HAProxy sends.
+//! HTTP/1.x message heads: parsing (httparse) into the engine's [`RequestHead`] /
+//! [`ResponseHead`] (zero-copy slices of the read buffer), body framing, chunked-body
+//! tracking, serialization, and the error pages HAProxy sends.
 //!
-//! A [`Head`] owns a copy of the raw head bytes plus the spans of its start line and headers.
-//! Edits append new bytes to that store and re-point spans, so a request costs no allocation
-//! once the store has grown to its working size. Header names are written lower-cased, as
-//! HAProxy 2.6 does on both sides.
+//! Header names are written lower-cased, as HAProxy 2.6 does on both sides.
 
 use std::mem::MaybeUninit;
 
+use bytes::{Bytes, BytesMut};
+
+use super::ctx::{HdrField, RequestHead, ResponseHead};
+
 /// Most headers accepted in one message (HAProxy's `tune.http.maxhdr` default).
 pub const MAX_HEADERS: usize = 101;
-
-/// Byte range inside a [`Head`]'s store.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Span {
-    start: u32,
-    end: u32,
-}
-
-impl Span {
-    fn new(start: usize, end: usize) -> Span {
-        Span { start: start as u32, end: end as u32 }
-    }
-    fn range(self) -> std::ops::Range<usize> {
-        self.start as usize..self.end as usize
-    }
-}
 
 /// Why a message head was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -39,7 +25,7 @@ pub enum HttpError {
 /// Outcome of feeding bytes to a head parser.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Parsed {
-    /// The head is complete and used this many bytes of the input.
+    /// The head is complete; it used this many bytes (now split off the buffer).
     Complete(usize),
     /// More bytes are needed.
     Partial,
@@ -63,371 +49,251 @@ pub struct ConnTokens {
     pub upgrade: bool,
 }
 
-/// One HTTP/1.x request or response head.
-#[derive(Debug, Clone, Default)]
-pub struct Head {
-    store: Vec<u8>,
-    /// Request: method, uri, version. Response: version, status, reason.
-    line: [Span; 3],
-    headers: Vec<(Span, Span)>,
-    /// 0 for HTTP/1.0, 1 for HTTP/1.1.
-    pub minor: u8,
-    /// Response status (0 for requests).
-    pub status: u16,
-    is_response: bool,
+const HTTP10: &[u8] = b"HTTP/1.0";
+const HTTP11: &[u8] = b"HTTP/1.1";
+
+/// Reusable scratch space for parsing heads (one per connection side).
+#[derive(Debug, Default)]
+pub struct HeadParser {
+    spans: Vec<[u32; 4]>,
 }
 
-fn offset(base: &[u8], part: &[u8]) -> usize {
-    part.as_ptr() as usize - base.as_ptr() as usize
+fn offset(base: &[u8], part: &[u8]) -> u32 {
+    (part.as_ptr() as usize - base.as_ptr() as usize) as u32
 }
 
-fn eq_ignore_case(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.eq_ignore_ascii_case(b)
-}
-
-impl Head {
-    pub fn new() -> Head {
-        Head { store: Vec::with_capacity(1024), headers: Vec::with_capacity(32), ..Head::default() }
+impl HeadParser {
+    pub fn new() -> HeadParser {
+        HeadParser { spans: Vec::with_capacity(32) }
     }
 
-    /// Parses a request head at the start of `buf`.
-    pub fn parse_request(&mut self, buf: &[u8]) -> Result<Parsed, HttpError> {
-        let mut raw: [MaybeUninit<httparse::Header<'_>>; MAX_HEADERS] =
-            [const { MaybeUninit::uninit() }; MAX_HEADERS];
-        let mut req = httparse::Request::new(&mut []);
-        let status = req.parse_with_uninit_headers(buf, &mut raw).map_err(map_err)?;
-        let len = match status {
-            httparse::Status::Partial => return Ok(Parsed::Partial),
-            httparse::Status::Complete(n) => n,
+    /// Parses a request head at the start of `buf`. When complete, the head bytes are split
+    /// off `buf` and `head` holds zero-copy slices of them.
+    pub fn parse_request(&mut self, buf: &mut BytesMut, head: &mut RequestHead) -> Result<Parsed, HttpError> {
+        let (len, line, minor) = {
+            let data: &[u8] = &buf[..];
+            let mut raw: [MaybeUninit<httparse::Header<'_>>; MAX_HEADERS] =
+                [const { MaybeUninit::uninit() }; MAX_HEADERS];
+            let mut req = httparse::Request::new(&mut []);
+            let len = match req.parse_with_uninit_headers(data, &mut raw).map_err(map_err)? {
+                httparse::Status::Partial => return Ok(Parsed::Partial),
+                httparse::Status::Complete(n) => n,
+            };
+            let m = req.method.unwrap_or("").as_bytes();
+            let u = req.path.unwrap_or("").as_bytes();
+            let line = [offset(data, m), m.len() as u32, offset(data, u), u.len() as u32];
+            self.collect(data, req.headers);
+            (len, line, req.version.unwrap_or(1))
         };
-        self.reset(buf, len);
-        let method = req.method.unwrap_or("");
-        let path = req.path.unwrap_or("");
-        self.line[0] = Span::new(offset(buf, method.as_bytes()), offset(buf, method.as_bytes()) + method.len());
-        self.line[1] = Span::new(offset(buf, path.as_bytes()), offset(buf, path.as_bytes()) + path.len());
-        self.minor = req.version.unwrap_or(1);
-        self.line[2] = Span::default();
-        self.status = 0;
-        self.is_response = false;
-        for h in req.headers.iter() {
-            let n = offset(buf, h.name.as_bytes());
-            let v = offset(buf, h.value);
-            self.headers.push((Span::new(n, n + h.name.len()), Span::new(v, v + h.value.len())));
-        }
+        let bytes = buf.split_to(len).freeze();
+        head.method = slice(&bytes, line[0], line[1]);
+        head.uri = slice(&bytes, line[2], line[3]);
+        head.version = Bytes::from_static(if minor == 0 { HTTP10 } else { HTTP11 });
+        self.fill(&bytes, &mut head.headers);
         Ok(Parsed::Complete(len))
     }
 
-    /// Parses a response head at the start of `buf`.
-    pub fn parse_response(&mut self, buf: &[u8]) -> Result<Parsed, HttpError> {
-        let mut raw: [MaybeUninit<httparse::Header<'_>>; MAX_HEADERS] =
-            [const { MaybeUninit::uninit() }; MAX_HEADERS];
-        let mut headers_init = [httparse::EMPTY_HEADER; 0];
-        let mut resp = httparse::Response::new(&mut headers_init);
-        let status = httparse::ParserConfig::default()
-            .allow_spaces_after_header_name_in_responses(true)
-            .allow_obsolete_multiline_headers_in_responses(true)
-            .parse_response_with_uninit_headers(&mut resp, buf, &mut raw)
-            .map_err(map_err)?;
-        let len = match status {
-            httparse::Status::Partial => return Ok(Parsed::Partial),
-            httparse::Status::Complete(n) => n,
+    /// Parses a response head at the start of `buf` (same contract as `parse_request`).
+    pub fn parse_response(&mut self, buf: &mut BytesMut, head: &mut ResponseHead) -> Result<Parsed, HttpError> {
+        let (len, reason, minor, status) = {
+            let data: &[u8] = &buf[..];
+            let mut raw: [MaybeUninit<httparse::Header<'_>>; MAX_HEADERS] =
+                [const { MaybeUninit::uninit() }; MAX_HEADERS];
+            let mut resp = httparse::Response::new(&mut []);
+            let st = httparse::ParserConfig::default()
+                .allow_spaces_after_header_name_in_responses(true)
+                .allow_obsolete_multiline_headers_in_responses(true)
+                .parse_response_with_uninit_headers(&mut resp, data, &mut raw)
+                .map_err(map_err)?;
+            let len = match st {
+                httparse::Status::Partial => return Ok(Parsed::Partial),
+                httparse::Status::Complete(n) => n,
+            };
+            let r = resp.reason.unwrap_or("").as_bytes();
+            let reason = [offset(data, r), r.len() as u32];
+            self.collect(data, resp.headers);
+            (len, reason, resp.version.unwrap_or(1), resp.code.unwrap_or(0))
         };
-        self.reset(buf, len);
-        self.minor = resp.version.unwrap_or(1);
-        self.status = resp.code.unwrap_or(0);
-        self.is_response = true;
-        // Status and reason are re-rendered from `status` and this span.
-        let reason = resp.reason.unwrap_or("");
-        let r = offset(buf, reason.as_bytes());
-        self.line[2] = Span::new(r, r + reason.len());
-        for h in resp.headers.iter() {
-            let n = offset(buf, h.name.as_bytes());
-            let v = offset(buf, h.value);
-            self.headers.push((Span::new(n, n + h.name.len()), Span::new(v, v + h.value.len())));
-        }
+        let bytes = buf.split_to(len).freeze();
+        head.version = Bytes::from_static(if minor == 0 { HTTP10 } else { HTTP11 });
+        head.status = status;
+        head.reason = slice(&bytes, reason[0], reason[1]);
+        self.fill(&bytes, &mut head.headers);
         Ok(Parsed::Complete(len))
     }
 
-    fn reset(&mut self, buf: &[u8], len: usize) {
-        self.store.clear();
-        self.store.extend_from_slice(&buf[..len]);
-        self.headers.clear();
-    }
-
-    /// Builds a response head from scratch (for generated responses).
-    pub fn response(status: u16, reason: &str) -> Head {
-        let mut h = Head::new();
-        h.is_response = true;
-        h.minor = 1;
-        h.status = status;
-        h.line[2] = h.push_bytes(reason.as_bytes());
-        h
-    }
-
-    fn push_bytes(&mut self, b: &[u8]) -> Span {
-        let start = self.store.len();
-        self.store.extend_from_slice(b);
-        Span::new(start, self.store.len())
-    }
-
-    fn slice(&self, s: Span) -> &[u8] {
-        self.store.get(s.range()).unwrap_or(&[])
-    }
-
-    pub fn is_response(&self) -> bool {
-        self.is_response
-    }
-    pub fn method(&self) -> &[u8] {
-        self.slice(self.line[0])
-    }
-    /// The request target as received (origin form `/p?q` or absolute form).
-    pub fn uri(&self) -> &[u8] {
-        self.slice(self.line[1])
-    }
-    /// The path part of the URI (without the query string); for absolute-form URIs, the path
-    /// after the authority.
-    pub fn path(&self) -> &[u8] {
-        let uri = self.uri();
-        let uri = strip_authority(uri);
-        match uri.iter().position(|&c| c == b'?') {
-            Some(q) => &uri[..q],
-            None => uri,
-        }
-    }
-    /// The query string after `?`, if any.
-    pub fn query(&self) -> Option<&[u8]> {
-        let uri = self.uri();
-        uri.iter().position(|&c| c == b'?').map(|q| &uri[q + 1..])
-    }
-    pub fn reason(&self) -> &[u8] {
-        self.slice(self.line[2])
-    }
-
-    pub fn set_method(&mut self, m: &[u8]) {
-        self.line[0] = self.push_bytes(m);
-    }
-    pub fn set_uri(&mut self, u: &[u8]) {
-        self.line[1] = self.push_bytes(u);
-    }
-    /// Replaces the path, keeping the query string.
-    pub fn set_path(&mut self, p: &[u8]) {
-        let mut uri = Vec::with_capacity(p.len() + 32);
-        uri.extend_from_slice(p);
-        if let Some(q) = self.query() {
-            uri.push(b'?');
-            uri.extend_from_slice(q);
-        }
-        self.set_uri(&uri);
-    }
-    /// Replaces the query string (`None` removes it); `q` excludes the `?`.
-    pub fn set_query(&mut self, q: Option<&[u8]>) {
-        let mut uri = self.path().to_vec();
-        if let Some(q) = q {
-            uri.push(b'?');
-            uri.extend_from_slice(q);
-        }
-        self.set_uri(&uri);
-    }
-    pub fn set_status(&mut self, status: u16, reason: Option<&[u8]>) {
-        self.status = status;
-        let r = reason.unwrap_or_else(|| default_reason(status).as_bytes()).to_vec();
-        self.line[2] = self.push_bytes(&r);
-    }
-
-    /// Number of header lines.
-    pub fn header_count(&self) -> usize {
-        self.headers.len()
-    }
-    /// Every header line as (name, value), in order.
-    pub fn headers(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
-        self.headers.iter().map(move |(n, v)| (self.slice(*n), self.slice(*v)))
-    }
-    /// The first value of header `name` (case-insensitive).
-    pub fn header(&self, name: &[u8]) -> Option<&[u8]> {
-        self.headers().find(|(n, _)| eq_ignore_case(n, name)).map(|(_, v)| v)
-    }
-    /// Every line of header `name`.
-    pub fn header_all<'a>(&'a self, name: &'a [u8]) -> impl Iterator<Item = &'a [u8]> + 'a {
-        self.headers().filter(move |(n, _)| eq_ignore_case(n, name)).map(|(_, v)| v)
-    }
-    pub fn has_header(&self, name: &[u8]) -> bool {
-        self.header(name).is_some()
-    }
-    /// Appends a header line.
-    pub fn add_header(&mut self, name: &[u8], value: &[u8]) {
-        let n = self.push_bytes(name);
-        let v = self.push_bytes(value);
-        self.headers.push((n, v));
-    }
-    /// Removes every line of header `name`; returns how many were removed.
-    pub fn del_header(&mut self, name: &[u8]) -> usize {
-        let before = self.headers.len();
-        let store = &self.store;
-        self.headers.retain(|(n, _)| !eq_ignore_case(store.get(n.range()).unwrap_or(&[]), name));
-        before - self.headers.len()
-    }
-    /// Replaces every line of `name` by one line with `value`.
-    pub fn set_header(&mut self, name: &[u8], value: &[u8]) {
-        self.del_header(name);
-        self.add_header(name, value);
-    }
-    /// Rewrites the value of the `i`-th header line.
-    pub fn set_header_value_at(&mut self, i: usize, value: &[u8]) {
-        if i < self.headers.len() {
-            let v = self.push_bytes(value);
-            self.headers[i].1 = v;
-        }
-    }
-    /// Removes the `i`-th header line.
-    pub fn remove_header_at(&mut self, i: usize) {
-        if i < self.headers.len() {
-            self.headers.remove(i);
-        }
-    }
-    /// Header lines as (index, name, value), to drive `replace-header` style edits.
-    pub fn header_at(&self, i: usize) -> Option<(&[u8], &[u8])> {
-        self.headers.get(i).map(|(n, v)| (self.slice(*n), self.slice(*v)))
-    }
-
-    /// Tokens of every `Connection` header.
-    pub fn connection_tokens(&self) -> ConnTokens {
-        let mut t = ConnTokens::default();
-        for v in self.header_all(b"connection") {
-            for tok in v.split(|&c| c == b',') {
-                let tok = trim(tok);
-                if tok.eq_ignore_ascii_case(b"close") {
-                    t.close = true;
-                } else if tok.eq_ignore_ascii_case(b"keep-alive") {
-                    t.keep_alive = true;
-                } else if tok.eq_ignore_ascii_case(b"upgrade") {
-                    t.upgrade = true;
-                }
-            }
-        }
-        t
-    }
-
-    /// Whether the sender of this message wants the connection kept open afterwards.
-    pub fn wants_keep_alive(&self) -> bool {
-        let t = self.connection_tokens();
-        if self.minor == 0 {
-            t.keep_alive && !t.close
-        } else {
-            !t.close
+    fn collect(&mut self, data: &[u8], headers: &[httparse::Header<'_>]) {
+        self.spans.clear();
+        for h in headers {
+            let n = h.name.as_bytes();
+            self.spans.push([offset(data, n), n.len() as u32, offset(data, h.value), h.value.len() as u32]);
         }
     }
 
-    /// Body framing of a request (RFC 7230 3.3.3).
-    pub fn request_body(&self) -> Result<BodyKind, HttpError> {
-        if let Some(te) = self.transfer_encoding_chunked()? {
-            return if te { Ok(BodyKind::Chunked) } else { Err(HttpError::Invalid("transfer-encoding")) };
+    fn fill(&self, bytes: &Bytes, out: &mut Vec<HdrField>) {
+        out.clear();
+        for s in &self.spans {
+            out.push(HdrField { name: slice(bytes, s[0], s[1]), value: slice(bytes, s[2], s[3]) });
         }
-        match self.content_length()? {
-            Some(0) | None => Ok(BodyKind::None),
-            Some(n) => Ok(BodyKind::Length(n)),
-        }
-    }
-
-    /// Body framing of this response to a request with `method`.
-    pub fn response_body(&self, request_method: &[u8]) -> Result<BodyKind, HttpError> {
-        if request_method == b"HEAD" || (100..200).contains(&self.status) || self.status == 204 || self.status == 304 {
-            return Ok(BodyKind::None);
-        }
-        if request_method == b"CONNECT" && (200..300).contains(&self.status) {
-            return Ok(BodyKind::None);
-        }
-        if let Some(te) = self.transfer_encoding_chunked()? {
-            return Ok(if te { BodyKind::Chunked } else { BodyKind::UntilClose });
-        }
-        match self.content_length()? {
-            Some(0) => Ok(BodyKind::None),
-            Some(n) => Ok(BodyKind::Length(n)),
-            None => Ok(BodyKind::UntilClose),
-        }
-    }
-
-    /// `Some(true)` if the last transfer coding is chunked, `Some(false)` for another coding,
-    /// `None` without Transfer-Encoding.
-    fn transfer_encoding_chunked(&self) -> Result<Option<bool>, HttpError> {
-        let mut last: Option<bool> = None;
-        for v in self.header_all(b"transfer-encoding") {
-            for tok in v.split(|&c| c == b',') {
-                let tok = trim(tok);
-                if tok.is_empty() {
-                    continue;
-                }
-                if last == Some(true) {
-                    // chunked must be the last coding
-                    return Err(HttpError::Invalid("transfer-encoding"));
-                }
-                last = Some(tok.eq_ignore_ascii_case(b"chunked"));
-            }
-        }
-        Ok(last)
-    }
-
-    /// The Content-Length, refusing invalid or conflicting values.
-    pub fn content_length(&self) -> Result<Option<u64>, HttpError> {
-        let mut found: Option<u64> = None;
-        for v in self.header_all(b"content-length") {
-            for part in v.split(|&c| c == b',') {
-                let n = parse_u64(trim(part)).ok_or(HttpError::Invalid("content-length"))?;
-                if found.is_some_and(|f| f != n) {
-                    return Err(HttpError::Invalid("content-length"));
-                }
-                found = Some(n);
-            }
-        }
-        Ok(found)
-    }
-
-    /// Serializes this head (with lower-cased header names) into `out`.
-    pub fn write_to(&self, out: &mut Vec<u8>) {
-        let version: &[u8] = if self.minor == 0 { b"HTTP/1.0" } else { b"HTTP/1.1" };
-        if self.is_response {
-            out.extend_from_slice(version);
-            out.push(b' ');
-            push_u16_3(out, self.status);
-            out.push(b' ');
-            out.extend_from_slice(self.reason());
-        } else {
-            out.extend_from_slice(self.method());
-            out.push(b' ');
-            out.extend_from_slice(self.uri());
-            out.push(b' ');
-            out.extend_from_slice(version);
-        }
-        out.extend_from_slice(b"\r\n");
-        for (n, v) in self.headers.iter() {
-            let name = self.slice(*n);
-            let at = out.len();
-            out.extend_from_slice(name);
-            out[at..].make_ascii_lowercase();
-            out.extend_from_slice(b": ");
-            out.extend_from_slice(self.slice(*v));
-            out.extend_from_slice(b"\r\n");
-        }
-        out.extend_from_slice(b"\r\n");
     }
 }
 
-fn strip_authority(uri: &[u8]) -> &[u8] {
-    if uri.first() == Some(&b'/') {
-        return uri;
+fn slice(b: &Bytes, start: u32, len: u32) -> Bytes {
+    if len == 0 {
+        return Bytes::new();
     }
-    // absolute form: scheme://authority/path
-    if let Some(p) = find(uri, b"://") {
-        let rest = &uri[p + 3..];
-        return match rest.iter().position(|&c| c == b'/' || c == b'?') {
-            Some(i) => &rest[i..],
-            None => b"",
-        };
-    }
-    uri
+    b.slice(start as usize..(start + len) as usize)
 }
 
-fn find(h: &[u8], n: &[u8]) -> Option<usize> {
-    h.windows(n.len()).position(|w| w == n)
+/// 0 for HTTP/1.0, 1 otherwise.
+pub fn minor(version: &[u8]) -> u8 {
+    u8::from(version != HTTP10)
+}
+
+/// The first value of header `name` (case-insensitive).
+pub fn header<'a>(headers: &'a [HdrField], name: &[u8]) -> Option<&'a [u8]> {
+    headers.iter().find(|h| h.is(name)).map(|h| &h.value[..])
+}
+
+fn header_all<'a>(headers: &'a [HdrField], name: &'a [u8]) -> impl Iterator<Item = &'a [u8]> + 'a {
+    headers.iter().filter(move |h| h.is(name)).map(|h| &h.value[..])
+}
+
+/// Removes every line of header `name`; returns how many were removed.
+pub fn del_header(headers: &mut Vec<HdrField>, name: &[u8]) -> usize {
+    let before = headers.len();
+    headers.retain(|h| !h.is(name));
+    before - headers.len()
+}
+
+/// Appends a header line.
+pub fn add_header(headers: &mut Vec<HdrField>, name: &'static [u8], value: Bytes) {
+    headers.push(HdrField { name: Bytes::from_static(name), value });
+}
+
+/// Tokens of every `Connection` header.
+pub fn connection_tokens(headers: &[HdrField]) -> ConnTokens {
+    let mut t = ConnTokens::default();
+    for v in header_all(headers, b"connection") {
+        for tok in v.split(|&c| c == b',') {
+            let tok = trim(tok);
+            if tok.eq_ignore_ascii_case(b"close") {
+                t.close = true;
+            } else if tok.eq_ignore_ascii_case(b"keep-alive") {
+                t.keep_alive = true;
+            } else if tok.eq_ignore_ascii_case(b"upgrade") {
+                t.upgrade = true;
+            }
+        }
+    }
+    t
+}
+
+/// Whether the sender of a message wants the connection kept open afterwards.
+pub fn wants_keep_alive(version: &[u8], headers: &[HdrField]) -> bool {
+    let t = connection_tokens(headers);
+    if minor(version) == 0 {
+        t.keep_alive && !t.close
+    } else {
+        !t.close
+    }
+}
+
+/// Body framing of a request (RFC 7230 3.3.3).
+pub fn request_body(headers: &[HdrField]) -> Result<BodyKind, HttpError> {
+    if let Some(te) = transfer_encoding_chunked(headers)? {
+        return if te { Ok(BodyKind::Chunked) } else { Err(HttpError::Invalid("transfer-encoding")) };
+    }
+    match content_length(headers)? {
+        Some(0) | None => Ok(BodyKind::None),
+        Some(n) => Ok(BodyKind::Length(n)),
+    }
+}
+
+/// Body framing of a response with `status` to a request with `request_method`.
+pub fn response_body(status: u16, headers: &[HdrField], request_method: &[u8]) -> Result<BodyKind, HttpError> {
+    if request_method == b"HEAD" || (100..200).contains(&status) || status == 204 || status == 304 {
+        return Ok(BodyKind::None);
+    }
+    if request_method == b"CONNECT" && (200..300).contains(&status) {
+        return Ok(BodyKind::None);
+    }
+    if let Some(te) = transfer_encoding_chunked(headers)? {
+        return Ok(if te { BodyKind::Chunked } else { BodyKind::UntilClose });
+    }
+    match content_length(headers)? {
+        Some(0) => Ok(BodyKind::None),
+        Some(n) => Ok(BodyKind::Length(n)),
+        None => Ok(BodyKind::UntilClose),
+    }
+}
+
+/// `Some(true)` if the last transfer coding is chunked, `Some(false)` for another coding,
+/// `None` without Transfer-Encoding.
+fn transfer_encoding_chunked(headers: &[HdrField]) -> Result<Option<bool>, HttpError> {
+    let mut last: Option<bool> = None;
+    for v in header_all(headers, b"transfer-encoding") {
+        for tok in v.split(|&c| c == b',') {
+            let tok = trim(tok);
+            if tok.is_empty() {
+                continue;
+            }
+            if last == Some(true) {
+                return Err(HttpError::Invalid("transfer-encoding"));
+            }
+            last = Some(tok.eq_ignore_ascii_case(b"chunked"));
+        }
+    }
+    Ok(last)
+}
+
+/// The Content-Length, refusing invalid or conflicting values.
+pub fn content_length(headers: &[HdrField]) -> Result<Option<u64>, HttpError> {
+    let mut found: Option<u64> = None;
+    for v in header_all(headers, b"content-length") {
+        for part in v.split(|&c| c == b',') {
+            let n = parse_u64(trim(part)).ok_or(HttpError::Invalid("content-length"))?;
+            if found.is_some_and(|f| f != n) {
+                return Err(HttpError::Invalid("content-length"));
+            }
+            found = Some(n);
+        }
+    }
+    Ok(found)
+}
+
+fn write_headers(headers: &[HdrField], out: &mut Vec<u8>) {
+    for h in headers {
+        let at = out.len();
+        out.extend_from_slice(&h.name);
+        out[at..].make_ascii_lowercase();
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(&h.value);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Serializes a request head (lower-cased header names, as HAProxy) into `out`.
+pub fn write_request(head: &RequestHead, out: &mut Vec<u8>) {
+    out.extend_from_slice(&head.method);
+    out.push(b' ');
+    out.extend_from_slice(&head.uri);
+    out.push(b' ');
+    out.extend_from_slice(if minor(&head.version) == 0 { HTTP10 } else { HTTP11 });
+    out.extend_from_slice(b"\r\n");
+    write_headers(&head.headers, out);
+}
+
+/// Serializes a response head (lower-cased header names, as HAProxy) into `out`.
+pub fn write_response(head: &ResponseHead, out: &mut Vec<u8>) {
+    out.extend_from_slice(if minor(&head.version) == 0 { HTTP10 } else { HTTP11 });
+    out.push(b' ');
+    push_u16_3(out, head.status);
+    out.push(b' ');
+    out.extend_from_slice(&head.reason);
+    out.extend_from_slice(b"\r\n");
+    write_headers(&head.headers, out);
 }
 
 pub fn trim(b: &[u8]) -> &[u8] {
@@ -720,52 +586,73 @@ pub const ERR_504: &[u8] = b"HTTP/1.1 504 Gateway Time-out\r\ncontent-length: 92
 mod tests {
     use super::*;
 
-    fn req(raw: &str) -> Head {
-        let mut h = Head::new();
-        assert_eq!(h.parse_request(raw.as_bytes()).unwrap(), Parsed::Complete(raw.len()));
+    fn req(raw: &str) -> RequestHead {
+        let mut h = RequestHead::default();
+        let mut buf = BytesMut::from(raw.as_bytes());
+        let mut p = HeadParser::new();
+        assert_eq!(p.parse_request(&mut buf, &mut h).unwrap(), Parsed::Complete(raw.len()));
+        assert!(buf.is_empty());
         h
     }
 
     #[test]
     fn parses_and_reserializes_a_request() {
         let h = req("GET /a/b?x=1 HTTP/1.1\r\nHost: example\r\nX-Foo:  bar \r\n\r\n");
-        assert_eq!(h.method(), b"GET");
-        assert_eq!(h.path(), b"/a/b");
-        assert_eq!(h.query(), Some(&b"x=1"[..]));
-        assert_eq!(h.header(b"x-foo"), Some(&b"bar"[..]));
+        assert_eq!(&h.method[..], b"GET");
+        assert_eq!(&h.uri[..], b"/a/b?x=1");
+        assert_eq!(header(&h.headers, b"x-foo"), Some(&b"bar"[..]));
         let mut out = Vec::new();
-        h.write_to(&mut out);
+        write_request(&h, &mut out);
         assert_eq!(out, b"GET /a/b?x=1 HTTP/1.1\r\nhost: example\r\nx-foo: bar\r\n\r\n");
     }
 
     #[test]
     fn partial_and_invalid_heads() {
-        let mut h = Head::new();
-        assert_eq!(h.parse_request(b"GET / HTTP/1.1\r\nHo").unwrap(), Parsed::Partial);
-        assert!(h.parse_request(b"GET / HTTP/1.1\r\nBad Header\r\n\r\n").is_err());
-        assert!(h.parse_request(b"\x00\x01\r\n\r\n").is_err());
+        let mut h = RequestHead::default();
+        let mut p = HeadParser::new();
+        let mut b = BytesMut::from(&b"GET / HTTP/1.1\r\nHo"[..]);
+        assert_eq!(p.parse_request(&mut b, &mut h).unwrap(), Parsed::Partial);
+        assert_eq!(b.len(), 18);
+        let mut b = BytesMut::from(&b"GET / HTTP/1.1\r\nBad Header\r\n\r\n"[..]);
+        assert!(p.parse_request(&mut b, &mut h).is_err());
+        let mut b = BytesMut::from(&b"\x00\x01\r\n\r\n"[..]);
+        assert!(p.parse_request(&mut b, &mut h).is_err());
     }
 
     #[test]
-    fn edits_headers_uri_and_status() {
-        let mut h = req("GET /p?q HTTP/1.0\r\nA: 1\r\nB: 2\r\na: 3\r\n\r\n");
-        assert_eq!(h.del_header(b"a"), 2);
-        h.add_header(b"X-Forwarded-For", b"10.0.0.1");
-        h.set_path(b"/new");
-        let mut out = Vec::new();
-        h.write_to(&mut out);
-        assert_eq!(out, b"GET /new?q HTTP/1.0\r\nb: 2\r\nx-forwarded-for: 10.0.0.1\r\n\r\n");
-        h.set_query(None);
-        assert_eq!(h.uri(), b"/new");
+    fn pipelined_requests_leave_the_rest_in_the_buffer() {
+        let mut h = RequestHead::default();
+        let mut p = HeadParser::new();
+        let mut b = BytesMut::from(&b"GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.0\r\nA: b\r\n\r\n"[..]);
+        assert_eq!(p.parse_request(&mut b, &mut h).unwrap(), Parsed::Complete(19));
+        assert_eq!(&h.uri[..], b"/1");
+        assert_eq!(p.parse_request(&mut b, &mut h).unwrap(), Parsed::Complete(25));
+        assert_eq!(&h.uri[..], b"/2");
+        assert_eq!(minor(&h.version), 0);
+        assert_eq!(h.headers.len(), 1);
+    }
 
-        let mut r = Head::new();
-        let raw = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
-        assert_eq!(r.parse_response(raw).unwrap(), Parsed::Complete(raw.len() - 5));
-        assert_eq!(r.response_body(b"GET").unwrap(), BodyKind::Length(5));
-        assert_eq!(r.response_body(b"HEAD").unwrap(), BodyKind::None);
-        r.set_status(404, None);
+    #[test]
+    fn edits_and_response_framing() {
+        let mut h = req("GET /p?q HTTP/1.0\r\nA: 1\r\nB: 2\r\na: 3\r\n\r\n");
+        assert_eq!(del_header(&mut h.headers, b"a"), 2);
+        add_header(&mut h.headers, b"X-Forwarded-For", Bytes::from_static(b"10.0.0.1"));
         let mut out = Vec::new();
-        r.write_to(&mut out);
+        write_request(&h, &mut out);
+        assert_eq!(out, b"GET /p?q HTTP/1.0\r\nb: 2\r\nx-forwarded-for: 10.0.0.1\r\n\r\n");
+
+        let mut r = ResponseHead::default();
+        let raw = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+        let mut b = BytesMut::from(&raw[..]);
+        let mut p = HeadParser::new();
+        assert_eq!(p.parse_response(&mut b, &mut r).unwrap(), Parsed::Complete(raw.len() - 5));
+        assert_eq!(&b[..], b"hello");
+        assert_eq!(response_body(r.status, &r.headers, b"GET").unwrap(), BodyKind::Length(5));
+        assert_eq!(response_body(r.status, &r.headers, b"HEAD").unwrap(), BodyKind::None);
+        r.status = 404;
+        r.reason = Bytes::from_static(default_reason(404).as_bytes());
+        let mut out = Vec::new();
+        write_response(&r, &mut out);
         assert_eq!(out, b"HTTP/1.1 404 Not Found\r\ncontent-length: 5\r\n\r\n");
     }
 
@@ -784,14 +671,13 @@ mod tests {
         ];
         for (raw, want) in cases {
             let h = req(raw);
-            assert_eq!(h.request_body().map_err(|_| ()), *want, "{raw}");
+            assert_eq!(request_body(&h.headers).map_err(|_| ()), *want, "{raw}");
         }
     }
 
     #[test]
     fn chunked_tracker_finds_the_end() {
         let body = b"5\r\nhello\r\n3;ext=1\r\nabc\r\n0\r\nTrailer: x\r\n\r\nNEXT";
-        // byte by byte and all at once must agree
         let mut t = ChunkedTracker::default();
         assert_eq!(t.advance(body).unwrap(), body.len() - 4);
         assert!(t.is_done());
@@ -810,20 +696,27 @@ mod tests {
 
     #[test]
     fn keep_alive_rules() {
-        assert!(req("GET / HTTP/1.1\r\n\r\n").wants_keep_alive());
-        assert!(!req("GET / HTTP/1.1\r\nConnection: close\r\n\r\n").wants_keep_alive());
-        assert!(!req("GET / HTTP/1.0\r\n\r\n").wants_keep_alive());
-        assert!(req("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n").wants_keep_alive());
+        let ka = |raw: &str| {
+            let h = req(raw);
+            wants_keep_alive(&h.version, &h.headers)
+        };
+        assert!(ka("GET / HTTP/1.1\r\n\r\n"));
+        assert!(!ka("GET / HTTP/1.1\r\nConnection: close\r\n\r\n"));
+        assert!(!ka("GET / HTTP/1.0\r\n\r\n"));
+        assert!(ka("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n"));
     }
 
     #[test]
     fn error_pages_have_matching_lengths() {
         for s in [400, 401, 403, 404, 405, 408, 410, 413, 429, 500, 501, 502, 503, 504] {
             let page = error_page(s);
-            let mut h = Head::new();
-            let Parsed::Complete(n) = h.parse_response(page).unwrap() else { panic!("partial {s}") };
+            let mut h = ResponseHead::default();
+            let mut b = BytesMut::from(page);
+            let Parsed::Complete(_) = HeadParser::new().parse_response(&mut b, &mut h).unwrap() else {
+                panic!("partial {s}")
+            };
             assert_eq!(h.status, s);
-            assert_eq!(h.content_length().unwrap(), Some((page.len() - n) as u64), "{s}");
+            assert_eq!(content_length(&h.headers).unwrap(), Some(b.len() as u64), "{s}");
         }
     }
 }
