@@ -1,0 +1,382 @@
+//! Runtime structures compiled from the IR: frontends, backends and servers with their live
+//! state (atomics), indexed by name. The configuration part is immutable; the whole
+//! [`Runtime`] sits behind an `ArcSwap` so a later reload can swap it atomically.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
+
+use crate::haproxy::ir;
+
+/// Counters shared by frontends, backends and servers (HAProxy's stats columns).
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Current sessions (`scur`).
+    pub cur: AtomicU32,
+    /// Highest `cur` seen (`smax`).
+    pub max: AtomicU32,
+    /// Cumulated sessions (`stot`).
+    pub total: AtomicU64,
+    pub bytes_in: AtomicU64,
+    pub bytes_out: AtomicU64,
+    /// Denied requests (`dreq`) and responses (`dresp`).
+    pub denied_req: AtomicU64,
+    pub denied_resp: AtomicU64,
+    /// Request errors (`ereq`), connection errors (`econ`), response errors (`eresp`).
+    pub err_req: AtomicU64,
+    pub err_conn: AtomicU64,
+    pub err_resp: AtomicU64,
+    /// Retries (`wretr`) and redispatches (`wredis`).
+    pub retries: AtomicU64,
+    pub redispatches: AtomicU64,
+    /// HTTP requests (`req_tot`).
+    pub requests: AtomicU64,
+    /// Responses by class 1xx..5xx and other (`hrsp_*`).
+    pub hrsp: [AtomicU64; 6],
+    /// Current queue length (`qcur`) and its max (`qmax`).
+    pub queue_cur: AtomicU32,
+    pub queue_max: AtomicU32,
+    /// Times a server was selected (`lbtot`).
+    pub lbtot: AtomicU64,
+    pub cli_abort: AtomicU64,
+    pub srv_abort: AtomicU64,
+}
+
+impl Counters {
+    /// One more current session; returns the new count.
+    pub fn enter(&self) -> u32 {
+        let n = self.cur.fetch_add(1, Ordering::Relaxed) + 1;
+        self.max.fetch_max(n, Ordering::Relaxed);
+        self.total.fetch_add(1, Ordering::Relaxed);
+        n
+    }
+    pub fn leave(&self) {
+        self.cur.fetch_sub(1, Ordering::Relaxed);
+    }
+    pub fn count_status(&self, status: u16) {
+        let i = match status {
+            100..=199 => 0,
+            200..=299 => 1,
+            300..=399 => 2,
+            400..=499 => 3,
+            500..=599 => 4,
+            _ => 5,
+        };
+        self.hrsp[i].fetch_add(1, Ordering::Relaxed);
+    }
+    pub fn add(c: &AtomicU64, n: u64) {
+        c.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+/// Live state of one server: written by health checks and the admin API, read on the
+/// request path without locks.
+#[derive(Debug)]
+pub struct ServerState {
+    /// Operational state from health checks (true without checks).
+    pub up: AtomicBool,
+    /// Administratively in maintenance (`disabled`, `set server ... state maint`).
+    pub maint: AtomicBool,
+    /// Administratively draining (weight forced to 0 for new traffic).
+    pub drain: AtomicBool,
+    /// Current effective weight (user weight, before scaling).
+    pub weight: AtomicU32,
+    /// Connections currently served (for maxconn and leastconn).
+    pub served: AtomicU32,
+    /// Seconds since the epoch of the last state change.
+    pub last_change: AtomicU64,
+    /// Human text of the last check result (`L4OK`, `L7STS`...), for the stats page.
+    pub check_status: std::sync::Mutex<String>,
+    pub check_duration_ms: AtomicU64,
+    pub check_code: AtomicU32,
+    /// Failed checks since the last transition (`chkfail`), down transitions (`chkdown`).
+    pub check_fail: AtomicU64,
+    pub check_down: AtomicU64,
+    /// Health counter as HAProxy keeps it: 0..rise+fall-1, up when >= rise.
+    pub health: AtomicU32,
+    pub down_since: std::sync::Mutex<Option<Instant>>,
+    pub downtime_secs: AtomicU64,
+    pub counters: Counters,
+}
+
+/// Where a server's connections go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerTarget {
+    pub ip: IpAddr,
+    pub port: ir::ServerPort,
+}
+
+impl ServerTarget {
+    /// The socket address for a client that connected to local port `dst_port`.
+    pub fn addr(&self, dst_port: u16) -> SocketAddr {
+        let port = match self.port {
+            ir::ServerPort::Fixed(p) => p,
+            ir::ServerPort::None => dst_port,
+            ir::ServerPort::Offset(o) => (i32::from(dst_port) + o).clamp(0, 65535) as u16,
+        };
+        SocketAddr::new(self.ip, port)
+    }
+}
+
+#[derive(Debug)]
+pub struct Server {
+    pub name: String,
+    /// `id` (puid): configured or assigned in order from 1.
+    pub id: u32,
+    /// Index in its backend's `servers`.
+    pub index: usize,
+    /// Unique index across all backends (pool slot).
+    pub uid: usize,
+    /// None when the address could not be resolved (the server stays down).
+    pub target: Option<ServerTarget>,
+    pub backup: bool,
+    /// Configured weight.
+    pub weight: u32,
+    /// 0 = unlimited.
+    pub maxconn: u32,
+    pub maxqueue: u32,
+    pub cookie: Option<String>,
+    pub cfg: ir::Server,
+    pub state: ServerState,
+}
+
+impl Server {
+    /// Usable for new traffic: up, not in maintenance, and with a target.
+    pub fn is_usable(&self) -> bool {
+        self.target.is_some()
+            && self.state.up.load(Ordering::Relaxed)
+            && !self.state.maint.load(Ordering::Relaxed)
+    }
+    /// Current effective weight (0 when draining).
+    pub fn eweight(&self) -> u32 {
+        if self.state.drain.load(Ordering::Relaxed) {
+            0
+        } else {
+            self.state.weight.load(Ordering::Relaxed)
+        }
+    }
+    /// Whether the server accepts one more connection now (maxconn).
+    pub fn has_room(&self) -> bool {
+        self.maxconn == 0 || self.state.served.load(Ordering::Relaxed) < self.maxconn
+    }
+    pub fn status_text(&self) -> &'static str {
+        if self.state.maint.load(Ordering::Relaxed) {
+            "MAINT"
+        } else if self.state.up.load(Ordering::Relaxed) {
+            if self.state.drain.load(Ordering::Relaxed) {
+                "DRAIN"
+            } else {
+                "UP"
+            }
+        } else {
+            "DOWN"
+        }
+    }
+}
+
+/// Connection handling for HTTP (the most restrictive of frontend and backend applies).
+pub use ir::HttpConnMode;
+
+#[derive(Debug)]
+pub struct Backend {
+    pub name: String,
+    pub id: u32,
+    pub index: usize,
+    pub mode: ir::ProxyMode,
+    pub servers: Vec<Arc<Server>>,
+    pub cfg: ir::Proxy,
+    pub retries: u32,
+    pub counters: Counters,
+    /// Woken when a server slot frees, for requests queued on maxconn.
+    pub queue_notify: Notify,
+    /// Round-robin position for the placeholder picker.
+    pub rr_next: AtomicU64,
+    pub last_change: AtomicU64,
+}
+
+impl Backend {
+    pub fn server(&self, name: &str) -> Option<&Arc<Server>> {
+        self.servers.iter().find(|s| s.name == name)
+    }
+    /// Number of usable servers (HAProxy's `nbsrv`).
+    pub fn nbsrv(&self) -> u32 {
+        self.servers.iter().filter(|s| s.is_usable() && !s.backup).count() as u32
+    }
+}
+
+#[derive(Debug)]
+pub struct Frontend {
+    pub name: String,
+    pub id: u32,
+    pub index: usize,
+    pub mode: ir::ProxyMode,
+    pub cfg: ir::Proxy,
+    /// For a `listen`, its own backend index.
+    pub own_backend: Option<usize>,
+    /// `default_backend` resolved to an index (static names only).
+    pub default_backend: Option<usize>,
+    pub counters: Counters,
+    /// 0 = unlimited.
+    pub maxconn: u32,
+}
+
+/// Every compiled proxy, plus global settings.
+#[derive(Debug)]
+pub struct Runtime {
+    pub frontends: Vec<Arc<Frontend>>,
+    pub backends: Vec<Arc<Backend>>,
+    backend_by_name: HashMap<String, usize>,
+    pub global: ir::Global,
+    pub userlists: Vec<ir::Userlist>,
+    pub started: Instant,
+    pub started_unix: u64,
+    /// Number of servers across backends (pool slots).
+    pub server_count: usize,
+}
+
+/// A problem found while compiling the IR (reported like HAProxy's startup alerts).
+#[derive(Debug, thiserror::Error)]
+pub enum CompileError {
+    #[error("Proxy '{proxy}': unable to find required default_backend: '{backend}'.")]
+    MissingBackend { proxy: String, backend: String },
+}
+
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+impl Runtime {
+    pub fn compile(config: &ir::Config) -> Result<Runtime, CompileError> {
+        let now = unix_now();
+        // Proxy ids as HAProxy assigns them: in file order from 2 (id 1 is the stats/CLI proxy
+        // in 2.6 when present; plain configs start at 2 for the first proxy).
+        let mut next_id = 2u32;
+        let mut ids: HashMap<String, u32> = HashMap::new();
+        for p in &config.proxies {
+            let id = p.id.map(|i| i as u32).unwrap_or(next_id);
+            next_id = next_id.max(id) + 1;
+            ids.insert(p.name.clone(), id);
+        }
+        let mut backends = Vec::new();
+        let mut frontends = Vec::new();
+        let mut backend_by_name = HashMap::new();
+        let mut uid = 0usize;
+        for p in config.backends() {
+            let index = backends.len();
+            let mut servers = Vec::new();
+            let mut next_id = 1u32;
+            for s in &p.servers {
+                let id = s.id.map(|i| i as u32).unwrap_or(next_id);
+                next_id = next_id.max(id) + 1;
+                let target = match &s.addr {
+                    ir::ServerAddr::Inet { resolved: Some(ip), port, .. } => Some(ServerTarget { ip: *ip, port: *port }),
+                    _ => None,
+                };
+                servers.push(Arc::new(Server {
+                    name: s.name.clone(),
+                    id,
+                    index: servers.len(),
+                    uid,
+                    target,
+                    backup: s.backup,
+                    weight: s.weight,
+                    maxconn: s.maxconn.unwrap_or(0),
+                    maxqueue: s.maxqueue.unwrap_or(0),
+                    cookie: s.cookie.clone(),
+                    cfg: s.clone(),
+                    state: ServerState {
+                        up: AtomicBool::new(true),
+                        maint: AtomicBool::new(s.disabled),
+                        drain: AtomicBool::new(false),
+                        weight: AtomicU32::new(s.weight),
+                        served: AtomicU32::new(0),
+                        last_change: AtomicU64::new(now),
+                        check_status: std::sync::Mutex::new(String::new()),
+                        check_duration_ms: AtomicU64::new(0),
+                        check_code: AtomicU32::new(0),
+                        check_fail: AtomicU64::new(0),
+                        check_down: AtomicU64::new(0),
+                        health: AtomicU32::new(s.rise + s.fall - 1),
+                        down_since: std::sync::Mutex::new(None),
+                        downtime_secs: AtomicU64::new(0),
+                        counters: Counters::default(),
+                    },
+                }));
+                uid += 1;
+            }
+            backend_by_name.insert(p.name.clone(), index);
+            backends.push(Arc::new(Backend {
+                name: p.name.clone(),
+                id: ids.get(&p.name).copied().unwrap_or(0),
+                index,
+                mode: p.mode,
+                servers,
+                cfg: p.clone(),
+                retries: p.retries.unwrap_or(3),
+                counters: Counters::default(),
+                queue_notify: Notify::new(),
+                rr_next: AtomicU64::new(0),
+                last_change: AtomicU64::new(now),
+            }));
+        }
+        for p in config.proxies.iter().filter(|p| p.kind.has_frontend() && !p.disabled) {
+            let own_backend = if p.kind == ir::ProxyKind::Listen { backend_by_name.get(&p.name).copied() } else { None };
+            let default_backend = match &p.default_backend {
+                Some(ir::BackendRef::Static(name)) => Some(*backend_by_name.get(name).ok_or_else(|| {
+                    CompileError::MissingBackend { proxy: p.name.clone(), backend: name.clone() }
+                })?),
+                _ => own_backend,
+            };
+            frontends.push(Arc::new(Frontend {
+                name: p.name.clone(),
+                id: ids.get(&p.name).copied().unwrap_or(0),
+                index: frontends.len(),
+                mode: p.mode,
+                cfg: p.clone(),
+                own_backend,
+                default_backend,
+                counters: Counters::default(),
+                maxconn: p.maxconn.unwrap_or(0),
+            }));
+        }
+        Ok(Runtime {
+            frontends,
+            backends,
+            backend_by_name,
+            global: config.global.clone(),
+            userlists: config.userlists.clone(),
+            started: Instant::now(),
+            started_unix: now,
+            server_count: uid,
+        })
+    }
+
+    pub fn backend_index(&self, name: &str) -> Option<usize> {
+        self.backend_by_name.get(name).copied()
+    }
+    pub fn backend(&self, name: &str) -> Option<&Arc<Backend>> {
+        self.backend_index(name).and_then(|i| self.backends.get(i))
+    }
+}
+
+/// Effective HTTP connection mode for a frontend/backend pair.
+pub fn conn_mode(fe: &ir::Proxy, be: &ir::Proxy) -> HttpConnMode {
+    use HttpConnMode::*;
+    match (fe.options.http_mode, be.options.http_mode) {
+        (Close, _) | (_, Close) => Close,
+        (ServerClose, _) | (_, ServerClose) => ServerClose,
+        _ => KeepAlive,
+    }
+}
+
+/// A timeout, or "wait forever" when unset.
+pub fn or_forever(t: Option<Duration>) -> Duration {
+    t.unwrap_or(Duration::from_secs(86400 * 365))
+}

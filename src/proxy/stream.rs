@@ -1,0 +1,888 @@
+//! One task per client connection in `mode http`: read a request, choose the backend and the
+//! server, connect (timeouts, retries, redispatch, queueing on maxconn), forward both ways,
+//! keep both sides alive as the connection mode allows, and log each transaction.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::timeout_at;
+
+use super::ctx::{ConnInfo, RequestHead, ResponseHead};
+use super::http1::{self, BodyKind, BodyProgress, HeadParser, Parsed};
+use super::log::LogRecord;
+use super::pool::{self, ServerConn};
+use super::runtime::{conn_mode, or_forever, Backend, Counters, Frontend, HttpConnMode, Runtime, Server};
+use super::Engine;
+use crate::haproxy::ir;
+
+/// Largest request or response head accepted (HAProxy: bufsize - maxrewrite).
+pub const MAX_HEAD: usize = 15360;
+const BUF_SIZE: usize = 16384;
+
+/// Releases a server slot (maxconn accounting) when a transaction ends, waking queued requests.
+struct ServedGuard {
+    server: Arc<Server>,
+    backend: Arc<Backend>,
+}
+
+impl ServedGuard {
+    fn new(server: Arc<Server>, backend: Arc<Backend>) -> ServedGuard {
+        server.state.served.fetch_add(1, Ordering::Relaxed);
+        ServedGuard { server, backend }
+    }
+}
+
+impl Drop for ServedGuard {
+    fn drop(&mut self) {
+        self.server.state.served.fetch_sub(1, Ordering::Relaxed);
+        if self.server.maxconn != 0 {
+            self.backend.queue_notify.notify_one();
+        }
+    }
+}
+
+/// Result of choosing a server.
+enum Pick {
+    Server(Arc<Server>),
+    /// Usable servers exist but all are at maxconn.
+    Full,
+    /// No usable server.
+    None,
+}
+
+/// Placeholder weighted round-robin pick (replaced by the balance module's algorithms).
+fn pick_server(be: &Backend, exclude: Option<usize>) -> Pick {
+    let mut any_usable = false;
+    let pick_from = |backup: bool, any_usable: &mut bool| -> Option<Arc<Server>> {
+        let total: u64 = be
+            .servers
+            .iter()
+            .filter(|s| s.backup == backup && s.is_usable() && Some(s.index) != exclude)
+            .map(|s| u64::from(s.eweight()))
+            .sum();
+        if total == 0 {
+            return None;
+        }
+        *any_usable = true;
+        // Try each position once, skipping full servers.
+        for _ in 0..total {
+            let pos = be.rr_next.fetch_add(1, Ordering::Relaxed) % total;
+            let mut acc = 0u64;
+            for s in be.servers.iter().filter(|s| s.backup == backup && s.is_usable() && Some(s.index) != exclude) {
+                acc += u64::from(s.eweight());
+                if pos < acc {
+                    if s.has_room() {
+                        return Some(s.clone());
+                    }
+                    break;
+                }
+            }
+        }
+        None
+    };
+    if let Some(s) = pick_from(false, &mut any_usable) {
+        return Pick::Server(s);
+    }
+    if !any_usable {
+        if let Some(s) = pick_from(true, &mut any_usable) {
+            return Pick::Server(s);
+        }
+    }
+    if any_usable {
+        Pick::Full
+    } else {
+        Pick::None
+    }
+}
+
+/// How reading a head ended when it did not complete.
+enum HeadEnd {
+    Closed,
+    Timeout { got_bytes: bool },
+    Invalid,
+    TooLarge,
+    Stopping,
+}
+
+/// Per-connection buffers and parser, reused across requests.
+struct Bufs {
+    cbuf: BytesMut,
+    sbuf: BytesMut,
+    out: Vec<u8>,
+    parser: HeadParser,
+    req: RequestHead,
+    resp: ResponseHead,
+}
+
+fn reserve(buf: &mut BytesMut) {
+    if buf.capacity() - buf.len() < 2048 {
+        buf.reserve(BUF_SIZE);
+    }
+}
+
+/// Serves one client connection until it closes.
+pub async fn serve<C>(mut client: C, info: ConnInfo, frontend: Arc<Frontend>, engine: Arc<Engine>)
+where
+    C: AsyncRead + AsyncWrite + Unpin,
+{
+    let rt: Arc<Runtime> = engine.runtime.load_full();
+    let accept_time = Instant::now();
+    let accept_date = std::time::SystemTime::now();
+    let mut b = Bufs {
+        cbuf: BytesMut::with_capacity(BUF_SIZE),
+        sbuf: BytesMut::new(),
+        out: Vec::with_capacity(1024),
+        parser: HeadParser::new(),
+        req: RequestHead::default(),
+        resp: ResponseHead::default(),
+    };
+    let mut attached: Option<ServerConn> = None;
+    let mut first = true;
+    let fe = &frontend;
+    let t = &fe.cfg.timeouts;
+    loop {
+        let wait_start = Instant::now();
+        let idle_limit = if first { t.http_request.or(t.client) } else { t.http_keep_alive.or(t.http_request).or(t.client) };
+        let head_limit = t.http_request.or(t.client);
+        let mut rec = LogRecord::new(&info, accept_date, fe);
+        if !first {
+            rec.accept_date = std::time::SystemTime::now();
+        }
+        let got = read_request_head(&mut client, &mut b, idle_limit, head_limit, &engine, first).await;
+        let t_req_start = Instant::now();
+        rec.t_idle = ms(t_req_start.duration_since(wait_start));
+        match got {
+            Ok(()) => {}
+            Err(HeadEnd::Closed) | Err(HeadEnd::Stopping) => break,
+            Err(HeadEnd::Timeout { got_bytes }) => {
+                if first || got_bytes {
+                    let _ = client.write_all(http1::ERR_408).await;
+                    rec.status = 408;
+                    rec.term = *b"cR";
+                    rec.bytes_out = http1::ERR_408.len() as u64;
+                    Counters::add(&fe.counters.err_req, 1);
+                    fe.counters.count_status(408);
+                    engine.logger.log(&rec, fe, None, None, &engine);
+                }
+                break;
+            }
+            Err(HeadEnd::Invalid) | Err(HeadEnd::TooLarge) => {
+                let _ = client.write_all(http1::ERR_400).await;
+                rec.status = 400;
+                rec.term = *b"PR";
+                rec.bytes_out = http1::ERR_400.len() as u64;
+                rec.request_line = b"<BADREQ>".to_vec();
+                Counters::add(&fe.counters.err_req, 1);
+                fe.counters.count_status(400);
+                engine.logger.log(&rec, fe, None, None, &engine);
+                break;
+            }
+        }
+        rec.t_request = ms(wait_start.elapsed()) - rec.t_idle;
+        Counters::add(&fe.counters.requests, 1);
+        rec.set_request_line(&b.req);
+        let outcome = transaction(&mut client, &info, fe, &rt, &engine, &mut b, &mut attached, first, &mut rec, t_req_start).await;
+        rec.t_active = ms(t_req_start.elapsed());
+        engine.logger.log(&rec, fe, rec.backend.as_deref(), rec.server.as_deref(), &engine);
+        // Drop references into the read buffers so they can be reused in place.
+        b.req.headers.clear();
+        b.req.method = Bytes::new();
+        b.req.uri = Bytes::new();
+        b.resp.headers.clear();
+        b.resp.reason = Bytes::new();
+        first = false;
+        match outcome {
+            Outcome::KeepAlive => continue,
+            Outcome::Close => {
+                let _ = client.shutdown().await;
+                break;
+            }
+            Outcome::Abort => break,
+        }
+    }
+    if let Some(c) = attached.take() {
+        pool::put(c);
+    }
+    let _ = accept_time;
+}
+
+pub fn ms(d: Duration) -> i64 {
+    d.as_millis().min(i64::MAX as u128) as i64
+}
+
+async fn read_request_head<C: AsyncRead + Unpin>(
+    client: &mut C,
+    b: &mut Bufs,
+    idle_limit: Option<Duration>,
+    head_limit: Option<Duration>,
+    engine: &Engine,
+    first: bool,
+) -> Result<(), HeadEnd> {
+    let mut started = !b.cbuf.is_empty();
+    let now = Instant::now();
+    let mut deadline = tokio::time::Instant::from_std(now + or_forever(if started { head_limit } else { idle_limit }));
+    loop {
+        if !b.cbuf.is_empty() {
+            match b.parser.parse_request(&mut b.cbuf, &mut b.req) {
+                Ok(Parsed::Complete(_)) => return Ok(()),
+                Ok(Parsed::Partial) => {
+                    if b.cbuf.len() >= MAX_HEAD {
+                        return Err(HeadEnd::TooLarge);
+                    }
+                }
+                Err(_) => return Err(HeadEnd::Invalid),
+            }
+        }
+        reserve(&mut b.cbuf);
+        let n = if !started && !first {
+            // idle keep-alive wait: also end on soft stop
+            let stop = engine.stop.notified();
+            if engine.is_stopping() {
+                return Err(HeadEnd::Stopping);
+            }
+            tokio::select! {
+                r = timeout_at(deadline, client.read_buf(&mut b.cbuf)) => r,
+                _ = stop => return Err(HeadEnd::Stopping),
+            }
+        } else {
+            timeout_at(deadline, client.read_buf(&mut b.cbuf)).await
+        };
+        match n {
+            Err(_) => return Err(HeadEnd::Timeout { got_bytes: started }),
+            Ok(Ok(0)) | Ok(Err(_)) => return Err(HeadEnd::Closed),
+            Ok(Ok(_)) => {
+                if !started {
+                    started = true;
+                    deadline = tokio::time::Instant::from_std(Instant::now() + or_forever(head_limit));
+                }
+            }
+        }
+    }
+}
+
+/// What to do with the client connection after a transaction.
+enum Outcome {
+    KeepAlive,
+    /// Close gracefully (after flushing).
+    Close,
+    /// Drop the connection at once (truncated transfer).
+    Abort,
+}
+
+async fn send_error<C: AsyncWrite + Unpin>(client: &mut C, status: u16, rec: &mut LogRecord, fe: &Frontend) -> Outcome {
+    let page = http1::error_page(status);
+    let _ = client.write_all(page).await;
+    rec.status = status;
+    rec.bytes_out = page.len() as u64;
+    fe.counters.count_status(status);
+    Outcome::Close
+}
+
+/// Chooses the backend for a request (use_backend rules, then default_backend).
+fn choose_backend(fe: &Frontend, rt: &Runtime, _req: &RequestHead, _info: &ConnInfo) -> Option<usize> {
+    for ub in &fe.cfg.use_backends {
+        if ub.cond.is_none() {
+            if let ir::BackendRef::Static(name) = &ub.target {
+                return rt.backend_index(name);
+            }
+        }
+    }
+    fe.default_backend
+}
+
+fn add_forwarded_for(req: &mut RequestHead, fe: &ir::Proxy, be: &ir::Proxy, src: IpAddr) {
+    let ff = match (&be.options.forwardfor, &fe.options.forwardfor) {
+        (Some(b), _) => b,
+        (None, Some(f)) => f,
+        (None, None) => return,
+    };
+    let src = match src {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(src),
+        v4 => v4,
+    };
+    let excepted = |o: &Option<ir::ForwardFor>| o.as_ref().and_then(|f| f.except.as_ref()).is_some_and(|n| n.contains(&src));
+    if excepted(&fe.options.forwardfor) || excepted(&be.options.forwardfor) {
+        return;
+    }
+    let name = ff.header.as_bytes();
+    if ff.if_none && http1::header(&req.headers, name).is_some() {
+        return;
+    }
+    req.headers.push(super::ctx::HdrField {
+        name: Bytes::copy_from_slice(name),
+        value: Bytes::from(src.to_string()),
+    });
+}
+
+/// Rewrites the `Connection` header of a message for the next hop.
+fn set_connection(headers: &mut Vec<super::ctx::HdrField>, close: bool, keep_alive_token: bool) {
+    let tokens = http1::connection_tokens(headers);
+    if tokens.upgrade {
+        return;
+    }
+    if headers.iter().any(|h| h.is(b"connection")) {
+        http1::del_header(headers, b"connection");
+    }
+    if close {
+        http1::add_header(headers, b"connection", Bytes::from_static(b"close"));
+    } else if keep_alive_token {
+        http1::add_header(headers, b"connection", Bytes::from_static(b"keep-alive"));
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn transaction<C>(
+    client: &mut C,
+    info: &ConnInfo,
+    fe: &Arc<Frontend>,
+    rt: &Arc<Runtime>,
+    engine: &Engine,
+    b: &mut Bufs,
+    attached: &mut Option<ServerConn>,
+    first: bool,
+    rec: &mut LogRecord,
+    t_start: Instant,
+) -> Outcome
+where
+    C: AsyncRead + AsyncWrite + Unpin,
+{
+    let req_body = match http1::request_body(&b.req.headers) {
+        Ok(k) => k,
+        Err(_) => {
+            rec.term = *b"PR";
+            Counters::add(&fe.counters.err_req, 1);
+            return send_error(client, 400, rec, fe).await;
+        }
+    };
+    let Some(be_idx) = choose_backend(fe, rt, &b.req, info) else {
+        rec.term = *b"SC";
+        return send_error(client, 503, rec, fe).await;
+    };
+    let Some(be) = rt.backends.get(be_idx).cloned() else {
+        return send_error(client, 503, rec, fe).await;
+    };
+    rec.backend = Some(be.name.clone());
+    be.counters.enter();
+    let _be_guard = LeaveGuard(&be.counters);
+    Counters::add(&be.counters.requests, 1);
+    let mode = conn_mode(&fe.cfg, &be.cfg);
+    let req_minor = http1::minor(&b.req.version);
+    let client_wants_ka = http1::wants_keep_alive(&b.req.version, &b.req.headers);
+    let mut client_close = !client_wants_ka || mode == HttpConnMode::Close || engine.is_stopping();
+    let server_close = mode != HttpConnMode::KeepAlive;
+    let expect_continue = http1::header(&b.req.headers, b"expect").is_some_and(|v| v.eq_ignore_ascii_case(b"100-continue"));
+    let method_is_head = &b.req.method[..] == b"HEAD";
+    let method = b.req.method.clone();
+
+    add_forwarded_for(&mut b.req, &fe.cfg, &be.cfg, info.src.ip());
+    set_connection(&mut b.req.headers, server_close, req_minor == 0 && !server_close);
+
+    b.out.clear();
+    http1::write_request(&b.req, &mut b.out);
+    let head_len = b.out.len();
+    let mut req_progress = BodyProgress::start(req_body);
+    // Body bytes already received go out with the head.
+    let take = match req_progress.advance(&b.cbuf) {
+        Ok(n) => n,
+        Err(_) => return send_error(client, 400, rec, fe).await,
+    };
+    b.out.extend_from_slice(&b.cbuf[..take]);
+    let _ = bytes::Buf::advance(&mut b.cbuf, take);
+    rec.bytes_in = b.out.len() as u64;
+    let request_replayable = req_progress.is_done();
+
+    // ---- server selection, queueing and connection (with retries and redispatch)
+    let bt = &be.cfg.timeouts;
+    let connect_timeout = or_forever(bt.connect);
+    let queue_timeout = bt.queue.or(bt.connect);
+    let mut exclude: Option<usize> = None;
+    let mut retries_left = be.retries;
+    let t_queue_start = Instant::now();
+    let (server, mut conn, _served) = loop {
+        let server = match pick_server(&be, exclude) {
+            Pick::Server(s) => s,
+            Pick::None => {
+                rec.t_queue = ms(t_queue_start.elapsed());
+                rec.term = *b"SC";
+                Counters::add(&be.counters.err_conn, 1);
+                return send_error(client, 503, rec, fe).await;
+            }
+            Pick::Full => {
+                // wait in the backend queue for a slot
+                let n = be.counters.queue_cur.fetch_add(1, Ordering::Relaxed) + 1;
+                be.counters.queue_max.fetch_max(n, Ordering::Relaxed);
+                let deadline = tokio::time::Instant::from_std(t_queue_start + or_forever(queue_timeout));
+                let woke = timeout_at(deadline, be.queue_notify.notified()).await;
+                be.counters.queue_cur.fetch_sub(1, Ordering::Relaxed);
+                if woke.is_err() {
+                    rec.t_queue = ms(t_queue_start.elapsed());
+                    rec.term = *b"sQ";
+                    return send_error(client, 503, rec, fe).await;
+                }
+                continue;
+            }
+        };
+        let served = ServedGuard::new(server.clone(), be.clone());
+        rec.t_queue = ms(t_queue_start.elapsed());
+        // An attached connection to the same server, else an idle one (not for the first
+        // request of a session: http-reuse safe), else a new one.
+        let reuse = match attached.take() {
+            Some(c) if c.server_uid == server.uid => Some(c),
+            Some(c) => {
+                pool::put(c);
+                None
+            }
+            None => None,
+        };
+        let reuse = reuse.or_else(|| if first { None } else { pool::take(server.uid) });
+        if let Some(c) = reuse {
+            break (server, c, served);
+        }
+        let Some(target) = server.target else {
+            exclude = Some(server.index);
+            continue;
+        };
+        let addr = target.addr(info.dst.port());
+        let t_conn = Instant::now();
+        match tokio::time::timeout(connect_timeout, TcpStream::connect(addr)).await {
+            Ok(Ok(stream)) => {
+                let _ = stream.set_nodelay(true);
+                rec.t_connect = ms(t_conn.elapsed());
+                break (server, ServerConn { stream, server_uid: server.uid, reused: false, idle_since: Instant::now() }, served);
+            }
+            Ok(Err(_)) | Err(_) => {
+                Counters::add(&server.state.counters.err_conn, 1);
+                Counters::add(&be.counters.err_conn, 1);
+                if retries_left == 0 {
+                    rec.server = Some(server.name.clone());
+                    rec.term = *b"SC";
+                    rec.t_connect = -1;
+                    return send_error(client, 503, rec, fe).await;
+                }
+                retries_left -= 1;
+                rec.retries += 1;
+                Counters::add(&be.counters.retries, 1);
+                Counters::add(&server.state.counters.retries, 1);
+                let redispatch = be.cfg.options.redispatch && retries_left == 0;
+                if redispatch {
+                    exclude = Some(server.index);
+                    Counters::add(&be.counters.redispatches, 1);
+                } else {
+                    // turn-around timer before retrying the same server
+                    tokio::time::sleep(connect_timeout.min(Duration::from_secs(1))).await;
+                    exclude = None;
+                }
+                drop(served);
+                continue;
+            }
+        }
+    };
+    rec.server = Some(server.name.clone());
+    server.state.counters.enter();
+    let _srv_guard = LeaveGuard(&server.state.counters);
+    Counters::add(&server.state.counters.lbtot, 1);
+    Counters::add(&server.state.counters.requests, 1);
+    let srv_timeout = or_forever(bt.server);
+    let cli_timeout = or_forever(fe.cfg.timeouts.client);
+
+    // ---- send the request head (and buffered body); a stale reused connection is replaced once
+    let mut resent = false;
+    loop {
+        let wrote = tokio::time::timeout(srv_timeout, conn.stream.write_all(&b.out)).await;
+        if matches!(wrote, Ok(Ok(()))) {
+            break;
+        }
+        if conn.reused && !resent {
+            resent = true;
+            match reconnect(&server, info, connect_timeout).await {
+                Some(c) => {
+                    conn = c;
+                    continue;
+                }
+                None => {
+                    rec.term = *b"SC";
+                    return send_error(client, 503, rec, fe).await;
+                }
+            }
+        }
+        rec.term = *b"SC";
+        return send_error(client, 503, rec, fe).await;
+    }
+    let _ = head_len;
+
+    // ---- request body, with Expect: 100-continue handled by the server's interim response
+    b.sbuf.clear();
+    let mut got_final_early = false;
+    if !req_progress.is_done() {
+        if expect_continue {
+            reserve(&mut b.sbuf);
+            tokio::select! {
+                r = conn.stream.read_buf(&mut b.sbuf) => {
+                    match r {
+                        Ok(n) if n > 0 => {}
+                        _ => { rec.term = *b"SH"; return send_error(client, 502, rec, fe).await; }
+                    }
+                    // parse what came: a 100 is relayed, a final answer ends the upload
+                    match read_interim(client, &mut conn, b, srv_timeout).await {
+                        Ok(true) => {}
+                        Ok(false) => { got_final_early = true; client_close = true; }
+                        Err(status) => { rec.term = *b"SH"; return send_error(client, status, rec, fe).await; }
+                    }
+                }
+                r = client.read_buf(&mut b.cbuf) => {
+                    if !matches!(r, Ok(n) if n > 0) { rec.term = *b"CD"; return Outcome::Abort; }
+                }
+            }
+        }
+        if !got_final_early {
+            match forward_body(client, &mut conn.stream, &mut b.cbuf, &mut req_progress, cli_timeout, srv_timeout, Side::Client).await {
+                Ok(n) => rec.bytes_in += n,
+                Err(side) => {
+                    rec.term = if side == Side::Client { *b"CD" } else { *b"SD" };
+                    if side == Side::Server {
+                        return send_error(client, 502, rec, fe).await;
+                    }
+                    return Outcome::Abort;
+                }
+            }
+        }
+    }
+
+    // ---- response head (skipping interim 1xx, relayed to the client)
+    let t_wait_resp = Instant::now();
+    loop {
+        if !got_final_early || b.resp.status == 0 {
+            match read_response_head(&mut conn.stream, b, srv_timeout).await {
+                Ok(()) => {}
+                Err(e) => {
+                    // a reused connection closed by the server before answering: replay once
+                    if matches!(e, RespErr::Closed { got_bytes: false }) && conn.reused && !resent && request_replayable {
+                        resent = true;
+                        if let Some(mut c) = reconnect(&server, info, connect_timeout).await {
+                            if matches!(tokio::time::timeout(srv_timeout, c.stream.write_all(&b.out)).await, Ok(Ok(()))) {
+                                conn = c;
+                                continue;
+                            }
+                        }
+                    }
+                    Counters::add(&be.counters.err_resp, 1);
+                    Counters::add(&server.state.counters.err_resp, 1);
+                    let (status, term) = match e {
+                        RespErr::Timeout => (504, *b"sH"),
+                        RespErr::Closed { .. } => (502, *b"SH"),
+                        RespErr::Invalid => (502, *b"PH"),
+                    };
+                    rec.term = term;
+                    rec.t_response = -1;
+                    return send_error(client, status, rec, fe).await;
+                }
+            }
+        }
+        got_final_early = false;
+        let st = b.resp.status;
+        if (100..200).contains(&st) && st != 101 {
+            b.out.clear();
+            http1::write_response(&b.resp, &mut b.out);
+            if client.write_all(&b.out).await.is_err() {
+                return Outcome::Abort;
+            }
+            continue;
+        }
+        break;
+    }
+    rec.t_response = ms(t_wait_resp.elapsed());
+    let status = b.resp.status;
+    rec.status = status;
+    fe.counters.count_status(status);
+    be.counters.count_status(status);
+    server.state.counters.count_status(status);
+
+    let resp_body = match http1::response_body(status, &b.resp.headers, if method_is_head { b"HEAD" } else { &method }) {
+        Ok(k) => k,
+        Err(_) => {
+            rec.term = *b"PH";
+            Counters::add(&be.counters.err_resp, 1);
+            return send_error(client, 502, rec, fe).await;
+        }
+    };
+    let upgrade = status == 101 || (&method[..] == b"CONNECT" && (200..300).contains(&status));
+    let server_ka = !server_close
+        && !upgrade
+        && resp_body != BodyKind::UntilClose
+        && http1::wants_keep_alive(&b.resp.version, &b.resp.headers);
+    if resp_body == BodyKind::UntilClose {
+        client_close = true;
+    }
+    if !upgrade {
+        set_connection(&mut b.resp.headers, client_close, !client_close && req_minor == 0);
+    }
+
+    b.out.clear();
+    http1::write_response(&b.resp, &mut b.out);
+    let mut resp_progress = BodyProgress::start(resp_body);
+    let take = match resp_progress.advance(&b.sbuf) {
+        Ok(n) => n,
+        Err(_) => {
+            rec.term = *b"PD";
+            return Outcome::Abort;
+        }
+    };
+    b.out.extend_from_slice(&b.sbuf[..take]);
+    bytes::Buf::advance(&mut b.sbuf, take);
+    if tokio::time::timeout(cli_timeout, client.write_all(&b.out)).await.map_or(true, |r| r.is_err()) {
+        rec.term = *b"CD";
+        Counters::add(&fe.counters.cli_abort, 1);
+        return Outcome::Abort;
+    }
+    rec.bytes_out = b.out.len() as u64;
+
+    if upgrade {
+        // tunnel: relay everything both ways until either side closes
+        if !b.cbuf.is_empty() && conn.stream.write_all(&b.cbuf).await.is_err() {
+            return Outcome::Abort;
+        }
+        b.cbuf.clear();
+        if !b.sbuf.is_empty() && client.write_all(&b.sbuf).await.is_err() {
+            return Outcome::Abort;
+        }
+        b.sbuf.clear();
+        if let Ok((up, down)) = tokio::io::copy_bidirectional(client, &mut conn.stream).await {
+            rec.bytes_in += up;
+            rec.bytes_out += down;
+        }
+        return Outcome::Close;
+    }
+
+    if !resp_progress.is_done() {
+        match forward_body(&mut conn.stream, client, &mut b.sbuf, &mut resp_progress, srv_timeout, cli_timeout, Side::Server).await {
+            Ok(n) => rec.bytes_out += n,
+            Err(side) => {
+                rec.term = if side == Side::Client { *b"CD" } else { *b"SD" };
+                return Outcome::Abort;
+            }
+        }
+    }
+    Counters::add(&fe.counters.bytes_in, rec.bytes_in);
+    Counters::add(&fe.counters.bytes_out, rec.bytes_out);
+    Counters::add(&be.counters.bytes_in, rec.bytes_in);
+    Counters::add(&be.counters.bytes_out, rec.bytes_out);
+    Counters::add(&server.state.counters.bytes_in, rec.bytes_in);
+    Counters::add(&server.state.counters.bytes_out, rec.bytes_out);
+    let _ = t_start;
+
+    if server_ka && b.sbuf.is_empty() {
+        *attached = Some(conn);
+    }
+    if client_close || !req_progress.is_done() {
+        Outcome::Close
+    } else {
+        Outcome::KeepAlive
+    }
+}
+
+struct LeaveGuard<'a>(&'a Counters);
+impl Drop for LeaveGuard<'_> {
+    fn drop(&mut self) {
+        self.0.leave();
+    }
+}
+
+async fn reconnect(server: &Server, info: &ConnInfo, connect_timeout: Duration) -> Option<ServerConn> {
+    let target = server.target?;
+    let stream = tokio::time::timeout(connect_timeout, TcpStream::connect(target.addr(info.dst.port())))
+        .await
+        .ok()?
+        .ok()?;
+    let _ = stream.set_nodelay(true);
+    Some(ServerConn { stream, server_uid: server.uid, reused: false, idle_since: Instant::now() })
+}
+
+enum RespErr {
+    Timeout,
+    Closed { got_bytes: bool },
+    Invalid,
+}
+
+async fn read_response_head(server: &mut TcpStream, b: &mut Bufs, limit: Duration) -> Result<(), RespErr> {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if !b.sbuf.is_empty() {
+            match b.parser.parse_response(&mut b.sbuf, &mut b.resp) {
+                Ok(Parsed::Complete(_)) => return Ok(()),
+                Ok(Parsed::Partial) => {
+                    if b.sbuf.len() >= MAX_HEAD {
+                        return Err(RespErr::Invalid);
+                    }
+                }
+                Err(_) => return Err(RespErr::Invalid),
+            }
+        }
+        reserve(&mut b.sbuf);
+        match timeout_at(deadline, server.read_buf(&mut b.sbuf)).await {
+            Err(_) => return Err(RespErr::Timeout),
+            Ok(Ok(0)) | Ok(Err(_)) => return Err(RespErr::Closed { got_bytes: !b.sbuf.is_empty() }),
+            Ok(Ok(_)) => {}
+        }
+    }
+}
+
+/// After `Expect: 100-continue`, reads the server's first answer: relays a 100 and returns
+/// true (send the body), or leaves a final response parsed in `b.resp` and returns false.
+async fn read_interim<C: AsyncWrite + Unpin>(
+    client: &mut C,
+    conn: &mut ServerConn,
+    b: &mut Bufs,
+    limit: Duration,
+) -> Result<bool, u16> {
+    match read_response_head(&mut conn.stream, b, limit).await {
+        Ok(()) => {}
+        Err(RespErr::Timeout) => return Err(504),
+        Err(_) => return Err(502),
+    }
+    if b.resp.status == 100 {
+        b.out.clear();
+        http1::write_response(&b.resp, &mut b.out);
+        client.write_all(&b.out).await.map_err(|_| 502u16)?;
+        b.resp.status = 0;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Client,
+    Server,
+}
+
+/// Forwards the rest of a body from `src` to `dst`; `buf` may hold bytes already read.
+/// Returns the number of body bytes forwarded, or which side failed.
+async fn forward_body<R, W>(
+    src: &mut R,
+    dst: &mut W,
+    buf: &mut BytesMut,
+    progress: &mut BodyProgress,
+    read_timeout: Duration,
+    write_timeout: Duration,
+    src_side: Side,
+) -> Result<u64, Side>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let mut total = 0u64;
+    while !progress.is_done() {
+        if buf.is_empty() {
+            reserve(buf);
+            match tokio::time::timeout(read_timeout, src.read_buf(buf)).await {
+                Ok(Ok(0)) => {
+                    if matches!(progress, BodyProgress::UntilClose) {
+                        *progress = BodyProgress::Done;
+                        break;
+                    }
+                    return Err(src_side);
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(_)) | Err(_) => return Err(src_side),
+            }
+        }
+        let n = progress.advance(buf).map_err(|_| src_side)?;
+        match tokio::time::timeout(write_timeout, dst.write_all(&buf[..n])).await {
+            Ok(Ok(())) => {}
+            _ => return Err(opposite(src_side)),
+        }
+        bytes::Buf::advance(buf, n);
+        total += n as u64;
+    }
+    Ok(total)
+}
+
+fn opposite(s: Side) -> Side {
+    match s {
+        Side::Client => Side::Server,
+        Side::Server => Side::Client,
+    }
+}
+
+
+/// Serves one client connection in `mode tcp`: pick a server, connect (retries,
+/// redispatch), then relay bytes both ways until either side closes.
+pub async fn serve_tcp(mut client: TcpStream, info: ConnInfo, frontend: Arc<Frontend>, engine: Arc<Engine>) {
+    let rt: Arc<Runtime> = engine.runtime.load_full();
+    let fe = &frontend;
+    let mut rec = LogRecord::new(&info, std::time::SystemTime::now(), fe);
+    let t0 = Instant::now();
+    let Some(be) = fe.default_backend.and_then(|i| rt.backends.get(i)).cloned() else {
+        return;
+    };
+    rec.backend = Some(be.name.clone());
+    be.counters.enter();
+    let _be_guard = LeaveGuard(&be.counters);
+    let connect_timeout = or_forever(be.cfg.timeouts.connect);
+    let mut retries_left = be.retries;
+    let mut exclude = None;
+    let t_queue = Instant::now();
+    let (server, mut conn, _served) = loop {
+        let server = match pick_server(&be, exclude) {
+            Pick::Server(s) => s,
+            Pick::Full => {
+                let d = tokio::time::Instant::from_std(t_queue + or_forever(be.cfg.timeouts.queue.or(be.cfg.timeouts.connect)));
+                if timeout_at(d, be.queue_notify.notified()).await.is_err() {
+                    rec.term = *b"sQ";
+                    engine.logger.log(&rec, fe, rec.backend.as_deref(), None, &engine);
+                    return;
+                }
+                continue;
+            }
+            Pick::None => {
+                rec.term = *b"SC";
+                engine.logger.log(&rec, fe, rec.backend.as_deref(), None, &engine);
+                return;
+            }
+        };
+        let served = ServedGuard::new(server.clone(), be.clone());
+        let Some(target) = server.target else {
+            exclude = Some(server.index);
+            continue;
+        };
+        let t_conn = Instant::now();
+        match tokio::time::timeout(connect_timeout, TcpStream::connect(target.addr(info.dst.port()))).await {
+            Ok(Ok(s)) => {
+                let _ = s.set_nodelay(true);
+                rec.t_connect = ms(t_conn.elapsed());
+                break (server, s, served);
+            }
+            _ => {
+                Counters::add(&be.counters.err_conn, 1);
+                if retries_left == 0 {
+                    rec.server = Some(server.name.clone());
+                    rec.term = *b"SC";
+                    engine.logger.log(&rec, fe, rec.backend.as_deref(), rec.server.as_deref(), &engine);
+                    return;
+                }
+                retries_left -= 1;
+                rec.retries += 1;
+                if be.cfg.options.redispatch && retries_left == 0 {
+                    exclude = Some(server.index);
+                } else {
+                    tokio::time::sleep(connect_timeout.min(Duration::from_secs(1))).await;
+                }
+            }
+        }
+    };
+    rec.t_queue = ms(t_queue.elapsed()) - rec.t_connect.max(0);
+    rec.server = Some(server.name.clone());
+    server.state.counters.enter();
+    let _srv_guard = LeaveGuard(&server.state.counters);
+    if let Ok((up, down)) = tokio::io::copy_bidirectional(&mut client, &mut conn).await {
+        rec.bytes_in = up;
+        rec.bytes_out = down;
+    }
+    rec.t_active = ms(t0.elapsed());
+    engine.logger.log(&rec, fe, rec.backend.as_deref(), rec.server.as_deref(), &engine);
+}
