@@ -9,6 +9,7 @@
 //! - [`log`]: httplog/tcplog/log-format to stdout/stderr/syslog
 //! - [`stats`]: the stats page (HTML and CSV)
 //! - [`ctx`] and the decision modules: balance, ACLs, rules (pure logic, no I/O)
+pub mod balance;
 pub mod checker;
 pub mod ctx;
 pub mod http1;
@@ -17,6 +18,7 @@ pub mod log;
 pub mod pool;
 pub mod process;
 pub mod runtime;
+pub mod server_state;
 
 pub mod stream;
 

@@ -2,3 +2,4 @@
 //! Each area has its own module; shared helpers live in `util`.
 
 mod util;
+mod proxy_balance;
