@@ -574,7 +574,7 @@ fn render(
                     "ac" => push_num(out, i64::from(engine.active.load(Ordering::Relaxed))),
                     "fc" => push_num(out, i64::from(fe.counters.cur.load(Ordering::Relaxed))),
                     "bc" => push_num(out, backend.map_or(0, |b| i64::from(b.counters.cur.load(Ordering::Relaxed)))),
-                    "sc" => push_num(out, server.map_or(0, |s| i64::from(s.state.counters.cur.load(Ordering::Relaxed)))),
+                    "sc" => push_num(out, server.map_or(0, |s| i64::from(s.stats.counters.cur.load(Ordering::Relaxed)))),
                     "rc" => push_num(out, i64::from(rec.retries)),
                     "sq" => push_num(out, 0),
                     "bq" => push_num(out, backend.map_or(0, |b| i64::from(b.counters.queue_cur.load(Ordering::Relaxed)))),

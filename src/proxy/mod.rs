@@ -68,3 +68,5 @@ impl Engine {
 pub fn run(config: crate::haproxy::ir::Config, opts: &crate::haproxy::cli::ProcessOptions) -> i32 {
     process::run(config, opts)
 }
+#[cfg(test)]
+mod engine_tests;

@@ -125,7 +125,7 @@ fn daemonize(pidfile: Option<&str>) -> std::io::Result<bool> {
     Ok(false)
 }
 
-async fn serve_all(rt: Runtime, bound: Vec<BoundListener>, _quiet: bool) -> i32 {
+pub async fn serve_all(rt: Runtime, bound: Vec<BoundListener>, _quiet: bool) -> i32 {
     let logger = Logger::new(&rt);
     let global_max = rt.global.maxconn.map(|m| m as usize).unwrap_or(Semaphore::MAX_PERMITS);
     let frontends = rt.frontends.clone();

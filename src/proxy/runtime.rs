@@ -4,12 +4,14 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
+use super::balance::{BalanceConf, Balancer, HashFunction, HashLookup, HashType, LbAlgo, LbServer};
+use super::server_state::{ServerSet, ServerState as LiveState};
 use crate::haproxy::ir;
 
 /// Counters shared by frontends, backends and servers (HAProxy's stats columns).
@@ -73,32 +75,15 @@ impl Counters {
     }
 }
 
-/// Live state of one server: written by health checks and the admin API, read on the
-/// request path without locks.
+/// Per-server counters and check details beside the load-balancing state (which lives in
+/// the backend's [`ServerSet`]).
 #[derive(Debug)]
-pub struct ServerState {
-    /// Operational state from health checks (true without checks).
-    pub up: AtomicBool,
-    /// Administratively in maintenance (`disabled`, `set server ... state maint`).
-    pub maint: AtomicBool,
-    /// Administratively draining (weight forced to 0 for new traffic).
-    pub drain: AtomicBool,
-    /// Current effective weight (user weight, before scaling).
-    pub weight: AtomicU32,
-    /// Connections currently served (for maxconn and leastconn).
-    pub served: AtomicU32,
-    /// Seconds since the epoch of the last state change.
-    pub last_change: AtomicU64,
-    /// Human text of the last check result (`L4OK`, `L7STS`...), for the stats page.
-    pub check_status: std::sync::Mutex<String>,
-    pub check_duration_ms: AtomicU64,
-    pub check_code: AtomicU32,
-    /// Failed checks since the last transition (`chkfail`), down transitions (`chkdown`).
-    pub check_fail: AtomicU64,
-    pub check_down: AtomicU64,
+pub struct ServerStats {
+    /// Human text of the last check result (`L4OK`, `L7STS`...), and its detail.
+    pub check_info: std::sync::Mutex<String>,
     /// Health counter as HAProxy keeps it: 0..rise+fall-1, up when >= rise.
     pub health: AtomicU32,
-    pub down_since: std::sync::Mutex<Option<Instant>>,
+    pub check_fail: AtomicU64,
     pub downtime_secs: AtomicU64,
     pub counters: Counters,
 }
@@ -141,40 +126,13 @@ pub struct Server {
     pub maxqueue: u32,
     pub cookie: Option<String>,
     pub cfg: ir::Server,
-    pub state: ServerState,
+    pub stats: ServerStats,
 }
 
 impl Server {
-    /// Usable for new traffic: up, not in maintenance, and with a target.
-    pub fn is_usable(&self) -> bool {
-        self.target.is_some()
-            && self.state.up.load(Ordering::Relaxed)
-            && !self.state.maint.load(Ordering::Relaxed)
-    }
-    /// Current effective weight (0 when draining).
-    pub fn eweight(&self) -> u32 {
-        if self.state.drain.load(Ordering::Relaxed) {
-            0
-        } else {
-            self.state.weight.load(Ordering::Relaxed)
-        }
-    }
-    /// Whether the server accepts one more connection now (maxconn).
-    pub fn has_room(&self) -> bool {
-        self.maxconn == 0 || self.state.served.load(Ordering::Relaxed) < self.maxconn
-    }
-    pub fn status_text(&self) -> &'static str {
-        if self.state.maint.load(Ordering::Relaxed) {
-            "MAINT"
-        } else if self.state.up.load(Ordering::Relaxed) {
-            if self.state.drain.load(Ordering::Relaxed) {
-                "DRAIN"
-            } else {
-                "UP"
-            }
-        } else {
-            "DOWN"
-        }
+    /// This server's load-balancing state in its backend's set.
+    pub fn live<'a>(&self, be: &'a Backend) -> Option<&'a LiveState> {
+        be.live.get(self.index)
     }
 }
 
@@ -193,8 +151,9 @@ pub struct Backend {
     pub counters: Counters,
     /// Woken when a server slot frees, for requests queued on maxconn.
     pub queue_notify: Notify,
-    /// Round-robin position for the placeholder picker.
-    pub rr_next: AtomicU64,
+    /// Live load-balancing state of `servers` (same order).
+    pub live: ServerSet,
+    pub balancer: Balancer,
     pub last_change: AtomicU64,
 }
 
@@ -204,7 +163,7 @@ impl Backend {
     }
     /// Number of usable servers (HAProxy's `nbsrv`).
     pub fn nbsrv(&self) -> u32 {
-        self.servers.iter().filter(|s| s.is_usable() && !s.backup).count() as u32
+        self.live.nbsrv()
     }
 }
 
@@ -291,20 +250,10 @@ impl Runtime {
                     maxqueue: s.maxqueue.unwrap_or(0),
                     cookie: s.cookie.clone(),
                     cfg: s.clone(),
-                    state: ServerState {
-                        up: AtomicBool::new(true),
-                        maint: AtomicBool::new(s.disabled),
-                        drain: AtomicBool::new(false),
-                        weight: AtomicU32::new(s.weight),
-                        served: AtomicU32::new(0),
-                        last_change: AtomicU64::new(now),
-                        check_status: std::sync::Mutex::new(String::new()),
-                        check_duration_ms: AtomicU64::new(0),
-                        check_code: AtomicU32::new(0),
-                        check_fail: AtomicU64::new(0),
-                        check_down: AtomicU64::new(0),
+                    stats: ServerStats {
+                        check_info: std::sync::Mutex::new(String::new()),
                         health: AtomicU32::new(s.rise + s.fall - 1),
-                        down_since: std::sync::Mutex::new(None),
+                        check_fail: AtomicU64::new(0),
                         downtime_secs: AtomicU64::new(0),
                         counters: Counters::default(),
                     },
@@ -312,6 +261,17 @@ impl Runtime {
                 uid += 1;
             }
             backend_by_name.insert(p.name.clone(), index);
+            let live = ServerSet::new(
+                p.servers
+                    .iter()
+                    .map(|s| {
+                        let st = LiveState::new(s.weight, s.disabled, s.maxconn.unwrap_or(0));
+                        st.last_change.store(now, Ordering::Relaxed);
+                        st
+                    })
+                    .collect(),
+            );
+            let balancer = Balancer::new(&balance_conf(p, &servers));
             backends.push(Arc::new(Backend {
                 name: p.name.clone(),
                 id: ids.get(&p.name).copied().unwrap_or(0),
@@ -322,7 +282,8 @@ impl Runtime {
                 retries: p.retries.unwrap_or(3),
                 counters: Counters::default(),
                 queue_notify: Notify::new(),
-                rr_next: AtomicU64::new(0),
+                live,
+                balancer,
                 last_change: AtomicU64::new(now),
             }));
         }
@@ -379,4 +340,57 @@ pub fn conn_mode(fe: &ir::Proxy, be: &ir::Proxy) -> HttpConnMode {
 /// A timeout, or "wait forever" when unset.
 pub fn or_forever(t: Option<Duration>) -> Duration {
     t.unwrap_or(Duration::from_secs(86400 * 365))
+}
+
+/// The balance module's view of a backend's configuration.
+fn balance_conf(p: &ir::Proxy, servers: &[Arc<Server>]) -> BalanceConf {
+    let algo = match p.balance.as_ref().unwrap_or(&ir::BalanceAlgo::RoundRobin) {
+        ir::BalanceAlgo::RoundRobin => LbAlgo::RoundRobin,
+        ir::BalanceAlgo::StaticRr => LbAlgo::StaticRr,
+        ir::BalanceAlgo::LeastConn => LbAlgo::LeastConn,
+        ir::BalanceAlgo::First => LbAlgo::First,
+        ir::BalanceAlgo::Source => LbAlgo::Source,
+        ir::BalanceAlgo::Uri { len, depth, whole, path_only } => LbAlgo::Uri {
+            whole: *whole,
+            path_only: *path_only,
+            len: len.unwrap_or(0),
+            depth: depth.unwrap_or(0),
+        },
+        ir::BalanceAlgo::UrlParam { param, .. } => LbAlgo::UrlParam { name: param.as_bytes().into() },
+        ir::BalanceAlgo::Hdr { name, use_domain_only } => {
+            LbAlgo::Hdr { name: name.as_bytes().into(), use_domain_only: *use_domain_only }
+        }
+        ir::BalanceAlgo::Random { draws } => LbAlgo::Random { draws: (*draws).max(1) },
+        ir::BalanceAlgo::RdpCookie { name } => {
+            LbAlgo::RdpCookie { name: name.as_deref().unwrap_or("mstshash").as_bytes().into() }
+        }
+        // `balance hash <expr>`: not supported by the balance module yet; round-robin instead.
+        ir::BalanceAlgo::Hash { .. } => LbAlgo::RoundRobin,
+    };
+    let hash_type = match p.hash_type {
+        None => HashType::default(),
+        Some(h) => {
+            let lookup = match h.method {
+                ir::HashMethod::MapBased => HashLookup::MapBased,
+                ir::HashMethod::Consistent => HashLookup::Consistent,
+            };
+            let function = match h.function {
+                ir::HashFunction::Sdbm => Some(HashFunction::Sdbm),
+                ir::HashFunction::Djb2 => Some(HashFunction::Djb2),
+                ir::HashFunction::Wt6 => Some(HashFunction::Wt6),
+                ir::HashFunction::Crc32 => Some(HashFunction::Crc32),
+                ir::HashFunction::None => None,
+            };
+            HashType::from_parts(lookup, function, h.avalanche)
+        }
+    };
+    BalanceConf {
+        algo,
+        hash_type,
+        allbackups: p.options.allbackups,
+        servers: servers
+            .iter()
+            .map(|s| LbServer { id: s.id, backup: s.backup, weight: s.weight, disabled: s.cfg.disabled })
+            .collect(),
+    }
 }

@@ -2,7 +2,7 @@
 //! server, connect (timeouts, retries, redispatch, queueing on maxconn), forward both ways,
 //! keep both sides alive as the connection mode allows, and log each transaction.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,7 +12,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout_at;
 
-use super::ctx::{ConnInfo, RequestHead, ResponseHead};
+use super::balance;
+use super::ctx::{ConnInfo, RequestCtx, RequestHead, ResponseHead, Vars};
 use super::http1::{self, BodyKind, BodyProgress, HeadParser, Parsed};
 use super::log::LogRecord;
 use super::pool::{self, ServerConn};
@@ -32,14 +33,18 @@ struct ServedGuard {
 
 impl ServedGuard {
     fn new(server: Arc<Server>, backend: Arc<Backend>) -> ServedGuard {
-        server.state.served.fetch_add(1, Ordering::Relaxed);
+        if let Some(l) = backend.live.get(server.index) {
+            l.conn_start();
+        }
         ServedGuard { server, backend }
     }
 }
 
 impl Drop for ServedGuard {
     fn drop(&mut self) {
-        self.server.state.served.fetch_sub(1, Ordering::Relaxed);
+        if let Some(l) = self.backend.live.get(self.server.index) {
+            l.conn_done();
+        }
         if self.server.maxconn != 0 {
             self.backend.queue_notify.notify_one();
         }
@@ -55,48 +60,14 @@ enum Pick {
     None,
 }
 
-/// Placeholder weighted round-robin pick (replaced by the balance module's algorithms).
-fn pick_server(be: &Backend, exclude: Option<usize>) -> Pick {
-    let mut any_usable = false;
-    let pick_from = |backup: bool, any_usable: &mut bool| -> Option<Arc<Server>> {
-        let total: u64 = be
-            .servers
-            .iter()
-            .filter(|s| s.backup == backup && s.is_usable() && Some(s.index) != exclude)
-            .map(|s| u64::from(s.eweight()))
-            .sum();
-        if total == 0 {
-            return None;
-        }
-        *any_usable = true;
-        // Try each position once, skipping full servers.
-        for _ in 0..total {
-            let pos = be.rr_next.fetch_add(1, Ordering::Relaxed) % total;
-            let mut acc = 0u64;
-            for s in be.servers.iter().filter(|s| s.backup == backup && s.is_usable() && Some(s.index) != exclude) {
-                acc += u64::from(s.eweight());
-                if pos < acc {
-                    if s.has_room() {
-                        return Some(s.clone());
-                    }
-                    break;
-                }
-            }
-        }
-        None
-    };
-    if let Some(s) = pick_from(false, &mut any_usable) {
-        return Pick::Server(s);
-    }
-    if !any_usable {
-        if let Some(s) = pick_from(true, &mut any_usable) {
-            return Pick::Server(s);
-        }
-    }
-    if any_usable {
-        Pick::Full
-    } else {
-        Pick::None
+fn pick_server(be: &Backend, req: &RequestCtx<'_>, exclude: Option<usize>) -> Pick {
+    match be.balancer.pick_avoiding(req, &be.live, exclude) {
+        balance::Pick::Server(i) => match be.servers.get(i) {
+            Some(s) => Pick::Server(s.clone()),
+            None => Pick::None,
+        },
+        balance::Pick::NoServer => Pick::None,
+        balance::Pick::Full => Pick::Full,
     }
 }
 
@@ -117,6 +88,7 @@ struct Bufs {
     parser: HeadParser,
     req: RequestHead,
     resp: ResponseHead,
+    vars: Vars,
 }
 
 fn reserve(buf: &mut BytesMut) {
@@ -140,6 +112,7 @@ where
         parser: HeadParser::new(),
         req: RequestHead::default(),
         resp: ResponseHead::default(),
+        vars: Vars::new(),
     };
     let mut attached: Option<ServerConn> = None;
     let mut first = true;
@@ -404,7 +377,8 @@ where
     let mut retries_left = be.retries;
     let t_queue_start = Instant::now();
     let (server, mut conn, _served) = loop {
-        let server = match pick_server(&be, exclude) {
+        let ctx = RequestCtx::new(&b.req, info, &fe.name, &be.name, &b.vars);
+        let server = match pick_server(&be, &ctx, exclude) {
             Pick::Server(s) => s,
             Pick::None => {
                 rec.t_queue = ms(t_queue_start.elapsed());
@@ -453,10 +427,11 @@ where
             Ok(Ok(stream)) => {
                 let _ = stream.set_nodelay(true);
                 rec.t_connect = ms(t_conn.elapsed());
-                break (server, ServerConn { stream, server_uid: server.uid, reused: false, idle_since: Instant::now() }, served);
+                let uid = server.uid;
+                break (server, ServerConn { stream, server_uid: uid, reused: false, idle_since: Instant::now() }, served);
             }
             Ok(Err(_)) | Err(_) => {
-                Counters::add(&server.state.counters.err_conn, 1);
+                Counters::add(&server.stats.counters.err_conn, 1);
                 Counters::add(&be.counters.err_conn, 1);
                 if retries_left == 0 {
                     rec.server = Some(server.name.clone());
@@ -467,7 +442,7 @@ where
                 retries_left -= 1;
                 rec.retries += 1;
                 Counters::add(&be.counters.retries, 1);
-                Counters::add(&server.state.counters.retries, 1);
+                Counters::add(&server.stats.counters.retries, 1);
                 let redispatch = be.cfg.options.redispatch && retries_left == 0;
                 if redispatch {
                     exclude = Some(server.index);
@@ -483,10 +458,10 @@ where
         }
     };
     rec.server = Some(server.name.clone());
-    server.state.counters.enter();
-    let _srv_guard = LeaveGuard(&server.state.counters);
-    Counters::add(&server.state.counters.lbtot, 1);
-    Counters::add(&server.state.counters.requests, 1);
+    server.stats.counters.enter();
+    let _srv_guard = LeaveGuard(&server.stats.counters);
+    Counters::add(&server.stats.counters.lbtot, 1);
+    Counters::add(&server.stats.counters.requests, 1);
     let srv_timeout = or_forever(bt.server);
     let cli_timeout = or_forever(fe.cfg.timeouts.client);
 
@@ -571,7 +546,7 @@ where
                         }
                     }
                     Counters::add(&be.counters.err_resp, 1);
-                    Counters::add(&server.state.counters.err_resp, 1);
+                    Counters::add(&server.stats.counters.err_resp, 1);
                     let (status, term) = match e {
                         RespErr::Timeout => (504, *b"sH"),
                         RespErr::Closed { .. } => (502, *b"SH"),
@@ -600,7 +575,7 @@ where
     rec.status = status;
     fe.counters.count_status(status);
     be.counters.count_status(status);
-    server.state.counters.count_status(status);
+    server.stats.counters.count_status(status);
 
     let resp_body = match http1::response_body(status, &b.resp.headers, if method_is_head { b"HEAD" } else { &method }) {
         Ok(k) => k,
@@ -671,8 +646,8 @@ where
     Counters::add(&fe.counters.bytes_out, rec.bytes_out);
     Counters::add(&be.counters.bytes_in, rec.bytes_in);
     Counters::add(&be.counters.bytes_out, rec.bytes_out);
-    Counters::add(&server.state.counters.bytes_in, rec.bytes_in);
-    Counters::add(&server.state.counters.bytes_out, rec.bytes_out);
+    Counters::add(&server.stats.counters.bytes_in, rec.bytes_in);
+    Counters::add(&server.stats.counters.bytes_out, rec.bytes_out);
     let _ = t_start;
 
     if server_ka && b.sbuf.is_empty() {
@@ -828,7 +803,10 @@ pub async fn serve_tcp(mut client: TcpStream, info: ConnInfo, frontend: Arc<Fron
     let mut exclude = None;
     let t_queue = Instant::now();
     let (server, mut conn, _served) = loop {
-        let server = match pick_server(&be, exclude) {
+        let empty = RequestHead::default();
+        let vars = Vars::new();
+        let ctx = RequestCtx::new(&empty, &info, &fe.name, &be.name, &vars);
+        let server = match pick_server(&be, &ctx, exclude) {
             Pick::Server(s) => s,
             Pick::Full => {
                 let d = tokio::time::Instant::from_std(t_queue + or_forever(be.cfg.timeouts.queue.or(be.cfg.timeouts.connect)));
@@ -877,8 +855,8 @@ pub async fn serve_tcp(mut client: TcpStream, info: ConnInfo, frontend: Arc<Fron
     };
     rec.t_queue = ms(t_queue.elapsed()) - rec.t_connect.max(0);
     rec.server = Some(server.name.clone());
-    server.state.counters.enter();
-    let _srv_guard = LeaveGuard(&server.state.counters);
+    server.stats.counters.enter();
+    let _srv_guard = LeaveGuard(&server.stats.counters);
     if let Ok((up, down)) = tokio::io::copy_bidirectional(&mut client, &mut conn).await {
         rec.bytes_in = up;
         rec.bytes_out = down;
