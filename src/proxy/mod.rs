@@ -19,6 +19,7 @@ pub mod pool;
 pub mod process;
 pub mod runtime;
 pub mod server_state;
+pub mod stats;
 
 pub mod stream;
 

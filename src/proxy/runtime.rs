@@ -214,9 +214,8 @@ pub fn unix_now() -> u64 {
 impl Runtime {
     pub fn compile(config: &ir::Config) -> Result<Runtime, CompileError> {
         let now = unix_now();
-        // Proxy ids as HAProxy assigns them: in file order from 2 (id 1 is the stats/CLI proxy
-        // in 2.6 when present; plain configs start at 2 for the first proxy).
-        let mut next_id = 2u32;
+        // Proxy ids (`iid`) as HAProxy assigns them: in file order from 1.
+        let mut next_id = 1u32;
         let mut ids: HashMap<String, u32> = HashMap::new();
         for p in &config.proxies {
             let id = p.id.map(|i| i as u32).unwrap_or(next_id);

@@ -13,6 +13,7 @@ use tokio::net::TcpStream;
 use tokio::time::timeout_at;
 
 use super::balance;
+use super::stats;
 use super::ctx::{ConnInfo, RequestCtx, RequestHead, ResponseHead, Vars};
 use super::http1::{self, BodyKind, BodyProgress, HeadParser, Parsed};
 use super::log::LogRecord;
@@ -348,6 +349,25 @@ where
     let client_wants_ka = http1::wants_keep_alive(&b.req.version, &b.req.headers);
     let mut client_close = !client_wants_ka || mode == HttpConnMode::Close || engine.is_stopping();
     let server_close = mode != HttpConnMode::KeepAlive;
+    if let Some(st) = stats::settings(fe, Some(&be)) {
+        if let Some(kind) = stats::matches(st, &b.req.uri) {
+            let authorization = http1::header(&b.req.headers, b"authorization");
+            let (status, page) = if stats::authorized(st, authorization) {
+                (200, stats::response(rt, st, kind))
+            } else {
+                (401, stats::unauthorized(st))
+            };
+            rec.status = status;
+            rec.server = Some("<STATS>".into());
+            fe.counters.count_status(status);
+            be.counters.count_status(status);
+            if client.write_all(&page).await.is_err() {
+                return Outcome::Abort;
+            }
+            rec.bytes_out = page.len() as u64;
+            return if client_close { Outcome::Close } else { Outcome::KeepAlive };
+        }
+    }
     let expect_continue = http1::header(&b.req.headers, b"expect").is_some_and(|v| v.eq_ignore_ascii_case(b"100-continue"));
     let method_is_head = &b.req.method[..] == b"HEAD";
     let method = b.req.method.clone();

@@ -3,3 +3,4 @@
 
 mod util;
 mod proxy_balance;
+mod proxy_http;

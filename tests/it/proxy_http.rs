@@ -1,0 +1,730 @@
+//! The L7 engine through the real binary: `rhaproxy -f cfg` in front of real nginx backends
+//! and in-test servers, compared with real haproxy on the same configuration.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::util::{require, rhaproxy_bin};
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+// ---------------------------------------------------------------------------------------------
+
+/// A port nobody listens on right now.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Kills and reaps a child process on drop.
+struct Proc(Child);
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn wait_port(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    panic!("nothing listens on port {port}");
+}
+
+/// One nginx process serving several named backends, each answering `NAME\n`.
+struct Nginx {
+    _dir: tempfile::TempDir,
+    _proc: Proc,
+    ports: Vec<u16>,
+}
+
+impl Nginx {
+    fn start(names: &[&str]) -> Nginx {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display();
+        let ports: Vec<u16> = names.iter().map(|_| free_port()).collect();
+        let mut servers = String::new();
+        for (n, p) in names.iter().zip(&ports) {
+            servers.push_str(&format!(
+                "  server {{ listen 127.0.0.1:{p}; keepalive_requests 100000;\n    location / {{ return 200 \"{n}\\n\"; }}\n    location /big {{ return 200 \"{}\"; }} }}\n",
+                "x".repeat(3000)
+            ));
+        }
+        let conf = format!(
+            "daemon off;\nmaster_process off;\nworker_processes 1;\nerror_log {d}/error.log;\npid {d}/nginx.pid;\n\
+             events {{ worker_connections 1024; }}\nhttp {{\n  access_log off;\n  client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n\
+             fastcgi_temp_path {d}/fcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n{servers}}}\n"
+        );
+        let path = dir.path().join("nginx.conf");
+        std::fs::write(&path, conf).unwrap();
+        let child = Command::new("nginx")
+            .arg("-p")
+            .arg(dir.path())
+            .arg("-c")
+            .arg(&path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let proc = Proc(child);
+        for p in &ports {
+            wait_port(*p);
+        }
+        Nginx { _dir: dir, _proc: proc, ports }
+    }
+}
+
+/// A proxy process (rhaproxy or haproxy) running a config text written to a tempdir.
+struct Proxy {
+    dir: tempfile::TempDir,
+    proc: Proc,
+    stderr_path: PathBuf,
+}
+
+impl Proxy {
+    fn start_with(bin: &Path, cfg: &str, wait: &[u16]) -> Proxy {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("haproxy.cfg");
+        std::fs::write(&path, cfg).unwrap();
+        let stderr_path = dir.path().join("stderr.txt");
+        let child = Command::new(bin)
+            .arg("-db")
+            .arg("-f")
+            .arg(&path)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&stderr_path).unwrap())
+            .spawn()
+            .unwrap();
+        let proc = Proc(child);
+        for p in wait {
+            wait_port(*p);
+        }
+        Proxy { dir, proc, stderr_path }
+    }
+    fn rhaproxy(cfg: &str, wait: &[u16]) -> Proxy {
+        Proxy::start_with(&rhaproxy_bin(), cfg, wait)
+    }
+    fn haproxy(cfg: &str, wait: &[u16]) -> Proxy {
+        Proxy::start_with(Path::new("haproxy"), cfg, wait)
+    }
+    fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+    fn pid(&self) -> u32 {
+        self.proc.0.id()
+    }
+}
+
+/// A parsed HTTP response.
+#[derive(Debug, Clone)]
+struct Resp {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Resp {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// A minimal HTTP/1.1 client on one TCP connection (keep-alive).
+struct Client {
+    r: BufReader<TcpStream>,
+}
+
+impl Client {
+    fn connect(port: u16) -> Client {
+        let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        Client { r: BufReader::new(s) }
+    }
+    fn send(&mut self, raw: &str) {
+        self.r.get_mut().write_all(raw.as_bytes()).unwrap();
+    }
+    fn get(&mut self, path: &str) -> Resp {
+        self.send(&format!("GET {path} HTTP/1.1\r\nHost: test\r\n\r\n"));
+        self.read_response(false).expect("response")
+    }
+    /// Reads one response; None when the connection closed first.
+    fn read_response(&mut self, head_only: bool) -> Option<Resp> {
+        let mut line = String::new();
+        if self.r.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let status: u16 = line.split_whitespace().nth(1)?.parse().ok()?;
+        let mut headers = Vec::new();
+        loop {
+            let mut l = String::new();
+            self.r.read_line(&mut l).ok()?;
+            let l = l.trim_end();
+            if l.is_empty() {
+                break;
+            }
+            let (n, v) = l.split_once(':')?;
+            headers.push((n.trim().to_string(), v.trim().to_string()));
+        }
+        let mut resp = Resp { status, headers, body: String::new() };
+        if head_only || status == 204 || status == 304 || (100..200).contains(&status) {
+            return Some(resp);
+        }
+        if let Some(cl) = resp.header("content-length").and_then(|v| v.parse::<usize>().ok()) {
+            let mut body = vec![0u8; cl];
+            self.r.read_exact(&mut body).ok()?;
+            resp.body = String::from_utf8_lossy(&body).into_owned();
+        } else if resp.header("transfer-encoding").is_some_and(|v| v.contains("chunked")) {
+            let mut body = Vec::new();
+            loop {
+                let mut sz = String::new();
+                self.r.read_line(&mut sz).ok()?;
+                let n = usize::from_str_radix(sz.trim().split(';').next()?, 16).ok()?;
+                let mut chunk = vec![0u8; n + 2];
+                self.r.read_exact(&mut chunk).ok()?;
+                if n == 0 {
+                    break;
+                }
+                body.extend_from_slice(&chunk[..n]);
+            }
+            resp.body = String::from_utf8_lossy(&body).into_owned();
+        } else {
+            let mut body = Vec::new();
+            self.r.read_to_end(&mut body).ok()?;
+            resp.body = String::from_utf8_lossy(&body).into_owned();
+        }
+        Some(resp)
+    }
+    /// True when the server closed the connection (read returns EOF).
+    fn is_closed(&mut self) -> bool {
+        let mut b = [0u8; 1];
+        matches!(self.r.read(&mut b), Ok(0) | Err(_))
+    }
+}
+
+/// One request on a fresh connection.
+fn get_once(port: u16, path: &str) -> Resp {
+    Client::connect(port).get(path)
+}
+
+/// `GET path` `n` times on one keep-alive connection; returns the body first lines.
+fn sequence(port: u16, path: &str, n: usize) -> Vec<String> {
+    let mut c = Client::connect(port);
+    (0..n)
+        .map(|_| {
+            let r = c.get(path);
+            format!("{} {}", r.status, r.body.lines().next().unwrap_or(""))
+        })
+        .collect()
+}
+
+const DEFAULTS: &str = "defaults\n  mode http\n  timeout connect 2s\n  timeout client 10s\n  timeout server 10s\n";
+
+fn global(threads: u32) -> String {
+    format!("global\n  nbthread {threads}\n")
+}
+
+/// A hand-written HTTP/1.1 server for behaviours nginx cannot show: counts connections and
+/// requests, optional delay before answering, answers `NAME <request head>`.
+struct TestServer {
+    port: u16,
+    conns: Arc<AtomicUsize>,
+    heads: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl TestServer {
+    fn start(name: &'static str, delay: Duration) -> TestServer {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let conns = Arc::new(AtomicUsize::new(0));
+        let heads = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (c2, h2) = (conns.clone(), heads.clone());
+        thread::spawn(move || {
+            for s in l.incoming() {
+                let Ok(s) = s else { return };
+                c2.fetch_add(1, Ordering::SeqCst);
+                let h3 = h2.clone();
+                thread::spawn(move || {
+                    let mut r = BufReader::new(s);
+                    loop {
+                        let mut head = String::new();
+                        loop {
+                            let mut l = String::new();
+                            match r.read_line(&mut l) {
+                                Ok(0) | Err(_) => return,
+                                Ok(_) => {}
+                            }
+                            if l == "\r\n" {
+                                break;
+                            }
+                            head.push_str(&l);
+                        }
+                        let cl: usize = head
+                            .lines()
+                            .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string()))
+                            .and_then(|v| v.parse().ok())
+                            .unwrap_or(0);
+                        let mut body = vec![0u8; cl];
+                        if r.read_exact(&mut body).is_err() {
+                            return;
+                        }
+                        h3.lock().unwrap().push(head.clone());
+                        thread::sleep(delay);
+                        let close = head.to_ascii_lowercase().contains("connection: close");
+                        let payload = format!("{name}\n{}", String::from_utf8_lossy(&body));
+                        let resp = format!(
+                            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nX-Server: {name}\r\n{}\r\n{payload}",
+                            payload.len(),
+                            if close { "Connection: close\r\n" } else { "" }
+                        );
+                        if r.get_mut().write_all(resp.as_bytes()).is_err() || close {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        TestServer { port, conns, heads }
+    }
+    fn last_head(&self) -> String {
+        self.heads.lock().unwrap().last().cloned().unwrap_or_default()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// forwarding and balancing, data-driven
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn proxy_http_roundrobin_table_against_nginx() {
+    if !require("nginx") {
+        return;
+    }
+    let ng = Nginx::start(&["web1", "web2", "web3"]);
+    let (p1, p2, p3) = (ng.ports[0], ng.ports[1], ng.ports[2]);
+    // (server lines, requests, expected first lines in order)
+    let table: Vec<(String, usize, Vec<&str>)> = vec![
+        (format!("server web1 127.0.0.1:{p1}\n  server web2 127.0.0.1:{p2}"), 4, vec!["web1", "web2", "web1", "web2"]),
+        (format!("server web1 127.0.0.1:{p1} weight 2\n  server web2 127.0.0.1:{p2} weight 1"), 6, vec!["web1", "web2", "web1", "web1", "web2", "web1"]),
+        (format!("server web1 127.0.0.1:{p1}\n  server web2 127.0.0.1:{p2} weight 0\n  server web3 127.0.0.1:{p3}"), 4, vec!["web1", "web3", "web1", "web3"]),
+        (format!("server web1 127.0.0.1:{p1} disabled\n  server web2 127.0.0.1:{p2}\n  server web3 127.0.0.1:{p3} backup"), 3, vec!["web2", "web2", "web2"]),
+        (format!("balance first\n  server web1 127.0.0.1:{p1}\n  server web2 127.0.0.1:{p2}"), 3, vec!["web1", "web1", "web1"]),
+    ];
+    for (servers, n, want) in table {
+        let port = free_port();
+        let cfg = format!("{}{DEFAULTS}listen app\n  bind 127.0.0.1:{port}\n  {servers}\n", global(1));
+        let px = Proxy::rhaproxy(&cfg, &[port]);
+        let got = sequence(port, "/", n);
+        let want: Vec<String> = want.iter().map(|w| format!("200 {w}")).collect();
+        assert_eq!(got, want, "config:\n{cfg}\nstderr: {}", px.stderr());
+    }
+}
+
+#[test]
+fn proxy_http_keepalive_reuses_client_and_server_connections() {
+    let srv = TestServer::start("ts", Duration::ZERO);
+    let port = free_port();
+    let cfg = format!("{}{DEFAULTS}frontend fe\n  bind 127.0.0.1:{port}\n  default_backend be\nbackend be\n  server s1 127.0.0.1:{}\n", global(1), srv.port);
+    let _px = Proxy::rhaproxy(&cfg, &[port]);
+    let mut c = Client::connect(port);
+    for i in 0..5 {
+        let r = c.get(&format!("/k{i}"));
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("x-server"), Some("ts"));
+        assert!(r.header("connection").is_none(), "{:?}", r.headers);
+    }
+    assert_eq!(srv.conns.load(Ordering::SeqCst), 1, "one server connection for five requests");
+    // HAProxy lower-cases header names on the way to the server
+    assert!(srv.last_head().contains("\nhost: test\r\n"), "{}", srv.last_head());
+}
+
+#[test]
+fn proxy_http_connection_modes() {
+    // (option, client connection closed after response, server connections for 3 requests)
+    let table = [("", false, 1usize), ("option http-server-close", false, 3), ("option httpclose", true, 1)];
+    for (opt, client_closed, server_conns) in table {
+        let srv = TestServer::start("ts", Duration::ZERO);
+        let port = free_port();
+        let cfg = format!(
+            "{}{DEFAULTS}  {opt}\nlisten app\n  bind 127.0.0.1:{port}\n  server s1 127.0.0.1:{}\n",
+            global(1),
+            srv.port
+        );
+        let _px = Proxy::rhaproxy(&cfg, &[port]);
+        if client_closed {
+            let mut c = Client::connect(port);
+            let r = c.get("/");
+            assert_eq!(r.header("connection"), Some("close"), "{opt}");
+            assert!(c.is_closed(), "{opt}: client connection must close");
+            assert!(srv.last_head().contains("connection: close"), "{opt}: {}", srv.last_head());
+        } else {
+            let mut c = Client::connect(port);
+            for _ in 0..3 {
+                assert_eq!(c.get("/").status, 200, "{opt}");
+            }
+            assert_eq!(srv.conns.load(Ordering::SeqCst), server_conns, "{opt}");
+        }
+    }
+}
+
+#[test]
+fn proxy_http_forwardfor_and_except() {
+    let srv = TestServer::start("ts", Duration::ZERO);
+    // (option line, header expected at the server)
+    let table = [
+        ("option forwardfor", Some("x-forwarded-for: 127.0.0.1")),
+        ("option forwardfor except 127.0.0.0/8", None),
+        ("option forwardfor header X-Client", Some("x-client: 127.0.0.1")),
+    ];
+    for (opt, want) in table {
+        let port = free_port();
+        let cfg = format!("{}{DEFAULTS}listen app\n  bind 127.0.0.1:{port}\n  {opt}\n  server s1 127.0.0.1:{}\n", global(1), srv.port);
+        let _px = Proxy::rhaproxy(&cfg, &[port]);
+        assert_eq!(get_once(port, "/").status, 200);
+        let head = srv.last_head();
+        match want {
+            Some(h) => assert!(head.contains(h), "{opt}: {head}"),
+            None => assert!(!head.contains("x-forwarded-for"), "{opt}: {head}"),
+        }
+    }
+}
+
+#[test]
+fn proxy_http_bodies_chunked_and_expect_continue() {
+    let srv = TestServer::start("ts", Duration::ZERO);
+    let port = free_port();
+    let cfg = format!("{}{DEFAULTS}listen app\n  bind 127.0.0.1:{port}\n  server s1 127.0.0.1:{}\n", global(1), srv.port);
+    let _px = Proxy::rhaproxy(&cfg, &[port]);
+    let mut c = Client::connect(port);
+    c.send("POST /p HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello");
+    let r = c.read_response(false).unwrap();
+    assert_eq!(r.body, "ts\nhello");
+    // 3000-byte response from nginx through the proxy arrives intact
+    if require("nginx") {
+        let ng = Nginx::start(&["big"]);
+        let port2 = free_port();
+        let cfg = format!("{}{DEFAULTS}listen app\n  bind 127.0.0.1:{port2}\n  server s1 127.0.0.1:{}\n", global(1), ng.ports[0]);
+        let _px2 = Proxy::rhaproxy(&cfg, &[port2]);
+        let mut c = Client::connect(port2);
+        for _ in 0..3 {
+            let r = c.get("/big");
+            assert_eq!(r.body.len(), 3000);
+        }
+        // Expect: 100-continue: nginx answers 100, the proxy relays it, then the final answer
+        c.send("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
+        let interim = c.read_response(true).unwrap();
+        assert_eq!(interim.status, 100);
+        c.send("data");
+        let r = c.read_response(false).unwrap();
+        assert_eq!((r.status, r.body.as_str()), (200, "big\n"));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// errors, timeouts, retries, maxconn
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn proxy_http_error_statuses() {
+    let slow = TestServer::start("slow", Duration::from_millis(1500));
+    let dead = free_port();
+    let port = free_port();
+    let cfg = format!(
+        "{}defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 500ms\n  timeout http-request 500ms\n  retries 1\n\
+         frontend fe\n  bind 127.0.0.1:{port}\n  use_backend be_slow if {{ path_beg /slow }}\n  use_backend be_dead if {{ path_beg /dead }}\n  default_backend be_none\n\
+         backend be_slow\n  server s 127.0.0.1:{}\nbackend be_dead\n  server d 127.0.0.1:{dead}\nbackend be_none\n",
+        global(1),
+        slow.port
+    );
+    let _px = Proxy::rhaproxy(&cfg, &[port]);
+    // (request, expected status)
+    let table: [(&str, u16); 4] = [
+        ("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n", 504),
+        ("GET /dead HTTP/1.1\r\nHost: t\r\n\r\n", 503),
+        ("GET /none HTTP/1.1\r\nHost: t\r\n\r\n", 503),
+        ("GARBAGE\r\n\r\n", 400),
+    ];
+    for (req, want) in table {
+        let mut c = Client::connect(port);
+        c.send(req);
+        let r = c.read_response(false).expect("a response");
+        assert_eq!(r.status, want, "{req:?}");
+    }
+    // a client that sends half a head and waits: 408 after timeout http-request
+    let mut c = Client::connect(port);
+    c.send("GET / HTTP/1.1\r\nHo");
+    let r = c.read_response(false).expect("408");
+    assert_eq!(r.status, 408);
+}
+
+#[test]
+fn proxy_http_retries_and_redispatch() {
+    let ok = TestServer::start("alive", Duration::ZERO);
+    let dead = free_port();
+    let port = free_port();
+    // With redispatch the failed server is abandoned on the last retry.
+    let cfg = format!(
+        "{}{DEFAULTS}  retries 1\n  option redispatch\nlisten app\n  bind 127.0.0.1:{port}\n  server dead 127.0.0.1:{dead}\n  server alive 127.0.0.1:{}\n",
+        global(1),
+        ok.port
+    );
+    let _px = Proxy::rhaproxy(&cfg, &[port]);
+    for _ in 0..4 {
+        let r = get_once(port, "/");
+        assert_eq!((r.status, r.header("x-server")), (200, Some("alive")));
+    }
+}
+
+#[test]
+fn proxy_http_server_maxconn_queue_and_timeout() {
+    let slow = TestServer::start("slow", Duration::from_millis(700));
+    let port = free_port();
+    let cfg = format!(
+        "{}defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n  timeout queue 300ms\n\
+         listen app\n  bind 127.0.0.1:{port}\n  server s 127.0.0.1:{} maxconn 1\n",
+        global(1),
+        slow.port
+    );
+    let _px = Proxy::rhaproxy(&cfg, &[port]);
+    // three at once: one is served, the queued ones give up after timeout queue with 503
+    let handles: Vec<_> = (0..3).map(|_| thread::spawn(move || get_once(port, "/").status)).collect();
+    let mut statuses: Vec<u16> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    statuses.sort();
+    assert_eq!(statuses, vec![200, 503, 503]);
+    // with a long enough queue timeout, queued requests are served in turn
+    let port2 = free_port();
+    let cfg = format!(
+        "{}{DEFAULTS}  timeout queue 5s\nlisten app\n  bind 127.0.0.1:{port2}\n  server s 127.0.0.1:{} maxconn 1\n",
+        global(1),
+        slow.port
+    );
+    let _px2 = Proxy::rhaproxy(&cfg, &[port2]);
+    let handles: Vec<_> = (0..3).map(|_| thread::spawn(move || get_once(port2, "/").status)).collect();
+    let statuses: Vec<u16> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert_eq!(statuses, vec![200, 200, 200]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// differential: same config, haproxy vs rhaproxy
+// ---------------------------------------------------------------------------------------------
+
+/// Runs `cfg` (with `{PORT}` for the frontend port) under both proxies and returns
+/// (haproxy, rhaproxy) results of `f`.
+fn differential<T: std::fmt::Debug>(cfg: &str, f: impl Fn(u16, &Proxy) -> T) -> (T, T) {
+    let hp = free_port();
+    let h = Proxy::haproxy(&cfg.replace("{PORT}", &hp.to_string()), &[hp]);
+    let a = f(hp, &h);
+    drop(h);
+    let rp = free_port();
+    let r = Proxy::rhaproxy(&cfg.replace("{PORT}", &rp.to_string()), &[rp]);
+    let b = f(rp, &r);
+    (a, b)
+}
+
+#[test]
+fn proxy_http_differential_weights_and_routing() {
+    if !require("nginx") || !require("haproxy") {
+        return;
+    }
+    let ng = Nginx::start(&["web1", "web2", "web3", "api"]);
+    let [p1, p2, p3, pa] = [ng.ports[0], ng.ports[1], ng.ports[2], ng.ports[3]];
+    let cases = [
+        format!("listen app\n  bind 127.0.0.1:{{PORT}}\n  balance roundrobin\n  server web1 127.0.0.1:{p1}\n  server web2 127.0.0.1:{p2}\n"),
+        format!("listen app\n  bind 127.0.0.1:{{PORT}}\n  balance roundrobin\n  server web1 127.0.0.1:{p1} weight 2\n  server web2 127.0.0.1:{p2} weight 1\n"),
+        format!("listen app\n  bind 127.0.0.1:{{PORT}}\n  server web1 127.0.0.1:{p1} weight 2\n  server web2 127.0.0.1:{p2} weight 2\n  server web3 127.0.0.1:{p3} weight 1\n"),
+        format!("listen app\n  bind 127.0.0.1:{{PORT}}\n  balance static-rr\n  server web1 127.0.0.1:{p1} weight 3\n  server web2 127.0.0.1:{p2} weight 1\n"),
+        format!(
+            "frontend fe\n  bind 127.0.0.1:{{PORT}}\n  acl is_api path_beg /api\n  use_backend api if is_api\n  default_backend web\n\
+             backend api\n  server api 127.0.0.1:{pa}\nbackend web\n  server web1 127.0.0.1:{p1}\n  server web2 127.0.0.1:{p2}\n"
+        ),
+    ];
+    for case in cases {
+        let cfg = format!("{}{DEFAULTS}{case}", global(1));
+        let run = |port: u16, _: &Proxy| {
+            let mut out = sequence(port, "/", 7);
+            out.extend(sequence(port, "/api/x", 2));
+            // new connection per request too
+            out.extend((0..3).map(|_| get_once(port, "/").body.trim().to_string()));
+            out
+        };
+        let (h, r) = differential(&cfg, run);
+        assert_eq!(h, r, "haproxy vs rhaproxy for:\n{cfg}");
+    }
+}
+
+#[test]
+fn proxy_http_differential_server_down_and_back() {
+    if !require("haproxy") {
+        return;
+    }
+    // A server that can be stopped and restarted on the same port.
+    let a = TestServer::start("a", Duration::ZERO);
+    let b_port = free_port();
+    let cfg = format!(
+        "{}{DEFAULTS}listen app\n  bind 127.0.0.1:{{PORT}}\n  server a 127.0.0.1:{} check inter 100ms fall 2 rise 2\n  server b 127.0.0.1:{b_port} check inter 100ms fall 2 rise 2\n",
+        global(1),
+        a.port
+    );
+    let run = |port: u16, px: &Proxy| {
+        let mut phases = Vec::new();
+        // b is down from the start: only a serves
+        thread::sleep(Duration::from_millis(500));
+        phases.push(sequence(port, "/", 4).join(","));
+        // b comes up: after rise checks it takes its share again
+        let l = TcpListener::bind(("127.0.0.1", b_port)).unwrap();
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop2 = stop.clone();
+        let t = thread::spawn(move || {
+            l.set_nonblocking(true).unwrap();
+            while !stop2.load(Ordering::SeqCst) {
+                if let Ok((s, _)) = l.accept() {
+                    s.set_nonblocking(false).unwrap();
+                    thread::spawn(move || {
+                        let mut r = BufReader::new(s);
+                        loop {
+                            let mut line = String::new();
+                            match r.read_line(&mut line) {
+                                Ok(0) | Err(_) => return,
+                                Ok(_) if line == "\r\n" => {
+                                    let _ = r.get_mut().write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nb\n");
+                                }
+                                Ok(_) => {}
+                            }
+                        }
+                    });
+                }
+                thread::sleep(Duration::from_millis(5));
+            }
+        });
+        thread::sleep(Duration::from_millis(800));
+        let mut seq = sequence(port, "/", 4);
+        seq.sort();
+        phases.push(seq.join(","));
+        stop.store(true, Ordering::SeqCst);
+        let _ = t.join();
+        thread::sleep(Duration::from_millis(800));
+        phases.push(sequence(port, "/", 4).join(","));
+        let _ = px.stderr();
+        phases
+    };
+    let (h, r) = differential(&cfg, run);
+    assert_eq!(h, r);
+    assert_eq!(h[0], "200 a,200 a,200 a,200 a");
+    assert_eq!(h[1], "200 a,200 a,200 b,200 b");
+}
+
+// ---------------------------------------------------------------------------------------------
+// process behaviour and logs
+// ---------------------------------------------------------------------------------------------
+
+fn kill(pid: u32, sig: &str) {
+    let _ = Command::new("kill").arg(format!("-{sig}")).arg(pid.to_string()).status();
+}
+
+fn alive(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default().contains(") Z ")
+}
+
+#[test]
+fn proxy_process_daemon_pidfile_and_sigterm() {
+    let srv = TestServer::start("ts", Duration::ZERO);
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let cfg = dir.path().join("h.cfg");
+    let pidfile = dir.path().join("h.pid");
+    std::fs::write(&cfg, format!("{}{DEFAULTS}listen app\n  bind 127.0.0.1:{port}\n  server s 127.0.0.1:{}\n", global(1), srv.port)).unwrap();
+    let st = Command::new(rhaproxy_bin()).arg("-D").arg("-p").arg(&pidfile).arg("-f").arg(&cfg).status().unwrap();
+    assert!(st.success(), "-D parent exits 0");
+    wait_port(port);
+    let pid: u32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+    assert!(alive(pid));
+    assert_eq!(get_once(port, "/").status, 200);
+    kill(pid, "TERM");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while alive(pid) && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!alive(pid), "SIGTERM stops the daemon");
+}
+
+#[test]
+fn proxy_process_sigusr1_soft_stop_finishes_in_flight() {
+    let slow = TestServer::start("slow", Duration::from_millis(800));
+    let port = free_port();
+    let cfg = format!("{}{DEFAULTS}listen app\n  bind 127.0.0.1:{port}\n  server s 127.0.0.1:{}\n", global(1), slow.port);
+    let mut px = Proxy::rhaproxy(&cfg, &[port]);
+    let inflight = thread::spawn(move || get_once(port, "/"));
+    thread::sleep(Duration::from_millis(200));
+    kill(px.pid(), "USR1");
+    thread::sleep(Duration::from_millis(200));
+    // listeners are closed at once
+    assert!(TcpStream::connect(("127.0.0.1", port)).is_err(), "listener closed on soft stop");
+    let r = inflight.join().unwrap();
+    assert_eq!((r.status, r.body.as_str()), (200, "slow\n"));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        if let Ok(Some(st)) = px.proc.0.try_wait() {
+            assert!(st.success());
+            break;
+        }
+        assert!(Instant::now() < deadline, "process exits after the in-flight request");
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn proxy_http_logs_httplog_to_udp_syslog() {
+    let srv = TestServer::start("ts", Duration::ZERO);
+    let sys = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sys.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let sport = sys.local_addr().unwrap().port();
+    let port = free_port();
+    let cfg = format!(
+        "global\n  nbthread 1\n  log 127.0.0.1:{sport} local2 info\n{DEFAULTS}  log global\n  option httplog\nfrontend fe\n  bind 127.0.0.1:{port}\n  default_backend be\nbackend be\n  server s1 127.0.0.1:{}\n",
+        srv.port
+    );
+    let _px = Proxy::rhaproxy(&cfg, &[port]);
+    assert_eq!(get_once(port, "/hello?x=1").status, 200);
+    let mut buf = [0u8; 2048];
+    let n = sys.recv(&mut buf).unwrap();
+    let line = String::from_utf8_lossy(&buf[..n]).to_string();
+    // <150> = local2 (18) * 8 + info (6)
+    assert!(line.starts_with("<150>"), "{line}");
+    let re = regex::Regex::new(
+        r#"\]: 127\.0\.0\.1:\d+ \[\d\d/\w\w\w/\d{4}:\d\d:\d\d:\d\d\.\d\d\d\] fe be/s1 \d+/\d+/\d+/\d+/\d+ 200 \d+ - - ---- \d+/\d+/\d+/\d+/0 0/0 "GET /hello\?x=1 HTTP/1\.1"$"#,
+    )
+    .unwrap();
+    assert!(re.is_match(&line), "{line}");
+}
+
+#[test]
+fn proxy_http_binds_ipv6_and_port_ranges() {
+    let srv = TestServer::start("ts", Duration::ZERO);
+    let base = free_port();
+    let v6 = free_port();
+    let cfg = format!(
+        "{}{DEFAULTS}frontend fe\n  bind 127.0.0.1:{base}-{}\n  bind [::1]:{v6}\n  default_backend be\nbackend be\n  server s 127.0.0.1:{}\n",
+        global(1),
+        base + 1,
+        srv.port
+    );
+    let _px = Proxy::rhaproxy(&cfg, &[base]);
+    for p in [base, base + 1] {
+        assert_eq!(get_once(p, "/").status, 200, "port {p}");
+    }
+    if let Ok(s) = TcpStream::connect(SocketAddr::from(([0, 0, 0, 0, 0, 0, 0, 1], v6))) {
+        let mut c = Client { r: BufReader::new(s) };
+        assert_eq!(c.get("/").status, 200);
+    }
+    let _ = Shutdown::Both;
+}
