@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use super::ctx::{ConnInfo, RequestHead};
-use super::runtime::{Frontend, Runtime};
+use super::runtime::{Backend, Frontend, Runtime, Server};
 use super::Engine;
 use crate::haproxy::ir;
 
@@ -33,8 +33,10 @@ pub struct LogRecord {
     /// Termination state (`%ts`): who ended the session and at which step.
     pub term: [u8; 2],
     pub retries: u32,
-    pub backend: Option<String>,
-    pub server: Option<String>,
+    pub backend: Option<Arc<Backend>>,
+    pub server: Option<Arc<Server>>,
+    /// Answered by the stats page (`<STATS>` as the server name).
+    pub stats_page: bool,
     /// `METHOD URI VERSION` as received.
     pub request_line: Vec<u8>,
     pub method: Vec<u8>,
@@ -62,6 +64,7 @@ impl LogRecord {
             retries: 0,
             backend: None,
             server: None,
+            stats_page: false,
             request_line: Vec::new(),
             method: Vec::new(),
             uri: Vec::new(),
@@ -365,7 +368,12 @@ impl Logger {
     }
 
     /// Logs a finished transaction.
-    pub fn log(&self, rec: &LogRecord, fe: &Frontend, be: Option<&str>, srv: Option<&str>, engine: &Engine) {
+    /// Whether transactions of frontend `fe` are logged at all.
+    pub fn wants(&self, fe: usize) -> bool {
+        self.frontends.get(fe).is_some_and(|f| !f.sinks.is_empty() && !f.connect_only)
+    }
+
+    pub fn log(&self, rec: &LogRecord, fe: &Frontend, engine: &Engine) {
         let Some(f) = self.frontends.get(fe.index) else { return };
         if f.sinks.is_empty() || f.connect_only {
             return;
@@ -373,9 +381,8 @@ impl Logger {
         if f.dontlognull && rec.bytes_in == 0 && rec.status == 0 {
             return;
         }
-        let rt = engine.runtime.load();
         let mut line = Vec::with_capacity(256);
-        render(&f.format, rec, fe, be, srv, engine, &rt, &mut line);
+        render(&f.format, rec, fe, engine, &mut line);
         let level = if rec.status >= 500 || rec.term[0] != b'-' { 6 } else { 6 };
         self.emit(f, level, &line);
     }
@@ -470,15 +477,14 @@ fn render(
     nodes: &[ir::LogFormatNode],
     rec: &LogRecord,
     fe: &Frontend,
-    be: Option<&str>,
-    srv: Option<&str>,
     engine: &Engine,
-    rt: &Runtime,
     out: &mut Vec<u8>,
 ) {
     let mut global_quote = false;
-    let backend = be.and_then(|n| rt.backend(n));
-    let server = backend.zip(srv).and_then(|(b, s)| b.server(s));
+    let backend = rec.backend.as_ref();
+    let server = rec.server.as_ref();
+    let be = backend.map(|b| b.name.as_str());
+    let srv = if rec.stats_page { Some("<STATS>") } else { server.map(|s| s.name.as_str()) };
     for node in nodes {
         match node {
             ir::LogFormatNode::Literal(s) => out.extend_from_slice(s.as_bytes()),

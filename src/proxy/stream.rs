@@ -141,7 +141,7 @@ where
                     rec.bytes_out = http1::ERR_408.len() as u64;
                     Counters::add(&fe.counters.err_req, 1);
                     fe.counters.count_status(408);
-                    engine.logger.log(&rec, fe, None, None, &engine);
+                    engine.logger.log(&rec, fe, &engine);
                 }
                 break;
             }
@@ -153,16 +153,18 @@ where
                 rec.request_line = b"<BADREQ>".to_vec();
                 Counters::add(&fe.counters.err_req, 1);
                 fe.counters.count_status(400);
-                engine.logger.log(&rec, fe, None, None, &engine);
+                engine.logger.log(&rec, fe, &engine);
                 break;
             }
         }
         rec.t_request = ms(wait_start.elapsed()) - rec.t_idle;
         Counters::add(&fe.counters.requests, 1);
-        rec.set_request_line(&b.req);
+        if engine.logger.wants(fe.index) {
+            rec.set_request_line(&b.req);
+        }
         let outcome = transaction(&mut client, &info, fe, &rt, &engine, &mut b, &mut attached, first, &mut rec, t_req_start).await;
         rec.t_active = ms(t_req_start.elapsed());
-        engine.logger.log(&rec, fe, rec.backend.as_deref(), rec.server.as_deref(), &engine);
+        engine.logger.log(&rec, fe, &engine);
         // Drop references into the read buffers so they can be reused in place.
         b.req.headers.clear();
         b.req.method = Bytes::new();
@@ -248,8 +250,23 @@ enum Outcome {
     Abort,
 }
 
-async fn send_error<C: AsyncWrite + Unpin>(client: &mut C, status: u16, rec: &mut LogRecord, fe: &Frontend) -> Outcome {
-    let page = http1::error_page(status);
+async fn send_error<C: AsyncWrite + Unpin>(
+    client: &mut C,
+    status: u16,
+    rec: &mut LogRecord,
+    fe: &Frontend,
+    rt: &Runtime,
+) -> Outcome {
+    // `errorfile` of the backend, else of the frontend, else HAProxy's built-in page
+    let _ = rt;
+    let be = rec.backend.as_deref();
+    let custom = be
+        .and_then(|b| b.cfg.errorfiles.iter().find(|e| e.status == status))
+        .or_else(|| fe.cfg.errorfiles.iter().find(|e| e.status == status));
+    let page: &[u8] = match custom {
+        Some(e) => &e.content,
+        None => http1::error_page(status),
+    };
     let _ = client.write_all(page).await;
     rec.status = status;
     rec.bytes_out = page.len() as u64;
@@ -330,17 +347,17 @@ where
         Err(_) => {
             rec.term = *b"PR";
             Counters::add(&fe.counters.err_req, 1);
-            return send_error(client, 400, rec, fe).await;
+            return send_error(client, 400, rec, fe, rt).await;
         }
     };
     let Some(be_idx) = choose_backend(fe, rt, &b.req, info) else {
         rec.term = *b"SC";
-        return send_error(client, 503, rec, fe).await;
+        return send_error(client, 503, rec, fe, rt).await;
     };
     let Some(be) = rt.backends.get(be_idx).cloned() else {
-        return send_error(client, 503, rec, fe).await;
+        return send_error(client, 503, rec, fe, rt).await;
     };
-    rec.backend = Some(be.name.clone());
+    rec.backend = Some(be.clone());
     be.counters.enter();
     let _be_guard = LeaveGuard(&be.counters);
     Counters::add(&be.counters.requests, 1);
@@ -358,7 +375,7 @@ where
                 (401, stats::unauthorized(st))
             };
             rec.status = status;
-            rec.server = Some("<STATS>".into());
+            rec.stats_page = true;
             fe.counters.count_status(status);
             be.counters.count_status(status);
             if client.write_all(&page).await.is_err() {
@@ -382,7 +399,7 @@ where
     // Body bytes already received go out with the head.
     let take = match req_progress.advance(&b.cbuf) {
         Ok(n) => n,
-        Err(_) => return send_error(client, 400, rec, fe).await,
+        Err(_) => return send_error(client, 400, rec, fe, rt).await,
     };
     b.out.extend_from_slice(&b.cbuf[..take]);
     let _ = bytes::Buf::advance(&mut b.cbuf, take);
@@ -404,7 +421,7 @@ where
                 rec.t_queue = ms(t_queue_start.elapsed());
                 rec.term = *b"SC";
                 Counters::add(&be.counters.err_conn, 1);
-                return send_error(client, 503, rec, fe).await;
+                return send_error(client, 503, rec, fe, rt).await;
             }
             Pick::Full => {
                 // wait in the backend queue for a slot
@@ -416,7 +433,7 @@ where
                 if woke.is_err() {
                     rec.t_queue = ms(t_queue_start.elapsed());
                     rec.term = *b"sQ";
-                    return send_error(client, 503, rec, fe).await;
+                    return send_error(client, 503, rec, fe, rt).await;
                 }
                 continue;
             }
@@ -454,10 +471,10 @@ where
                 Counters::add(&server.stats.counters.err_conn, 1);
                 Counters::add(&be.counters.err_conn, 1);
                 if retries_left == 0 {
-                    rec.server = Some(server.name.clone());
+                    rec.server = Some(server.clone());
                     rec.term = *b"SC";
                     rec.t_connect = -1;
-                    return send_error(client, 503, rec, fe).await;
+                    return send_error(client, 503, rec, fe, rt).await;
                 }
                 retries_left -= 1;
                 rec.retries += 1;
@@ -477,7 +494,7 @@ where
             }
         }
     };
-    rec.server = Some(server.name.clone());
+    rec.server = Some(server.clone());
     server.stats.counters.enter();
     let _srv_guard = LeaveGuard(&server.stats.counters);
     Counters::add(&server.stats.counters.lbtot, 1);
@@ -501,12 +518,12 @@ where
                 }
                 None => {
                     rec.term = *b"SC";
-                    return send_error(client, 503, rec, fe).await;
+                    return send_error(client, 503, rec, fe, rt).await;
                 }
             }
         }
         rec.term = *b"SC";
-        return send_error(client, 503, rec, fe).await;
+        return send_error(client, 503, rec, fe, rt).await;
     }
     let _ = head_len;
 
@@ -520,13 +537,13 @@ where
                 r = conn.stream.read_buf(&mut b.sbuf) => {
                     match r {
                         Ok(n) if n > 0 => {}
-                        _ => { rec.term = *b"SH"; return send_error(client, 502, rec, fe).await; }
+                        _ => { rec.term = *b"SH"; return send_error(client, 502, rec, fe, rt).await; }
                     }
                     // parse what came: a 100 is relayed, a final answer ends the upload
                     match read_interim(client, &mut conn, b, srv_timeout).await {
                         Ok(true) => {}
                         Ok(false) => { got_final_early = true; client_close = true; }
-                        Err(status) => { rec.term = *b"SH"; return send_error(client, status, rec, fe).await; }
+                        Err(status) => { rec.term = *b"SH"; return send_error(client, status, rec, fe, rt).await; }
                     }
                 }
                 r = client.read_buf(&mut b.cbuf) => {
@@ -540,7 +557,7 @@ where
                 Err(side) => {
                     rec.term = if side == Side::Client { *b"CD" } else { *b"SD" };
                     if side == Side::Server {
-                        return send_error(client, 502, rec, fe).await;
+                        return send_error(client, 502, rec, fe, rt).await;
                     }
                     return Outcome::Abort;
                 }
@@ -574,7 +591,7 @@ where
                     };
                     rec.term = term;
                     rec.t_response = -1;
-                    return send_error(client, status, rec, fe).await;
+                    return send_error(client, status, rec, fe, rt).await;
                 }
             }
         }
@@ -602,7 +619,7 @@ where
         Err(_) => {
             rec.term = *b"PH";
             Counters::add(&be.counters.err_resp, 1);
-            return send_error(client, 502, rec, fe).await;
+            return send_error(client, 502, rec, fe, rt).await;
         }
     };
     let upgrade = status == 101 || (&method[..] == b"CONNECT" && (200..300).contains(&status));
@@ -815,7 +832,7 @@ pub async fn serve_tcp(mut client: TcpStream, info: ConnInfo, frontend: Arc<Fron
     let Some(be) = fe.default_backend.and_then(|i| rt.backends.get(i)).cloned() else {
         return;
     };
-    rec.backend = Some(be.name.clone());
+    rec.backend = Some(be.clone());
     be.counters.enter();
     let _be_guard = LeaveGuard(&be.counters);
     let connect_timeout = or_forever(be.cfg.timeouts.connect);
@@ -832,14 +849,14 @@ pub async fn serve_tcp(mut client: TcpStream, info: ConnInfo, frontend: Arc<Fron
                 let d = tokio::time::Instant::from_std(t_queue + or_forever(be.cfg.timeouts.queue.or(be.cfg.timeouts.connect)));
                 if timeout_at(d, be.queue_notify.notified()).await.is_err() {
                     rec.term = *b"sQ";
-                    engine.logger.log(&rec, fe, rec.backend.as_deref(), None, &engine);
+                    engine.logger.log(&rec, fe, &engine);
                     return;
                 }
                 continue;
             }
             Pick::None => {
                 rec.term = *b"SC";
-                engine.logger.log(&rec, fe, rec.backend.as_deref(), None, &engine);
+                engine.logger.log(&rec, fe, &engine);
                 return;
             }
         };
@@ -858,9 +875,9 @@ pub async fn serve_tcp(mut client: TcpStream, info: ConnInfo, frontend: Arc<Fron
             _ => {
                 Counters::add(&be.counters.err_conn, 1);
                 if retries_left == 0 {
-                    rec.server = Some(server.name.clone());
+                    rec.server = Some(server.clone());
                     rec.term = *b"SC";
-                    engine.logger.log(&rec, fe, rec.backend.as_deref(), rec.server.as_deref(), &engine);
+                    engine.logger.log(&rec, fe, &engine);
                     return;
                 }
                 retries_left -= 1;
@@ -874,7 +891,7 @@ pub async fn serve_tcp(mut client: TcpStream, info: ConnInfo, frontend: Arc<Fron
         }
     };
     rec.t_queue = ms(t_queue.elapsed()) - rec.t_connect.max(0);
-    rec.server = Some(server.name.clone());
+    rec.server = Some(server.clone());
     server.stats.counters.enter();
     let _srv_guard = LeaveGuard(&server.stats.counters);
     if let Ok((up, down)) = tokio::io::copy_bidirectional(&mut client, &mut conn).await {
@@ -882,5 +899,5 @@ pub async fn serve_tcp(mut client: TcpStream, info: ConnInfo, frontend: Arc<Fron
         rec.bytes_out = down;
     }
     rec.t_active = ms(t0.elapsed());
-    engine.logger.log(&rec, fe, rec.backend.as_deref(), rec.server.as_deref(), &engine);
+    engine.logger.log(&rec, fe, &engine);
 }
