@@ -131,6 +131,13 @@ pub enum ProxyKind {
 }
 
 impl ProxyKind {
+    /// haproxy's `proxy_type_str()`: "frontend", "backend", "proxy" (listen) or "defaults".
+    pub fn type_str(self) -> &'static str {
+        match self {
+            ProxyKind::Listen => "proxy",
+            other => other.keyword(),
+        }
+    }
     pub fn keyword(self) -> &'static str {
         match self {
             ProxyKind::Defaults => "defaults",
@@ -187,6 +194,8 @@ pub struct Proxy {
     pub rate_limit_sessions: Option<u32>,
     pub logs: Vec<LogTarget>,
     pub log_format: Option<LogFormat>,
+    /// Where `log-format` was set (haproxy checks it after parsing).
+    pub log_format_span: Option<Span>,
     pub log_format_sd: Option<LogFormat>,
     pub error_log_format: Option<LogFormat>,
     pub log_tag: Option<String>,

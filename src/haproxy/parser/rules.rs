@@ -1,0 +1,707 @@
+//! `http-request`, `http-response`, `http-after-response`, `tcp-request`, `tcp-response` and
+//! `redirect` rules.
+
+use super::values;
+use super::{sample, Line, Loc, Parser};
+use crate::haproxy::ir::*;
+
+const HTTP_REQUEST_ACTIONS: &str = "'wait-for-handshake', 'ot-group', 'set-log-level', 'set-nice', 'use-service', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'do-resolve(*)', 'cache-use', 'add-acl(*)', 'add-header', 'allow', 'auth', 'capture', 'del-acl(*)', 'del-header', 'del-map(*)', 'deny', 'disable-l7-retry', 'early-hint', 'normalize-uri', 'redirect', 'reject', 'replace-header', 'replace-path', 'replace-pathq', 'replace-uri', 'replace-value', 'return', 'set-header', 'set-map(*)', 'set-method', 'set-path', 'set-pathq', 'set-query', 'set-uri', 'strict-mode', 'tarpit', 'track-sc(*)', 'set-timeout', 'wait-for-body', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-dst', 'set-dst-port', 'set-mark', 'set-src', 'set-src-port', 'set-tos', 'silent-drop', 'set-priority-class', 'set-priority-offset'";
+const HTTP_RESPONSE_ACTIONS: &str = "'ot-group', 'set-log-level', 'set-nice', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'cache-store', 'add-acl(*)', 'add-header', 'allow', 'capture', 'del-acl(*)', 'del-header', 'del-map(*)', 'deny', 'redirect', 'replace-header', 'replace-value', 'return', 'set-header', 'set-map(*)', 'set-status', 'strict-mode', 'track-sc(*)', 'wait-for-body', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-mark', 'set-tos', 'silent-drop'";
+const HTTP_AFTER_ACTIONS: &str = "'ot-group', 'add-header', 'allow', 'capture', 'del-header', 'replace-header', 'replace-value', 'set-header', 'set-status', 'strict-mode', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'";
+const TCP_CONTENT_ACTIONS: &str = "'accept', 'reject', 'capture', 'expect-proxy', 'expect-netscaler-cip', 'track-sc0' ... 'track-sc2', 'ot-group', 'set-log-level', 'set-nice', 'switch-mode', 'use-service', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'do-resolve(*)', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-src', 'set-src-port', 'set-dst', 'set-dst-port', 'set-mark', 'set-tos', 'silent-drop', 'set-priority-class', 'set-priority-offset'";
+const TCP_CONNECTION_ACTIONS: &str = "'accept', 'reject', 'capture', 'expect-proxy', 'expect-netscaler-cip', 'track-sc0' ... 'track-sc2', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-src', 'set-src-port', 'set-dst', 'set-dst-port', 'set-mark', 'set-tos', 'silent-drop'";
+const TCP_RESPONSE_ACTIONS: &str = "'accept', 'close', 'reject', 'ot-group', 'set-log-level', 'set-nice', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-mark', 'set-tos', 'silent-drop'";
+
+fn action_known(list: &str, action: &str) -> bool {
+    let base = action.split('(').next().unwrap_or(action);
+    if list.contains(&format!("'{base}'")) || list.contains(&format!("'{base}(*)'")) {
+        return true;
+    }
+    if let Some(n) = base.strip_prefix("track-sc") {
+        return n.parse::<u8>().map(|v| v <= 2).unwrap_or(false) || (n.is_empty() && action.contains('('));
+    }
+    if let Some(n) = base.strip_prefix("sc-inc-gpc").or_else(|| base.strip_prefix("sc-set-gpt")) {
+        return n.is_empty() || n == "0" || n == "1";
+    }
+    false
+}
+
+/// Position of the first `if`/`unless` word at or after `from`.
+fn cond_start(line: &Line, from: usize) -> Option<usize> {
+    (from..line.len()).find(|&i| matches!(line.arg(i), "if" | "unless"))
+}
+
+fn vec_args(line: &Line, from: usize, to: usize) -> Vec<String> {
+    (from..to).map(|i| line.arg(i).to_string()).collect()
+}
+
+impl Parser {
+    fn lua_loaded(&self) -> bool {
+        !self.cfg.global.lua_loads.is_empty()
+    }
+
+    pub(crate) fn http_rule(&mut self, line: &Line) {
+        let span = line.span;
+        let ruleset = line.arg(0).to_string();
+        let action = line.arg(1).to_string();
+        let list = match ruleset.as_str() {
+            "http-request" => HTTP_REQUEST_ACTIONS,
+            "http-response" => HTTP_RESPONSE_ACTIONS,
+            _ => HTTP_AFTER_ACTIONS,
+        };
+        let is_lua = action.starts_with("lua.") && self.lua_loaded();
+        if !action_known(list, &action) && !is_lua {
+            self.alert_loc(Loc::ParsingTight, span, format!("'{ruleset}' expects {list}, but got '{action}'."));
+            self.abort();
+            return;
+        }
+        let kindname = self.px_kind().keyword();
+        let pxname = self.px_name();
+        let rule_err = |p: &mut Parser, msg: String| {
+            p.alert(span, format!("error detected in {kindname} '{pxname}' while parsing '{ruleset} {action}' rule : {msg}"));
+            p.abort();
+        };
+        let end = cond_start(line, 2).unwrap_or(line.len());
+        let args = vec_args(line, 2, end);
+        let lf = |p: &mut Parser, text: &str| -> Option<LogFormat> {
+            match sample::parse_log_format(text) {
+                Ok(f) => Some(f),
+                Err(e) => {
+                    p.alert(span, format!("error detected in {kindname} '{pxname}' while parsing '{ruleset} {action}' rule : {e}."));
+                    p.abort();
+                    None
+                }
+            }
+        };
+        let base = action.split('(').next().unwrap_or("").to_string();
+        let paren = action.find('(').map(|i| action[i + 1..].trim_end_matches(')').to_string());
+        let mut consumed = args.len(); // words the action uses (the rest must be a condition)
+        let act: HttpAction = match base.as_str() {
+            "allow" => {
+                consumed = 0;
+                HttpAction::Allow
+            }
+            "deny" | "tarpit" => {
+                let mut status = None;
+                let mut k = 0;
+                consumed = 0;
+                while k < args.len() {
+                    match args[k].as_str() {
+                        "deny_status" | "status" => {
+                            let code = values::atol(args.get(k + 1).map(String::as_str).unwrap_or(""));
+                            if !(200..=599).contains(&code) {
+                                rule_err(self, format!("Unexpected status code '{}'.", args.get(k + 1).map(String::as_str).unwrap_or("")));
+                                return;
+                            }
+                            status = Some(code as u16);
+                            k += 2;
+                        }
+                        "content-type" | "errorfile" | "errorfiles" | "file" | "lf-file" | "string" | "lf-string" | "hdr" => {
+                            if args[k] == "hdr" {
+                                k += 1;
+                            }
+                            if matches!(args[k].as_str(), "errorfile" | "file") {
+                                if let Some(f) = args.get(k + 1) {
+                                    if std::fs::File::open(f).is_err() {
+                                        rule_err(self, format!("failed to open file '{f}'."));
+                                        return;
+                                    }
+                                }
+                            }
+                            k += 2;
+                        }
+                        _ => break,
+                    }
+                    consumed = k;
+                }
+                if base == "deny" {
+                    HttpAction::Deny { status, content_type: None, body: None }
+                } else {
+                    HttpAction::Tarpit { status }
+                }
+            }
+            "auth" => {
+                consumed = 0;
+                let mut realm = None;
+                if args.first().map(String::as_str) == Some("realm") {
+                    realm = args.get(1).cloned();
+                    consumed = 2;
+                }
+                HttpAction::Auth { realm }
+            }
+            "redirect" => match self.parse_redirect(&args) {
+                Ok(r) => HttpAction::Redirect(r),
+                Err(e) => {
+                    rule_err(self, e);
+                    return;
+                }
+            },
+            "set-header" | "add-header" | "early-hint" => {
+                if args.len() < 2 {
+                    rule_err(self, "expects exactly 2 arguments.".into());
+                    return;
+                }
+                consumed = 2;
+                let Some(value) = lf(self, &args[1]) else { return };
+                let name = args[0].clone();
+                match base.as_str() {
+                    "set-header" => HttpAction::SetHeader { name, value },
+                    "add-header" => HttpAction::AddHeader { name, value },
+                    _ => HttpAction::EarlyHint { name, value },
+                }
+            }
+            "del-header" => {
+                if args.is_empty() {
+                    rule_err(self, "expects at least 1 argument.".into());
+                    return;
+                }
+                consumed = if args.get(1).map(String::as_str) == Some("-m") { 3 } else { 1 };
+                HttpAction::DelHeader { name: args[0].clone(), method: args.get(2).filter(|_| consumed == 3).cloned() }
+            }
+            "replace-header" | "replace-value" => {
+                if args.len() < 3 {
+                    rule_err(self, "expects exactly 3 arguments.".into());
+                    return;
+                }
+                consumed = 3;
+                let regex = match sample::compile_regex(&args[1], false) {
+                    Ok(Some(r)) => r,
+                    Ok(None) => {
+                        self.push_http_raw(&ruleset, &action, &args, line, end);
+                        return;
+                    }
+                    Err(e) => {
+                        rule_err(self, e);
+                        return;
+                    }
+                };
+                let (name, replace) = (args[0].clone(), args[2].clone());
+                if base == "replace-header" {
+                    HttpAction::ReplaceHeader { name, regex, replace }
+                } else {
+                    HttpAction::ReplaceValue { name, regex, replace }
+                }
+            }
+            "replace-path" | "replace-pathq" | "replace-uri" => {
+                if args.len() < 2 {
+                    rule_err(self, "expects exactly 2 arguments.".into());
+                    return;
+                }
+                consumed = 2;
+                let regex = match sample::compile_regex(&args[0], false) {
+                    Ok(Some(r)) => r,
+                    Ok(None) => {
+                        self.push_http_raw(&ruleset, &action, &args, line, end);
+                        return;
+                    }
+                    Err(e) => {
+                        rule_err(self, e);
+                        return;
+                    }
+                };
+                let replace = args[1].clone();
+                match base.as_str() {
+                    "replace-path" => HttpAction::ReplacePath { regex, replace },
+                    "replace-pathq" => HttpAction::ReplacePathq { regex, replace },
+                    _ => HttpAction::ReplaceUri { regex, replace },
+                }
+            }
+            "set-path" | "set-pathq" | "set-query" | "set-uri" | "set-method" => {
+                if args.is_empty() {
+                    rule_err(self, "expects exactly 1 argument.".into());
+                    return;
+                }
+                consumed = 1;
+                let Some(f) = lf(self, &args[0]) else { return };
+                match base.as_str() {
+                    "set-path" => HttpAction::SetPath(f),
+                    "set-pathq" => HttpAction::SetPathq(f),
+                    "set-query" => HttpAction::SetQuery(f),
+                    "set-uri" => HttpAction::SetUri(f),
+                    _ => HttpAction::SetMethod(f),
+                }
+            }
+            "set-var" | "set-var-fmt" => {
+                let name = paren.clone().unwrap_or_default();
+                if args.is_empty() {
+                    rule_err(self, "expects an argument.".into());
+                    return;
+                }
+                consumed = 1;
+                if base == "set-var" {
+                    match sample::parse_sample_expr(&args[0]) {
+                        Ok(expr) => HttpAction::SetVar { name, expr },
+                        Err(e) => {
+                            rule_err(self, format!("{e}."));
+                            return;
+                        }
+                    }
+                } else {
+                    let Some(format) = lf(self, &args[0]) else { return };
+                    HttpAction::SetVarFmt { name, format }
+                }
+            }
+            "unset-var" => {
+                consumed = 0;
+                HttpAction::UnsetVar { name: paren.clone().unwrap_or_default() }
+            }
+            "set-status" => {
+                let code = values::atol(args.first().map(String::as_str).unwrap_or(""));
+                if !(100..=999).contains(&code) {
+                    rule_err(self, "expects an HTTP status code between 100 and 999.".into());
+                    return;
+                }
+                consumed = 1;
+                let reason = if args.get(1).map(String::as_str) == Some("reason") {
+                    consumed = 3;
+                    args.get(2).cloned()
+                } else {
+                    None
+                };
+                HttpAction::SetStatus { code: code as u16, reason }
+            }
+            "return" => {
+                let mut status = 200u16;
+                let mut content_type = None;
+                let mut body = None;
+                let mut headers = Vec::new();
+                let mut k = 0;
+                while k < args.len() {
+                    let v = args.get(k + 1).cloned().unwrap_or_default();
+                    match args[k].as_str() {
+                        "status" => status = values::atol(&v).clamp(0, 999) as u16,
+                        "content-type" => content_type = Some(v.clone()),
+                        "errorfile" | "file" | "lf-file" => {
+                            if std::fs::File::open(&v).is_err() {
+                                rule_err(self, format!("failed to open file '{v}'."));
+                                return;
+                            }
+                            body = Some(match args[k].as_str() {
+                                "errorfile" => ReturnBody::Errorfile(v.clone()),
+                                "file" => ReturnBody::File(v.clone()),
+                                _ => ReturnBody::LfFile(v.clone()),
+                            });
+                        }
+                        "errorfiles" => body = Some(ReturnBody::Errorfiles(v.clone())),
+                        "string" => body = Some(ReturnBody::String(v.clone())),
+                        "lf-string" => {
+                            let Some(f) = lf(self, &v) else { return };
+                            body = Some(ReturnBody::LfString(f));
+                        }
+                        "hdr" => {
+                            let value = args.get(k + 2).cloned().unwrap_or_default();
+                            let Some(f) = lf(self, &value) else { return };
+                            headers.push((v.clone(), f));
+                            k += 1;
+                        }
+                        "default-errorfiles" => {
+                            k += 1;
+                            continue;
+                        }
+                        o => {
+                            rule_err(self, format!("'return' expects 'status', 'content-type', 'errorfile', 'errorfiles', 'file', 'lf-file', 'string', 'lf-string' or 'hdr' but got '{o}'."));
+                            return;
+                        }
+                    }
+                    k += 2;
+                }
+                HttpAction::Return { status, content_type, body, headers }
+            }
+            "set-log-level" => {
+                consumed = 1;
+                HttpAction::SetLogLevel(args.first().cloned().unwrap_or_default())
+            }
+            "set-nice" => {
+                consumed = 1;
+                HttpAction::SetNice(values::atol(args.first().map(String::as_str).unwrap_or("")) as i32)
+            }
+            "set-tos" => {
+                consumed = 1;
+                HttpAction::SetTos(args.first().cloned().unwrap_or_default())
+            }
+            "set-mark" => {
+                consumed = 1;
+                HttpAction::SetMark(args.first().cloned().unwrap_or_default())
+            }
+            "set-dst" | "set-dst-port" | "set-src" | "set-src-port" => {
+                consumed = 1;
+                let expr = match sample::parse_sample_expr(args.first().map(String::as_str).unwrap_or("")) {
+                    Ok(e) => e,
+                    Err(e) => {
+                        rule_err(self, format!("{e}."));
+                        return;
+                    }
+                };
+                match base.as_str() {
+                    "set-dst" => HttpAction::SetDst(expr),
+                    "set-dst-port" => HttpAction::SetDstPort(expr),
+                    "set-src" => HttpAction::SetSrc(expr),
+                    _ => HttpAction::SetSrcPort(expr),
+                }
+            }
+            b if b.starts_with("track-sc") => {
+                let index = b.trim_start_matches("track-sc").parse::<u8>().unwrap_or(0);
+                let expr = match sample::parse_sample_expr(args.first().map(String::as_str).unwrap_or("")) {
+                    Ok(e) => e,
+                    Err(e) => {
+                        rule_err(self, format!("{e}."));
+                        return;
+                    }
+                };
+                consumed = 1;
+                let table = if args.get(1).map(String::as_str) == Some("table") {
+                    consumed = 3;
+                    args.get(2).cloned()
+                } else {
+                    None
+                };
+                HttpAction::TrackSc { index, key: expr, table }
+            }
+            "capture" => {
+                let expr = match sample::parse_sample_expr(args.first().map(String::as_str).unwrap_or("")) {
+                    Ok(e) => e,
+                    Err(e) => {
+                        rule_err(self, format!("{e}."));
+                        return;
+                    }
+                };
+                let mut len = None;
+                let mut id = None;
+                match args.get(1).map(String::as_str) {
+                    Some("len") => len = Some(values::atol(args.get(2).map(String::as_str).unwrap_or("")).max(0) as u32),
+                    Some("id") => id = Some(values::atol(args.get(2).map(String::as_str).unwrap_or("")).max(0) as u32),
+                    _ => {}
+                }
+                consumed = 3.min(args.len());
+                HttpAction::CaptureSample { expr, len, id }
+            }
+            "do-resolve" => {
+                let inner = paren.clone().unwrap_or_default();
+                let mut parts = inner.split(',');
+                let var = parts.next().unwrap_or("").to_string();
+                let resolvers = parts.next().unwrap_or("").to_string();
+                let expr = match sample::parse_sample_expr(args.first().map(String::as_str).unwrap_or("")) {
+                    Ok(e) => e,
+                    Err(e) => {
+                        rule_err(self, format!("{e}."));
+                        return;
+                    }
+                };
+                consumed = 1;
+                HttpAction::DoResolve { var, resolvers, expr }
+            }
+            "use-service" => {
+                let svc = args.first().cloned().unwrap_or_default();
+                consumed = 1;
+                let known = svc == "prometheus-exporter" || (svc.starts_with("lua.") && self.lua_loaded());
+                if !known {
+                    rule_err(self, format!("'{svc}' unknown service name.."));
+                    return;
+                }
+                HttpAction::UseService(svc)
+            }
+            "silent-drop" => {
+                consumed = 0;
+                HttpAction::SilentDrop
+            }
+            "reject" => {
+                consumed = 0;
+                HttpAction::Reject
+            }
+            "normalize-uri" => HttpAction::NormalizeUri(args.clone()),
+            "wait-for-body" => HttpAction::WaitForBody(args.clone()),
+            "cache-use" => {
+                consumed = 1;
+                HttpAction::CacheUse(args.first().cloned().unwrap_or_default())
+            }
+            "cache-store" => {
+                consumed = 1;
+                HttpAction::CacheStore(args.first().cloned().unwrap_or_default())
+            }
+            b if b.starts_with("lua.") => HttpAction::Lua { name: b[4..].to_string(), args: args.clone() },
+            _ => {
+                self.unimplemented(span, &format!("{ruleset} {base}"));
+                HttpAction::Raw { action: action.clone(), args: args.clone() }
+            }
+        };
+        if consumed < args.len() {
+            self.alert_loc(
+                Loc::ParsingTight,
+                span,
+                format!("'{ruleset} {action}' expects either 'if' or 'unless' followed by a condition but found '{}'.", args[consumed]),
+            );
+            return;
+        }
+        let cond = if end < line.len() {
+            let words = line.args_from(end);
+            let known = |n: &str| self.acl_known(n);
+            match sample::parse_condition(&words, span, &known) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    self.alert(span, format!("error detected while parsing an '{ruleset} {action}' condition : {e}."));
+                    return;
+                }
+            }
+        } else {
+            None
+        };
+        let rule = HttpRule { action: act, cond, span };
+        let p = self.px();
+        match ruleset.as_str() {
+            "http-request" => p.http_request.push(rule),
+            "http-response" => p.http_response.push(rule),
+            _ => p.http_after_response.push(rule),
+        }
+    }
+
+    /// `redirect` arguments (shared by the keyword and the http-request action).
+    fn parse_redirect(&mut self, args: &[String]) -> Result<Redirect, String> {
+        let mut r = Redirect {
+            kind: RedirectKind::Location,
+            target: LogFormat { text: String::new(), nodes: vec![] },
+            code: 302,
+            drop_query: false,
+            append_slash: false,
+            set_cookie: None,
+            clear_cookie: None,
+        };
+        let mut have_target = false;
+        let mut k = 0;
+        while k < args.len() {
+            let v = args.get(k + 1).cloned().unwrap_or_default();
+            match args[k].as_str() {
+                t @ ("location" | "prefix" | "scheme") => {
+                    r.kind = match t {
+                        "location" => RedirectKind::Location,
+                        "prefix" => RedirectKind::Prefix,
+                        _ => RedirectKind::Scheme,
+                    };
+                    r.target = sample::parse_log_format(&v).map_err(|e| format!("{e}."))?;
+                    have_target = true;
+                    k += 2;
+                }
+                "code" => {
+                    let c = values::atol(&v);
+                    if !matches!(c, 301 | 302 | 303 | 307 | 308) {
+                        return Err(format!("'code': unsupported HTTP code '{v}' (must be one of 301, 302, 303, 307 or 308)."));
+                    }
+                    r.code = c as u16;
+                    k += 2;
+                }
+                "set-cookie" => {
+                    r.set_cookie = Some(v);
+                    k += 2;
+                }
+                "clear-cookie" => {
+                    r.clear_cookie = Some(v);
+                    k += 2;
+                }
+                "drop-query" => {
+                    r.drop_query = true;
+                    k += 1;
+                }
+                "append-slash" => {
+                    r.append_slash = true;
+                    k += 1;
+                }
+                "ignore-empty" => k += 1,
+                "if" | "unless" => break,
+                o => {
+                    return Err(format!("expects 'code', 'prefix', 'location', 'scheme', 'set-cookie', 'clear-cookie', 'drop-query', 'ignore-empty' or 'append-slash' (was '{o}')."))
+                }
+            }
+        }
+        if !have_target {
+            return Err("redirect: missing 'location', 'prefix' or 'scheme'.".into());
+        }
+        Ok(r)
+    }
+
+    pub(crate) fn redirect_kw(&mut self, line: &Line) {
+        let span = line.span;
+        let end = cond_start(line, 1).unwrap_or(line.len());
+        let args = vec_args(line, 1, end);
+        let redirect = match self.parse_redirect(&args) {
+            Ok(r) => r,
+            Err(e) => {
+                self.alert(span, format!("error detected in {} '{}' while parsing redirect rule : {e}", self.px_kind().keyword(), self.px_name()));
+                return;
+            }
+        };
+        let cond = if end < line.len() {
+            let words = line.args_from(end);
+            let known = |n: &str| self.acl_known(n);
+            match sample::parse_condition(&words, span, &known) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    self.alert(span, format!("error detected in {} '{}' while parsing redirect rule : {e}.", self.px_kind().keyword(), self.px_name()));
+                    return;
+                }
+            }
+        } else {
+            None
+        };
+        self.px().redirects.push(RedirectRule { redirect, cond, span });
+    }
+
+    /// Keeps a rule we accept but cannot compile (PCRE-only regex) as a raw action.
+    fn push_http_raw(&mut self, ruleset: &str, action: &str, args: &[String], line: &Line, end: usize) {
+        let span = line.span;
+        let cond = if end < line.len() {
+            let words = line.args_from(end);
+            let known = |n: &str| self.acl_known(n);
+            sample::parse_condition(&words, span, &known).ok()
+        } else {
+            None
+        };
+        let rule = HttpRule { action: HttpAction::Raw { action: action.to_string(), args: args.to_vec() }, cond, span };
+        let p = self.px();
+        match ruleset {
+            "http-request" => p.http_request.push(rule),
+            "http-response" => p.http_response.push(rule),
+            _ => p.http_after_response.push(rule),
+        }
+    }
+
+    pub(crate) fn tcp_rule(&mut self, line: &Line) {
+        let span = line.span;
+        let ruleset = line.arg(0);
+        let kind = self.px_kind();
+        let pxdesc = format!("{} '{}'", kind.keyword(), self.px_name());
+        let sub = line.arg(1);
+        let is_req = ruleset == "tcp-request";
+        if sub == "inspect-delay" {
+            match self.ptime(line.arg(2)) {
+                Ok(d) => {
+                    if is_req {
+                        self.px().tcp_request_inspect_delay = Some(d)
+                    } else {
+                        self.px().tcp_response_inspect_delay = Some(d)
+                    }
+                }
+                Err(e) => {
+                    let detail = match e {
+                        values::TimeError::BadChar(c) => format!(" (unexpected character '{c}')"),
+                        _ => String::new(),
+                    };
+                    self.alert(span, format!("'{ruleset} inspect-delay' expects a positive delay in milliseconds, in {pxdesc}{detail}"));
+                }
+            }
+            return;
+        }
+        let list = match (is_req, sub) {
+            (true, "connection") => {
+                if !kind.has_frontend() && kind != ProxyKind::Defaults {
+                    self.alert(span, format!("tcp-request connection is not allowed because {} {} is not a frontend", kind.keyword(), self.px_name()));
+                    return;
+                }
+                TCP_CONNECTION_ACTIONS
+            }
+            (true, "session") => {
+                if !kind.has_frontend() && kind != ProxyKind::Defaults {
+                    self.alert(span, format!("tcp-request session is not allowed because {} {} is not a frontend", kind.keyword(), self.px_name()));
+                    return;
+                }
+                TCP_CONNECTION_ACTIONS
+            }
+            (true, "content") => TCP_CONTENT_ACTIONS,
+            (false, "content") => TCP_RESPONSE_ACTIONS,
+            (true, _) => {
+                self.alert(span, format!("'tcp-request' expects 'inspect-delay', 'connection', or 'content' in {pxdesc} (got '{sub}')"));
+                return;
+            }
+            (false, _) => {
+                self.alert(span, format!("'tcp-response' expects 'inspect-delay' or 'content' in {pxdesc} (got '{sub}')"));
+                return;
+            }
+        };
+        let action = line.arg(2).to_string();
+        let is_lua = action.starts_with("lua.") && self.lua_loaded();
+        if !action_known(list, &action) && !is_lua {
+            self.alert(span, format!("'{ruleset} {sub}' expects {list} in {pxdesc} (got '{action}')."));
+            return;
+        }
+        let end = cond_start(line, 3).unwrap_or(line.len());
+        let args = vec_args(line, 3, end);
+        let err = |p: &mut Parser, msg: String| {
+            p.alert(span, format!("'{ruleset} {sub} {action}' : {msg}"));
+        };
+        let base = action.split('(').next().unwrap_or("").to_string();
+        let paren = action.find('(').map(|i| action[i + 1..].trim_end_matches(')').to_string());
+        let expr_at = |p: &mut Parser, i: usize| -> Option<SampleExpr> {
+            match sample::parse_sample_expr(args.get(i).map(String::as_str).unwrap_or("")) {
+                Ok(e) => Some(e),
+                Err(e) => {
+                    p.alert(span, format!("'{ruleset} {sub} {action}' : error detected in {pxdesc} while parsing sample expression : {e}."));
+                    None
+                }
+            }
+        };
+        let act = match base.as_str() {
+            "accept" => TcpAction::Accept,
+            "reject" => TcpAction::Reject,
+            "close" => TcpAction::Close,
+            "silent-drop" => TcpAction::SilentDrop,
+            "expect-proxy" => TcpAction::ExpectProxy,
+            "expect-netscaler-cip" => TcpAction::ExpectNetscalerCip,
+            "capture" => {
+                let Some(expr) = expr_at(self, 0) else { return };
+                TcpAction::Capture { expr, len: values::atol(args.get(2).map(String::as_str).unwrap_or("")).max(0) as u32 }
+            }
+            b if b.starts_with("track-sc") => {
+                let Some(key) = expr_at(self, 0) else { return };
+                let index = b.trim_start_matches("track-sc").parse::<u8>().unwrap_or(0);
+                let table = if args.get(1).map(String::as_str) == Some("table") { args.get(2).cloned() } else { None };
+                TcpAction::TrackSc { index, key, table }
+            }
+            "set-var" => {
+                let Some(expr) = expr_at(self, 0) else { return };
+                TcpAction::SetVar { name: paren.unwrap_or_default(), expr }
+            }
+            "unset-var" => TcpAction::UnsetVar { name: paren.unwrap_or_default() },
+            "set-dst" => {
+                let Some(e) = expr_at(self, 0) else { return };
+                TcpAction::SetDst(e)
+            }
+            "set-src" => {
+                let Some(e) = expr_at(self, 0) else { return };
+                TcpAction::SetSrc(e)
+            }
+            "use-service" => {
+                let svc = args.first().cloned().unwrap_or_default();
+                if !(svc == "prometheus-exporter" || (svc.starts_with("lua.") && self.lua_loaded())) {
+                    err(self, format!("'{svc}' unknown service name."));
+                    return;
+                }
+                TcpAction::UseService(svc)
+            }
+            b if b.starts_with("lua.") => TcpAction::Lua { name: b[4..].to_string(), args: args.clone() },
+            _ => {
+                self.unimplemented(span, &format!("{ruleset} {sub} {base}"));
+                TcpAction::Raw { action: action.clone(), args: args.clone() }
+            }
+        };
+        let cond = if end < line.len() {
+            let words = line.args_from(end);
+            let known = |n: &str| self.acl_known(n);
+            match sample::parse_condition(&words, span, &known) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    self.alert(span, format!("'{ruleset} {sub} {action}' : error detected in {pxdesc} while parsing '{}' condition : {e}", line.arg(end)));
+                    return;
+                }
+            }
+        } else {
+            None
+        };
+        let rule = TcpRule { action: act, cond, span };
+        let p = self.px();
+        match (is_req, sub) {
+            (true, "connection") => p.tcp_request_connection.push(rule),
+            (true, "session") => p.tcp_request_session.push(rule),
+            (true, _) => p.tcp_request_content.push(rule),
+            (false, _) => p.tcp_response_content.push(rule),
+        }
+    }
+}
+

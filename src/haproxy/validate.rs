@@ -1,0 +1,299 @@
+//! haproxy's post-parse checks (`check_config_validity()` and server address initialisation).
+//!
+//! They only run when parsing found no error, as in haproxy. Host names are resolved only
+//! numerically or through /etc/hosts (never DNS): an unresolvable server name is an error, or
+//! a "disabling server" warning with `-dr`.
+
+use crate::diag::{Diagnostic, Severity, SourceMap};
+use crate::haproxy::ir::*;
+use crate::haproxy::parser::values;
+use crate::haproxy::parser::{Finding, Loc};
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ValidateOptions {
+    /// `-dr`: resolution failures disable the server instead of failing.
+    pub ignore_resolution_failures: bool,
+}
+
+fn finding(severity: Severity, loc: Loc, span: Option<crate::diag::Span>, msg: String) -> Finding {
+    Finding { diag: Diagnostic { severity, message: msg, span, help: None }, loc }
+}
+
+/// Runs the checks; resolved server addresses are written back into `cfg`.
+pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let fname = |s: &crate::diag::Span| sources.name(s.file).to_string();
+
+    if !cfg.programs.is_empty() && !cfg.global.master_worker {
+        let span = cfg.programs.first().map(|p| p.span);
+        out.push(finding(Severity::Error, Loc::None, span, "Can't use a 'program' section without master worker mode.".into()));
+    }
+    for (pi, p) in cfg.proxies.iter().enumerate() {
+        let kind = p.kind.type_str();
+        // SSL binds need a certificate
+        for b in &p.binds {
+            if b.options.ssl && b.options.crt.is_empty() && b.options.crt_list.is_empty() {
+                out.push(finding(
+                    Severity::Error,
+                    Loc::None,
+                    Some(b.span),
+                    format!(
+                        "Proxy '{}': no SSL certificate specified for bind '{}' at [{}:{}] (use 'crt').",
+                        p.name,
+                        b.addr_text,
+                        fname(&b.span),
+                        b.span.line
+                    ),
+                ));
+            }
+        }
+        if p.disabled {
+            continue;
+        }
+        if let (Some(f), Some(span)) = (&p.log_format, p.log_format_span) {
+            if p.kind.has_frontend() {
+                if let Some(msg) = log_format_problem(f, p.mode == ProxyMode::Http) {
+                    out.push(finding(Severity::Error, Loc::CapParsing, Some(span), format!("failed to parse log-format : {msg}.")));
+                }
+            }
+        }
+        if p.kind == ProxyKind::Frontend && p.binds.is_empty() {
+            out.push(finding(
+                Severity::Warning,
+                Loc::None,
+                Some(p.span),
+                format!("{kind} '{}' has no 'bind' directive. Please declare it as a backend if this was intended.", p.name),
+            ));
+        }
+        let backend_exists = |name: &str| cfg.proxies.iter().any(|b| b.name == name && b.kind.has_backend());
+        if p.kind.has_frontend() {
+            if let Some(BackendRef::Static(name)) = &p.default_backend {
+                let target = cfg.proxies.iter().position(|b| &b.name == name && b.kind.has_backend());
+                if !backend_exists(name) {
+                    out.push(finding(
+                        Severity::Error,
+                        Loc::None,
+                        Some(p.span),
+                        format!("Proxy '{}': unable to find required default_backend: '{name}'.", p.name),
+                    ));
+                } else if target == Some(pi) {
+                    out.push(finding(
+                        Severity::Error,
+                        Loc::None,
+                        Some(p.span),
+                        format!("Proxy '{}': loop detected for default_backend: '{name}'.", p.name),
+                    ));
+                }
+            }
+            for ub in &p.use_backends {
+                if let BackendRef::Static(name) = &ub.target {
+                    if !backend_exists(name) {
+                        out.push(finding(
+                            Severity::Error,
+                            Loc::None,
+                            Some(ub.span),
+                            format!("Proxy '{}': unable to find required use_backend: '{name}'.", p.name),
+                        ));
+                    }
+                }
+            }
+        }
+        for us in &p.use_servers {
+            if !p.servers.iter().any(|s| s.name == us.server) {
+                out.push(finding(
+                    Severity::Error,
+                    Loc::None,
+                    Some(us.span),
+                    format!("{kind} '{}' : unable to find server '{}' referenced in a 'use-server' rule.", p.name, us.server),
+                ));
+            }
+        }
+        for sr in &p.stick_rules {
+            let table_ok = match &sr.table {
+                Some(t) => cfg.proxies.iter().any(|x| &x.name == t && x.stick_table.is_some()),
+                None => p.stick_table.is_some(),
+            };
+            if !table_ok {
+                let t = sr.table.clone().unwrap_or_else(|| p.name.clone());
+                out.push(finding(Severity::Error, Loc::None, Some(sr.span), format!("Proxy '{}': unable to find stick-table '{t}'.", p.name)));
+            }
+        }
+        // missing timeouts (warning)
+        if matches!(p.mode, ProxyMode::Tcp | ProxyMode::Http) {
+            let t = &p.timeouts;
+            let fe_missing = p.kind.has_frontend() && t.client.is_none();
+            let be_missing = p.kind.has_backend()
+                && !p.servers.is_empty()
+                && (t.connect.is_none() || (t.server.is_none() && (p.mode == ProxyMode::Http || t.tunnel.is_none())));
+            if fe_missing || be_missing {
+                let mut which = Vec::new();
+                if fe_missing {
+                    which.push("'client'");
+                }
+                if be_missing {
+                    which.push("'connect'");
+                    which.push("'server'");
+                }
+                let list = match which.len() {
+                    1 => which[0].to_string(),
+                    _ => format!("{} and {}", which[..which.len() - 1].join(", "), which[which.len() - 1]),
+                };
+                let _ = list;
+                let all = if fe_missing && be_missing {
+                    "'client', 'connect', 'server'"
+                } else if fe_missing {
+                    "'client'"
+                } else {
+                    "'connect', 'server'"
+                };
+                out.push(finding(
+                    Severity::Warning,
+                    Loc::None,
+                    Some(p.span),
+                    format!(
+                        "missing timeouts for {kind} '{}'.\n   | While not properly invalid, you will certainly encounter various problems\n   | with such a configuration. To fix this, please ensure that all following\n   | timeouts are set to a non-zero value: {all}.",
+                        p.name
+                    ),
+                ));
+            }
+        }
+        // duplicate server names (servers without explicit id)
+        for (i, s) in p.servers.iter().enumerate() {
+            if s.id.is_some() {
+                continue;
+            }
+            if let Some(other) = p.servers[..i].iter().find(|o| o.id.is_none() && o.name == s.name) {
+                if p.server_templates.iter().any(|t| s.name.starts_with(&t.prefix)) {
+                    continue;
+                }
+                out.push(finding(
+                    Severity::Error,
+                    Loc::Parsing,
+                    Some(s.span),
+                    format!(
+                        "{kind} '{}', another server named '{}' was already defined at line {}, please use distinct names.",
+                        p.name, s.name, other.span.line
+                    ),
+                ));
+            }
+        }
+    }
+    if out.iter().any(|f| f.diag.is_error()) {
+        return out;
+    }
+
+    // server address initialisation (haproxy: after the checks above passed)
+    let mut failed = false;
+    for p in cfg.proxies.iter_mut() {
+        let pname = p.name.clone();
+        for s in p.servers.iter_mut() {
+            let ServerAddr::Inet { host, resolved, .. } = &mut s.addr else { continue };
+            if resolved.is_some() {
+                continue;
+            }
+            let methods = if s.init_addr.is_empty() { vec![InitAddr::Last, InitAddr::Libc] } else { s.init_addr.clone() };
+            let mut ok = false;
+            for m in &methods {
+                match m {
+                    InitAddr::Libc => {
+                        if let Some(ip) = values::resolve_hosts_file(host) {
+                            *resolved = Some(ip);
+                            ok = true;
+                        }
+                    }
+                    InitAddr::None => ok = true,
+                    InitAddr::Ip(ip) => {
+                        *resolved = Some(*ip);
+                        ok = true;
+                    }
+                    InitAddr::Last => {}
+                }
+                if ok {
+                    break;
+                }
+            }
+            if ok {
+                continue;
+            }
+            let template = p.server_templates.iter().any(|t| s.name.starts_with(&t.prefix) && s.span == t.span);
+            let name = if template { "(null)".to_string() } else { s.name.clone() };
+            let _ = name;
+            if opts.ignore_resolution_failures {
+                out.push(finding(
+                    Severity::Warning,
+                    Loc::Bracket,
+                    Some(s.span),
+                    format!("'server {pname}/{}' : could not resolve address '{host}', disabling server.", s.name),
+                ));
+                s.disabled = true;
+            } else {
+                out.push(finding(
+                    Severity::Error,
+                    Loc::Bracket,
+                    Some(s.span),
+                    format!("'server {pname}/{}' : could not resolve address '{host}'.", s.name),
+                ));
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        out.push(finding(Severity::Error, Loc::None, None, "Failed to initialize server(s) addr.".into()));
+    }
+    out
+}
+
+/// Log-format variables haproxy knows, and whether each needs HTTP mode.
+const LOG_VARS: &[(&str, bool)] = &[
+    ("o", false), ("B", false), ("CC", true), ("CS", true), ("H", false), ("ID", false), ("ST", false),
+    ("T", false), ("Ta", true), ("Tc", false), ("Th", false), ("Ti", true), ("Tl", false), ("Tq", true),
+    ("Tr", true), ("TR", true), ("Td", false), ("Ts", false), ("Tt", false), ("Tu", false), ("Tw", false),
+    ("U", false), ("ac", false), ("b", false), ("bc", false), ("bi", false), ("bp", false), ("bq", false),
+    ("ci", false), ("cp", false), ("f", false), ("fc", false), ("fi", false), ("fp", false), ("ft", false),
+    ("hr", false), ("hrl", false), ("hs", false), ("hsl", false), ("HM", true), ("HP", true), ("HPO", true),
+    ("HQ", true), ("HU", true), ("HV", true), ("lc", false), ("ms", false), ("pid", false), ("r", true),
+    ("rc", false), ("rt", false), ("s", false), ("sc", false), ("si", false), ("sp", false), ("sq", false),
+    ("sslc", false), ("sslv", false), ("t", false), ("tr", true), ("trg", true), ("trl", true), ("ts", false),
+    ("tsc", false),
+];
+
+/// haproxy's complaint about a log-format string, if any.
+pub fn log_format_problem(f: &LogFormat, http: bool) -> Option<String> {
+    for n in &f.nodes {
+        if let LogFormatNode::Var { name, .. } = n {
+            match LOG_VARS.iter().find(|(v, _)| v == name) {
+                None => {
+                    return Some(format!(
+                        "no such format variable '{name}'. If you wanted to emit the '%' character verbatim, you need to use '%%'"
+                    ))
+                }
+                Some((_, true)) if !http => return Some(format!("format variable '{name}' is reserved for HTTP mode")),
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
+/// Whether haproxy would have something to listen on (else `-c` exits 2).
+pub fn has_listener(cfg: &Config, local_peer: Option<&str>) -> bool {
+    if !cfg.global.stats_sockets.is_empty() {
+        return true;
+    }
+    if cfg.proxies.iter().any(|p| p.kind.has_frontend() && !p.disabled && !p.binds.is_empty()) {
+        return true;
+    }
+    let host = local_peer.map(str::to_string).or_else(hostname);
+    cfg.peers.iter().any(|pr| !pr.disabled && pr.peers.iter().any(|p| Some(&p.name) == host.as_ref()))
+}
+
+fn hostname() -> Option<String> {
+    let mut buf = [0u8; 256];
+    // SAFETY: buf is a valid writable buffer of the given length.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr() as *mut libc::c_char, buf.len()) };
+    if rc != 0 {
+        return None;
+    }
+    let end = buf.iter().position(|&c| c == 0).unwrap_or(buf.len());
+    Some(String::from_utf8_lossy(&buf[..end]).into_owned())
+}
