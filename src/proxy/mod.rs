@@ -9,15 +9,20 @@
 //! - [`log`]: httplog/tcplog/log-format to stdout/stderr/syslog
 //! - [`stats`]: the stats page (HTML and CSV)
 //! - [`ctx`] and the decision modules: balance, ACLs, rules (pure logic, no I/O)
+pub mod acl;
 pub mod balance;
 pub mod checker;
+pub mod cookie;
+pub mod crypt;
 pub mod ctx;
 pub mod http1;
 pub mod listener;
 pub mod log;
 pub mod pool;
 pub mod process;
+pub mod rules;
 pub mod runtime;
+pub mod sample;
 pub mod server_state;
 pub mod stats;
 
@@ -71,3 +76,5 @@ pub fn run(config: crate::haproxy::ir::Config, opts: &crate::haproxy::cli::Proce
 }
 #[cfg(test)]
 mod engine_tests;
+#[cfg(test)]
+mod testutil;

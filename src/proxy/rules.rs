@@ -1,0 +1,1134 @@
+//! http-request / http-response rules, `redirect`, `use_backend` and `default_backend`,
+//! compiled from the IR and applied to the engine's editable heads.
+//!
+//! Usage per request (frontend, then backend, as HAProxy):
+//! 1. `fe_rules.apply_request(&mut head, &env, &mut vars)` → [`Verdict`];
+//! 2. `fe_rules.redirects` (legacy `redirect` lines) via [`RuleSet::apply_redirects`];
+//! 3. `fe_rules.switching.select(...)` → backend name;
+//! 4. `be_rules.apply_request(...)` again with the backend name in `env`;
+//! 5. on the response: `be_rules.apply_response(...)` then `fe_rules.apply_response(...)`.
+//!
+//! Semantics follow HAProxy 2.6: rules run in order; `allow` stops the rule list (processing
+//! continues), `deny`/`tarpit`/`auth`/`redirect`/`return` stop with a reply; header edits are
+//! visible to the rules that follow.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use crate::haproxy::ir;
+use crate::proxy::acl::{cond_ok, AclSet, CompiledCond};
+use crate::proxy::ctx::{
+    ConnInfo, HdrField, ProxyLookup, RequestCtx, RequestHead, ResponseCtx, ResponseHead, Vars,
+};
+use crate::proxy::sample::{subst_template, CompileEnv, CompileError, CompiledExpr, EvalCtx};
+
+/// A compiled log-format string (`text %[expr] %ci ...`).
+#[derive(Debug, Clone, Default)]
+pub struct LogFmt {
+    nodes: Vec<LfNode>,
+}
+
+#[derive(Debug, Clone)]
+enum LfNode {
+    Lit(Box<[u8]>),
+    Expr { expr: CompiledExpr, quote: bool },
+    Var { var: LogVar, quote: bool },
+}
+
+/// Log-format variables usable in rule values (the engine's logger has the full set).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogVar {
+    ClientIp,
+    ClientPort,
+    FrontendIp,
+    FrontendPort,
+    FrontendName,
+    BackendName,
+    Method,
+    Uri,
+    Path,
+    Query,
+    Version,
+    UnixTime,
+    Hostname,
+    Pid,
+    Unknown,
+}
+
+impl LogFmt {
+    pub fn compile(f: &ir::LogFormat, env: &CompileEnv) -> Result<LogFmt, CompileError> {
+        let mut nodes = Vec::with_capacity(f.nodes.len());
+        for n in &f.nodes {
+            let quote = |flags: &[String]| flags.iter().any(|x| x == "+Q");
+            nodes.push(match n {
+                ir::LogFormatNode::Literal(s) => LfNode::Lit(s.as_bytes().into()),
+                ir::LogFormatNode::Sample { expr, flags } => LfNode::Expr {
+                    expr: CompiledExpr::compile(expr, env)?,
+                    quote: quote(flags),
+                },
+                ir::LogFormatNode::Var { name, flags } => LfNode::Var {
+                    var: match name.as_str() {
+                        "ci" => LogVar::ClientIp,
+                        "cp" => LogVar::ClientPort,
+                        "fi" => LogVar::FrontendIp,
+                        "fp" => LogVar::FrontendPort,
+                        "f" | "ft" => LogVar::FrontendName,
+                        "b" => LogVar::BackendName,
+                        "HM" => LogVar::Method,
+                        "HU" => LogVar::Uri,
+                        "HP" => LogVar::Path,
+                        "HQ" => LogVar::Query,
+                        "HV" => LogVar::Version,
+                        "Ts" => LogVar::UnixTime,
+                        "H" => LogVar::Hostname,
+                        "pid" => LogVar::Pid,
+                        _ => LogVar::Unknown,
+                    },
+                    quote: quote(flags),
+                },
+            });
+        }
+        Ok(LogFmt { nodes })
+    }
+
+    /// A literal format (no variables).
+    pub fn literal(s: &str) -> LogFmt {
+        LogFmt {
+            nodes: vec![LfNode::Lit(s.as_bytes().into())],
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// Appends the rendered string to `out`. Missing samples render as nothing (HAProxy
+    /// renders `-` only in logs; in header values an empty sample gives an empty string).
+    pub fn render(&self, c: &EvalCtx<'_>, out: &mut Vec<u8>) {
+        for n in &self.nodes {
+            match n {
+                LfNode::Lit(b) => out.extend_from_slice(b),
+                LfNode::Expr { expr, quote } => {
+                    if *quote {
+                        out.push(b'"');
+                    }
+                    if let Some(v) = expr.eval(c) {
+                        v.write_to(out);
+                    }
+                    if *quote {
+                        out.push(b'"');
+                    }
+                }
+                LfNode::Var { var, quote } => {
+                    if *quote {
+                        out.push(b'"');
+                    }
+                    render_var(*var, c, out);
+                    if *quote {
+                        out.push(b'"');
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn render_to_vec(&self, c: &EvalCtx<'_>) -> Vec<u8> {
+        let mut v = Vec::new();
+        self.render(c, &mut v);
+        v
+    }
+}
+
+fn render_var(var: LogVar, c: &EvalCtx<'_>, out: &mut Vec<u8>) {
+    use std::io::Write;
+    let r = c.req;
+    let _ = match var {
+        LogVar::ClientIp => write!(
+            out,
+            "{}",
+            crate::proxy::sample::canonical_ip(r.conn.src.ip())
+        ),
+        LogVar::ClientPort => write!(out, "{}", r.conn.src.port()),
+        LogVar::FrontendIp => write!(
+            out,
+            "{}",
+            crate::proxy::sample::canonical_ip(r.conn.dst.ip())
+        ),
+        LogVar::FrontendPort => write!(out, "{}", r.conn.dst.port()),
+        LogVar::FrontendName => out.write_all(r.frontend.as_bytes()),
+        LogVar::BackendName => out.write_all(r.backend.as_bytes()),
+        LogVar::Method => out.write_all(r.method),
+        LogVar::Uri => out.write_all(r.uri),
+        LogVar::Path => out.write_all(r.path()),
+        LogVar::Query => match r.query() {
+            Some(q) => {
+                out.push(b'?');
+                out.write_all(q)
+            }
+            None => Ok(()),
+        },
+        LogVar::Version => out.write_all(r.version),
+        LogVar::UnixTime => write!(
+            out,
+            "{}",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0)
+        ),
+        LogVar::Hostname => out.write_all(hostname().as_bytes()),
+        LogVar::Pid => write!(out, "{}", std::process::id()),
+        LogVar::Unknown => out.write_all(b"-"),
+    };
+}
+
+fn hostname() -> &'static str {
+    static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    H.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default()
+    })
+}
+
+/// A reply the engine must send instead of forwarding (redirect, return, deny with a body).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub status: u16,
+    pub reason: Cow<'static, str>,
+    /// Header fields in order (Content-Length is NOT included: the engine frames `body`).
+    pub headers: Vec<(Bytes, Bytes)>,
+    pub body: Bytes,
+}
+
+/// Outcome of a rule list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Go on (no rule stopped processing, or `allow` matched).
+    Continue,
+    /// `deny [deny_status N]` without custom body: the engine sends its error page for
+    /// `status` (honouring `errorfile`). For http-response deny the status is 502.
+    Deny { status: u16 },
+    /// `tarpit`: hold the connection `timeout tarpit` (else `timeout connect`), then send the
+    /// error page for `status` (500 by default).
+    Tarpit { status: u16 },
+    /// `auth`: 401 with `WWW-Authenticate: Basic realm="<realm>"` and the 401 error page.
+    Auth { realm: String },
+    /// Send this reply (redirects, `return`, `deny` with custom content).
+    Reply(Reply),
+}
+
+/// Reason phrase HAProxy uses for a status code.
+pub fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        100 => "Continue",
+        101 => "Switching Protocols",
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        204 => "No Content",
+        206 => "Partial Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        304 => "Not Modified",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        407 => "Proxy Authentication Required",
+        408 => "Request Timeout",
+        410 => "Gone",
+        413 => "Payload Too Large",
+        414 => "URI Too Long",
+        421 => "Misdirected Request",
+        422 => "Unprocessable Content",
+        425 => "Too Early",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "Other",
+    }
+}
+
+/// How `del-header -m` compares names.
+#[derive(Debug, Clone)]
+pub enum NameMatch {
+    Str(Box<[u8]>),
+    Beg(Box<[u8]>),
+    End(Box<[u8]>),
+    Sub(Box<[u8]>),
+    Reg(regex::bytes::Regex),
+}
+
+impl NameMatch {
+    fn matches(&self, name: &[u8]) -> bool {
+        match self {
+            NameMatch::Str(n) => name.eq_ignore_ascii_case(n),
+            NameMatch::Beg(n) => name.len() >= n.len() && name[..n.len()].eq_ignore_ascii_case(n),
+            NameMatch::End(n) => {
+                name.len() >= n.len() && name[name.len() - n.len()..].eq_ignore_ascii_case(n)
+            }
+            NameMatch::Sub(n) => name
+                .windows(n.len().max(1))
+                .any(|w| w.eq_ignore_ascii_case(n)),
+            NameMatch::Reg(r) => r.is_match(name),
+        }
+    }
+}
+
+/// A compiled redirect.
+#[derive(Debug, Clone)]
+pub struct CompiledRedirect {
+    pub kind: ir::RedirectKind,
+    pub target: LogFmt,
+    /// `redirect prefix /` adds nothing (self-redirection).
+    pub prefix_is_root: bool,
+    pub code: u16,
+    pub drop_query: bool,
+    pub append_slash: bool,
+    /// Full Set-Cookie value (`NAME=v; path=/;` or `NAME; path=/; Max-Age=0;`).
+    pub cookie: Option<Bytes>,
+}
+
+/// A compiled http-request / http-response action.
+#[derive(Debug, Clone)]
+pub enum Action {
+    Allow,
+    Deny {
+        status: u16,
+        content_type: Option<Bytes>,
+        body: Option<Bytes>,
+    },
+    Tarpit {
+        status: u16,
+    },
+    Auth {
+        realm: Option<String>,
+    },
+    Redirect(Box<CompiledRedirect>),
+    SetHeader {
+        name: Bytes,
+        value: LogFmt,
+    },
+    AddHeader {
+        name: Bytes,
+        value: LogFmt,
+    },
+    DelHeader {
+        name: NameMatch,
+    },
+    ReplaceHeader {
+        name: Bytes,
+        re: regex::bytes::Regex,
+        subst: Box<[u8]>,
+        per_value: bool,
+    },
+    SetPath(LogFmt),
+    SetPathq(LogFmt),
+    SetQuery(LogFmt),
+    SetUri(LogFmt),
+    SetMethod(LogFmt),
+    ReplacePath {
+        re: regex::bytes::Regex,
+        subst: Box<[u8]>,
+    },
+    ReplacePathq {
+        re: regex::bytes::Regex,
+        subst: Box<[u8]>,
+    },
+    ReplaceUri {
+        re: regex::bytes::Regex,
+        subst: Box<[u8]>,
+    },
+    SetVar {
+        name: Box<str>,
+        expr: CompiledExpr,
+    },
+    SetVarFmt {
+        name: Box<str>,
+        fmt: LogFmt,
+    },
+    UnsetVar {
+        name: Box<str>,
+    },
+    SetStatus {
+        code: u16,
+        reason: Option<Bytes>,
+    },
+    Return {
+        status: u16,
+        content_type: Option<Bytes>,
+        body: ReturnBody,
+        headers: Vec<(Bytes, LogFmt)>,
+    },
+    /// Accepted but not implemented: ignored.
+    Ignored,
+}
+
+#[derive(Debug, Clone)]
+pub enum ReturnBody {
+    None,
+    Static(Bytes),
+    Fmt(LogFmt),
+    /// A complete raw HTTP response from an errorfile (status line included).
+    RawResponse(Bytes),
+}
+
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub action: Action,
+    pub cond: Option<CompiledCond>,
+}
+
+/// Target of a `use_backend` / `default_backend`.
+#[derive(Debug, Clone)]
+pub enum BackendTarget {
+    Static(String),
+    Dynamic(LogFmt),
+}
+
+/// A frontend's backend switching rules.
+#[derive(Debug, Clone, Default)]
+pub struct Switching {
+    pub rules: Vec<(BackendTarget, Option<CompiledCond>)>,
+    pub default: Option<BackendTarget>,
+}
+
+/// Everything rule evaluation needs besides the head: connection, names, lookups.
+#[derive(Clone, Copy)]
+pub struct RuleEnv<'a> {
+    pub conn: &'a ConnInfo,
+    pub frontend: &'a str,
+    pub backend: &'a str,
+    pub proxies: Option<&'a dyn ProxyLookup>,
+}
+
+impl<'a> RuleEnv<'a> {
+    fn req_ctx(&self, head: &'a RequestHead, vars: &'a Vars) -> RequestCtx<'a> {
+        let mut r = RequestCtx::new(head, self.conn, self.frontend, self.backend, vars);
+        r.proxies = self.proxies;
+        r
+    }
+}
+
+/// One proxy's compiled HTTP rules.
+#[derive(Debug, Clone, Default)]
+pub struct RuleSet {
+    pub proxy_name: String,
+    pub acls: AclSet,
+    pub http_request: Vec<Rule>,
+    pub http_response: Vec<Rule>,
+    pub http_after_response: Vec<Rule>,
+    pub redirects: Vec<(CompiledRedirect, Option<CompiledCond>)>,
+    pub switching: Switching,
+}
+
+fn regex_bytes(r: &ir::Regex) -> Result<regex::bytes::Regex, CompileError> {
+    regex::bytes::Regex::new(r.0.as_str()).map_err(|e| CompileError::BadPattern {
+        pattern: r.0.as_str().to_string(),
+        msg: e.to_string(),
+    })
+}
+
+fn compile_redirect(r: &ir::Redirect, env: &CompileEnv) -> Result<CompiledRedirect, CompileError> {
+    let prefix_is_root = r.kind == ir::RedirectKind::Prefix && r.target.text == "/";
+    let cookie = match (&r.set_cookie, &r.clear_cookie) {
+        (Some(c), _) => Some(Bytes::from(format!("{c}; path=/;"))),
+        (None, Some(c)) => Some(Bytes::from(format!("{c}; path=/; Max-Age=0;"))),
+        _ => None,
+    };
+    Ok(CompiledRedirect {
+        kind: r.kind,
+        target: LogFmt::compile(&r.target, env)?,
+        prefix_is_root,
+        code: r.code,
+        drop_query: r.drop_query,
+        append_slash: r.append_slash,
+        cookie,
+    })
+}
+
+fn compile_action(
+    a: &ir::HttpAction,
+    env: &CompileEnv,
+    response: bool,
+) -> Result<Action, CompileError> {
+    use ir::HttpAction as A;
+    let lf = |f: &ir::LogFormat| LogFmt::compile(f, env);
+    Ok(match a {
+        A::Allow => Action::Allow,
+        A::Deny {
+            status,
+            content_type,
+            body,
+        } => Action::Deny {
+            status: status.unwrap_or(if response { 502 } else { 403 }),
+            content_type: content_type.as_ref().map(|s| Bytes::from(s.clone())),
+            body: body.as_ref().map(|s| Bytes::from(s.clone())),
+        },
+        A::Tarpit { status } => Action::Tarpit {
+            status: status.unwrap_or(500),
+        },
+        A::Auth { realm } => Action::Auth {
+            realm: realm.clone(),
+        },
+        A::Redirect(r) => Action::Redirect(Box::new(compile_redirect(r, env)?)),
+        A::SetHeader { name, value } => Action::SetHeader {
+            name: Bytes::from(name.clone()),
+            value: lf(value)?,
+        },
+        A::AddHeader { name, value } => Action::AddHeader {
+            name: Bytes::from(name.clone()),
+            value: lf(value)?,
+        },
+        A::DelHeader { name, method } => {
+            let n: Box<[u8]> = name.as_bytes().into();
+            Action::DelHeader {
+                name: match method.as_deref() {
+                    Some("beg") => NameMatch::Beg(n),
+                    Some("end") => NameMatch::End(n),
+                    Some("sub") => NameMatch::Sub(n),
+                    Some("reg") => NameMatch::Reg(
+                        regex::bytes::RegexBuilder::new(name)
+                            .case_insensitive(true)
+                            .build()
+                            .map_err(|e| CompileError::BadPattern {
+                                pattern: name.clone(),
+                                msg: e.to_string(),
+                            })?,
+                    ),
+                    _ => NameMatch::Str(n),
+                },
+            }
+        }
+        A::ReplaceHeader {
+            name,
+            regex,
+            replace,
+        } => Action::ReplaceHeader {
+            name: Bytes::from(name.clone()),
+            re: regex_bytes(regex)?,
+            subst: subst_template(replace.as_bytes()).into(),
+            per_value: false,
+        },
+        A::ReplaceValue {
+            name,
+            regex,
+            replace,
+        } => Action::ReplaceHeader {
+            name: Bytes::from(name.clone()),
+            re: regex_bytes(regex)?,
+            subst: subst_template(replace.as_bytes()).into(),
+            per_value: true,
+        },
+        A::SetPath(f) => Action::SetPath(lf(f)?),
+        A::SetPathq(f) => Action::SetPathq(lf(f)?),
+        A::SetQuery(f) => Action::SetQuery(lf(f)?),
+        A::SetUri(f) => Action::SetUri(lf(f)?),
+        A::SetMethod(f) => Action::SetMethod(lf(f)?),
+        A::ReplacePath { regex, replace } => Action::ReplacePath {
+            re: regex_bytes(regex)?,
+            subst: subst_template(replace.as_bytes()).into(),
+        },
+        A::ReplacePathq { regex, replace } => Action::ReplacePathq {
+            re: regex_bytes(regex)?,
+            subst: subst_template(replace.as_bytes()).into(),
+        },
+        A::ReplaceUri { regex, replace } => Action::ReplaceUri {
+            re: regex_bytes(regex)?,
+            subst: subst_template(replace.as_bytes()).into(),
+        },
+        A::SetVar { name, expr } => Action::SetVar {
+            name: name.as_str().into(),
+            expr: CompiledExpr::compile(expr, env)?,
+        },
+        A::SetVarFmt { name, format } => Action::SetVarFmt {
+            name: name.as_str().into(),
+            fmt: lf(format)?,
+        },
+        A::UnsetVar { name } => Action::UnsetVar {
+            name: name.as_str().into(),
+        },
+        A::SetStatus { code, reason } => Action::SetStatus {
+            code: *code,
+            reason: reason.as_ref().map(|r| Bytes::from(r.clone())),
+        },
+        A::Return {
+            status,
+            content_type,
+            body,
+            headers,
+        } => {
+            let body = match body {
+                None => ReturnBody::None,
+                Some(ir::ReturnBody::String(s)) => ReturnBody::Static(Bytes::from(s.clone())),
+                Some(ir::ReturnBody::LfString(f)) => ReturnBody::Fmt(lf(f)?),
+                Some(ir::ReturnBody::File(p)) | Some(ir::ReturnBody::LfFile(p)) => {
+                    ReturnBody::Static(Bytes::from(std::fs::read(p).map_err(|e| {
+                        CompileError::BadPattern {
+                            pattern: p.clone(),
+                            msg: e.to_string(),
+                        }
+                    })?))
+                }
+                Some(ir::ReturnBody::Errorfile(p)) => {
+                    ReturnBody::RawResponse(Bytes::from(std::fs::read(p).map_err(|e| {
+                        CompileError::BadPattern {
+                            pattern: p.clone(),
+                            msg: e.to_string(),
+                        }
+                    })?))
+                }
+                Some(ir::ReturnBody::Errorfiles(_)) => ReturnBody::None,
+            };
+            let mut hs = Vec::with_capacity(headers.len());
+            for (n, v) in headers {
+                hs.push((Bytes::from(n.clone()), lf(v)?));
+            }
+            Action::Return {
+                status: *status,
+                content_type: content_type.as_ref().map(|s| Bytes::from(s.clone())),
+                body,
+                headers: hs,
+            }
+        }
+        _ => Action::Ignored,
+    })
+}
+
+fn compile_rules(
+    rules: &[ir::HttpRule],
+    acls: &AclSet,
+    env: &CompileEnv,
+    response: bool,
+) -> Result<Vec<Rule>, CompileError> {
+    rules
+        .iter()
+        .map(|r| {
+            Ok(Rule {
+                action: compile_action(&r.action, env, response)?,
+                cond: CompiledCond::compile_opt(r.cond.as_ref(), acls, env)?,
+            })
+        })
+        .collect()
+}
+
+fn backend_target(b: &ir::BackendRef, env: &CompileEnv) -> Result<BackendTarget, CompileError> {
+    Ok(match b {
+        ir::BackendRef::Static(s) => BackendTarget::Static(s.clone()),
+        ir::BackendRef::Dynamic(f) => BackendTarget::Dynamic(LogFmt::compile(f, env)?),
+    })
+}
+
+impl RuleSet {
+    /// Compiles a proxy's ACLs, http rules, redirects and switching rules.
+    pub fn compile(p: &ir::Proxy, env: &CompileEnv) -> Result<RuleSet, CompileError> {
+        let acls = AclSet::compile(&p.acls, env)?;
+        let http_request = compile_rules(&p.http_request, &acls, env, false)?;
+        let http_response = compile_rules(&p.http_response, &acls, env, true)?;
+        let http_after_response = compile_rules(&p.http_after_response, &acls, env, true)?;
+        let mut redirects = Vec::new();
+        for r in &p.redirects {
+            redirects.push((
+                compile_redirect(&r.redirect, env)?,
+                CompiledCond::compile_opt(r.cond.as_ref(), &acls, env)?,
+            ));
+        }
+        let mut switching = Switching::default();
+        for u in &p.use_backends {
+            switching.rules.push((
+                backend_target(&u.target, env)?,
+                CompiledCond::compile_opt(u.cond.as_ref(), &acls, env)?,
+            ));
+        }
+        switching.default = p
+            .default_backend
+            .as_ref()
+            .map(|b| backend_target(b, env))
+            .transpose()?;
+        Ok(RuleSet {
+            proxy_name: p.name.clone(),
+            acls,
+            http_request,
+            http_response,
+            http_after_response,
+            redirects,
+            switching,
+        })
+    }
+
+    /// Runs the http-request rules on `head`.
+    pub fn apply_request(
+        &self,
+        head: &mut RequestHead,
+        env: &RuleEnv<'_>,
+        vars: &mut Vars,
+    ) -> Verdict {
+        apply_request_rules(&self.http_request, &self.proxy_name, head, env, vars)
+    }
+
+    /// Runs the legacy `redirect` rules (after http-request rules, as HAProxy).
+    pub fn apply_redirects(
+        &self,
+        head: &RequestHead,
+        env: &RuleEnv<'_>,
+        vars: &Vars,
+    ) -> Option<Reply> {
+        let r = env.req_ctx(head, vars);
+        let ec = EvalCtx::new(&r);
+        for (rd, cond) in &self.redirects {
+            if cond_ok(cond.as_ref(), &ec) {
+                return Some(build_redirect(rd, &ec));
+            }
+        }
+        None
+    }
+
+    /// Runs http-response rules on `res` (request view for request fetches).
+    pub fn apply_response(
+        &self,
+        req: &RequestHead,
+        res: &mut ResponseHead,
+        env: &RuleEnv<'_>,
+        vars: &mut Vars,
+    ) -> Verdict {
+        apply_response_rules(&self.http_response, req, res, env, vars)
+    }
+}
+
+impl Switching {
+    /// The backend for this request: first matching `use_backend`, else `default_backend`.
+    /// A dynamic name that `exists` rejects stops the rules and falls back to the default.
+    /// None: no backend (a frontend answers 503; a listen uses itself).
+    pub fn select<'s>(
+        &'s self,
+        c: &EvalCtx<'_>,
+        exists: &dyn Fn(&str) -> bool,
+    ) -> Option<Cow<'s, str>> {
+        for (t, cond) in &self.rules {
+            if !cond_ok(cond.as_ref(), c) {
+                continue;
+            }
+            match t {
+                BackendTarget::Static(s) => return Some(Cow::Borrowed(s)),
+                BackendTarget::Dynamic(f) => {
+                    let name = String::from_utf8_lossy(&f.render_to_vec(c)).into_owned();
+                    if exists(&name) {
+                        return Some(Cow::Owned(name));
+                    }
+                    break;
+                }
+            }
+        }
+        match &self.default {
+            Some(BackendTarget::Static(s)) => Some(Cow::Borrowed(s)),
+            Some(BackendTarget::Dynamic(f)) => {
+                let name = String::from_utf8_lossy(&f.render_to_vec(c)).into_owned();
+                exists(&name).then_some(Cow::Owned(name))
+            }
+            None => None,
+        }
+    }
+}
+
+fn set_header(headers: &mut Vec<HdrField>, name: &Bytes, value: Vec<u8>) {
+    headers.retain(|h| !h.is(name));
+    headers.push(HdrField {
+        name: name.clone(),
+        value: Bytes::from(value),
+    });
+}
+
+/// HAProxy's regex replacement: when `re` matches `hay`, the whole value becomes `subst` with
+/// `\N` back-references expanded (text outside the match is not kept).
+fn regex_expand(re: &regex::bytes::Regex, hay: &[u8], subst: &[u8]) -> Option<Vec<u8>> {
+    let caps = re.captures(hay)?;
+    let mut out = Vec::with_capacity(subst.len() + 16);
+    caps.expand(subst, &mut out);
+    Some(out)
+}
+
+fn replace_in_headers(
+    headers: &mut [HdrField],
+    name: &[u8],
+    re: &regex::bytes::Regex,
+    subst: &[u8],
+    per_value: bool,
+) {
+    for h in headers.iter_mut().filter(|h| h.is(name)) {
+        if per_value {
+            let mut out = Vec::with_capacity(h.value.len());
+            let mut changed = false;
+            for (i, v) in crate::proxy::ctx::split_comma_values(&h.value).enumerate() {
+                if i > 0 {
+                    out.extend_from_slice(b", ");
+                }
+                match regex_expand(re, v, subst) {
+                    Some(r) => {
+                        changed = true;
+                        out.extend_from_slice(&r);
+                    }
+                    None => out.extend_from_slice(v),
+                }
+            }
+            if changed {
+                h.value = Bytes::from(out);
+            }
+        } else if let Some(r) = regex_expand(re, &h.value, subst) {
+            h.value = Bytes::from(r);
+        }
+    }
+}
+
+/// Splits a request target into (prefix up to path start, path, query-with-?).
+fn uri_parts(uri: &[u8]) -> (&[u8], &[u8], &[u8]) {
+    let pq = crate::proxy::ctx::strip_authority(uri);
+    let prefix = &uri[..uri.len() - pq.len()];
+    let qpos = pq.iter().position(|&c| c == b'?').unwrap_or(pq.len());
+    (prefix, &pq[..qpos], &pq[qpos..])
+}
+
+fn join3(a: &[u8], b: &[u8], c: &[u8]) -> Bytes {
+    let mut v = Vec::with_capacity(a.len() + b.len() + c.len());
+    v.extend_from_slice(a);
+    v.extend_from_slice(b);
+    v.extend_from_slice(c);
+    Bytes::from(v)
+}
+
+/// Builds a redirect reply (HAProxy's http_apply_redirect_rule).
+pub fn build_redirect(rd: &CompiledRedirect, c: &EvalCtx<'_>) -> Reply {
+    let mut loc = Vec::with_capacity(64);
+    let req = c.req;
+    let path_q = || -> &[u8] {
+        let p = req.path_and_query();
+        let p: &[u8] = if p.is_empty() { b"/" } else { p };
+        if rd.drop_query {
+            let q = p.iter().position(|&x| x == b'?').unwrap_or(p.len());
+            &p[..q]
+        } else {
+            p
+        }
+    };
+    match rd.kind {
+        ir::RedirectKind::Scheme => {
+            rd.target.render(c, &mut loc);
+            loc.extend_from_slice(b"://");
+            loc.extend_from_slice(req.header(b"host").unwrap_or(b""));
+            loc.extend_from_slice(path_q());
+        }
+        ir::RedirectKind::Prefix => {
+            if !rd.prefix_is_root {
+                rd.target.render(c, &mut loc);
+            }
+            loc.extend_from_slice(path_q());
+        }
+        ir::RedirectKind::Location => rd.target.render(c, &mut loc),
+    }
+    if rd.append_slash
+        && rd.kind != ir::RedirectKind::Location
+        && loc.last().is_some_and(|&l| l != b'/')
+    {
+        loc.push(b'/');
+    }
+    let code = match rd.code {
+        301 | 302 | 303 | 307 | 308 => rd.code,
+        _ => 302,
+    };
+    let mut headers = vec![(Bytes::from_static(b"location"), Bytes::from(loc))];
+    if matches!(code, 302 | 303 | 307) {
+        headers.push((
+            Bytes::from_static(b"cache-control"),
+            Bytes::from_static(b"no-cache"),
+        ));
+    }
+    if let Some(ck) = &rd.cookie {
+        headers.push((Bytes::from_static(b"set-cookie"), ck.clone()));
+    }
+    Reply {
+        status: code,
+        reason: Cow::Borrowed(reason_phrase(code)),
+        headers,
+        body: Bytes::new(),
+    }
+}
+
+fn build_return(
+    status: u16,
+    content_type: &Option<Bytes>,
+    body: &ReturnBody,
+    headers: &[(Bytes, LogFmt)],
+    c: &EvalCtx<'_>,
+) -> Reply {
+    let mut hs = Vec::with_capacity(headers.len() + 1);
+    for (n, f) in headers {
+        hs.push((n.clone(), Bytes::from(f.render_to_vec(c))));
+    }
+    let body = match body {
+        ReturnBody::None => Bytes::new(),
+        ReturnBody::Static(b) => b.clone(),
+        ReturnBody::Fmt(f) => Bytes::from(f.render_to_vec(c)),
+        ReturnBody::RawResponse(raw) => {
+            // An errorfile is a full response: keep its body, take its status line's code.
+            let split = raw
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .map(|p| p + 4)
+                .unwrap_or(raw.len());
+            raw.slice(split..)
+        }
+    };
+    if let Some(ct) = content_type {
+        if !body.is_empty() {
+            hs.push((Bytes::from_static(b"content-type"), ct.clone()));
+        }
+    }
+    Reply {
+        status,
+        reason: Cow::Borrowed(reason_phrase(status)),
+        headers: hs,
+        body,
+    }
+}
+
+/// Runs http-request `rules` in order on `head`.
+pub fn apply_request_rules(
+    rules: &[Rule],
+    proxy_name: &str,
+    head: &mut RequestHead,
+    env: &RuleEnv<'_>,
+    vars: &mut Vars,
+) -> Verdict {
+    for rule in rules {
+        // Phase 1: evaluate the condition and render values with an immutable view.
+        let mut rendered: Option<Vec<u8>> = None;
+        let mut var_value = None;
+        {
+            let r = env.req_ctx(head, vars);
+            let ec = EvalCtx::new(&r);
+            if !cond_ok(rule.cond.as_ref(), &ec) {
+                continue;
+            }
+            match &rule.action {
+                Action::Allow => return Verdict::Continue,
+                Action::Deny {
+                    status,
+                    content_type,
+                    body,
+                } => {
+                    return match body {
+                        Some(b) => Verdict::Reply(Reply {
+                            status: *status,
+                            reason: Cow::Borrowed(reason_phrase(*status)),
+                            headers: content_type
+                                .iter()
+                                .map(|ct| (Bytes::from_static(b"content-type"), ct.clone()))
+                                .collect(),
+                            body: b.clone(),
+                        }),
+                        None => Verdict::Deny { status: *status },
+                    }
+                }
+                Action::Tarpit { status } => return Verdict::Tarpit { status: *status },
+                Action::Auth { realm } => {
+                    return Verdict::Auth {
+                        realm: realm.clone().unwrap_or_else(|| proxy_name.to_string()),
+                    }
+                }
+                Action::Redirect(rd) => return Verdict::Reply(build_redirect(rd, &ec)),
+                Action::Return {
+                    status,
+                    content_type,
+                    body,
+                    headers,
+                } => {
+                    return Verdict::Reply(build_return(*status, content_type, body, headers, &ec))
+                }
+                Action::SetHeader { value, .. }
+                | Action::AddHeader { value, .. }
+                | Action::SetPath(value)
+                | Action::SetPathq(value)
+                | Action::SetQuery(value)
+                | Action::SetUri(value)
+                | Action::SetMethod(value) => rendered = Some(value.render_to_vec(&ec)),
+                Action::SetVar { expr, .. } => var_value = expr.eval(&ec).map(|s| s.to_var()),
+                Action::SetVarFmt { fmt, .. } => {
+                    var_value = Some(crate::proxy::ctx::VarValue::Str(Bytes::from(
+                        fmt.render_to_vec(&ec),
+                    )))
+                }
+                _ => {}
+            }
+        }
+        // Phase 2: apply the edit.
+        match &rule.action {
+            Action::SetHeader { name, .. } => {
+                set_header(&mut head.headers, name, rendered.unwrap_or_default())
+            }
+            Action::AddHeader { name, .. } => head.headers.push(HdrField {
+                name: name.clone(),
+                value: Bytes::from(rendered.unwrap_or_default()),
+            }),
+            Action::DelHeader { name } => head.headers.retain(|h| !name.matches(&h.name)),
+            Action::ReplaceHeader {
+                name,
+                re,
+                subst,
+                per_value,
+            } => replace_in_headers(&mut head.headers, name, re, subst, *per_value),
+            Action::SetPath(_) => {
+                let v = rendered.unwrap_or_default();
+                let (pre, _, q) = uri_parts(&head.uri);
+                head.uri = join3(pre, &v, q);
+            }
+            Action::SetPathq(_) => {
+                let v = rendered.unwrap_or_default();
+                let (pre, _, _) = uri_parts(&head.uri);
+                head.uri = join3(pre, &v, b"");
+            }
+            Action::SetQuery(_) => {
+                let v = rendered.unwrap_or_default();
+                let (pre, p, _) = uri_parts(&head.uri);
+                let mut q = Vec::with_capacity(v.len() + 1);
+                q.push(b'?');
+                q.extend_from_slice(&v);
+                head.uri = join3(pre, p, &q);
+            }
+            Action::SetUri(_) => head.uri = Bytes::from(rendered.unwrap_or_default()),
+            Action::SetMethod(_) => head.method = Bytes::from(rendered.unwrap_or_default()),
+            Action::ReplacePath { re, subst } => {
+                let (pre, p, q) = uri_parts(&head.uri);
+                if let Some(np) = regex_expand(re, p, subst) {
+                    head.uri = join3(pre, &np, q);
+                }
+            }
+            Action::ReplacePathq { re, subst } => {
+                let (pre, p, q) = uri_parts(&head.uri);
+                let pq = join3(b"", p, q);
+                if let Some(np) = regex_expand(re, &pq, subst) {
+                    head.uri = join3(pre, &np, b"");
+                }
+            }
+            Action::ReplaceUri { re, subst } => {
+                if let Some(nu) = regex_expand(re, &head.uri, subst) {
+                    head.uri = Bytes::from(nu);
+                }
+            }
+            Action::SetVar { name, .. } | Action::SetVarFmt { name, .. } => {
+                if let Some(v) = var_value {
+                    vars.set(name, v);
+                }
+            }
+            Action::UnsetVar { name } => vars.unset(name),
+            _ => {}
+        }
+    }
+    Verdict::Continue
+}
+
+/// Runs http-response `rules` in order on `res`.
+pub fn apply_response_rules(
+    rules: &[Rule],
+    req: &RequestHead,
+    res: &mut ResponseHead,
+    env: &RuleEnv<'_>,
+    vars: &mut Vars,
+) -> Verdict {
+    for rule in rules {
+        let mut rendered: Option<Vec<u8>> = None;
+        let mut var_value = None;
+        {
+            let r = env.req_ctx(req, vars);
+            let rc = ResponseCtx::new(res);
+            let ec = EvalCtx::with_response(&r, &rc);
+            if !cond_ok(rule.cond.as_ref(), &ec) {
+                continue;
+            }
+            match &rule.action {
+                Action::Allow => return Verdict::Continue,
+                Action::Deny {
+                    status,
+                    content_type,
+                    body,
+                } => {
+                    return match body {
+                        Some(b) => Verdict::Reply(Reply {
+                            status: *status,
+                            reason: Cow::Borrowed(reason_phrase(*status)),
+                            headers: content_type
+                                .iter()
+                                .map(|ct| (Bytes::from_static(b"content-type"), ct.clone()))
+                                .collect(),
+                            body: b.clone(),
+                        }),
+                        None => Verdict::Deny { status: *status },
+                    }
+                }
+                Action::Redirect(rd) => return Verdict::Reply(build_redirect(rd, &ec)),
+                Action::Return {
+                    status,
+                    content_type,
+                    body,
+                    headers,
+                } => {
+                    return Verdict::Reply(build_return(*status, content_type, body, headers, &ec))
+                }
+                Action::SetHeader { value, .. } | Action::AddHeader { value, .. } => {
+                    rendered = Some(value.render_to_vec(&ec))
+                }
+                Action::SetVar { expr, .. } => var_value = expr.eval(&ec).map(|s| s.to_var()),
+                Action::SetVarFmt { fmt, .. } => {
+                    var_value = Some(crate::proxy::ctx::VarValue::Str(Bytes::from(
+                        fmt.render_to_vec(&ec),
+                    )))
+                }
+                _ => {}
+            }
+        }
+        match &rule.action {
+            Action::SetHeader { name, .. } => {
+                set_header(&mut res.headers, name, rendered.unwrap_or_default())
+            }
+            Action::AddHeader { name, .. } => res.headers.push(HdrField {
+                name: name.clone(),
+                value: Bytes::from(rendered.unwrap_or_default()),
+            }),
+            Action::DelHeader { name } => res.headers.retain(|h| !name.matches(&h.name)),
+            Action::ReplaceHeader {
+                name,
+                re,
+                subst,
+                per_value,
+            } => replace_in_headers(&mut res.headers, name, re, subst, *per_value),
+            Action::SetStatus { code, reason } => {
+                res.status = *code;
+                res.reason = reason
+                    .clone()
+                    .unwrap_or_else(|| Bytes::from_static(reason_phrase(*code).as_bytes()));
+            }
+            Action::SetVar { name, .. } | Action::SetVarFmt { name, .. } => {
+                if let Some(v) = var_value {
+                    vars.set(name, v);
+                }
+            }
+            Action::UnsetVar { name } => vars.unset(name),
+            _ => {}
+        }
+    }
+    Verdict::Continue
+}
+
+/// Shared handle type the engine can keep per proxy.
+pub type SharedRuleSet = Arc<RuleSet>;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,1695 @@
+//! Sample fetches and converters, compiled from the IR's [`SampleExpr`] at load time.
+//!
+//! A [`CompiledExpr`] is evaluated against an [`EvalCtx`] (request view, optional response
+//! view). Fetch results borrow from the request whenever possible ([`Smp::Str`] holds a
+//! `Cow`), so the common ACLs (`path_beg`, `hdr(host) -i`, `src`, `method`) allocate nothing;
+//! converters allocate only when they transform.
+//!
+//! Two evaluation modes, as in HAProxy:
+//! - ACL mode ([`CompiledExpr::for_each`]): multi-valued fetches (`hdr`, `cook`, ...) yield
+//!   every occurrence until the matcher says stop;
+//! - sample mode ([`CompiledExpr::eval`]): one value; header fetches default to the LAST
+//!   occurrence (`hdr(x)` is `hdr(x,-1)` there), as in HAProxy's log-format and set-var.
+
+use std::borrow::Cow;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
+
+use crate::haproxy::ir;
+use crate::proxy::ctx::{split_comma_values, trim_blanks, RequestCtx, ResponseCtx, VarValue};
+
+/// Why an expression could not be compiled (config errors the checker did not catch).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CompileError {
+    #[error("unknown fetch method '{0}'")]
+    UnknownFetch(String),
+    #[error("unknown converter '{0}'")]
+    UnknownConverter(String),
+    #[error("fetch method '{fetch}': {msg}")]
+    BadFetchArg { fetch: String, msg: String },
+    #[error("converter '{conv}': {msg}")]
+    BadConverterArg { conv: String, msg: String },
+    #[error("unknown ACL '{0}'")]
+    UnknownAcl(String),
+    #[error("invalid pattern '{pattern}': {msg}")]
+    BadPattern { pattern: String, msg: String },
+    #[error("unknown userlist '{0}'")]
+    UnknownUserlist(String),
+}
+
+/// A sample value. Strings borrow from the request when they can.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Smp<'a> {
+    Bool(bool),
+    Int(i64),
+    Str(Cow<'a, [u8]>),
+    Ip(IpAddr),
+}
+
+impl<'a> Smp<'a> {
+    pub fn str(s: &'a [u8]) -> Self {
+        Smp::Str(Cow::Borrowed(s))
+    }
+    /// The value as bytes (integers and addresses rendered as text).
+    pub fn to_bytes(&self) -> Cow<'_, [u8]> {
+        match self {
+            Smp::Str(s) => Cow::Borrowed(&s[..]),
+            Smp::Int(i) => Cow::Owned(i.to_string().into_bytes()),
+            Smp::Bool(b) => Cow::Owned(if *b { b"1".to_vec() } else { b"0".to_vec() }),
+            Smp::Ip(ip) => Cow::Owned(ip.to_string().into_bytes()),
+        }
+    }
+    /// Appends the value's text to `out` (log-format rendering).
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        match self {
+            Smp::Str(s) => out.extend_from_slice(s),
+            other => out.extend_from_slice(&other.to_bytes()),
+        }
+    }
+    /// The value as an integer (strings parsed like HAProxy's strl2ic: leading digits).
+    pub fn to_int(&self) -> Option<i64> {
+        match self {
+            Smp::Int(i) => Some(*i),
+            Smp::Bool(b) => Some(*b as i64),
+            Smp::Str(s) => parse_int_prefix(s),
+            Smp::Ip(_) => None,
+        }
+    }
+    pub fn to_bool(&self) -> bool {
+        match self {
+            Smp::Bool(b) => *b,
+            Smp::Int(i) => *i != 0,
+            Smp::Str(s) => !s.is_empty(),
+            Smp::Ip(_) => true,
+        }
+    }
+    pub fn to_ip(&self) -> Option<IpAddr> {
+        match self {
+            Smp::Ip(ip) => Some(*ip),
+            Smp::Str(s) => std::str::from_utf8(trim_blanks(s)).ok()?.parse().ok(),
+            Smp::Int(i) => u32::try_from(*i)
+                .ok()
+                .map(|v| IpAddr::V4(Ipv4Addr::from(v))),
+            Smp::Bool(_) => None,
+        }
+    }
+    pub fn into_owned(self) -> Smp<'static> {
+        match self {
+            Smp::Bool(b) => Smp::Bool(b),
+            Smp::Int(i) => Smp::Int(i),
+            Smp::Ip(i) => Smp::Ip(i),
+            Smp::Str(s) => Smp::Str(Cow::Owned(s.into_owned())),
+        }
+    }
+    pub fn to_var(&self) -> VarValue {
+        match self {
+            Smp::Bool(b) => VarValue::Bool(*b),
+            Smp::Int(i) => VarValue::Int(*i),
+            Smp::Ip(i) => VarValue::Ip(*i),
+            Smp::Str(s) => VarValue::Str(bytes::Bytes::copy_from_slice(s)),
+        }
+    }
+}
+
+/// Leading optional sign and digits (HAProxy's lenient string→int cast).
+pub fn parse_int_prefix(s: &[u8]) -> Option<i64> {
+    let s = trim_blanks(s);
+    let (neg, digits) = match s.first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let end = digits
+        .iter()
+        .position(|c| !c.is_ascii_digit())
+        .unwrap_or(digits.len());
+    if end == 0 {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for &c in &digits[..end] {
+        v = v.saturating_mul(10).saturating_add((c - b'0') as i64);
+    }
+    Some(if neg { -v } else { v })
+}
+
+/// What a fetch/converter evaluation sees.
+#[derive(Clone, Copy)]
+pub struct EvalCtx<'a> {
+    pub req: &'a RequestCtx<'a>,
+    pub res: Option<&'a ResponseCtx<'a>>,
+}
+
+impl<'a> EvalCtx<'a> {
+    pub fn new(req: &'a RequestCtx<'a>) -> Self {
+        EvalCtx { req, res: None }
+    }
+    pub fn with_response(req: &'a RequestCtx<'a>, res: &'a ResponseCtx<'a>) -> Self {
+        EvalCtx {
+            req,
+            res: Some(res),
+        }
+    }
+}
+
+/// Fetches HAProxy only provides while the request head is present (SMP_USE_HRQHV): in the
+/// response phase they never return a value (`method`, `src`, variables still do).
+fn request_volatile(f: &Fetch) -> bool {
+    matches!(
+        f,
+        Fetch::Path
+            | Fetch::Pathq
+            | Fetch::Url
+            | Fetch::Query
+            | Fetch::Base
+            | Fetch::UrlParam { .. }
+            | Fetch::ReqVer
+            | Fetch::Hdr {
+                side: Side::Req,
+                ..
+            }
+            | Fetch::HdrCnt {
+                side: Side::Req,
+                ..
+            }
+            | Fetch::HdrVal {
+                side: Side::Req,
+                ..
+            }
+            | Fetch::HdrIp {
+                side: Side::Req,
+                ..
+            }
+            | Fetch::Cook {
+                side: Side::Req,
+                ..
+            }
+            | Fetch::CookCnt {
+                side: Side::Req,
+                ..
+            }
+            | Fetch::CookVal {
+                side: Side::Req,
+                ..
+            }
+            | Fetch::HttpAuth(_)
+            | Fetch::HttpAuthGroup(_)
+            | Fetch::HttpAuthUser
+            | Fetch::HttpAuthPass
+            | Fetch::ReqHdrNames(_)
+    )
+}
+
+/// One userlist, ready for `http_auth` checks.
+#[derive(Debug)]
+pub struct AuthList {
+    pub name: String,
+    users: Vec<(String, ir::Password, Vec<String>)>,
+}
+
+impl AuthList {
+    pub fn from_ir(u: &ir::Userlist) -> Self {
+        let mut users: Vec<(String, ir::Password, Vec<String>)> = u
+            .users
+            .iter()
+            .map(|x| (x.name.clone(), x.password.clone(), x.groups.clone()))
+            .collect();
+        // `group G users a,b` also puts users in groups.
+        for g in &u.groups {
+            for un in &g.users {
+                if let Some(e) = users.iter_mut().find(|(n, _, _)| n == un) {
+                    if !e.2.contains(&g.name) {
+                        e.2.push(g.name.clone());
+                    }
+                }
+            }
+        }
+        AuthList {
+            name: u.name.clone(),
+            users,
+        }
+    }
+
+    /// Checks `user`/`pass`; returns the user's groups on success.
+    pub fn check(&self, user: &[u8], pass: &[u8]) -> Option<&[String]> {
+        let (_, pw, groups) = self.users.iter().find(|(n, _, _)| n.as_bytes() == user)?;
+        let ok = match pw {
+            ir::Password::Insecure(p) => p.as_bytes() == pass,
+            ir::Password::Secure(hash) => crate::proxy::crypt::verify(pass, hash),
+            ir::Password::None => false,
+        };
+        ok.then_some(&groups[..])
+    }
+}
+
+/// Decoded `Authorization: Basic` credentials.
+pub fn basic_credentials(req: &RequestCtx<'_>) -> Option<(Vec<u8>, Vec<u8>)> {
+    let v = req.header(b"authorization")?;
+    let v = trim_blanks(v);
+    if v.len() < 6 || !v[..6].eq_ignore_ascii_case(b"basic ") {
+        return None;
+    }
+    let dec = base64_decode(trim_blanks(&v[6..]))?;
+    let colon = dec.iter().position(|&c| c == b':')?;
+    Some((dec[..colon].to_vec(), dec[colon + 1..].to_vec()))
+}
+
+/// Which header list a header fetch reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Req,
+    Res,
+}
+
+/// A compiled sample fetch.
+#[derive(Debug, Clone)]
+pub enum Fetch {
+    Method,
+    Path,
+    Pathq,
+    Url,
+    Query,
+    Base,
+    UrlParam {
+        name: Box<[u8]>,
+        delim: u8,
+    },
+    ReqVer,
+    ResVer,
+    Status,
+    /// `hdr`/`req.hdr`/`res.hdr`/`shdr` (comma-split values) or `fhdr` (full lines).
+    Hdr {
+        side: Side,
+        name: Box<[u8]>,
+        occ: Option<i32>,
+        full: bool,
+    },
+    HdrCnt {
+        side: Side,
+        name: Option<Box<[u8]>>,
+        full: bool,
+    },
+    HdrVal {
+        side: Side,
+        name: Box<[u8]>,
+        occ: Option<i32>,
+    },
+    HdrIp {
+        side: Side,
+        name: Box<[u8]>,
+        occ: Option<i32>,
+    },
+    /// `cook`/`req.cook`/`cookie` (request) or `res.cook`/`scook` (Set-Cookie).
+    Cook {
+        side: Side,
+        name: Option<Box<[u8]>>,
+    },
+    CookCnt {
+        side: Side,
+        name: Option<Box<[u8]>>,
+    },
+    CookVal {
+        side: Side,
+        name: Box<[u8]>,
+    },
+    Src,
+    SrcPort,
+    Dst,
+    DstPort,
+    SslFc,
+    SslFcSni,
+    HttpAuth(Arc<AuthList>),
+    HttpAuthGroup(Arc<AuthList>),
+    HttpAuthUser,
+    HttpAuthPass,
+    Nbsrv(Option<Box<str>>),
+    FeName,
+    BeName,
+    Var(Box<str>),
+    Const(Smp<'static>),
+    ProtoHttp,
+    Env(Box<str>),
+    Rand(Option<u64>),
+    Date(i64),
+    ReqHdrNames(u8),
+    /// A fetch the engine doesn't provide: never yields a value.
+    Never,
+}
+
+/// A compiled converter.
+#[derive(Debug, Clone)]
+pub enum Conv {
+    Lower,
+    Upper,
+    Base64,
+    B64Dec,
+    Hex,
+    Length,
+    Field {
+        index: i32,
+        delims: Box<[u8]>,
+        count: i32,
+    },
+    Word {
+        index: i32,
+        delims: Box<[u8]>,
+        count: i32,
+    },
+    Regsub {
+        re: regex::bytes::Regex,
+        subst: Box<[u8]>,
+        global: bool,
+    },
+    UrlDec,
+    Ltrim(Box<[u8]>),
+    Rtrim(Box<[u8]>),
+    Bytes {
+        offset: usize,
+        len: Option<usize>,
+    },
+    Arith {
+        op: ArithOp,
+        arg: ArithArg,
+    },
+    Neg,
+    Not,
+    Bool,
+    Odd,
+    Even,
+    Ipmask {
+        v4: u8,
+        v6: u8,
+    },
+    Concat {
+        prefix: Box<[u8]>,
+        var: Option<Box<str>>,
+        suffix: Box<[u8]>,
+    },
+    Map {
+        entries: Arc<Vec<(Box<[u8]>, Box<[u8]>)>>,
+        default: Option<Box<[u8]>>,
+        how: MapMatch,
+    },
+    Hash(crate::proxy::balance::HashFunction, bool),
+    Json,
+    /// Converters we accept but do not apply (identity).
+    Identity,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArithOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    And,
+    Or,
+    Xor,
+}
+
+#[derive(Debug, Clone)]
+pub enum ArithArg {
+    Int(i64),
+    Var(Box<str>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MapMatch {
+    Str,
+    Beg,
+    Sub,
+    End,
+    Dir,
+    Dom,
+    Reg,
+    Int,
+    Ip,
+}
+
+/// A compiled `fetch,conv,...` expression.
+#[derive(Debug, Clone)]
+pub struct CompiledExpr {
+    pub fetch: Fetch,
+    pub convs: Vec<Conv>,
+}
+
+/// Userlists and other load-time lookups a compilation may need.
+#[derive(Default, Clone)]
+pub struct CompileEnv {
+    pub userlists: Vec<Arc<AuthList>>,
+}
+
+impl CompileEnv {
+    pub fn from_config(cfg: &ir::Config) -> Self {
+        CompileEnv {
+            userlists: cfg
+                .userlists
+                .iter()
+                .map(|u| Arc::new(AuthList::from_ir(u)))
+                .collect(),
+        }
+    }
+    fn userlist(&self, name: &str) -> Result<Arc<AuthList>, CompileError> {
+        self.userlists
+            .iter()
+            .find(|u| u.name == name)
+            .cloned()
+            .ok_or_else(|| CompileError::UnknownUserlist(name.to_string()))
+    }
+}
+
+/// The natural match method of a fetch when an ACL gives none.
+pub fn default_match(fetch: &Fetch) -> ir::MatchMethod {
+    use ir::MatchMethod as M;
+    match fetch {
+        Fetch::Src | Fetch::Dst | Fetch::HdrIp { .. } => M::Ip,
+        Fetch::SrcPort
+        | Fetch::DstPort
+        | Fetch::Status
+        | Fetch::HdrCnt { .. }
+        | Fetch::HdrVal { .. }
+        | Fetch::CookCnt { .. }
+        | Fetch::CookVal { .. }
+        | Fetch::Nbsrv(_)
+        | Fetch::Rand(_)
+        | Fetch::Date(_) => M::Int,
+        Fetch::SslFc | Fetch::HttpAuth(_) | Fetch::ProtoHttp => M::Bool,
+        Fetch::Const(Smp::Bool(_)) => M::Bool,
+        Fetch::Const(Smp::Int(_)) => M::Int,
+        Fetch::Const(Smp::Ip(_)) => M::Ip,
+        _ => M::Str,
+    }
+}
+
+fn arg_name(fetch: &str, args: &[String], i: usize) -> Result<Box<[u8]>, CompileError> {
+    match args.get(i) {
+        Some(a) if !a.is_empty() => Ok(a.as_bytes().into()),
+        _ => Err(CompileError::BadFetchArg {
+            fetch: fetch.into(),
+            msg: "missing name argument".into(),
+        }),
+    }
+}
+
+fn arg_occ(fetch: &str, args: &[String], i: usize) -> Result<Option<i32>, CompileError> {
+    match args.get(i) {
+        None => Ok(None),
+        Some(a) if a.is_empty() => Ok(None),
+        Some(a) => a
+            .trim()
+            .parse::<i32>()
+            .map(Some)
+            .map_err(|_| CompileError::BadFetchArg {
+                fetch: fetch.into(),
+                msg: format!("invalid occurrence '{a}'"),
+            }),
+    }
+}
+
+/// Splits a fetch keyword with an implied match suffix (`path_beg`, `hdr_sub`, `urlp_reg`) into
+/// the base fetch and the method. Returns None when the name is a plain fetch.
+pub fn split_acl_suffix(name: &str) -> Option<(&str, ir::MatchMethod)> {
+    use ir::MatchMethod as M;
+    const SUF: &[(&str, M)] = &[
+        ("_beg", M::Beg),
+        ("_end", M::End),
+        ("_sub", M::Sub),
+        ("_reg", M::Reg),
+        ("_dir", M::Dir),
+        ("_dom", M::Dom),
+        ("_len", M::Len),
+        ("_str", M::Str),
+        ("_found", M::Found),
+        ("_bin", M::Bin),
+        ("_ip", M::Ip),
+    ];
+    const BASES: &[&str] = &[
+        "path",
+        "url",
+        "urlp",
+        "url_param",
+        "hdr",
+        "req.hdr",
+        "res.hdr",
+        "shdr",
+        "cook",
+        "req.cook",
+        "res.cook",
+        "scook",
+        "base",
+        "query",
+        "method",
+        "req.fhdr",
+        "res.fhdr",
+        "var",
+        "pathq",
+        "ssl_fc_sni",
+        "req.ssl_sni",
+        "cookie",
+    ];
+    for (s, m) in SUF {
+        if let Some(b) = name.strip_suffix(s) {
+            if BASES.contains(&b) {
+                // hdr_ip / shdr_ip are IP-typed header fetches, handled as fetches.
+                if *s == "_ip" && !matches!(b, "url" | "urlp") {
+                    return None;
+                }
+                return Some((b, *m));
+            }
+        }
+    }
+    None
+}
+
+/// Compiles a fetch by name (without suffix).
+pub fn compile_fetch(name: &str, args: &[String], env: &CompileEnv) -> Result<Fetch, CompileError> {
+    let f = name;
+    Ok(match name {
+        "method" => Fetch::Method,
+        "path" => Fetch::Path,
+        "pathq" => Fetch::Pathq,
+        "url" => Fetch::Url,
+        "query" => Fetch::Query,
+        "base" => Fetch::Base,
+        "url_param" | "urlp" => Fetch::UrlParam {
+            name: arg_name(f, args, 0)?,
+            delim: args.get(1).and_then(|d| d.bytes().next()).unwrap_or(b'&'),
+        },
+        "req.ver" | "req_ver" => Fetch::ReqVer,
+        "res.ver" | "resp_ver" => Fetch::ResVer,
+        "status" => Fetch::Status,
+        "hdr" | "req.hdr" => Fetch::Hdr {
+            side: Side::Req,
+            name: arg_name(f, args, 0)?,
+            occ: arg_occ(f, args, 1)?,
+            full: false,
+        },
+        "req.fhdr" => Fetch::Hdr {
+            side: Side::Req,
+            name: arg_name(f, args, 0)?,
+            occ: arg_occ(f, args, 1)?,
+            full: true,
+        },
+        "res.hdr" | "shdr" => Fetch::Hdr {
+            side: Side::Res,
+            name: arg_name(f, args, 0)?,
+            occ: arg_occ(f, args, 1)?,
+            full: false,
+        },
+        "res.fhdr" => Fetch::Hdr {
+            side: Side::Res,
+            name: arg_name(f, args, 0)?,
+            occ: arg_occ(f, args, 1)?,
+            full: true,
+        },
+        "hdr_cnt" | "req.hdr_cnt" => Fetch::HdrCnt {
+            side: Side::Req,
+            name: args.first().map(|a| a.as_bytes().into()),
+            full: false,
+        },
+        "req.fhdr_cnt" => Fetch::HdrCnt {
+            side: Side::Req,
+            name: args.first().map(|a| a.as_bytes().into()),
+            full: true,
+        },
+        "res.hdr_cnt" | "shdr_cnt" => Fetch::HdrCnt {
+            side: Side::Res,
+            name: args.first().map(|a| a.as_bytes().into()),
+            full: false,
+        },
+        "res.fhdr_cnt" => Fetch::HdrCnt {
+            side: Side::Res,
+            name: args.first().map(|a| a.as_bytes().into()),
+            full: true,
+        },
+        "hdr_val" | "req.hdr_val" => Fetch::HdrVal {
+            side: Side::Req,
+            name: arg_name(f, args, 0)?,
+            occ: arg_occ(f, args, 1)?,
+        },
+        "res.hdr_val" | "shdr_val" => Fetch::HdrVal {
+            side: Side::Res,
+            name: arg_name(f, args, 0)?,
+            occ: arg_occ(f, args, 1)?,
+        },
+        "hdr_ip" | "req.hdr_ip" => Fetch::HdrIp {
+            side: Side::Req,
+            name: arg_name(f, args, 0)?,
+            occ: arg_occ(f, args, 1)?,
+        },
+        "res.hdr_ip" | "shdr_ip" => Fetch::HdrIp {
+            side: Side::Res,
+            name: arg_name(f, args, 0)?,
+            occ: arg_occ(f, args, 1)?,
+        },
+        "cook" | "req.cook" | "cookie" => Fetch::Cook {
+            side: Side::Req,
+            name: args
+                .first()
+                .filter(|a| !a.is_empty())
+                .map(|a| a.as_bytes().into()),
+        },
+        "res.cook" | "scook" => Fetch::Cook {
+            side: Side::Res,
+            name: args
+                .first()
+                .filter(|a| !a.is_empty())
+                .map(|a| a.as_bytes().into()),
+        },
+        "cook_cnt" | "req.cook_cnt" => Fetch::CookCnt {
+            side: Side::Req,
+            name: args.first().map(|a| a.as_bytes().into()),
+        },
+        "res.cook_cnt" | "scook_cnt" => Fetch::CookCnt {
+            side: Side::Res,
+            name: args.first().map(|a| a.as_bytes().into()),
+        },
+        "cook_val" | "req.cook_val" => Fetch::CookVal {
+            side: Side::Req,
+            name: arg_name(f, args, 0)?,
+        },
+        "res.cook_val" | "scook_val" => Fetch::CookVal {
+            side: Side::Res,
+            name: arg_name(f, args, 0)?,
+        },
+        "src" => Fetch::Src,
+        "src_port" => Fetch::SrcPort,
+        "dst" => Fetch::Dst,
+        "dst_port" => Fetch::DstPort,
+        "ssl_fc" => Fetch::SslFc,
+        "ssl_fc_sni" | "req.ssl_sni" | "req_ssl_sni" => Fetch::SslFcSni,
+        "http_auth" => {
+            Fetch::HttpAuth(env.userlist(args.first().map(String::as_str).unwrap_or(""))?)
+        }
+        "http_auth_group" => {
+            Fetch::HttpAuthGroup(env.userlist(args.first().map(String::as_str).unwrap_or(""))?)
+        }
+        "http_auth_user" => Fetch::HttpAuthUser,
+        "http_auth_pass" => Fetch::HttpAuthPass,
+        "nbsrv" => Fetch::Nbsrv(
+            args.first()
+                .filter(|a| !a.is_empty())
+                .map(|a| a.as_str().into()),
+        ),
+        "fe_name" => Fetch::FeName,
+        "be_name" => Fetch::BeName,
+        "var" => Fetch::Var(arg_name(f, args, 0).map(|b| String::from_utf8_lossy(&b).into())?),
+        "str" => Fetch::Const(Smp::Str(Cow::Owned(
+            args.first().cloned().unwrap_or_default().into_bytes(),
+        ))),
+        "int" => Fetch::Const(Smp::Int(
+            args.first()
+                .and_then(|a| a.trim().parse().ok())
+                .ok_or_else(|| CompileError::BadFetchArg {
+                    fetch: f.into(),
+                    msg: "expects an integer".into(),
+                })?,
+        )),
+        "bool" => Fetch::Const(Smp::Bool(
+            args.first()
+                .map(|a| a == "1" || a == "true")
+                .unwrap_or(false),
+        )),
+        "ipv4" | "ipv6" => Fetch::Const(Smp::Ip(
+            args.first()
+                .and_then(|a| a.trim().parse().ok())
+                .ok_or_else(|| CompileError::BadFetchArg {
+                    fetch: f.into(),
+                    msg: "expects an address".into(),
+                })?,
+        )),
+        "always_true" => Fetch::Const(Smp::Bool(true)),
+        "always_false" => Fetch::Const(Smp::Bool(false)),
+        "req.proto_http" | "req_proto_http" => Fetch::ProtoHttp,
+        "env" => Fetch::Env(args.first().cloned().unwrap_or_default().into()),
+        "rand" => Fetch::Rand(args.first().and_then(|a| a.trim().parse().ok())),
+        "date" => Fetch::Date(
+            args.first()
+                .and_then(|a| a.trim().parse().ok())
+                .unwrap_or(0),
+        ),
+        "req.hdr_names" => {
+            Fetch::ReqHdrNames(args.first().and_then(|a| a.bytes().next()).unwrap_or(b','))
+        }
+        _ => {
+            // The front end validated the name against HAProxy's catalogue: a fetch we do not
+            // implement yet never yields a value (ACLs on it do not match).
+            tracing::warn!("sample fetch '{name}' is not supported yet; it never returns a value");
+            Fetch::Never
+        }
+    })
+}
+
+fn conv_err(c: &str, msg: &str) -> CompileError {
+    CompileError::BadConverterArg {
+        conv: c.into(),
+        msg: msg.into(),
+    }
+}
+
+fn int_arg(c: &str, args: &[String], i: usize) -> Result<i64, CompileError> {
+    args.get(i)
+        .and_then(|a| a.trim().parse().ok())
+        .ok_or_else(|| conv_err(c, "expects an integer argument"))
+}
+
+/// Compiles one converter.
+pub fn compile_conv(c: &ir::Converter) -> Result<Conv, CompileError> {
+    let n = c.name.as_str();
+    let a = &c.args;
+    Ok(match n {
+        "lower" => Conv::Lower,
+        "upper" => Conv::Upper,
+        "base64" => Conv::Base64,
+        "b64dec" => Conv::B64Dec,
+        "hex" => Conv::Hex,
+        "length" => Conv::Length,
+        "field" | "word" => {
+            let index = int_arg(n, a, 0)? as i32;
+            let delims: Box<[u8]> = a.get(1).map(|d| unescape(d)).unwrap_or_default().into();
+            if delims.is_empty() {
+                return Err(conv_err(n, "missing delimiters"));
+            }
+            let count = a.get(2).and_then(|x| x.trim().parse().ok()).unwrap_or(1);
+            if n == "field" {
+                Conv::Field {
+                    index,
+                    delims,
+                    count,
+                }
+            } else {
+                Conv::Word {
+                    index,
+                    delims,
+                    count,
+                }
+            }
+        }
+        "regsub" => {
+            let re_src = a.first().ok_or_else(|| conv_err(n, "missing regex"))?;
+            let flags = a.get(2).map(String::as_str).unwrap_or("");
+            let re = regex::bytes::RegexBuilder::new(re_src)
+                .case_insensitive(flags.contains('i'))
+                .build()
+                .map_err(|e| conv_err(n, &e.to_string()))?;
+            Conv::Regsub {
+                re,
+                subst: a
+                    .get(1)
+                    .map(|s| s.as_bytes().to_vec())
+                    .unwrap_or_default()
+                    .into(),
+                global: flags.contains('g'),
+            }
+        }
+        "url_dec" => Conv::UrlDec,
+        "ltrim" => Conv::Ltrim(a.first().map(|s| s.as_bytes().into()).unwrap_or_default()),
+        "rtrim" => Conv::Rtrim(a.first().map(|s| s.as_bytes().into()).unwrap_or_default()),
+        "bytes" => Conv::Bytes {
+            offset: int_arg(n, a, 0)?.max(0) as usize,
+            len: a
+                .get(1)
+                .and_then(|x| x.trim().parse::<i64>().ok())
+                .map(|v| v.max(0) as usize),
+        },
+        "add" | "sub" | "mul" | "div" | "mod" | "and" | "or" | "xor" => {
+            let op = match n {
+                "add" => ArithOp::Add,
+                "sub" => ArithOp::Sub,
+                "mul" => ArithOp::Mul,
+                "div" => ArithOp::Div,
+                "mod" => ArithOp::Mod,
+                "and" => ArithOp::And,
+                "or" => ArithOp::Or,
+                _ => ArithOp::Xor,
+            };
+            let raw = a.first().ok_or_else(|| conv_err(n, "missing argument"))?;
+            let arg = match raw.trim().parse::<i64>() {
+                Ok(v) => ArithArg::Int(v),
+                Err(_) => ArithArg::Var(raw.trim().into()),
+            };
+            Conv::Arith { op, arg }
+        }
+        "neg" => Conv::Neg,
+        "not" => Conv::Not,
+        "bool" => Conv::Bool,
+        "odd" => Conv::Odd,
+        "even" => Conv::Even,
+        "ipmask" => {
+            let v4 = mask_len(a.first().map(String::as_str).unwrap_or("32"), 32)
+                .ok_or_else(|| conv_err(n, "bad mask"))?;
+            let v6 = mask_len(a.get(1).map(String::as_str).unwrap_or("128"), 128)
+                .ok_or_else(|| conv_err(n, "bad mask"))?;
+            Conv::Ipmask { v4, v6 }
+        }
+        "concat" => Conv::Concat {
+            prefix: a.first().map(|s| s.as_bytes().into()).unwrap_or_default(),
+            var: a
+                .get(1)
+                .filter(|s| !s.is_empty())
+                .map(|s| s.as_str().into()),
+            suffix: a.get(2).map(|s| s.as_bytes().into()).unwrap_or_default(),
+        },
+        "djb2" | "sdbm" | "wt6" | "crc32" => {
+            use crate::proxy::balance::HashFunction as H;
+            let f = match n {
+                "djb2" => H::Djb2,
+                "sdbm" => H::Sdbm,
+                "wt6" => H::Wt6,
+                _ => H::Crc32,
+            };
+            Conv::Hash(f, a.first().map(|x| x == "1").unwrap_or(false))
+        }
+        "json" => Conv::Json,
+        _ if n.starts_with("map") => {
+            let how = match n {
+                "map" | "map_str" | "map_str_str" => MapMatch::Str,
+                _ if n.starts_with("map_beg") => MapMatch::Beg,
+                _ if n.starts_with("map_sub") => MapMatch::Sub,
+                _ if n.starts_with("map_end") => MapMatch::End,
+                _ if n.starts_with("map_dir") => MapMatch::Dir,
+                _ if n.starts_with("map_dom") => MapMatch::Dom,
+                _ if n.starts_with("map_reg") => MapMatch::Reg,
+                _ if n.starts_with("map_int") => MapMatch::Int,
+                _ if n.starts_with("map_ip") => MapMatch::Ip,
+                _ => MapMatch::Str,
+            };
+            let file = a.first().ok_or_else(|| conv_err(n, "missing map file"))?;
+            let text = std::fs::read(file)
+                .map_err(|e| conv_err(n, &format!("cannot read {file}: {e}")))?;
+            let mut entries = Vec::new();
+            for line in text.split(|&c| c == b'\n') {
+                let l = trim_blanks(line.strip_suffix(b"\r").unwrap_or(line));
+                if l.is_empty() || l[0] == b'#' {
+                    continue;
+                }
+                let sp = l
+                    .iter()
+                    .position(|&c| c == b' ' || c == b'\t')
+                    .unwrap_or(l.len());
+                let (k, v) = (&l[..sp], trim_blanks(&l[sp..]));
+                entries.push((k.into(), v.into()));
+            }
+            Conv::Map {
+                entries: Arc::new(entries),
+                default: a.get(1).map(|d| d.as_bytes().into()),
+                how,
+            }
+        }
+        _ => {
+            tracing::warn!("converter '{n}' is not supported yet; it passes samples unchanged");
+            Conv::Identity
+        }
+    })
+}
+
+fn mask_len(s: &str, max: u8) -> Option<u8> {
+    if let Ok(n) = s.trim().parse::<u8>() {
+        return (n <= max).then_some(n);
+    }
+    let ip: Ipv4Addr = s.trim().parse().ok()?;
+    Some(u32::from(ip).count_ones() as u8)
+}
+
+fn unescape(s: &str) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && i + 1 < b.len() {
+            out.push(match b[i + 1] {
+                b't' => b'\t',
+                b'n' => b'\n',
+                b'r' => b'\r',
+                c => c,
+            });
+            i += 2;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+impl CompiledExpr {
+    /// Compiles an IR sample expression. Suffixed ACL keywords are resolved by acl.rs.
+    pub fn compile(e: &ir::SampleExpr, env: &CompileEnv) -> Result<Self, CompileError> {
+        let fetch = compile_fetch(&e.fetch, &e.args, env)?;
+        let convs = e
+            .converters
+            .iter()
+            .map(compile_conv)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(CompiledExpr { fetch, convs })
+    }
+
+    /// Sample mode: one value (last occurrence for header fetches), converters applied.
+    pub fn eval<'a>(&self, c: &EvalCtx<'a>) -> Option<Smp<'a>> {
+        let mut out = None;
+        let last = matches!(
+            self.fetch,
+            Fetch::Hdr { occ: None, .. }
+                | Fetch::HdrVal { occ: None, .. }
+                | Fetch::HdrIp { occ: None, .. }
+        );
+        fetch_each(&self.fetch, c, &mut |s| {
+            out = Some(s);
+            !last
+        });
+        let mut v = out?;
+        for conv in &self.convs {
+            v = apply_conv(conv, v, c)?;
+        }
+        Some(v)
+    }
+
+    /// ACL mode: calls `f` for every value (converters applied) until it returns true.
+    /// Returns whether `f` returned true.
+    pub fn for_each<'a>(&self, c: &EvalCtx<'a>, f: &mut dyn FnMut(Smp<'a>) -> bool) -> bool {
+        if self.convs.is_empty() {
+            return fetch_each(&self.fetch, c, f);
+        }
+        fetch_each(&self.fetch, c, &mut |s| {
+            let mut v = s;
+            for conv in &self.convs {
+                match apply_conv(conv, v, c) {
+                    Some(n) => v = n,
+                    None => return false,
+                }
+            }
+            f(v)
+        })
+    }
+}
+
+fn headers<'a>(c: &EvalCtx<'a>, side: Side) -> &'a [crate::proxy::ctx::HdrField] {
+    match side {
+        Side::Req => c.req.headers,
+        Side::Res => c.res.map(|r| r.headers).unwrap_or(&[]),
+    }
+}
+
+/// Calls `f` on each value of header `name` (comma-split unless `full`), in order, until it
+/// returns true.
+fn for_hdr_values<'a>(
+    hs: &'a [crate::proxy::ctx::HdrField],
+    name: &[u8],
+    full: bool,
+    f: &mut dyn FnMut(&'a [u8]) -> bool,
+) -> bool {
+    for h in hs.iter().filter(|h| h.is(name)) {
+        let line: &'a [u8] = &h.value;
+        if full {
+            if f(trim_blanks(line)) {
+                return true;
+            }
+        } else {
+            for v in split_comma_values(line) {
+                if f(v) {
+                    return true;
+                }
+            }
+        }
+    }
+    false
+}
+
+fn count_hdr_values(hs: &[crate::proxy::ctx::HdrField], name: &[u8], full: bool) -> usize {
+    let mut n = 0;
+    for_hdr_values(hs, name, full, &mut |_| {
+        n += 1;
+        false
+    });
+    n
+}
+
+/// Calls `f` on the selected occurrence(s): all (occ None or 0, ACL mode) or one position
+/// (1 = first, -1 = last).
+fn each_occ<'a>(
+    hs: &'a [crate::proxy::ctx::HdrField],
+    name: &[u8],
+    full: bool,
+    occ: Option<i32>,
+    f: &mut dyn FnMut(&'a [u8]) -> bool,
+) -> bool {
+    let target = match occ {
+        None | Some(0) => return for_hdr_values(hs, name, full, f),
+        Some(n) if n > 0 => n as i64 - 1,
+        Some(n) => count_hdr_values(hs, name, full) as i64 + n as i64,
+    };
+    if target < 0 {
+        return false;
+    }
+    let mut i = 0i64;
+    let mut found: Option<&'a [u8]> = None;
+    for_hdr_values(hs, name, full, &mut |v| {
+        if i == target {
+            found = Some(v);
+            return true;
+        }
+        i += 1;
+        false
+    });
+    match found {
+        Some(v) => f(v),
+        None => false,
+    }
+}
+
+/// Iterates cookies `name=value` in Cookie headers (request) or the first pair of each
+/// Set-Cookie (response).
+fn each_cookie<'a>(
+    hs: &'a [crate::proxy::ctx::HdrField],
+    side: Side,
+    f: &mut dyn FnMut(&'a [u8], &'a [u8]) -> bool,
+) -> bool {
+    let hname: &[u8] = if side == Side::Req {
+        b"cookie"
+    } else {
+        b"set-cookie"
+    };
+    for h in hs.iter().filter(|h| h.is(hname)) {
+        let line: &'a [u8] = &h.value;
+        for (k, p) in line.split(|&c| c == b';').enumerate() {
+            if side == Side::Res && k > 0 {
+                break;
+            }
+            let p = trim_blanks(p);
+            if p.is_empty() {
+                continue;
+            }
+            let (n, v) = match p.iter().position(|&c| c == b'=') {
+                Some(i) => (trim_blanks(&p[..i]), trim_blanks(&p[i + 1..])),
+                None => (p, &p[p.len()..]),
+            };
+            if f(n, v) {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// Runs a fetch, calling `f` for each value until it returns true.
+pub fn fetch_each<'a>(fetch: &Fetch, c: &EvalCtx<'a>, f: &mut dyn FnMut(Smp<'a>) -> bool) -> bool {
+    let req = c.req;
+    if c.res.is_some() && request_volatile(fetch) {
+        return false;
+    }
+    match fetch {
+        Fetch::Method => f(Smp::str(req.method)),
+        Fetch::Path => f(Smp::str(req.path())),
+        Fetch::Pathq => f(Smp::str(req.path_and_query())),
+        Fetch::Url => f(Smp::str(req.uri)),
+        Fetch::Query => match req.query() {
+            Some(q) => f(Smp::str(q)),
+            None => false,
+        },
+        Fetch::Base => {
+            let host = req.header(b"host").unwrap_or(b"");
+            let path = req.path();
+            let mut v = Vec::with_capacity(host.len() + path.len());
+            v.extend_from_slice(host);
+            v.extend_from_slice(path);
+            f(Smp::Str(Cow::Owned(v)))
+        }
+        Fetch::UrlParam { name, delim } => {
+            let Some(q) = req.query() else { return false };
+            for p in q.split(|c| c == delim) {
+                if p.len() > name.len() && p[name.len()] == b'=' && p[..name.len()] == name[..] {
+                    if f(Smp::str(&p[name.len() + 1..])) {
+                        return true;
+                    }
+                } else if p == &name[..] && f(Smp::str(&p[p.len()..])) {
+                    return true;
+                }
+            }
+            false
+        }
+        Fetch::ReqVer => f(Smp::str(
+            req.version.strip_prefix(b"HTTP/").unwrap_or(req.version),
+        )),
+        Fetch::ResVer => match c.res {
+            Some(r) => f(Smp::str(
+                r.version.strip_prefix(b"HTTP/").unwrap_or(r.version),
+            )),
+            None => false,
+        },
+        Fetch::Status => match c.res {
+            Some(r) => f(Smp::Int(r.status as i64)),
+            None => false,
+        },
+        Fetch::Hdr {
+            side,
+            name,
+            occ,
+            full,
+        } => each_occ(headers(c, *side), name, *full, *occ, &mut |v| {
+            f(Smp::str(v))
+        }),
+        Fetch::HdrCnt { side, name, full } => {
+            let hs = headers(c, *side);
+            let n = match name {
+                Some(n) => count_hdr_values(hs, n, *full),
+                None => hs.len(),
+            };
+            f(Smp::Int(n as i64))
+        }
+        Fetch::HdrVal { side, name, occ } => each_occ(
+            headers(c, *side),
+            name,
+            false,
+            *occ,
+            &mut |v| match parse_int_prefix(v) {
+                Some(i) => f(Smp::Int(i)),
+                None => false,
+            },
+        ),
+        Fetch::HdrIp { side, name, occ } => each_occ(
+            headers(c, *side),
+            name,
+            false,
+            *occ,
+            &mut |v| match Smp::str(v).to_ip() {
+                Some(ip) => f(Smp::Ip(ip)),
+                None => false,
+            },
+        ),
+        Fetch::Cook { side, name } => {
+            each_cookie(headers(c, *side), *side, &mut |n, v| match name {
+                Some(want) => n == &want[..] && f(Smp::str(v)),
+                None => f(Smp::str(n)),
+            })
+        }
+        Fetch::CookCnt { side, name } => {
+            let mut cnt = 0i64;
+            each_cookie(headers(c, *side), *side, &mut |n, _| {
+                if name.as_ref().map_or(true, |w| n == &w[..]) {
+                    cnt += 1;
+                }
+                false
+            });
+            f(Smp::Int(cnt))
+        }
+        Fetch::CookVal { side, name } => each_cookie(headers(c, *side), *side, &mut |n, v| {
+            n == &name[..] && parse_int_prefix(v).map(|i| f(Smp::Int(i))).unwrap_or(false)
+        }),
+        Fetch::Src => f(Smp::Ip(canonical_ip(req.conn.src.ip()))),
+        Fetch::SrcPort => f(Smp::Int(req.conn.src.port() as i64)),
+        Fetch::Dst => f(Smp::Ip(canonical_ip(req.conn.dst.ip()))),
+        Fetch::DstPort => f(Smp::Int(req.conn.dst.port() as i64)),
+        Fetch::SslFc => f(Smp::Bool(req.conn.ssl_fc)),
+        Fetch::SslFcSni => match &req.conn.ssl_sni {
+            Some(s) => f(Smp::str(s)),
+            None => false,
+        },
+        Fetch::HttpAuth(list) => {
+            let ok = basic_credentials(req)
+                .map(|(u, p)| list.check(&u, &p).is_some())
+                .unwrap_or(false);
+            f(Smp::Bool(ok))
+        }
+        Fetch::HttpAuthGroup(list) => {
+            let Some((u, p)) = basic_credentials(req) else {
+                return false;
+            };
+            let Some(groups) = list.check(&u, &p) else {
+                return false;
+            };
+            for g in groups {
+                if f(Smp::Str(Cow::Owned(g.as_bytes().to_vec()))) {
+                    return true;
+                }
+            }
+            false
+        }
+        Fetch::HttpAuthUser => match basic_credentials(req) {
+            Some((u, _)) => f(Smp::Str(Cow::Owned(u))),
+            None => false,
+        },
+        Fetch::HttpAuthPass => match basic_credentials(req) {
+            Some((_, p)) => f(Smp::Str(Cow::Owned(p))),
+            None => false,
+        },
+        Fetch::Nbsrv(be) => {
+            let name = be.as_deref().unwrap_or(req.backend);
+            match req.proxies.and_then(|p| p.nbsrv(name)) {
+                Some(n) => f(Smp::Int(n as i64)),
+                None => false,
+            }
+        }
+        Fetch::FeName => f(Smp::str(req.frontend.as_bytes())),
+        Fetch::BeName => f(Smp::str(req.backend.as_bytes())),
+        Fetch::Var(name) => match req.vars.get(name) {
+            Some(VarValue::Bool(b)) => f(Smp::Bool(*b)),
+            Some(VarValue::Int(i)) => f(Smp::Int(*i)),
+            Some(VarValue::Ip(i)) => f(Smp::Ip(*i)),
+            Some(VarValue::Str(s)) => f(Smp::str(s)),
+            None => false,
+        },
+        Fetch::Const(v) => f(match v {
+            Smp::Str(s) => Smp::Str(Cow::Owned(s.to_vec())),
+            Smp::Bool(b) => Smp::Bool(*b),
+            Smp::Int(i) => Smp::Int(*i),
+            Smp::Ip(i) => Smp::Ip(*i),
+        }),
+        Fetch::ProtoHttp => f(Smp::Bool(true)),
+        Fetch::Env(name) => match std::env::var(&**name) {
+            Ok(v) => f(Smp::Str(Cow::Owned(v.into_bytes()))),
+            Err(_) => false,
+        },
+        Fetch::Rand(range) => {
+            let r = crate::proxy::sample::rand_u32() as u64;
+            f(Smp::Int(match range {
+                Some(n) if *n > 0 => ((r * n) >> 32) as i64,
+                _ => r as i64,
+            }))
+        }
+        Fetch::Date(off) => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0);
+            f(Smp::Int(now + off))
+        }
+        Fetch::ReqHdrNames(d) => {
+            let mut v = Vec::new();
+            for (i, h) in req.headers.iter().enumerate() {
+                if i > 0 {
+                    v.push(*d);
+                }
+                v.extend_from_slice(&h.name);
+            }
+            f(Smp::Str(Cow::Owned(v)))
+        }
+        Fetch::Never => false,
+    }
+}
+
+/// IPv4-mapped IPv6 addresses are reported as IPv4 (as HAProxy with v4v6 binds).
+pub fn canonical_ip(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(v6),
+        },
+        v4 => v4,
+    }
+}
+
+pub(crate) fn rand_u32() -> u32 {
+    use std::cell::Cell;
+    thread_local!(static S: Cell<u32> = Cell::new({
+        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(7);
+        t | 1
+    }));
+    S.with(|c| {
+        let mut x = c.get();
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        c.set(x);
+        x
+    })
+}
+
+fn owned<'a>(v: Vec<u8>) -> Smp<'a> {
+    Smp::Str(Cow::Owned(v))
+}
+
+/// Applies one converter; None drops the sample (conversion failed).
+pub fn apply_conv<'a>(conv: &Conv, v: Smp<'a>, c: &EvalCtx<'a>) -> Option<Smp<'a>> {
+    Some(match conv {
+        Conv::Lower => match v {
+            Smp::Str(s) => {
+                if s.iter().any(|b| b.is_ascii_uppercase()) {
+                    owned(s.to_ascii_lowercase())
+                } else {
+                    Smp::Str(s)
+                }
+            }
+            other => other,
+        },
+        Conv::Upper => match v {
+            Smp::Str(s) => {
+                if s.iter().any(|b| b.is_ascii_lowercase()) {
+                    owned(s.to_ascii_uppercase())
+                } else {
+                    Smp::Str(s)
+                }
+            }
+            other => other,
+        },
+        Conv::Base64 => owned(base64_encode(&v.to_bytes()).into_bytes()),
+        Conv::B64Dec => owned(base64_decode(&v.to_bytes())?),
+        Conv::Hex => {
+            let b = v.to_bytes();
+            let mut s = Vec::with_capacity(b.len() * 2);
+            for x in b.iter() {
+                s.extend_from_slice(format!("{x:02X}").as_bytes());
+            }
+            owned(s)
+        }
+        Conv::Length => Smp::Int(v.to_bytes().len() as i64),
+        Conv::Field {
+            index,
+            delims,
+            count,
+        } => field(v, *index, delims, *count, false)?,
+        Conv::Word {
+            index,
+            delims,
+            count,
+        } => field(v, *index, delims, *count, true)?,
+        Conv::Regsub { re, subst, global } => {
+            let b = v.to_bytes();
+            let rep = regex_subst_template(subst);
+            let out = if *global {
+                re.replace_all(&b, &rep[..])
+            } else {
+                re.replace(&b, &rep[..])
+            };
+            owned(out.into_owned())
+        }
+        Conv::UrlDec => owned(url_decode(&v.to_bytes())),
+        Conv::Ltrim(chars) => match v {
+            Smp::Str(Cow::Borrowed(s)) => {
+                let start = s.iter().position(|c| !chars.contains(c)).unwrap_or(s.len());
+                Smp::str(&s[start..])
+            }
+            other => {
+                let b = other.to_bytes();
+                let start = b.iter().position(|c| !chars.contains(c)).unwrap_or(b.len());
+                owned(b[start..].to_vec())
+            }
+        },
+        Conv::Rtrim(chars) => {
+            let b = v.to_bytes();
+            let end = b
+                .iter()
+                .rposition(|c| !chars.contains(c))
+                .map(|p| p + 1)
+                .unwrap_or(0);
+            owned(b[..end].to_vec())
+        }
+        Conv::Bytes { offset, len } => {
+            let b = v.to_bytes();
+            if *offset >= b.len() {
+                return None;
+            }
+            let end = len.map(|l| (*offset + l).min(b.len())).unwrap_or(b.len());
+            owned(b[*offset..end].to_vec())
+        }
+        Conv::Arith { op, arg } => {
+            let x = v.to_int()?;
+            let y = match arg {
+                ArithArg::Int(i) => *i,
+                ArithArg::Var(name) => match c.req.vars.get(name)? {
+                    VarValue::Int(i) => *i,
+                    VarValue::Bool(b) => *b as i64,
+                    VarValue::Str(s) => parse_int_prefix(s)?,
+                    VarValue::Ip(_) => return None,
+                },
+            };
+            Smp::Int(match op {
+                ArithOp::Add => x.saturating_add(y),
+                ArithOp::Sub => x.saturating_sub(y),
+                ArithOp::Mul => x.saturating_mul(y),
+                ArithOp::Div => {
+                    if y == 0 {
+                        i64::MAX
+                    } else {
+                        x / y
+                    }
+                }
+                ArithOp::Mod => {
+                    if y == 0 {
+                        0
+                    } else {
+                        x % y
+                    }
+                }
+                ArithOp::And => x & y,
+                ArithOp::Or => x | y,
+                ArithOp::Xor => x ^ y,
+            })
+        }
+        Conv::Neg => Smp::Int(-v.to_int()?),
+        Conv::Not => Smp::Bool(!v.to_bool()),
+        Conv::Bool => Smp::Bool(v.to_bool()),
+        Conv::Odd => Smp::Bool(v.to_int()? & 1 == 1),
+        Conv::Even => Smp::Bool(v.to_int()? & 1 == 0),
+        Conv::Ipmask { v4, v6 } => match v.to_ip()? {
+            IpAddr::V4(a) => {
+                let m = if *v4 == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - *v4 as u32)
+                };
+                Smp::Ip(IpAddr::V4(Ipv4Addr::from(u32::from(a) & m)))
+            }
+            IpAddr::V6(a) => {
+                let m = if *v6 == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - *v6 as u32)
+                };
+                Smp::Ip(IpAddr::V6(Ipv6Addr::from(u128::from(a) & m)))
+            }
+        },
+        Conv::Concat {
+            prefix,
+            var,
+            suffix,
+        } => {
+            let mut out = v.to_bytes().into_owned();
+            out.extend_from_slice(prefix);
+            if let Some(name) = var {
+                if let Some(val) = c.req.vars.get(name) {
+                    match val {
+                        VarValue::Str(s) => out.extend_from_slice(s),
+                        VarValue::Int(i) => out.extend_from_slice(i.to_string().as_bytes()),
+                        VarValue::Bool(b) => out.push(if *b { b'1' } else { b'0' }),
+                        VarValue::Ip(i) => out.extend_from_slice(i.to_string().as_bytes()),
+                    }
+                }
+            }
+            out.extend_from_slice(suffix);
+            owned(out)
+        }
+        Conv::Map {
+            entries,
+            default,
+            how,
+        } => {
+            let key = v.to_bytes();
+            let found = entries.iter().find(|(k, _)| map_matches(*how, &key, k));
+            match (found, default) {
+                (Some((_, val)), _) => owned(val.to_vec()),
+                (None, Some(d)) => owned(d.to_vec()),
+                (None, None) => return None,
+            }
+        }
+        Conv::Hash(func, aval) => {
+            let h = func.hash(&v.to_bytes());
+            Smp::Int(if *aval {
+                crate::proxy::balance::full_hash(h)
+            } else {
+                h
+            } as i64)
+        }
+        Conv::Json => {
+            let b = v.to_bytes();
+            let mut out = Vec::with_capacity(b.len());
+            for &ch in b.iter() {
+                match ch {
+                    b'"' => out.extend_from_slice(b"\\\""),
+                    b'\\' => out.extend_from_slice(b"\\\\"),
+                    b'\n' => out.extend_from_slice(b"\\n"),
+                    b'\r' => out.extend_from_slice(b"\\r"),
+                    b'\t' => out.extend_from_slice(b"\\t"),
+                    c if c < 0x20 => out.extend_from_slice(format!("\\u{c:04x}").as_bytes()),
+                    c => out.push(c),
+                }
+            }
+            owned(out)
+        }
+        Conv::Identity => v,
+    })
+}
+
+fn map_matches(how: MapMatch, key: &[u8], pat: &[u8]) -> bool {
+    match how {
+        MapMatch::Str => key == pat,
+        MapMatch::Beg => key.starts_with(pat),
+        MapMatch::End => key.ends_with(pat),
+        MapMatch::Sub => pat.is_empty() || key.windows(pat.len()).any(|w| w == pat),
+        MapMatch::Dir => crate::proxy::acl::match_delimited(key, pat, b'/', false),
+        MapMatch::Dom => crate::proxy::acl::match_delimited(key, pat, b'.', false),
+        MapMatch::Reg => regex::bytes::Regex::new(&String::from_utf8_lossy(pat))
+            .map(|r| r.is_match(key))
+            .unwrap_or(false),
+        MapMatch::Int => {
+            parse_int_prefix(key).is_some() && parse_int_prefix(key) == parse_int_prefix(pat)
+        }
+        MapMatch::Ip => {
+            let ip = Smp::str(key).to_ip();
+            let net = std::str::from_utf8(pat)
+                .ok()
+                .and_then(crate::proxy::acl::parse_net);
+            matches!((ip, net), (Some(i), Some(n)) if n.contains(&i))
+        }
+    }
+}
+
+/// HAProxy's `\1` back-references → regex crate's `${1}`.
+fn regex_subst_template(subst: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(subst.len() + 8);
+    let mut i = 0;
+    while i < subst.len() {
+        let c = subst[i];
+        if c == b'\\' && i + 1 < subst.len() && subst[i + 1].is_ascii_digit() {
+            out.extend_from_slice(b"${");
+            out.push(subst[i + 1]);
+            out.push(b'}');
+            i += 2;
+        } else if c == b'$' {
+            out.extend_from_slice(b"$$");
+            i += 1;
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Public for rules.rs (replace-header & co use the same back-reference syntax).
+pub fn subst_template(subst: &[u8]) -> Vec<u8> {
+    regex_subst_template(subst)
+}
+
+fn field<'a>(v: Smp<'a>, index: i32, delims: &[u8], count: i32, word: bool) -> Option<Smp<'a>> {
+    let s = match v {
+        Smp::Str(s) => s,
+        other => Cow::Owned(other.to_bytes().into_owned()),
+    };
+    let is_d = |c: &u8| delims.contains(c);
+    // Split into fields: `word` skips empty fields (runs of delimiters).
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let mut start = 0;
+    for (i, ch) in s.iter().enumerate() {
+        if is_d(ch) {
+            spans.push((start, i));
+            start = i + 1;
+        }
+    }
+    spans.push((start, s.len()));
+    if word {
+        spans.retain(|(a, b)| b > a);
+    }
+    let n = spans.len() as i32;
+    if index == 0 || index.abs() > n {
+        return None;
+    }
+    let count = if count <= 0 { n } else { count };
+    let (first, last) = if index > 0 {
+        let f = index - 1;
+        (f, (f + count - 1).min(n - 1))
+    } else {
+        let l = n + index;
+        ((l - count + 1).max(0), l)
+    };
+    let a = spans[first as usize].0;
+    let b = spans[last as usize].1;
+    Some(match s {
+        Cow::Borrowed(x) => Smp::str(&x[a..b]),
+        Cow::Owned(x) => owned(x[a..b].to_vec()),
+    })
+}
+
+fn url_decode(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        match s[i] {
+            b'%' if i + 2 < s.len() => match (hexval(s[i + 1]), hexval(s[i + 2])) {
+                (Some(a), Some(b)) => {
+                    out.push(a * 16 + b);
+                    i += 3;
+                    continue;
+                }
+                _ => out.push(b'%'),
+            },
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    out
+}
+
+fn hexval(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+pub fn base64_encode(input: &[u8]) -> String {
+    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
+    for chunk in input.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = ((b[0] as u32) << 16) | ((b[1] as u32) << 8) | b[2] as u32;
+        out.push(B64[(n >> 18) as usize & 63] as char);
+        out.push(B64[(n >> 12) as usize & 63] as char);
+        out.push(if chunk.len() > 1 {
+            B64[(n >> 6) as usize & 63] as char
+        } else {
+            '='
+        });
+        out.push(if chunk.len() > 2 {
+            B64[n as usize & 63] as char
+        } else {
+            '='
+        });
+    }
+    out
+}
+
+pub fn base64_decode(input: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(input.len() / 4 * 3);
+    let mut acc = 0u32;
+    let mut bits = 0;
+    for &c in input {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            b'=' => break,
+            b' ' | b'\t' | b'\r' | b'\n' => continue,
+            _ => return None,
+        };
+        acc = (acc << 6) | v as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests;
