@@ -11,6 +11,10 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 use super::balance::{BalanceConf, Balancer, HashFunction, HashLookup, HashType, LbAlgo, LbServer};
+use super::cookie::CookiePersist;
+use super::ctx::ProxyLookup;
+use super::rules::RuleSet;
+use super::sample::CompileEnv;
 use super::server_state::{ServerSet, ServerState as LiveState};
 use crate::haproxy::ir;
 
@@ -154,6 +158,10 @@ pub struct Backend {
     /// Live load-balancing state of `servers` (same order).
     pub live: ServerSet,
     pub balancer: Balancer,
+    /// Compiled ACLs and http rules (shared with the frontend part of a `listen`).
+    pub rules: Arc<RuleSet>,
+    /// `cookie` persistence, when configured.
+    pub cookie: Option<CookiePersist>,
     pub last_change: AtomicU64,
 }
 
@@ -181,6 +189,7 @@ pub struct Frontend {
     pub counters: Counters,
     /// 0 = unlimited.
     pub maxconn: u32,
+    pub rules: Arc<RuleSet>,
 }
 
 /// Every compiled proxy, plus global settings.
@@ -202,6 +211,8 @@ pub struct Runtime {
 pub enum CompileError {
     #[error("Proxy '{proxy}': unable to find required default_backend: '{backend}'.")]
     MissingBackend { proxy: String, backend: String },
+    #[error("Proxy '{proxy}': {msg}")]
+    Rules { proxy: String, msg: String },
 }
 
 pub fn unix_now() -> u64 {
@@ -222,6 +233,14 @@ impl Runtime {
             next_id = next_id.max(id) + 1;
             ids.insert(p.name.clone(), id);
         }
+        let env = CompileEnv::from_config(config);
+        let mut rulesets: HashMap<String, Arc<RuleSet>> = HashMap::new();
+        for p in &config.proxies {
+            let rs = RuleSet::compile(p, &env)
+                .map_err(|e| CompileError::Rules { proxy: p.name.clone(), msg: e.to_string() })?;
+            rulesets.insert(p.name.clone(), Arc::new(rs));
+        }
+        let rules_of = |name: &str| rulesets.get(name).cloned().unwrap_or_default();
         let mut backends = Vec::new();
         let mut frontends = Vec::new();
         let mut backend_by_name = HashMap::new();
@@ -271,6 +290,10 @@ impl Runtime {
                     .collect(),
             );
             let balancer = Balancer::new(&balance_conf(p, &servers));
+            let cookie = p.cookie.as_ref().map(|c| {
+                let values: Vec<Option<String>> = p.servers.iter().map(|s| s.cookie.clone()).collect();
+                CookiePersist::from_ir(c, &values)
+            });
             backends.push(Arc::new(Backend {
                 name: p.name.clone(),
                 id: ids.get(&p.name).copied().unwrap_or(0),
@@ -283,6 +306,8 @@ impl Runtime {
                 queue_notify: Notify::new(),
                 live,
                 balancer,
+                rules: rules_of(&p.name),
+                cookie,
                 last_change: AtomicU64::new(now),
             }));
         }
@@ -304,6 +329,7 @@ impl Runtime {
                 default_backend,
                 counters: Counters::default(),
                 maxconn: p.maxconn.unwrap_or(0),
+                rules: rules_of(&p.name),
             }));
         }
         Ok(Runtime {
@@ -323,6 +349,12 @@ impl Runtime {
     }
     pub fn backend(&self, name: &str) -> Option<&Arc<Backend>> {
         self.backend_index(name).and_then(|i| self.backends.get(i))
+    }
+}
+
+impl ProxyLookup for Runtime {
+    fn nbsrv(&self, backend: &str) -> Option<u32> {
+        self.backend(backend).map(|b| b.nbsrv())
     }
 }
 

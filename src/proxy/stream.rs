@@ -14,7 +14,9 @@ use tokio::time::timeout_at;
 
 use super::balance;
 use super::stats;
-use super::ctx::{ConnInfo, RequestCtx, RequestHead, ResponseHead, Vars};
+use super::ctx::{ConnInfo, ProxyLookup, RequestCtx, RequestHead, ResponseHead, Vars};
+use super::rules::{RuleEnv, Verdict};
+use super::sample::EvalCtx;
 use super::http1::{self, BodyKind, BodyProgress, HeadParser, Parsed};
 use super::log::LogRecord;
 use super::pool::{self, ServerConn};
@@ -274,16 +276,85 @@ async fn send_error<C: AsyncWrite + Unpin>(
     Outcome::Close
 }
 
-/// Chooses the backend for a request (use_backend rules, then default_backend).
-fn choose_backend(fe: &Frontend, rt: &Runtime, _req: &RequestHead, _info: &ConnInfo) -> Option<usize> {
-    for ub in &fe.cfg.use_backends {
-        if ub.cond.is_none() {
-            if let ir::BackendRef::Static(name) = &ub.target {
-                return rt.backend_index(name);
-            }
-        }
+/// Sends the answer of a rule that stopped processing (deny, tarpit, auth, redirect, return).
+#[allow(clippy::too_many_arguments)]
+async fn local_verdict<C: AsyncWrite + Unpin>(
+    client: &mut C,
+    verdict: Verdict,
+    rec: &mut LogRecord,
+    fe: &Frontend,
+    be: Option<&Arc<Backend>>,
+    rt: &Runtime,
+    close: bool,
+    req_minor: u8,
+) -> Outcome {
+    if let Some(be) = be {
+        rec.backend = Some(be.clone());
     }
-    fe.default_backend
+    let (status, bytes) = match verdict {
+        Verdict::Continue => return Outcome::KeepAlive,
+        Verdict::Deny { status } => {
+            Counters::add(&fe.counters.denied_req, 1);
+            rec.term = *b"PR";
+            send_error(client, status, rec, fe, rt).await;
+            return Outcome::Close;
+        }
+        Verdict::Tarpit { status } => {
+            let t = be.and_then(|b| b.cfg.timeouts.tarpit).or(fe.cfg.timeouts.tarpit).or(fe.cfg.timeouts.connect);
+            tokio::time::sleep(t.unwrap_or(Duration::ZERO)).await;
+            Counters::add(&fe.counters.denied_req, 1);
+            rec.term = *b"PT";
+            send_error(client, status, rec, fe, rt).await;
+            return Outcome::Close;
+        }
+        Verdict::Auth { realm } => {
+            let body: &[u8] = b"<html><body><h1>401 Unauthorized</h1>\nYou need a valid user and password to access this content.\n</body></html>\n";
+            let mut out = format!(
+                "HTTP/1.1 401 Unauthorized\r\ncontent-length: {}\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nwww-authenticate: Basic realm=\"{realm}\"\r\n{}\r\n",
+                body.len(),
+                if close { "connection: close\r\n" } else { "" }
+            )
+            .into_bytes();
+            out.extend_from_slice(body);
+            rec.term = *b"PR";
+            (401, out)
+        }
+        Verdict::Reply(r) => {
+            let mut out = Vec::with_capacity(256 + r.body.len());
+            out.extend_from_slice(if req_minor == 0 { b"HTTP/1.0 " } else { b"HTTP/1.1 " });
+            out.extend_from_slice(r.status.to_string().as_bytes());
+            out.push(b' ');
+            out.extend_from_slice(r.reason.as_bytes());
+            out.extend_from_slice(b"\r\n");
+            for (n, v) in &r.headers {
+                let at = out.len();
+                out.extend_from_slice(n);
+                out[at..].make_ascii_lowercase();
+                out.extend_from_slice(b": ");
+                out.extend_from_slice(v);
+                out.extend_from_slice(b"\r\n");
+            }
+            out.extend_from_slice(format!("content-length: {}\r\n", r.body.len()).as_bytes());
+            if close {
+                out.extend_from_slice(b"connection: close\r\n");
+            }
+            out.extend_from_slice(b"\r\n");
+            out.extend_from_slice(&r.body);
+            rec.term = *b"LR";
+            (r.status, out)
+        }
+    };
+    rec.status = status;
+    rec.bytes_out = bytes.len() as u64;
+    fe.counters.count_status(status);
+    if client.write_all(&bytes).await.is_err() {
+        return Outcome::Abort;
+    }
+    if close {
+        Outcome::Close
+    } else {
+        Outcome::KeepAlive
+    }
 }
 
 fn add_forwarded_for(req: &mut RequestHead, fe: &ir::Proxy, be: &ir::Proxy, src: IpAddr) {
@@ -350,11 +421,34 @@ where
             return send_error(client, 400, rec, fe, rt).await;
         }
     };
-    let Some(be_idx) = choose_backend(fe, rt, &b.req, info) else {
-        rec.term = *b"SC";
-        return send_error(client, 503, rec, fe, rt).await;
+    let client_wants_ka = http1::wants_keep_alive(&b.req.version, &b.req.headers);
+    let req_minor = http1::minor(&b.req.version);
+    // A local reply can keep the connection only when no request body is left unread.
+    let body_pending = req_body != BodyKind::None;
+    let local_close = |mode_close: bool| !client_wants_ka || mode_close || body_pending || engine.is_stopping();
+
+    // ---- frontend http-request rules, redirects, backend switching
+    let fe_env = RuleEnv { conn: info, frontend: &fe.name, backend: "", proxies: Some(&**rt as &dyn ProxyLookup) };
+    let verdict = fe.rules.apply_request(&mut b.req, &fe_env, &mut b.vars);
+    if verdict != Verdict::Continue {
+        let close = local_close(fe.cfg.options.http_mode == HttpConnMode::Close);
+        return local_verdict(client, verdict, rec, fe, None, rt, close, req_minor).await;
+    }
+    if let Some(reply) = fe.rules.apply_redirects(&b.req, &fe_env, &b.vars) {
+        let close = local_close(fe.cfg.options.http_mode == HttpConnMode::Close);
+        return local_verdict(client, Verdict::Reply(reply), rec, fe, None, rt, close, req_minor).await;
+    }
+    let be_idx = {
+        let ctx = RequestCtx::new(&b.req, info, &fe.name, "", &b.vars).with_proxies(&**rt as &dyn ProxyLookup);
+        let ec = EvalCtx::new(&ctx);
+        fe.rules
+            .switching
+            .select(&ec, &|n| rt.backend_index(n).is_some())
+            .and_then(|n| rt.backend_index(&n))
+            .or(fe.own_backend)
     };
-    let Some(be) = rt.backends.get(be_idx).cloned() else {
+    let Some(be) = be_idx.and_then(|i| rt.backends.get(i)).cloned() else {
+        rec.term = *b"SC";
         return send_error(client, 503, rec, fe, rt).await;
     };
     rec.backend = Some(be.clone());
@@ -362,10 +456,24 @@ where
     let _be_guard = LeaveGuard(&be.counters);
     Counters::add(&be.counters.requests, 1);
     let mode = conn_mode(&fe.cfg, &be.cfg);
-    let req_minor = http1::minor(&b.req.version);
-    let client_wants_ka = http1::wants_keep_alive(&b.req.version, &b.req.headers);
     let mut client_close = !client_wants_ka || mode == HttpConnMode::Close || engine.is_stopping();
     let server_close = mode != HttpConnMode::KeepAlive;
+    let separate_backend = fe.own_backend != Some(be.index);
+    if separate_backend {
+        let be_env = RuleEnv { conn: info, frontend: &fe.name, backend: &be.name, proxies: Some(&**rt as &dyn ProxyLookup) };
+        let verdict = be.rules.apply_request(&mut b.req, &be_env, &mut b.vars);
+        let verdict = match verdict {
+            Verdict::Continue => match be.rules.apply_redirects(&b.req, &be_env, &b.vars) {
+                Some(r) => Verdict::Reply(r),
+                None => Verdict::Continue,
+            },
+            v => v,
+        };
+        if verdict != Verdict::Continue {
+            let close = local_close(mode == HttpConnMode::Close);
+            return local_verdict(client, verdict, rec, fe, Some(&be), rt, close, req_minor).await;
+        }
+    }
     if let Some(st) = stats::settings(fe, Some(&be)) {
         if let Some(kind) = stats::matches(st, &b.req.uri) {
             let authorization = http1::header(&b.req.headers, b"authorization");
@@ -382,9 +490,12 @@ where
                 return Outcome::Abort;
             }
             rec.bytes_out = page.len() as u64;
-            return if client_close { Outcome::Close } else { Outcome::KeepAlive };
+            return if local_close(mode == HttpConnMode::Close) { Outcome::Close } else { Outcome::KeepAlive };
         }
     }
+    // ---- cookie persistence (request side)
+    let now_secs = super::runtime::unix_now();
+    let cookie_txn = be.cookie.as_ref().map(|c| c.on_request(&mut b.req, &be.live, be.cfg.options.persist, now_secs));
     let expect_continue = http1::header(&b.req.headers, b"expect").is_some_and(|v| v.eq_ignore_ascii_case(b"100-continue"));
     let method_is_head = &b.req.method[..] == b"HEAD";
     let method = b.req.method.clone();
@@ -415,7 +526,12 @@ where
     let t_queue_start = Instant::now();
     let (server, mut conn, _served) = loop {
         let ctx = RequestCtx::new(&b.req, info, &fe.name, &be.name, &b.vars);
-        let server = match pick_server(&be, &ctx, exclude) {
+        let forced = cookie_txn.and_then(|t| t.server).filter(|i| Some(*i) != exclude);
+        let picked = match forced.and_then(|i| be.servers.get(i)) {
+            Some(s) => Pick::Server(s.clone()),
+            None => pick_server(&be, &ctx, exclude),
+        };
+        let server = match picked {
             Pick::Server(s) => s,
             Pick::None => {
                 rec.t_queue = ms(t_queue_start.elapsed());
@@ -608,6 +724,29 @@ where
         break;
     }
     rec.t_response = ms(t_wait_resp.elapsed());
+    // ---- http-response rules (backend, then frontend) and cookie persistence
+    {
+        let be_env = RuleEnv { conn: info, frontend: &fe.name, backend: &be.name, proxies: Some(&**rt as &dyn ProxyLookup) };
+        let mut verdict = Verdict::Continue;
+        if separate_backend && !be.rules.http_response.is_empty() {
+            verdict = be.rules.apply_response(&b.req, &mut b.resp, &be_env, &mut b.vars);
+        }
+        if verdict == Verdict::Continue && !fe.rules.http_response.is_empty() {
+            verdict = fe.rules.apply_response(&b.req, &mut b.resp, &be_env, &mut b.vars);
+        }
+        if verdict != Verdict::Continue {
+            Counters::add(&be.counters.denied_resp, 1);
+            let v = match verdict {
+                Verdict::Deny { .. } => Verdict::Deny { status: 502 },
+                v => v,
+            };
+            local_verdict(client, v, rec, fe, Some(&be), rt, true, req_minor).await;
+            return Outcome::Close;
+        }
+        if let (Some(c), Some(t)) = (&be.cookie, &cookie_txn) {
+            c.on_response(&b.req, &mut b.resp, t, Some(server.index), now_secs);
+        }
+    }
     let status = b.resp.status;
     rec.status = status;
     fe.counters.count_status(status);

@@ -314,7 +314,7 @@ fn proxy_http_roundrobin_table_against_nginx() {
     // (server lines, requests, expected first lines in order)
     let table: Vec<(String, usize, Vec<&str>)> = vec![
         (format!("server web1 127.0.0.1:{p1}\n  server web2 127.0.0.1:{p2}"), 4, vec!["web1", "web2", "web1", "web2"]),
-        (format!("server web1 127.0.0.1:{p1} weight 2\n  server web2 127.0.0.1:{p2} weight 1"), 6, vec!["web1", "web2", "web1", "web1", "web2", "web1"]),
+        (format!("server web1 127.0.0.1:{p1} weight 2\n  server web2 127.0.0.1:{p2} weight 1"), 6, vec!["web1", "web1", "web2", "web1", "web1", "web2"]),
         (format!("server web1 127.0.0.1:{p1}\n  server web2 127.0.0.1:{p2} weight 0\n  server web3 127.0.0.1:{p3}"), 4, vec!["web1", "web3", "web1", "web3"]),
         (format!("server web1 127.0.0.1:{p1} disabled\n  server web2 127.0.0.1:{p2}\n  server web3 127.0.0.1:{p3} backup"), 3, vec!["web2", "web2", "web2"]),
         (format!("balance first\n  server web1 127.0.0.1:{p1}\n  server web2 127.0.0.1:{p2}"), 3, vec!["web1", "web1", "web1"]),
