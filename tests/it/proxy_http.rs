@@ -728,3 +728,232 @@ fn proxy_http_binds_ipv6_and_port_ranges() {
     }
     let _ = Shutdown::Both;
 }
+
+// ---------------------------------------------------------------------------------------------
+// differential L7: rules, redirects, cookies through both binaries
+// ---------------------------------------------------------------------------------------------
+
+/// Echo backend: 200 with `X-Server`, `X-Uri` and `X-Echo-<name>` for each `x-*`/`cookie`
+/// header received; `X-Want-Set-Cookie: v` makes it answer `Set-Cookie: v`.
+fn echo_server(name: &'static str) -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(s) = s else { return };
+            thread::spawn(move || {
+                let mut r = BufReader::new(s);
+                loop {
+                    let mut line = String::new();
+                    if r.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let uri = line.split_whitespace().nth(1).unwrap_or("").to_string();
+                    let mut extra = String::new();
+                    let mut close = false;
+                    loop {
+                        let mut h = String::new();
+                        if r.read_line(&mut h).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let h = h.trim_end();
+                        if h.is_empty() {
+                            break;
+                        }
+                        let Some((n, v)) = h.split_once(':') else { continue };
+                        let (n, v) = (n.trim().to_ascii_lowercase(), v.trim());
+                        if n == "connection" && v.eq_ignore_ascii_case("close") {
+                            close = true;
+                        }
+                        if n == "x-want-set-cookie" {
+                            extra.push_str(&format!("Set-Cookie: {v}\r\n"));
+                        } else if n.starts_with("x-") || n == "cookie" {
+                            extra.push_str(&format!("X-Echo-{n}: {v}\r\n"));
+                        }
+                    }
+                    let resp = format!("HTTP/1.1 200 OK\r\nX-Server: {name}\r\nX-Uri: {uri}\r\n{extra}Content-Length: 0\r\n\r\n");
+                    if r.get_mut().write_all(resp.as_bytes()).is_err() || close {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+/// Status plus the response headers worth comparing (lower-case names, in order).
+fn observe(port: u16, method: &str, uri: &str, hdrs: &[(&str, &str)]) -> (u16, Vec<(String, String)>) {
+    let mut c = Client::connect(port);
+    let mut req = format!("{method} {uri} HTTP/1.1\r\nHost: test.local\r\n");
+    for (n, v) in hdrs {
+        req.push_str(&format!("{n}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    c.send(&req);
+    let r = c.read_response(false).unwrap_or(Resp { status: 0, headers: vec![], body: String::new() });
+    let keep = |n: &str| {
+        let n = n.to_ascii_lowercase();
+        n.starts_with("x-") || matches!(n.as_str(), "location" | "set-cookie" | "cache-control" | "www-authenticate")
+    };
+    let headers = r.headers.iter().filter(|(n, _)| keep(n)).map(|(n, v)| (n.to_ascii_lowercase(), v.clone())).collect();
+    (r.status, headers)
+}
+
+#[test]
+fn proxy_http_differential_rules_redirects_cookies() {
+    if !require("haproxy") {
+        return;
+    }
+    let ports: Vec<u16> = ["s1", "s2", "s3", "s4"].into_iter().map(echo_server).collect();
+    type Req = (&'static str, &'static str, &'static [(&'static str, &'static str)]);
+    let cases: [(&str, &[Req]); 4] = [
+        (
+            "frontend fe\n  bind 127.0.0.1:{PORT}\n  acl is_api path_beg /api /v2\n  acl is_admin hdr(x-role) -i admin\n  acl is_post method POST\n  use_backend api if is_api !is_post\n  use_backend admin if is_admin || is_post\n  use_backend be_%[req.hdr(x-be)] if { req.hdr(x-be) -m found }\n  default_backend web\nbackend api\n  server s1 127.0.0.1:{s1}\nbackend admin\n  server s2 127.0.0.1:{s2}\nbackend web\n  server s4 127.0.0.1:{s4}\nbackend be_x\n  server s3 127.0.0.1:{s3}\n",
+            &[
+                ("GET", "/api/users", &[]),
+                ("POST", "/api/users", &[]),
+                ("GET", "/v2/x", &[("X-Role", "ADMIN")]),
+                ("GET", "/index.html", &[]),
+                ("GET", "/index.html", &[("X-Be", "x")]),
+                ("GET", "/index.html", &[("X-Be", "nope")]),
+            ],
+        ),
+        (
+            "frontend fe\n  bind 127.0.0.1:{PORT}\n  http-request deny if { path /forbidden }\n  http-request deny deny_status 429 if { path_beg /limited }\n  http-request redirect scheme https code 301 if { path_beg /secure }\n  http-request redirect location /login?from=%[path] if { path /account }\n  http-request redirect prefix /new drop-query if { path_beg /old }\n  http-request return status 200 content-type text/plain string hello if { path /hello }\n  http-request auth realm Private if { path_beg /private } !{ http_auth(users) }\n  http-request add-header X-Added one\n  http-request del-header X-Secret\n  http-request set-header X-Path %[path]\n  http-request replace-path ^/app/(.*) /\\1\n  http-request set-query a=1 if { path /q }\n  http-response set-header X-Resp yes\n  http-response set-status 202 if { path /accepted }\n  default_backend web\nuserlist users\n  user bob insecure-password pw\nbackend web\n  server s1 127.0.0.1:{s1}\n",
+            &[
+                ("GET", "/forbidden", &[]),
+                ("GET", "/limited/x", &[]),
+                ("GET", "/secure/page?a=b", &[]),
+                ("GET", "/account", &[]),
+                ("GET", "/old/path?x=1", &[]),
+                ("GET", "/hello", &[]),
+                ("GET", "/private/x", &[]),
+                ("GET", "/private/x", &[("Authorization", "Basic Ym9iOnB3")]),
+                ("GET", "/app/deep/page?z=9", &[("X-Secret", "s")]),
+                ("GET", "/q?old=1", &[]),
+                ("GET", "/accepted", &[]),
+            ],
+        ),
+        (
+            "frontend fe\n  bind 127.0.0.1:{PORT}\n  default_backend app\nbackend app\n  cookie SRV insert indirect nocache httponly\n  server s1 127.0.0.1:{s1} cookie c1\n  server s2 127.0.0.1:{s2} cookie c2\n  server s3 127.0.0.1:{s3}\n",
+            &[
+                ("GET", "/", &[]),
+                ("GET", "/", &[]),
+                ("GET", "/", &[]),
+                ("GET", "/", &[("Cookie", "SRV=c2")]),
+                ("GET", "/", &[("Cookie", "a=1; SRV=c1; b=2")]),
+                ("GET", "/", &[("Cookie", "SRV=zzz")]),
+                ("POST", "/", &[]),
+            ],
+        ),
+        (
+            "frontend fe\n  bind 127.0.0.1:{PORT}\n  use_backend pfx if { path_beg /p }\n  default_backend rw\nbackend rw\n  cookie JSESSIONID rewrite\n  server s1 127.0.0.1:{s1} cookie r1\n  server s2 127.0.0.1:{s2} cookie r2\nbackend pfx\n  cookie SID prefix\n  server s3 127.0.0.1:{s3} cookie p3\n  server s4 127.0.0.1:{s4} cookie p4\n",
+            &[
+                ("GET", "/", &[("X-Want-Set-Cookie", "JSESSIONID=abc; path=/")]),
+                ("GET", "/", &[("Cookie", "JSESSIONID=r2")]),
+                ("GET", "/p", &[("X-Want-Set-Cookie", "SID=sess1; path=/")]),
+                ("GET", "/p", &[("Cookie", "SID=p4~sess1; other=z")]),
+            ],
+        ),
+    ];
+    for (cfg, reqs) in cases {
+        let mut text = format!("{}{DEFAULTS}{cfg}", global(1));
+        for (i, p) in ports.iter().enumerate() {
+            text = text.replace(&format!("{{s{}}}", i + 1), &p.to_string());
+        }
+        let run = |port: u16, _: &Proxy| reqs.iter().map(|(m, u, h)| observe(port, m, u, h)).collect::<Vec<_>>();
+        let (h, r) = differential(&text, run);
+        for (i, (a, b)) in h.iter().zip(&r).enumerate() {
+            assert_eq!(b, a, "request {:?}\n(left: rhaproxy, right: haproxy)\n{text}", reqs[i]);
+        }
+    }
+}
+
+#[test]
+fn proxy_http_stats_page_csv_and_auth() {
+    let srv = TestServer::start("ts", Duration::ZERO);
+    let port = free_port();
+    let sport = free_port();
+    let cfg = format!(
+        "{}{DEFAULTS}frontend fe\n  bind 127.0.0.1:{port}\n  default_backend be\nbackend be\n  server s1 127.0.0.1:{} check\n  server s2 127.0.0.1:1 disabled\n\
+         listen stats\n  bind 127.0.0.1:{sport}\n  stats enable\n  stats uri /stats\n  stats auth admin:pw\n  stats refresh 5s\n",
+        global(1),
+        srv.port
+    );
+    let _px = Proxy::rhaproxy(&cfg, &[port, sport]);
+    assert_eq!(get_once(port, "/").status, 200);
+    let mut c = Client::connect(sport);
+    let r = c.get("/stats;csv");
+    assert_eq!(r.status, 401);
+    assert_eq!(r.header("www-authenticate"), Some("Basic realm=\"HAProxy Statistics\""));
+    let mut c = Client::connect(sport);
+    c.send("GET /stats;csv HTTP/1.1\r\nHost: t\r\nAuthorization: Basic YWRtaW46cHc=\r\n\r\n");
+    let r = c.read_response(false).unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("refresh"), Some("5"));
+    let mut lines = r.body.lines();
+    let header = lines.next().unwrap();
+    if require("haproxy") {
+        // the header line must be exactly haproxy's
+        let hport = free_port();
+        let hcfg = format!("{}{DEFAULTS}listen stats\n  bind 127.0.0.1:{hport}\n  stats enable\n  stats uri /stats\n", global(1));
+        let _h = Proxy::haproxy(&hcfg, &[hport]);
+        let theirs = get_once(hport, "/stats;csv").body;
+        assert_eq!(header, theirs.lines().next().unwrap());
+    }
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let row = |px: &str, sv: &str| rows.iter().find(|r| r[0] == px && r[1] == sv).unwrap_or_else(|| panic!("{px}/{sv} in {rows:?}"));
+    let cols: Vec<&str> = header.trim_start_matches("# ").split(',').collect();
+    let col = |r: &Vec<&str>, name: &str| r[cols.iter().position(|c| *c == name).unwrap()].to_string();
+    assert_eq!(col(row("fe", "FRONTEND"), "status"), "OPEN");
+    assert_eq!(col(row("fe", "FRONTEND"), "req_tot"), "1");
+    assert_eq!(col(row("be", "s1"), "stot"), "1");
+    assert_eq!(col(row("be", "s2"), "status"), "MAINT");
+    assert_eq!(col(row("be", "BACKEND"), "hrsp_2xx"), "1");
+    assert_eq!(col(row("be", "BACKEND"), "algo"), "roundrobin");
+    // the HTML page
+    let mut c = Client::connect(sport);
+    c.send("GET /stats HTTP/1.1\r\nHost: t\r\nAuthorization: Basic YWRtaW46cHc=\r\n\r\n");
+    let r = c.read_response(false).unwrap();
+    assert_eq!(r.header("content-type"), Some("text/html"));
+    assert!(r.body.contains("Statistics Report for"));
+}
+
+#[test]
+fn proxy_http_errorfile_and_log_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let ef = dir.path().join("503.http");
+    std::fs::write(&ef, "HTTP/1.0 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 9\r\n\r\nsorry :(\n").unwrap();
+    let port = free_port();
+    let cfg = format!(
+        "{}{DEFAULTS}  log stdout format raw local0\n  log-format \"%ci %ft %b/%s %ST %HM %HU\"\nfrontend fe\n  bind 127.0.0.1:{port}\n  default_backend be\nbackend be\n  errorfile 503 {}\n",
+        global(1),
+        ef.display()
+    );
+    let dir2 = tempfile::tempdir().unwrap();
+    let cfg_path = dir2.path().join("h.cfg");
+    std::fs::write(&cfg_path, &cfg).unwrap();
+    let out_path = dir2.path().join("out.txt");
+    let child = Command::new(rhaproxy_bin())
+        .arg("-db")
+        .arg("-f")
+        .arg(&cfg_path)
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _p = Proxy { dir: dir2, proc: Proc(child), stderr_path: PathBuf::new() };
+    wait_port(port);
+    let r = get_once(port, "/x?y=1");
+    assert_eq!((r.status, r.body.as_str()), (503, "sorry :(\n"));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let out = std::fs::read_to_string(&out_path).unwrap_or_default();
+        if out.contains("127.0.0.1 fe be/<NOSRV> 503 GET /x?y=1") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "log line not found in {out:?}");
+        thread::sleep(Duration::from_millis(20));
+    }
+}
