@@ -957,3 +957,41 @@ fn proxy_http_errorfile_and_log_format() {
         thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[test]
+fn proxy_http_inherited_fd_bind_and_keepalive_timeout() {
+    if !require("perl") {
+        return;
+    }
+    let srv = TestServer::start("ts", Duration::ZERO);
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("h.cfg");
+    // fd@${LISTEN_FD}: a socket created and bound by the parent, as VTest does
+    std::fs::write(
+        &cfg,
+        format!(
+            "{}defaults\n  mode http\n  timeout connect 2s\n  timeout client 5s\n  timeout server 5s\n  timeout http-keep-alive 300ms\n\
+             frontend fe\n  bind \"fd@${{LISTEN_FD}}\"\n  default_backend be\nbackend be\n  server s 127.0.0.1:{}\n",
+            global(1),
+            srv.port
+        ),
+    )
+    .unwrap();
+    // perl-base is always there: bind, clear close-on-exec, exec the proxy
+    let script = format!(
+        "my $s = IO::Socket::INET->new(LocalAddr=>'127.0.0.1:{port}', Listen=>16, ReuseAddr=>1) or die; \
+         fcntl($s, F_SETFD, fcntl($s, F_GETFD, 0) & ~FD_CLOEXEC); $ENV{{LISTEN_FD}} = fileno($s); \
+         exec('{}', '-db', '-f', '{}') or die;",
+        rhaproxy_bin().display(),
+        cfg.display()
+    );
+    let child = Command::new("perl").arg("-MIO::Socket::INET").arg("-MFcntl").arg("-e").arg(script).stderr(Stdio::null()).spawn().unwrap();
+    let _p = Proc(child);
+    wait_port(port);
+    let mut c = Client::connect(port);
+    assert_eq!(c.get("/").status, 200);
+    // idle longer than timeout http-keep-alive: the proxy closes the connection silently
+    thread::sleep(Duration::from_millis(600));
+    assert!(c.is_closed(), "idle keep-alive connection closed");
+}
