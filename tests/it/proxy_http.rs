@@ -636,25 +636,31 @@ fn alive(pid: u32) -> bool {
 }
 
 #[test]
-fn proxy_process_daemon_pidfile_and_sigterm() {
+fn proxy_process_daemon_pidfile_and_stop_signals() {
     let srv = TestServer::start("ts", Duration::ZERO);
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let cfg = dir.path().join("h.cfg");
-    let pidfile = dir.path().join("h.pid");
-    std::fs::write(&cfg, format!("{}{DEFAULTS}listen app\n  bind 127.0.0.1:{port}\n  server s 127.0.0.1:{}\n", global(1), srv.port)).unwrap();
-    let st = Command::new(rhaproxy_bin()).arg("-D").arg("-p").arg(&pidfile).arg("-f").arg(&cfg).status().unwrap();
-    assert!(st.success(), "-D parent exits 0");
-    wait_port(port);
-    let pid: u32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
-    assert!(alive(pid));
-    assert_eq!(get_once(port, "/").status, 200);
-    kill(pid, "TERM");
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while alive(pid) && Instant::now() < deadline {
-        thread::sleep(Duration::from_millis(20));
+    // (stop signal, nbthread): both stop at once; nbthread 2 runs the multi-thread runtime
+    for (sig, threads) in [("TERM", 1), ("INT", 2)] {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let cfg = dir.path().join("h.cfg");
+        let pidfile = dir.path().join("h.pid");
+        std::fs::write(&cfg, format!("{}{DEFAULTS}listen app\n  bind 127.0.0.1:{port}\n  server s 127.0.0.1:{}\n", global(threads), srv.port)).unwrap();
+        let st = Command::new(rhaproxy_bin()).arg("-D").arg("-p").arg(&pidfile).arg("-f").arg(&cfg).status().unwrap();
+        assert!(st.success(), "-D parent exits 0");
+        wait_port(port);
+        let pid: u32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+        assert!(alive(pid));
+        let mut c = Client::connect(port);
+        for _ in 0..3 {
+            assert_eq!(c.get("/").status, 200);
+        }
+        kill(pid, sig);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while alive(pid) && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(20));
+        }
+        assert!(!alive(pid), "SIG{sig} stops the daemon");
     }
-    assert!(!alive(pid), "SIGTERM stops the daemon");
 }
 
 #[test]
@@ -994,4 +1000,90 @@ fn proxy_http_inherited_fd_bind_and_keepalive_timeout() {
     // idle longer than timeout http-keep-alive: the proxy closes the connection silently
     thread::sleep(Duration::from_millis(600));
     assert!(c.is_closed(), "idle keep-alive connection closed");
+}
+
+#[test]
+fn proxy_http_log_targets() {
+    let srv = TestServer::start("ts", Duration::ZERO);
+    let dir = tempfile::tempdir().unwrap();
+    let sock_path = dir.path().join("log.sock");
+    let unix = std::os::unix::net::UnixDatagram::bind(&sock_path).unwrap();
+    unix.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    udp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let port = free_port();
+    let cfg = format!(
+        "global\n  nbthread 1\n  log {} local0 info\n  log 127.0.0.1:{} daemon notice\n{DEFAULTS}  log global\n  option tcplog\nlisten app\n  bind 127.0.0.1:{port}\n  server s1 127.0.0.1:{}\n",
+        sock_path.display(),
+        udp.local_addr().unwrap().port(),
+        srv.port
+    );
+    let _px = Proxy::rhaproxy(&cfg, &[port]);
+    assert_eq!(get_once(port, "/").status, 200);
+    let mut buf = [0u8; 2048];
+    let n = unix.recv(&mut buf).unwrap();
+    let line = String::from_utf8_lossy(&buf[..n]).to_string();
+    // local0 (16) * 8 + info (6); tcplog fields
+    assert!(line.starts_with("<134>"), "{line}");
+    let re = regex::Regex::new(r"\]: 127\.0\.0\.1:\d+ \[[^\]]+\] app app/s1 \d+/\d+/\d+ \d+ -- \d+/\d+/\d+/\d+/0 0/0$").unwrap();
+    assert!(re.is_match(&line), "{line}");
+    // the UDP target only takes notice and more severe: traffic logs (info) are filtered out
+    udp.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+    assert!(udp.recv(&mut buf).is_err(), "info line must not reach a notice target");
+}
+
+#[test]
+fn proxy_http_upgrade_tunnel_and_frontend_maxconn() {
+    // a server that switches protocols and then echoes bytes
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let sport = l.local_addr().unwrap().port();
+    thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { return };
+            thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut b = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    if s.read(&mut b).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    head.push(b[0]);
+                }
+                let _ = s.write_all(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n");
+                let mut buf = [0u8; 1024];
+                loop {
+                    match s.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => {
+                            let _ = s.write_all(&buf[..n]);
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let port = free_port();
+    let cfg = format!("{}{DEFAULTS}  timeout tunnel 5s\nfrontend fe\n  bind 127.0.0.1:{port}\n  maxconn 1\n  default_backend be\nbackend be\n  server s 127.0.0.1:{sport}\n", global(1));
+    let _px = Proxy::rhaproxy(&cfg, &[port]);
+    let mut c = Client::connect(port);
+    c.send("GET /ws HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n");
+    let r = c.read_response(true).unwrap();
+    assert_eq!(r.status, 101);
+    c.send("ping");
+    let mut got = [0u8; 4];
+    c.r.read_exact(&mut got).unwrap();
+    assert_eq!(&got, b"ping");
+    // frontend maxconn 1: a second client waits in the backlog until the tunnel ends
+    let waiting = thread::spawn(move || {
+        let t0 = Instant::now();
+        let mut c2 = Client::connect(port);
+        c2.send("GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+        let r = c2.read_response(true);
+        (t0.elapsed(), r.map(|r| r.status))
+    });
+    thread::sleep(Duration::from_millis(400));
+    drop(c);
+    let (waited, status) = waiting.join().unwrap();
+    assert_eq!(status, Some(101));
+    assert!(waited >= Duration::from_millis(300), "second connection served only after the first ended ({waited:?})");
 }
