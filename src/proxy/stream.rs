@@ -421,6 +421,10 @@ where
             return send_error(client, 400, rec, fe, rt).await;
         }
     };
+    if req_body == BodyKind::Chunked {
+        // Transfer-Encoding wins over Content-Length (RFC 9112 6.3): never forward both.
+        http1::del_header(&mut b.req.headers, b"content-length");
+    }
     let client_wants_ka = http1::wants_keep_alive(&b.req.version, &b.req.headers);
     let req_minor = http1::minor(&b.req.version);
     // A local reply can keep the connection only when no request body is left unread.
@@ -761,6 +765,9 @@ where
             return send_error(client, 502, rec, fe, rt).await;
         }
     };
+    if resp_body == BodyKind::Chunked {
+        http1::del_header(&mut b.resp.headers, b"content-length");
+    }
     let upgrade = status == 101 || (&method[..] == b"CONNECT" && (200..300).contains(&status));
     let server_ka = !server_close
         && !upgrade
@@ -802,10 +809,10 @@ where
             return Outcome::Abort;
         }
         b.sbuf.clear();
-        if let Ok((up, down)) = tokio::io::copy_bidirectional(client, &mut conn.stream).await {
-            rec.bytes_in += up;
-            rec.bytes_out += down;
-        }
+        let idle = be.cfg.timeouts.tunnel.or(fe.cfg.timeouts.tunnel).unwrap_or_else(|| cli_timeout.max(srv_timeout));
+        let (up, down) = tunnel(client, &mut conn.stream, idle).await;
+        rec.bytes_in += up;
+        rec.bytes_out += down;
         return Outcome::Close;
     }
 
@@ -953,6 +960,51 @@ where
     Ok(total)
 }
 
+/// Relays bytes both ways until both sides are done or nothing moved for `idle`
+/// (`timeout tunnel`). Half-closes are propagated. Returns (client→server, server→client).
+pub async fn tunnel<C, S>(client: &mut C, server: &mut S, idle: Duration) -> (u64, u64)
+where
+    C: AsyncRead + AsyncWrite + Unpin,
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let (mut cr, mut cw) = tokio::io::split(client);
+    let (mut sr, mut sw) = tokio::io::split(server);
+    let mut up_buf = vec![0u8; BUF_SIZE];
+    let mut down_buf = vec![0u8; BUF_SIZE];
+    let (mut up, mut down) = (0u64, 0u64);
+    let (mut c_open, mut s_open) = (true, true);
+    while c_open || s_open {
+        tokio::select! {
+            r = cr.read(&mut up_buf), if c_open => match r {
+                Ok(0) | Err(_) => {
+                    c_open = false;
+                    let _ = sw.shutdown().await;
+                }
+                Ok(n) => {
+                    if sw.write_all(&up_buf[..n]).await.is_err() {
+                        break;
+                    }
+                    up += n as u64;
+                }
+            },
+            r = sr.read(&mut down_buf), if s_open => match r {
+                Ok(0) | Err(_) => {
+                    s_open = false;
+                    let _ = cw.shutdown().await;
+                }
+                Ok(n) => {
+                    if cw.write_all(&down_buf[..n]).await.is_err() {
+                        break;
+                    }
+                    down += n as u64;
+                }
+            },
+            _ = tokio::time::sleep(idle) => break,
+        }
+    }
+    (up, down)
+}
+
 fn opposite(s: Side) -> Side {
     match s {
         Side::Client => Side::Server,
@@ -1033,10 +1085,15 @@ pub async fn serve_tcp(mut client: TcpStream, info: ConnInfo, frontend: Arc<Fron
     rec.server = Some(server.clone());
     server.stats.counters.enter();
     let _srv_guard = LeaveGuard(&server.stats.counters);
-    if let Ok((up, down)) = tokio::io::copy_bidirectional(&mut client, &mut conn).await {
-        rec.bytes_in = up;
-        rec.bytes_out = down;
-    }
+    let idle = be
+        .cfg
+        .timeouts
+        .tunnel
+        .or(fe.cfg.timeouts.tunnel)
+        .unwrap_or_else(|| or_forever(fe.cfg.timeouts.client).max(or_forever(be.cfg.timeouts.server)));
+    let (up, down) = tunnel(&mut client, &mut conn, idle).await;
+    rec.bytes_in = up;
+    rec.bytes_out = down;
     rec.t_active = ms(t0.elapsed());
     engine.logger.log(&rec, fe, &engine);
 }
