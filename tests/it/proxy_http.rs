@@ -1087,3 +1087,70 @@ fn proxy_http_upgrade_tunnel_and_frontend_maxconn() {
     assert_eq!(status, Some(101));
     assert!(waited >= Duration::from_millis(300), "second connection served only after the first ended ({waited:?})");
 }
+
+#[test]
+fn proxy_http_chunked_both_ways_keeps_alive() {
+    // server: reads a head, then a chunked body if announced, answers a chunked response
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let sport = l.local_addr().unwrap().port();
+    thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(s) = s else { return };
+            thread::spawn(move || {
+                let mut r = BufReader::new(s);
+                loop {
+                    let mut head = String::new();
+                    loop {
+                        let mut line = String::new();
+                        if r.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if line == "\r\n" {
+                            break;
+                        }
+                        head.push_str(&line);
+                    }
+                    let mut body = String::new();
+                    if head.contains("transfer-encoding: chunked") {
+                        loop {
+                            let mut sz = String::new();
+                            r.read_line(&mut sz).unwrap();
+                            let n = usize::from_str_radix(sz.trim(), 16).unwrap();
+                            let mut chunk = vec![0u8; n + 2];
+                            r.read_exact(&mut chunk).unwrap();
+                            if n == 0 {
+                                break;
+                            }
+                            body.push_str(&String::from_utf8_lossy(&chunk[..n]));
+                        }
+                    }
+                    let cl = head.contains("content-length");
+                    let resp = format!(
+                        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{body}\r\n4\r\n-end\r\n0\r\n\r\n",
+                        body.len()
+                    );
+                    let resp = if body.is_empty() { "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nnone\r\n0\r\n\r\n".to_string() } else { resp };
+                    assert!(!cl, "content-length must not be forwarded with chunked");
+                    if r.get_mut().write_all(resp.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    let port = free_port();
+    let cfg = format!("{}{DEFAULTS}listen app\n  bind 127.0.0.1:{port}\n  server s 127.0.0.1:{sport}\n", global(1));
+    let _px = Proxy::rhaproxy(&cfg, &[port]);
+    let mut c = Client::connect(port);
+    // (request, expected body), all on one connection
+    let table = [
+        ("POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n", "hello world-end"),
+        ("GET / HTTP/1.1\r\nHost: t\r\n\r\n", "none"),
+        ("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n", "ab-end"),
+    ];
+    for (req, want) in table {
+        c.send(req);
+        let r = c.read_response(false).expect("response");
+        assert_eq!((r.status, r.body.as_str()), (200, want), "{req:?}");
+    }
+}
