@@ -1154,3 +1154,102 @@ fn proxy_http_chunked_both_ways_keeps_alive() {
         assert_eq!((r.status, r.body.as_str()), (200, want), "{req:?}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// seed lab 000 in a network namespace: the lab's haproxy.cfg unchanged
+// ---------------------------------------------------------------------------------------------
+
+/// examples/000-haproxy-pair-weights/lb{1,2}/haproxy.cfg (read from the repository when present).
+const SEED000_LB1: &str = "# HAProxy 1 (MASTER): round robin over the two WordPress servers, weights 1:1.\nglobal\n    log /dev/log local0\n    maxconn 2048\n    user haproxy\n    group haproxy\n    daemon\n\ndefaults\n    mode http\n    log global\n    option httplog\n    option dontlognull\n    option forwardfor\n    option redispatch\n    retries 3\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n\nfrontend wordpress\n    bind *:80\n    default_backend wp_servers\n\nbackend wp_servers\n    balance roundrobin\n    server wp1 192.168.10.11:80 check weight 1\n    server wp2 192.168.10.12:80 check weight 1\n";
+
+/// A network namespace removed on drop.
+struct Netns(String);
+impl Netns {
+    fn new(tag: &str) -> Netns {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let name = format!("rhx-{tag}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
+        let ok = Command::new("ip").args(["netns", "add", &name]).status().map(|s| s.success()).unwrap_or(false);
+        assert!(ok, "ip netns add {name}");
+        let ns = Netns(name);
+        ns.ip(&["link", "set", "lo", "up"]);
+        ns
+    }
+    fn ip(&self, args: &[&str]) {
+        let st = Command::new("ip").arg("-n").arg(&self.0).args(args).status().unwrap();
+        assert!(st.success(), "ip -n {} {args:?}", self.0);
+    }
+    fn cmd(&self, prog: &str) -> Command {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &self.0, prog]);
+        c
+    }
+}
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
+    }
+}
+
+#[test]
+fn proxy_http_seed_000_lab_in_netns_matches_haproxy() {
+    if !require("ip") || !require("nginx") || !require("haproxy") || !require("curl") {
+        return;
+    }
+    let is_root = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
+    if !is_root {
+        eprintln!("skipping: needs root for network namespaces");
+        return;
+    }
+    let lb1 = std::fs::read_to_string(crate::util::repo_root().join("examples/000-haproxy-pair-weights/lb1/haproxy.cfg"))
+        .unwrap_or_else(|_| SEED000_LB1.to_string());
+    let lb2 = lb1.replace("server wp1 192.168.10.11:80 check weight 1", "server wp1 192.168.10.11:80 check weight 2");
+    // two namespaces as two hosts: the load balancer (192.168.10.21) and the web servers
+    // (192.168.10.11 and .12), joined by a veth pair
+    let ns = Netns::new("seedlb");
+    let wp = Netns::new("seedwp");
+    ns.ip(&["link", "add", "v0", "type", "veth", "peer", "name", "v1", "netns", &wp.0]);
+    ns.ip(&["addr", "add", "192.168.10.21/24", "dev", "v0"]);
+    ns.ip(&["link", "set", "v0", "up"]);
+    wp.ip(&["addr", "add", "192.168.10.11/24", "dev", "v1"]);
+    wp.ip(&["addr", "add", "192.168.10.12/24", "dev", "v1"]);
+    wp.ip(&["link", "set", "v1", "up"]);
+    // WP1 and WP2 at the lab's addresses
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    let conf = format!(
+        "daemon off;\nmaster_process off;\nerror_log {d}/error.log;\npid {d}/nginx.pid;\nevents {{ worker_connections 64; }}\n\
+         http {{ access_log off; client_body_temp_path {d}/b; proxy_temp_path {d}/p; fastcgi_temp_path {d}/f; uwsgi_temp_path {d}/u; scgi_temp_path {d}/s;\n\
+         server {{ listen 192.168.10.11:80; location / {{ return 200 \"wp1\\n\"; }} }}\n\
+         server {{ listen 192.168.10.12:80; location / {{ return 200 \"wp2\\n\"; }} }} }}\n"
+    );
+    std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
+    let ng = wp.cmd("nginx").arg("-p").arg(dir.path()).arg("-c").arg(dir.path().join("nginx.conf")).stderr(Stdio::null()).spawn().unwrap();
+    let _ng = Proc(ng);
+    let run = |bin: &Path, cfg: &str| -> Vec<String> {
+        let cfg_path = dir.path().join("haproxy.cfg");
+        std::fs::write(&cfg_path, cfg).unwrap();
+        // -db keeps the configured `daemon` in the foreground so the test owns the process
+        let px = ns.cmd(bin.to_str().unwrap()).arg("-db").arg("-f").arg(&cfg_path).stderr(Stdio::null()).stdout(Stdio::null()).spawn().unwrap();
+        let _px = Proc(px);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let out = ns.cmd("curl").args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1/"]).output().unwrap();
+            if out.stdout == b"200" {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{} did not serve in the namespace", bin.display());
+            thread::sleep(Duration::from_millis(50));
+        }
+        // six requests on one keep-alive connection (after the probe above)
+        let mut args = vec!["-s".to_string()];
+        args.extend((0..6).map(|_| "http://127.0.0.1/".to_string()));
+        let out = ns.cmd("curl").args(&args).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect()
+    };
+    for cfg in [&lb1, &lb2] {
+        let theirs = run(Path::new("/usr/sbin/haproxy"), cfg);
+        let ours = run(&rhaproxy_bin(), cfg);
+        assert_eq!(ours, theirs, "seed 000 config:\n{cfg}");
+        assert_eq!(ours.len(), 6);
+    }
+}
