@@ -129,3 +129,21 @@ async fn roundrobin_keepalive_and_forwardfor() {
     assert_eq!(seen.iter().filter(|s| *s == "web1").count(), 4, "{seen:?}");
     assert_eq!(seen.iter().filter(|s| *s == "web2").count(), 2, "{seen:?}");
 }
+
+/// Idle keep-alive connections hold only the serve future: keep it small (the transaction
+/// state is boxed per request).
+#[test]
+fn idle_connection_future_stays_small() {
+    let rt = Runtime::compile(&listen(vec![])).unwrap();
+    let engine = super::Engine::new(rt, super::log::Logger::default());
+    let fe = engine.runtime.load().frontends[0].clone();
+    let info = super::ctx::ConnInfo::default();
+    let std_sock = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let r = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    r.block_on(async {
+        let s = TcpStream::connect(std_sock.local_addr().unwrap()).await.unwrap();
+        let fut = super::stream::serve(s, info, fe, engine.clone());
+        let size = std::mem::size_of_val(&fut);
+        assert!(size <= 2048, "serve future is {size} bytes");
+    });
+}

@@ -64,7 +64,7 @@ fn offset(base: &[u8], part: &[u8]) -> u32 {
 
 impl HeadParser {
     pub fn new() -> HeadParser {
-        HeadParser { spans: Vec::with_capacity(32) }
+        HeadParser { spans: Vec::new() }
     }
 
     /// Parses a request head at the start of `buf`. When complete, the head bytes are split
@@ -122,8 +122,16 @@ impl HeadParser {
         Ok(Parsed::Complete(len))
     }
 
+    /// Frees the scratch space (idle connections).
+    pub fn release(&mut self) {
+        if self.spans.capacity() != 0 {
+            self.spans = Vec::new();
+        }
+    }
+
     fn collect(&mut self, data: &[u8], headers: &[httparse::Header<'_>]) {
         self.spans.clear();
+        self.spans.reserve(headers.len());
         for h in headers {
             let n = h.name.as_bytes();
             self.spans.push([offset(data, n), n.len() as u32, offset(data, h.value), h.value.len() as u32]);
@@ -132,6 +140,8 @@ impl HeadParser {
 
     fn fill(&self, bytes: &Bytes, out: &mut Vec<HdrField>) {
         out.clear();
+        // room for the headers plus a few added by rules (forwardfor, connection)
+        out.reserve(self.spans.len() + 4);
         for s in &self.spans {
             out.push(HdrField { name: slice(bytes, s[0], s[1]), value: slice(bytes, s[2], s[3]) });
         }

@@ -94,6 +94,44 @@ struct Bufs {
     vars: Vars,
 }
 
+impl Bufs {
+    /// Frees the I/O buffers while the connection waits idle (they are empty then).
+    fn release(&mut self) {
+        if self.cbuf.is_empty() && self.cbuf.capacity() != 0 {
+            self.cbuf = BytesMut::new();
+        }
+        if self.sbuf.is_empty() && self.sbuf.capacity() != 0 {
+            self.sbuf = BytesMut::new();
+        }
+        if self.out.capacity() != 0 {
+            self.out = Vec::new();
+        }
+        if self.req.headers.capacity() != 0 {
+            self.req.headers = Vec::new();
+        }
+        if self.resp.headers.capacity() != 0 {
+            self.resp.headers = Vec::new();
+        }
+        self.parser.release();
+    }
+}
+
+/// A client connection: bytes both ways, plus a readiness wait so an idle connection can
+/// wait for its next request without holding buffers.
+pub trait ClientStream: AsyncRead + AsyncWrite + Unpin {
+    /// Ready when a read would make progress. The default is "always".
+    fn poll_read_ready(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+        let _ = cx;
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+impl ClientStream for TcpStream {
+    fn poll_read_ready(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+        TcpStream::poll_read_ready(self, cx)
+    }
+}
+
 fn reserve(buf: &mut BytesMut) {
     if buf.capacity() - buf.len() < 2048 {
         buf.reserve(BUF_SIZE);
@@ -103,15 +141,15 @@ fn reserve(buf: &mut BytesMut) {
 /// Serves one client connection until it closes.
 pub async fn serve<C>(mut client: C, info: ConnInfo, frontend: Arc<Frontend>, engine: Arc<Engine>)
 where
-    C: AsyncRead + AsyncWrite + Unpin,
+    C: ClientStream,
 {
     let rt: Arc<Runtime> = engine.runtime.load_full();
     let accept_time = Instant::now();
     let accept_date = std::time::SystemTime::now();
     let mut b = Bufs {
-        cbuf: BytesMut::with_capacity(BUF_SIZE),
+        cbuf: BytesMut::new(),
         sbuf: BytesMut::new(),
-        out: Vec::with_capacity(1024),
+        out: Vec::new(),
         parser: HeadParser::new(),
         req: RequestHead::default(),
         resp: ResponseHead::default(),
@@ -164,7 +202,8 @@ where
         if engine.logger.wants(fe.index) {
             rec.set_request_line(&b.req);
         }
-        let outcome = transaction(&mut client, &info, fe, &rt, &engine, &mut b, &mut attached, first, &mut rec, t_req_start).await;
+        // Boxed: the transaction's large state exists only while a request is in flight.
+        let outcome = Box::pin(transaction(&mut client, &info, fe, &rt, &engine, &mut b, &mut attached, first, &mut rec, t_req_start)).await;
         rec.t_active = ms(t_req_start.elapsed());
         engine.logger.log(&rec, fe, &engine);
         // Drop references into the read buffers so they can be reused in place.
@@ -193,7 +232,7 @@ pub fn ms(d: Duration) -> i64 {
     d.as_millis().min(i64::MAX as u128) as i64
 }
 
-async fn read_request_head<C: AsyncRead + Unpin>(
+async fn read_request_head<C: ClientStream>(
     client: &mut C,
     b: &mut Bufs,
     idle_limit: Option<Duration>,
@@ -216,20 +255,31 @@ async fn read_request_head<C: AsyncRead + Unpin>(
                 Err(_) => return Err(HeadEnd::Invalid),
             }
         }
+        if !started {
+            // Wait for the first byte without holding buffers, so idle connections stay small.
+            b.release();
+            let ready = std::future::poll_fn(|cx| client.poll_read_ready(cx));
+            let r = if !first {
+                // idle keep-alive wait: also ends on soft stop
+                let stop = engine.stop.notified();
+                if engine.is_stopping() {
+                    return Err(HeadEnd::Stopping);
+                }
+                tokio::select! {
+                    r = timeout_at(deadline, ready) => r,
+                    _ = stop => return Err(HeadEnd::Stopping),
+                }
+            } else {
+                timeout_at(deadline, ready).await
+            };
+            match r {
+                Err(_) => return Err(HeadEnd::Timeout { got_bytes: false }),
+                Ok(Err(_)) => return Err(HeadEnd::Closed),
+                Ok(Ok(())) => {}
+            }
+        }
         reserve(&mut b.cbuf);
-        let n = if !started && !first {
-            // idle keep-alive wait: also end on soft stop
-            let stop = engine.stop.notified();
-            if engine.is_stopping() {
-                return Err(HeadEnd::Stopping);
-            }
-            tokio::select! {
-                r = timeout_at(deadline, client.read_buf(&mut b.cbuf)) => r,
-                _ = stop => return Err(HeadEnd::Stopping),
-            }
-        } else {
-            timeout_at(deadline, client.read_buf(&mut b.cbuf)).await
-        };
+        let n = timeout_at(deadline, client.read_buf(&mut b.cbuf)).await;
         match n {
             Err(_) => return Err(HeadEnd::Timeout { got_bytes: started }),
             Ok(Ok(0)) | Ok(Err(_)) => return Err(HeadEnd::Closed),
@@ -508,6 +558,7 @@ where
     set_connection(&mut b.req.headers, server_close, req_minor == 0 && !server_close);
 
     b.out.clear();
+    b.out.reserve(1024);
     http1::write_request(&b.req, &mut b.out);
     let head_len = b.out.len();
     let mut req_progress = BodyProgress::start(req_body);
