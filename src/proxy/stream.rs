@@ -15,7 +15,7 @@ use tokio::time::timeout_at;
 use super::balance;
 use super::stats;
 use super::ctx::{ConnInfo, ProxyLookup, RequestCtx, RequestHead, ResponseHead, Vars};
-use super::rules::{RuleEnv, Verdict};
+use super::rules::{apply_response_rules, RuleEnv, Verdict};
 use super::sample::EvalCtx;
 use super::http1::{self, BodyKind, BodyProgress, HeadParser, Parsed};
 use super::log::LogRecord;
@@ -431,6 +431,20 @@ fn add_forwarded_for(req: &mut RequestHead, fe: &ir::Proxy, be: &ir::Proxy, src:
     });
 }
 
+/// `option originalto [except NET] [header NAME]`: the address the client connected to.
+fn add_original_to(req: &mut RequestHead, fe: &ir::Proxy, be: &ir::Proxy, dst: IpAddr) {
+    let Some(ot) = be.options.originalto.as_ref().or(fe.options.originalto.as_ref()) else { return };
+    let dst = match dst {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(dst),
+        v4 => v4,
+    };
+    if ot.except.as_ref().is_some_and(|n| n.contains(&dst)) {
+        return;
+    }
+    let name = if ot.header.is_empty() { "X-Original-To" } else { ot.header.as_str() };
+    req.headers.push(super::ctx::HdrField { name: Bytes::copy_from_slice(name.as_bytes()), value: Bytes::from(dst.to_string()) });
+}
+
 /// Rewrites the `Connection` header of a message for the next hop.
 fn set_connection(headers: &mut Vec<super::ctx::HdrField>, close: bool, keep_alive_token: bool) {
     let tokens = http1::connection_tokens(headers);
@@ -481,6 +495,19 @@ where
     let body_pending = req_body != BodyKind::None;
     let local_close = |mode_close: bool| !client_wants_ka || mode_close || body_pending || engine.is_stopping();
 
+    // ---- monitor-uri: answered by the proxy itself
+    if let Some(m) = fe.cfg.monitor_uri.as_deref() {
+        if b.req.uri.starts_with(m.as_bytes()) && b.req.uri.len() == m.len() {
+            const OK: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 58\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n<html><body><h1>200 OK</h1>\nService ready.\n</body></html>\n";
+            rec.status = 200;
+            rec.bytes_out = OK.len() as u64;
+            fe.counters.count_status(200);
+            if client.write_all(OK).await.is_err() {
+                return Outcome::Abort;
+            }
+            return if local_close(fe.cfg.options.http_mode == HttpConnMode::Close) { Outcome::Close } else { Outcome::KeepAlive };
+        }
+    }
     // ---- frontend http-request rules, redirects, backend switching
     let fe_env = RuleEnv { conn: info, frontend: &fe.name, backend: "", proxies: Some(&**rt as &dyn ProxyLookup) };
     let verdict = fe.rules.apply_request(&mut b.req, &fe_env, &mut b.vars);
@@ -555,6 +582,7 @@ where
     let method = b.req.method.clone();
 
     add_forwarded_for(&mut b.req, &fe.cfg, &be.cfg, info.src.ip());
+    add_original_to(&mut b.req, &fe.cfg, &be.cfg, info.dst.ip());
     set_connection(&mut b.req.headers, server_close, req_minor == 0 && !server_close);
 
     b.out.clear();
@@ -800,6 +828,13 @@ where
         }
         if let (Some(c), Some(t)) = (&be.cookie, &cookie_txn) {
             c.on_response(&b.req, &mut b.resp, t, Some(server.index), now_secs);
+        }
+        // http-after-response (backend, then frontend); a deny there is ignored as in HAProxy
+        if separate_backend && !be.rules.http_after_response.is_empty() {
+            let _ = apply_response_rules(&be.rules.http_after_response, &b.req, &mut b.resp, &be_env, &mut b.vars);
+        }
+        if !fe.rules.http_after_response.is_empty() {
+            let _ = apply_response_rules(&fe.rules.http_after_response, &b.req, &mut b.resp, &be_env, &mut b.vars);
         }
     }
     let status = b.resp.status;

@@ -1253,3 +1253,21 @@ fn proxy_http_seed_000_lab_in_netns_matches_haproxy() {
         assert_eq!(ours.len(), 6);
     }
 }
+
+#[test]
+fn proxy_http_monitor_uri_originalto_after_response() {
+    let srv = TestServer::start("ts", Duration::ZERO);
+    let port = free_port();
+    let cfg = format!(
+        "{}{DEFAULTS}frontend fe\n  bind 127.0.0.1:{port}\n  monitor-uri /healthz\n  option originalto\n  http-after-response set-header X-After done\n  default_backend be\nbackend be\n  server s 127.0.0.1:{}\n",
+        global(1),
+        srv.port
+    );
+    let _px = Proxy::rhaproxy(&cfg, &[port]);
+    let r = get_once(port, "/healthz");
+    assert_eq!((r.status, r.body.contains("Service ready.")), (200, true));
+    assert_eq!(srv.heads.lock().unwrap().len(), 0, "monitor-uri never reaches a server");
+    let r = get_once(port, "/x");
+    assert_eq!(r.header("x-after"), Some("done"));
+    assert!(srv.last_head().contains("x-original-to: 127.0.0.1"), "{}", srv.last_head());
+}
