@@ -58,6 +58,9 @@ pub struct StrPats {
     pats: Vec<Box<[u8]>>,
     /// Exact-match lookup when there are many patterns (keys case-folded when icase).
     set: Option<HashSet<Box<[u8]>>>,
+    /// Substring search for several patterns at once (literal alternation: the regex engine
+    /// compiles it to a multi-literal searcher).
+    multi: Option<regex::bytes::Regex>,
     icase: bool,
 }
 
@@ -193,7 +196,32 @@ impl StrPats {
                 })
                 .collect()
         });
-        StrPats { pats, set, icase }
+        StrPats {
+            pats,
+            set,
+            multi: None,
+            icase,
+        }
+    }
+
+    /// Substring matcher: one literal-alternation regex instead of one scan per pattern.
+    fn for_sub(pats: Vec<Box<[u8]>>, icase: bool) -> Self {
+        let mut me = StrPats::new(pats, icase, false);
+        if !me.pats.is_empty() && me.pats.iter().all(|p| !p.is_empty()) {
+            let alts: Option<Vec<String>> = me
+                .pats
+                .iter()
+                .map(|p| std::str::from_utf8(p).ok().map(regex::escape))
+                .collect();
+            if let Some(alts) = alts {
+                me.multi = regex::bytes::RegexBuilder::new(&alts.join("|"))
+                    .case_insensitive(icase)
+                    .unicode(false)
+                    .build()
+                    .ok();
+            }
+        }
+        me
     }
 }
 
@@ -257,7 +285,10 @@ impl Matcher {
             }
             Matcher::Sub(p) => {
                 let b = s.to_bytes();
-                p.pats.iter().any(|x| contains_sub(&b, x, p.icase))
+                match &p.multi {
+                    Some(re) => re.is_match(&b),
+                    None => p.pats.iter().any(|x| contains_sub(&b, x, p.icase)),
+                }
             }
             Matcher::Dir(p) => {
                 let b = s.to_bytes();
@@ -352,7 +383,12 @@ impl Matcher {
             MatchMethod::Str => Matcher::Str(strs(true)),
             MatchMethod::Beg => Matcher::Beg(strs(false)),
             MatchMethod::End => Matcher::End(strs(false)),
-            MatchMethod::Sub => Matcher::Sub(strs(false)),
+            MatchMethod::Sub => Matcher::Sub(StrPats::for_sub(
+                texts()
+                    .map(|t| t.as_bytes().to_vec().into_boxed_slice())
+                    .collect(),
+                icase,
+            )),
             MatchMethod::Dir => Matcher::Dir(strs(false)),
             MatchMethod::Dom => Matcher::Dom(strs(false)),
             MatchMethod::Reg => {

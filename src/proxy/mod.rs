@@ -25,6 +25,7 @@ pub mod runtime;
 pub mod sample;
 pub mod server_state;
 pub mod stats;
+pub mod stick;
 
 pub mod stream;
 

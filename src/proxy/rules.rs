@@ -285,6 +285,33 @@ impl NameMatch {
     }
 }
 
+/// The replacement of `replace-header`/`replace-value`/`replace-path`/`replace-uri`: a
+/// log-format string (rendered first) whose `\N` back-references are then expanded.
+#[derive(Debug, Clone)]
+pub enum ReplaceFmt {
+    /// Template with back-references already converted to `${N}`.
+    Static(Box<[u8]>),
+    Fmt(LogFmt),
+}
+
+impl ReplaceFmt {
+    fn compile(text: &str, env: &CompileEnv) -> Result<ReplaceFmt, CompileError> {
+        if text.contains('%') {
+            if let Ok(f) = crate::haproxy::parser::sample::parse_log_format(text) {
+                return Ok(ReplaceFmt::Fmt(LogFmt::compile(&f, env)?));
+            }
+        }
+        Ok(ReplaceFmt::Static(subst_template(text.as_bytes()).into()))
+    }
+    /// The expansion template for this request.
+    fn template(&self, c: &EvalCtx<'_>) -> Cow<'_, [u8]> {
+        match self {
+            ReplaceFmt::Static(t) => Cow::Borrowed(&t[..]),
+            ReplaceFmt::Fmt(f) => Cow::Owned(subst_template(&f.render_to_vec(c))),
+        }
+    }
+}
+
 /// A compiled redirect.
 #[derive(Debug, Clone)]
 pub struct CompiledRedirect {
@@ -329,7 +356,7 @@ pub enum Action {
     ReplaceHeader {
         name: Bytes,
         re: regex::bytes::Regex,
-        subst: Box<[u8]>,
+        subst: ReplaceFmt,
         per_value: bool,
     },
     SetPath(LogFmt),
@@ -339,15 +366,15 @@ pub enum Action {
     SetMethod(LogFmt),
     ReplacePath {
         re: regex::bytes::Regex,
-        subst: Box<[u8]>,
+        subst: ReplaceFmt,
     },
     ReplacePathq {
         re: regex::bytes::Regex,
-        subst: Box<[u8]>,
+        subst: ReplaceFmt,
     },
     ReplaceUri {
         re: regex::bytes::Regex,
-        subst: Box<[u8]>,
+        subst: ReplaceFmt,
     },
     SetVar {
         name: Box<str>,
@@ -517,7 +544,7 @@ fn compile_action(
         } => Action::ReplaceHeader {
             name: Bytes::from(name.clone()),
             re: regex_bytes(regex)?,
-            subst: subst_template(replace.as_bytes()).into(),
+            subst: ReplaceFmt::compile(replace, env)?,
             per_value: false,
         },
         A::ReplaceValue {
@@ -527,7 +554,7 @@ fn compile_action(
         } => Action::ReplaceHeader {
             name: Bytes::from(name.clone()),
             re: regex_bytes(regex)?,
-            subst: subst_template(replace.as_bytes()).into(),
+            subst: ReplaceFmt::compile(replace, env)?,
             per_value: true,
         },
         A::SetPath(f) => Action::SetPath(lf(f)?),
@@ -537,15 +564,15 @@ fn compile_action(
         A::SetMethod(f) => Action::SetMethod(lf(f)?),
         A::ReplacePath { regex, replace } => Action::ReplacePath {
             re: regex_bytes(regex)?,
-            subst: subst_template(replace.as_bytes()).into(),
+            subst: ReplaceFmt::compile(replace, env)?,
         },
         A::ReplacePathq { regex, replace } => Action::ReplacePathq {
             re: regex_bytes(regex)?,
-            subst: subst_template(replace.as_bytes()).into(),
+            subst: ReplaceFmt::compile(replace, env)?,
         },
         A::ReplaceUri { regex, replace } => Action::ReplaceUri {
             re: regex_bytes(regex)?,
-            subst: subst_template(replace.as_bytes()).into(),
+            subst: ReplaceFmt::compile(replace, env)?,
         },
         A::SetVar { name, expr } => Action::SetVar {
             name: name.as_str().into(),
@@ -766,18 +793,22 @@ fn replace_in_headers(
 ) {
     for h in headers.iter_mut().filter(|h| h.is(name)) {
         if per_value {
-            let mut out = Vec::with_capacity(h.value.len());
+            // Each comma-separated element is matched on its trimmed value; a replaced element
+            // loses its surrounding blanks while the others are kept verbatim (as HAProxy).
+            let line = h.value.clone();
+            let mut out = Vec::with_capacity(line.len() + 16);
             let mut changed = false;
-            for (i, v) in crate::proxy::ctx::split_comma_values(&h.value).enumerate() {
+            for (i, seg) in raw_comma_segments(&line).enumerate() {
                 if i > 0 {
-                    out.extend_from_slice(b", ");
+                    out.push(b',');
                 }
+                let v = crate::proxy::ctx::trim_blanks(seg);
                 match regex_expand(re, v, subst) {
                     Some(r) => {
                         changed = true;
                         out.extend_from_slice(&r);
                     }
-                    None => out.extend_from_slice(v),
+                    None => out.extend_from_slice(seg),
                 }
             }
             if changed {
@@ -787,6 +818,30 @@ fn replace_in_headers(
             h.value = Bytes::from(r);
         }
     }
+}
+
+/// Splits at commas outside double quotes, keeping each segment's blanks.
+fn raw_comma_segments(line: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(line);
+    std::iter::from_fn(move || {
+        let s = rest?;
+        let mut in_q = false;
+        let mut i = 0;
+        while i < s.len() {
+            match s[i] {
+                b'"' => in_q = !in_q,
+                b'\\' if in_q => i += 1,
+                b',' if !in_q => {
+                    rest = Some(&s[i + 1..]);
+                    return Some(&s[..i]);
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        rest = None;
+        Some(s)
+    })
 }
 
 /// Splits a request target into (prefix up to path start, path, query-with-?).
@@ -912,6 +967,7 @@ pub fn apply_request_rules(
         // Phase 1: evaluate the condition and render values with an immutable view.
         let mut rendered: Option<Vec<u8>> = None;
         let mut var_value = None;
+        let mut tmpl: Option<Cow<'_, [u8]>> = None;
         {
             let r = env.req_ctx(head, vars);
             let ec = EvalCtx::new(&r);
@@ -961,6 +1017,10 @@ pub fn apply_request_rules(
                 | Action::SetUri(value)
                 | Action::SetMethod(value) => rendered = Some(value.render_to_vec(&ec)),
                 Action::SetVar { expr, .. } => var_value = expr.eval(&ec).map(|s| s.to_var()),
+                Action::ReplaceHeader { subst, .. }
+                | Action::ReplacePath { subst, .. }
+                | Action::ReplacePathq { subst, .. }
+                | Action::ReplaceUri { subst, .. } => tmpl = Some(subst.template(&ec)),
                 Action::SetVarFmt { fmt, .. } => {
                     var_value = Some(crate::proxy::ctx::VarValue::Str(Bytes::from(
                         fmt.render_to_vec(&ec),
@@ -982,9 +1042,15 @@ pub fn apply_request_rules(
             Action::ReplaceHeader {
                 name,
                 re,
-                subst,
+                subst: _,
                 per_value,
-            } => replace_in_headers(&mut head.headers, name, re, subst, *per_value),
+            } => replace_in_headers(
+                &mut head.headers,
+                name,
+                re,
+                tmpl.as_deref().unwrap_or(b""),
+                *per_value,
+            ),
             Action::SetPath(_) => {
                 let v = rendered.unwrap_or_default();
                 let (pre, _, q) = uri_parts(&head.uri);
@@ -1005,21 +1071,21 @@ pub fn apply_request_rules(
             }
             Action::SetUri(_) => head.uri = Bytes::from(rendered.unwrap_or_default()),
             Action::SetMethod(_) => head.method = Bytes::from(rendered.unwrap_or_default()),
-            Action::ReplacePath { re, subst } => {
+            Action::ReplacePath { re, .. } => {
                 let (pre, p, q) = uri_parts(&head.uri);
-                if let Some(np) = regex_expand(re, p, subst) {
+                if let Some(np) = regex_expand(re, p, tmpl.as_deref().unwrap_or(b"")) {
                     head.uri = join3(pre, &np, q);
                 }
             }
-            Action::ReplacePathq { re, subst } => {
+            Action::ReplacePathq { re, .. } => {
                 let (pre, p, q) = uri_parts(&head.uri);
                 let pq = join3(b"", p, q);
-                if let Some(np) = regex_expand(re, &pq, subst) {
+                if let Some(np) = regex_expand(re, &pq, tmpl.as_deref().unwrap_or(b"")) {
                     head.uri = join3(pre, &np, b"");
                 }
             }
-            Action::ReplaceUri { re, subst } => {
-                if let Some(nu) = regex_expand(re, &head.uri, subst) {
+            Action::ReplaceUri { re, .. } => {
+                if let Some(nu) = regex_expand(re, &head.uri, tmpl.as_deref().unwrap_or(b"")) {
                     head.uri = Bytes::from(nu);
                 }
             }
@@ -1046,6 +1112,7 @@ pub fn apply_response_rules(
     for rule in rules {
         let mut rendered: Option<Vec<u8>> = None;
         let mut var_value = None;
+        let mut tmpl: Option<Cow<'_, [u8]>> = None;
         {
             let r = env.req_ctx(req, vars);
             let rc = ResponseCtx::new(res);
@@ -1086,6 +1153,10 @@ pub fn apply_response_rules(
                     rendered = Some(value.render_to_vec(&ec))
                 }
                 Action::SetVar { expr, .. } => var_value = expr.eval(&ec).map(|s| s.to_var()),
+                Action::ReplaceHeader { subst, .. }
+                | Action::ReplacePath { subst, .. }
+                | Action::ReplacePathq { subst, .. }
+                | Action::ReplaceUri { subst, .. } => tmpl = Some(subst.template(&ec)),
                 Action::SetVarFmt { fmt, .. } => {
                     var_value = Some(crate::proxy::ctx::VarValue::Str(Bytes::from(
                         fmt.render_to_vec(&ec),
@@ -1106,9 +1177,15 @@ pub fn apply_response_rules(
             Action::ReplaceHeader {
                 name,
                 re,
-                subst,
+                subst: _,
                 per_value,
-            } => replace_in_headers(&mut res.headers, name, re, subst, *per_value),
+            } => replace_in_headers(
+                &mut res.headers,
+                name,
+                re,
+                tmpl.as_deref().unwrap_or(b""),
+                *per_value,
+            ),
             Action::SetStatus { code, reason } => {
                 res.status = *code;
                 res.reason = reason

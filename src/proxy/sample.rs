@@ -61,10 +61,19 @@ impl<'a> Smp<'a> {
     }
     /// Appends the value's text to `out` (log-format rendering).
     pub fn write_to(&self, out: &mut Vec<u8>) {
-        match self {
-            Smp::Str(s) => out.extend_from_slice(s),
-            other => out.extend_from_slice(&other.to_bytes()),
-        }
+        use std::io::Write;
+        let _ = match self {
+            Smp::Str(s) => {
+                out.extend_from_slice(s);
+                Ok(())
+            }
+            Smp::Int(i) => write!(out, "{i}"),
+            Smp::Ip(ip) => write!(out, "{ip}"),
+            Smp::Bool(b) => {
+                out.push(if *b { b'1' } else { b'0' });
+                Ok(())
+            }
+        };
     }
     /// The value as an integer (strings parsed like HAProxy's strl2ic: leading digits).
     pub fn to_int(&self) -> Option<i64> {

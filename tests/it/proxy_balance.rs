@@ -213,6 +213,8 @@ fn run_case(c: &Case) {
     }
     if c.hash.lookup == HashLookup::Consistent && !matches!(c.algo, LbAlgo::Random { .. }) {
         body.push_str("    hash-type consistent\n");
+    } else if c.hash.avalanche {
+        body.push_str("    hash-type map-based sdbm avalanche\n");
     }
     for (i, b) in backends.iter().enumerate() {
         let bk = if c.backup.contains(&i) { " backup" } else { "" };
@@ -457,6 +459,44 @@ fn balance_sequences_match_haproxy() {
             allbackups: false,
             requests: 30,
             events: &[(15, Ev::Maint(1))],
+            path: varied,
+        },
+        Case {
+            name: "uri consistent",
+            balance: "uri whole",
+            algo: LbAlgo::Uri {
+                whole: true,
+                path_only: false,
+                len: 0,
+                depth: 0,
+            },
+            hash: HashType::consistent_default(),
+            weights: &[1, 1, 1],
+            backup: &[],
+            allbackups: false,
+            requests: 30,
+            events: &[(15, Ev::Maint(2))],
+            path: varied,
+        },
+        Case {
+            name: "uri map-based sdbm avalanche",
+            balance: "uri",
+            algo: LbAlgo::Uri {
+                whole: false,
+                path_only: false,
+                len: 0,
+                depth: 0,
+            },
+            hash: HashType {
+                lookup: HashLookup::MapBased,
+                function: rhaproxy::proxy::balance::HashFunction::Sdbm,
+                avalanche: true,
+            },
+            weights: &[1, 2, 3],
+            backup: &[],
+            allbackups: false,
+            requests: 30,
+            events: &[],
             path: varied,
         },
         Case {

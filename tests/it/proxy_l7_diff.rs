@@ -24,6 +24,7 @@ use rhaproxy::proxy::ctx::{ConnInfo, HdrField, RequestCtx, RequestHead, Response
 use rhaproxy::proxy::rules::{RuleEnv, RuleSet, Verdict};
 use rhaproxy::proxy::sample::{CompileEnv, EvalCtx};
 use rhaproxy::proxy::server_state::{ServerSet, ServerState};
+use rhaproxy::proxy::stick::{StickRules, StickTable};
 
 use crate::util;
 
@@ -242,6 +243,9 @@ struct SimBackend {
     balancer: Balancer,
     cookie: Option<CookiePersist>,
     persist: bool,
+    stick: StickRules,
+    table: Option<Arc<StickTable>>,
+    ids: Vec<u32>,
 }
 
 struct Sim {
@@ -337,6 +341,20 @@ impl Sim {
                     CookiePersist::from_ir(c, &sc)
                 }),
                 persist: p.options.persist,
+                stick: {
+                    let rs = RuleSet::compile(p, &env).expect("compile backend");
+                    StickRules::compile(p, &rs.acls, &env).expect("stick rules")
+                },
+                table: p
+                    .stick_table
+                    .as_ref()
+                    .map(|t| Arc::new(StickTable::from_ir(t))),
+                ids: p
+                    .servers
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| s.id.map(|x| x as u32).unwrap_or(i as u32 + 1))
+                    .collect(),
             })
             .collect();
         Sim {
@@ -416,20 +434,33 @@ impl Sim {
             .as_ref()
             .map(|c| c.on_request(&mut head, &be.live, be.persist, now))
             .unwrap_or_default();
-        let server = match ck.server {
-            Some(s) => s,
-            None => {
-                let rc = RequestCtx::new(&head, &conn, &self.fe_name, &be.name, &vars);
-                match be.balancer.pick(&rc, &be.live) {
-                    Pick::Server(s) => s,
-                    _ => {
-                        return Observed {
-                            status: 503,
-                            headers: vec![],
+        let tables = |n: Option<&str>| match n {
+            None => be.table.clone(),
+            Some(t) => self.backend(t).and_then(|b| b.table.clone()),
+        };
+        let server = {
+            let rc = RequestCtx::new(&head, &conn, &self.fe_name, &be.name, &vars);
+            let ec = EvalCtx::new(&rc);
+            let chosen = match ck.server {
+                Some(s) => s,
+                None => match be
+                    .stick
+                    .match_request(&ec, &tables, &be.ids, &be.live, be.persist)
+                {
+                    Some(s) => s,
+                    None => match be.balancer.pick(&rc, &be.live) {
+                        Pick::Server(s) => s,
+                        _ => {
+                            return Observed {
+                                status: 503,
+                                headers: vec![],
+                            }
                         }
-                    }
-                }
-            }
+                    },
+                },
+            };
+            be.stick.store_request(&ec, &tables, be.ids[chosen]);
+            chosen
         };
         // The server sees `head`; build its echo response.
         let fwd: Vec<(String, String)> = head
@@ -606,7 +637,7 @@ fn l7_decisions_match_haproxy() {
         },
         Case {
             name: "http-request rules",
-            cfg: "frontend fe\n    bind 127.0.0.1:{PORT}\n    acl local src 127.0.0.0/8\n    http-request deny if { path /forbidden }\n    http-request deny deny_status 429 if { path_beg /limited }\n    http-request redirect scheme https code 301 if { path_beg /secure }\n    http-request redirect location /login?from=%[path] if { path /account }\n    http-request redirect prefix /new drop-query if { path_beg /old }\n    http-request return status 200 content-type text/plain string hello if { path /hello }\n    http-request auth realm Private if { path_beg /private } !{ http_auth(users) }\n    http-request set-header X-Client %[src] if local\n    http-request add-header X-Added one\n    http-request add-header X-Added two\n    http-request del-header X-Secret\n    http-request set-header X-Path %[path]\n    http-request replace-path ^/app/(.*) /\\1\n    http-request set-query a=1 if { path /q }\n    http-request set-var(txn.tag) str(tagged)\n    http-request set-header X-Tag %[var(txn.tag)]\n    http-response set-header X-Resp yes\n    http-response del-header X-Echo-x-secret\n    http-response set-status 202 if { path /accepted }\n    default_backend web\n\nuserlist users\n    user bob insecure-password pw\n\nbackend web\n    server s1 127.0.0.1:{s1}\n",
+            cfg: "frontend fe\n    bind 127.0.0.1:{PORT}\n    acl local src 127.0.0.0/8\n    http-request deny if { path /forbidden }\n    http-request deny deny_status 429 if { path_beg /limited }\n    http-request redirect scheme https code 301 if { path_beg /secure }\n    http-request redirect location /login?from=%[path] if { path /account }\n    http-request redirect prefix /new drop-query if { path_beg /old }\n    http-request return status 200 content-type text/plain string hello if { path /hello }\n    http-request auth realm Private if { path_beg /private } !{ http_auth(users) }\n    http-request set-header X-Client %[src] if local\n    http-request add-header X-Added one\n    http-request add-header X-Added two\n    http-request del-header X-Secret\n    http-request set-header X-Path %[path]\n    http-request replace-path ^/app/(.*) /\\1\n    http-request set-query a=1 if { path /q }\n    http-request replace-header X-Chain (.*) \\1;via=%[src]\n    http-request replace-value X-List ^b$ B\n    http-request set-var(txn.tag) str(tagged)\n    http-request set-header X-Tag %[var(txn.tag)]\n    http-response set-header X-Resp yes\n    http-response del-header X-Echo-x-secret\n    http-response set-status 202 if { path /accepted }\n    default_backend web\n\nuserlist users\n    user bob insecure-password pw\n\nbackend web\n    server s1 127.0.0.1:{s1}\n",
             steps: &[
                 Req("GET", "/forbidden", &[]),
                 Req("GET", "/limited/x", &[]),
@@ -618,6 +649,7 @@ fn l7_decisions_match_haproxy() {
                 Req("GET", "/private/x", &[("Authorization", "Basic Ym9iOnB3")]),
                 Req("GET", "/app/deep/page?z=9", &[("X-Secret", "s")]),
                 Req("GET", "/q?old=1", &[]),
+                Req("GET", "/chain", &[("X-Chain", "a"), ("X-List", "a, b, c")]),
                 Req("GET", "/accepted", &[]),
             ],
         },
@@ -667,6 +699,18 @@ fn l7_decisions_match_haproxy() {
                 Req("GET", "/h", &[("X-User", "alice")]),
                 Maint("rr", "s1"),
                 Maint("rr", "s2"),
+                Req("GET", "/", &[]),
+            ],
+        },
+        Case {
+            name: "stick on src",
+            cfg: "frontend fe\n    bind 127.0.0.1:{PORT}\n    default_backend app\n\nbackend app\n    stick-table type ip size 1m expire 30m\n    stick on src\n    server s1 127.0.0.1:{s1}\n    server s2 127.0.0.1:{s2}\n    server s3 127.0.0.1:{s3}\n",
+            steps: &[
+                Req("GET", "/", &[]),
+                Req("GET", "/", &[]),
+                Req("GET", "/a", &[]),
+                Maint("app", "s1"),
+                Req("GET", "/", &[]),
                 Req("GET", "/", &[]),
             ],
         },

@@ -459,3 +459,13 @@ proptest::proptest! {
         proptest::prop_assert_eq!(a.matches(&EvalCtx::new(&r)), path.starts_with(&format!("/{p}")));
     }
 }
+
+proptest::proptest! {
+    #[test]
+    fn sub_multi_literal_equals_naive(pats in proptest::collection::vec("[a-cA-C.*]{1,3}", 1..5), hay in "[a-cA-C.*]{0,12}", icase in proptest::bool::ANY) {
+        let ir_pats: Vec<ir::Pattern> = pats.iter().map(|p| ir::Pattern::Value(p.clone())).collect();
+        let m = Matcher::compile(MatchMethod::Sub, &ir_pats, icase).unwrap();
+        let naive = pats.iter().any(|p| contains_sub(hay.as_bytes(), p.as_bytes(), icase));
+        proptest::prop_assert_eq!(m.matches(&Smp::str(hay.as_bytes())), naive);
+    }
+}

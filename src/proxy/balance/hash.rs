@@ -79,7 +79,8 @@ pub fn full_hash(mut a: u32) -> u32 {
     a = a.wrapping_add(0xd3a2_646c) ^ (a << 9);
     a = a.wrapping_add(0xfd70_46c5).wrapping_add(a << 3);
     a = (a ^ 0xb55a_4f09) ^ (a >> 16);
-    a
+    // Spread values around the ring by a large prime close to 3/4 of 2^32.
+    a.wrapping_mul(3_221_225_473)
 }
 
 #[cfg(test)]

@@ -1,0 +1,392 @@
+//! Stick tables and `stick on|match|store-request|store-response` persistence.
+//!
+//! A [`StickTable`] maps a key (`type ip|ipv6|integer|string len N|binary len N`) to the id of
+//! a server, with `expire` and `size` limits. Tables are sharded (16 mutex-protected maps) so
+//! concurrent workers rarely contend; a lookup or store is one short critical section and no
+//! allocation for fixed-size keys (IP, integer) — string keys allocate on store only.
+//!
+//! As in HAProxy the table stores the server's numeric id (`id` keyword or position), so a
+//! table may be shared by several backends (`stick on src table other`).
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::haproxy::ir;
+use crate::proxy::acl::{cond_ok, AclSet, CompiledCond};
+use crate::proxy::sample::{CompileEnv, CompileError, CompiledExpr, EvalCtx, Smp};
+use crate::proxy::server_state::ServerSet;
+
+/// A stick-table key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum StickKey {
+    V4(u32),
+    V6(u128),
+    Int(i64),
+    Bytes(Box<[u8]>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeyKind {
+    Ip,
+    Ipv6,
+    Integer,
+    String(usize),
+    Binary(usize),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    server_id: u32,
+    expires: Option<Instant>,
+    touched: Instant,
+}
+
+const SHARDS: usize = 16;
+
+/// One `stick-table`.
+#[derive(Debug)]
+pub struct StickTable {
+    kind: KeyKind,
+    /// Max entries per shard.
+    shard_cap: usize,
+    expire: Option<Duration>,
+    shards: Vec<Mutex<HashMap<StickKey, Entry>>>,
+}
+
+impl StickTable {
+    pub fn from_ir(t: &ir::StickTable) -> Self {
+        let kind = match t.key {
+            ir::StickKeyType::Ip => KeyKind::Ip,
+            ir::StickKeyType::Ipv6 => KeyKind::Ipv6,
+            ir::StickKeyType::Integer => KeyKind::Integer,
+            ir::StickKeyType::String { len } => {
+                KeyKind::String(if len == 0 { 32 } else { len as usize })
+            }
+            ir::StickKeyType::Binary { len } => {
+                KeyKind::Binary(if len == 0 { 32 } else { len as usize })
+            }
+        };
+        Self::new(kind, t.size, t.expire)
+    }
+
+    fn new(kind: KeyKind, size: u64, expire: Option<Duration>) -> Self {
+        let size = size.max(1) as usize;
+        StickTable {
+            kind,
+            shard_cap: size.div_ceil(SHARDS).max(1),
+            expire,
+            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+        }
+    }
+
+    /// Converts a sample into this table's key type (None if it does not convert).
+    pub fn key_of(&self, s: &Smp<'_>) -> Option<StickKey> {
+        Some(match self.kind {
+            KeyKind::Ip => match s.to_ip()? {
+                IpAddr::V4(a) => StickKey::V4(u32::from(a)),
+                IpAddr::V6(a) => StickKey::V4(u32::from(a.to_ipv4_mapped()?)),
+            },
+            KeyKind::Ipv6 => match s.to_ip()? {
+                IpAddr::V4(a) => StickKey::V6(u128::from(a.to_ipv6_mapped())),
+                IpAddr::V6(a) => StickKey::V6(u128::from(a)),
+            },
+            KeyKind::Integer => StickKey::Int(s.to_int()?),
+            KeyKind::String(len) | KeyKind::Binary(len) => {
+                let b = s.to_bytes();
+                StickKey::Bytes(b[..b.len().min(len)].into())
+            }
+        })
+    }
+
+    fn shard(&self, k: &StickKey) -> &Mutex<HashMap<StickKey, Entry>> {
+        let h = match k {
+            StickKey::V4(v) => *v as u64,
+            StickKey::V6(v) => (*v as u64) ^ ((*v >> 64) as u64),
+            StickKey::Int(v) => *v as u64,
+            StickKey::Bytes(b) => b.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &c| {
+                (h ^ c as u64).wrapping_mul(0x100_0000_01b3)
+            }),
+        };
+        let h = h.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 60;
+        &self.shards[h as usize % SHARDS]
+    }
+
+    /// The server id stored for `k`, if present and not expired.
+    pub fn lookup(&self, k: &StickKey) -> Option<u32> {
+        let now = Instant::now();
+        let mut m = self.shard(k).lock().unwrap_or_else(|e| e.into_inner());
+        match m.get(k) {
+            Some(e) if e.expires.map_or(true, |x| x > now) => Some(e.server_id),
+            Some(_) => {
+                m.remove(k);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Stores (or refreshes) `k` → `server_id`. When full, expired entries are purged first,
+    /// then the least recently touched entry is evicted (HAProxy evicts the oldest too).
+    pub fn store(&self, k: StickKey, server_id: u32) {
+        let now = Instant::now();
+        let expires = self.expire.map(|d| now + d);
+        let mut m = self.shard(&k).lock().unwrap_or_else(|e| e.into_inner());
+        if !m.contains_key(&k) && m.len() >= self.shard_cap {
+            m.retain(|_, e| e.expires.map_or(true, |x| x > now));
+            if m.len() >= self.shard_cap {
+                if let Some(oldest) = m
+                    .iter()
+                    .min_by_key(|(_, e)| e.touched)
+                    .map(|(k, _)| k.clone())
+                {
+                    m.remove(&oldest);
+                }
+            }
+        }
+        m.insert(
+            k,
+            Entry {
+                server_id,
+                expires,
+                touched: now,
+            },
+        );
+    }
+
+    /// Number of live entries (for stats/tests).
+    pub fn len(&self) -> usize {
+        let now = Instant::now();
+        self.shards
+            .iter()
+            .map(|s| {
+                s.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .values()
+                    .filter(|e| e.expires.map_or(true, |x| x > now))
+                    .count()
+            })
+            .sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[derive(Debug, Clone)]
+struct StickRule {
+    kind: ir::StickRuleKind,
+    expr: CompiledExpr,
+    /// Table name (None = the backend's own table).
+    table: Option<String>,
+    cond: Option<CompiledCond>,
+}
+
+/// A backend's compiled `stick` rules.
+#[derive(Debug, Clone, Default)]
+pub struct StickRules {
+    rules: Vec<StickRule>,
+}
+
+impl StickRules {
+    pub fn compile(
+        p: &ir::Proxy,
+        acls: &AclSet,
+        env: &CompileEnv,
+    ) -> Result<StickRules, CompileError> {
+        let mut rules = Vec::with_capacity(p.stick_rules.len());
+        for r in &p.stick_rules {
+            rules.push(StickRule {
+                kind: r.kind,
+                expr: CompiledExpr::compile(&r.expr, env)?,
+                table: r.table.clone(),
+                cond: CompiledCond::compile_opt(r.cond.as_ref(), acls, env)?,
+            });
+        }
+        Ok(StickRules { rules })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Request side `stick match` / `stick on`: the first matching rule whose key is in its
+    /// table and designates a server of this backend that is up (or `persist`) gives the
+    /// server index. `tables(name)` resolves a table (None name = own table); `server_ids`
+    /// maps server index → numeric id.
+    pub fn match_request(
+        &self,
+        ec: &EvalCtx<'_>,
+        tables: &dyn Fn(Option<&str>) -> Option<std::sync::Arc<StickTable>>,
+        server_ids: &[u32],
+        live: &ServerSet,
+        persist: bool,
+    ) -> Option<usize> {
+        for r in &self.rules {
+            if !matches!(r.kind, ir::StickRuleKind::Match | ir::StickRuleKind::On) {
+                continue;
+            }
+            if !cond_ok(r.cond.as_ref(), ec) {
+                continue;
+            }
+            let Some(t) = tables(r.table.as_deref()) else {
+                continue;
+            };
+            let Some(s) = r.expr.eval(ec) else { continue };
+            let Some(k) = t.key_of(&s) else { continue };
+            let Some(id) = t.lookup(&k) else { continue };
+            let Some(idx) = server_ids.iter().position(|&x| x == id) else {
+                continue;
+            };
+            if live.get(idx).map(|s| s.is_up()).unwrap_or(false) || persist {
+                return Some(idx);
+            }
+        }
+        None
+    }
+
+    /// After the server is chosen: `stick on` and `stick store-request` store the key.
+    pub fn store_request(
+        &self,
+        ec: &EvalCtx<'_>,
+        tables: &dyn Fn(Option<&str>) -> Option<std::sync::Arc<StickTable>>,
+        server_id: u32,
+    ) {
+        self.store(
+            ec,
+            tables,
+            server_id,
+            &[ir::StickRuleKind::On, ir::StickRuleKind::StoreRequest],
+        );
+    }
+
+    /// On the response: `stick store-response` rules (EvalCtx with the response).
+    pub fn store_response(
+        &self,
+        ec: &EvalCtx<'_>,
+        tables: &dyn Fn(Option<&str>) -> Option<std::sync::Arc<StickTable>>,
+        server_id: u32,
+    ) {
+        self.store(ec, tables, server_id, &[ir::StickRuleKind::StoreResponse]);
+    }
+
+    fn store(
+        &self,
+        ec: &EvalCtx<'_>,
+        tables: &dyn Fn(Option<&str>) -> Option<std::sync::Arc<StickTable>>,
+        server_id: u32,
+        kinds: &[ir::StickRuleKind],
+    ) {
+        // HAProxy stores at most one key per table per stream (first matching rule).
+        let mut done: Vec<Option<&str>> = Vec::new();
+        for r in &self.rules {
+            if !kinds.contains(&r.kind) || done.contains(&r.table.as_deref()) {
+                continue;
+            }
+            if !cond_ok(r.cond.as_ref(), ec) {
+                continue;
+            }
+            let Some(t) = tables(r.table.as_deref()) else {
+                continue;
+            };
+            let Some(s) = r.expr.eval(ec) else { continue };
+            if let Some(k) = t.key_of(&s) {
+                t.store(k, server_id);
+                done.push(r.table.as_deref());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proxy::ctx::{RequestCtx, Vars};
+    use crate::proxy::server_state::ServerState;
+    use crate::proxy::testutil::{conn, expr, req};
+    use std::sync::Arc;
+
+    #[test]
+    fn ip_table_store_lookup_expire_evict() {
+        let t = StickTable::new(KeyKind::Ip, 32, Some(Duration::from_millis(50)));
+        let k = t.key_of(&Smp::Ip("10.0.0.1".parse().unwrap())).unwrap();
+        assert_eq!(t.lookup(&k), None);
+        t.store(k.clone(), 7);
+        assert_eq!(t.lookup(&k), Some(7));
+        std::thread::sleep(Duration::from_millis(80));
+        assert_eq!(t.lookup(&k), None, "expired");
+        let t = StickTable::new(KeyKind::Integer, 16, None);
+        for i in 0..100 {
+            t.store(StickKey::Int(i), 1);
+        }
+        assert!(t.len() <= 16, "size bounded: {}", t.len());
+        let s = StickTable::new(KeyKind::String(4), 10, None);
+        assert_eq!(
+            s.key_of(&Smp::str(b"abcdefgh")),
+            Some(StickKey::Bytes(b"abcd"[..].into()))
+        );
+    }
+
+    #[test]
+    fn stick_on_src() {
+        let p = ir::Proxy {
+            name: "be".into(),
+            stick_table: Some(ir::StickTable {
+                key: ir::StickKeyType::Ip,
+                size: 1000,
+                expire: None,
+                nopurge: false,
+                peers: None,
+                store: vec![],
+                span: Default::default(),
+            }),
+            stick_rules: vec![ir::StickRule {
+                kind: ir::StickRuleKind::On,
+                expr: expr("src"),
+                table: None,
+                cond: None,
+                span: Default::default(),
+            }],
+            ..Default::default()
+        };
+        let env = CompileEnv::default();
+        let rules = StickRules::compile(&p, &AclSet::default(), &env).unwrap();
+        let table = Arc::new(StickTable::from_ir(p.stick_table.as_ref().unwrap()));
+        let tables = |n: Option<&str>| {
+            if n.is_none() {
+                Some(table.clone())
+            } else {
+                None
+            }
+        };
+        let live = ServerSet::new(vec![
+            ServerState::new(1, false, 0),
+            ServerState::new(1, false, 0),
+        ]);
+        let ids = [1u32, 2];
+        let vars = Vars::new();
+        let h = req("GET", "/", &[]);
+        let c = conn("1.2.3.4:5", "9.9.9.9:80");
+        let r = RequestCtx::new(&h, &c, "fe", "be", &vars);
+        let ec = EvalCtx::new(&r);
+        assert_eq!(rules.match_request(&ec, &tables, &ids, &live, false), None);
+        rules.store_request(&ec, &tables, 2);
+        assert_eq!(
+            rules.match_request(&ec, &tables, &ids, &live, false),
+            Some(1)
+        );
+        live.set_running(1, false);
+        assert_eq!(
+            rules.match_request(&ec, &tables, &ids, &live, false),
+            None,
+            "down server not used"
+        );
+        assert_eq!(
+            rules.match_request(&ec, &tables, &ids, &live, true),
+            Some(1),
+            "option persist"
+        );
+    }
+}
