@@ -125,6 +125,7 @@ REMOVED_PROXY = {
     "rspadd": "The 'rspadd' directive is not supported anymore since HAProxy 2.1. Use 'http-response add-header' instead.",
     "block": "The 'block' directive is not supported anymore since HAProxy 2.1. Use 'http-request deny' which uses the exact same syntax.",
     "monitor-net": "'monitor-net' doesn't exist anymore. Please use 'http-request return status 200 if { src %s }' instead.",
+    "grace": "the 'grace' keyword is not supported any more since HAProxy version 2.5.",
 }
 for kw in ["reqrep", "reqirep", "reqdel", "reqidel", "reqdeny", "reqideny", "reqpass", "reqipass",
            "reqallow", "reqiallow", "reqtarpit", "reqitarpit", "rsprep", "rspirep", "rspdel", "rspidel",
@@ -149,8 +150,10 @@ OPTION_IMPL = {"httplog", "tcplog", "dontlognull", "dontlog-normal", "log-separa
                "disable-h2-upgrade", "idle-close-on-response", "http-use-htx"}
 add("http_proxy", "option", ["defaults", "frontend", "listen", "backend"], "rejected",
     "option 'http_proxy' is not supported any more since HAProxy 2.5")
-for kw in ["http-tunnel", "forceclose", "http-use-htx"]:
-    add(kw, "option", ["defaults", "frontend", "listen", "backend"])
+for kw, note in [("http-tunnel", "not supported any more since HAProxy 2.1"),
+                 ("forceclose", "not supported any more since HAProxy 2.0; use 'option httpclose'"),
+                 ("http-use-htx", "removed in HAProxy 2.1 (HTX is always on)")]:
+    add(kw, "option", ["defaults", "frontend", "listen", "backend"], "rejected", note)
 for kw, v in rows.items():
     if kw[1] == "option" and kw[0] in OPTION_IMPL:
         v[1] = "implemented"

@@ -51,7 +51,13 @@ fn catalogue() -> &'static Catalogue {
                 _ => Status::ParsedWarned,
             };
             by_kind.insert((kind, keyword), entries.len());
-            entries.push(Entry { keyword, kind, sections: sections.split(',').collect(), status, note });
+            entries.push(Entry {
+                keyword,
+                kind,
+                sections: sections.split(',').collect(),
+                status,
+                note,
+            });
         }
         Catalogue { entries, by_kind }
     })
@@ -96,7 +102,10 @@ pub fn is_converter(name: &str) -> bool {
 /// HAProxy's "did you mean" scorer: compares letter-transition fingerprints of two words
 /// (letters 1..26, digits 27, other 28, begin/end 28) and keeps the closest candidate, if
 /// its distance is within twice the length of both words.
-pub fn best_match<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn best_match<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let fw = fingerprint(word);
     let mut best: Option<(&str, u32)> = None;
     for c in candidates {
@@ -112,8 +121,16 @@ pub fn best_match<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>)
     Some(b)
 }
 
-fn fingerprint(word: &str) -> Vec<u8> {
-    let mut fp = vec![0u8; 1024];
+/// Sparse fingerprint: sorted (cell, count) pairs of haproxy's 1024-cell array.
+fn fingerprint(word: &str) -> Vec<(u16, u8)> {
+    let mut cells: Vec<(u16, u8)> = Vec::with_capacity(2 * word.len() + 1);
+    let mut bump = |cell: usize, set: bool| {
+        let cell = cell as u16;
+        match cells.iter_mut().find(|(c, _)| *c == cell) {
+            Some((_, n)) => *n = if set { 1 } else { n.wrapping_add(1) },
+            None => cells.push((cell, 1)),
+        }
+    };
     let mut from = 28usize;
     for c in word.bytes() {
         let c = c.to_ascii_lowercase();
@@ -122,16 +139,44 @@ fn fingerprint(word: &str) -> Vec<u8> {
             b'0'..=b'9' => 27,
             _ => 28,
         };
-        fp[to] = 1;
-        fp[32 * from + to] = fp[32 * from + to].wrapping_add(1);
+        bump(to, true);
+        bump(32 * from + to, false);
         from = to;
     }
-    fp[32 * from + 28] = fp[32 * from + 28].wrapping_add(1);
-    fp
+    bump(32 * from + 28, false);
+    cells.sort_unstable();
+    cells
 }
 
-fn distance(a: &[u8], b: &[u8]) -> u32 {
-    a.iter().zip(b).map(|(x, y)| (*x as i32 - *y as i32).unsigned_abs()).sum()
+fn distance(a: &[(u16, u8)], b: &[(u16, u8)]) -> u32 {
+    let (mut i, mut j, mut d) = (0, 0, 0u32);
+    while i < a.len() || j < b.len() {
+        match (a.get(i), b.get(j)) {
+            (Some(x), Some(y)) if x.0 == y.0 => {
+                d += (x.1 as i32 - y.1 as i32).unsigned_abs();
+                i += 1;
+                j += 1;
+            }
+            (Some(x), Some(y)) if x.0 < y.0 => {
+                d += x.1 as u32;
+                i += 1;
+            }
+            (Some(_), Some(y)) => {
+                d += y.1 as u32;
+                j += 1;
+            }
+            (Some(x), None) => {
+                d += x.1 as u32;
+                i += 1;
+            }
+            (None, Some(y)) => {
+                d += y.1 as u32;
+                j += 1;
+            }
+            (None, None) => break,
+        }
+    }
+    d
 }
 
 #[cfg(test)]
@@ -140,18 +185,37 @@ mod tests {
 
     #[test]
     fn catalogue_loads_every_kind() {
-        for kind in ["section", "global", "proxy", "option", "bind", "server", "action", "fetch", "converter"] {
+        for kind in [
+            "section",
+            "global",
+            "proxy",
+            "option",
+            "bind",
+            "server",
+            "action",
+            "fetch",
+            "converter",
+        ] {
             assert!(of_kind(kind).count() > 0, "{kind}");
         }
-        assert_eq!(lookup("global", "nbproc").map(|e| e.status), Some(Status::Rejected));
-        assert_eq!(lookup("proxy", "balance").map(|e| e.status), Some(Status::Implemented));
+        assert_eq!(
+            lookup("global", "nbproc").map(|e| e.status),
+            Some(Status::Rejected)
+        );
+        assert_eq!(
+            lookup("proxy", "balance").map(|e| e.status),
+            Some(Status::Implemented)
+        );
         assert!(is_fetch("req.hdr") && is_fetch("hdr_beg") && is_fetch("sc0_http_req_rate"));
         assert!(is_converter("lower") && is_converter("map_str"));
     }
 
     #[test]
     fn suggestions_follow_haproxy() {
-        assert_eq!(best_match("forwarded", ["forwardfor", "httplog", "tcplog"]), Some("forwardfor"));
+        assert_eq!(
+            best_match("forwarded", ["forwardfor", "httplog", "tcplog"]),
+            Some("forwardfor")
+        );
         assert_eq!(best_match("foo", ["tfo", "ssl", "crt"]), Some("tfo"));
         assert_eq!(best_match("zzzzzzzzzz", ["a"]), None);
     }

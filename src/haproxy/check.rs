@@ -54,6 +54,8 @@ pub struct Loaded {
     /// files that had at least one error (haproxy lists them)
     pub error_files: Vec<String>,
     pub ok: bool,
+    /// haproxy stops before reading anything (missing file/directory, nothing to read).
+    pub early_exit: bool,
 }
 
 /// Expands `-f` arguments: a directory contributes its `*.cfg` files in name order.
@@ -61,6 +63,9 @@ pub fn expand_paths(paths: &[String]) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     for p in paths {
         let path = Path::new(p);
+        if !path.exists() {
+            return Err(format!("Cannot open configuration file/directory {p} : No such file or directory"));
+        }
         if path.is_dir() {
             let mut names: Vec<String> = std::fs::read_dir(path)
                 .map_err(|e| format!("Cannot open configuration directory {p} : {e}"))?
@@ -89,15 +94,32 @@ pub fn load(opts: &CheckOptions) -> Loaded {
         Ok(f) => f,
         Err(e) => {
             findings.push(plain_error(e));
-            return Loaded { config: Config::default(), sources, findings, error_files, ok: false };
+            return Loaded {
+                config: Config::default(),
+                sources,
+                findings,
+                error_files,
+                ok: false,
+                early_exit: true,
+            };
         }
     };
-    let mut p = parser::Parser::new(ParseOptions { warn_unimplemented: opts.warn_unimplemented, env: None });
+    if files.is_empty() {
+        findings.push(plain_error("No configuration file found.".into()));
+        return Loaded { config: Config::default(), sources, findings, error_files, ok: false, early_exit: true };
+    }
+    let mut p = parser::Parser::new(ParseOptions {
+        warn_unimplemented: opts.warn_unimplemented,
+        env: None,
+    });
     for f in &files {
         let text = match std::fs::read(f) {
             Ok(b) => String::from_utf8_lossy(&b).into_owned(),
             Err(e) => {
-                findings.push(plain_error(format!("Could not open configuration file {f} : {}", io_reason(&e))));
+                findings.push(plain_error(format!(
+                    "Could not open configuration file {f} : {}",
+                    io_reason(&e)
+                )));
                 error_files.push(f.clone());
                 continue;
             }
@@ -105,21 +127,43 @@ pub fn load(opts: &CheckOptions) -> Loaded {
         let id = sources.add(f.clone(), text.clone());
         let before = p.findings.len();
         p.parse_file(id, f, &text);
-        if p.findings[before..].iter().any(|x| x.diag.is_error()) {
+        if p.findings[before..].iter().any(|x| x.is_fatal()) {
             error_files.push(f.clone());
         }
     }
     let parsed = p.finish();
     findings.extend(parsed.findings);
     let mut config = parsed.config;
-    let parse_ok = !findings.iter().any(|f| f.diag.is_error());
+    let deferred = parsed.deferred;
+    let parse_ok = !findings.iter().any(|f| f.is_fatal());
     if !parse_ok {
-        return Loaded { config, sources, findings, error_files, ok: false };
+        return Loaded {
+            config,
+            sources,
+            findings,
+            error_files,
+            ok: false,
+            early_exit: false,
+        };
     }
-    let v = validate::validate(&mut config, &sources, ValidateOptions { ignore_resolution_failures: opts.ignore_resolution_failures });
-    let ok = !v.iter().any(|f| f.diag.is_error());
+    let mut v = deferred;
+    v.extend(validate::validate(
+        &mut config,
+        &sources,
+        ValidateOptions {
+            ignore_resolution_failures: opts.ignore_resolution_failures,
+        },
+    ));
+    let ok = !v.iter().any(|f| f.is_fatal());
     findings.extend(v);
-    Loaded { config, sources, findings, error_files, ok }
+    Loaded {
+        config,
+        sources,
+        findings,
+        error_files,
+        ok,
+        early_exit: false,
+    }
 }
 
 fn io_reason(e: &std::io::Error) -> String {
@@ -131,7 +175,11 @@ fn io_reason(e: &std::io::Error) -> String {
 }
 
 fn plain_error(msg: String) -> Finding {
-    Finding { diag: crate::diag::Diagnostic::error(None, msg), loc: Loc::None }
+    Finding {
+        diag: crate::diag::Diagnostic::error(None, msg),
+        loc: Loc::None,
+        fatal: true,
+    }
 }
 
 /// Prints findings in the chosen format.
@@ -165,10 +213,15 @@ pub fn run_check(opts: &CheckOptions) -> i32 {
     let loaded = load(opts);
     print_findings(&loaded.findings, &loaded.sources, opts.format, opts.quiet);
     let pid = std::process::id();
+    if loaded.early_exit {
+        return 1;
+    }
     if !loaded.ok {
         if opts.format == DiagFormat::Haproxy {
             for f in &loaded.error_files {
-                eprintln!("[ALERT]    ({pid}) : config : Error(s) found in configuration file : {f}");
+                eprintln!(
+                    "[ALERT]    ({pid}) : config : Error(s) found in configuration file : {f}"
+                );
             }
             eprintln!("[ALERT]    ({pid}) : config : Fatal errors found in configuration.");
         } else {
@@ -176,7 +229,21 @@ pub fn run_check(opts: &CheckOptions) -> i32 {
         }
         return 1;
     }
-    let warned = loaded.findings.iter().any(|f| f.diag.severity == Severity::Warning);
+    // our own "not implemented yet" notes do not count as haproxy warnings
+    let warned = loaded.findings.iter().any(|f| {
+        f.diag.severity == Severity::Warning
+            && !f
+                .diag
+                .message
+                .ends_with("is not implemented yet in rhaproxy")
+    });
+    let zero_warning = opts.zero_warning
+        || loaded
+            .config
+            .global
+            .raw
+            .iter()
+            .any(|r| r.keyword == "zero-warning");
     if opts.dump {
         print!("{}", crate::haproxy::printer::print_config(&loaded.config));
     }
@@ -184,14 +251,15 @@ pub fn run_check(opts: &CheckOptions) -> i32 {
         if !opts.quiet {
             println!("Warnings were found.");
         }
-        if opts.zero_warning {
-            eprintln!("[ALERT]    ({pid}) : config : Some warnings were found and 'zero-warning' is set. Aborting.");
+        if zero_warning {
             return 1;
         }
     }
     if !validate::has_listener(&loaded.config, opts.local_peer.as_deref()) {
         if !opts.quiet {
-            println!("Configuration file has no error but will not start (no listener) => exit(2).");
+            println!(
+                "Configuration file has no error but will not start (no listener) => exit(2)."
+            );
         }
         return 2;
     }

@@ -48,7 +48,11 @@ pub struct ProcessOptions {
 }
 
 #[derive(Debug, ClapParser)]
-#[command(name = "rhaproxy", disable_version_flag = true, disable_help_flag = true)]
+#[command(
+    name = "rhaproxy",
+    disable_version_flag = true,
+    disable_help_flag = true
+)]
 struct Args {
     #[arg(long = "file", short = 'f')]
     files: Vec<String>,
@@ -121,7 +125,7 @@ pub fn rewrite_args(args: &[String]) -> Vec<String> {
     let mut i = 1;
     while i < args.len() {
         let a = args[i].as_str();
-        let mut take_pids = |flag: &str, out: &mut Vec<String>, i: &mut usize| {
+        let take_pids = |flag: &str, out: &mut Vec<String>, i: &mut usize| {
             out.push(flag.to_string());
             while *i + 1 < args.len() && !args[*i + 1].starts_with('-') {
                 *i += 1;
@@ -168,7 +172,10 @@ fn usage() -> &'static str {
 
 /// Runs the program with `args` (argv[0] included) and returns the exit status.
 pub fn main(args: Vec<OsString>) -> i32 {
-    let args: Vec<String> = args.into_iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    let args: Vec<String> = args
+        .into_iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     let rewritten = rewrite_args(&args);
     let parsed = match Args::try_parse_from(&rewritten) {
         Ok(a) => a,
@@ -192,21 +199,31 @@ pub fn main(args: Vec<OsString>) -> i32 {
             Ok(true) => 0,
             Ok(false) => 1,
             Err(e) => {
-                eprintln!("[ALERT]    ({}) : config : Failed to evaluate condition: {}", std::process::id(), e.message);
+                eprintln!(
+                    "[ALERT]    ({}) : config : Failed to evaluate condition: {}",
+                    std::process::id(),
+                    e.message
+                );
                 2
             }
         };
     }
     if let Some(dir) = &parsed.chdir {
         if let Err(e) = std::env::set_current_dir(dir) {
-            eprintln!("[ALERT]    ({}) : Cannot chdir to {dir} : {e}", std::process::id());
+            eprintln!(
+                "[ALERT]    ({}) : Cannot chdir to {dir} : {e}",
+                std::process::id()
+            );
             return 1;
         }
     }
     let mut files = parsed.files.clone();
     files.extend(parsed.rest.iter().cloned());
     if files.is_empty() {
-        eprintln!("[ALERT]    ({}) : No configuration file specified.", std::process::id());
+        eprintln!(
+            "[ALERT]    ({}) : No configuration file specified.",
+            std::process::id()
+        );
         eprint!("{}", usage());
         return 1;
     }
@@ -237,7 +254,10 @@ pub fn main(args: Vec<OsString>) -> i32 {
     let loaded = check::load(&copts);
     check::print_findings(&loaded.findings, &loaded.sources, format, parsed.quiet);
     if !loaded.ok {
-        eprintln!("[ALERT]    ({}) : config : Fatal errors found in configuration.", std::process::id());
+        eprintln!(
+            "[ALERT]    ({}) : config : Fatal errors found in configuration.",
+            std::process::id()
+        );
         return 1;
     }
     let popts = ProcessOptions {
@@ -272,10 +292,23 @@ mod tests {
 
     #[test]
     fn rewrites_haproxy_style_options() {
-        let r = rewrite_args(&s(&["rhaproxy", "-c", "-dr", "-f", "a.cfg", "-sf", "12", "13", "-dW", "-Ws"]));
+        let r = rewrite_args(&s(&[
+            "rhaproxy", "-c", "-dr", "-f", "a.cfg", "-sf", "12", "13", "-dW", "-Ws",
+        ]));
         assert_eq!(
             r,
-            s(&["rhaproxy", "-c", "--ignore-resolution-failures", "-f", "a.cfg", "--soft-stop", "12", "13", "--zero-warning", "--master-worker-systemd"])
+            s(&[
+                "rhaproxy",
+                "-c",
+                "--ignore-resolution-failures",
+                "-f",
+                "a.cfg",
+                "--soft-stop",
+                "12",
+                "13",
+                "--zero-warning",
+                "--master-worker-systemd"
+            ])
         );
         let a = Args::try_parse_from(&r).unwrap();
         assert!(a.check && a.dr && a.dw && a.master_worker_systemd);
@@ -284,6 +317,9 @@ mod tests {
         let a = Args::try_parse_from(&r).unwrap();
         assert_eq!(a.rest, s(&["b.cfg", "c.cfg"]));
         let r = rewrite_args(&s(&["rhaproxy", "-cc", "version_atleast(2.4)"]));
-        assert_eq!(Args::try_parse_from(&r).unwrap().check_cond.as_deref(), Some("version_atleast(2.4)"));
+        assert_eq!(
+            Args::try_parse_from(&r).unwrap().check_cond.as_deref(),
+            Some("version_atleast(2.4)")
+        );
     }
 }

@@ -39,7 +39,11 @@ pub fn eval_condition(text: &str, env: &dyn EnvLookup) -> Result<bool, CondError
     if text.is_empty() {
         return Ok(false);
     }
-    let p = P { s: text.as_bytes(), text, env };
+    let p = P {
+        s: text.as_bytes(),
+        text,
+        env,
+    };
     let mut pos = 0;
     match p.expr(&mut pos, MAX_DEPTH)? {
         Some(v) => {
@@ -55,7 +59,10 @@ pub fn eval_condition(text: &str, env: &dyn EnvLookup) -> Result<bool, CondError
             }
             Ok(v)
         }
-        None => Err(CondError { message: format!("unparsable conditional expression '{text}'"), pos }),
+        None => Err(CondError {
+            message: format!("unparsable conditional expression '{text}'"),
+            pos,
+        }),
     }
 }
 
@@ -91,8 +98,15 @@ impl<'a> P<'a> {
             value |= v;
             self.skip_ws(pos);
             if self.s.get(*pos) == Some(&b'|') && self.s.get(*pos + 1) == Some(&b'|') {
+                let op = *pos;
                 *pos += 2;
                 self.skip_ws(pos);
+                if *pos >= self.s.len() {
+                    return Err(CondError {
+                        message: format!("unparsable conditional expression '{}'", self.rest(op)),
+                        pos: op,
+                    });
+                }
                 continue;
             }
             return Ok(Some(value));
@@ -107,14 +121,24 @@ impl<'a> P<'a> {
         loop {
             let start = *pos;
             let v = self.term(pos, depth)?.ok_or_else(|| CondError {
-                message: format!("unparsable conditional sub-expression '{}'", self.rest(start)),
+                message: format!(
+                    "unparsable conditional sub-expression '{}'",
+                    self.rest(start)
+                ),
                 pos: start,
             })?;
             value &= v;
             self.skip_ws(pos);
             if self.s.get(*pos) == Some(&b'&') && self.s.get(*pos + 1) == Some(&b'&') {
+                let op = *pos;
                 *pos += 2;
                 self.skip_ws(pos);
+                if *pos >= self.s.len() {
+                    return Err(CondError {
+                        message: format!("unparsable conditional expression '{}'", self.rest(op)),
+                        pos: op,
+                    });
+                }
                 continue;
             }
             return Ok(Some(value));
@@ -148,11 +172,16 @@ impl<'a> P<'a> {
         if self.s.get(*pos) == Some(&b'(') {
             *pos += 1;
             self.skip_ws(pos);
-            let v = self.expr(pos, depth - 1)?.ok_or_else(|| unparsable(start))?;
+            let v = self
+                .expr(pos, depth - 1)?
+                .ok_or_else(|| unparsable(start))?;
             self.skip_ws(pos);
             if self.s.get(*pos) != Some(&b')') {
                 return Err(CondError {
-                    message: format!("expected ')' after conditional expression '{}'", self.rest(start)),
+                    message: format!(
+                        "expected ')' after conditional expression '{}'",
+                        self.rest(start)
+                    ),
                     pos: start,
                 });
             }
@@ -167,8 +196,13 @@ impl<'a> P<'a> {
             .unwrap_or(self.s.len());
         let name = &self.text[*pos..name_end];
         let (nargs, pred): (usize, &str) = match name {
-            "defined" | "feature" | "version_atleast" | "version_before" | "openssl_version_atleast"
-            | "openssl_version_before" | "ssllib_name_startswith" => (1, name),
+            "defined"
+            | "feature"
+            | "version_atleast"
+            | "version_before"
+            | "openssl_version_atleast"
+            | "openssl_version_before"
+            | "ssllib_name_startswith" => (1, name),
             "streq" | "strneq" => (2, name),
             _ => return Err(unparsable(start)),
         };
@@ -183,15 +217,24 @@ impl<'a> P<'a> {
             "strneq" => a0 != a1,
             "version_atleast" => compare_versions(COMPAT_VERSION, a0) != std::cmp::Ordering::Less,
             "version_before" => compare_versions(COMPAT_VERSION, a0) == std::cmp::Ordering::Less,
-            "openssl_version_atleast" => compare_versions(OPENSSL_VERSION, a0) != std::cmp::Ordering::Less,
-            "openssl_version_before" => compare_versions(OPENSSL_VERSION, a0) == std::cmp::Ordering::Less,
+            "openssl_version_atleast" => {
+                compare_versions(OPENSSL_VERSION, a0) != std::cmp::Ordering::Less
+            }
+            "openssl_version_before" => {
+                compare_versions(OPENSSL_VERSION, a0) == std::cmp::Ordering::Less
+            }
             _ => "OpenSSL".starts_with(a0),
         };
         Ok(Some(v ^ neg))
     }
 
     /// `(a, b)`: comma-separated, quotes and backslashes honoured.
-    fn arg_list(&self, pos: &mut usize, nargs: usize, pred: &str) -> Result<Vec<String>, CondError> {
+    fn arg_list(
+        &self,
+        pos: &mut usize,
+        nargs: usize,
+        pred: &str,
+    ) -> Result<Vec<String>, CondError> {
         let mut args = Vec::new();
         if self.s.get(*pos) != Some(&b'(') {
             if nargs > 0 {
@@ -254,7 +297,10 @@ impl<'a> P<'a> {
                     nargs + 1
                 )
             };
-            return Err(CondError { message: msg, pos: *pos });
+            return Err(CondError {
+                message: msg,
+                pos: *pos,
+            });
         }
         Ok(args)
     }
@@ -277,7 +323,8 @@ fn parse_strtol(s: &[u8]) -> Option<(i64, usize)> {
         }
         _ => false,
     };
-    let (radix, digits_start) = if s.get(i) == Some(&b'0') && matches!(s.get(i + 1), Some(b'x' | b'X'))
+    let (radix, digits_start) = if s.get(i) == Some(&b'0')
+        && matches!(s.get(i + 1), Some(b'x' | b'X'))
         && s.get(i + 2).map(|c| c.is_ascii_hexdigit()).unwrap_or(false)
     {
         (16, i + 2)
@@ -330,7 +377,10 @@ pub fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
     let (pa, pb) = (parts(a), parts(b));
     let n = pa.len().max(pb.len());
     for i in 0..n {
-        let (x, y) = (pa.get(i).copied().unwrap_or(0), pb.get(i).copied().unwrap_or(0));
+        let (x, y) = (
+            pa.get(i).copied().unwrap_or(0),
+            pb.get(i).copied().unwrap_or(0),
+        );
         if x != y {
             return x.cmp(&y);
         }
@@ -368,7 +418,9 @@ impl CondStack {
     }
     fn parent_active(&self) -> bool {
         let n = self.levels.len();
-        self.levels[..n.saturating_sub(1)].iter().all(|(s, _)| *s == BlockState::Take)
+        self.levels[..n.saturating_sub(1)]
+            .iter()
+            .all(|(s, _)| *s == BlockState::Take)
     }
 
     /// Handles a `.if/.elif/.else/.endif` line; `cond` evaluates the expression when needed.
@@ -389,7 +441,14 @@ impl CondStack {
                     return Ok(());
                 }
                 let v = cond()?;
-                self.levels.push((if v { BlockState::Take } else { BlockState::Drop }, false));
+                self.levels.push((
+                    if v {
+                        BlockState::Take
+                    } else {
+                        BlockState::Drop
+                    },
+                    false,
+                ));
                 Ok(())
             }
             ".elif" => {
@@ -405,7 +464,11 @@ impl CondStack {
                     return Ok(());
                 }
                 let v = cond()?;
-                self.levels[n].0 = if v { BlockState::Take } else { BlockState::Drop };
+                self.levels[n].0 = if v {
+                    BlockState::Take
+                } else {
+                    BlockState::Drop
+                };
                 Ok(())
             }
             ".else" | ".endif" => {
@@ -424,7 +487,11 @@ impl CondStack {
                 }
                 let n = self.levels.len() - 1;
                 self.levels[n] = (
-                    if state == BlockState::Drop { BlockState::Take } else { BlockState::Skip },
+                    if state == BlockState::Drop {
+                        BlockState::Take
+                    } else {
+                        BlockState::Skip
+                    },
                     true,
                 );
                 Ok(())
@@ -478,9 +545,18 @@ mod tests {
 
     #[test]
     fn condition_errors() {
-        assert!(eval_condition("bogus(1)", &env).unwrap_err().message.contains("unparsable"));
-        assert!(eval_condition("1 1", &env).unwrap_err().message.contains("unexpected character '1'"));
-        assert!(eval_condition("(1", &env).unwrap_err().message.contains("expected ')'"));
+        assert!(eval_condition("bogus(1)", &env)
+            .unwrap_err()
+            .message
+            .contains("unparsable"));
+        assert!(eval_condition("1 1", &env)
+            .unwrap_err()
+            .message
+            .contains("unexpected character '1'"));
+        assert!(eval_condition("(1", &env)
+            .unwrap_err()
+            .message
+            .contains("expected ')'"));
         assert!(eval_condition("streq(a)", &env).is_err());
     }
 

@@ -223,6 +223,8 @@ pub struct Proxy {
     pub errorfiles: Vec<ErrorFile>,
     pub errorloc: Vec<ErrorLoc>,
     pub http_errors_refs: Vec<String>,
+    /// Where each `errorfiles` reference was written (same order as `http_errors_refs`).
+    pub http_errors_spans: Vec<Span>,
     pub stick_table: Option<StickTable>,
     pub stick_rules: Vec<StickRule>,
     pub captures: Vec<Capture>,

@@ -51,7 +51,12 @@ pub fn split_lines(text: &str) -> impl Iterator<Item = PhysLine<'_>> {
             Some(i) => (&rest[..i], true, i + 1),
             None => (rest, false, rest.len()),
         };
-        let l = PhysLine { number, offset, text: line, has_lf };
+        let l = PhysLine {
+            number,
+            offset,
+            text: line,
+            has_lf,
+        };
         offset += adv;
         Some(l)
     })
@@ -131,12 +136,19 @@ pub fn lex_line(
     let mut quote_pos = 0usize;
     let mut nwords = 0usize;
 
-    let err = |kind, pos: usize| LexError { kind, pos: pos + 1, word: String::new() };
+    let err = |kind, pos: usize| LexError {
+        kind,
+        pos: pos + 1,
+        word: String::new(),
+    };
 
     macro_rules! push_word {
         ($end:expr) => {{
             let text = String::from_utf8_lossy(&cur).into_owned();
-            words.push(Word { text, span: Span::new(file, number, offset + start, offset + $end) });
+            words.push(Word {
+                text,
+                span: Span::new(file, number, offset + start, offset + $end),
+            });
             cur.clear();
             nwords += 1;
         }};
@@ -291,8 +303,15 @@ pub fn lex_line(
     }
     push_word!(i.min(b.len()));
     if nwords > MAX_LINE_ARGS {
-        let w = words.get(MAX_LINE_ARGS - 1).map(|w| w.text.clone()).unwrap_or_default();
-        return Err(LexError { kind: LexErrorKind::TooManyWords, pos: 0, word: w });
+        let w = words
+            .get(MAX_LINE_ARGS - 1)
+            .map(|w| w.text.clone())
+            .unwrap_or_default();
+        return Err(LexError {
+            kind: LexErrorKind::TooManyWords,
+            pos: 0,
+            word: w,
+        });
     }
     // an empty word ends the argument list
     if let Some(p) = words.iter().position(|w| w.text.is_empty()) {
@@ -323,7 +342,11 @@ mod tests {
     }
 
     fn words(line: &str) -> Vec<String> {
-        lex_line(line, FileId(0), 1, 0, &env).unwrap().into_iter().map(|w| w.text).collect()
+        lex_line(line, FileId(0), 1, 0, &env)
+            .unwrap()
+            .into_iter()
+            .map(|w| w.text)
+            .collect()
     }
 
     fn kind(line: &str) -> LexErrorKind {
@@ -396,7 +419,10 @@ mod tests {
     #[test]
     fn spans_cover_source_words() {
         let w = lex_line("  ab  cd", FileId(0), 7, 100, &env).unwrap();
-        assert_eq!((w[0].span.start, w[0].span.end, w[0].span.line), (102, 104, 7));
+        assert_eq!(
+            (w[0].span.start, w[0].span.end, w[0].span.line),
+            (102, 104, 7)
+        );
         assert_eq!((w[1].span.start, w[1].span.end), (106, 108));
     }
 }

@@ -9,7 +9,10 @@ use crate::haproxy::ir::*;
 
 /// Quotes a word for the lexer when needed (single quotes keep everything literal).
 pub fn quote(w: &str) -> String {
-    if !w.is_empty() && w.chars().all(|c| c.is_ascii_graphic() && !matches!(c, '#' | '\'' | '"' | '\\' | '$')) {
+    if !w.is_empty()
+        && w.chars()
+            .all(|c| c.is_ascii_graphic() && !matches!(c, '#' | '\'' | '"' | '\\' | '$'))
+    {
         return w.to_string();
     }
     if !w.contains('\'') {
@@ -39,7 +42,12 @@ pub fn time(d: Duration) -> String {
         return format!("{us}us");
     }
     let ms = us / 1000;
-    for (unit, n) in [("d", 86_400_000u128), ("h", 3_600_000), ("m", 60_000), ("s", 1000)] {
+    for (unit, n) in [
+        ("d", 86_400_000u128),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1000),
+    ] {
         if ms > 0 && ms % n == 0 {
             return format!("{}{unit}", ms / n);
         }
@@ -50,7 +58,11 @@ pub fn time(d: Duration) -> String {
 fn listen_addr(a: &ListenAddr) -> String {
     match a {
         ListenAddr::Inet { ip, ports, v6only } => {
-            let port = if ports.low == ports.high { ports.low.to_string() } else { format!("{}-{}", ports.low, ports.high) };
+            let port = if ports.low == ports.high {
+                ports.low.to_string()
+            } else {
+                format!("{}-{}", ports.low, ports.high)
+            };
             let prefix = if *v6only { "ipv6@" } else { "" };
             match ip {
                 std::net::IpAddr::V6(v6) => format!("{prefix}[{v6}]:{port}"),
@@ -68,7 +80,11 @@ fn server_addr(s: &Server) -> String {
     match &s.addr {
         ServerAddr::None => s.addr_text.clone(),
         ServerAddr::Inet { host, port, .. } => {
-            let h = if host.contains(':') { format!("[{host}]") } else { host.clone() };
+            let h = if host.contains(':') {
+                format!("[{host}]")
+            } else {
+                host.clone()
+            };
             match port {
                 ServerPort::None => h,
                 ServerPort::Fixed(p) => format!("{h}:{p}"),
@@ -118,12 +134,14 @@ fn bind_options(o: &BindOptions) -> String {
     }
     if let Some(v) = o.verify {
         w.push("verify".into());
-        w.push(match v {
-            VerifyMode::None => "none",
-            VerifyMode::Optional => "optional",
-            VerifyMode::Required => "required",
-        }
-        .into());
+        w.push(
+            match v {
+                VerifyMode::None => "none",
+                VerifyMode::Optional => "optional",
+                VerifyMode::Required => "required",
+            }
+            .into(),
+        );
     }
     if !o.alpn.is_empty() {
         w.push("alpn".into());
@@ -193,7 +211,12 @@ fn server_options(s: &Server) -> String {
     if s.inter != d.inter {
         w.push(format!("inter {}", time(s.inter)));
     }
-    for (k, v) in [("fastinter", s.fastinter), ("downinter", s.downinter), ("slowstart", s.slowstart), ("agent-inter", s.agent_inter)] {
+    for (k, v) in [
+        ("fastinter", s.fastinter),
+        ("downinter", s.downinter),
+        ("slowstart", s.slowstart),
+        ("agent-inter", s.agent_inter),
+    ] {
         if let Some(v) = v {
             w.push(format!("{k} {}", time(v)));
         }
@@ -207,7 +230,12 @@ fn server_options(s: &Server) -> String {
     if s.weight != d.weight {
         w.push(format!("weight {}", s.weight));
     }
-    for (k, v) in [("maxconn", s.maxconn), ("minconn", s.minconn), ("maxqueue", s.maxqueue), ("error-limit", s.error_limit)] {
+    for (k, v) in [
+        ("maxconn", s.maxconn),
+        ("minconn", s.minconn),
+        ("maxqueue", s.maxqueue),
+        ("error-limit", s.error_limit),
+    ] {
         if let Some(v) = v {
             w.push(format!("{k} {v}"));
         }
@@ -249,7 +277,14 @@ fn server_options(s: &Server) -> String {
         }
     }
     if let Some(v) = s.verify {
-        w.push(format!("verify {}", if v == VerifyMode::Required { "required" } else { "none" }));
+        w.push(format!(
+            "verify {}",
+            if v == VerifyMode::Required {
+                "required"
+            } else {
+                "none"
+            }
+        ));
     }
     if !s.alpn.is_empty() {
         w.push(format!("alpn {}", quote(&s.alpn.join(","))));
@@ -284,7 +319,11 @@ fn cond(c: &Option<Condition>) -> String {
     match c {
         None => String::new(),
         Some(c) => {
-            let mut s = String::from(if c.polarity == Polarity::If { " if" } else { " unless" });
+            let mut s = String::from(if c.polarity == Polarity::If {
+                " if"
+            } else {
+                " unless"
+            });
             for (i, and) in c.terms.iter().enumerate() {
                 if i > 0 {
                     s.push_str(" ||");
@@ -357,35 +396,78 @@ fn http_action(a: &HttpAction) -> String {
             None => "auth".into(),
         },
         HttpAction::Redirect(r) => format!("redirect {}", redirect(r)),
-        HttpAction::SetHeader { name, value } => format!("set-header {} {}", quote(name), quote(&value.text)),
-        HttpAction::AddHeader { name, value } => format!("add-header {} {}", quote(name), quote(&value.text)),
-        HttpAction::EarlyHint { name, value } => format!("early-hint {} {}", quote(name), quote(&value.text)),
+        HttpAction::SetHeader { name, value } => {
+            format!("set-header {} {}", quote(name), quote(&value.text))
+        }
+        HttpAction::AddHeader { name, value } => {
+            format!("add-header {} {}", quote(name), quote(&value.text))
+        }
+        HttpAction::EarlyHint { name, value } => {
+            format!("early-hint {} {}", quote(name), quote(&value.text))
+        }
         HttpAction::DelHeader { name, method } => match method {
             Some(m) => format!("del-header {} -m {m}", quote(name)),
             None => format!("del-header {}", quote(name)),
         },
-        HttpAction::ReplaceHeader { name, regex, replace } => {
-            format!("replace-header {} {} {}", quote(name), quote(regex.0.as_str()), quote(replace))
+        HttpAction::ReplaceHeader {
+            name,
+            regex,
+            replace,
+        } => {
+            format!(
+                "replace-header {} {} {}",
+                quote(name),
+                quote(regex.0.as_str()),
+                quote(replace)
+            )
         }
-        HttpAction::ReplaceValue { name, regex, replace } => {
-            format!("replace-value {} {} {}", quote(name), quote(regex.0.as_str()), quote(replace))
+        HttpAction::ReplaceValue {
+            name,
+            regex,
+            replace,
+        } => {
+            format!(
+                "replace-value {} {} {}",
+                quote(name),
+                quote(regex.0.as_str()),
+                quote(replace)
+            )
         }
         HttpAction::SetPath(f) => format!("set-path {}", quote(&f.text)),
         HttpAction::SetPathq(f) => format!("set-pathq {}", quote(&f.text)),
         HttpAction::SetQuery(f) => format!("set-query {}", quote(&f.text)),
         HttpAction::SetUri(f) => format!("set-uri {}", quote(&f.text)),
         HttpAction::SetMethod(f) => format!("set-method {}", quote(&f.text)),
-        HttpAction::ReplacePath { regex, replace } => format!("replace-path {} {}", quote(regex.0.as_str()), quote(replace)),
-        HttpAction::ReplacePathq { regex, replace } => format!("replace-pathq {} {}", quote(regex.0.as_str()), quote(replace)),
-        HttpAction::ReplaceUri { regex, replace } => format!("replace-uri {} {}", quote(regex.0.as_str()), quote(replace)),
-        HttpAction::SetVar { name, expr } => format!("set-var({name}) {}", quote(&sample_expr(expr))),
-        HttpAction::SetVarFmt { name, format } => format!("set-var-fmt({name}) {}", quote(&format.text)),
+        HttpAction::ReplacePath { regex, replace } => format!(
+            "replace-path {} {}",
+            quote(regex.0.as_str()),
+            quote(replace)
+        ),
+        HttpAction::ReplacePathq { regex, replace } => format!(
+            "replace-pathq {} {}",
+            quote(regex.0.as_str()),
+            quote(replace)
+        ),
+        HttpAction::ReplaceUri { regex, replace } => {
+            format!("replace-uri {} {}", quote(regex.0.as_str()), quote(replace))
+        }
+        HttpAction::SetVar { name, expr } => {
+            format!("set-var({name}) {}", quote(&sample_expr(expr)))
+        }
+        HttpAction::SetVarFmt { name, format } => {
+            format!("set-var-fmt({name}) {}", quote(&format.text))
+        }
         HttpAction::UnsetVar { name } => format!("unset-var({name})"),
         HttpAction::SetStatus { code, reason } => match reason {
             Some(r) => format!("set-status {code} reason {}", quote(r)),
             None => format!("set-status {code}"),
         },
-        HttpAction::Return { status, content_type, body, headers } => {
+        HttpAction::Return {
+            status,
+            content_type,
+            body,
+            headers,
+        } => {
             let mut s = format!("return status {status}");
             if let Some(ct) = content_type {
                 let _ = write!(s, " content-type {}", quote(ct));
@@ -425,7 +507,11 @@ fn http_action(a: &HttpAction) -> String {
         HttpAction::SetSrc(e) => format!("set-src {}", quote(&sample_expr(e))),
         HttpAction::SetSrcPort(e) => format!("set-src-port {}", quote(&sample_expr(e))),
         HttpAction::TrackSc { index, key, table } => match table {
-            Some(t) => format!("track-sc{index} {} table {}", quote(&sample_expr(key)), quote(t)),
+            Some(t) => format!(
+                "track-sc{index} {} table {}",
+                quote(&sample_expr(key)),
+                quote(t)
+            ),
             None => format!("track-sc{index} {}", quote(&sample_expr(key))),
         },
         HttpAction::ScIncGpc { index, counter } => format!("sc-inc-gpc{counter}({index})"),
@@ -439,7 +525,14 @@ fn http_action(a: &HttpAction) -> String {
             }
             s
         }
-        HttpAction::DoResolve { var, resolvers, expr } => format!("do-resolve({var},{resolvers}) {}", quote(&sample_expr(expr))),
+        HttpAction::DoResolve {
+            var,
+            resolvers,
+            expr,
+        } => format!(
+            "do-resolve({var},{resolvers}) {}",
+            quote(&sample_expr(expr))
+        ),
         HttpAction::UseService(s) => format!("use-service {s}"),
         HttpAction::Lua { name, args } => words(&format!("lua.{name}"), args),
         HttpAction::SilentDrop => "silent-drop".into(),
@@ -493,12 +586,20 @@ fn tcp_action(a: &TcpAction) -> String {
         TcpAction::SilentDrop => "silent-drop".into(),
         TcpAction::ExpectProxy => "expect-proxy layer4".into(),
         TcpAction::ExpectNetscalerCip => "expect-netscaler-cip layer4".into(),
-        TcpAction::Capture { expr, len } => format!("capture {} len {len}", quote(&sample_expr(expr))),
+        TcpAction::Capture { expr, len } => {
+            format!("capture {} len {len}", quote(&sample_expr(expr)))
+        }
         TcpAction::TrackSc { index, key, table } => match table {
-            Some(t) => format!("track-sc{index} {} table {}", quote(&sample_expr(key)), quote(t)),
+            Some(t) => format!(
+                "track-sc{index} {} table {}",
+                quote(&sample_expr(key)),
+                quote(t)
+            ),
             None => format!("track-sc{index} {}", quote(&sample_expr(key))),
         },
-        TcpAction::SetVar { name, expr } => format!("set-var({name}) {}", quote(&sample_expr(expr))),
+        TcpAction::SetVar { name, expr } => {
+            format!("set-var({name}) {}", quote(&sample_expr(expr)))
+        }
         TcpAction::UnsetVar { name } => format!("unset-var({name})"),
         TcpAction::SetDst(e) => format!("set-dst {}", quote(&sample_expr(e))),
         TcpAction::SetSrc(e) => format!("set-src {}", quote(&sample_expr(e))),
@@ -516,7 +617,12 @@ fn balance(b: &BalanceAlgo) -> String {
         BalanceAlgo::LeastConn => "leastconn".into(),
         BalanceAlgo::First => "first".into(),
         BalanceAlgo::Source => "source".into(),
-        BalanceAlgo::Uri { len, depth, whole, path_only } => {
+        BalanceAlgo::Uri {
+            len,
+            depth,
+            whole,
+            path_only,
+        } => {
             let mut s = "uri".to_string();
             if let Some(l) = len {
                 let _ = write!(s, " len {l}");
@@ -536,8 +642,18 @@ fn balance(b: &BalanceAlgo) -> String {
             Some(n) => format!("url_param {} check_post {n}", quote(param)),
             None => format!("url_param {}", quote(param)),
         },
-        BalanceAlgo::Hdr { name, use_domain_only } => {
-            format!("hdr({name}){}", if *use_domain_only { " use_domain_only" } else { "" })
+        BalanceAlgo::Hdr {
+            name,
+            use_domain_only,
+        } => {
+            format!(
+                "hdr({name}){}",
+                if *use_domain_only {
+                    " use_domain_only"
+                } else {
+                    ""
+                }
+            )
         }
         BalanceAlgo::Random { draws } => format!("random({draws})"),
         BalanceAlgo::RdpCookie { name } => match name {
@@ -605,7 +721,12 @@ fn print_proxy(out: &mut String, p: &Proxy) {
     for t in &p.logs {
         l(log_target(t));
     }
-    for (k, v) in [("maxconn", p.maxconn), ("backlog", p.backlog), ("fullconn", p.fullconn), ("retries", p.retries)] {
+    for (k, v) in [
+        ("maxconn", p.maxconn),
+        ("backlog", p.backlog),
+        ("fullconn", p.fullconn),
+        ("retries", p.retries),
+    ] {
         if let Some(v) = v {
             l(format!("{k} {v}"));
         }
@@ -630,13 +751,26 @@ fn print_proxy(out: &mut String, p: &Proxy) {
     }
     let o = &p.options;
     for (name, on) in &o.all {
-        if matches!(name.as_str(), "forwardfor" | "originalto" | "original-to" | "httpchk" | "httplog" | "pgsql-check" | "mysql-check" | "smtpchk") {
+        if matches!(
+            name.as_str(),
+            "forwardfor"
+                | "originalto"
+                | "original-to"
+                | "httpchk"
+                | "httplog"
+                | "pgsql-check"
+                | "mysql-check"
+                | "smtpchk"
+        ) {
             continue;
         }
         l(format!("{}option {name}", if *on { "" } else { "no " }));
     }
     if o.httplog {
-        l(format!("option httplog{}", if o.httplog_clf { " clf" } else { "" }));
+        l(format!(
+            "option httplog{}",
+            if o.httplog_clf { " clf" } else { "" }
+        ));
     }
     if let Some(ff) = &o.forwardfor {
         let mut s = "option forwardfor".to_string();
@@ -659,20 +793,37 @@ fn print_proxy(out: &mut String, p: &Proxy) {
             }
             l(s);
         }
-        Some(CheckKind::PgsqlChk { user: Some(u) }) => l(format!("option pgsql-check user {}", quote(u))),
-        Some(CheckKind::MysqlChk { user: Some(u), post41 }) => {
-            l(format!("option mysql-check user {}{}", quote(u), if *post41 { " post-41" } else { "" }))
+        Some(CheckKind::PgsqlChk { user: Some(u) }) => {
+            l(format!("option pgsql-check user {}", quote(u)))
         }
-        Some(CheckKind::SmtpChk { hello: Some(h), domain: Some(d) }) => l(format!("option smtpchk {} {}", quote(h), quote(d))),
+        Some(CheckKind::MysqlChk {
+            user: Some(u),
+            post41,
+        }) => l(format!(
+            "option mysql-check user {}{}",
+            quote(u),
+            if *post41 { " post-41" } else { "" }
+        )),
+        Some(CheckKind::SmtpChk {
+            hello: Some(h),
+            domain: Some(d),
+        }) => l(format!("option smtpchk {} {}", quote(h), quote(d))),
         _ => {}
     }
     if let Some(b) = &p.balance {
         l(format!("balance {}", balance(b)));
     }
     if let Some(h) = &p.hash_type {
-        let m = if h.method == HashMethod::Consistent { "consistent" } else { "map-based" };
+        let m = if h.method == HashMethod::Consistent {
+            "consistent"
+        } else {
+            "map-based"
+        };
         let f = format!("{:?}", h.function).to_lowercase();
-        l(format!("hash-type {m} {f}{}", if h.avalanche { " avalanche" } else { "" }));
+        l(format!(
+            "hash-type {m} {f}{}",
+            if h.avalanche { " avalanche" } else { "" }
+        ));
     }
     if let Some(c) = &p.cookie {
         let mut s = format!("cookie {}", quote(&c.name));
@@ -715,7 +866,12 @@ fn print_proxy(out: &mut String, p: &Proxy) {
     for b in &p.binds {
         let opts = bind_options(&b.options);
         let addrs: Vec<String> = b.addrs.iter().map(listen_addr).collect();
-        l(format!("bind {}{}{}", addrs.join(","), if opts.is_empty() { "" } else { " " }, opts));
+        l(format!(
+            "bind {}{}{}",
+            addrs.join(","),
+            if opts.is_empty() { "" } else { " " },
+            opts
+        ));
     }
     for a in &p.acls {
         l(format!("acl {} {}", a.name, acl_body(a)));
@@ -744,28 +900,56 @@ fn print_proxy(out: &mut String, p: &Proxy) {
         l(s);
     }
     for r in &p.tcp_request_connection {
-        l(format!("tcp-request connection {}{}", tcp_action(&r.action), cond(&r.cond)));
+        l(format!(
+            "tcp-request connection {}{}",
+            tcp_action(&r.action),
+            cond(&r.cond)
+        ));
     }
     for r in &p.tcp_request_session {
-        l(format!("tcp-request session {}{}", tcp_action(&r.action), cond(&r.cond)));
+        l(format!(
+            "tcp-request session {}{}",
+            tcp_action(&r.action),
+            cond(&r.cond)
+        ));
     }
     if let Some(d) = p.tcp_request_inspect_delay {
         l(format!("tcp-request inspect-delay {}", time(d)));
     }
     for r in &p.tcp_request_content {
-        l(format!("tcp-request content {}{}", tcp_action(&r.action), cond(&r.cond)));
+        l(format!(
+            "tcp-request content {}{}",
+            tcp_action(&r.action),
+            cond(&r.cond)
+        ));
     }
     for r in &p.http_request {
-        l(format!("http-request {}{}", http_action(&r.action), cond(&r.cond)));
+        l(format!(
+            "http-request {}{}",
+            http_action(&r.action),
+            cond(&r.cond)
+        ));
     }
     for r in &p.http_response {
-        l(format!("http-response {}{}", http_action(&r.action), cond(&r.cond)));
+        l(format!(
+            "http-response {}{}",
+            http_action(&r.action),
+            cond(&r.cond)
+        ));
     }
     for r in &p.http_after_response {
-        l(format!("http-after-response {}{}", http_action(&r.action), cond(&r.cond)));
+        l(format!(
+            "http-after-response {}{}",
+            http_action(&r.action),
+            cond(&r.cond)
+        ));
     }
     for r in &p.redirects {
-        l(format!("redirect {}{}", redirect(&r.redirect), cond(&r.cond)));
+        l(format!(
+            "redirect {}{}",
+            redirect(&r.redirect),
+            cond(&r.cond)
+        ));
     }
     for u in &p.use_backends {
         let t = match &u.target {
@@ -787,7 +971,13 @@ fn print_proxy(out: &mut String, p: &Proxy) {
     }
     for s in &p.servers {
         let opts = server_options(s);
-        l(format!("server {} {}{}{}", s.name, server_addr(s), if opts.is_empty() { "" } else { " " }, opts));
+        l(format!(
+            "server {} {}{}{}",
+            s.name,
+            server_addr(s),
+            if opts.is_empty() { "" } else { " " },
+            opts
+        ));
     }
     for e in &p.errorfiles {
         l(format!("errorfile {} {}", e.status, quote(&e.path)));
@@ -818,7 +1008,14 @@ pub fn print_config(cfg: &Config) -> String {
     if let Some(n) = g.maxconn {
         l(format!("maxconn {n}"));
     }
-    for (k, v) in [("user", &g.user), ("group", &g.group), ("chroot", &g.chroot), ("pidfile", &g.pidfile), ("ca-base", &g.ca_base), ("crt-base", &g.crt_base)] {
+    for (k, v) in [
+        ("user", &g.user),
+        ("group", &g.group),
+        ("chroot", &g.chroot),
+        ("pidfile", &g.pidfile),
+        ("ca-base", &g.ca_base),
+        ("crt-base", &g.crt_base),
+    ] {
         if let Some(v) = v {
             l(format!("{k} {}", quote(v)));
         }
@@ -847,7 +1044,16 @@ pub fn print_config(cfg: &Config) -> String {
     for u in &cfg.userlists {
         let _ = writeln!(out, "userlist {}", u.name);
         for g in &u.groups {
-            let _ = writeln!(out, "    group {}{}", g.name, if g.users.is_empty() { String::new() } else { format!(" users {}", g.users.join(",")) });
+            let _ = writeln!(
+                out,
+                "    group {}{}",
+                g.name,
+                if g.users.is_empty() {
+                    String::new()
+                } else {
+                    format!(" users {}", g.users.join(","))
+                }
+            );
         }
         for us in &u.users {
             let pw = match &us.password {
@@ -855,7 +1061,11 @@ pub fn print_config(cfg: &Config) -> String {
                 Password::Insecure(p) => format!(" insecure-password {}", quote(p)),
                 Password::None => String::new(),
             };
-            let groups = if us.groups.is_empty() { String::new() } else { format!(" groups {}", us.groups.join(",")) };
+            let groups = if us.groups.is_empty() {
+                String::new()
+            } else {
+                format!(" groups {}", us.groups.join(","))
+            };
             let _ = writeln!(out, "    user {}{pw}{groups}", us.name);
         }
         let _ = writeln!(out);

@@ -16,7 +16,16 @@ pub struct ValidateOptions {
 }
 
 fn finding(severity: Severity, loc: Loc, span: Option<crate::diag::Span>, msg: String) -> Finding {
-    Finding { diag: Diagnostic { severity, message: msg, span, help: None }, loc }
+    Finding {
+        diag: Diagnostic {
+            severity,
+            message: msg,
+            span,
+            help: None,
+        },
+        loc,
+        fatal: true,
+    }
 }
 
 /// Runs the checks; resolved server addresses are written back into `cfg`.
@@ -24,9 +33,38 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
     let mut out = Vec::new();
     let fname = |s: &crate::diag::Span| sources.name(s.file).to_string();
 
+    for u in &cfg.userlists {
+        for g in &u.groups {
+            for name in &g.users {
+                if !u.users.iter().any(|x| &x.name == name) {
+                    out.push(finding(
+                        Severity::Error,
+                        Loc::None,
+                        Some(g.span),
+                        format!(
+                            "userlist '{}': no such user '{name}' specified in group '{}'",
+                            u.name, g.name
+                        ),
+                    ));
+                }
+            }
+        }
+    }
     if !cfg.programs.is_empty() && !cfg.global.master_worker {
         let span = cfg.programs.first().map(|p| p.span);
-        out.push(finding(Severity::Error, Loc::None, span, "Can't use a 'program' section without master worker mode.".into()));
+        out.push(finding(
+            Severity::Error,
+            Loc::None,
+            span,
+            "Can't use a 'program' section without master worker mode.".into(),
+        ));
+    }
+    // backends by name (first one wins, as haproxy's lookup)
+    let mut backends: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (i, b) in cfg.proxies.iter().enumerate() {
+        if b.kind.has_backend() {
+            backends.entry(b.name.as_str()).or_insert(i);
+        }
     }
     for (pi, p) in cfg.proxies.iter().enumerate() {
         let kind = p.kind.type_str();
@@ -53,7 +91,12 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
         if let (Some(f), Some(span)) = (&p.log_format, p.log_format_span) {
             if p.kind.has_frontend() {
                 if let Some(msg) = log_format_problem(f, p.mode == ProxyMode::Http) {
-                    out.push(finding(Severity::Error, Loc::CapParsing, Some(span), format!("failed to parse log-format : {msg}.")));
+                    out.push(finding(
+                        Severity::Error,
+                        Loc::CapParsing,
+                        Some(span),
+                        format!("failed to parse log-format : {msg}."),
+                    ));
                 }
             }
         }
@@ -65,34 +108,73 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
                 format!("{kind} '{}' has no 'bind' directive. Please declare it as a backend if this was intended.", p.name),
             ));
         }
-        let backend_exists = |name: &str| cfg.proxies.iter().any(|b| b.name == name && b.kind.has_backend());
+        let backend_exists = |name: &str| backends.contains_key(name);
         if p.kind.has_frontend() {
             if let Some(BackendRef::Static(name)) = &p.default_backend {
-                let target = cfg.proxies.iter().position(|b| &b.name == name && b.kind.has_backend());
+                let target = backends.get(name.as_str()).copied();
                 if !backend_exists(name) {
                     out.push(finding(
                         Severity::Error,
                         Loc::None,
                         Some(p.span),
-                        format!("Proxy '{}': unable to find required default_backend: '{name}'.", p.name),
+                        format!(
+                            "Proxy '{}': unable to find required default_backend: '{name}'.",
+                            p.name
+                        ),
                     ));
                 } else if target == Some(pi) {
                     out.push(finding(
                         Severity::Error,
                         Loc::None,
                         Some(p.span),
-                        format!("Proxy '{}': loop detected for default_backend: '{name}'.", p.name),
+                        format!(
+                            "Proxy '{}': loop detected for default_backend: '{name}'.",
+                            p.name
+                        ),
                     ));
+                }
+            }
+            if let Some(BackendRef::Static(name)) = &p.default_backend {
+                if let Some(&ti) = backends.get(name.as_str()) {
+                    let t = &cfg.proxies[ti];
+                    if p.mode == ProxyMode::Http && t.mode == ProxyMode::Tcp && ti != pi {
+                        out.push(finding(
+                            Severity::Error,
+                            Loc::None,
+                            Some(p.span),
+                            format!(
+                                "http {} '{}' ({}:{}) tries to use incompatible tcp {} '{}' ({}:{}) as its default backend (see 'mode').",
+                                p.kind.type_str(), p.name, fname(&p.span), p.span.line, t.kind.type_str(), t.name, fname(&t.span), t.span.line
+                            ),
+                        ));
+                    }
                 }
             }
             for ub in &p.use_backends {
                 if let BackendRef::Static(name) = &ub.target {
+                    if let Some(&ti) = backends.get(name.as_str()) {
+                        let t = &cfg.proxies[ti];
+                        if p.mode == ProxyMode::Http && t.mode == ProxyMode::Tcp && ti != pi {
+                            out.push(finding(
+                                Severity::Error,
+                                Loc::None,
+                                Some(ub.span),
+                                format!(
+                                    "http {} '{}' ({}:{}) tries to use incompatible tcp {} '{}' ({}:{}) in a 'use_backend' rule (see 'mode').",
+                                    p.kind.type_str(), p.name, fname(&p.span), p.span.line, t.kind.type_str(), t.name, fname(&t.span), t.span.line
+                                ),
+                            ));
+                        }
+                    }
                     if !backend_exists(name) {
                         out.push(finding(
                             Severity::Error,
                             Loc::None,
                             Some(ub.span),
-                            format!("Proxy '{}': unable to find required use_backend: '{name}'.", p.name),
+                            format!(
+                                "Proxy '{}': unable to find required use_backend: '{name}'.",
+                                p.name
+                            ),
                         ));
                     }
                 }
@@ -108,14 +190,34 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
                 ));
             }
         }
-        for sr in &p.stick_rules {
+        if let Some(st) = &p.stick_table {
+            if let Some(pr) = &st.peers {
+                if !cfg.peers.iter().any(|x| &x.name == pr) {
+                    out.push(finding(
+                        Severity::Error,
+                        Loc::None,
+                        Some(st.span),
+                        format!("Proxy '{}': unable to find sync peers '{pr}'.", p.name),
+                    ));
+                }
+            }
+        }
+        for sr in p.stick_rules.iter().filter(|_| p.kind.has_backend()) {
             let table_ok = match &sr.table {
-                Some(t) => cfg.proxies.iter().any(|x| &x.name == t && x.stick_table.is_some()),
+                Some(t) => cfg
+                    .proxies
+                    .iter()
+                    .any(|x| &x.name == t && x.stick_table.is_some()),
                 None => p.stick_table.is_some(),
             };
             if !table_ok {
                 let t = sr.table.clone().unwrap_or_else(|| p.name.clone());
-                out.push(finding(Severity::Error, Loc::None, Some(sr.span), format!("Proxy '{}': unable to find stick-table '{t}'.", p.name)));
+                out.push(finding(
+                    Severity::Error,
+                    Loc::None,
+                    Some(sr.span),
+                    format!("Proxy '{}': unable to find stick-table '{t}'.", p.name),
+                ));
             }
         }
         // missing timeouts (warning)
@@ -124,7 +226,8 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
             let fe_missing = p.kind.has_frontend() && t.client.is_none();
             let be_missing = p.kind.has_backend()
                 && !p.servers.is_empty()
-                && (t.connect.is_none() || (t.server.is_none() && (p.mode == ProxyMode::Http || t.tunnel.is_none())));
+                && (t.connect.is_none()
+                    || (t.server.is_none() && (p.mode == ProxyMode::Http || t.tunnel.is_none())));
             if fe_missing || be_missing {
                 let mut which = Vec::new();
                 if fe_missing {
@@ -136,16 +239,14 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
                 }
                 let list = match which.len() {
                     1 => which[0].to_string(),
-                    _ => format!("{} and {}", which[..which.len() - 1].join(", "), which[which.len() - 1]),
+                    _ => format!(
+                        "{} and {}",
+                        which[..which.len() - 1].join(", "),
+                        which[which.len() - 1]
+                    ),
                 };
                 let _ = list;
-                let all = if fe_missing && be_missing {
-                    "'client', 'connect', 'server'"
-                } else if fe_missing {
-                    "'client'"
-                } else {
-                    "'connect', 'server'"
-                };
+                let all = "'client', 'connect', 'server'";
                 out.push(finding(
                     Severity::Warning,
                     Loc::None,
@@ -162,8 +263,14 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
             if s.id.is_some() {
                 continue;
             }
-            if let Some(other) = p.servers[..i].iter().find(|o| o.id.is_none() && o.name == s.name) {
-                if p.server_templates.iter().any(|t| s.name.starts_with(&t.prefix)) {
+            if let Some(other) = p.servers[..i]
+                .iter()
+                .find(|o| o.id.is_none() && o.name == s.name)
+            {
+                if p.server_templates
+                    .iter()
+                    .any(|t| s.name.starts_with(&t.prefix))
+                {
                     continue;
                 }
                 out.push(finding(
@@ -178,7 +285,8 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
             }
         }
     }
-    if out.iter().any(|f| f.diag.is_error()) {
+    cross_references(cfg, sources, &mut out);
+    if out.iter().any(|f| f.is_fatal()) {
         return out;
     }
 
@@ -187,11 +295,17 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
     for p in cfg.proxies.iter_mut() {
         let pname = p.name.clone();
         for s in p.servers.iter_mut() {
-            let ServerAddr::Inet { host, resolved, .. } = &mut s.addr else { continue };
+            let ServerAddr::Inet { host, resolved, .. } = &mut s.addr else {
+                continue;
+            };
             if resolved.is_some() {
                 continue;
             }
-            let methods = if s.init_addr.is_empty() { vec![InitAddr::Last, InitAddr::Libc] } else { s.init_addr.clone() };
+            let methods = if s.init_addr.is_empty() {
+                vec![InitAddr::Last, InitAddr::Libc]
+            } else {
+                s.init_addr.clone()
+            };
             let mut ok = false;
             for m in &methods {
                 match m {
@@ -215,8 +329,15 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
             if ok {
                 continue;
             }
-            let template = p.server_templates.iter().any(|t| s.name.starts_with(&t.prefix) && s.span == t.span);
-            let name = if template { "(null)".to_string() } else { s.name.clone() };
+            let template = p
+                .server_templates
+                .iter()
+                .any(|t| s.name.starts_with(&t.prefix) && s.span == t.span);
+            let name = if template {
+                "(null)".to_string()
+            } else {
+                s.name.clone()
+            };
             let _ = name;
             if opts.ignore_resolution_failures {
                 out.push(finding(
@@ -231,29 +352,235 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
                     Severity::Error,
                     Loc::Bracket,
                     Some(s.span),
-                    format!("'server {pname}/{}' : could not resolve address '{host}'.", s.name),
+                    format!(
+                        "'server {pname}/{}' : could not resolve address '{host}'.",
+                        s.name
+                    ),
                 ));
                 failed = true;
             }
         }
     }
     if failed {
-        out.push(finding(Severity::Error, Loc::None, None, "Failed to initialize server(s) addr.".into()));
+        out.push(finding(
+            Severity::Error,
+            Loc::None,
+            None,
+            "Failed to initialize server(s) addr.".into(),
+        ));
     }
     out
 }
 
+/// Checks of names that refer to other sections (resolvers, tables, userlists, ...).
+fn cross_references(cfg: &Config, sources: &SourceMap, out: &mut Vec<Finding>) {
+    let server_verify_none = cfg.global.raw.iter().any(|r| {
+        r.keyword == "ssl-server-verify" && r.args.first().map(String::as_str) == Some("none")
+    });
+    for p in &cfg.proxies {
+        for s in &p.servers {
+            let verify = s.verify.unwrap_or(if server_verify_none {
+                VerifyMode::None
+            } else {
+                VerifyMode::Required
+            });
+            if s.ssl && verify == VerifyMode::Required && s.ca_file.is_none() {
+                out.push(finding(
+                    Severity::Error,
+                    Loc::Bracket,
+                    Some(s.span),
+                    format!("'server {}/{}' : verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default.", p.name, s.name),
+                ));
+            }
+        }
+    }
+    let fname = |s: &crate::diag::Span| sources.name(s.file).to_string();
+    let has_resolvers = |n: &str| cfg.resolvers.iter().any(|r| r.name == n);
+    let has_table = |own: &Proxy, t: &Option<String>| match t {
+        Some(t) => cfg
+            .proxies
+            .iter()
+            .any(|x| &x.name == t && x.stick_table.is_some()),
+        None => own.stick_table.is_some(),
+    };
+    let global_external_check = cfg.global.raw.iter().any(|r| r.keyword == "external-check");
+    for p in &cfg.proxies {
+        if p.disabled {
+            continue;
+        }
+        let kind = p.kind.type_str();
+        for (name, span) in p.http_errors_refs.iter().zip(p.http_errors_spans.iter()) {
+            if !cfg.http_errors.iter().any(|h| &h.name == name) {
+                out.push(finding(
+                    Severity::Error,
+                    Loc::None,
+                    Some(*span),
+                    format!(
+                        "proxy '{}': unknown http-errors section '{name}' (at {}:{}).",
+                        p.name,
+                        fname(span),
+                        span.line
+                    ),
+                ));
+            }
+        }
+        if p.options.check == Some(CheckKind::ExternalCheck) && !global_external_check {
+            out.push(finding(
+                Severity::Error,
+                Loc::None,
+                Some(p.span),
+                format!("Proxy '{}' : 'option external-check' unable to find required 'global.external-check'.", p.name),
+            ));
+        }
+        if let Some(BalanceAlgo::Hash { expr }) = &p.balance {
+            if let Err(e) = crate::haproxy::parser::sample::parse_sample_expr(expr) {
+                out.push(finding(
+                    Severity::Error,
+                    Loc::None,
+                    Some(p.span),
+                    format!("{kind} '{}' [{}:{}]: failed to parse 'balance hash' expression '{expr}' in : {e}.", p.name, fname(&p.span), p.span.line),
+                ));
+            }
+        }
+        for a in &p.acls {
+            if matches!(
+                a.expr.fetch.as_str(),
+                "http_auth" | "http_auth_group" | "http_auth_bearer"
+            ) {
+                if let Some(ul) = a.expr.args.first() {
+                    if !cfg.userlists.iter().any(|u| &u.name == ul) {
+                        out.push(finding(
+                            Severity::Error,
+                            Loc::ParsingTight,
+                            Some(a.span),
+                            format!("unable to find userlist '{ul}' referenced in arg 1 of ACL keyword '{}' in proxy '{}'.", a.expr.fetch, p.name),
+                        ));
+                    }
+                }
+            }
+        }
+        let http_rules = p.http_request.iter().chain(p.http_response.iter());
+        for r in http_rules {
+            match &r.action {
+                HttpAction::DoResolve { resolvers, .. } if !has_resolvers(resolvers) => out.push(finding(
+                    Severity::Error,
+                    Loc::None,
+                    Some(r.span),
+                    format!("Proxy '{}': Can't find resolvers section '{resolvers}' for do-resolve action.", p.name),
+                )),
+                HttpAction::TrackSc { index, table, .. } if !has_table(p, table) => out.push(finding(
+                    Severity::Error,
+                    Loc::None,
+                    Some(r.span),
+                    format!("Proxy '{}': unable to find table '{}' referenced by track-sc{index}.", p.name, table.clone().unwrap_or_else(|| p.name.clone())),
+                )),
+                _ => {}
+            }
+        }
+        let tcp_rules = p
+            .tcp_request_connection
+            .iter()
+            .chain(p.tcp_request_session.iter())
+            .chain(p.tcp_request_content.iter());
+        for r in tcp_rules {
+            if let TcpAction::TrackSc { index, table, .. } = &r.action {
+                if !has_table(p, table) {
+                    out.push(finding(
+                        Severity::Error,
+                        Loc::None,
+                        Some(r.span),
+                        format!(
+                            "Proxy '{}': unable to find table '{}' referenced by track-sc{index}.",
+                            p.name,
+                            table.clone().unwrap_or_else(|| p.name.clone())
+                        ),
+                    ));
+                }
+            }
+        }
+        for s in &p.servers {
+            if let Some(r) = &s.resolvers {
+                if !has_resolvers(r) {
+                    out.push(finding(
+                        Severity::Error,
+                        Loc::None,
+                        Some(s.span),
+                        format!(
+                            "{kind} '{}', server '{}': unable to find required resolvers '{r}'",
+                            p.name, s.name
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+}
+
 /// Log-format variables haproxy knows, and whether each needs HTTP mode.
 const LOG_VARS: &[(&str, bool)] = &[
-    ("o", false), ("B", false), ("CC", true), ("CS", true), ("H", false), ("ID", false), ("ST", false),
-    ("T", false), ("Ta", true), ("Tc", false), ("Th", false), ("Ti", true), ("Tl", false), ("Tq", true),
-    ("Tr", true), ("TR", true), ("Td", false), ("Ts", false), ("Tt", false), ("Tu", false), ("Tw", false),
-    ("U", false), ("ac", false), ("b", false), ("bc", false), ("bi", false), ("bp", false), ("bq", false),
-    ("ci", false), ("cp", false), ("f", false), ("fc", false), ("fi", false), ("fp", false), ("ft", false),
-    ("hr", false), ("hrl", false), ("hs", false), ("hsl", false), ("HM", true), ("HP", true), ("HPO", true),
-    ("HQ", true), ("HU", true), ("HV", true), ("lc", false), ("ms", false), ("pid", false), ("r", true),
-    ("rc", false), ("rt", false), ("s", false), ("sc", false), ("si", false), ("sp", false), ("sq", false),
-    ("sslc", false), ("sslv", false), ("t", false), ("tr", true), ("trg", true), ("trl", true), ("ts", false),
+    ("o", false),
+    ("B", false),
+    ("CC", true),
+    ("CS", true),
+    ("H", false),
+    ("ID", false),
+    ("ST", false),
+    ("T", false),
+    ("Ta", true),
+    ("Tc", false),
+    ("Th", false),
+    ("Ti", true),
+    ("Tl", false),
+    ("Tq", true),
+    ("Tr", true),
+    ("TR", true),
+    ("Td", false),
+    ("Ts", false),
+    ("Tt", false),
+    ("Tu", false),
+    ("Tw", false),
+    ("U", false),
+    ("ac", false),
+    ("b", false),
+    ("bc", false),
+    ("bi", false),
+    ("bp", false),
+    ("bq", false),
+    ("ci", false),
+    ("cp", false),
+    ("f", false),
+    ("fc", false),
+    ("fi", false),
+    ("fp", false),
+    ("ft", false),
+    ("hr", false),
+    ("hrl", false),
+    ("hs", false),
+    ("hsl", false),
+    ("HM", true),
+    ("HP", true),
+    ("HPO", true),
+    ("HQ", true),
+    ("HU", true),
+    ("HV", true),
+    ("lc", false),
+    ("ms", false),
+    ("pid", false),
+    ("r", true),
+    ("rc", false),
+    ("rt", false),
+    ("s", false),
+    ("sc", false),
+    ("si", false),
+    ("sp", false),
+    ("sq", false),
+    ("sslc", false),
+    ("sslv", false),
+    ("t", false),
+    ("tr", true),
+    ("trg", true),
+    ("trl", true),
+    ("ts", false),
     ("tsc", false),
 ];
 
@@ -277,14 +604,28 @@ pub fn log_format_problem(f: &LogFormat, http: bool) -> Option<String> {
 
 /// Whether haproxy would have something to listen on (else `-c` exits 2).
 pub fn has_listener(cfg: &Config, local_peer: Option<&str>) -> bool {
-    if !cfg.global.stats_sockets.is_empty() {
+    if !cfg.global.stats_sockets.is_empty() || cfg.global.master_worker {
         return true;
     }
-    if cfg.proxies.iter().any(|p| p.kind.has_frontend() && !p.disabled && !p.binds.is_empty()) {
+    if cfg
+        .global
+        .raw
+        .iter()
+        .any(|r| r.keyword.starts_with("log-forward "))
+    {
+        return true;
+    }
+    if cfg
+        .proxies
+        .iter()
+        .any(|p| !p.disabled && !p.binds.is_empty())
+    {
         return true;
     }
     let host = local_peer.map(str::to_string).or_else(hostname);
-    cfg.peers.iter().any(|pr| !pr.disabled && pr.peers.iter().any(|p| Some(&p.name) == host.as_ref()))
+    cfg.peers
+        .iter()
+        .any(|pr| !pr.disabled && pr.peers.iter().any(|p| Some(&p.name) == host.as_ref()))
 }
 
 fn hostname() -> Option<String> {

@@ -5,3 +5,4 @@ mod util;
 mod proxy_balance;
 mod proxy_http;
 mod proxy_l7_diff;
+mod haproxy_check;

@@ -40,15 +40,27 @@ pub enum Loc {
 pub struct Finding {
     pub diag: Diagnostic,
     pub loc: Loc,
+    /// An error that fails the check (haproxy prints a few alerts that do not).
+    pub fatal: bool,
 }
 
 impl Finding {
+    /// Whether this finding makes the configuration invalid.
+    pub fn is_fatal(&self) -> bool {
+        self.diag.is_error() && self.fatal
+    }
+
     /// The text after `[ALERT]    (pid) : config : `.
     pub fn haproxy_text(&self, sources: &SourceMap) -> String {
-        let place = self.diag.span.map(|s| (sources.name(s.file).to_string(), s.line));
+        let place = self
+            .diag
+            .span
+            .map(|s| (sources.name(s.file).to_string(), s.line));
         match (self.loc, place) {
             (Loc::Parsing, Some((f, l))) => format!("parsing [{f}:{l}] : {}", self.diag.message),
-            (Loc::ParsingTight, Some((f, l))) => format!("parsing [{f}:{l}]: {}", self.diag.message),
+            (Loc::ParsingTight, Some((f, l))) => {
+                format!("parsing [{f}:{l}]: {}", self.diag.message)
+            }
             (Loc::Bracket, Some((f, l))) => format!("[{f}:{l}] : {}", self.diag.message),
             (Loc::CapParsing, Some((f, l))) => format!("Parsing [{f}:{l}]: {}", self.diag.message),
             _ => self.diag.message.clone(),
@@ -121,13 +133,15 @@ enum Section {
 pub struct Parsed {
     pub config: Config,
     pub findings: Vec<Finding>,
+    /// Problems haproxy reports in its post-parse stage (only when parsing succeeded).
+    pub deferred: Vec<Finding>,
     /// Set when haproxy would stop reading immediately (ERR_ABORT).
     pub aborted: bool,
 }
 
 impl Parsed {
     pub fn has_errors(&self) -> bool {
-        self.findings.iter().any(|f| f.diag.is_error())
+        self.findings.iter().any(|f| f.is_fatal())
     }
 }
 
@@ -154,6 +168,16 @@ pub struct Parser {
     fatal_count: usize,
     /// Span of the line being parsed (for warnings raised deep in value parsers).
     cur_span: Span,
+    /// `expose-experimental-directives` seen in global.
+    pub(crate) experimental: bool,
+    /// Names of the loaded files, by FileId.
+    pub(crate) file_names: Vec<String>,
+    /// Proxies by name (indexes into `cfg.proxies`), for duplicate checks.
+    pub(crate) proxy_index: HashMap<String, Vec<usize>>,
+    /// Findings haproxy only reports after parsing (its post-parse checks).
+    pub(crate) deferred: Vec<Finding>,
+    /// Which kind of proxy used each defaults section that defines rules.
+    pub(crate) defaults_users: HashMap<usize, ProxyKind>,
 }
 
 /// Words of the current line, with helpers.
@@ -184,13 +208,29 @@ impl<'a> Line<'a> {
 }
 
 const SECTION_KEYWORDS: &[&str] = &[
-    "global", "defaults", "frontend", "backend", "listen", "userlist", "peers", "resolvers", "mailers",
-    "http-errors", "cache", "program", "ring", "log-forward", "fcgi-app",
+    "global",
+    "defaults",
+    "frontend",
+    "backend",
+    "listen",
+    "userlist",
+    "peers",
+    "resolvers",
+    "mailers",
+    "http-errors",
+    "cache",
+    "program",
+    "ring",
+    "log-forward",
+    "fcgi-app",
 ];
 
 impl Parser {
     pub fn new(opts: ParseOptions) -> Self {
-        let env = Env { fixed: opts.env.clone(), ..Env::default() };
+        let env = Env {
+            fixed: opts.env.clone(),
+            ..Env::default()
+        };
         Parser {
             cfg: Config::default(),
             findings: Vec::new(),
@@ -203,32 +243,87 @@ impl Parser {
             aborted: false,
             fatal_count: 0,
             cur_span: Span::default(),
+            experimental: false,
+            file_names: Vec::new(),
+            proxy_index: HashMap::new(),
+            deferred: Vec::new(),
+            defaults_users: HashMap::new(),
         }
     }
 
     // ---- diagnostics ------------------------------------------------------------------
 
-    pub(crate) fn push(&mut self, severity: Severity, loc: Loc, span: Option<Span>, msg: String, help: Option<String>) {
+    pub(crate) fn push(
+        &mut self,
+        severity: Severity,
+        loc: Loc,
+        span: Option<Span>,
+        msg: String,
+        help: Option<String>,
+    ) {
         if severity == Severity::Error {
             self.fatal_count += 1;
         }
-        let mut diag = Diagnostic { severity, message: msg, span, help: None };
+        let mut diag = Diagnostic {
+            severity,
+            message: msg,
+            span,
+            help: None,
+        };
         if let Some(h) = help {
             diag = diag.with_help(h);
         }
-        self.findings.push(Finding { diag, loc });
+        self.findings.push(Finding {
+            diag,
+            loc,
+            fatal: true,
+        });
     }
     pub(crate) fn alert(&mut self, span: Span, msg: impl Into<String>) {
         self.push(Severity::Error, Loc::Parsing, Some(span), msg.into(), None);
     }
+    /// An alert haproxy prints without failing the configuration.
+    pub(crate) fn alert_nonfatal(&mut self, span: Span, msg: impl Into<String>) {
+        self.push(Severity::Error, Loc::Parsing, Some(span), msg.into(), None);
+        self.fatal_count = self.fatal_count.saturating_sub(1);
+        if let Some(f) = self.findings.last_mut() {
+            f.fatal = false;
+        }
+    }
     pub(crate) fn alert_loc(&mut self, loc: Loc, span: Span, msg: impl Into<String>) {
         self.push(Severity::Error, loc, Some(span), msg.into(), None);
     }
-    pub(crate) fn alert_help(&mut self, span: Span, msg: impl Into<String>, help: impl Into<String>) {
-        self.push(Severity::Error, Loc::Parsing, Some(span), msg.into(), Some(help.into()));
+    pub(crate) fn alert_help(
+        &mut self,
+        span: Span,
+        msg: impl Into<String>,
+        help: impl Into<String>,
+    ) {
+        self.push(
+            Severity::Error,
+            Loc::Parsing,
+            Some(span),
+            msg.into(),
+            Some(help.into()),
+        );
+    }
+    /// An error haproxy reports in its post-parse stage.
+    pub(crate) fn defer_alert(&mut self, loc: Loc, span: Span, msg: impl Into<String>) {
+        let diag = Diagnostic::error(Some(span), msg.into());
+        self.deferred.push(Finding {
+            diag,
+            loc,
+            fatal: true,
+        });
     }
     pub(crate) fn warn(&mut self, span: Span, msg: impl Into<String>) {
-        self.push(Severity::Warning, Loc::Parsing, Some(span), msg.into(), None);
+        self.push(
+            Severity::Warning,
+            Loc::Parsing,
+            Some(span),
+            msg.into(),
+            None,
+        );
     }
     pub(crate) fn warn_loc(&mut self, loc: Loc, span: Span, msg: impl Into<String>) {
         self.push(Severity::Warning, loc, Some(span), msg.into(), None);
@@ -250,7 +345,11 @@ impl Parser {
     }
 
     /// Parses a time with `unit_us` as unit, warning like haproxy about trailing characters.
-    pub(crate) fn ptime_unit(&mut self, text: &str, unit_us: u64) -> Result<std::time::Duration, values::TimeError> {
+    pub(crate) fn ptime_unit(
+        &mut self,
+        text: &str,
+        unit_us: u64,
+    ) -> Result<std::time::Duration, values::TimeError> {
         let (d, trailing) = values::parse_time_full(text, unit_us)?;
         if let Some(c) = trailing {
             let span = self.cur_span;
@@ -283,6 +382,10 @@ impl Parser {
         }
         self.file = file;
         self.env.file = name.to_string();
+        while self.file_names.len() <= file.0 as usize {
+            self.file_names.push(String::new());
+        }
+        self.file_names[file.0 as usize] = name.to_string();
         let mut conds = CondStack::default();
         let mut missing_lf: Option<(u32, usize)> = None;
         let mut last_line_no = 0u32;
@@ -294,7 +397,14 @@ impl Parser {
             }
             if self.fatal_count >= 50 {
                 let span = Span::new(file, pl.number, pl.offset, pl.offset + pl.text.len());
-                self.alert_loc(Loc::ParsingTight, span, format!("too many fatal errors ({}), stopping now.", self.fatal_count));
+                self.alert_loc(
+                    Loc::ParsingTight,
+                    span,
+                    format!(
+                        "too many fatal errors ({}), stopping now.",
+                        self.fatal_count
+                    ),
+                );
                 break;
             }
             let line_span = Span::new(file, pl.number, pl.offset, pl.offset + pl.text.len());
@@ -316,7 +426,11 @@ impl Parser {
             let kw = words[0].text.as_str();
             if kw.starts_with('.') {
                 if matches!(kw, ".if" | ".elif" | ".else" | ".endif") {
-                    let expr_text = words[1..].iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ");
+                    let expr_text = words[1..]
+                        .iter()
+                        .map(|w| w.text.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ");
                     let env = &self.env;
                     let mut eval = || {
                         eval_condition(&expr_text, env).map_err(|e| {
@@ -353,7 +467,9 @@ impl Parser {
             self.alert_loc(
                 Loc::ParsingTight,
                 span,
-                format!("Missing LF on last line, file might have been truncated at position {pos}."),
+                format!(
+                    "Missing LF on last line, file might have been truncated at position {pos}."
+                ),
             );
         }
         if conds.depth() > 0 {
@@ -367,7 +483,11 @@ impl Parser {
     fn dot_directive(&mut self, words: &[Word], span: Span) {
         let kw = words[0].text.as_str();
         if !matches!(kw, ".diag" | ".notice" | ".warning" | ".alert") {
-            self.alert_loc(Loc::ParsingTight, span, format!("unknown directive '{kw}'."));
+            self.alert_loc(
+                Loc::ParsingTight,
+                span,
+                format!("unknown directive '{kw}'."),
+            );
             return;
         }
         if let Some(extra) = words.get(2) {
@@ -405,7 +525,13 @@ impl Parser {
             let k = w[0].text.as_str();
             if !matches!(
                 k,
-                "option" | "log" | "busy-polling" | "set-dumpable" | "strict-limits" | "insecure-fork-wanted" | "numa-cpu-mapping"
+                "option"
+                    | "log"
+                    | "busy-polling"
+                    | "set-dumpable"
+                    | "strict-limits"
+                    | "insecure-fork-wanted"
+                    | "numa-cpu-mapping"
             ) {
                 self.alert_loc(
                     Loc::ParsingTight,
@@ -423,7 +549,11 @@ impl Parser {
         }
         match self.section {
             Section::None => {
-                self.alert_loc(Loc::ParsingTight, span, format!("unknown keyword '{kw}' out of section."));
+                self.alert_loc(
+                    Loc::ParsingTight,
+                    span,
+                    format!("unknown keyword '{kw}' out of section."),
+                );
             }
             Section::Global => self.global_kw(&line, modifier.as_deref()),
             Section::Defaults(_) | Section::Proxy(_) => self.proxy_kw(&line, modifier.as_deref()),
@@ -444,8 +574,16 @@ impl Parser {
         let kw = line.arg(0);
         let name = line.arg(1).to_string();
         let span = line.span;
-        self.section_name = SECTION_KEYWORDS.iter().copied().find(|s| *s == kw).unwrap_or("");
-        self.env.section = if name.is_empty() { kw.to_string() } else { name.clone() };
+        self.section_name = SECTION_KEYWORDS
+            .iter()
+            .copied()
+            .find(|s| *s == kw)
+            .unwrap_or("");
+        self.env.section = if name.is_empty() {
+            kw.to_string()
+        } else {
+            name.clone()
+        };
         match kw {
             "global" => {
                 if self.cfg.global.span.is_none() {
@@ -456,19 +594,28 @@ impl Parser {
             "defaults" | "frontend" | "backend" | "listen" => self.start_proxy(line),
             "userlist" => {
                 if name.is_empty() {
-                    self.alert(span, "'userlist' expects <name> as arguments.");
+                    self.alert_loc(
+                        Loc::ParsingTight,
+                        span,
+                        "'userlist' expects <name> as arguments.",
+                    );
                     self.section = Section::Other;
                     return;
                 }
                 if self.cfg.userlists.iter().any(|u| u.name == name) {
                     self.warn(span, format!("ignoring duplicated userlist '{name}'."));
                 }
-                self.cfg.userlists.push(Userlist { name, groups: vec![], users: vec![], span });
+                self.cfg.userlists.push(Userlist {
+                    name,
+                    groups: vec![],
+                    users: vec![],
+                    span,
+                });
                 self.section = Section::Userlist(self.cfg.userlists.len() - 1);
             }
             "peers" => {
                 if name.is_empty() {
-                    self.alert(span, "'peers' expects <name> as argument.");
+                    self.alert(span, "missing name for peers section.");
                     self.section = Section::Other;
                     return;
                 }
@@ -510,7 +657,12 @@ impl Parser {
                     self.section = Section::Other;
                     return;
                 }
-                self.cfg.mailers.push(Mailers { name, mailers: vec![], timeout_mail: None, span });
+                self.cfg.mailers.push(Mailers {
+                    name,
+                    mailers: vec![],
+                    timeout_mail: None,
+                    span,
+                });
                 self.section = Section::Mailers(self.cfg.mailers.len() - 1);
             }
             "http-errors" => {
@@ -519,12 +671,16 @@ impl Parser {
                     self.section = Section::Other;
                     return;
                 }
-                self.cfg.http_errors.push(HttpErrors { name, errorfiles: vec![], span });
+                self.cfg.http_errors.push(HttpErrors {
+                    name,
+                    errorfiles: vec![],
+                    span,
+                });
                 self.section = Section::HttpErrors(self.cfg.http_errors.len() - 1);
             }
             "cache" => {
                 if name.is_empty() {
-                    self.alert(span, "'cache' expects a name.");
+                    self.alert(span, "'cache' expects a <name> argument");
                     self.section = Section::Other;
                     return;
                 }
@@ -545,7 +701,14 @@ impl Parser {
                     self.section = Section::Other;
                     return;
                 }
-                self.cfg.programs.push(Program { name, command: vec![], user: None, group: None, start_on_reload: false, span });
+                self.cfg.programs.push(Program {
+                    name,
+                    command: vec![],
+                    user: None,
+                    group: None,
+                    start_on_reload: false,
+                    span,
+                });
                 self.section = Section::Program(self.cfg.programs.len() - 1);
             }
             "ring" => {
@@ -554,7 +717,15 @@ impl Parser {
                     self.section = Section::Other;
                     return;
                 }
-                self.cfg.rings.push(Ring { name, size: None, format: None, maxlen: None, servers: vec![], raw: vec![], span });
+                self.cfg.rings.push(Ring {
+                    name,
+                    size: None,
+                    format: None,
+                    maxlen: None,
+                    servers: vec![],
+                    raw: vec![],
+                    span,
+                });
                 self.section = Section::Ring(self.cfg.rings.len() - 1);
             }
             _ => {
@@ -569,7 +740,11 @@ impl Parser {
     fn too_many_args(&mut self, line: &Line, max: usize) -> bool {
         if line.has(max + 1) {
             let span = line.span;
-            let msg = format!("'{}' cannot handle unexpected argument '{}'.", line.arg(0), line.arg(max + 1));
+            let msg = format!(
+                "'{}' cannot handle unexpected argument '{}'.",
+                line.arg(0),
+                line.arg(max + 1)
+            );
             self.alert(span, msg);
             return true;
         }
@@ -582,7 +757,10 @@ impl Parser {
         let a1 = line.arg(1).to_string();
         let int_arg = |p: &mut Parser, line: &Line| -> Option<u32> {
             if !line.has(1) {
-                p.alert(line.span, format!("'{}' expects an integer argument.", line.arg(0)));
+                p.alert(
+                    line.span,
+                    format!("'{}' expects an integer argument.", line.arg(0)),
+                );
                 return None;
             }
             Some(values::atol(line.arg(1)).max(0) as u32)
@@ -595,7 +773,10 @@ impl Parser {
             }
             "master-worker" => {
                 if line.has(1) && line.arg(1) != "no-exit-on-failure" {
-                    self.alert(span, "'master-worker' only supports 'no-exit-on-failure' option.");
+                    self.alert(
+                        span,
+                        "'master-worker' only supports 'no-exit-on-failure' option.",
+                    );
                     return;
                 }
                 self.cfg.global.master_worker = true;
@@ -609,8 +790,17 @@ impl Parser {
                     return;
                 }
                 match values::parse_uint(&a1) {
-                    Some(n) if n >= 1 => self.cfg.global.nbthread = Some(n as u32),
-                    _ => self.alert(span, format!("'nbthread' expects an integer argument between 1 and {}.", 64)),
+                    Some(n) if (1..=64).contains(&n) => self.cfg.global.nbthread = Some(n as u32),
+                    Some(n) => self.alert(
+                        span,
+                        format!("'nbthread' value must be between 1 and 64 (was {n})"),
+                    ),
+                    None => self.alert(
+                        span,
+                        format!(
+                            "'nbthread' passed a missing or unparsable integer value in '{a1}'"
+                        ),
+                    ),
                 }
             }
             "maxconn" => {
@@ -646,8 +836,8 @@ impl Parser {
                     self.cfg.global.gid = Some(v as u32);
                 }
             }
-            "user" | "group" | "chroot" | "pidfile" | "node" | "ca-base" | "crt-base" | "server-state-file"
-            | "server-state-base" | "log-tag" | "ssl-dh-param-file" => {
+            "user" | "group" | "chroot" | "pidfile" | "node" | "ca-base" | "crt-base"
+            | "server-state-file" | "server-state-base" | "log-tag" | "ssl-dh-param-file" => {
                 if self.too_many_args(line, 1) {
                     return;
                 }
@@ -690,11 +880,19 @@ impl Parser {
             }
             "stats" => self.global_stats(line),
             "ssl-default-bind-ciphers" => self.cfg.global.ssl_default_bind_ciphers = Some(a1),
-            "ssl-default-bind-ciphersuites" => self.cfg.global.ssl_default_bind_ciphersuites = Some(a1),
-            "ssl-default-bind-options" => self.cfg.global.ssl_default_bind_options = line.args_from(1),
+            "ssl-default-bind-ciphersuites" => {
+                self.cfg.global.ssl_default_bind_ciphersuites = Some(a1)
+            }
+            "ssl-default-bind-options" => {
+                self.cfg.global.ssl_default_bind_options = line.args_from(1)
+            }
             "ssl-default-server-ciphers" => self.cfg.global.ssl_default_server_ciphers = Some(a1),
-            "ssl-default-server-ciphersuites" => self.cfg.global.ssl_default_server_ciphersuites = Some(a1),
-            "ssl-default-server-options" => self.cfg.global.ssl_default_server_options = line.args_from(1),
+            "ssl-default-server-ciphersuites" => {
+                self.cfg.global.ssl_default_server_ciphersuites = Some(a1)
+            }
+            "ssl-default-server-options" => {
+                self.cfg.global.ssl_default_server_options = line.args_from(1)
+            }
             "tune.ssl.default-dh-param" => {
                 if let Some(v) = int_arg(self, line) {
                     self.cfg.global.tune_ssl_default_dh_param = Some(v);
@@ -702,12 +900,19 @@ impl Parser {
             }
             "hard-stop-after" => match self.ptime(&a1) {
                 Ok(d) => self.cfg.global.hard_stop_after = Some(d),
-                Err(_) => self.alert(span, format!("unexpected character in argument '{a1}' of '{kw}'")),
+                Err(_) => self.alert(
+                    span,
+                    format!("unexpected character in argument '{a1}' of '{kw}'"),
+                ),
             },
             "spread-checks" => {
                 if let Some(v) = int_arg(self, line) {
                     if v > 50 {
-                        self.alert(span, "'spread-checks' needs a positive value in range 0..50.");
+                        self.alert_loc(
+                            Loc::ParsingTight,
+                            span,
+                            "'spread-checks' needs a positive value in range 0..50.",
+                        );
                         return;
                     }
                     self.cfg.global.spread_checks = Some(v);
@@ -721,14 +926,23 @@ impl Parser {
                 if std::fs::File::open(&a1).is_err() {
                     let err = std::io::Error::from(std::io::ErrorKind::NotFound);
                     let _ = err;
-                    self.alert(span, format!("error in Lua file '{a1}': cannot open {a1}: No such file or directory"));
+                    self.alert(
+                        span,
+                        format!(
+                            "error in Lua file '{a1}': cannot open {a1}: No such file or directory"
+                        ),
+                    );
                     return;
                 }
                 self.cfg.global.lua_loads.push(a1);
             }
             "setenv" | "presetenv" => {
                 if !line.has(2) {
-                    self.alert(span, format!("'{kw}' expects a name and a value."));
+                    self.alert_loc(
+                        Loc::ParsingTight,
+                        span,
+                        format!("'{kw}' expects a name and a value."),
+                    );
                     return;
                 }
                 if self.too_many_args(line, 2) {
@@ -754,8 +968,18 @@ impl Parser {
                     self.env.overrides.insert(k, v);
                 }
             }
+            "expose-experimental-directives" => self.experimental = true,
+            "zero-warning" | "quiet" => self.cfg.global.raw.push(RawDirective {
+                keyword: kw.into(),
+                args: vec![],
+                span,
+            }),
             "set-var" | "set-var-fmt" => {
-                self.cfg.global.set_vars.push(RawDirective { keyword: kw.into(), args: line.args_from(1), span });
+                self.cfg.global.set_vars.push(RawDirective {
+                    keyword: kw.into(),
+                    args: line.args_from(1),
+                    span,
+                });
             }
             _ => self.catalogue_fallback("global", "global", line),
         }
@@ -772,7 +996,7 @@ impl Parser {
                 let text = line.arg(2);
                 match values::parse_listen_addr(text) {
                     Ok(addr) => {
-                        let options = self.parse_bind_options(line, 3, &format!("stats socket {text}"), "global");
+                        let options = self.parse_bind_options(line, 3, "stats socket", "global");
                         if let Some(options) = options {
                             self.cfg.global.stats_sockets.push(StatsSocket { addr, options, span });
                         }
@@ -791,7 +1015,7 @@ impl Parser {
             "bind-process" => self.cfg.global.raw.push(RawDirective { keyword: "stats".into(), args: line.args_from(1), span }),
             other => self.alert(
                 span,
-                format!("'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got '{other}')."),
+                format!("'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got '{other}')"),
             ),
         }
     }
@@ -807,7 +1031,11 @@ impl Parser {
             }
             Some(_) => {
                 self.unimplemented(span, kw);
-                let raw = RawDirective { keyword: kw.to_string(), args: line.args_from(1), span };
+                let raw = RawDirective {
+                    keyword: kw.to_string(),
+                    args: line.args_from(1),
+                    span,
+                };
                 match self.section {
                     Section::Global => self.cfg.global.raw.push(raw),
                     Section::Defaults(_) | Section::Proxy(_) => self.px().raw.push(raw),
@@ -816,7 +1044,13 @@ impl Parser {
             }
             None => {
                 let candidates: Vec<&str> = catalogue::of_kind(kind).map(|e| e.keyword).collect();
-                let best = catalogue::best_match(kw, candidates.iter().copied().map(|c| c.split(' ').next().unwrap_or(c)));
+                let best = catalogue::best_match(
+                    kw,
+                    candidates
+                        .iter()
+                        .copied()
+                        .map(|c| c.split(' ').next().unwrap_or(c)),
+                );
                 match best {
                     Some(b) => self.alert_help(
                         span,
@@ -836,23 +1070,65 @@ impl Parser {
         let span = line.span;
         let target = line.arg(1);
         if target == "global" && !in_global {
-            return Some(LogTarget { dest: LogDest::Global, max_len: None, format: None, sample: None, facility: None, level: None, min_level: None, span });
+            return Some(LogTarget {
+                dest: LogDest::Global,
+                max_len: None,
+                format: None,
+                sample: None,
+                facility: None,
+                level: None,
+                min_level: None,
+                span,
+            });
         }
         if !line.has(1) {
-            self.alert(span, "'log' expects either <address[:port]> and <facility> or 'global' as arguments.");
+            self.alert(
+                span,
+                "log : expects <address> and <facility> or global as arguments",
+            );
             return None;
         }
         let mut i = 2;
-        let mut t = LogTarget { dest: LogDest::Stdout, max_len: None, format: None, sample: None, facility: None, level: None, min_level: None, span };
+        let mut t = LogTarget {
+            dest: LogDest::Stdout,
+            max_len: None,
+            format: None,
+            sample: None,
+            facility: None,
+            level: None,
+            min_level: None,
+            span,
+        };
         loop {
             match line.arg(i) {
                 "len" => {
-                    t.max_len = Some(values::atol(line.arg(i + 1)).max(0) as u32);
+                    let n = values::atol(line.arg(i + 1));
+                    if !(80..=65535).contains(&n) {
+                        self.alert(
+                            span,
+                            format!(
+                                "log : invalid log length '{}', must be between 80 and 65535",
+                                line.arg(i + 1)
+                            ),
+                        );
+                        return None;
+                    }
+                    t.max_len = Some(n as u32);
                     i += 2;
                 }
                 "format" => {
                     let f = line.arg(i + 1);
-                    if !matches!(f, "local" | "rfc3164" | "rfc5424" | "priority" | "short" | "timed" | "iso" | "raw") {
+                    if !matches!(
+                        f,
+                        "local"
+                            | "rfc3164"
+                            | "rfc5424"
+                            | "priority"
+                            | "short"
+                            | "timed"
+                            | "iso"
+                            | "raw"
+                    ) {
                         self.alert(span, format!("log : unknown log format '{f}'"));
                         return None;
                     }
@@ -867,25 +1143,40 @@ impl Parser {
             }
         }
         if !line.has(i) {
-            self.alert(span, "'log' expects <facility> as argument.");
+            self.alert(
+                span,
+                "log : expects <address> and <facility> or global as arguments",
+            );
             return None;
         }
         const FACILITIES: &[&str] = &[
-            "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "auth2", "ftp", "ntp",
-            "audit", "alert", "cron2", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+            "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
+            "auth2", "ftp", "ntp", "audit", "alert", "cron2", "local0", "local1", "local2",
+            "local3", "local4", "local5", "local6", "local7",
         ];
-        const LEVELS: &[&str] = &["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"];
+        const LEVELS: &[&str] = &[
+            "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
+        ];
         // address first (haproxy resolves it at parse time)
         let (prefix, rest) = values::split_prefix(target);
         t.dest = match target {
             "stdout" => LogDest::Stdout,
             "stderr" => LogDest::Stderr,
-            _ if target.starts_with("ring@") => LogDest::Ring { name: target[5..].to_string() },
-            _ if target.starts_with('/') || prefix == values::AddrPrefix::Unix => LogDest::Unix { path: rest.to_string() },
-            _ if prefix == values::AddrPrefix::Fd => LogDest::Fd { fd: values::atol(rest) as i32 },
+            _ if target.starts_with("ring@") => LogDest::Ring {
+                name: target[5..].to_string(),
+            },
+            _ if target.starts_with('/') || prefix == values::AddrPrefix::Unix => LogDest::Unix {
+                path: rest.to_string(),
+            },
+            _ if prefix == values::AddrPrefix::Fd => LogDest::Fd {
+                fd: values::atol(rest) as i32,
+            },
             _ => {
                 let (host, port) = match rest.rfind(':') {
-                    Some(p) if rest[..p].parse::<std::net::Ipv6Addr>().is_ok() || !rest[..p].contains(':') => {
+                    Some(p)
+                        if rest[..p].parse::<std::net::Ipv6Addr>().is_ok()
+                            || !rest[..p].contains(':') =>
+                    {
                         (&rest[..p], &rest[p + 1..])
                     }
                     _ => (rest, ""),
@@ -902,14 +1193,28 @@ impl Parser {
                     }
                 };
                 let Some(ip) = values::resolve_host(host) else {
-                    self.alert(span, format!("log : invalid address: '{host}' in '{target}'"));
+                    self.alert(
+                        span,
+                        format!("log : invalid address: '{host}' in '{target}'"),
+                    );
                     return None;
                 };
-                let tcp = matches!(prefix, values::AddrPrefix::Tcp | values::AddrPrefix::Tcp4 | values::AddrPrefix::Tcp6);
+                let tcp = matches!(
+                    prefix,
+                    values::AddrPrefix::Tcp | values::AddrPrefix::Tcp4 | values::AddrPrefix::Tcp6
+                );
                 if tcp {
-                    LogDest::Tcp { host: host.to_string(), resolved: Some(ip), port: port_n }
+                    LogDest::Tcp {
+                        host: host.to_string(),
+                        resolved: Some(ip),
+                        port: port_n,
+                    }
                 } else {
-                    LogDest::Udp { host: host.to_string(), resolved: Some(ip), port: port_n }
+                    LogDest::Udp {
+                        host: host.to_string(),
+                        resolved: Some(ip),
+                        port: port_n,
+                    }
                 }
             }
         };
@@ -930,13 +1235,22 @@ impl Parser {
         if line.has(i + 2) {
             let l = line.arg(i + 2);
             if !LEVELS.contains(&l) {
-                self.alert(span, format!("log : unknown optional minimum log level '{l}'"));
+                self.alert(
+                    span,
+                    format!("log : unknown optional minimum log level '{l}'"),
+                );
                 return None;
             }
             t.min_level = Some(l.to_string());
         }
         if line.has(i + 3) {
-            self.alert(span, format!("'log' cannot handle unexpected argument '{}'.", line.arg(i + 3)));
+            self.alert(
+                span,
+                format!(
+                    "'log' cannot handle unexpected argument '{}'.",
+                    line.arg(i + 3)
+                ),
+            );
             return None;
         }
         Some(t)
@@ -952,9 +1266,18 @@ impl Parser {
                     self.alert(span, "'group' expects <name> as arguments.");
                     return;
                 }
-                let mut g = Group { name: line.arg(1).to_string(), users: vec![], span };
+                let mut g = Group {
+                    name: line.arg(1).to_string(),
+                    users: vec![],
+                    span,
+                };
                 if line.arg(2) == "users" {
-                    g.users = line.arg(3).split(',').filter(|s| !s.is_empty()).map(str::to_string).collect();
+                    g.users = line
+                        .arg(3)
+                        .split(',')
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string)
+                        .collect();
                 }
                 self.cfg.userlists[i].groups.push(g);
             }
@@ -963,15 +1286,29 @@ impl Parser {
                     self.alert(span, "'user' expects <name> as arguments.");
                     return;
                 }
-                let mut u = User { name: line.arg(1).to_string(), password: Password::None, groups: vec![], span };
+                let mut u = User {
+                    name: line.arg(1).to_string(),
+                    password: Password::None,
+                    groups: vec![],
+                    span,
+                };
                 let mut k = 2;
                 while line.has(k) {
                     match line.arg(k) {
                         "password" => u.password = Password::Secure(line.arg(k + 1).to_string()),
-                        "insecure-password" => u.password = Password::Insecure(line.arg(k + 1).to_string()),
-                        "groups" => u.groups = line.arg(k + 1).split(',').filter(|s| !s.is_empty()).map(str::to_string).collect(),
-                        other => {
-                            self.alert(span, format!("'user' only supports 'password', 'insecure-password' and 'groups' (got '{other}')."));
+                        "insecure-password" => {
+                            u.password = Password::Insecure(line.arg(k + 1).to_string())
+                        }
+                        "groups" => {
+                            u.groups = line
+                                .arg(k + 1)
+                                .split(',')
+                                .filter(|s| !s.is_empty())
+                                .map(str::to_string)
+                                .collect()
+                        }
+                        _ => {
+                            self.alert_loc(Loc::ParsingTight, span, "'user' only supports 'password', 'insecure-password' and 'groups' options.");
                             return;
                         }
                     }
@@ -979,7 +1316,10 @@ impl Parser {
                 }
                 self.cfg.userlists[i].users.push(u);
             }
-            kw => self.alert(span, format!("unknown keyword '{kw}' in '{}' section", "userlist")),
+            kw => self.alert(
+                span,
+                format!("unknown keyword '{kw}' in '{}' section", "userlist"),
+            ),
         }
     }
 
@@ -1008,23 +1348,42 @@ impl Parser {
             }
             "bind" => {
                 let text = line.arg(1).to_string();
-                let addrs: Result<Vec<_>, _> = text.split(',').map(values::parse_listen_addr).collect();
+                let addrs: Result<Vec<_>, _> =
+                    text.split(',').map(values::parse_listen_addr).collect();
                 match addrs {
                     Ok(addrs) => {
-                        let options = self.parse_bind_options(line, 2, &format!("bind {text}"), "peers").unwrap_or_default();
-                        self.cfg.peers[i].binds.push(Bind { addrs, addr_text: text, options, span });
+                        let options = self
+                            .parse_bind_options(line, 2, &format!("bind {text}"), "peers")
+                            .unwrap_or_default();
+                        self.cfg.peers[i].binds.push(Bind {
+                            addrs,
+                            addr_text: text,
+                            options,
+                            span,
+                        });
                     }
                     Err(e) => self.alert(span, format!("'bind' : {}", e.message())),
                 }
             }
             "disabled" => self.cfg.peers[i].disabled = true,
             "enabled" | "enable" => self.cfg.peers[i].disabled = false,
-            "table" => self.cfg.peers[i].table.push(RawDirective { keyword: "table".into(), args: line.args_from(1), span }),
+            "table" => self.cfg.peers[i].table.push(RawDirective {
+                keyword: "table".into(),
+                args: line.args_from(1),
+                span,
+            }),
             kw if catalogue::lookup("peers", kw).is_some() => {
                 self.unimplemented(span, kw);
-                self.cfg.peers[i].raw.push(RawDirective { keyword: kw.into(), args: line.args_from(1), span });
+                self.cfg.peers[i].raw.push(RawDirective {
+                    keyword: kw.into(),
+                    args: line.args_from(1),
+                    span,
+                });
             }
-            kw => self.alert(span, format!("unknown keyword '{kw}' in '{}' section", "peers")),
+            kw => self.alert(
+                span,
+                format!("unknown keyword '{kw}' in '{}' section", "peers"),
+            ),
         }
     }
 
@@ -1033,14 +1392,27 @@ impl Parser {
         let r = &mut self.cfg.resolvers[i];
         match line.arg(0) {
             "nameserver" => {
+                if !line.has(2) {
+                    self.alert(
+                        span,
+                        "'nameserver' expects <name> and <addr>[:<port>] as arguments.",
+                    );
+                    return;
+                }
                 let name = line.arg(1).to_string();
                 match values::parse_server_addr(line.arg(2)) {
-                    Ok(addr) => self.cfg.resolvers[i].nameservers.push(Nameserver { name, addr, span }),
+                    Ok(addr) => {
+                        self.cfg.resolvers[i]
+                            .nameservers
+                            .push(Nameserver { name, addr, span })
+                    }
                     Err(e) => self.alert(span, format!("'nameserver' : {}", e.message())),
                 }
             }
             "parse-resolv-conf" => r.parse_resolv_conf = true,
-            "accepted_payload_size" => r.accepted_payload_size = Some(values::atol(line.arg(1)).max(0) as u32),
+            "accepted_payload_size" => {
+                r.accepted_payload_size = Some(values::atol(line.arg(1)).max(0) as u32)
+            }
             "resolve_retries" => r.resolve_retries = Some(values::atol(line.arg(1)).max(0) as u32),
             "hold" => match values::parse_time_ms(line.arg(2)) {
                 Ok(d) => r.hold.push((line.arg(1).to_string(), d)),
@@ -1050,11 +1422,20 @@ impl Parser {
                 Ok(d) => match line.arg(1) {
                     "resolve" => r.timeout_resolve = Some(d),
                     "retry" => r.timeout_retry = Some(d),
-                    o => self.alert(span, format!("'timeout' supports 'retry' and 'resolve' (got '{o}')")),
+                    o => self.alert(
+                        span,
+                        format!("'timeout' supports 'retry' and 'resolve' (got '{o}')"),
+                    ),
                 },
-                Err(_) => self.alert(span, format!("'timeout {}' : unexpected value", line.arg(1))),
+                Err(_) => self.alert(
+                    span,
+                    format!("'timeout {}' : unexpected value", line.arg(1)),
+                ),
             },
-            kw => self.alert(span, format!("unknown keyword '{kw}' in '{}' section", "resolvers")),
+            kw => self.alert(
+                span,
+                format!("unknown keyword '{kw}' in '{}' section", "resolvers"),
+            ),
         }
     }
 
@@ -1062,14 +1443,31 @@ impl Parser {
         let span = line.span;
         match line.arg(0) {
             "mailer" => match values::parse_server_addr(line.arg(2)) {
-                Ok(addr) => self.cfg.mailers[i].mailers.push(Nameserver { name: line.arg(1).to_string(), addr, span }),
+                Ok(addr) => self.cfg.mailers[i].mailers.push(Nameserver {
+                    name: line.arg(1).to_string(),
+                    addr,
+                    span,
+                }),
                 Err(e) => self.alert(span, format!("'mailer' : {}", e.message())),
             },
             "timeout" if line.arg(1) == "mail" => match self.ptime(line.arg(2)) {
                 Ok(d) => self.cfg.mailers[i].timeout_mail = Some(d),
-                Err(_) => self.alert(span, "'timeout mail' : unexpected value"),
+                Err(e) => {
+                    let c = match e {
+                        values::TimeError::BadChar(c) => c,
+                        _ => '?',
+                    };
+                    self.alert_loc(
+                        Loc::ParsingTight,
+                        span,
+                        format!("unexpected character '{c}' in argument to <timeout mail>."),
+                    )
+                }
             },
-            kw => self.alert(span, format!("unknown keyword '{kw}' in '{}' section", "mailers")),
+            kw => self.alert(
+                span,
+                format!("unknown keyword '{kw}' in '{}' section", "mailers"),
+            ),
         }
     }
 
@@ -1080,11 +1478,19 @@ impl Parser {
                 let status = values::atol(line.arg(1)) as u16;
                 let path = line.arg(2).to_string();
                 match std::fs::read(&path) {
-                    Ok(content) => self.cfg.http_errors[i].errorfiles.push(ErrorFile { status, path, content, span }),
+                    Ok(content) => self.cfg.http_errors[i].errorfiles.push(ErrorFile {
+                        status,
+                        path,
+                        content,
+                        span,
+                    }),
                     Err(_) => self.alert(span, format!("errorfile : error opening file '{path}'.")),
                 }
             }
-            kw => self.alert(span, format!("unknown keyword '{kw}' in '{}' section", "http-errors")),
+            kw => self.alert(
+                span,
+                format!("unknown keyword '{kw}' in '{}' section", "http-errors"),
+            ),
         }
     }
 
@@ -1098,7 +1504,10 @@ impl Parser {
             "max-age" => c.max_age = Some(v),
             "process-vary" => c.process_vary = Some(line.arg(1) == "on"),
             "max-secondary-entries" => c.max_secondary_entries = Some(v as u32),
-            kw => self.alert(span, format!("unknown keyword '{kw}' in '{}' section", "cache")),
+            kw => self.alert(
+                span,
+                format!("unknown keyword '{kw}' in '{}' section", "cache"),
+            ),
         }
     }
 
@@ -1110,7 +1519,10 @@ impl Parser {
             "user" => p.user = Some(line.arg(1).to_string()),
             "group" => p.group = Some(line.arg(1).to_string()),
             "option" if line.arg(1) == "start-on-reload" => p.start_on_reload = true,
-            kw => self.alert(span, format!("unknown keyword '{kw}' in '{}' section", "program")),
+            kw => self.alert(
+                span,
+                format!("unknown keyword '{kw}' in '{}' section", "program"),
+            ),
         }
     }
 
@@ -1121,18 +1533,42 @@ impl Parser {
             "format" => self.cfg.rings[i].format = Some(line.arg(1).to_string()),
             "maxlen" => self.cfg.rings[i].maxlen = Some(values::atol(line.arg(1)).max(0) as u32),
             kw if catalogue::lookup("ring", kw).is_some() => {
-                self.cfg.rings[i].raw.push(RawDirective { keyword: kw.into(), args: line.args_from(1), span });
+                self.cfg.rings[i].raw.push(RawDirective {
+                    keyword: kw.into(),
+                    args: line.args_from(1),
+                    span,
+                });
             }
-            kw => self.alert(span, format!("unknown keyword '{kw}' in '{}' section", "ring")),
+            kw => self.alert(span, format!("unknown statement '{kw}'.")),
         }
     }
 
     fn other_kw(&mut self, line: &Line) {
-        let _ = line;
+        // log-forward sections listen on their bind/dgram-bind lines
+        if matches!(line.arg(0), "bind" | "dgram-bind") && self.section_name == "log-forward" {
+            self.cfg.global.raw.push(RawDirective {
+                keyword: format!("log-forward {}", line.arg(0)),
+                args: line.args_from(1),
+                span: line.span,
+            });
+        }
+    }
+
+    /// The name of a loaded file.
+    pub(crate) fn file_name(&self, id: FileId) -> String {
+        self.file_names
+            .get(id.0 as usize)
+            .cloned()
+            .unwrap_or_default()
     }
 
     pub fn finish(self) -> Parsed {
-        Parsed { config: self.cfg, findings: self.findings, aborted: self.aborted }
+        Parsed {
+            config: self.cfg,
+            findings: self.findings,
+            deferred: self.deferred,
+            aborted: self.aborted,
+        }
     }
 }
 

@@ -9,12 +9,15 @@ use crate::haproxy::ir::*;
 
 /// Characters haproxy accepts in proxy/server/ACL names.
 pub fn invalid_name_char(name: &str) -> Option<char> {
-    name.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':')))
+    name.chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':')))
 }
 
 /// Removed directives and haproxy's message for each.
 fn removed_directive(kw: &str) -> Option<String> {
-    let use_ = |what: &str| format!("The '{kw}' directive is not supported anymore since HAProxy 2.1. Use '{what}' instead.");
+    let use_ = |what: &str| {
+        format!("The '{kw}' directive is not supported anymore since HAProxy 2.1. Use '{what}' instead.")
+    };
     Some(match kw {
         "contimeout" => "the 'contimeout' directive is not supported anymore since HAProxy 2.1. Use 'timeout connect'.".into(),
         "clitimeout" => "the 'clitimeout' directive is not supported anymore since HAProxy 2.1. Use 'timeout client'.".into(),
@@ -30,6 +33,7 @@ fn removed_directive(kw: &str) -> Option<String> {
         "reqtarpit" | "reqitarpit" => use_("http-request tarpit"),
         "reqirep" => use_("http-request replace-header"),
         "reqadd" => use_("http-request add-header"),
+        "grace" => "the 'grace' keyword is not supported any more since HAProxy version 2.5.".into(),
         "srvexp" | "rsprep" | "rspirep" => use_("http-response replace-header"),
         "rspdel" => format!("The '{kw}' directive is not supported anymore since HAProxy 2.1. Use 'http-response del-header' ."),
         "rspidel" => use_("http-response del-header"),
@@ -41,32 +45,213 @@ fn removed_directive(kw: &str) -> Option<String> {
 
 /// Keywords haproxy handles itself in a proxy section (for "did you mean").
 const COMMON_KW: &[&str] = &[
-    "external-check", "use-fcgi-app", "filter", "compression", "errorloc", "errorloc302", "errorloc303", "errorfile",
-    "errorfiles", "http-error", "timeout", "clitimeout", "contimeout", "srvtimeout", "rate-limit",
-    "max-keep-alive-queue", "declare", "retry-on", "clitcpka-cnt", "srvtcpka-cnt", "clitcpka-idle", "srvtcpka-idle",
-    "clitcpka-intvl", "srvtcpka-intvl", "tcp-request", "tcp-response", "http-check", "tcp-check", "listen",
-    "frontend", "backend", "defaults", "server", "default-server", "server-template", "bind", "monitor-net",
-    "monitor-uri", "mode", "id", "description", "disabled", "enabled", "bind-process", "acl", "dynamic-cookie-key",
-    "cookie", "email-alert", "persist", "appsession", "load-server-state-from-file", "server-state-file-name",
-    "max-session-srv-conns", "capture", "retries", "http-request", "http-response", "http-after-response",
-    "http-send-name-header", "block", "redirect", "use_backend", "use-server", "force-persist", "ignore-persist",
-    "force-persist", "stick-table", "stick", "stats", "option", "default_backend", "http-reuse", "monitor",
-    "transparent", "maxconn", "backlog", "fullconn", "dispatch", "balance", "hash-type", "hash-balance-factor",
-    "unique-id-format", "unique-id-header", "log-format", "log-format-sd", "log-tag", "log", "source", "usesrc",
+    "external-check",
+    "use-fcgi-app",
+    "filter",
+    "compression",
+    "errorloc",
+    "errorloc302",
+    "errorloc303",
+    "errorfile",
+    "errorfiles",
+    "http-error",
+    "timeout",
+    "clitimeout",
+    "contimeout",
+    "srvtimeout",
+    "rate-limit",
+    "max-keep-alive-queue",
+    "declare",
+    "retry-on",
+    "clitcpka-cnt",
+    "srvtcpka-cnt",
+    "clitcpka-idle",
+    "srvtcpka-idle",
+    "clitcpka-intvl",
+    "srvtcpka-intvl",
+    "tcp-request",
+    "tcp-response",
+    "http-check",
+    "tcp-check",
+    "listen",
+    "frontend",
+    "backend",
+    "defaults",
+    "server",
+    "default-server",
+    "server-template",
+    "bind",
+    "monitor-net",
+    "monitor-uri",
+    "mode",
+    "id",
+    "description",
+    "disabled",
+    "enabled",
+    "bind-process",
+    "acl",
+    "dynamic-cookie-key",
+    "cookie",
+    "email-alert",
+    "persist",
+    "appsession",
+    "load-server-state-from-file",
+    "server-state-file-name",
+    "max-session-srv-conns",
+    "capture",
+    "retries",
+    "http-request",
+    "http-response",
+    "http-after-response",
+    "http-send-name-header",
+    "block",
+    "redirect",
+    "use_backend",
+    "use-server",
+    "force-persist",
+    "ignore-persist",
+    "force-persist",
+    "stick-table",
+    "stick",
+    "stats",
+    "option",
+    "default_backend",
+    "http-reuse",
+    "monitor",
+    "transparent",
+    "maxconn",
+    "backlog",
+    "fullconn",
+    "dispatch",
+    "balance",
+    "hash-type",
+    "hash-balance-factor",
+    "unique-id-format",
+    "unique-id-header",
+    "log-format",
+    "log-format-sd",
+    "log-tag",
+    "log",
+    "source",
+    "usesrc",
     "error-log-format",
 ];
 
+/// haproxy's option tables in its own order (cfg_opts, cfg_opts2, common options): the
+/// "did you mean" candidates.
+const HAPROXY_OPTION_ORDER: &[&str] = &[
+    "abortonclose",
+    "allbackups",
+    "checkcache",
+    "clitcpka",
+    "contstats",
+    "dontlognull",
+    "http-buffer-request",
+    "http-ignore-probes",
+    "idle-close-on-response",
+    "prefer-last-server",
+    "logasap",
+    "nolinger",
+    "persist",
+    "srvtcpka",
+    "transparent",
+    "splice-request",
+    "splice-response",
+    "splice-auto",
+    "accept-invalid-http-request",
+    "accept-invalid-http-response",
+    "dontlog-normal",
+    "log-separate-errors",
+    "log-health-checks",
+    "socket-stats",
+    "tcp-smart-accept",
+    "tcp-smart-connect",
+    "independent-streams",
+    "http-use-proxy-header",
+    "http-pretend-keepalive",
+    "http-no-delay",
+    "h1-case-adjust-bogus-client",
+    "h1-case-adjust-bogus-server",
+    "disable-h2-upgrade",
+    "httpclose",
+    "http-server-close",
+    "http-keep-alive",
+    "redispatch",
+    "httplog",
+    "tcplog",
+    "tcpka",
+    "httpchk",
+    "ssl-hello-chk",
+    "smtpchk",
+    "pgsql-check",
+    "redis-check",
+    "mysql-check",
+    "ldap-check",
+    "spop-check",
+    "tcp-check",
+    "external-check",
+    "forwardfor",
+    "original-to",
+];
+
 const OPTION_NAMES: &[&str] = &[
-    "abortonclose", "allbackups", "checkcache", "clitcpka", "contstats", "dontlognull", "http-buffer-request",
-    "http-ignore-probes", "idle-close-on-response", "prefer-last-server", "logasap", "nolinger", "persist",
-    "srvtcpka", "transparent", "splice-request", "splice-response", "splice-auto", "accept-invalid-http-request",
-    "accept-invalid-http-response", "dontlog-normal", "log-separate-errors", "log-health-checks", "socket-stats",
-    "tcp-smart-accept", "tcp-smart-connect", "independent-streams", "http-use-proxy-header",
-    "http-pretend-keepalive", "http-no-delay", "h1-case-adjust-bogus-client", "h1-case-adjust-bogus-server",
-    "disable-h2-upgrade", "httpclose", "http-server-close", "http-keep-alive", "redispatch", "httplog", "tcplog",
-    "tcpka", "httpchk", "ssl-hello-chk", "smtpchk", "pgsql-check", "redis-check", "mysql-check", "ldap-check",
-    "spop-check", "tcp-check", "external-check", "forwardfor", "original-to", "httpslog", "http-restrict-req-hdr-names",
-    "originalto", "http-use-htx", "forceclose", "http-tunnel",
+    "abortonclose",
+    "allbackups",
+    "checkcache",
+    "clitcpka",
+    "contstats",
+    "dontlognull",
+    "http-buffer-request",
+    "http-ignore-probes",
+    "idle-close-on-response",
+    "prefer-last-server",
+    "logasap",
+    "nolinger",
+    "persist",
+    "srvtcpka",
+    "transparent",
+    "splice-request",
+    "splice-response",
+    "splice-auto",
+    "accept-invalid-http-request",
+    "accept-invalid-http-response",
+    "dontlog-normal",
+    "log-separate-errors",
+    "log-health-checks",
+    "socket-stats",
+    "tcp-smart-accept",
+    "tcp-smart-connect",
+    "independent-streams",
+    "http-use-proxy-header",
+    "http-pretend-keepalive",
+    "http-no-delay",
+    "h1-case-adjust-bogus-client",
+    "h1-case-adjust-bogus-server",
+    "disable-h2-upgrade",
+    "httpclose",
+    "http-server-close",
+    "http-keep-alive",
+    "redispatch",
+    "httplog",
+    "tcplog",
+    "tcpka",
+    "httpchk",
+    "ssl-hello-chk",
+    "smtpchk",
+    "pgsql-check",
+    "redis-check",
+    "mysql-check",
+    "ldap-check",
+    "spop-check",
+    "tcp-check",
+    "external-check",
+    "forwardfor",
+    "original-to",
+    "httpslog",
+    "http-restrict-req-hdr-names",
+    "originalto",
+    "forceclose",
+    "http-tunnel",
 ];
 
 impl Parser {
@@ -101,7 +286,9 @@ impl Parser {
 
     /// Whether a named ACL is visible in the current proxy.
     pub(crate) fn acl_known(&self, name: &str) -> bool {
-        self.px_ref().map(|p| p.acls.iter().any(|a| a.name == name)).unwrap_or(false)
+        self.px_ref()
+            .map(|p| p.acls.iter().any(|a| a.name == name))
+            .unwrap_or(false)
     }
 
     pub(crate) fn start_proxy(&mut self, line: &Line) {
@@ -122,32 +309,45 @@ impl Parser {
                 return;
             }
             if let Some(c) = invalid_name_char(&name) {
-                self.alert(span, format!("character '{c}' is not permitted in '{kw}' name '{name}'."));
+                self.alert(
+                    span,
+                    format!("character '{c}' is not permitted in '{kw}' name '{name}'."),
+                );
             }
-            let clash = self.cfg.proxies.iter().find(|p| {
-                p.name == name
-                    && match kind {
+            let clash = self.proxy_index.get(&name).and_then(|ids| {
+                ids.iter()
+                    .map(|&i| &self.cfg.proxies[i])
+                    .find(|p| match kind {
                         ProxyKind::Frontend => p.kind.has_frontend(),
                         ProxyKind::Backend => p.kind.has_backend(),
                         _ => true,
-                    }
+                    })
             });
             if let Some(other) = clash {
                 let msg = format!(
                     "{kw} '{name}' has the same name as {} '{}' declared at {}:{}.",
                     other.kind.keyword(),
                     other.name,
-                    self.env.file,
+                    self.file_name(other.span.file),
                     other.span.line
                 );
                 self.alert_loc(super::Loc::CapParsing, span, msg);
             }
             if (line.has(2) && (!line.has(3) || line.arg(2) != "from")) || line.has(4) {
                 if line.has(4) {
-                    self.alert(span, format!("'{kw}' cannot handle unexpected argument '{}'.", line.arg(4)));
+                    self.alert(
+                        span,
+                        format!(
+                            "'{kw}' cannot handle unexpected argument '{}'.",
+                            line.arg(4)
+                        ),
+                    );
                 }
                 if matches!(kind, ProxyKind::Frontend | ProxyKind::Listen) {
-                    self.alert(span, "please use the 'bind' keyword for listening addresses.");
+                    self.alert_nonfatal(
+                        span,
+                        "please use the 'bind' keyword for listening addresses.",
+                    );
                 }
                 self.section = Section::BrokenProxy;
                 return;
@@ -164,10 +364,33 @@ impl Parser {
 
         // which defaults section this one inherits from
         let parent: Option<usize> = match &from {
-            Some(f) => match self.cfg.defaults.iter().rposition(|d| &d.name == f) {
-                Some(i) => Some(i),
+            Some(f) => match self.cfg.defaults.iter().position(|d| &d.name == f) {
+                Some(i) => {
+                    let dups: Vec<crate::diag::Span> = self
+                        .cfg
+                        .defaults
+                        .iter()
+                        .filter(|d| &d.name == f)
+                        .map(|d| d.span)
+                        .collect();
+                    if dups.len() > 1 {
+                        let (a, b) = (dups[0], dups[1]);
+                        let msg = format!(
+                            "ambiguous defaults section name '{f}' referenced by {kw} '{name}' exists at least at {}:{} and {}:{}.",
+                            self.file_name(a.file),
+                            a.line,
+                            self.file_name(b.file),
+                            b.line
+                        );
+                        self.alert(span, msg);
+                    }
+                    Some(i)
+                }
                 None => {
-                    self.alert(span, format!("defaults section '{f}' not found for {kw} '{name}'."));
+                    self.alert(
+                        span,
+                        format!("defaults section '{f}' not found for {kw} '{name}'."),
+                    );
                     self.abort();
                     return;
                 }
@@ -175,6 +398,12 @@ impl Parser {
             None if kind == ProxyKind::Defaults => None,
             None => self.last_defaults,
         };
+        if let Some(pi) = parent {
+            if !self.inherit_allowed(pi, kind, &name, span) {
+                self.abort();
+                return;
+            }
+        }
         let mut p = match parent {
             Some(i) => {
                 let mut d = self.cfg.defaults[i].clone();
@@ -199,8 +428,57 @@ impl Parser {
             self.last_defaults = Some(i);
             self.section = Section::Defaults(i);
         } else {
+            let idx = self.cfg.proxies.len();
+            self.proxy_index
+                .entry(p.name.clone())
+                .or_default()
+                .push(idx);
             self.cfg.proxies.push(p);
-            self.section = Section::Proxy(self.cfg.proxies.len() - 1);
+            self.section = Section::Proxy(idx);
+        }
+    }
+
+    /// haproxy's restrictions on inheriting from a defaults section that defines rules.
+    fn inherit_allowed(
+        &mut self,
+        pi: usize,
+        kind: ProxyKind,
+        _name: &str,
+        span: crate::diag::Span,
+    ) -> bool {
+        let d = &self.cfg.defaults[pi];
+        let has_rules = !d.http_request.is_empty()
+            || !d.http_response.is_empty()
+            || !d.http_after_response.is_empty()
+            || !d.tcp_request_connection.is_empty()
+            || !d.tcp_request_session.is_empty()
+            || !d.tcp_request_content.is_empty()
+            || !d.tcp_response_content.is_empty();
+        if !has_rules {
+            return true;
+        }
+        let at = format!("{}:{}", self.file_name(d.span.file), d.span.line);
+        let l4 = !d.tcp_request_connection.is_empty() || !d.tcp_request_session.is_empty();
+        let rsp = !d.tcp_response_content.is_empty();
+        let msg = match kind {
+            ProxyKind::Defaults => Some(format!("a defaults section cannot inherit from a defaults section defining TCP/HTTP rules (defaults section at {at}).")),
+            ProxyKind::Listen => Some("a listen section cannot inherit from a defaults section defining TCP/HTTP rules.".to_string()),
+            _ => match self.defaults_users.get(&pi) {
+                Some(k) if *k != kind => Some(format!("frontends and backends cannot inherit from the same defaults section if it defines TCP/HTTP rules (defaults section at {at}).")),
+                _ if kind == ProxyKind::Backend && l4 => Some(format!("a backend section cannot inherit from a defaults section defining 'tcp-request connection' or 'tcp-request session' rules (defaults section at {at}).")),
+                _ if kind == ProxyKind::Frontend && rsp => Some(format!("a frontend section cannot inherit from a defaults section defining 'tcp-response content' rules (defaults section at {at}).")),
+                _ => None,
+            },
+        };
+        match msg {
+            Some(m) => {
+                self.alert_loc(super::Loc::ParsingTight, span, m);
+                false
+            }
+            None => {
+                self.defaults_users.insert(pi, kind);
+                true
+            }
         }
     }
 
@@ -210,16 +488,49 @@ impl Parser {
         let span = line.span;
         let kind = self.px_kind();
         if let Some(msg) = removed_directive(kw) {
-            self.alert(span, msg);
+            if kw == "grace" {
+                self.alert_loc(super::Loc::ParsingTight, span, msg);
+            } else {
+                self.alert(span, msg);
+            }
+            return;
+        }
+        if kw == "monitor-net" {
+            self.alert(span, format!("'monitor-net' doesn't exist anymore. Please use 'http-request return status 200 if {{ src {} }}' instead.", line.arg(1)));
+            return;
+        }
+        if kw == "mode" && line.arg(1) == "health" {
+            self.alert(span, "'mode health' doesn't exist anymore. Please use 'http-request return status 200' instead.");
             return;
         }
         // section applicability (haproxy: error in defaults for some, warning elsewhere)
-        let self_checked = matches!(kw, "tcp-request" | "tcp-response" | "use-server");
+        let self_checked = matches!(
+            kw,
+            "tcp-request"
+                | "tcp-response"
+                | "use-server"
+                | "server"
+                | "default-server"
+                | "server-template"
+        );
         if let Some(sections) = applicable_sections(line).filter(|_| !self_checked) {
             let here = kind.keyword();
             if !sections.iter().any(|s| *s == here) {
                 if kind == ProxyKind::Defaults {
-                    if matches!(kw, "bind" | "server" | "server-template" | "use_backend" | "use-server" | "capture" | "description" | "dispatch" | "monitor-uri" | "id" | "declare") {
+                    if matches!(
+                        kw,
+                        "bind"
+                            | "server"
+                            | "server-template"
+                            | "use_backend"
+                            | "use-server"
+                            | "capture"
+                            | "description"
+                            | "dispatch"
+                            | "monitor-uri"
+                            | "id"
+                            | "declare"
+                    ) {
                         self.alert(span, format!("'{kw}' not allowed in 'defaults' section."));
                         return;
                     }
@@ -230,9 +541,17 @@ impl Parser {
                     };
                     self.warn(
                         span,
-                        format!("'{}' ignored because {} '{}' has no {cap} capability.", words_upto(line, 2), kind.keyword(), self.px_name()),
+                        format!(
+                            "'{}' ignored because {} '{}' has no {cap} capability.",
+                            words_upto(line, 2),
+                            kind.keyword(),
+                            self.px_name()
+                        ),
                     );
-                    return;
+                    // haproxy only really ignores timeouts; other keywords still apply
+                    if kw == "timeout" {
+                        return;
+                    }
                 }
             }
         }
@@ -253,10 +572,35 @@ impl Parser {
                 };
                 self.px().mode = m;
             }
-            "id" => match values::parse_uint(line.arg(1)) {
-                Some(v) if v > 0 => self.px().id = Some(v as i64),
-                _ => self.alert(span, format!("{}: 'id' expects a positive integer.", self.px_name())),
-            },
+            "id" => {
+                let v = values::atol(line.arg(1));
+                if v <= 0 {
+                    self.alert_loc(super::Loc::ParsingTight, span, "custom id has to be > 0.");
+                    return;
+                }
+                let me = (self.px_kind(), self.px_name());
+                let clash = self
+                    .cfg
+                    .proxies
+                    .iter()
+                    .find(|p| p.id == Some(v) && !(p.kind == me.0 && p.name == me.1))
+                    .map(|p| (p.kind.keyword(), p.name.clone(), p.span));
+                if let Some((k, n, s)) = clash {
+                    let f = self.file_name(s.file);
+                    self.alert_loc(
+                        super::Loc::ParsingTight,
+                        span,
+                        format!(
+                            "{} {} reuses same custom id as {k} {n} (declared at {f}:{}).",
+                            me.0.keyword(),
+                            me.1,
+                            s.line
+                        ),
+                    );
+                    return;
+                }
+                self.px().id = Some(v);
+            }
             "description" => self.px().description = Some(line.args_from(1).join(" ")),
             "disabled" => self.px().disabled = true,
             "enabled" => self.px().disabled = false,
@@ -266,7 +610,13 @@ impl Parser {
                     return;
                 }
                 if line.has(2) {
-                    self.alert(span, format!("'{kw}' cannot handle unexpected argument '{}'.", line.arg(2)));
+                    self.alert(
+                        span,
+                        format!(
+                            "'{kw}' cannot handle unexpected argument '{}'.",
+                            line.arg(2)
+                        ),
+                    );
                     return;
                 }
                 let v = values::atol(line.arg(1)).max(0) as u32;
@@ -281,7 +631,10 @@ impl Parser {
             }
             "rate-limit" => {
                 if line.arg(1) != "sessions" {
-                    self.alert(span, format!("'{kw}' only supports 'sessions' (got '{}').", line.arg(1)));
+                    self.alert(
+                        span,
+                        format!("'{kw}' only supports 'sessions' (got '{}')", line.arg(1)),
+                    );
                     return;
                 }
                 self.px().rate_limit_sessions = Some(values::atol(line.arg(2)).max(0) as u32);
@@ -309,7 +662,10 @@ impl Parser {
                     return;
                 }
                 if line.has(2) {
-                    self.alert(span, format!("{kw} : expects exactly one argument, please use quotes around the string."));
+                    self.alert(
+                        span,
+                        format!("{kw} expects only one argument, don't forget to escape spaces!"),
+                    );
                     return;
                 }
                 match sample::parse_log_format(line.arg(1)) {
@@ -325,7 +681,11 @@ impl Parser {
                             _ => p.unique_id_format = Some(f),
                         }
                     }
-                    Err(e) => self.alert_loc(super::Loc::CapParsing, span, format!("failed to parse {kw} : {e}.")),
+                    Err(e) => self.alert_loc(
+                        super::Loc::CapParsing,
+                        span,
+                        format!("failed to parse {kw} : {e}."),
+                    ),
                 }
             }
             "log-tag" => self.px().log_tag = Some(line.arg(1).to_string()),
@@ -346,7 +706,10 @@ impl Parser {
                 let known = |n: &str| self.acl_known(n);
                 match sample::parse_condition(&words, span, &known) {
                     Ok(c) => self.px().monitor_fail.push(c),
-                    Err(e) => self.alert(span, format!("error detected while parsing a 'monitor fail' condition : {e}.")),
+                    Err(e) => self.alert(
+                        span,
+                        format!("error detected while parsing a 'monitor fail' condition : {e}."),
+                    ),
                 }
             }
             "acl" => self.acl(line),
@@ -357,7 +720,13 @@ impl Parser {
                     return;
                 }
                 if line.has(2) {
-                    self.alert(span, format!("'{kw}' cannot handle unexpected argument '{}'.", line.arg(2)));
+                    self.alert(
+                        span,
+                        format!(
+                            "'{kw}' cannot handle unexpected argument '{}'.",
+                            line.arg(2)
+                        ),
+                    );
                     return;
                 }
                 let target = self.backend_ref(line.arg(1));
@@ -369,7 +738,10 @@ impl Parser {
                     return;
                 }
                 if !matches!(line.arg(2), "if" | "unless") {
-                    self.alert(span, "'use-server' requires either 'if' or 'unless' followed by a condition.");
+                    self.alert(
+                        span,
+                        "'use-server' requires either 'if' or 'unless' followed by a condition.",
+                    );
                     return;
                 }
                 let words = line.args_from(2);
@@ -377,10 +749,31 @@ impl Parser {
                 match sample::parse_condition(&words, span, &known) {
                     Ok(c) => {
                         let server = line.arg(1).to_string();
-                        self.px().use_servers.push(UseServer { server, cond: Some(c), span });
+                        self.px().use_servers.push(UseServer {
+                            server,
+                            cond: Some(c),
+                            span,
+                        });
                     }
-                    Err(e) => self.alert(span, format!("error detected while parsing switching rule : {e}.")),
+                    Err(e) => self.alert(
+                        span,
+                        format!("error detected while parsing switching rule : {e}."),
+                    ),
                 }
+            }
+            "http-request"
+            | "http-response"
+            | "http-after-response"
+            | "tcp-request"
+            | "tcp-response"
+                if kind == ProxyKind::Defaults
+                    && self.px_name().is_empty()
+                    && line.arg(1) != "inspect-delay" =>
+            {
+                self.alert(
+                    span,
+                    format!("'{kw}' not allowed in anonymous 'defaults' section."),
+                );
             }
             "http-request" | "http-response" | "http-after-response" => self.http_rule(line),
             "tcp-request" | "tcp-response" => self.tcp_rule(line),
@@ -389,24 +782,40 @@ impl Parser {
             "server" | "default-server" | "server-template" => self.server_line(line),
             "errorfile" => {
                 if !line.has(2) {
-                    self.alert(span, format!("'{kw}' expects <status_code> and <file> as arguments."));
+                    self.alert(
+                        span,
+                        format!("{kw} : expects <status_code> and <file> as arguments."),
+                    );
                     return;
                 }
                 let status = values::atol(line.arg(1)) as u16;
                 let path = line.arg(2).to_string();
                 match std::fs::read(&path) {
-                    Ok(content) => self.px().errorfiles.push(ErrorFile { status, path, content, span }),
+                    Ok(content) => self.px().errorfiles.push(ErrorFile {
+                        status,
+                        path,
+                        content,
+                        span,
+                    }),
                     Err(_) => self.alert(span, format!("errorfile : error opening file '{path}'.")),
                 }
             }
             "errorloc" | "errorloc302" | "errorloc303" => {
                 if !line.has(2) {
-                    self.alert(span, format!("'{kw}' expects <status_code> and <url> as arguments."));
+                    self.alert(
+                        span,
+                        format!("'{kw}' expects <status_code> and <url> as arguments."),
+                    );
                     return;
                 }
                 let status = values::atol(line.arg(1)) as u16;
                 let code = if kw == "errorloc303" { 303 } else { 302 };
-                self.px().errorloc.push(ErrorLoc { status, url: line.arg(2).to_string(), code, span });
+                self.px().errorloc.push(ErrorLoc {
+                    status,
+                    url: line.arg(2).to_string(),
+                    code,
+                    span,
+                });
             }
             "errorfiles" => {
                 if !line.has(1) {
@@ -414,6 +823,7 @@ impl Parser {
                     return;
                 }
                 self.px().http_errors_refs.push(line.arg(1).to_string());
+                self.px().http_errors_spans.push(span);
             }
             "stick-table" => self.stick_table(line),
             "stick" => self.stick_rule(line),
@@ -423,7 +833,10 @@ impl Parser {
             "tcp-check" => self.tcp_check(line),
             "http-reuse" => {
                 if !matches!(line.arg(1), "never" | "safe" | "aggressive" | "always") {
-                    self.alert(span, "'http-reuse' only supports 'never', 'safe', 'aggressive', 'always'.");
+                    self.alert(
+                        span,
+                        "'http-reuse' only supports 'never', 'safe', 'aggressive', 'always'.",
+                    );
                     return;
                 }
                 self.px().http_reuse = Some(line.arg(1).to_string());
@@ -432,7 +845,10 @@ impl Parser {
             "external-check" => match line.arg(1) {
                 "command" => self.px().external_check_command = Some(line.arg(2).to_string()),
                 "path" => self.px().external_check_path = Some(line.arg(2).to_string()),
-                o => self.alert(span, format!("'external-check' only supports 'command' and 'path'. but got '{o}'.")),
+                o => self.alert(
+                    span,
+                    format!("'external-check' only supports 'command' and 'path'. but got '{o}'."),
+                ),
             },
             "email-alert" => self.px().email_alert.push(raw(line)),
             "filter" => {
@@ -464,7 +880,8 @@ impl Parser {
     fn proxy_fallback(&mut self, line: &Line) {
         let kw = line.arg(0);
         let span = line.span;
-        let known = COMMON_KW.contains(&kw) || catalogue::of_kind("proxy").any(|e| e.keyword.split(' ').next() == Some(kw));
+        let known = COMMON_KW.contains(&kw)
+            || catalogue::of_kind("proxy").any(|e| e.keyword.split(' ').next() == Some(kw));
         if known {
             self.unimplemented(span, kw);
             self.px().raw.push(raw(line));
@@ -474,10 +891,15 @@ impl Parser {
         match catalogue::best_match(kw, COMMON_KW.iter().copied()) {
             Some(b) => self.alert_help(
                 span,
-                format!("unknown keyword '{kw}' in '{section}' section; did you mean '{b}' maybe ?"),
+                format!(
+                    "unknown keyword '{kw}' in '{section}' section; did you mean '{b}' maybe ?"
+                ),
                 format!("did you mean '{b}'?"),
             ),
-            None => self.alert(span, format!("unknown keyword '{kw}' in '{section}' section")),
+            None => self.alert(
+                span,
+                format!("unknown keyword '{kw}' in '{section}' section"),
+            ),
         }
     }
 
@@ -485,7 +907,18 @@ impl Parser {
         if text.contains('%') {
             match sample::parse_log_format(text) {
                 Ok(f) => Some(BackendRef::Dynamic(f)),
-                Err(_) => Some(BackendRef::Static(text.to_string())),
+                Err(e) => {
+                    let span = self.cur_span;
+                    self.defer_alert(
+                        super::Loc::CapParsing,
+                        span,
+                        format!("failed to parse use_backend rule '{text}' : {e}."),
+                    );
+                    Some(BackendRef::Dynamic(LogFormat {
+                        text: text.to_string(),
+                        nodes: vec![],
+                    }))
+                }
             }
         } else {
             Some(BackendRef::Static(text.to_string()))
@@ -511,7 +944,10 @@ impl Parser {
             match sample::parse_condition(&words, span, &known) {
                 Ok(c) => Some(c),
                 Err(e) => {
-                    self.alert(span, format!("error detected while parsing switching rule : {e}."));
+                    self.alert(
+                        span,
+                        format!("error detected while parsing switching rule : {e}."),
+                    );
                     return;
                 }
             }
@@ -519,7 +955,9 @@ impl Parser {
             None
         };
         if let Some(target) = self.backend_ref(line.arg(1)) {
-            self.px().use_backends.push(UseBackend { target, cond, span });
+            self.px()
+                .use_backends
+                .push(UseBackend { target, cond, span });
         }
     }
 
@@ -527,7 +965,10 @@ impl Parser {
         let span = line.span;
         let name = line.arg(1).to_string();
         if let Some(c) = sample::invalid_acl_char(&name) {
-            self.alert(span, format!("character '{c}' is not permitted in acl name '{name}'."));
+            self.alert(
+                span,
+                format!("character '{c}' is not permitted in acl name '{name}'."),
+            );
             return;
         }
         if self.px_kind() == ProxyKind::Defaults && self.px_name().is_empty() {
@@ -537,7 +978,10 @@ impl Parser {
         let words = line.args_from(2);
         match sample::parse_acl_body(&name, &words, span) {
             Ok(acl) => self.px().acls.push(acl),
-            Err(e) => self.alert(span, format!("error detected while parsing ACL '{name}' : {e}.")),
+            Err(e) => self.alert(
+                span,
+                format!("error detected while parsing ACL '{name}' : {e}."),
+            ),
         }
     }
 
@@ -548,11 +992,18 @@ impl Parser {
             "consistent" => HashMethod::Consistent,
             "avalanche" => HashMethod::MapBased,
             _ => {
-                self.alert(span, "'hash-type' only supports 'consistent' and 'map-based'.");
+                self.alert(
+                    span,
+                    "'hash-type' only supports 'consistent' and 'map-based'.",
+                );
                 return;
             }
         };
-        let mut ht = HashType { method, function: HashFunction::Sdbm, avalanche: method == HashMethod::Consistent && !line.has(2) };
+        let mut ht = HashType {
+            method,
+            function: HashFunction::Sdbm,
+            avalanche: method == HashMethod::Consistent && !line.has(2),
+        };
         if line.has(2) {
             ht.function = match line.arg(2) {
                 "sdbm" => HashFunction::Sdbm,
@@ -567,7 +1018,10 @@ impl Parser {
             };
             if line.has(3) {
                 if line.arg(3) != "avalanche" {
-                    self.alert(span, "'hash-type' only supports 'avalanche' as a modifier for hash functions.");
+                    self.alert(
+                        span,
+                        "'hash-type' only supports 'avalanche' as a modifier for hash functions.",
+                    );
                     return;
                 }
                 ht.avalanche = true;
@@ -648,23 +1102,32 @@ impl Parser {
                         }
                     }
                 }
-                other => {
-                    self.alert(span, format!("'cookie' supports 'rewrite', 'insert', 'prefix', 'indirect', 'nocache', 'postonly', 'domain', 'maxidle', 'dynamic', 'maxlife', 'attr' and 'httponly' options (got '{other}')."));
+                _ => {
+                    self.alert(span, "'cookie' supports 'rewrite', 'insert', 'prefix', 'indirect', 'nocache', 'postonly', 'domain', 'maxidle', 'dynamic', 'maxlife' and 'attr' options.");
                     return;
                 }
             }
             i += 1;
         }
         if c.mode == CookieMode::Rewrite && c.indirect {
-            self.alert(span, "cookie 'rewrite' and 'indirect' modes are incompatible.");
+            self.alert(
+                span,
+                "cookie 'rewrite' and 'indirect' modes are incompatible.",
+            );
             return;
         }
         if modes > 1 {
-            self.alert(span, "cookie 'rewrite', 'insert' and 'prefix' modes are incompatible.");
+            self.alert(
+                span,
+                "cookie 'rewrite', 'insert' and 'prefix' modes are incompatible.",
+            );
             return;
         }
         if c.preserve && c.mode != CookieMode::Insert && !c.indirect {
-            self.alert(span, "cookie 'preserve' requires at least 'insert' or 'indirect'.");
+            self.alert(
+                span,
+                "cookie 'preserve' requires at least 'insert' or 'indirect'.",
+            );
             return;
         }
         self.px().cookie = Some(c);
@@ -690,7 +1153,7 @@ impl Parser {
             return;
         }
         if !OPTION_NAMES.contains(&name) {
-            match catalogue::best_match(name, OPTION_NAMES.iter().copied()) {
+            match catalogue::best_match(name, HAPROXY_OPTION_ORDER.iter().copied()) {
                 Some(b) => self.alert_help(
                     span,
                     format!("unknown option '{name}'; did you mean '{b}' maybe ?"),
@@ -698,6 +1161,53 @@ impl Parser {
                 ),
                 None => self.alert(span, format!("unknown option '{name}'.")),
             }
+            return;
+        }
+        const NEGATABLE: &[&str] = &[
+            "abortonclose",
+            "allbackups",
+            "checkcache",
+            "clitcpka",
+            "contstats",
+            "dontlognull",
+            "http-buffer-request",
+            "http-ignore-probes",
+            "idle-close-on-response",
+            "prefer-last-server",
+            "logasap",
+            "nolinger",
+            "persist",
+            "srvtcpka",
+            "transparent",
+            "splice-request",
+            "splice-response",
+            "splice-auto",
+            "accept-invalid-http-request",
+            "accept-invalid-http-response",
+            "dontlog-normal",
+            "log-separate-errors",
+            "log-health-checks",
+            "socket-stats",
+            "tcp-smart-accept",
+            "tcp-smart-connect",
+            "independent-streams",
+            "http-use-proxy-header",
+            "http-pretend-keepalive",
+            "http-no-delay",
+            "h1-case-adjust-bogus-client",
+            "h1-case-adjust-bogus-server",
+            "disable-h2-upgrade",
+            "httpclose",
+            "http-server-close",
+            "http-keep-alive",
+            "redispatch",
+        ];
+        if modifier.is_some() && !NEGATABLE.contains(&name) {
+            self.alert_loc(
+                super::Loc::ParsingTight,
+                span,
+                format!("negation/default is not supported for option '{name}'."),
+            );
             return;
         }
         let enable = modifier != Some("no");
@@ -739,10 +1249,18 @@ impl Parser {
             "abortonclose" => self.px().options.abortonclose = on,
             "http-keep-alive" => self.px().options.http_mode = HttpConnMode::KeepAlive,
             "http-server-close" => {
-                self.px().options.http_mode = if enable { HttpConnMode::ServerClose } else { HttpConnMode::KeepAlive }
+                self.px().options.http_mode = if enable {
+                    HttpConnMode::ServerClose
+                } else {
+                    HttpConnMode::KeepAlive
+                }
             }
             "httpclose" | "forceclose" => {
-                self.px().options.http_mode = if enable { HttpConnMode::Close } else { HttpConnMode::KeepAlive }
+                self.px().options.http_mode = if enable {
+                    HttpConnMode::Close
+                } else {
+                    HttpConnMode::KeepAlive
+                }
             }
             "http-buffer-request" => self.px().options.http_buffer_request = on,
             "http-ignore-probes" => self.px().options.http_ignore_probes = on,
@@ -779,7 +1297,11 @@ impl Parser {
                 }
                 let mut ff = ForwardFor {
                     except: None,
-                    header: if name == "forwardfor" { "X-Forwarded-For".into() } else { "X-Original-To".into() },
+                    header: if name == "forwardfor" {
+                        "X-Forwarded-For".into()
+                    } else {
+                        "X-Original-To".into()
+                    },
                     if_none: false,
                 };
                 let mut i = 2;
@@ -788,7 +1310,9 @@ impl Parser {
                         "except" => {
                             i += 1;
                             let t = line.arg(i);
-                            let net = t.parse::<ipnet::IpNet>().ok().or_else(|| t.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from));
+                            let net = t.parse::<ipnet::IpNet>().ok().or_else(|| {
+                                t.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from)
+                            });
                             match net {
                                 Some(n) => ff.except = Some(n),
                                 None => {
@@ -814,7 +1338,6 @@ impl Parser {
                     }
                     i += 1;
                 }
-                let o = &mut self.px().options;
                 if name == "forwardfor" {
                     self.px().options.forwardfor = Some(ff);
                 } else {
@@ -824,23 +1347,50 @@ impl Parser {
             "httpchk" => {
                 let args = line.args_from(2);
                 let chk = match args.len() {
-                    0 => HttpChk { method: "OPTIONS".into(), uri: "/".into(), version: None },
-                    1 => HttpChk { method: "OPTIONS".into(), uri: args[0].clone(), version: None },
-                    2 => HttpChk { method: args[0].clone(), uri: args[1].clone(), version: None },
-                    _ => HttpChk { method: args[0].clone(), uri: args[1].clone(), version: Some(args[2..].join(" ")) },
+                    0 => HttpChk {
+                        method: "OPTIONS".into(),
+                        uri: "/".into(),
+                        version: None,
+                    },
+                    1 => HttpChk {
+                        method: "OPTIONS".into(),
+                        uri: args[0].clone(),
+                        version: None,
+                    },
+                    2 => HttpChk {
+                        method: args[0].clone(),
+                        uri: args[1].clone(),
+                        version: None,
+                    },
+                    _ => HttpChk {
+                        method: args[0].clone(),
+                        uri: args[1].clone(),
+                        version: Some(args[2..].join(" ")),
+                    },
                 };
                 self.px().options.check = enable.then_some(CheckKind::HttpChk(chk));
             }
             "pgsql-check" => {
-                let user = if line.arg(2) == "user" { Some(line.arg(3).to_string()) } else { None };
+                let user = if line.arg(2) == "user" {
+                    Some(line.arg(3).to_string())
+                } else {
+                    None
+                };
                 if line.arg(2) != "user" || !line.has(3) {
-                    self.alert(span, "'pgsql-check' expects 'user <username>' as argument.");
+                    self.alert(
+                        span,
+                        "'option pgsql-check' expects 'user <username>' as argument.",
+                    );
                     return;
                 }
                 self.px().options.check = enable.then_some(CheckKind::PgsqlChk { user });
             }
             "mysql-check" => {
-                let user = if line.arg(2) == "user" { Some(line.arg(3).to_string()) } else { None };
+                let user = if line.arg(2) == "user" {
+                    Some(line.arg(3).to_string())
+                } else {
+                    None
+                };
                 let post41 = line.arg(4) == "post-41";
                 self.px().options.check = enable.then_some(CheckKind::MysqlChk { user, post41 });
             }
@@ -857,7 +1407,9 @@ impl Parser {
             "ldap-check" => self.px().options.check = enable.then_some(CheckKind::LdapChk),
             "spop-check" => self.px().options.check = enable.then_some(CheckKind::SpopChk),
             "tcp-check" => self.px().options.check = enable.then_some(CheckKind::TcpCheck),
-            "external-check" => self.px().options.check = enable.then_some(CheckKind::ExternalCheck),
+            "external-check" => {
+                self.px().options.check = enable.then_some(CheckKind::ExternalCheck)
+            }
             _ => {
                 // known option without a typed field yet
                 self.unimplemented(span, &format!("option {name}"));
@@ -869,8 +1421,17 @@ impl Parser {
         let span = line.span;
         let which = line.arg(1);
         const NAMES: &[&str] = &[
-            "client", "server", "connect", "check", "queue", "http-keep-alive", "http-request", "tunnel", "tarpit",
-            "client-fin", "server-fin",
+            "client",
+            "server",
+            "connect",
+            "check",
+            "queue",
+            "http-keep-alive",
+            "http-request",
+            "tunnel",
+            "tarpit",
+            "client-fin",
+            "server-fin",
         ];
         let canonical = match which {
             "clitimeout" => "client",
@@ -886,13 +1447,19 @@ impl Parser {
             }
         };
         if !line.has(2) {
-            self.alert(span, format!("'timeout {which}' expects an integer value (in milliseconds)"));
+            self.alert(
+                span,
+                format!("'timeout {which}' expects an integer value (in milliseconds)"),
+            );
             return;
         }
         let d = match self.ptime(line.arg(2)) {
             Ok(d) => d,
             Err(TimeError::BadChar(c)) => {
-                self.alert(span, format!("unexpected character '{c}' in 'timeout {which}'"));
+                self.alert(
+                    span,
+                    format!("unexpected character '{c}' in 'timeout {which}'"),
+                );
                 return;
             }
             Err(TimeError::Overflow) => {
@@ -900,12 +1467,21 @@ impl Parser {
                 return;
             }
             Err(_) => {
-                self.alert(span, format!("'timeout {which}' expects an integer value (in milliseconds)"));
+                self.alert(
+                    span,
+                    format!("'timeout {which}' expects an integer value (in milliseconds)"),
+                );
                 return;
             }
         };
         if line.has(3) {
-            self.alert(span, format!("'timeout {which}' cannot handle unexpected argument '{}'.", line.arg(3)));
+            self.alert(
+                span,
+                format!(
+                    "'timeout {which}' cannot handle unexpected argument '{}'.",
+                    line.arg(3)
+                ),
+            );
             return;
         }
         let t = &mut self.px().timeouts;
@@ -927,7 +1503,15 @@ impl Parser {
 
     fn stick_table(&mut self, line: &Line) {
         let span = line.span;
-        let mut st = StickTable { key: StickKeyType::Ip, size: 0, expire: None, nopurge: false, peers: None, store: vec![], span };
+        let mut st = StickTable {
+            key: StickKeyType::Ip,
+            size: 0,
+            expire: None,
+            nopurge: false,
+            peers: None,
+            store: vec![],
+            span,
+        };
         let mut i = 1;
         let mut have_type = false;
         while line.has(i) {
@@ -1019,8 +1603,8 @@ impl Parser {
             "match" => StickRuleKind::Match,
             "store-request" => StickRuleKind::StoreRequest,
             "store-response" => StickRuleKind::StoreResponse,
-            o => {
-                self.alert(span, format!("'stick' supports 'on', 'match', 'store-request' and 'store-response' (got '{o}')."));
+            _ => {
+                self.alert(span, "'stick' expects 'on', 'match', or 'store'.");
                 return;
             }
         };
@@ -1043,14 +1627,26 @@ impl Parser {
             match sample::parse_condition(&words, span, &known) {
                 Ok(c) => Some(c),
                 Err(e) => {
-                    self.alert(span, format!("'stick {}' : error detected while parsing sticking condition : {e}.", line.arg(1)));
+                    self.alert(
+                        span,
+                        format!(
+                            "'stick {}' : error detected while parsing sticking condition : {e}.",
+                            line.arg(1)
+                        ),
+                    );
                     return;
                 }
             }
         } else {
             None
         };
-        self.px().stick_rules.push(StickRule { kind, expr, table, cond, span });
+        self.px().stick_rules.push(StickRule {
+            kind,
+            expr,
+            table,
+            cond,
+            span,
+        });
     }
 
     fn capture(&mut self, line: &Line) {
@@ -1059,27 +1655,48 @@ impl Parser {
         let cap = match (line.arg(1), line.arg(2)) {
             ("cookie", _) => {
                 if line.arg(3) != "len" {
-                    self.alert(span, "'capture' expects 'cookie' <cookie_name> 'len' <len>.");
+                    self.alert(
+                        span,
+                        "'capture' expects 'cookie' <cookie_name> 'len' <len>.",
+                    );
                     return;
                 }
-                Capture::Cookie { name: line.arg(2).to_string(), len: len_at(4) }
+                Capture::Cookie {
+                    name: line.arg(2).to_string(),
+                    len: len_at(4),
+                }
             }
             ("request", "header") => {
                 if line.arg(4) != "len" {
-                    self.alert(span, "'capture request header' expects <header name> 'len' <len>.");
+                    self.alert(
+                        span,
+                        "'capture request header' expects <header name> 'len' <len>.",
+                    );
                     return;
                 }
-                Capture::RequestHeader { name: line.arg(3).to_string(), len: len_at(5) }
+                Capture::RequestHeader {
+                    name: line.arg(3).to_string(),
+                    len: len_at(5),
+                }
             }
             ("response", "header") => {
                 if line.arg(4) != "len" {
-                    self.alert(span, "'capture response header' expects <header name> 'len' <len>.");
+                    self.alert(
+                        span,
+                        "'capture response header' expects <header name> 'len' <len>.",
+                    );
                     return;
                 }
-                Capture::ResponseHeader { name: line.arg(3).to_string(), len: len_at(5) }
+                Capture::ResponseHeader {
+                    name: line.arg(3).to_string(),
+                    len: len_at(5),
+                }
             }
             _ => {
-                self.alert(span, "'capture' expects 'cookie' or 'request header' or 'response header'.");
+                self.alert(
+                    span,
+                    "'capture' expects 'cookie' or 'request header' or 'response header'.",
+                );
                 return;
             }
         };
@@ -1111,10 +1728,7 @@ impl Parser {
                 s.realm = Some(line.args_from(2).join(" "));
             }
             "auth" => {
-                let Some((u, p)) = a2.split_once(':') else {
-                    self.alert(span, "'auth' needs a user:password account.");
-                    return;
-                };
+                let (u, p) = a2.split_once(':').unwrap_or((a2.as_str(), ""));
                 let (u, p) = (u.to_string(), p.to_string());
                 let s = &mut self.px().stats;
                 s.enabled = true;
@@ -1167,7 +1781,25 @@ impl Parser {
             "disable-on-404" => HttpCheckRule::DisableOn404,
             "send-state" => HttpCheckRule::SendState,
             "comment" => HttpCheckRule::Comment(line.arg(2).to_string()),
-            "connect" => HttpCheckRule::Connect { options: line.args_from(2) },
+            "connect" => {
+                let earlier_step = self.px_ref().map(|p| {
+                    p.http_checks.iter().any(|r| {
+                        matches!(
+                            r,
+                            HttpCheckRule::Send { .. }
+                                | HttpCheckRule::Expect { .. }
+                                | HttpCheckRule::Connect { .. }
+                        )
+                    })
+                });
+                if earlier_step == Some(true) {
+                    self.alert(span, "'http-check connect' : first step MUST also be a 'connect', optionally preceded by a 'set-var', an 'unset-var' or a 'comment', when there is a 'connect' step in the tcp-check ruleset.");
+                    return;
+                }
+                HttpCheckRule::Connect {
+                    options: line.args_from(2),
+                }
+            }
             "send" => {
                 let mut r = (None, None, None, Vec::new(), None);
                 let mut i = 2;
@@ -1189,12 +1821,28 @@ impl Parser {
                     }
                     i += 2;
                 }
-                HttpCheckRule::Send { method: r.0, uri: r.1, version: r.2, headers: r.3, body: r.4 }
+                HttpCheckRule::Send {
+                    method: r.0,
+                    uri: r.1,
+                    version: r.2,
+                    headers: r.3,
+                    body: r.4,
+                }
             }
             "expect" => {
                 let mut i = 2;
                 let mut options = Vec::new();
-                while matches!(line.arg(i), "min-recv" | "comment" | "ok-status" | "error-status" | "tout-status" | "on-success" | "on-error" | "status-code") {
+                while matches!(
+                    line.arg(i),
+                    "min-recv"
+                        | "comment"
+                        | "ok-status"
+                        | "error-status"
+                        | "tout-status"
+                        | "on-success"
+                        | "on-error"
+                        | "status-code"
+                ) {
                     options.push(line.arg(i).to_string());
                     options.push(line.arg(i + 1).to_string());
                     i += 2;
@@ -1205,8 +1853,18 @@ impl Parser {
                     i += 1;
                 }
                 let kind = line.arg(i).to_string();
-                if !matches!(kind.as_str(), "status" | "rstatus" | "string" | "rstring" | "hdr" | "fhdr" | "status-lf" | "string-lf") {
-                    self.alert(span, format!("'http-check expect' : unknown match '{kind}'."));
+                if !matches!(
+                    kind.as_str(),
+                    "status"
+                        | "rstatus"
+                        | "string"
+                        | "rstring"
+                        | "hdr"
+                        | "fhdr"
+                        | "status-lf"
+                        | "string-lf"
+                ) {
+                    self.alert(span, format!("'http-check expect' : 'only supports min-recv, [!]string', '[!]rstring', '[!]string-lf', '[!]status', '[!]rstatus', [!]hdr, [!]fhdr or comment but got '{kind}' as argument.."));
                     return;
                 }
                 if matches!(kind.as_str(), "rstatus" | "rstring") {
@@ -1216,13 +1874,27 @@ impl Parser {
                     }
                 }
                 let pattern = line.args_from(i + 1).join(" ");
-                HttpCheckRule::Expect { negate, kind, pattern, options }
+                HttpCheckRule::Expect {
+                    negate,
+                    kind,
+                    pattern,
+                    options,
+                }
             }
             "set-var" => match sample::parse_sample_expr(line.arg(2)) {
-                Ok(expr) => HttpCheckRule::SetVar { name: sub.to_string(), expr },
-                Err(_) => HttpCheckRule::Raw { action: sub.to_string(), args: line.args_from(2) },
+                Ok(expr) => HttpCheckRule::SetVar {
+                    name: sub.to_string(),
+                    expr,
+                },
+                Err(_) => HttpCheckRule::Raw {
+                    action: sub.to_string(),
+                    args: line.args_from(2),
+                },
             },
-            "unset-var" | "set-var-fmt" => HttpCheckRule::Raw { action: sub.to_string(), args: line.args_from(2) },
+            "unset-var" | "set-var-fmt" => HttpCheckRule::Raw {
+                action: sub.to_string(),
+                args: line.args_from(2),
+            },
             o => {
                 self.alert(span, format!("'http-check' only supports 'disable-on-404', 'send-state', 'comment', 'connect', 'send', 'expect', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'. but got '{o}'"));
                 return;
@@ -1236,15 +1908,33 @@ impl Parser {
         let sub = line.arg(1);
         let rule = match sub {
             "comment" => TcpCheckRule::Comment(line.arg(2).to_string()),
-            "connect" => TcpCheckRule::Connect { options: line.args_from(2) },
-            "send" | "send-lf" => TcpCheckRule::Send { data: line.arg(2).to_string(), hex: false, log_format: sub == "send-lf" },
-            "send-binary" | "send-binary-lf" => {
-                TcpCheckRule::Send { data: line.arg(2).to_string(), hex: true, log_format: sub == "send-binary-lf" }
-            }
+            "connect" => TcpCheckRule::Connect {
+                options: line.args_from(2),
+            },
+            "send" | "send-lf" => TcpCheckRule::Send {
+                data: line.arg(2).to_string(),
+                hex: false,
+                log_format: sub == "send-lf",
+            },
+            "send-binary" | "send-binary-lf" => TcpCheckRule::Send {
+                data: line.arg(2).to_string(),
+                hex: true,
+                log_format: sub == "send-binary-lf",
+            },
             "expect" => {
                 let mut i = 2;
                 let mut options = Vec::new();
-                while matches!(line.arg(i), "min-recv" | "comment" | "ok-status" | "error-status" | "tout-status" | "on-success" | "on-error" | "status-code") {
+                while matches!(
+                    line.arg(i),
+                    "min-recv"
+                        | "comment"
+                        | "ok-status"
+                        | "error-status"
+                        | "tout-status"
+                        | "on-success"
+                        | "on-error"
+                        | "status-code"
+                ) {
                     options.push(line.arg(i).to_string());
                     options.push(line.arg(i + 1).to_string());
                     i += 2;
@@ -1255,13 +1945,24 @@ impl Parser {
                     i += 1;
                 }
                 let kind = line.arg(i).to_string();
-                if !matches!(kind.as_str(), "string" | "rstring" | "binary" | "rbinary" | "string-lf" | "binary-lf") {
-                    self.alert(span, format!("'tcp-check expect' : unknown match '{kind}'."));
+                if !matches!(
+                    kind.as_str(),
+                    "string" | "rstring" | "binary" | "rbinary" | "string-lf" | "binary-lf"
+                ) {
+                    self.alert(span, format!("'tcp-check expect' : 'only supports min-recv, '[!]binary', '[!]string', '[!]rstring', '[!]string-lf''[!]rbinary', '[!]binary-lf' or comment but got '{kind}' as argument.."));
                     return;
                 }
-                TcpCheckRule::Expect { negate, kind, pattern: line.args_from(i + 1).join(" "), options }
+                TcpCheckRule::Expect {
+                    negate,
+                    kind,
+                    pattern: line.args_from(i + 1).join(" "),
+                    options,
+                }
             }
-            "set-var" | "unset-var" | "set-var-fmt" => TcpCheckRule::Raw { action: sub.to_string(), args: line.args_from(2) },
+            "set-var" | "unset-var" | "set-var-fmt" => TcpCheckRule::Raw {
+                action: sub.to_string(),
+                args: line.args_from(2),
+            },
             o => {
                 self.alert(span, format!("'tcp-check' expects 'comment', 'connect', 'send', 'send-binary', 'expect', 'set-var' or 'unset-var' but got '{o}' as argument."));
                 return;
@@ -1285,11 +1986,20 @@ fn applicable_sections(line: &Line) -> Option<Vec<&'static str>> {
 }
 
 fn words_upto(line: &Line, n: usize) -> String {
-    line.words.iter().take(n).map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ")
+    line.words
+        .iter()
+        .take(n)
+        .map(|w| w.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn raw(line: &Line) -> RawDirective {
-    RawDirective { keyword: line.arg(0).to_string(), args: line.args_from(1), span: line.span }
+    RawDirective {
+        keyword: line.arg(0).to_string(),
+        args: line.args_from(1),
+        span: line.span,
+    }
 }
 
 /// Splits on commas outside parentheses (`conn_cur,http_req_rate(10s)`).

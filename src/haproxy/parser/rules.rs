@@ -18,9 +18,12 @@ fn action_known(list: &str, action: &str) -> bool {
         return true;
     }
     if let Some(n) = base.strip_prefix("track-sc") {
-        return n.parse::<u8>().map(|v| v <= 2).unwrap_or(false) || (n.is_empty() && action.contains('('));
+        return n.parse::<u32>().is_ok() || (n.is_empty() && action.contains('('));
     }
-    if let Some(n) = base.strip_prefix("sc-inc-gpc").or_else(|| base.strip_prefix("sc-set-gpt")) {
+    if let Some(n) = base
+        .strip_prefix("sc-inc-gpc")
+        .or_else(|| base.strip_prefix("sc-set-gpt"))
+    {
         return n.is_empty() || n == "0" || n == "1";
     }
     false
@@ -51,7 +54,11 @@ impl Parser {
         };
         let is_lua = action.starts_with("lua.") && self.lua_loaded();
         if !action_known(list, &action) && !is_lua {
-            self.alert_loc(Loc::ParsingTight, span, format!("'{ruleset}' expects {list}, but got '{action}'."));
+            self.alert_loc(
+                Loc::ParsingTight,
+                span,
+                format!("'{ruleset}' expects {list}, but got '{action}'."),
+            );
             self.abort();
             return;
         }
@@ -74,7 +81,9 @@ impl Parser {
             }
         };
         let base = action.split('(').next().unwrap_or("").to_string();
-        let paren = action.find('(').map(|i| action[i + 1..].trim_end_matches(')').to_string());
+        let paren = action
+            .find('(')
+            .map(|i| action[i + 1..].trim_end_matches(')').to_string());
         let mut consumed = args.len(); // words the action uses (the rest must be a condition)
         let act: HttpAction = match base.as_str() {
             "allow" => {
@@ -88,22 +97,30 @@ impl Parser {
                 while k < args.len() {
                     match args[k].as_str() {
                         "deny_status" | "status" => {
-                            let code = values::atol(args.get(k + 1).map(String::as_str).unwrap_or(""));
+                            let code =
+                                values::atol(args.get(k + 1).map(String::as_str).unwrap_or(""));
                             if !(200..=599).contains(&code) {
-                                rule_err(self, format!("Unexpected status code '{}'.", args.get(k + 1).map(String::as_str).unwrap_or("")));
+                                rule_err(
+                                    self,
+                                    format!(
+                                        "Unexpected status code '{}'.",
+                                        args.get(k + 1).map(String::as_str).unwrap_or("")
+                                    ),
+                                );
                                 return;
                             }
                             status = Some(code as u16);
                             k += 2;
                         }
-                        "content-type" | "errorfile" | "errorfiles" | "file" | "lf-file" | "string" | "lf-string" | "hdr" => {
+                        "content-type" | "errorfile" | "errorfiles" | "file" | "lf-file"
+                        | "string" | "lf-string" | "hdr" => {
                             if args[k] == "hdr" {
                                 k += 1;
                             }
                             if matches!(args[k].as_str(), "errorfile" | "file") {
                                 if let Some(f) = args.get(k + 1) {
                                     if std::fs::File::open(f).is_err() {
-                                        rule_err(self, format!("failed to open file '{f}'."));
+                                        rule_err(self, format!("error opening file '{f}'."));
                                         return;
                                     }
                                 }
@@ -115,7 +132,11 @@ impl Parser {
                     consumed = k;
                 }
                 if base == "deny" {
-                    HttpAction::Deny { status, content_type: None, body: None }
+                    HttpAction::Deny {
+                        status,
+                        content_type: None,
+                        body: None,
+                    }
                 } else {
                     HttpAction::Tarpit { status }
                 }
@@ -142,7 +163,9 @@ impl Parser {
                     return;
                 }
                 consumed = 2;
-                let Some(value) = lf(self, &args[1]) else { return };
+                let Some(value) = lf(self, &args[1]) else {
+                    return;
+                };
                 let name = args[0].clone();
                 match base.as_str() {
                     "set-header" => HttpAction::SetHeader { name, value },
@@ -155,8 +178,22 @@ impl Parser {
                     rule_err(self, "expects at least 1 argument.".into());
                     return;
                 }
-                consumed = if args.get(1).map(String::as_str) == Some("-m") { 3 } else { 1 };
-                HttpAction::DelHeader { name: args[0].clone(), method: args.get(2).filter(|_| consumed == 3).cloned() }
+                consumed = if args.get(1).map(String::as_str) == Some("-m") {
+                    3
+                } else {
+                    1
+                };
+                if consumed == 3 {
+                    let m = args.get(2).map(String::as_str).unwrap_or("");
+                    if !matches!(m, "str" | "beg" | "end" | "sub" | "reg") {
+                        rule_err(self, format!("-m with unsupported matching method '{m}'."));
+                        return;
+                    }
+                }
+                HttpAction::DelHeader {
+                    name: args[0].clone(),
+                    method: args.get(2).filter(|_| consumed == 3).cloned(),
+                }
             }
             "replace-header" | "replace-value" => {
                 if args.len() < 3 {
@@ -177,9 +214,17 @@ impl Parser {
                 };
                 let (name, replace) = (args[0].clone(), args[2].clone());
                 if base == "replace-header" {
-                    HttpAction::ReplaceHeader { name, regex, replace }
+                    HttpAction::ReplaceHeader {
+                        name,
+                        regex,
+                        replace,
+                    }
                 } else {
-                    HttpAction::ReplaceValue { name, regex, replace }
+                    HttpAction::ReplaceValue {
+                        name,
+                        regex,
+                        replace,
+                    }
                 }
             }
             "replace-path" | "replace-pathq" | "replace-uri" => {
@@ -237,18 +282,25 @@ impl Parser {
                         }
                     }
                 } else {
-                    let Some(format) = lf(self, &args[0]) else { return };
+                    let Some(format) = lf(self, &args[0]) else {
+                        return;
+                    };
                     HttpAction::SetVarFmt { name, format }
                 }
             }
             "unset-var" => {
                 consumed = 0;
-                HttpAction::UnsetVar { name: paren.clone().unwrap_or_default() }
+                HttpAction::UnsetVar {
+                    name: paren.clone().unwrap_or_default(),
+                }
             }
             "set-status" => {
                 let code = values::atol(args.first().map(String::as_str).unwrap_or(""));
                 if !(100..=999).contains(&code) {
-                    rule_err(self, "expects an HTTP status code between 100 and 999.".into());
+                    rule_err(
+                        self,
+                        "expects an HTTP status code between 100 and 999.".into(),
+                    );
                     return;
                 }
                 consumed = 1;
@@ -258,7 +310,10 @@ impl Parser {
                 } else {
                     None
                 };
-                HttpAction::SetStatus { code: code as u16, reason }
+                HttpAction::SetStatus {
+                    code: code as u16,
+                    reason,
+                }
             }
             "return" => {
                 let mut status = 200u16;
@@ -273,7 +328,7 @@ impl Parser {
                         "content-type" => content_type = Some(v.clone()),
                         "errorfile" | "file" | "lf-file" => {
                             if std::fs::File::open(&v).is_err() {
-                                rule_err(self, format!("failed to open file '{v}'."));
+                                rule_err(self, format!("error opening file '{v}'."));
                                 return;
                             }
                             body = Some(match args[k].as_str() {
@@ -298,14 +353,17 @@ impl Parser {
                             k += 1;
                             continue;
                         }
-                        o => {
-                            rule_err(self, format!("'return' expects 'status', 'content-type', 'errorfile', 'errorfiles', 'file', 'lf-file', 'string', 'lf-string' or 'hdr' but got '{o}'."));
-                            return;
-                        }
+                        _ => break,
                     }
                     k += 2;
                 }
-                HttpAction::Return { status, content_type, body, headers }
+                consumed = k;
+                HttpAction::Return {
+                    status,
+                    content_type,
+                    body,
+                    headers,
+                }
             }
             "set-log-level" => {
                 consumed = 1;
@@ -313,7 +371,9 @@ impl Parser {
             }
             "set-nice" => {
                 consumed = 1;
-                HttpAction::SetNice(values::atol(args.first().map(String::as_str).unwrap_or("")) as i32)
+                HttpAction::SetNice(
+                    values::atol(args.first().map(String::as_str).unwrap_or("")) as i32
+                )
             }
             "set-tos" => {
                 consumed = 1;
@@ -325,13 +385,15 @@ impl Parser {
             }
             "set-dst" | "set-dst-port" | "set-src" | "set-src-port" => {
                 consumed = 1;
-                let expr = match sample::parse_sample_expr(args.first().map(String::as_str).unwrap_or("")) {
-                    Ok(e) => e,
-                    Err(e) => {
-                        rule_err(self, format!("{e}."));
-                        return;
-                    }
-                };
+                let expr =
+                    match sample::parse_sample_expr(args.first().map(String::as_str).unwrap_or(""))
+                    {
+                        Ok(e) => e,
+                        Err(e) => {
+                            rule_err(self, format!("{e}."));
+                            return;
+                        }
+                    };
                 match base.as_str() {
                     "set-dst" => HttpAction::SetDst(expr),
                     "set-dst-port" => HttpAction::SetDstPort(expr),
@@ -340,14 +402,24 @@ impl Parser {
                 }
             }
             b if b.starts_with("track-sc") => {
-                let index = b.trim_start_matches("track-sc").parse::<u8>().unwrap_or(0);
-                let expr = match sample::parse_sample_expr(args.first().map(String::as_str).unwrap_or("")) {
-                    Ok(e) => e,
-                    Err(e) => {
-                        rule_err(self, format!("{e}."));
-                        return;
-                    }
-                };
+                let n = b.trim_start_matches("track-sc").parse::<u32>().unwrap_or(0);
+                if n > 2 {
+                    rule_err(
+                        self,
+                        format!("{n} track-sc number exceeding 2 (MAX_SESS_STKCTR-1) value."),
+                    );
+                    return;
+                }
+                let index = n as u8;
+                let expr =
+                    match sample::parse_sample_expr(args.first().map(String::as_str).unwrap_or(""))
+                    {
+                        Ok(e) => e,
+                        Err(e) => {
+                            rule_err(self, format!("{e}."));
+                            return;
+                        }
+                    };
                 consumed = 1;
                 let table = if args.get(1).map(String::as_str) == Some("table") {
                     consumed = 3;
@@ -355,21 +427,37 @@ impl Parser {
                 } else {
                     None
                 };
-                HttpAction::TrackSc { index, key: expr, table }
+                HttpAction::TrackSc {
+                    index,
+                    key: expr,
+                    table,
+                }
             }
             "capture" => {
-                let expr = match sample::parse_sample_expr(args.first().map(String::as_str).unwrap_or("")) {
-                    Ok(e) => e,
-                    Err(e) => {
-                        rule_err(self, format!("{e}."));
-                        return;
-                    }
-                };
+                let expr =
+                    match sample::parse_sample_expr(args.first().map(String::as_str).unwrap_or(""))
+                    {
+                        Ok(e) => e,
+                        Err(e) => {
+                            rule_err(self, format!("{e}."));
+                            return;
+                        }
+                    };
                 let mut len = None;
                 let mut id = None;
                 match args.get(1).map(String::as_str) {
-                    Some("len") => len = Some(values::atol(args.get(2).map(String::as_str).unwrap_or("")).max(0) as u32),
-                    Some("id") => id = Some(values::atol(args.get(2).map(String::as_str).unwrap_or("")).max(0) as u32),
+                    Some("len") => {
+                        len = Some(
+                            values::atol(args.get(2).map(String::as_str).unwrap_or("")).max(0)
+                                as u32,
+                        )
+                    }
+                    Some("id") => {
+                        id = Some(
+                            values::atol(args.get(2).map(String::as_str).unwrap_or("")).max(0)
+                                as u32,
+                        )
+                    }
                     _ => {}
                 }
                 consumed = 3.min(args.len());
@@ -380,20 +468,27 @@ impl Parser {
                 let mut parts = inner.split(',');
                 let var = parts.next().unwrap_or("").to_string();
                 let resolvers = parts.next().unwrap_or("").to_string();
-                let expr = match sample::parse_sample_expr(args.first().map(String::as_str).unwrap_or("")) {
-                    Ok(e) => e,
-                    Err(e) => {
-                        rule_err(self, format!("{e}."));
-                        return;
-                    }
-                };
+                let expr =
+                    match sample::parse_sample_expr(args.first().map(String::as_str).unwrap_or(""))
+                    {
+                        Ok(e) => e,
+                        Err(e) => {
+                            rule_err(self, format!("{e}."));
+                            return;
+                        }
+                    };
                 consumed = 1;
-                HttpAction::DoResolve { var, resolvers, expr }
+                HttpAction::DoResolve {
+                    var,
+                    resolvers,
+                    expr,
+                }
             }
             "use-service" => {
                 let svc = args.first().cloned().unwrap_or_default();
                 consumed = 1;
-                let known = svc == "prometheus-exporter" || (svc.starts_with("lua.") && self.lua_loaded());
+                let known =
+                    svc == "prometheus-exporter" || (svc.starts_with("lua.") && self.lua_loaded());
                 if !known {
                     rule_err(self, format!("'{svc}' unknown service name.."));
                     return;
@@ -408,7 +503,14 @@ impl Parser {
                 consumed = 0;
                 HttpAction::Reject
             }
-            "normalize-uri" => HttpAction::NormalizeUri(args.clone()),
+            "normalize-uri" => {
+                if !self.experimental {
+                    self.alert(span, "'normalize-uri' action is experimental, must be allowed via a global 'expose-experimental-directives'");
+                    self.abort();
+                    return;
+                }
+                HttpAction::NormalizeUri(args.clone())
+            }
             "wait-for-body" => HttpAction::WaitForBody(args.clone()),
             "cache-use" => {
                 consumed = 1;
@@ -418,10 +520,16 @@ impl Parser {
                 consumed = 1;
                 HttpAction::CacheStore(args.first().cloned().unwrap_or_default())
             }
-            b if b.starts_with("lua.") => HttpAction::Lua { name: b[4..].to_string(), args: args.clone() },
+            b if b.starts_with("lua.") => HttpAction::Lua {
+                name: b[4..].to_string(),
+                args: args.clone(),
+            },
             _ => {
                 self.unimplemented(span, &format!("{ruleset} {base}"));
-                HttpAction::Raw { action: action.clone(), args: args.clone() }
+                HttpAction::Raw {
+                    action: action.clone(),
+                    args: args.clone(),
+                }
             }
         };
         if consumed < args.len() {
@@ -438,14 +546,23 @@ impl Parser {
             match sample::parse_condition(&words, span, &known) {
                 Ok(c) => Some(c),
                 Err(e) => {
-                    self.alert(span, format!("error detected while parsing an '{ruleset} {action}' condition : {e}."));
+                    self.alert(
+                        span,
+                        format!(
+                            "error detected while parsing an '{ruleset} {action}' condition : {e}."
+                        ),
+                    );
                     return;
                 }
             }
         } else {
             None
         };
-        let rule = HttpRule { action: act, cond, span };
+        let rule = HttpRule {
+            action: act,
+            cond,
+            span,
+        };
         let p = self.px();
         match ruleset.as_str() {
             "http-request" => p.http_request.push(rule),
@@ -458,7 +575,10 @@ impl Parser {
     fn parse_redirect(&mut self, args: &[String]) -> Result<Redirect, String> {
         let mut r = Redirect {
             kind: RedirectKind::Location,
-            target: LogFormat { text: String::new(), nodes: vec![] },
+            target: LogFormat {
+                text: String::new(),
+                nodes: vec![],
+            },
             code: 302,
             drop_query: false,
             append_slash: false,
@@ -524,7 +644,14 @@ impl Parser {
         let redirect = match self.parse_redirect(&args) {
             Ok(r) => r,
             Err(e) => {
-                self.alert(span, format!("error detected in {} '{}' while parsing redirect rule : {e}", self.px_kind().keyword(), self.px_name()));
+                self.alert(
+                    span,
+                    format!(
+                        "error detected in {} '{}' while parsing redirect rule : {e}",
+                        self.px_kind().keyword(),
+                        self.px_name()
+                    ),
+                );
                 return;
             }
         };
@@ -534,18 +661,36 @@ impl Parser {
             match sample::parse_condition(&words, span, &known) {
                 Ok(c) => Some(c),
                 Err(e) => {
-                    self.alert(span, format!("error detected in {} '{}' while parsing redirect rule : {e}.", self.px_kind().keyword(), self.px_name()));
+                    self.alert(
+                        span,
+                        format!(
+                            "error detected in {} '{}' while parsing redirect rule : {e}.",
+                            self.px_kind().keyword(),
+                            self.px_name()
+                        ),
+                    );
                     return;
                 }
             }
         } else {
             None
         };
-        self.px().redirects.push(RedirectRule { redirect, cond, span });
+        self.px().redirects.push(RedirectRule {
+            redirect,
+            cond,
+            span,
+        });
     }
 
     /// Keeps a rule we accept but cannot compile (PCRE-only regex) as a raw action.
-    fn push_http_raw(&mut self, ruleset: &str, action: &str, args: &[String], line: &Line, end: usize) {
+    fn push_http_raw(
+        &mut self,
+        ruleset: &str,
+        action: &str,
+        args: &[String],
+        line: &Line,
+        end: usize,
+    ) {
         let span = line.span;
         let cond = if end < line.len() {
             let words = line.args_from(end);
@@ -554,7 +699,14 @@ impl Parser {
         } else {
             None
         };
-        let rule = HttpRule { action: HttpAction::Raw { action: action.to_string(), args: args.to_vec() }, cond, span };
+        let rule = HttpRule {
+            action: HttpAction::Raw {
+                action: action.to_string(),
+                args: args.to_vec(),
+            },
+            cond,
+            span,
+        };
         let p = self.px();
         match ruleset {
             "http-request" => p.http_request.push(rule),
@@ -592,14 +744,28 @@ impl Parser {
         let list = match (is_req, sub) {
             (true, "connection") => {
                 if !kind.has_frontend() && kind != ProxyKind::Defaults {
-                    self.alert(span, format!("tcp-request connection is not allowed because {} {} is not a frontend", kind.keyword(), self.px_name()));
+                    self.alert(
+                        span,
+                        format!(
+                            "tcp-request connection is not allowed because {} {} is not a frontend",
+                            kind.keyword(),
+                            self.px_name()
+                        ),
+                    );
                     return;
                 }
                 TCP_CONNECTION_ACTIONS
             }
             (true, "session") => {
                 if !kind.has_frontend() && kind != ProxyKind::Defaults {
-                    self.alert(span, format!("tcp-request session is not allowed because {} {} is not a frontend", kind.keyword(), self.px_name()));
+                    self.alert(
+                        span,
+                        format!(
+                            "tcp-request session is not allowed because {} {} is not a frontend",
+                            kind.keyword(),
+                            self.px_name()
+                        ),
+                    );
                     return;
                 }
                 TCP_CONNECTION_ACTIONS
@@ -618,7 +784,10 @@ impl Parser {
         let action = line.arg(2).to_string();
         let is_lua = action.starts_with("lua.") && self.lua_loaded();
         if !action_known(list, &action) && !is_lua {
-            self.alert(span, format!("'{ruleset} {sub}' expects {list} in {pxdesc} (got '{action}')."));
+            self.alert(
+                span,
+                format!("'{ruleset} {sub}' expects {list} in {pxdesc} (got '{action}')."),
+            );
             return;
         }
         let end = cond_start(line, 3).unwrap_or(line.len());
@@ -627,12 +796,14 @@ impl Parser {
             p.alert(span, format!("'{ruleset} {sub} {action}' : {msg}"));
         };
         let base = action.split('(').next().unwrap_or("").to_string();
-        let paren = action.find('(').map(|i| action[i + 1..].trim_end_matches(')').to_string());
+        let paren = action
+            .find('(')
+            .map(|i| action[i + 1..].trim_end_matches(')').to_string());
         let expr_at = |p: &mut Parser, i: usize| -> Option<SampleExpr> {
             match sample::parse_sample_expr(args.get(i).map(String::as_str).unwrap_or("")) {
                 Ok(e) => Some(e),
                 Err(e) => {
-                    p.alert(span, format!("'{ruleset} {sub} {action}' : error detected in {pxdesc} while parsing sample expression : {e}."));
+                    p.alert(span, e.to_string());
                     None
                 }
             }
@@ -646,19 +817,31 @@ impl Parser {
             "expect-netscaler-cip" => TcpAction::ExpectNetscalerCip,
             "capture" => {
                 let Some(expr) = expr_at(self, 0) else { return };
-                TcpAction::Capture { expr, len: values::atol(args.get(2).map(String::as_str).unwrap_or("")).max(0) as u32 }
+                TcpAction::Capture {
+                    expr,
+                    len: values::atol(args.get(2).map(String::as_str).unwrap_or("")).max(0) as u32,
+                }
             }
             b if b.starts_with("track-sc") => {
                 let Some(key) = expr_at(self, 0) else { return };
                 let index = b.trim_start_matches("track-sc").parse::<u8>().unwrap_or(0);
-                let table = if args.get(1).map(String::as_str) == Some("table") { args.get(2).cloned() } else { None };
+                let table = if args.get(1).map(String::as_str) == Some("table") {
+                    args.get(2).cloned()
+                } else {
+                    None
+                };
                 TcpAction::TrackSc { index, key, table }
             }
             "set-var" => {
                 let Some(expr) = expr_at(self, 0) else { return };
-                TcpAction::SetVar { name: paren.unwrap_or_default(), expr }
+                TcpAction::SetVar {
+                    name: paren.unwrap_or_default(),
+                    expr,
+                }
             }
-            "unset-var" => TcpAction::UnsetVar { name: paren.unwrap_or_default() },
+            "unset-var" => TcpAction::UnsetVar {
+                name: paren.unwrap_or_default(),
+            },
             "set-dst" => {
                 let Some(e) = expr_at(self, 0) else { return };
                 TcpAction::SetDst(e)
@@ -669,16 +852,23 @@ impl Parser {
             }
             "use-service" => {
                 let svc = args.first().cloned().unwrap_or_default();
-                if !(svc == "prometheus-exporter" || (svc.starts_with("lua.") && self.lua_loaded())) {
+                if !(svc == "prometheus-exporter" || (svc.starts_with("lua.") && self.lua_loaded()))
+                {
                     err(self, format!("'{svc}' unknown service name."));
                     return;
                 }
                 TcpAction::UseService(svc)
             }
-            b if b.starts_with("lua.") => TcpAction::Lua { name: b[4..].to_string(), args: args.clone() },
+            b if b.starts_with("lua.") => TcpAction::Lua {
+                name: b[4..].to_string(),
+                args: args.clone(),
+            },
             _ => {
                 self.unimplemented(span, &format!("{ruleset} {sub} {base}"));
-                TcpAction::Raw { action: action.clone(), args: args.clone() }
+                TcpAction::Raw {
+                    action: action.clone(),
+                    args: args.clone(),
+                }
             }
         };
         let cond = if end < line.len() {
@@ -694,7 +884,11 @@ impl Parser {
         } else {
             None
         };
-        let rule = TcpRule { action: act, cond, span };
+        let rule = TcpRule {
+            action: act,
+            cond,
+            span,
+        };
         let p = self.px();
         match (is_req, sub) {
             (true, "connection") => p.tcp_request_connection.push(rule),
@@ -704,4 +898,3 @@ impl Parser {
         }
     }
 }
-

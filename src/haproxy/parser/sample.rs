@@ -5,18 +5,37 @@ use std::path::Path;
 use nom::bytes::complete::take_while1;
 use nom::IResult;
 
+use crate::diag::Span;
 use crate::haproxy::catalogue;
 use crate::haproxy::ir::{
-    Acl, AclFlags, AclRef, CondTerm, Condition, Converter, LogFormat, LogFormatNode, MatchMethod, Pattern,
-    Polarity, Regex, SampleExpr,
+    Acl, AclFlags, AclRef, CondTerm, Condition, Converter, LogFormat, LogFormatNode, MatchMethod,
+    Pattern, Polarity, Regex, SampleExpr,
 };
-use crate::diag::Span;
 
 /// ACLs every proxy knows without declaring them.
 pub const PREDEFINED_ACLS: &[&str] = &[
-    "FALSE", "HTTP", "HTTP_1.0", "HTTP_1.1", "HTTP_2.0", "HTTP_CONTENT", "HTTP_URL_ABS", "HTTP_URL_SLASH",
-    "HTTP_URL_STAR", "LOCALHOST", "METH_CONNECT", "METH_DELETE", "METH_GET", "METH_HEAD", "METH_OPTIONS",
-    "METH_POST", "METH_PUT", "METH_TRACE", "RDP_COOKIE", "REQ_CONTENT", "TRUE", "WAIT_END",
+    "FALSE",
+    "HTTP",
+    "HTTP_1.0",
+    "HTTP_1.1",
+    "HTTP_2.0",
+    "HTTP_CONTENT",
+    "HTTP_URL_ABS",
+    "HTTP_URL_SLASH",
+    "HTTP_URL_STAR",
+    "LOCALHOST",
+    "METH_CONNECT",
+    "METH_DELETE",
+    "METH_GET",
+    "METH_HEAD",
+    "METH_OPTIONS",
+    "METH_POST",
+    "METH_PUT",
+    "METH_TRACE",
+    "RDP_COOKIE",
+    "REQ_CONTENT",
+    "TRUE",
+    "WAIT_END",
 ];
 
 fn fetch_name(input: &str) -> IResult<&str, &str> {
@@ -75,10 +94,15 @@ pub fn parse_sample_expr(text: &str) -> Result<SampleExpr, String> {
     if !catalogue::is_fetch(fetch) {
         return Err(format!("unknown fetch method '{fetch}'"));
     }
-    let mut expr = SampleExpr { fetch: fetch.to_string(), args: Vec::new(), converters: Vec::new() };
+    let mut expr = SampleExpr {
+        fetch: fetch.to_string(),
+        args: Vec::new(),
+        converters: Vec::new(),
+    };
     let mut rest = rest;
     if rest.starts_with('(') {
-        let (args, r) = arg_list(rest).map_err(|e| format!("invalid args in fetch method '{fetch}' : {e}"))?;
+        let (args, r) =
+            arg_list(rest).map_err(|e| format!("invalid args in fetch method '{fetch}' : {e}"))?;
         expr.args = args;
         rest = r;
     }
@@ -96,10 +120,14 @@ pub fn parse_sample_expr(text: &str) -> Result<SampleExpr, String> {
         if !catalogue::is_converter(name) {
             return Err(format!("unknown converter '{name}'"));
         }
-        let mut conv = Converter { name: name.to_string(), args: Vec::new() };
+        let mut conv = Converter {
+            name: name.to_string(),
+            args: Vec::new(),
+        };
         rest = r;
         if rest.starts_with('(') {
-            let (args, r) = arg_list(rest).map_err(|e| format!("invalid args in converter '{name}' : {e}"))?;
+            let (args, r) =
+                arg_list(rest).map_err(|e| format!("invalid args in converter '{name}' : {e}"))?;
             conv.args = args;
             rest = r;
         }
@@ -173,15 +201,30 @@ fn match_method(name: &str) -> Option<MatchMethod> {
 /// pattern uses PCRE features the `regex` crate lacks (look-around, backreferences): haproxy
 /// accepts those, so we accept and keep the text.
 pub fn compile_regex(pat: &str, ignore_case: bool) -> Result<Option<Regex>, String> {
-    match regex::RegexBuilder::new(pat).case_insensitive(ignore_case).build() {
+    match regex::RegexBuilder::new(pat)
+        .case_insensitive(ignore_case)
+        .build()
+    {
         Ok(r) => Ok(Some(Regex(r))),
         Err(e) => {
             let msg = e.to_string();
-            if msg.contains("look-around") || msg.contains("backreferences") || msg.contains("not supported") {
+            if msg.contains("look-around")
+                || msg.contains("backreferences")
+                || msg.contains("not supported")
+            {
                 Ok(None)
             } else {
-                let short = msg.lines().last().unwrap_or("").trim().trim_start_matches("error: ").to_string();
-                Err(format!("regex '{pat}' is invalid ({})", pcre_wording(&short, pat)))
+                let short = msg
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+                    .trim()
+                    .trim_start_matches("error: ")
+                    .to_string();
+                Err(format!(
+                    "regex '{pat}' is invalid ({})",
+                    pcre_wording(&short, pat)
+                ))
             }
         }
     }
@@ -197,7 +240,10 @@ fn pcre_wording(msg: &str, pat: &str) -> String {
     } else if msg.contains("unopened group") {
         ("unmatched closing parenthesis", pat.find(')').unwrap_or(0))
     } else if msg.contains("repetition operator missing expression") {
-        ("quantifier does not follow a repeatable item", pat.find(['*', '+', '?', '{']).unwrap_or(0))
+        (
+            "quantifier does not follow a repeatable item",
+            pat.find(['*', '+', '?', '{']).unwrap_or(0),
+        )
     } else if msg.contains("incomplete escape sequence") {
         ("\\ at end of pattern", at_end)
     } else {
@@ -218,7 +264,11 @@ pub fn parse_acl_body(name: &str, words: &[String], span: Span) -> Result<Acl, S
     };
     let (base, implied) = match acl_keyword(kw_text) {
         Some(x) => x,
-        None => return Err(format!("unknown fetch method '{kw_text}' in ACL expression '{first}'")),
+        None => {
+            return Err(format!(
+                "unknown fetch method '{kw_text}' in ACL expression '{first}'"
+            ))
+        }
     };
     let expr = parse_sample_expr(&format!("{base}{args_rest}")).map_err(|e| {
         if e.starts_with("invalid args in converter") {
@@ -227,7 +277,10 @@ pub fn parse_acl_body(name: &str, words: &[String], span: Span) -> Result<Acl, S
             format!("{e} in ACL expression '{first}'")
         }
     })?;
-    let mut flags = AclFlags { match_method: implied, ..AclFlags::default() };
+    let mut flags = AclFlags {
+        match_method: implied,
+        ..AclFlags::default()
+    };
     let mut patterns = Vec::new();
     let mut i = 1;
     let mut files: Vec<String> = Vec::new();
@@ -260,16 +313,24 @@ pub fn parse_acl_body(name: &str, words: &[String], span: Span) -> Result<Acl, S
             }
             "-m" => {
                 let Some(m) = words.get(i + 1) else {
-                    return Err("unknown matching method '' when parsing ACL expression".to_string());
+                    return Err(
+                        "unknown matching method '' when parsing ACL expression".to_string()
+                    );
                 };
-                let mm = match_method(m)
-                    .ok_or_else(|| format!("unknown matching method '{m}' when parsing ACL expression"))?;
+                let mm = match_method(m).ok_or_else(|| {
+                    format!("unknown matching method '{m}' when parsing ACL expression")
+                })?;
                 flags.match_method = Some(mm);
                 i += 1;
             }
             _ => {
                 // haproxy: unknown options are errors ("-1" style numbers are allowed only after --)
-                if w[1..].chars().next().map(|c| c.is_ascii_digit()).unwrap_or(false) {
+                if w[1..]
+                    .chars()
+                    .next()
+                    .map(|c| c.is_ascii_digit())
+                    .unwrap_or(false)
+                {
                     break;
                 }
                 return Err(format!(
@@ -280,7 +341,7 @@ pub fn parse_acl_body(name: &str, words: &[String], span: Span) -> Result<Acl, S
         i += 1;
     }
     let is_reg = flags.match_method == Some(MatchMethod::Reg);
-    let mut push_pattern = |p: &str, patterns: &mut Vec<Pattern>| -> Result<(), String> {
+    let push_pattern = |p: &str, patterns: &mut Vec<Pattern>| -> Result<(), String> {
         if is_reg {
             match compile_regex(p, flags.ignore_case)? {
                 Some(r) => patterns.push(Pattern::Regex(r)),
@@ -305,7 +366,13 @@ pub fn parse_acl_body(name: &str, words: &[String], span: Span) -> Result<Acl, S
         push_pattern(w, &mut patterns)?;
     }
     flags.files = files;
-    Ok(Acl { name: name.to_string(), expr, flags, patterns, span })
+    Ok(Acl {
+        name: name.to_string(),
+        expr,
+        flags,
+        patterns,
+        span,
+    })
 }
 
 fn read_pattern_file(f: &str) -> Result<String, String> {
@@ -316,12 +383,17 @@ fn read_pattern_file(f: &str) -> Result<String, String> {
 
 /// Checks an ACL name (haproxy allows letters, digits, `-_.:`).
 pub fn invalid_acl_char(name: &str) -> Option<char> {
-    name.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':')))
+    name.chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':')))
 }
 
 /// Parses `if|unless` words into a condition. `known` tells whether a named ACL exists.
 /// Returns the number of words consumed is all of them; errors are haproxy's sub-messages.
-pub fn parse_condition(words: &[String], span: Span, known: &dyn Fn(&str) -> bool) -> Result<Condition, String> {
+pub fn parse_condition(
+    words: &[String],
+    span: Span,
+    known: &dyn Fn(&str) -> bool,
+) -> Result<Condition, String> {
     let polarity = match words.first().map(String::as_str) {
         Some("if") => Polarity::If,
         Some("unless") => Polarity::Unless,
@@ -359,7 +431,13 @@ pub fn parse_condition(words: &[String], span: Span, known: &dyn Fn(&str) -> boo
                 .ok_or_else(|| "missing closing '}' in condition".to_string())?;
             let body = &words[i + 1..end];
             let acl = parse_acl_body("", body, span)?;
-            push_term(&mut terms, CondTerm { negated, acl: AclRef::Anonymous(Box::new(acl)) });
+            push_term(
+                &mut terms,
+                CondTerm {
+                    negated,
+                    acl: AclRef::Anonymous(Box::new(acl)),
+                },
+            );
             negated = false;
             i = end + 1;
             continue;
@@ -372,11 +450,21 @@ pub fn parse_condition(words: &[String], span: Span, known: &dyn Fn(&str) -> boo
         if !known(name) && !PREDEFINED_ACLS.contains(&name) {
             return Err(format!("no such ACL : '{name}'"));
         }
-        push_term(&mut terms, CondTerm { negated, acl: AclRef::Named(name.to_string()) });
+        push_term(
+            &mut terms,
+            CondTerm {
+                negated,
+                acl: AclRef::Named(name.to_string()),
+            },
+        );
         negated = false;
         i += 1;
     }
-    Ok(Condition { polarity, terms, span })
+    Ok(Condition {
+        polarity,
+        terms,
+        span,
+    })
 }
 
 fn push_term(terms: &mut [Vec<CondTerm>], t: CondTerm) {
@@ -434,14 +522,17 @@ pub fn parse_log_format(text: &str) -> Result<LogFormat, String> {
                 }
             }
             let Some(end) = end else {
-                return Err(format!("missing ']' in log-format '{text}'"));
+                return Err(format!("missing ']' after '{r}'"));
             };
             let expr = parse_sample_expr(&r[..end])
                 .map_err(|e| format!("failed to parse sample expression <{}> : {e}", &r[..=end]))?;
             nodes.push(LogFormatNode::Sample { expr, flags });
             consumed += end + 2;
         } else {
-            let name: String = body.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            let name: String = body
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
             consumed += name.len();
             nodes.push(LogFormatNode::Var { name, flags });
         }
@@ -452,7 +543,10 @@ pub fn parse_log_format(text: &str) -> Result<LogFormat, String> {
     if !lit.is_empty() {
         nodes.push(LogFormatNode::Literal(lit));
     }
-    Ok(LogFormat { text: text.to_string(), nodes })
+    Ok(LogFormat {
+        text: text.to_string(),
+        nodes,
+    })
 }
 
 #[cfg(test)]
@@ -470,9 +564,15 @@ mod tests {
         assert_eq!(e.args, vec!["host"]);
         assert_eq!(e.converters.len(), 2);
         assert_eq!(e.converters[1].args, vec!["/dev/null", "default"]);
-        assert!(parse_sample_expr("nosuchfetch").unwrap_err().contains("unknown fetch method"));
-        assert!(parse_sample_expr("src,nosuchconv").unwrap_err().contains("unknown converter"));
-        assert!(parse_sample_expr("src,map(/no/such/file)").unwrap_err().contains("failed to open pattern file"));
+        assert!(parse_sample_expr("nosuchfetch")
+            .unwrap_err()
+            .contains("unknown fetch method"));
+        assert!(parse_sample_expr("src,nosuchconv")
+            .unwrap_err()
+            .contains("unknown converter"));
+        assert!(parse_sample_expr("src,map(/no/such/file)")
+            .unwrap_err()
+            .contains("failed to open pattern file"));
     }
 
     #[test]
@@ -484,30 +584,49 @@ mod tests {
         assert_eq!(a.patterns, vec![Pattern::Value("www.".into())]);
         let r = parse_acl_body("r", &s(&["path_reg", "^/a.*$"]), Span::default()).unwrap();
         assert!(matches!(r.patterns[0], Pattern::Regex(_)));
-        assert!(parse_acl_body("r", &s(&["path_reg", "(["]), Span::default()).unwrap_err().contains("regex '([' is invalid"));
-        assert!(parse_acl_body("f", &s(&["src", "-f", "/no/such.lst"]), Span::default())
+        assert!(
+            parse_acl_body("r", &s(&["path_reg", "(["]), Span::default())
+                .unwrap_err()
+                .contains("regex '([' is invalid")
+        );
+        assert!(
+            parse_acl_body("f", &s(&["src", "-f", "/no/such.lst"]), Span::default())
+                .unwrap_err()
+                .contains("failed to open pattern file </no/such.lst>")
+        );
+        assert!(parse_acl_body("x", &s(&["foo_bar"]), Span::default())
             .unwrap_err()
-            .contains("failed to open pattern file </no/such.lst>"));
-        assert!(parse_acl_body("x", &s(&["foo_bar"]), Span::default()).unwrap_err().contains("unknown fetch method 'foo_bar'"));
+            .contains("unknown fetch method 'foo_bar'"));
     }
 
     #[test]
     fn conditions() {
         let known = |n: &str| n == "a" || n == "b";
-        let c = parse_condition(&s(&["if", "a", "!b", "||", "{", "src", "10.0.0.0/8", "}"]), Span::default(), &known).unwrap();
+        let c = parse_condition(
+            &s(&["if", "a", "!b", "||", "{", "src", "10.0.0.0/8", "}"]),
+            Span::default(),
+            &known,
+        )
+        .unwrap();
         assert_eq!(c.polarity, Polarity::If);
         assert_eq!(c.terms.len(), 2);
         assert_eq!(c.terms[0].len(), 2);
         assert!(c.terms[0][1].negated);
         assert!(matches!(c.terms[1][0].acl, AclRef::Anonymous(_)));
-        assert_eq!(parse_condition(&s(&["if", "zz"]), Span::default(), &known).unwrap_err(), "no such ACL : 'zz'");
+        assert_eq!(
+            parse_condition(&s(&["if", "zz"]), Span::default(), &known).unwrap_err(),
+            "no such ACL : 'zz'"
+        );
         assert!(parse_condition(&s(&["unless", "TRUE"]), Span::default(), &known).is_ok());
     }
 
     #[test]
     fn log_formats() {
         let f = parse_log_format("%ci:%cp [%tr] %{+Q}r %[src] 100%%").unwrap();
-        assert!(f.nodes.iter().any(|n| matches!(n, LogFormatNode::Sample { .. })));
+        assert!(f
+            .nodes
+            .iter()
+            .any(|n| matches!(n, LogFormatNode::Sample { .. })));
         assert!(f.nodes.iter().any(|n| matches!(n, LogFormatNode::Var { name, flags } if name == "r" && flags == &vec!["+Q".to_string()])));
         assert!(parse_log_format("%[nosuch]").is_err());
     }

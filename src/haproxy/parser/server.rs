@@ -9,29 +9,121 @@ use crate::haproxy::ir::*;
 
 /// Bind options that take one value.
 const BIND_WITH_VALUE: &[&str] = &[
-    "accept-netscaler-cip", "alpn", "backlog", "ca-file", "ca-ignore-err", "ca-sign-file", "ca-sign-pass",
-    "ca-verify-file", "ciphers", "ciphersuites", "crl-file", "crt", "crt-ignore-err", "crt-list", "curves", "ecdhe",
-    "gid", "group", "id", "interface", "level", "maxconn", "mode", "mss", "name", "namespace", "nice", "npn", "process",
-    "proto", "severity-output", "shards", "ssl-max-ver", "ssl-min-ver", "tcp-ut", "thread", "tls-ticket-keys", "uid",
-    "user", "verify", "sigalgs", "client-sigalgs",
+    "accept-netscaler-cip",
+    "alpn",
+    "backlog",
+    "ca-file",
+    "ca-ignore-err",
+    "ca-sign-file",
+    "ca-sign-pass",
+    "ca-verify-file",
+    "ciphers",
+    "ciphersuites",
+    "crl-file",
+    "crt",
+    "crt-ignore-err",
+    "crt-list",
+    "curves",
+    "ecdhe",
+    "gid",
+    "group",
+    "id",
+    "interface",
+    "level",
+    "maxconn",
+    "mode",
+    "mss",
+    "name",
+    "namespace",
+    "nice",
+    "npn",
+    "process",
+    "proto",
+    "severity-output",
+    "shards",
+    "ssl-max-ver",
+    "ssl-min-ver",
+    "tcp-ut",
+    "thread",
+    "tls-ticket-keys",
+    "uid",
+    "user",
+    "verify",
+    "sigalgs",
+    "client-sigalgs",
 ];
 
 /// Server options that take one value.
 const SERVER_WITH_VALUE: &[&str] = &[
-    "addr", "agent-addr", "agent-inter", "agent-port", "agent-send", "alpn", "ca-file", "check-alpn", "check-proto",
-    "check-sni", "ciphers", "ciphersuites", "cookie", "crl-file", "crt", "curves", "downinter", "error-limit", "fall",
-    "fastinter", "id", "init-addr", "inter", "log-proto", "max-reuse", "maxconn", "maxqueue", "minconn", "namespace",
-    "npn", "observe", "on-error", "on-marked-down", "on-marked-up", "pool-low-conn", "pool-max-conn",
-    "pool-purge-delay", "port", "proto", "proxy-v2-options", "redir", "resolve-net", "resolve-opts", "resolve-prefer",
-    "resolvers", "rise", "slowstart", "sni", "socks4", "ssl-max-ver", "ssl-min-ver", "tcp-ut", "track", "verify",
-    "verifyhost", "weight", "set-proxy-v2-tlv-fmt", "sigalgs", "client-sigalgs", "ws", "hash-key",
+    "addr",
+    "agent-addr",
+    "agent-inter",
+    "agent-port",
+    "agent-send",
+    "alpn",
+    "ca-file",
+    "check-alpn",
+    "check-proto",
+    "check-sni",
+    "ciphers",
+    "ciphersuites",
+    "cookie",
+    "crl-file",
+    "crt",
+    "curves",
+    "downinter",
+    "error-limit",
+    "fall",
+    "fastinter",
+    "id",
+    "init-addr",
+    "inter",
+    "log-proto",
+    "max-reuse",
+    "maxconn",
+    "maxqueue",
+    "minconn",
+    "namespace",
+    "npn",
+    "observe",
+    "on-error",
+    "on-marked-down",
+    "on-marked-up",
+    "pool-low-conn",
+    "pool-max-conn",
+    "pool-purge-delay",
+    "port",
+    "proto",
+    "proxy-v2-options",
+    "redir",
+    "resolve-net",
+    "resolve-opts",
+    "resolve-prefer",
+    "resolvers",
+    "rise",
+    "slowstart",
+    "sni",
+    "socks4",
+    "ssl-max-ver",
+    "ssl-min-ver",
+    "tcp-ut",
+    "track",
+    "verify",
+    "verifyhost",
+    "weight",
+    "set-proxy-v2-tlv-fmt",
+    "sigalgs",
+    "client-sigalgs",
+    "ws",
+    "hash-key",
 ];
 
 fn is_pem_cert(path: &Path) -> bool {
     match std::fs::read(path) {
         Ok(b) => {
             let t = String::from_utf8_lossy(&b);
-            t.contains("-----BEGIN CERTIFICATE-----") || t.contains("-----BEGIN TRUSTED CERTIFICATE-----")
+            t.contains("-----BEGIN CERTIFICATE-----")
+                || t.contains("-----BEGIN TRUSTED CERTIFICATE-----")
         }
         Err(_) => false,
     }
@@ -48,7 +140,10 @@ impl Parser {
     pub(crate) fn bind_line(&mut self, line: &Line) {
         let span = line.span;
         if !line.has(1) {
-            self.alert(span, "'bind' expects {<path>|[addr1]:port1[-end1]}{,[addr]:port[-end]}... as arguments.");
+            self.alert(
+                span,
+                "'bind' expects {<path>|[addr1]:port1[-end1]}{,[addr]:port[-end]}... as arguments.",
+            );
             return;
         }
         let text = line.arg(1).to_string();
@@ -59,14 +154,19 @@ impl Parser {
                 Ok(a) => {
                     if let ListenAddr::Fd { fd } = a {
                         if let Some(reason) = fd_not_socket(fd) {
-                            self.alert(span, format!("'bind' : cannot use file descriptor '{fd}' : {reason}."));
+                            self.alert(
+                                span,
+                                format!("'bind' : cannot use file descriptor '{fd}' : {reason}."),
+                            );
                             return;
                         }
                     }
                     addrs.push(a)
                 }
                 Err(e) => {
-                    let msg = e.message().replace(&format!("'{expanded}'"), &format!("'{part}'"));
+                    let msg = e
+                        .message()
+                        .replace(&format!("'{expanded}'"), &format!("'{part}'"));
                     self.alert(span, format!("'bind' : {msg}"));
                     return;
                 }
@@ -74,12 +174,23 @@ impl Parser {
         }
         let section = self.px_kind().keyword();
         if let Some(options) = self.parse_bind_options(line, 2, &format!("bind {text}"), section) {
-            self.px().binds.push(Bind { addrs, addr_text: text, options, span });
+            self.px().binds.push(Bind {
+                addrs,
+                addr_text: text,
+                options,
+                span,
+            });
         }
     }
 
     /// Parses bind options from word `start`; `what` is "bind ADDR" for messages.
-    pub(crate) fn parse_bind_options(&mut self, line: &Line, start: usize, what: &str, section: &str) -> Option<BindOptions> {
+    pub(crate) fn parse_bind_options(
+        &mut self,
+        line: &Line,
+        start: usize,
+        what: &str,
+        section: &str,
+    ) -> Option<BindOptions> {
         let span = line.span;
         let mut o = BindOptions::default();
         let mut i = start;
@@ -89,11 +200,18 @@ impl Parser {
         while line.has(i) {
             let kw = line.arg(i);
             let known = catalogue::lookup("bind", kw).is_some()
-                || matches!(kw, "expose-fd" | "sigalgs" | "client-sigalgs" | "quic-cc-algo" | "no-alpn");
+                || matches!(
+                    kw,
+                    "expose-fd" | "sigalgs" | "client-sigalgs" | "quic-cc-algo" | "no-alpn"
+                );
             if !known {
                 let cands: Vec<&str> = catalogue::of_kind("bind").map(|e| e.keyword).collect();
                 match catalogue::best_match(kw, cands.iter().copied()) {
-                    Some(b) => self.alert_help(span, format!("{prefix}: unknown keyword '{kw}'; did you mean '{b}' maybe ?"), format!("did you mean '{b}'?")),
+                    Some(b) => self.alert_help(
+                        span,
+                        format!("{prefix}: unknown keyword '{kw}'; did you mean '{b}' maybe ?"),
+                        format!("did you mean '{b}'?"),
+                    ),
                     None => self.alert(span, format!("{prefix}: unknown keyword '{kw}'.")),
                 }
                 return None;
@@ -101,7 +219,9 @@ impl Parser {
             let takes_value = BIND_WITH_VALUE.contains(&kw) || kw == "expose-fd";
             if takes_value && !line.has(i + 1) {
                 let msg = match kw {
-                    "alpn" => format!("{prefix} : 'alpn' : missing the comma-delimited ALPN protocol suite"),
+                    "alpn" => format!(
+                        "{prefix} : 'alpn' : missing the comma-delimited ALPN protocol suite"
+                    ),
                     "crt" => format!("{prefix} : 'crt' : missing certificate location"),
                     "ca-file" => format!("{prefix} : 'ca-file' : missing CAfile path"),
                     _ => format!("{prefix} : '{kw}' : missing value"),
@@ -121,10 +241,21 @@ impl Parser {
                             return None;
                         }
                         Ok(m) if m.is_file() && !is_pem_cert(p) => {
-                            self.alert(span, format!("{prefix} : unable to load certificate from file '{path}'."));
+                            self.alert(
+                                span,
+                                format!(
+                                    "{prefix} : unable to load certificate from file '{path}'."
+                                ),
+                            );
                             return None;
                         }
-                        Ok(_) => o.crt.push(path),
+                        Ok(m) => {
+                            if let Some(msg) = crt_problem(p, m.is_dir()) {
+                                self.alert(span, format!("{prefix} : {msg}"));
+                                return None;
+                            }
+                            o.crt.push(path)
+                        }
                     }
                 }
                 "crt-list" => {
@@ -138,8 +269,19 @@ impl Parser {
                 "ca-file" | "crl-file" | "ca-verify-file" => {
                     let path = with_base(&ca_base, &v);
                     if std::fs::File::open(&path).is_err() {
-                        let what = if kw == "crl-file" { "CRLfile" } else { "CAfile" };
-                        self.alert(span, format!("{prefix} : unable to load {what} from file '{path}'."));
+                        let what = if kw == "crl-file" {
+                            "CRLfile"
+                        } else {
+                            "CAfile"
+                        };
+                        if kw == "crl-file" {
+                            self.alert(
+                                span,
+                                format!("{prefix} : unable to load {what} from file '{path}'."),
+                            );
+                        } else {
+                            self.alert_loc(Loc::None, span, format!("Couldn't open the ca-file '{path}' (No such file or directory)."));
+                        }
                         return None;
                     }
                     if kw == "crl-file" {
@@ -164,8 +306,11 @@ impl Parser {
                 "ciphers" => o.ciphers = Some(v.clone()),
                 "ciphersuites" => o.ciphersuites = Some(v.clone()),
                 "ssl-min-ver" | "ssl-max-ver" => {
-                    if !matches!(v.as_str(), "SSLv3" | "TLSv1.0" | "TLSv1.1" | "TLSv1.2" | "TLSv1.3") {
-                        self.alert(span, format!("{prefix} : '{kw}' : unknown ssl/tls version string '{v}'"));
+                    if !matches!(
+                        v.as_str(),
+                        "SSLv3" | "TLSv1.0" | "TLSv1.1" | "TLSv1.2" | "TLSv1.3"
+                    ) {
+                        self.alert(span, format!("{prefix} : '{v}' : unknown ssl/tls version"));
                         return None;
                     }
                     if kw == "ssl-min-ver" {
@@ -176,7 +321,9 @@ impl Parser {
                 }
                 "strict-sni" => o.strict_sni = true,
                 "accept-proxy" => o.accept_proxy = true,
-                "accept-netscaler-cip" => o.accept_netscaler_cip = Some(values::atol(&v).max(0) as u32),
+                "accept-netscaler-cip" => {
+                    o.accept_netscaler_cip = Some(values::atol(&v).max(0) as u32)
+                }
                 "transparent" => o.transparent = true,
                 "v4v6" => o.v4v6 = true,
                 "v6only" => o.v6only = true,
@@ -198,7 +345,10 @@ impl Parser {
                 "tcp-ut" => match self.ptime(&v) {
                     Ok(d) => o.tcp_ut = Some(d),
                     Err(_) => {
-                        self.alert(span, format!("{prefix} : 'tcp-ut' : unexpected character in '{v}'"));
+                        self.alert(
+                            span,
+                            format!("{prefix} : 'tcp-ut' : unexpected character in '{v}'"),
+                        );
                         return None;
                     }
                 },
@@ -216,7 +366,10 @@ impl Parser {
                 "gid" => o.gid = Some(values::atol(&v).max(0) as u32),
                 _ => {
                     self.unimplemented(span, &format!("bind {kw}"));
-                    o.raw.push((kw.to_string(), if takes_value { vec![v.clone()] } else { vec![] }));
+                    o.raw.push((
+                        kw.to_string(),
+                        if takes_value { vec![v.clone()] } else { vec![] },
+                    ));
                 }
             }
             i += if takes_value { 2 } else { 1 };
@@ -231,19 +384,49 @@ impl Parser {
         let bracket = |p: &mut Parser, msg: String| p.alert_loc(Loc::Bracket, span, msg);
         let is_default = kw == "default-server";
         let is_template = kw == "server-template";
+        match self.px_kind() {
+            ProxyKind::Defaults if !is_default => {
+                bracket(self, format!("'{kw}' not allowed in 'defaults' section."));
+                return;
+            }
+            ProxyKind::Frontend => {
+                let f = self.file_name(span.file);
+                let msg = format!(
+                    "parsing [{f}:{}] : '{kw}' not allowed because frontend '{}' has no backend capability.",
+                    span.line,
+                    self.px_name()
+                );
+                bracket(self, msg);
+                return;
+            }
+            _ => {}
+        }
         if is_template && !line.has(3) {
-            bracket(self, format!("'{kw}' expects <prefix> <nb | range> <addr>[:<port>] as arguments."));
+            bracket(
+                self,
+                format!("'{kw}' expects <prefix> <nb | range> <addr>[:<port>] as arguments."),
+            );
             return;
         }
         if !is_default && !is_template && !line.has(2) {
-            bracket(self, format!("'{kw}' expects <name> and <addr>[:<port>] as arguments."));
+            bracket(
+                self,
+                format!("'{kw}' expects <name> and <addr>[:<port>] as arguments."),
+            );
             return;
         }
-        let name = if is_default { String::new() } else { line.arg(1).to_string() };
+        let name = if is_default {
+            String::new()
+        } else {
+            line.arg(1).to_string()
+        };
         if !is_default {
             if let Some(c) = super::proxy::invalid_name_char(&name) {
                 let what = if is_template { "prefix" } else { "name" };
-                bracket(self, format!("character '{c}' is not permitted in {kw} {what} '{name}'."));
+                bracket(
+                    self,
+                    format!("character '{c}' is not permitted in {kw} {what} '{name}'."),
+                );
                 return;
             }
         }
@@ -281,17 +464,31 @@ impl Parser {
             let expanded = self.expand_env(&addr_text);
             match values::parse_server_addr(&expanded) {
                 Ok(a) => {
-                    if let ServerAddr::Inet { host, resolved: None, .. } = &a {
+                    if let ServerAddr::Inet {
+                        host,
+                        resolved: None,
+                        ..
+                    } = &a
+                    {
                         if !addr_text.starts_with('[') && !valid_dns_name(host) {
-                            let id = if is_template { "(null)".to_string() } else { name.clone() };
-                            bracket(self, format!("{obj}Can't create DNS resolution for server '{id}'"));
+                            let id = if is_template {
+                                "(null)".to_string()
+                            } else {
+                                name.clone()
+                            };
+                            bracket(
+                                self,
+                                format!("{obj}Can't create DNS resolution for server '{id}'"),
+                            );
                             return;
                         }
                     }
                     srv.addr = a;
                 }
                 Err(e) => {
-                    let msg = e.message().replace(&format!("'{expanded}'"), &format!("'{addr_text}'"));
+                    let msg = e
+                        .message()
+                        .replace(&format!("'{expanded}'"), &format!("'{addr_text}'"));
                     bracket(self, format!("{obj}{msg}"));
                     return;
                 }
@@ -305,9 +502,15 @@ impl Parser {
             let known = catalogue::lookup("server", o).is_some() || SERVER_WITH_VALUE.contains(&o);
             if !known {
                 let cands: Vec<&str> = catalogue::of_kind("server").map(|e| e.keyword).collect();
-                let hint = if is_default { " Hint: no address was expected for this server." } else { "" };
+                let hint = if is_default {
+                    " Hint: no address was expected for this server."
+                } else {
+                    ""
+                };
                 let msg = match catalogue::best_match(o, cands.iter().copied()) {
-                    Some(b) => format!("{obj}unknown keyword '{o}'; did you mean '{b}' maybe ?{hint}"),
+                    Some(b) => {
+                        format!("{obj}unknown keyword '{o}'; did you mean '{b}' maybe ?{hint}")
+                    }
                     None => format!("{obj}unknown keyword '{o}'.{hint}"),
                 };
                 bracket(self, msg);
@@ -317,7 +520,9 @@ impl Parser {
             let v = line.arg(i + 1).to_string();
             if takes_value && !line.has(i + 1) && o != "source" {
                 let msg = match o {
-                    "cookie" | "redir" | "sni" | "check-sni" | "agent-send" => format!("{obj}'{o}' expects <value> as argument.."),
+                    "cookie" | "redir" | "sni" | "check-sni" | "agent-send" => {
+                        format!("{obj}'{o}' expects <value> as argument..")
+                    }
                     "weight" | "rise" | "fall" | "maxconn" | "maxqueue" | "minconn" | "port" => {
                         format!("{obj}'{o}' expects an integer argument..")
                     }
@@ -330,11 +535,24 @@ impl Parser {
                 match p.ptime(v) {
                     Ok(d) if !d.is_zero() => Some(d),
                     Ok(_) => {
-                        p.alert_loc(Loc::Bracket, span, format!("{obj}invalid value 0 for argument '{what}' of server {name}.."));
+                        p.alert_loc(
+                            Loc::Bracket,
+                            span,
+                            format!(
+                                "{obj}invalid value 0 for argument '{what}' of server {name}.."
+                            ),
+                        );
                         None
                     }
                     Err(TimeError::BadChar(c)) => {
-                        let label = if matches!(what, "inter" | "fastinter" | "downinter" | "agent-inter") { "agent-inter" } else { what };
+                        let label = if matches!(
+                            what,
+                            "inter" | "fastinter" | "downinter" | "agent-inter"
+                        ) {
+                            "agent-inter"
+                        } else {
+                            what
+                        };
                         p.alert_loc(Loc::Bracket, span, format!("{obj}unexpected character '{c}' in '{label}' argument of server {name}.."));
                         None
                     }
@@ -354,7 +572,8 @@ impl Parser {
                 "check-alpn" => srv.check_alpn = v.split(',').map(str::to_string).collect(),
                 "check-proto" => srv.check_proto = Some(v.clone()),
                 "check-via-socks4" => srv.check_via_socks4 = true,
-                "inter" | "fastinter" | "downinter" | "agent-inter" | "slowstart" | "pool-purge-delay" => {
+                "inter" | "fastinter" | "downinter" | "agent-inter" | "slowstart"
+                | "pool-purge-delay" => {
                     let Some(d) = time(self, o, &v) else {
                         fatal = true;
                         break;
@@ -383,7 +602,10 @@ impl Parser {
                 "weight" => {
                     let n = values::atol(&v);
                     if !(0..=256).contains(&n) {
-                        bracket(self, format!("{obj}weight of server {name} is not within 0 and 256 ({n}).."));
+                        bracket(
+                            self,
+                            format!("{obj}weight of server {name} is not within 0 and 256 ({n}).."),
+                        );
                         return;
                     }
                     srv.weight = n as u32;
@@ -425,7 +647,14 @@ impl Parser {
                     }
                     srv.ca_file = Some(path);
                 }
-                "crt" => srv.crt = Some(with_base(&self.cfg.global.crt_base, &v)),
+                "crt" => {
+                    let path = with_base(&self.cfg.global.crt_base, &v);
+                    if std::fs::metadata(&path).is_err() {
+                        bracket(self, format!("{obj}unable to stat SSL certificate from file '{path}' : No such file or directory."));
+                        return;
+                    }
+                    srv.crt = Some(path);
+                }
                 "sni" => srv.sni = Some(v.clone()),
                 "alpn" => srv.alpn = v.split(',').map(str::to_string).collect(),
                 "ciphers" => srv.ciphers = Some(v.clone()),
@@ -461,7 +690,12 @@ impl Parser {
                 "resolvers" => srv.resolvers = Some(v.clone()),
                 "resolve-prefer" => {
                     if !matches!(v.as_str(), "ipv4" | "ipv6") {
-                        bracket(self, format!("{obj}'resolve-prefer' expects either ipv4 or ipv6 as argument.."));
+                        bracket(
+                            self,
+                            format!(
+                                "{obj}'resolve-prefer' expects either ipv4 or ipv6 as argument.."
+                            ),
+                        );
                         return;
                     }
                     srv.resolve_prefer = Some(v.clone());
@@ -470,7 +704,12 @@ impl Parser {
                 "on-error" => srv.on_error = Some(v.clone()),
                 "on-marked-down" => {
                     if v != "shutdown-sessions" {
-                        bracket(self, format!("{obj}'on-marked-down' expects 'shutdown-sessions' but got '{v}'."));
+                        bracket(
+                            self,
+                            format!(
+                                "{obj}'on-marked-down' expects 'shutdown-sessions' but got '{v}'."
+                            ),
+                        );
                         return;
                     }
                     srv.on_marked_down = Some(v.clone());
@@ -485,7 +724,7 @@ impl Parser {
                 "error-limit" => srv.error_limit = Some(values::atol(&v).max(0) as u32),
                 "observe" => {
                     if !matches!(v.as_str(), "none" | "layer4" | "layer7") {
-                        bracket(self, format!("{obj}'observe' expects one of 'none', 'layer4', 'layer7' but got '{v}'.."));
+                        bracket(self, format!("{obj}'observe' expects one of 'none', 'layer4', 'layer7' but got '{v}'."));
                         return;
                     }
                     srv.observe = Some(v.clone());
@@ -503,11 +742,25 @@ impl Parser {
                 "namespace" => srv.namespace = Some(v.clone()),
                 "id" => {
                     if is_default {
-                        bracket(self, format!("'{o}' option is not accepted in default-server sections"));
+                        bracket(
+                            self,
+                            format!("'{o}' option is not accepted in default-server sections"),
+                        );
                     } else {
                         let n = values::atol(&v);
                         if n <= 0 {
                             bracket(self, format!("{obj}'id' : custom id has to be > 0."));
+                            return;
+                        }
+                        let used = self
+                            .px()
+                            .servers
+                            .iter()
+                            .find(|s| s.id == Some(n))
+                            .map(|s| (s.name.clone(), s.span));
+                        if let Some((other, sp)) = used {
+                            let f = self.file_name(sp.file);
+                            bracket(self, format!("{obj}'id' : custom id {n} already used at {f}:{} ('server {other}').", sp.line));
                             return;
                         }
                         srv.id = Some(n);
@@ -515,7 +768,10 @@ impl Parser {
                 }
                 _ => {
                     self.unimplemented(span, &format!("server {o}"));
-                    srv.raw.push((o.to_string(), if takes_value { vec![v.clone()] } else { vec![] }));
+                    srv.raw.push((
+                        o.to_string(),
+                        if takes_value { vec![v.clone()] } else { vec![] },
+                    ));
                 }
             }
             i += if takes_value { 2 } else { 1 };
@@ -529,7 +785,13 @@ impl Parser {
         }
         if is_template {
             let addr_text = srv.addr_text.clone();
-            self.px().server_templates.push(ServerTemplate { prefix: name.clone(), low: range.0, high: range.1, addr_text, span });
+            self.px().server_templates.push(ServerTemplate {
+                prefix: name.clone(),
+                low: range.0,
+                high: range.1,
+                addr_text,
+                span,
+            });
             for n in range.0..=range.1.min(range.0.saturating_add(10_000)) {
                 let mut s = srv.clone();
                 s.name = format!("{name}{n}");
@@ -539,7 +801,6 @@ impl Parser {
         }
         self.px().servers.push(srv);
     }
-
 }
 
 /// Whether haproxy can prepare a DNS query name for this host: it refuses empty labels
@@ -553,7 +814,15 @@ fn fd_not_socket(fd: i32) -> Option<&'static str> {
     let mut ty: libc::c_int = 0;
     let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
     // SAFETY: getsockopt writes at most `len` bytes into `ty`, which is a valid c_int.
-    let rc = unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_TYPE, &mut ty as *mut libc::c_int as *mut libc::c_void, &mut len) };
+    let rc = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_TYPE,
+            &mut ty as *mut libc::c_int as *mut libc::c_void,
+            &mut len,
+        )
+    };
     if rc == 0 {
         return None;
     }
@@ -562,4 +831,59 @@ fn fd_not_socket(fd: i32) -> Option<&'static str> {
         Some(libc::EBADF) => Some("Bad file descriptor"),
         _ => Some("Invalid argument"),
     }
+}
+
+/// haproxy's complaint about a certificate file or directory, if any: every certificate
+/// needs its private key, in the same PEM file or in `FILE.key`.
+fn crt_problem(path: &Path, is_dir: bool) -> Option<String> {
+    let files: Vec<std::path::PathBuf> = if is_dir {
+        let mut v: Vec<_> = std::fs::read_dir(path)
+            .ok()?
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.is_file())
+            .filter(|p| {
+                let n = p.to_string_lossy();
+                ![".key", ".ocsp", ".issuer", ".sctl", ".dh"]
+                    .iter()
+                    .any(|s| n.ends_with(s))
+            })
+            .collect();
+        v.sort();
+        v
+    } else {
+        vec![path.to_path_buf()]
+    };
+    for f in files {
+        let text = read_capped(&f);
+        let shown = f.to_string_lossy().replace("//", "/");
+        if !text.contains("-----BEGIN CERTIFICATE-----")
+            && !text.contains("-----BEGIN TRUSTED CERTIFICATE-----")
+        {
+            if is_dir {
+                continue;
+            }
+            return Some(format!("unable to load certificate from file '{shown}'."));
+        }
+        if !text.contains("PRIVATE KEY-----") {
+            let key = format!("{}.key", f.to_string_lossy());
+            if !read_capped(Path::new(&key)).contains("PRIVATE KEY-----") {
+                return Some(format!(
+                    "No Private Key found in '{}'.",
+                    key.replace("//", "/")
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// Reads at most 4 MiB of a file (certificates, keys), lossily as text; "" when unreadable.
+pub(crate) fn read_capped(path: &Path) -> String {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    if let Ok(f) = std::fs::File::open(path) {
+        let _ = f.take(4 << 20).read_to_end(&mut buf);
+    }
+    String::from_utf8_lossy(&buf).into_owned()
 }

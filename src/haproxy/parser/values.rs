@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use nom::bytes::complete::{tag, take_while1};
 use nom::character::complete::digit1;
-use nom::combinator::{all_consuming, map_res, opt};
-use nom::sequence::{pair, preceded};
+use nom::combinator::{all_consuming, opt};
+use nom::sequence::pair;
 use nom::IResult;
 
 use crate::haproxy::ir::{ListenAddr, PortRange, ServerAddr, ServerPort};
@@ -165,7 +165,12 @@ fn addr_prefix(input: &str) -> IResult<&str, AddrPrefix> {
         "quic6" | "quic+ipv6" => Quic6,
         "uxst" => Uxst,
         "uxdg" => Uxdg,
-        _ => return Err(nom::Err::Error(nom::error::Error::new(input, nom::error::ErrorKind::Tag))),
+        _ => {
+            return Err(nom::Err::Error(nom::error::Error::new(
+                input,
+                nom::error::ErrorKind::Tag,
+            )))
+        }
     };
     Ok((rest, p))
 }
@@ -194,8 +199,10 @@ impl AddrError {
         match self {
             AddrError::MissingPort(s) => format!("missing port specification in '{s}'"),
             AddrError::InvalidPort(p) => format!("invalid port '{p}'"),
-            AddrError::InvalidAddress { host, full } => format!("invalid address: '{host}' in '{full}'"),
-            AddrError::PortRangeNotAllowed(s) => format!("port range not allowed in '{s}'"),
+            AddrError::InvalidAddress { host, full } => {
+                format!("invalid address: '{host}' in '{full}'")
+            }
+            AddrError::PortRangeNotAllowed(s) => format!("port range not permitted here in '{s}'"),
             AddrError::PortOffsetNotAllowed(s) => format!("port offset not allowed in '{s}'"),
             AddrError::Other(s) => s.clone(),
         }
@@ -330,7 +337,12 @@ fn atoi(s: &str) -> i64 {
 }
 
 /// Port part after the colon, haproxy's way. `mandatory`: a bind (port ≥ 1 required).
-fn parse_port_part(p: &str, full: &str, mandatory: bool, ranges: bool) -> Result<(PortRange, Option<i32>), AddrError> {
+fn parse_port_part(
+    p: &str,
+    full: &str,
+    mandatory: bool,
+    ranges: bool,
+) -> Result<(PortRange, Option<i32>), AddrError> {
     let first = p.chars().next();
     match first {
         Some(c) if c.is_ascii_digit() => {
@@ -354,14 +366,27 @@ fn parse_port_part(p: &str, full: &str, mandatory: bool, ranges: bool) -> Result
             if lo > hi {
                 return Err(AddrError::Other(format!("invalid port range '{lo}-{hi}'")));
             }
-            Ok((PortRange { low: lo as u16, high: hi as u16 }, None))
+            Ok((
+                PortRange {
+                    low: lo as u16,
+                    high: hi as u16,
+                },
+                None,
+            ))
         }
         Some('-') | Some('+') if !mandatory => {
             let n = atoi(&p[1..]) as i32;
-            Ok((PortRange::default(), Some(if first == Some('-') { -n } else { n })))
+            Ok((
+                PortRange::default(),
+                Some(if first == Some('-') { -n } else { n }),
+            ))
         }
-        Some('-') | Some('+') => Err(AddrError::Other(format!("port offset not permitted here in '{full}'"))),
-        Some(c) => Err(AddrError::Other(format!("invalid character '{c}' in port number '{p}' in '{full}'"))),
+        Some('-') | Some('+') => Err(AddrError::Other(format!(
+            "port offset not permitted here in '{full}'"
+        ))),
+        Some(c) => Err(AddrError::Other(format!(
+            "invalid character '{c}' in port number '{p}' in '{full}'"
+        ))),
         None if mandatory => Err(AddrError::MissingPort(full.to_string())),
         None => Ok((PortRange::default(), None)),
     }
@@ -372,21 +397,33 @@ pub fn parse_listen_addr(s: &str) -> Result<ListenAddr, AddrError> {
     let (prefix, rest) = split_prefix(s);
     match prefix {
         AddrPrefix::Unix | AddrPrefix::Uxst | AddrPrefix::Uxdg => {
-            return Ok(ListenAddr::Unix { path: rest.to_string() })
+            return Ok(ListenAddr::Unix {
+                path: rest.to_string(),
+            })
         }
-        AddrPrefix::Abns => return Ok(ListenAddr::Abns { name: rest.to_string() }),
+        AddrPrefix::Abns => {
+            return Ok(ListenAddr::Abns {
+                name: rest.to_string(),
+            })
+        }
         AddrPrefix::Fd => {
-            let fd = parse_uint(rest).ok_or_else(|| AddrError::Other(format!("invalid file descriptor '{rest}' in '{s}'")))?;
+            let fd = parse_uint(rest).ok_or_else(|| {
+                AddrError::Other(format!("invalid file descriptor '{rest}' in '{s}'"))
+            })?;
             return Ok(ListenAddr::Fd { fd: fd as i32 });
         }
         AddrPrefix::SockPair => {
-            let fd = parse_uint(rest).ok_or_else(|| AddrError::Other(format!("invalid file descriptor '{rest}' in '{s}'")))?;
+            let fd = parse_uint(rest).ok_or_else(|| {
+                AddrError::Other(format!("invalid file descriptor '{rest}' in '{s}'"))
+            })?;
             return Ok(ListenAddr::SockPair { fd: fd as i32 });
         }
         _ => {}
     }
     if prefix == AddrPrefix::None && rest.starts_with('/') {
-        return Ok(ListenAddr::Unix { path: rest.to_string() });
+        return Ok(ListenAddr::Unix {
+            path: rest.to_string(),
+        });
     }
     let Some((host, port)) = split_host_port(rest) else {
         return Err(AddrError::MissingPort(s.to_string()));
@@ -394,7 +431,10 @@ pub fn parse_listen_addr(s: &str) -> Result<ListenAddr, AddrError> {
     if port.is_empty() {
         return Err(AddrError::MissingPort(s.to_string()));
     }
-    let want_v6 = matches!(prefix, AddrPrefix::Ipv6 | AddrPrefix::Tcp6 | AddrPrefix::Udp6 | AddrPrefix::Quic6);
+    let want_v6 = matches!(
+        prefix,
+        AddrPrefix::Ipv6 | AddrPrefix::Tcp6 | AddrPrefix::Udp6 | AddrPrefix::Quic6
+    );
     let ip: IpAddr = if host.is_empty() || host == "*" {
         if want_v6 {
             IpAddr::V6(Ipv6Addr::UNSPECIFIED)
@@ -404,10 +444,17 @@ pub fn parse_listen_addr(s: &str) -> Result<ListenAddr, AddrError> {
     } else if host == "::" {
         IpAddr::V6(Ipv6Addr::UNSPECIFIED)
     } else {
-        resolve_host(host).ok_or_else(|| AddrError::InvalidAddress { host: host.to_string(), full: s.to_string() })?
+        resolve_host(host).ok_or_else(|| AddrError::InvalidAddress {
+            host: host.to_string(),
+            full: s.to_string(),
+        })?
     };
     let (ports, _) = parse_port_part(port, s, true, true)?;
-    Ok(ListenAddr::Inet { ip, ports, v6only: prefix == AddrPrefix::Ipv6 })
+    Ok(ListenAddr::Inet {
+        ip,
+        ports,
+        v6only: prefix == AddrPrefix::Ipv6,
+    })
 }
 
 /// Parses a server address: `host[:port]`, `host:+N`, `host:-N`, `unix@path`, `abns@name`.
@@ -415,23 +462,44 @@ pub fn parse_listen_addr(s: &str) -> Result<ListenAddr, AddrError> {
 pub fn parse_server_addr(s: &str) -> Result<ServerAddr, AddrError> {
     let (prefix, rest) = split_prefix(s);
     match prefix {
-        AddrPrefix::Unix | AddrPrefix::Uxst => return Ok(ServerAddr::Unix { path: rest.to_string() }),
-        AddrPrefix::Abns => return Ok(ServerAddr::Abns { name: rest.to_string() }),
+        AddrPrefix::Unix | AddrPrefix::Uxst => {
+            return Ok(ServerAddr::Unix {
+                path: rest.to_string(),
+            })
+        }
+        AddrPrefix::Abns => {
+            return Ok(ServerAddr::Abns {
+                name: rest.to_string(),
+            })
+        }
         AddrPrefix::SockPair => {
-            let fd = parse_uint(rest).ok_or_else(|| AddrError::Other(format!("invalid file descriptor '{rest}' in '{s}'")))?;
+            let fd = parse_uint(rest).ok_or_else(|| {
+                AddrError::Other(format!("invalid file descriptor '{rest}' in '{s}'"))
+            })?;
             return Ok(ServerAddr::SockPair { fd: fd as i32 });
         }
-        AddrPrefix::Fd => return Err(AddrError::Other(format!("address family not supported in '{s}'"))),
+        AddrPrefix::Fd => {
+            return Err(AddrError::Other(format!(
+                "address family not supported in '{s}'"
+            )))
+        }
         _ => {}
     }
     if prefix == AddrPrefix::None && rest.starts_with('/') {
-        return Ok(ServerAddr::Unix { path: rest.to_string() });
+        return Ok(ServerAddr::Unix {
+            path: rest.to_string(),
+        });
     }
     // an IPv6 literal without brackets and without port (several colons): the whole is the host
     let (host, port_text) = if rest.starts_with('[') {
         match split_host_port(rest) {
             Some((h, p)) => (h, Some(p)),
-            None => return Err(AddrError::InvalidAddress { host: rest.to_string(), full: s.to_string() }),
+            None => {
+                return Err(AddrError::InvalidAddress {
+                    host: rest.to_string(),
+                    full: s.to_string(),
+                })
+            }
         }
     } else if rest.matches(':').count() > 1 {
         // IPv6 without brackets: the whole is the host, unless what precedes the last colon
@@ -440,7 +508,9 @@ pub fn parse_server_addr(s: &str) -> Result<ServerAddr, AddrError> {
             (rest, None)
         } else {
             match rest.rfind(':') {
-                Some(i) if rest[..i].parse::<Ipv6Addr>().is_ok() => (&rest[..i], Some(&rest[i + 1..])),
+                Some(i) if rest[..i].parse::<Ipv6Addr>().is_ok() => {
+                    (&rest[..i], Some(&rest[i + 1..]))
+                }
                 _ => (rest, None),
             }
         }
@@ -461,13 +531,21 @@ pub fn parse_server_addr(s: &str) -> Result<ServerAddr, AddrError> {
             (r, None) => ServerPort::Fixed(r.low),
         },
     };
-    let host = if host.is_empty() || host == "*" { "0.0.0.0" } else { host };
+    let host = if host.is_empty() || host == "*" {
+        "0.0.0.0"
+    } else {
+        host
+    };
     let resolved = if let Some(v4) = parse_ipv4_aton(host) {
         Some(IpAddr::V4(v4))
     } else {
         host.parse::<Ipv6Addr>().ok().map(IpAddr::V6)
     };
-    Ok(ServerAddr::Inet { host: host.to_string(), resolved, port })
+    Ok(ServerAddr::Inet {
+        host: host.to_string(),
+        resolved,
+        port,
+    })
 }
 
 #[cfg(test)]
@@ -484,7 +562,10 @@ mod tests {
         assert_eq!(parse_time_ms("1d"), ms(86_400_000));
         assert_eq!(parse_time_ms("500us"), ms(1));
         assert_eq!(parse_time("500us", 1), Ok(Duration::from_micros(500)));
-        assert_eq!(parse_time_full("15min", 1000), Ok((Duration::from_secs(900), Some('i'))));
+        assert_eq!(
+            parse_time_full("15min", 1000),
+            Ok((Duration::from_secs(900), Some('i')))
+        );
         assert_eq!(parse_time_ms("10ms"), ms(10));
         assert_eq!(parse_time_ms("5x"), Err(TimeError::BadChar('x')));
         assert_eq!(parse_time_ms("5sec"), Ok(Duration::from_secs(5)));
@@ -506,17 +587,40 @@ mod tests {
 
     #[test]
     fn listen_addresses() {
-        let inet = |ip: &str, lo, hi| ListenAddr::Inet { ip: ip.parse().unwrap(), ports: PortRange { low: lo, high: hi }, v6only: false };
+        let inet = |ip: &str, lo, hi| ListenAddr::Inet {
+            ip: ip.parse().unwrap(),
+            ports: PortRange { low: lo, high: hi },
+            v6only: false,
+        };
         assert_eq!(parse_listen_addr(":80"), Ok(inet("0.0.0.0", 80, 80)));
         assert_eq!(parse_listen_addr("*:80"), Ok(inet("0.0.0.0", 80, 80)));
-        assert_eq!(parse_listen_addr("127.0.0.1:8000-8010"), Ok(inet("127.0.0.1", 8000, 8010)));
+        assert_eq!(
+            parse_listen_addr("127.0.0.1:8000-8010"),
+            Ok(inet("127.0.0.1", 8000, 8010))
+        );
         assert_eq!(parse_listen_addr(":::443"), Ok(inet("::", 443, 443)));
         assert_eq!(parse_listen_addr("[::1]:443"), Ok(inet("::1", 443, 443)));
         assert_eq!(parse_listen_addr("1.2.3:80"), Ok(inet("1.2.0.3", 80, 80)));
-        assert!(matches!(parse_listen_addr("ipv6@:80"), Ok(ListenAddr::Inet { v6only: true, .. })));
-        assert_eq!(parse_listen_addr("unix@/run/x.sock"), Ok(ListenAddr::Unix { path: "/run/x.sock".into() }));
-        assert_eq!(parse_listen_addr("/run/x.sock"), Ok(ListenAddr::Unix { path: "/run/x.sock".into() }));
-        assert_eq!(parse_listen_addr("abns@foo"), Ok(ListenAddr::Abns { name: "foo".into() }));
+        assert!(matches!(
+            parse_listen_addr("ipv6@:80"),
+            Ok(ListenAddr::Inet { v6only: true, .. })
+        ));
+        assert_eq!(
+            parse_listen_addr("unix@/run/x.sock"),
+            Ok(ListenAddr::Unix {
+                path: "/run/x.sock".into()
+            })
+        );
+        assert_eq!(
+            parse_listen_addr("/run/x.sock"),
+            Ok(ListenAddr::Unix {
+                path: "/run/x.sock".into()
+            })
+        );
+        assert_eq!(
+            parse_listen_addr("abns@foo"),
+            Ok(ListenAddr::Abns { name: "foo".into() })
+        );
         assert_eq!(parse_listen_addr("fd@3"), Ok(ListenAddr::Fd { fd: 3 }));
         assert_eq!(
             parse_listen_addr("0.0.0.0:$PORT").unwrap_err().message(),
@@ -524,10 +628,18 @@ mod tests {
         );
         let env = |n: &str| (n == "P").then(|| "81".to_string());
         assert_eq!(env_expand("a:$P-${P}x$NOPE", &env), "a:81-81x");
-        assert_eq!(parse_listen_addr(":").unwrap_err().message(), "missing port specification in ':'");
-        assert_eq!(parse_listen_addr(":99999").unwrap_err().message(), "invalid port '99999'");
         assert_eq!(
-            parse_listen_addr("no-such-host.invalid:80").unwrap_err().message(),
+            parse_listen_addr(":").unwrap_err().message(),
+            "missing port specification in ':'"
+        );
+        assert_eq!(
+            parse_listen_addr(":99999").unwrap_err().message(),
+            "invalid port '99999'"
+        );
+        assert_eq!(
+            parse_listen_addr("no-such-host.invalid:80")
+                .unwrap_err()
+                .message(),
             "invalid address: 'no-such-host.invalid' in 'no-such-host.invalid:80'"
         );
     }
@@ -535,20 +647,67 @@ mod tests {
     #[test]
     fn server_addresses() {
         let a = parse_server_addr("10.0.0.1:8080").unwrap();
-        assert_eq!(a, ServerAddr::Inet { host: "10.0.0.1".into(), resolved: Some("10.0.0.1".parse().unwrap()), port: ServerPort::Fixed(8080) });
-        assert!(matches!(parse_server_addr("db:5432"), Ok(ServerAddr::Inet { resolved: None, port: ServerPort::Fixed(5432), .. })));
-        assert!(matches!(parse_server_addr("10.0.0.1"), Ok(ServerAddr::Inet { port: ServerPort::None, .. })));
-        assert!(matches!(parse_server_addr("10.0.0.1:+1000"), Ok(ServerAddr::Inet { port: ServerPort::Offset(1000), .. })));
-        assert!(matches!(parse_server_addr("[::1]:80"), Ok(ServerAddr::Inet { port: ServerPort::Fixed(80), .. })));
-        assert!(matches!(parse_server_addr("::1"), Ok(ServerAddr::Inet { port: ServerPort::None, .. })));
-        assert_eq!(parse_server_addr("1.2.3.4:99999").unwrap_err().message(), "invalid port '99999'");
-        assert!(matches!(parse_server_addr("unix@/x"), Ok(ServerAddr::Unix { .. })));
+        assert_eq!(
+            a,
+            ServerAddr::Inet {
+                host: "10.0.0.1".into(),
+                resolved: Some("10.0.0.1".parse().unwrap()),
+                port: ServerPort::Fixed(8080)
+            }
+        );
+        assert!(matches!(
+            parse_server_addr("db:5432"),
+            Ok(ServerAddr::Inet {
+                resolved: None,
+                port: ServerPort::Fixed(5432),
+                ..
+            })
+        ));
+        assert!(matches!(
+            parse_server_addr("10.0.0.1"),
+            Ok(ServerAddr::Inet {
+                port: ServerPort::None,
+                ..
+            })
+        ));
+        assert!(matches!(
+            parse_server_addr("10.0.0.1:+1000"),
+            Ok(ServerAddr::Inet {
+                port: ServerPort::Offset(1000),
+                ..
+            })
+        ));
+        assert!(matches!(
+            parse_server_addr("[::1]:80"),
+            Ok(ServerAddr::Inet {
+                port: ServerPort::Fixed(80),
+                ..
+            })
+        ));
+        assert!(matches!(
+            parse_server_addr("::1"),
+            Ok(ServerAddr::Inet {
+                port: ServerPort::None,
+                ..
+            })
+        ));
+        assert_eq!(
+            parse_server_addr("1.2.3.4:99999").unwrap_err().message(),
+            "invalid port '99999'"
+        );
+        assert!(matches!(
+            parse_server_addr("unix@/x"),
+            Ok(ServerAddr::Unix { .. })
+        ));
     }
 
     #[test]
     fn hosts_file_lookup() {
         let hosts = "127.0.0.1 localhost\n# c\n10.1.2.3 db db.local # x\n";
-        assert_eq!(resolve_in_hosts(hosts, "db.local"), Some("10.1.2.3".parse().unwrap()));
+        assert_eq!(
+            resolve_in_hosts(hosts, "db.local"),
+            Some("10.1.2.3".parse().unwrap())
+        );
         assert_eq!(resolve_in_hosts(hosts, "nope"), None);
     }
 
