@@ -16,6 +16,7 @@ use super::ctx::ProxyLookup;
 use super::rules::RuleSet;
 use super::sample::CompileEnv;
 use super::server_state::{ServerSet, ServerState as LiveState};
+use super::stick::{StickRules, StickTable};
 use crate::haproxy::ir;
 
 /// Counters shared by frontends, backends and servers (HAProxy's stats columns).
@@ -162,6 +163,9 @@ pub struct Backend {
     pub rules: Arc<RuleSet>,
     /// `cookie` persistence, when configured.
     pub cookie: Option<CookiePersist>,
+    /// `stick on|match|store-*` rules and the servers' numeric ids (what tables store).
+    pub stick: StickRules,
+    pub server_ids: Vec<u32>,
     pub last_change: AtomicU64,
 }
 
@@ -200,6 +204,8 @@ pub struct Runtime {
     backend_by_name: HashMap<String, usize>,
     pub global: ir::Global,
     pub userlists: Vec<ir::Userlist>,
+    /// Stick tables by the name of the proxy declaring them.
+    pub stick_tables: HashMap<String, Arc<StickTable>>,
     pub started: Instant,
     pub started_unix: u64,
     /// Number of servers across backends (pool slots).
@@ -290,6 +296,9 @@ impl Runtime {
                     .collect(),
             );
             let balancer = Balancer::new(&balance_conf(p, &servers));
+            let stick = StickRules::compile(p, &rules_of(&p.name).acls, &env)
+                .map_err(|e| CompileError::Rules { proxy: p.name.clone(), msg: e.to_string() })?;
+            let server_ids: Vec<u32> = servers.iter().map(|s| s.id).collect();
             let cookie = p.cookie.as_ref().map(|c| {
                 let values: Vec<Option<String>> = p.servers.iter().map(|s| s.cookie.clone()).collect();
                 CookiePersist::from_ir(c, &values)
@@ -308,6 +317,8 @@ impl Runtime {
                 balancer,
                 rules: rules_of(&p.name),
                 cookie,
+                stick,
+                server_ids,
                 last_change: AtomicU64::new(now),
             }));
         }
@@ -338,6 +349,11 @@ impl Runtime {
             backend_by_name,
             global: config.global.clone(),
             userlists: config.userlists.clone(),
+            stick_tables: config
+                .proxies
+                .iter()
+                .filter_map(|p| p.stick_table.as_ref().map(|t| (p.name.clone(), Arc::new(StickTable::from_ir(t)))))
+                .collect(),
             started: Instant::now(),
             started_unix: now,
             server_count: uid,

@@ -14,7 +14,7 @@ use tokio::time::timeout_at;
 
 use super::balance;
 use super::stats;
-use super::ctx::{ConnInfo, ProxyLookup, RequestCtx, RequestHead, ResponseHead, Vars};
+use super::ctx::{ConnInfo, ProxyLookup, RequestCtx, RequestHead, ResponseCtx, ResponseHead, Vars};
 use super::rules::{apply_response_rules, RuleEnv, Verdict};
 use super::sample::EvalCtx;
 use super::http1::{self, BodyKind, BodyProgress, HeadParser, Parsed};
@@ -577,6 +577,14 @@ where
     // ---- cookie persistence (request side)
     let now_secs = super::runtime::unix_now();
     let cookie_txn = be.cookie.as_ref().map(|c| c.on_request(&mut b.req, &be.live, be.cfg.options.persist, now_secs));
+    // ---- stick tables (request side)
+    let tables = |name: Option<&str>| rt.stick_tables.get(name.unwrap_or(&be.name)).cloned();
+    let stick_server = if be.stick.is_empty() || cookie_txn.is_some_and(|t| t.server.is_some()) {
+        None
+    } else {
+        let ctx = RequestCtx::new(&b.req, info, &fe.name, &be.name, &b.vars).with_proxies(&**rt as &dyn ProxyLookup);
+        be.stick.match_request(&EvalCtx::new(&ctx), &tables, &be.server_ids, &be.live, be.cfg.options.persist)
+    };
     let expect_continue = http1::header(&b.req.headers, b"expect").is_some_and(|v| v.eq_ignore_ascii_case(b"100-continue"));
     let method_is_head = &b.req.method[..] == b"HEAD";
     let method = b.req.method.clone();
@@ -609,7 +617,7 @@ where
     let t_queue_start = Instant::now();
     let (server, mut conn, _served) = loop {
         let ctx = RequestCtx::new(&b.req, info, &fe.name, &be.name, &b.vars);
-        let forced = cookie_txn.and_then(|t| t.server).filter(|i| Some(*i) != exclude);
+        let forced = cookie_txn.and_then(|t| t.server).or(stick_server).filter(|i| Some(*i) != exclude);
         let picked = match forced.and_then(|i| be.servers.get(i)) {
             Some(s) => Pick::Server(s.clone()),
             None => pick_server(&be, &ctx, exclude),
@@ -694,6 +702,10 @@ where
         }
     };
     rec.server = Some(server.clone());
+    if !be.stick.is_empty() {
+        let ctx = RequestCtx::new(&b.req, info, &fe.name, &be.name, &b.vars).with_proxies(&**rt as &dyn ProxyLookup);
+        be.stick.store_request(&EvalCtx::new(&ctx), &tables, server.id);
+    }
     server.stats.counters.enter();
     let _srv_guard = LeaveGuard(&server.stats.counters);
     Counters::add(&server.stats.counters.lbtot, 1);
@@ -828,6 +840,11 @@ where
         }
         if let (Some(c), Some(t)) = (&be.cookie, &cookie_txn) {
             c.on_response(&b.req, &mut b.resp, t, Some(server.index), now_secs);
+        }
+        if !be.stick.is_empty() {
+            let ctx = RequestCtx::new(&b.req, info, &fe.name, &be.name, &b.vars).with_proxies(&**rt as &dyn ProxyLookup);
+            let rctx = ResponseCtx::new(&b.resp);
+            be.stick.store_response(&EvalCtx::with_response(&ctx, &rctx), &tables, server.id);
         }
         // http-after-response (backend, then frontend); a deny there is ignored as in HAProxy
         if separate_backend && !be.rules.http_after_response.is_empty() {

@@ -1271,3 +1271,32 @@ fn proxy_http_monitor_uri_originalto_after_response() {
     assert_eq!(r.header("x-after"), Some("done"));
     assert!(srv.last_head().contains("x-original-to: 127.0.0.1"), "{}", srv.last_head());
 }
+
+#[test]
+fn proxy_http_differential_stick_tables() {
+    if !require("haproxy") {
+        return;
+    }
+    let ports: Vec<u16> = ["s1", "s2", "s3"].into_iter().map(echo_server).collect();
+    let cfg = format!(
+        "{}{DEFAULTS}frontend fe\n  bind 127.0.0.1:{{PORT}}\n  use_backend by_src if {{ path_beg /src }}\n  default_backend by_user\n\
+         backend by_user\n  stick-table type string len 32 size 1k expire 10m\n  stick on req.hdr(x-user)\n  server s1 127.0.0.1:{}\n  server s2 127.0.0.1:{}\n  server s3 127.0.0.1:{}\n\
+         backend by_src\n  stick-table type ip size 1k expire 10m\n  stick on src\n  server s1 127.0.0.1:{}\n  server s2 127.0.0.1:{}\n",
+        global(1),
+        ports[0], ports[1], ports[2], ports[0], ports[1]
+    );
+    let users = ["alice", "bob", "carol", "alice", "dave", "bob", "alice", "carol"];
+    let run = |port: u16, _: &Proxy| {
+        let mut out: Vec<String> = users
+            .iter()
+            .map(|u| observe(port, "GET", "/", &[("X-User", u)]).1.into_iter().find(|(n, _)| n == "x-server").map(|(_, v)| v).unwrap_or_default())
+            .collect();
+        out.extend((0..4).map(|_| observe(port, "GET", "/src", &[]).1.into_iter().find(|(n, _)| n == "x-server").map(|(_, v)| v).unwrap_or_default()));
+        out
+    };
+    let (h, r) = differential(&cfg, run);
+    assert_eq!(r, h, "(left: rhaproxy, right: haproxy)");
+    // the same user always lands on the same server
+    assert_eq!(h[0], h[3]);
+    assert_eq!(h[0], h[6]);
+}
