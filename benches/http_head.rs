@@ -42,7 +42,11 @@ fn parse(c: &mut Criterion) {
             let _ = http1::request_body(&head.headers);
             let ka = http1::wants_keep_alive(&head.version, &head.headers);
             http1::del_header(&mut head.headers, b"connection");
-            http1::add_header(&mut head.headers, b"x-forwarded-for", Bytes::from_static(b"10.0.0.1"));
+            http1::add_header(
+                &mut head.headers,
+                b"x-forwarded-for",
+                Bytes::from_static(b"10.0.0.1"),
+            );
             out.clear();
             http1::write_request(&head, &mut out);
             black_box((ka, out.len()));

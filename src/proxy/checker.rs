@@ -40,10 +40,22 @@ pub enum Probe {
 pub enum Expect {
     /// Default: 2xx and 3xx pass.
     Default,
-    Status { codes: Vec<(u16, u16)>, negate: bool },
-    Rstatus { re: regex::Regex, negate: bool },
-    String { s: Vec<u8>, negate: bool },
-    Rstring { re: regex::bytes::Regex, negate: bool },
+    Status {
+        codes: Vec<(u16, u16)>,
+        negate: bool,
+    },
+    Rstatus {
+        re: regex::Regex,
+        negate: bool,
+    },
+    String {
+        s: Vec<u8>,
+        negate: bool,
+    },
+    Rstring {
+        re: regex::bytes::Regex,
+        negate: bool,
+    },
 }
 
 /// Builds the probe of a backend from its options.
@@ -59,7 +71,13 @@ pub fn probe_for(p: &ir::Proxy) -> Probe {
     let mut expect = Expect::Default;
     for r in &p.http_checks {
         match r {
-            ir::HttpCheckRule::Send { method: m, uri: u, version: v, headers: h, body: b } => {
+            ir::HttpCheckRule::Send {
+                method: m,
+                uri: u,
+                version: v,
+                headers: h,
+                body: b,
+            } => {
                 if let Some(m) = m {
                     method = m.clone();
                 }
@@ -74,15 +92,26 @@ pub fn probe_for(p: &ir::Proxy) -> Probe {
                     body = b.clone();
                 }
             }
-            ir::HttpCheckRule::Expect { negate, kind, pattern, .. } => {
+            ir::HttpCheckRule::Expect {
+                negate,
+                kind,
+                pattern,
+                ..
+            } => {
                 let negate = *negate;
                 expect = match kind.as_str() {
-                    "status" => Expect::Status { codes: parse_status_list(pattern), negate },
+                    "status" => Expect::Status {
+                        codes: parse_status_list(pattern),
+                        negate,
+                    },
                     "rstatus" => match regex::Regex::new(pattern) {
                         Ok(re) => Expect::Rstatus { re, negate },
                         Err(_) => Expect::Default,
                     },
-                    "string" => Expect::String { s: pattern.as_bytes().to_vec(), negate },
+                    "string" => Expect::String {
+                        s: pattern.as_bytes().to_vec(),
+                        negate,
+                    },
                     "rstring" => match regex::bytes::Regex::new(pattern) {
                         Ok(re) => Expect::Rstring { re, negate },
                         Err(_) => Expect::Default,
@@ -104,7 +133,10 @@ pub fn probe_for(p: &ir::Proxy) -> Probe {
     if let Some(b) = &body {
         req.extend_from_slice(b.as_bytes());
     }
-    Probe::Http { request: req, expect }
+    Probe::Http {
+        request: req,
+        expect,
+    }
 }
 
 fn parse_status_list(p: &str) -> Vec<(u16, u16)> {
@@ -139,7 +171,13 @@ pub async fn run_probe(probe: &Probe, addr: std::net::SocketAddr, limit: Duratio
     };
     let (request, expect) = match probe {
         Probe::Tcp => {
-            return ProbeResult { ok: true, status: CheckStatus::L4Ok, code: 0, info: String::new(), duration: start.elapsed() };
+            return ProbeResult {
+                ok: true,
+                status: CheckStatus::L4Ok,
+                code: 0,
+                info: String::new(),
+                duration: start.elapsed(),
+            };
         }
         Probe::Http { request, expect } => (request, expect),
     };
@@ -158,7 +196,9 @@ pub async fn run_probe(probe: &Probe, addr: std::net::SocketAddr, limit: Duratio
                 break;
             }
             // status-only expectations can stop at the status line
-            if !matches!(expect, Expect::String { .. } | Expect::Rstring { .. }) && buf.windows(2).any(|w| w == b"\r\n") {
+            if !matches!(expect, Expect::String { .. } | Expect::Rstring { .. })
+                && buf.windows(2).any(|w| w == b"\r\n")
+            {
                 break;
             }
         }
@@ -169,29 +209,50 @@ pub async fn run_probe(probe: &Probe, addr: std::net::SocketAddr, limit: Duratio
         Ok(Err(e)) => return fail(CheckStatus::L7Rsp, 0, e.to_string()),
         Ok(Ok(b)) => b,
     };
-    let line_end = buf.windows(2).position(|w| w == b"\r\n").unwrap_or(buf.len());
+    let line_end = buf
+        .windows(2)
+        .position(|w| w == b"\r\n")
+        .unwrap_or(buf.len());
     let line = String::from_utf8_lossy(&buf[..line_end]);
     let mut parts = line.splitn(3, ' ');
     let version = parts.next().unwrap_or("");
-    let code: u16 = match (version.starts_with("HTTP/"), parts.next().and_then(|c| c.parse().ok())) {
+    let code: u16 = match (
+        version.starts_with("HTTP/"),
+        parts.next().and_then(|c| c.parse().ok()),
+    ) {
         (true, Some(c)) => c,
         _ => return fail(CheckStatus::L7Rsp, 0, "Invalid HTTP response".into()),
     };
     let reason = parts.next().unwrap_or("").to_string();
-    let body_start = buf.windows(4).position(|w| w == b"\r\n\r\n").map_or(buf.len(), |p| p + 4);
+    let body_start = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(buf.len(), |p| p + 4);
     let body = &buf[body_start..];
     let ok = match expect {
         Expect::Default => (200..400).contains(&code),
-        Expect::Status { codes, negate } => codes.iter().any(|(a, b)| (*a..=*b).contains(&code)) != *negate,
+        Expect::Status { codes, negate } => {
+            codes.iter().any(|(a, b)| (*a..=*b).contains(&code)) != *negate
+        }
         Expect::Rstatus { re, negate } => re.is_match(&code.to_string()) != *negate,
-        Expect::String { s, negate } => body.windows(s.len().max(1)).any(|w| w == &s[..]) != *negate,
+        Expect::String { s, negate } => {
+            body.windows(s.len().max(1)).any(|w| w == &s[..]) != *negate
+        }
         Expect::Rstring { re, negate } => re.is_match(body) != *negate,
     };
     ProbeResult {
         ok,
-        status: if ok { CheckStatus::L7Ok } else { CheckStatus::L7Sts },
+        status: if ok {
+            CheckStatus::L7Ok
+        } else {
+            CheckStatus::L7Sts
+        },
         code,
-        info: if ok { reason } else { format!("HTTP status check returned code <3C>{code}<3E>") },
+        info: if ok {
+            reason
+        } else {
+            format!("HTTP status check returned code <3C>{code}<3E>")
+        },
         duration: start.elapsed(),
     }
 }
@@ -218,13 +279,23 @@ async fn check_loop(be: Arc<Backend>, srv: Arc<Server>, probe: Probe) {
     let downinter = cfg.downinter.unwrap_or(inter);
     let Some(target) = srv.target else { return };
     let port = cfg.check_port.unwrap_or_else(|| target.addr(0).port());
-    let ip = cfg.check_addr.as_deref().and_then(|a| a.parse().ok()).unwrap_or(target.ip);
+    let ip = cfg
+        .check_addr
+        .as_deref()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(target.ip);
     let addr = std::net::SocketAddr::new(ip, port);
-    let limit = be.cfg.timeouts.check.or(be.cfg.timeouts.connect).map_or(inter, |t| t.min(inter));
+    let limit = be
+        .cfg
+        .timeouts
+        .check
+        .or(be.cfg.timeouts.connect)
+        .map_or(inter, |t| t.min(inter));
     // HAProxy starts servers up, but one failure is enough to put them down.
     srv.stats.health.store(rise, Ordering::Relaxed);
     if let Some(l) = be.live.get(srv.index) {
-        l.check_status.store(CheckStatus::Ini as u32, Ordering::Relaxed);
+        l.check_status
+            .store(CheckStatus::Ini as u32, Ordering::Relaxed);
     }
     // spread the first checks a little, as HAProxy does
     let first_delay = inter.mul_f64((srv.index as f64 + 1.0) / (be.servers.len() as f64 + 1.0));
@@ -246,10 +317,13 @@ async fn check_loop(be: Arc<Backend>, srv: Arc<Server>, probe: Probe) {
 }
 
 fn apply_result(be: &Backend, srv: &Server, r: &ProbeResult, rise: u32, fall: u32) {
-    let Some(live) = be.live.get(srv.index) else { return };
+    let Some(live) = be.live.get(srv.index) else {
+        return;
+    };
     live.check_status.store(r.status as u32, Ordering::Relaxed);
     live.check_code.store(u32::from(r.code), Ordering::Relaxed);
-    live.check_duration_ms.store(r.duration.as_millis() as u32, Ordering::Relaxed);
+    live.check_duration_ms
+        .store(r.duration.as_millis() as u32, Ordering::Relaxed);
     if let Ok(mut i) = srv.stats.check_info.lock() {
         i.clear();
         i.push_str(&r.info);
@@ -293,30 +367,59 @@ fn reason_text(r: &ProbeResult, up: bool) -> String {
         CheckStatus::L7Sts => "Layer7 wrong status".to_string(),
         _ => String::new(),
     };
-    let code = if r.code != 0 { format!(", code: {}", r.code) } else { String::new() };
-    let info = if !r.info.is_empty() && (!up || r.code != 0) { format!(", info: \"{}\"", r.info) } else { String::new() };
-    format!("{what}{code}{info}, check duration: {}ms", r.duration.as_millis())
+    let code = if r.code != 0 {
+        format!(", code: {}", r.code)
+    } else {
+        String::new()
+    };
+    let info = if !r.info.is_empty() && (!up || r.code != 0) {
+        format!(", info: \"{}\"", r.info)
+    } else {
+        String::new()
+    };
+    format!(
+        "{what}{code}{info}, check duration: {}ms",
+        r.duration.as_millis()
+    )
 }
 
 /// Prints HAProxy's state-change messages on stderr.
 fn log_change(be: &Backend, srv: &Server, r: &ProbeResult, up: bool) {
-    let active = be.servers.iter().filter(|s| !s.backup && be.live.get(s.index).is_some_and(|l| l.is_up())).count();
-    let backup = be.servers.iter().filter(|s| s.backup && be.live.get(s.index).is_some_and(|l| l.is_up())).count();
+    let active = be
+        .servers
+        .iter()
+        .filter(|s| !s.backup && be.live.get(s.index).is_some_and(|l| l.is_up()))
+        .count();
+    let backup = be
+        .servers
+        .iter()
+        .filter(|s| s.backup && be.live.get(s.index).is_some_and(|l| l.is_up()))
+        .count();
     let pid = std::process::id();
-    let kind = if srv.backup { "Backup Server" } else { "Server" };
+    let kind = if srv.backup {
+        "Backup Server"
+    } else {
+        "Server"
+    };
     if up {
         eprintln!(
             "[WARNING]  ({pid}) : {kind} {}/{} is UP, reason: {}. {active} active and {backup} backup servers online. 0 sessions requeued, 0 total in queue.",
             be.name, srv.name, reason_text(r, true)
         );
     } else {
-        let sessions = be.live.get(srv.index).map_or(0, |l| l.cur_conns.load(Ordering::Relaxed));
+        let sessions = be
+            .live
+            .get(srv.index)
+            .map_or(0, |l| l.cur_conns.load(Ordering::Relaxed));
         eprintln!(
             "[WARNING]  ({pid}) : {kind} {}/{} is DOWN, reason: {}. {active} active and {backup} backup servers left. {sessions} sessions active, 0 requeued, 0 remaining in queue.",
             be.name, srv.name, reason_text(r, false)
         );
         if active == 0 && backup == 0 {
-            eprintln!("[ALERT]    ({pid}) : backend '{}' has no server available!", be.name);
+            eprintln!(
+                "[ALERT]    ({pid}) : backend '{}' has no server available!",
+                be.name
+            );
         }
     }
 }
@@ -333,20 +436,46 @@ mod tests {
             while let Ok((mut s, _)) = l.accept().await {
                 let mut b = [0u8; 512];
                 let _ = s.read(&mut b).await;
-                let _ = s.write_all(b"HTTP/1.0 503 Service Unavailable\r\n\r\nbusy").await;
+                let _ = s
+                    .write_all(b"HTTP/1.0 503 Service Unavailable\r\n\r\nbusy")
+                    .await;
             }
         });
         let r = run_probe(&Probe::Tcp, addr, Duration::from_secs(1)).await;
         assert!(r.ok && r.status == CheckStatus::L4Ok);
-        let http = |expect| Probe::Http { request: b"GET / HTTP/1.0\r\n\r\n".to_vec(), expect };
+        let http = |expect| Probe::Http {
+            request: b"GET / HTTP/1.0\r\n\r\n".to_vec(),
+            expect,
+        };
         let r = run_probe(&http(Expect::Default), addr, Duration::from_secs(1)).await;
         assert!(!r.ok && r.code == 503 && r.status == CheckStatus::L7Sts);
-        let r = run_probe(&http(Expect::Status { codes: vec![(503, 503)], negate: false }), addr, Duration::from_secs(1)).await;
+        let r = run_probe(
+            &http(Expect::Status {
+                codes: vec![(503, 503)],
+                negate: false,
+            }),
+            addr,
+            Duration::from_secs(1),
+        )
+        .await;
         assert!(r.ok);
-        let r = run_probe(&http(Expect::String { s: b"busy".to_vec(), negate: false }), addr, Duration::from_secs(1)).await;
+        let r = run_probe(
+            &http(Expect::String {
+                s: b"busy".to_vec(),
+                negate: false,
+            }),
+            addr,
+            Duration::from_secs(1),
+        )
+        .await;
         assert!(r.ok);
         // nothing listens on port 1
-        let r = run_probe(&Probe::Tcp, "127.0.0.1:1".parse().unwrap(), Duration::from_secs(1)).await;
+        let r = run_probe(
+            &Probe::Tcp,
+            "127.0.0.1:1".parse().unwrap(),
+            Duration::from_secs(1),
+        )
+        .await;
         assert!(!r.ok && r.status == CheckStatus::L4Conn && r.info == "Connection refused");
     }
 }

@@ -15,7 +15,9 @@ async fn backend(name: &'static str) -> SocketAddr {
     let addr = l.local_addr().unwrap();
     tokio::spawn(async move {
         loop {
-            let Ok((mut s, _)) = l.accept().await else { return };
+            let Ok((mut s, _)) = l.accept().await else {
+                return;
+            };
             tokio::spawn(async move {
                 let mut buf = Vec::new();
                 let mut tmp = [0u8; 4096];
@@ -35,7 +37,11 @@ async fn backend(name: &'static str) -> SocketAddr {
                         .map(|l| l[16..].trim().to_string())
                         .unwrap_or_default();
                     let body = format!("{name}\n{xff}");
-                    let resp = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{}", body.len(), body);
+                    let resp = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{}",
+                        body.len(),
+                        body
+                    );
                     if s.write_all(resp.as_bytes()).await.is_err() {
                         return;
                     }
@@ -77,25 +83,43 @@ fn listen(servers: Vec<ir::Server>) -> ir::Config {
         options: Default::default(),
         span: Default::default(),
     });
-    p.options.forwardfor = Some(ir::ForwardFor { except: None, header: "X-Forwarded-For".into(), if_none: false });
-    ir::Config { proxies: vec![p], ..Default::default() }
+    p.options.forwardfor = Some(ir::ForwardFor {
+        except: None,
+        header: "X-Forwarded-For".into(),
+        if_none: false,
+    });
+    ir::Config {
+        proxies: vec![p],
+        ..Default::default()
+    }
 }
 
 async fn start(cfg: ir::Config) -> SocketAddr {
     let rt = Runtime::compile(&cfg).unwrap();
     let mut bound = Vec::new();
-    listener::bind_all(&rt.frontends[0].cfg, 0, &rt.frontends[0].cfg.binds[0], &mut bound).unwrap();
+    listener::bind_all(
+        &rt.frontends[0].cfg,
+        0,
+        &rt.frontends[0].cfg.binds[0],
+        &mut bound,
+    )
+    .unwrap();
     let addr = bound[0].local;
     tokio::spawn(super::process::serve_all(rt, bound, true));
     addr
 }
 
 async fn get(s: &mut TcpStream, path: &str) -> String {
-    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes()).await.unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
     let mut buf = Vec::new();
     let mut tmp = [0u8; 4096];
     loop {
-        let n = tokio::time::timeout(Duration::from_secs(5), s.read(&mut tmp)).await.unwrap().unwrap();
+        let n = tokio::time::timeout(Duration::from_secs(5), s.read(&mut tmp))
+            .await
+            .unwrap()
+            .unwrap();
         assert!(n > 0, "closed early: {:?}", String::from_utf8_lossy(&buf));
         buf.extend_from_slice(&tmp[..n]);
         let text = String::from_utf8_lossy(&buf).to_string();
@@ -139,9 +163,14 @@ fn idle_connection_future_stays_small() {
     let fe = engine.runtime.load().frontends[0].clone();
     let info = super::ctx::ConnInfo::default();
     let std_sock = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let r = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let r = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     r.block_on(async {
-        let s = TcpStream::connect(std_sock.local_addr().unwrap()).await.unwrap();
+        let s = TcpStream::connect(std_sock.local_addr().unwrap())
+            .await
+            .unwrap();
         let fut = super::stream::serve(s, info, fe, engine.clone());
         let size = std::mem::size_of_val(&fut);
         assert!(size <= 2048, "serve future is {size} bytes");

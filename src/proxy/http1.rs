@@ -69,19 +69,31 @@ impl HeadParser {
 
     /// Parses a request head at the start of `buf`. When complete, the head bytes are split
     /// off `buf` and `head` holds zero-copy slices of them.
-    pub fn parse_request(&mut self, buf: &mut BytesMut, head: &mut RequestHead) -> Result<Parsed, HttpError> {
+    pub fn parse_request(
+        &mut self,
+        buf: &mut BytesMut,
+        head: &mut RequestHead,
+    ) -> Result<Parsed, HttpError> {
         let (len, line, minor) = {
             let data: &[u8] = &buf[..];
             let mut raw: [MaybeUninit<httparse::Header<'_>>; MAX_HEADERS] =
                 [const { MaybeUninit::uninit() }; MAX_HEADERS];
             let mut req = httparse::Request::new(&mut []);
-            let len = match req.parse_with_uninit_headers(data, &mut raw).map_err(map_err)? {
+            let len = match req
+                .parse_with_uninit_headers(data, &mut raw)
+                .map_err(map_err)?
+            {
                 httparse::Status::Partial => return Ok(Parsed::Partial),
                 httparse::Status::Complete(n) => n,
             };
             let m = req.method.unwrap_or("").as_bytes();
             let u = req.path.unwrap_or("").as_bytes();
-            let line = [offset(data, m), m.len() as u32, offset(data, u), u.len() as u32];
+            let line = [
+                offset(data, m),
+                m.len() as u32,
+                offset(data, u),
+                u.len() as u32,
+            ];
             self.collect(data, req.headers);
             (len, line, req.version.unwrap_or(1))
         };
@@ -94,7 +106,11 @@ impl HeadParser {
     }
 
     /// Parses a response head at the start of `buf` (same contract as `parse_request`).
-    pub fn parse_response(&mut self, buf: &mut BytesMut, head: &mut ResponseHead) -> Result<Parsed, HttpError> {
+    pub fn parse_response(
+        &mut self,
+        buf: &mut BytesMut,
+        head: &mut ResponseHead,
+    ) -> Result<Parsed, HttpError> {
         let (len, reason, minor, status) = {
             let data: &[u8] = &buf[..];
             let mut raw: [MaybeUninit<httparse::Header<'_>>; MAX_HEADERS] =
@@ -112,7 +128,12 @@ impl HeadParser {
             let r = resp.reason.unwrap_or("").as_bytes();
             let reason = [offset(data, r), r.len() as u32];
             self.collect(data, resp.headers);
-            (len, reason, resp.version.unwrap_or(1), resp.code.unwrap_or(0))
+            (
+                len,
+                reason,
+                resp.version.unwrap_or(1),
+                resp.code.unwrap_or(0),
+            )
         };
         let bytes = buf.split_to(len).freeze();
         head.version = Bytes::from_static(if minor == 0 { HTTP10 } else { HTTP11 });
@@ -134,7 +155,12 @@ impl HeadParser {
         self.spans.reserve(headers.len());
         for h in headers {
             let n = h.name.as_bytes();
-            self.spans.push([offset(data, n), n.len() as u32, offset(data, h.value), h.value.len() as u32]);
+            self.spans.push([
+                offset(data, n),
+                n.len() as u32,
+                offset(data, h.value),
+                h.value.len() as u32,
+            ]);
         }
     }
 
@@ -143,7 +169,10 @@ impl HeadParser {
         // room for the headers plus a few added by rules (forwardfor, connection)
         out.reserve(self.spans.len() + 4);
         for s in &self.spans {
-            out.push(HdrField { name: slice(bytes, s[0], s[1]), value: slice(bytes, s[2], s[3]) });
+            out.push(HdrField {
+                name: slice(bytes, s[0], s[1]),
+                value: slice(bytes, s[2], s[3]),
+            });
         }
     }
 }
@@ -166,7 +195,10 @@ pub fn header<'a>(headers: &'a [HdrField], name: &[u8]) -> Option<&'a [u8]> {
 }
 
 fn header_all<'a>(headers: &'a [HdrField], name: &'a [u8]) -> impl Iterator<Item = &'a [u8]> + 'a {
-    headers.iter().filter(move |h| h.is(name)).map(|h| &h.value[..])
+    headers
+        .iter()
+        .filter(move |h| h.is(name))
+        .map(|h| &h.value[..])
 }
 
 /// Removes every line of header `name`; returns how many were removed.
@@ -178,7 +210,10 @@ pub fn del_header(headers: &mut Vec<HdrField>, name: &[u8]) -> usize {
 
 /// Appends a header line.
 pub fn add_header(headers: &mut Vec<HdrField>, name: &'static [u8], value: Bytes) {
-    headers.push(HdrField { name: Bytes::from_static(name), value });
+    headers.push(HdrField {
+        name: Bytes::from_static(name),
+        value,
+    });
 }
 
 /// Tokens of every `Connection` header.
@@ -212,7 +247,11 @@ pub fn wants_keep_alive(version: &[u8], headers: &[HdrField]) -> bool {
 /// Body framing of a request (RFC 7230 3.3.3).
 pub fn request_body(headers: &[HdrField]) -> Result<BodyKind, HttpError> {
     if let Some(te) = transfer_encoding_chunked(headers)? {
-        return if te { Ok(BodyKind::Chunked) } else { Err(HttpError::Invalid("transfer-encoding")) };
+        return if te {
+            Ok(BodyKind::Chunked)
+        } else {
+            Err(HttpError::Invalid("transfer-encoding"))
+        };
     }
     match content_length(headers)? {
         Some(0) | None => Ok(BodyKind::None),
@@ -221,7 +260,11 @@ pub fn request_body(headers: &[HdrField]) -> Result<BodyKind, HttpError> {
 }
 
 /// Body framing of a response with `status` to a request with `request_method`.
-pub fn response_body(status: u16, headers: &[HdrField], request_method: &[u8]) -> Result<BodyKind, HttpError> {
+pub fn response_body(
+    status: u16,
+    headers: &[HdrField],
+    request_method: &[u8],
+) -> Result<BodyKind, HttpError> {
     if request_method == b"HEAD" || (100..200).contains(&status) || status == 204 || status == 304 {
         return Ok(BodyKind::None);
     }
@@ -229,7 +272,11 @@ pub fn response_body(status: u16, headers: &[HdrField], request_method: &[u8]) -
         return Ok(BodyKind::None);
     }
     if let Some(te) = transfer_encoding_chunked(headers)? {
-        return Ok(if te { BodyKind::Chunked } else { BodyKind::UntilClose });
+        return Ok(if te {
+            BodyKind::Chunked
+        } else {
+            BodyKind::UntilClose
+        });
     }
     match content_length(headers)? {
         Some(0) => Ok(BodyKind::None),
@@ -290,14 +337,22 @@ pub fn write_request(head: &RequestHead, out: &mut Vec<u8>) {
     out.push(b' ');
     out.extend_from_slice(&head.uri);
     out.push(b' ');
-    out.extend_from_slice(if minor(&head.version) == 0 { HTTP10 } else { HTTP11 });
+    out.extend_from_slice(if minor(&head.version) == 0 {
+        HTTP10
+    } else {
+        HTTP11
+    });
     out.extend_from_slice(b"\r\n");
     write_headers(&head.headers, out);
 }
 
 /// Serializes a response head (lower-cased header names, as HAProxy) into `out`.
 pub fn write_response(head: &ResponseHead, out: &mut Vec<u8>) {
-    out.extend_from_slice(if minor(&head.version) == 0 { HTTP10 } else { HTTP11 });
+    out.extend_from_slice(if minor(&head.version) == 0 {
+        HTTP10
+    } else {
+        HTTP11
+    });
     out.push(b' ');
     push_u16_3(out, head.status);
     out.push(b' ');
@@ -307,8 +362,14 @@ pub fn write_response(head: &ResponseHead, out: &mut Vec<u8>) {
 }
 
 pub fn trim(b: &[u8]) -> &[u8] {
-    let s = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
-    let e = b.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(s, |e| e + 1);
+    let s = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let e = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(s, |e| e + 1);
     &b[s..e.max(s)]
 }
 
@@ -502,7 +563,11 @@ impl ChunkedTracker {
     }
 
     fn end_size_line(&mut self) {
-        self.state = if self.size == 0 { ChunkState::TrailerStart } else { ChunkState::Data };
+        self.state = if self.size == 0 {
+            ChunkState::TrailerStart
+        } else {
+            ChunkState::Data
+        };
         self.digits = 0;
     }
     fn next_chunk(&mut self) {
@@ -600,7 +665,10 @@ mod tests {
         let mut h = RequestHead::default();
         let mut buf = BytesMut::from(raw.as_bytes());
         let mut p = HeadParser::new();
-        assert_eq!(p.parse_request(&mut buf, &mut h).unwrap(), Parsed::Complete(raw.len()));
+        assert_eq!(
+            p.parse_request(&mut buf, &mut h).unwrap(),
+            Parsed::Complete(raw.len())
+        );
         assert!(buf.is_empty());
         h
     }
@@ -613,7 +681,10 @@ mod tests {
         assert_eq!(header(&h.headers, b"x-foo"), Some(&b"bar"[..]));
         let mut out = Vec::new();
         write_request(&h, &mut out);
-        assert_eq!(out, b"GET /a/b?x=1 HTTP/1.1\r\nhost: example\r\nx-foo: bar\r\n\r\n");
+        assert_eq!(
+            out,
+            b"GET /a/b?x=1 HTTP/1.1\r\nhost: example\r\nx-foo: bar\r\n\r\n"
+        );
     }
 
     #[test]
@@ -634,9 +705,15 @@ mod tests {
         let mut h = RequestHead::default();
         let mut p = HeadParser::new();
         let mut b = BytesMut::from(&b"GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.0\r\nA: b\r\n\r\n"[..]);
-        assert_eq!(p.parse_request(&mut b, &mut h).unwrap(), Parsed::Complete(19));
+        assert_eq!(
+            p.parse_request(&mut b, &mut h).unwrap(),
+            Parsed::Complete(19)
+        );
         assert_eq!(&h.uri[..], b"/1");
-        assert_eq!(p.parse_request(&mut b, &mut h).unwrap(), Parsed::Complete(25));
+        assert_eq!(
+            p.parse_request(&mut b, &mut h).unwrap(),
+            Parsed::Complete(25)
+        );
         assert_eq!(&h.uri[..], b"/2");
         assert_eq!(minor(&h.version), 0);
         assert_eq!(h.headers.len(), 1);
@@ -646,19 +723,35 @@ mod tests {
     fn edits_and_response_framing() {
         let mut h = req("GET /p?q HTTP/1.0\r\nA: 1\r\nB: 2\r\na: 3\r\n\r\n");
         assert_eq!(del_header(&mut h.headers, b"a"), 2);
-        add_header(&mut h.headers, b"X-Forwarded-For", Bytes::from_static(b"10.0.0.1"));
+        add_header(
+            &mut h.headers,
+            b"X-Forwarded-For",
+            Bytes::from_static(b"10.0.0.1"),
+        );
         let mut out = Vec::new();
         write_request(&h, &mut out);
-        assert_eq!(out, b"GET /p?q HTTP/1.0\r\nb: 2\r\nx-forwarded-for: 10.0.0.1\r\n\r\n");
+        assert_eq!(
+            out,
+            b"GET /p?q HTTP/1.0\r\nb: 2\r\nx-forwarded-for: 10.0.0.1\r\n\r\n"
+        );
 
         let mut r = ResponseHead::default();
         let raw = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
         let mut b = BytesMut::from(&raw[..]);
         let mut p = HeadParser::new();
-        assert_eq!(p.parse_response(&mut b, &mut r).unwrap(), Parsed::Complete(raw.len() - 5));
+        assert_eq!(
+            p.parse_response(&mut b, &mut r).unwrap(),
+            Parsed::Complete(raw.len() - 5)
+        );
         assert_eq!(&b[..], b"hello");
-        assert_eq!(response_body(r.status, &r.headers, b"GET").unwrap(), BodyKind::Length(5));
-        assert_eq!(response_body(r.status, &r.headers, b"HEAD").unwrap(), BodyKind::None);
+        assert_eq!(
+            response_body(r.status, &r.headers, b"GET").unwrap(),
+            BodyKind::Length(5)
+        );
+        assert_eq!(
+            response_body(r.status, &r.headers, b"HEAD").unwrap(),
+            BodyKind::None
+        );
         r.status = 404;
         r.reason = Bytes::from_static(default_reason(404).as_bytes());
         let mut out = Vec::new();
@@ -670,14 +763,35 @@ mod tests {
     fn body_framing_table() {
         let cases: &[(&str, Result<BodyKind, ()>)] = &[
             ("GET / HTTP/1.1\r\n\r\n", Ok(BodyKind::None)),
-            ("POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n", Ok(BodyKind::Length(10))),
-            ("POST / HTTP/1.1\r\nContent-Length: 10, 10\r\n\r\n", Ok(BodyKind::Length(10))),
-            ("POST / HTTP/1.1\r\nContent-Length: 10\r\nContent-Length: 11\r\n\r\n", Err(())),
+            (
+                "POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n",
+                Ok(BodyKind::Length(10)),
+            ),
+            (
+                "POST / HTTP/1.1\r\nContent-Length: 10, 10\r\n\r\n",
+                Ok(BodyKind::Length(10)),
+            ),
+            (
+                "POST / HTTP/1.1\r\nContent-Length: 10\r\nContent-Length: 11\r\n\r\n",
+                Err(()),
+            ),
             ("POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", Err(())),
-            ("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", Ok(BodyKind::Chunked)),
-            ("POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", Ok(BodyKind::Chunked)),
-            ("POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", Err(())),
-            ("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", Err(())),
+            (
+                "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+                Ok(BodyKind::Chunked),
+            ),
+            (
+                "POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+                Ok(BodyKind::Chunked),
+            ),
+            (
+                "POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+                Err(()),
+            ),
+            (
+                "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
+                Err(()),
+            ),
         ];
         for (raw, want) in cases {
             let h = req(raw);
@@ -718,15 +832,22 @@ mod tests {
 
     #[test]
     fn error_pages_have_matching_lengths() {
-        for s in [400, 401, 403, 404, 405, 408, 410, 413, 429, 500, 501, 502, 503, 504] {
+        for s in [
+            400, 401, 403, 404, 405, 408, 410, 413, 429, 500, 501, 502, 503, 504,
+        ] {
             let page = error_page(s);
             let mut h = ResponseHead::default();
             let mut b = BytesMut::from(page);
-            let Parsed::Complete(_) = HeadParser::new().parse_response(&mut b, &mut h).unwrap() else {
+            let Parsed::Complete(_) = HeadParser::new().parse_response(&mut b, &mut h).unwrap()
+            else {
                 panic!("partial {s}")
             };
             assert_eq!(h.status, s);
-            assert_eq!(content_length(&h.headers).unwrap(), Some(b.len() as u64), "{s}");
+            assert_eq!(
+                content_length(&h.headers).unwrap(),
+                Some(b.len() as u64),
+                "{s}"
+            );
         }
     }
 }

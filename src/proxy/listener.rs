@@ -26,13 +26,31 @@ pub struct BoundListener {
 #[derive(Debug, thiserror::Error)]
 pub enum BindError {
     #[error("Starting {kind} {proxy}: cannot bind socket (Address already in use) [{addr}]")]
-    InUse { kind: &'static str, proxy: String, addr: String },
+    InUse {
+        kind: &'static str,
+        proxy: String,
+        addr: String,
+    },
     #[error("Starting {kind} {proxy}: cannot bind socket ({err}) [{addr}]")]
-    Io { kind: &'static str, proxy: String, addr: String, err: std::io::Error },
+    Io {
+        kind: &'static str,
+        proxy: String,
+        addr: String,
+        err: std::io::Error,
+    },
     #[error("Starting {kind} {proxy}: fd@{fd} is not a usable socket [{addr}]")]
-    BadFd { kind: &'static str, proxy: String, addr: String, fd: RawFd },
+    BadFd {
+        kind: &'static str,
+        proxy: String,
+        addr: String,
+        fd: RawFd,
+    },
     #[error("Starting {kind} {proxy}: address family not supported yet in this engine [{addr}]")]
-    Unsupported { kind: &'static str, proxy: String, addr: String },
+    Unsupported {
+        kind: &'static str,
+        proxy: String,
+        addr: String,
+    },
 }
 
 /// Default listen backlog when neither the bind, the frontend, nor maxconn give one.
@@ -64,13 +82,28 @@ pub fn bind_all(
                     let socket = bind_inet(sa, v6only, backlog).map_err(|err| {
                         let a = format!("{}", fmt_addr(sa));
                         if err.kind() == std::io::ErrorKind::AddrInUse {
-                            BindError::InUse { kind, proxy: proxy.name.clone(), addr: a }
+                            BindError::InUse {
+                                kind,
+                                proxy: proxy.name.clone(),
+                                addr: a,
+                            }
                         } else {
-                            BindError::Io { kind, proxy: proxy.name.clone(), addr: a, err }
+                            BindError::Io {
+                                kind,
+                                proxy: proxy.name.clone(),
+                                addr: a,
+                                err,
+                            }
                         }
                     })?;
                     let local = socket.local_addr().unwrap_or(sa);
-                    out.push(BoundListener { frontend, socket, local, options: bind.options.clone(), text: bind.addr_text.clone() });
+                    out.push(BoundListener {
+                        frontend,
+                        socket,
+                        local,
+                        options: bind.options.clone(),
+                        text: bind.addr_text.clone(),
+                    });
                 }
             }
             ir::ListenAddr::Fd { fd } => {
@@ -83,10 +116,20 @@ pub fn bind_all(
                 let local = socket
                     .local_addr()
                     .unwrap_or(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0));
-                out.push(BoundListener { frontend, socket, local, options: bind.options.clone(), text: bind.addr_text.clone() });
+                out.push(BoundListener {
+                    frontend,
+                    socket,
+                    local,
+                    options: bind.options.clone(),
+                    text: bind.addr_text.clone(),
+                });
             }
             _ => {
-                return Err(BindError::Unsupported { kind, proxy: proxy.name.clone(), addr: bind.addr_text.clone() });
+                return Err(BindError::Unsupported {
+                    kind,
+                    proxy: proxy.name.clone(),
+                    addr: bind.addr_text.clone(),
+                });
             }
         }
     }
@@ -102,9 +145,21 @@ fn fmt_addr(sa: SocketAddr) -> String {
 
 /// Creates, binds and listens on a TCP socket the way HAProxy does (SO_REUSEADDR,
 /// SO_REUSEPORT, non-blocking).
-pub fn bind_inet(sa: SocketAddr, v6only: bool, backlog: i32) -> std::io::Result<std::net::TcpListener> {
-    let domain = if sa.is_ipv4() { Domain::IPV4 } else { Domain::IPV6 };
-    let socket = Socket::new(domain, Type::STREAM.nonblocking().cloexec(), Some(Protocol::TCP))?;
+pub fn bind_inet(
+    sa: SocketAddr,
+    v6only: bool,
+    backlog: i32,
+) -> std::io::Result<std::net::TcpListener> {
+    let domain = if sa.is_ipv4() {
+        Domain::IPV4
+    } else {
+        Domain::IPV6
+    };
+    let socket = Socket::new(
+        domain,
+        Type::STREAM.nonblocking().cloexec(),
+        Some(Protocol::TCP),
+    )?;
     socket.set_reuse_address(true)?;
     socket.set_reuse_port(true)?;
     if sa.is_ipv6() {
@@ -132,7 +187,13 @@ fn inherit_fd(fd: RawFd, backlog: i32) -> Option<std::net::TcpListener> {
     let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
     // SAFETY: getsockopt writes at most `len` bytes into `ty`, which is a c_int.
     let rc = unsafe {
-        libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_TYPE, (&mut ty as *mut libc::c_int).cast(), &mut len)
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_TYPE,
+            (&mut ty as *mut libc::c_int).cast(),
+            &mut len,
+        )
     };
     if rc != 0 || ty != libc::SOCK_STREAM {
         return None;
@@ -154,12 +215,19 @@ mod tests {
     fn binds_port_ranges_and_reports_busy_ports() {
         let first = bind_inet("127.0.0.1:0".parse().unwrap(), false, 16).unwrap();
         let port = first.local_addr().unwrap().port();
-        let proxy = ir::Proxy { kind: ir::ProxyKind::Frontend, name: "fe".into(), ..Default::default() };
+        let proxy = ir::Proxy {
+            kind: ir::ProxyKind::Frontend,
+            name: "fe".into(),
+            ..Default::default()
+        };
         // SO_REUSEPORT lets the same port be bound twice by this process, as HAProxy does.
         let bind = ir::Bind {
             addrs: vec![ir::ListenAddr::Inet {
                 ip: "127.0.0.1".parse().unwrap(),
-                ports: ir::PortRange { low: port, high: port },
+                ports: ir::PortRange {
+                    low: port,
+                    high: port,
+                },
                 v6only: false,
             }],
             addr_text: format!("127.0.0.1:{port}"),
@@ -170,7 +238,13 @@ mod tests {
         bind_all(&proxy, 0, &bind, &mut out).unwrap();
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].local.port(), port);
-        let bad = ir::Bind { addrs: vec![ir::ListenAddr::Fd { fd: 99999 }], ..bind };
-        assert!(matches!(bind_all(&proxy, 0, &bad, &mut out), Err(BindError::BadFd { .. })));
+        let bad = ir::Bind {
+            addrs: vec![ir::ListenAddr::Fd { fd: 99999 }],
+            ..bind
+        };
+        assert!(matches!(
+            bind_all(&proxy, 0, &bad, &mut out),
+            Err(BindError::BadFd { .. })
+        ));
     }
 }

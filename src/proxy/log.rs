@@ -111,7 +111,10 @@ pub fn parse_format(text: &str) -> Vec<ir::LogFormatNode> {
             let mut flags = Vec::new();
             if b.get(j) == Some(&b'{') {
                 let end = text[j..].find('}').map(|e| j + e).unwrap_or(b.len());
-                flags = text[j + 1..end.min(b.len())].split(',').map(str::to_string).collect();
+                flags = text[j + 1..end.min(b.len())]
+                    .split(',')
+                    .map(str::to_string)
+                    .collect();
                 j = end + 1;
             }
             if b.get(j) == Some(&b'[') {
@@ -121,7 +124,11 @@ pub fn parse_format(text: &str) -> Vec<ir::LogFormatNode> {
                 }
                 let expr = text[j + 1..end].to_string();
                 nodes.push(ir::LogFormatNode::Sample {
-                    expr: ir::SampleExpr { fetch: expr, args: Vec::new(), converters: Vec::new() },
+                    expr: ir::SampleExpr {
+                        fetch: expr,
+                        args: Vec::new(),
+                        converters: Vec::new(),
+                    },
                     flags,
                 });
                 i = end + 1;
@@ -134,7 +141,10 @@ pub fn parse_format(text: &str) -> Vec<ir::LogFormatNode> {
             if !lit.is_empty() {
                 nodes.push(ir::LogFormatNode::Literal(std::mem::take(&mut lit)));
             }
-            nodes.push(ir::LogFormatNode::Var { name: text[start..j].to_string(), flags });
+            nodes.push(ir::LogFormatNode::Var {
+                name: text[start..j].to_string(),
+                flags,
+            });
             i = j;
         } else if b[i] == b'\\' && i + 1 < b.len() {
             lit.push(b[i + 1] as char);
@@ -151,7 +161,9 @@ pub fn parse_format(text: &str) -> Vec<ir::LogFormatNode> {
     nodes
 }
 
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
 
 /// Broken-down time (local or UTC) with milliseconds.
 #[derive(Debug, Clone, Copy)]
@@ -194,7 +206,11 @@ fn broken_down(t: SystemTime, utc: bool) -> Tm {
 /// `21/Nov/2026:14:13:46.495`
 fn push_date_ms(out: &mut Vec<u8>, t: SystemTime) {
     let tm = broken_down(t, false);
-    let _ = write!(out, "{:02}/{}/{:04}:{:02}:{:02}:{:02}.{:03}", tm.day, MONTHS[tm.mon], tm.year, tm.hour, tm.min, tm.sec, tm.ms);
+    let _ = write!(
+        out,
+        "{:02}/{}/{:04}:{:02}:{:02}:{:02}.{:03}",
+        tm.day, MONTHS[tm.mon], tm.year, tm.hour, tm.min, tm.sec, tm.ms
+    );
 }
 
 /// `21/Nov/2026:14:13:46 +0000` (CLF, GMT or local)
@@ -206,14 +222,26 @@ fn push_date_clf(out: &mut Vec<u8>, t: SystemTime, utc: bool) {
     let _ = write!(
         out,
         "{:02}/{}/{:04}:{:02}:{:02}:{:02} {}{:02}{:02}",
-        tm.day, MONTHS[tm.mon], tm.year, tm.hour, tm.min, tm.sec, sign, off / 3600, off % 3600 / 60
+        tm.day,
+        MONTHS[tm.mon],
+        tm.year,
+        tm.hour,
+        tm.min,
+        tm.sec,
+        sign,
+        off / 3600,
+        off % 3600 / 60
     );
 }
 
 /// Syslog header date `Nov 21 14:13:49`.
 fn push_syslog_date(out: &mut Vec<u8>, t: SystemTime) {
     let tm = broken_down(t, false);
-    let _ = write!(out, "{} {:2} {:02}:{:02}:{:02}", MONTHS[tm.mon], tm.day, tm.hour, tm.min, tm.sec);
+    let _ = write!(
+        out,
+        "{} {:2} {:02}:{:02}:{:02}",
+        MONTHS[tm.mon], tm.day, tm.hour, tm.min, tm.sec
+    );
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -263,14 +291,17 @@ pub struct Logger {
 
 pub fn facility_code(name: &str) -> Option<u8> {
     const F: [&str; 24] = [
-        "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "auth2", "ftp", "ntp",
-        "audit", "alert", "cron2", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+        "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "auth2",
+        "ftp", "ntp", "audit", "alert", "cron2", "local0", "local1", "local2", "local3", "local4",
+        "local5", "local6", "local7",
     ];
     F.iter().position(|f| *f == name).map(|i| i as u8)
 }
 
 pub fn level_code(name: &str) -> Option<u8> {
-    const L: [&str; 8] = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"];
+    const L: [&str; 8] = [
+        "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
+    ];
     L.iter().position(|l| *l == name).map(|i| i as u8)
 }
 
@@ -278,9 +309,15 @@ fn open_sink(t: &ir::LogTarget) -> Option<Sink> {
     let dest = match &t.dest {
         ir::LogDest::Stdout => SinkDest::Stdout,
         ir::LogDest::Stderr => SinkDest::Stderr,
-        ir::LogDest::Udp { resolved: Some(ip), port, .. } => {
+        ir::LogDest::Udp {
+            resolved: Some(ip),
+            port,
+            ..
+        } => {
             let to = SocketAddr::new(*ip, *port);
-            let bind: SocketAddr = if ip.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" }.parse().ok()?;
+            let bind: SocketAddr = if ip.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" }
+                .parse()
+                .ok()?;
             let s = UdpSocket::bind(bind).ok()?;
             s.set_nonblocking(true).ok()?;
             SinkDest::Udp(s, to)
@@ -310,11 +347,21 @@ fn open_sink(t: &ir::LogTarget) -> Option<Sink> {
 
 impl Logger {
     pub fn new(rt: &Runtime) -> Logger {
-        let global: Vec<Arc<Sink>> = rt.global.logs.iter().filter_map(open_sink).map(Arc::new).collect();
+        let global: Vec<Arc<Sink>> = rt
+            .global
+            .logs
+            .iter()
+            .filter_map(open_sink)
+            .map(Arc::new)
+            .collect();
         let tag = rt.global.log_tag.clone().unwrap_or_else(|| {
             std::env::args()
                 .next()
-                .and_then(|a| std::path::Path::new(&a).file_name().map(|f| f.to_string_lossy().into_owned()))
+                .and_then(|a| {
+                    std::path::Path::new(&a)
+                        .file_name()
+                        .map(|f| f.to_string_lossy().into_owned())
+                })
                 .unwrap_or_else(|| "rhaproxy".into())
         });
         let mut frontends = Vec::new();
@@ -339,19 +386,32 @@ impl Logger {
             } else {
                 (Vec::new(), true)
             };
-            frontends.push(FrontendLog { sinks, format, connect_only, dontlognull: o.dontlognull });
+            frontends.push(FrontendLog {
+                sinks,
+                format,
+                connect_only,
+                dontlognull: o.dontlognull,
+            });
         }
-        Logger { frontends, tag, pid: std::process::id() }
+        Logger {
+            frontends,
+            tag,
+            pid: std::process::id(),
+        }
     }
 
     /// Whether the frontend wants the "Connect from" line at accept.
     pub fn logs_connect(&self, fe: usize) -> bool {
-        self.frontends.get(fe).is_some_and(|f| f.connect_only && !f.sinks.is_empty())
+        self.frontends
+            .get(fe)
+            .is_some_and(|f| f.connect_only && !f.sinks.is_empty())
     }
 
     /// Sends the default-format "Connect from" line.
     pub fn log_connect(&self, fe: &Frontend, info: &ConnInfo) {
-        let Some(f) = self.frontends.get(fe.index) else { return };
+        let Some(f) = self.frontends.get(fe.index) else {
+            return;
+        };
         let mode = match fe.mode {
             ir::ProxyMode::Http => "HTTP",
             ir::ProxyMode::Tcp => "TCP",
@@ -370,11 +430,15 @@ impl Logger {
     /// Logs a finished transaction.
     /// Whether transactions of frontend `fe` are logged at all.
     pub fn wants(&self, fe: usize) -> bool {
-        self.frontends.get(fe).is_some_and(|f| !f.sinks.is_empty() && !f.connect_only)
+        self.frontends
+            .get(fe)
+            .is_some_and(|f| !f.sinks.is_empty() && !f.connect_only)
     }
 
     pub fn log(&self, rec: &LogRecord, fe: &Frontend, engine: &Engine) {
-        let Some(f) = self.frontends.get(fe.index) else { return };
+        let Some(f) = self.frontends.get(fe.index) else {
+            return;
+        };
         if f.sinks.is_empty() || f.connect_only {
             return;
         }
@@ -383,7 +447,11 @@ impl Logger {
         }
         let mut line = Vec::with_capacity(256);
         render(&f.format, rec, fe, engine, &mut line);
-        let level = if rec.status >= 500 || rec.term[0] != b'-' { 6 } else { 6 };
+        let level = if rec.status >= 500 || rec.term[0] != b'-' {
+            6
+        } else {
+            6
+        };
         self.emit(f, level, &line);
     }
 
@@ -448,7 +516,10 @@ impl Logger {
 
 fn fmt_ip_port(a: SocketAddr) -> String {
     let ip = match a.ip() {
-        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map(std::net::IpAddr::V4).unwrap_or(a.ip()),
+        std::net::IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map(std::net::IpAddr::V4)
+            .unwrap_or(a.ip()),
         ip => ip,
     };
     format!("{}:{}", ip, a.port())
@@ -484,7 +555,11 @@ fn render(
     let backend = rec.backend.as_ref();
     let server = rec.server.as_ref();
     let be = backend.map(|b| b.name.as_str());
-    let srv = if rec.stats_page { Some("<STATS>") } else { server.map(|s| s.name.as_str()) };
+    let srv = if rec.stats_page {
+        Some("<STATS>")
+    } else {
+        server.map(|s| s.name.as_str())
+    };
     for node in nodes {
         match node {
             ir::LogFormatNode::Literal(s) => out.extend_from_slice(s.as_bytes()),
@@ -498,7 +573,11 @@ fn render(
                         _ => {}
                     }
                 }
-                let tt = if rec.t_active >= 0 { rec.t_idle + rec.t_request.max(0) + rec.t_active } else { -1 };
+                let tt = if rec.t_active >= 0 {
+                    rec.t_idle + rec.t_request.max(0) + rec.t_active
+                } else {
+                    -1
+                };
                 match name.as_str() {
                     "o" => global_quote = quote,
                     "ci" => {
@@ -540,17 +619,31 @@ fn render(
                     "trg" | "T" => push_date_clf(out, rec.accept_date, true),
                     "Tl" => push_date_clf(out, rec.accept_date, false),
                     "ms" => {
-                        let ms = rec.accept_date.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().subsec_millis();
+                        let ms = rec
+                            .accept_date
+                            .duration_since(SystemTime::UNIX_EPOCH)
+                            .unwrap_or_default()
+                            .subsec_millis();
                         let _ = write!(out, "{ms:03}");
                     }
                     "Ts" => push_num(
                         out,
-                        rec.accept_date.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_secs() as i64,
+                        rec.accept_date
+                            .duration_since(SystemTime::UNIX_EPOCH)
+                            .unwrap_or_default()
+                            .as_secs() as i64,
                     ),
                     "TR" => push_num(out, rec.t_request),
                     "Ti" => push_num(out, rec.t_idle),
                     "Th" => push_num(out, 0),
-                    "Tq" => push_num(out, if rec.t_request >= 0 { rec.t_idle + rec.t_request } else { -1 }),
+                    "Tq" => push_num(
+                        out,
+                        if rec.t_request >= 0 {
+                            rec.t_idle + rec.t_request
+                        } else {
+                            -1
+                        },
+                    ),
                     "Tw" => push_num(out, rec.t_queue),
                     "Tc" => push_num(out, rec.t_connect),
                     "Tr" => push_num(out, rec.t_response),
@@ -579,11 +672,24 @@ fn render(
                     }
                     "ac" => push_num(out, i64::from(engine.active.load(Ordering::Relaxed))),
                     "fc" => push_num(out, i64::from(fe.counters.cur.load(Ordering::Relaxed))),
-                    "bc" => push_num(out, backend.map_or(0, |b| i64::from(b.counters.cur.load(Ordering::Relaxed)))),
-                    "sc" => push_num(out, server.map_or(0, |s| i64::from(s.stats.counters.cur.load(Ordering::Relaxed)))),
+                    "bc" => push_num(
+                        out,
+                        backend.map_or(0, |b| i64::from(b.counters.cur.load(Ordering::Relaxed))),
+                    ),
+                    "sc" => push_num(
+                        out,
+                        server.map_or(0, |s| {
+                            i64::from(s.stats.counters.cur.load(Ordering::Relaxed))
+                        }),
+                    ),
                     "rc" => push_num(out, i64::from(rec.retries)),
                     "sq" => push_num(out, 0),
-                    "bq" => push_num(out, backend.map_or(0, |b| i64::from(b.counters.queue_cur.load(Ordering::Relaxed)))),
+                    "bq" => push_num(
+                        out,
+                        backend.map_or(0, |b| {
+                            i64::from(b.counters.queue_cur.load(Ordering::Relaxed))
+                        }),
+                    ),
                     "r" => push_str(out, &rec.request_line, quote),
                     "HM" => push_str(out, &rec.method, quote),
                     "HU" => push_str(out, &rec.uri, quote),
@@ -597,13 +703,19 @@ fn render(
                         push_str(out, p, quote)
                     }
                     "HQ" => {
-                        let q = rec.uri.iter().position(|&c| c == b'?').map_or(&[][..], |i| &rec.uri[i..]);
+                        let q = rec
+                            .uri
+                            .iter()
+                            .position(|&c| c == b'?')
+                            .map_or(&[][..], |i| &rec.uri[i..]);
                         push_str(out, q, quote)
                     }
                     "HV" => push_str(out, &rec.version, quote),
                     "pid" => push_num(out, i64::from(std::process::id())),
                     "H" => push_str(out, hostname().as_bytes(), quote),
-                    "lc" | "rt" => push_num(out, fe.counters.requests.load(Ordering::Relaxed) as i64),
+                    "lc" | "rt" => {
+                        push_num(out, fe.counters.requests.load(Ordering::Relaxed) as i64)
+                    }
                     "si" => match server.and_then(|s| s.target) {
                         Some(t) => push_str(out, t.ip.to_string().as_bytes(), quote),
                         None => push_str(out, b"-", quote),
@@ -621,7 +733,9 @@ fn render(
 }
 
 fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname").map(|s| s.trim().to_string()).unwrap_or_default()
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -639,7 +753,9 @@ mod tests {
             })
             .collect();
         assert_eq!(&vars[..6], &["ci", "cp", "tr", "ft", "b", "s"]);
-        assert!(matches!(nodes.last(), Some(ir::LogFormatNode::Var { name, flags }) if name == "r" && flags == &["+Q"]));
+        assert!(
+            matches!(nodes.last(), Some(ir::LogFormatNode::Var { name, flags }) if name == "r" && flags == &["+Q"])
+        );
         let n = parse_format("100%% %[src] a\\ b");
         assert_eq!(n.len(), 3);
     }

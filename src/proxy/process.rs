@@ -47,7 +47,10 @@ pub fn run(config: ir::Config, opts: &ProcessOptions) -> i32 {
         return 1;
     }
     let daemon = (opts.daemon || config.global.daemon) && !opts.debug && !opts.foreground;
-    let pidfile = opts.pidfile.clone().or_else(|| config.global.pidfile.clone());
+    let pidfile = opts
+        .pidfile
+        .clone()
+        .or_else(|| config.global.pidfile.clone());
     if daemon {
         match daemonize(pidfile.as_deref()) {
             Ok(true) => return 0, // parent
@@ -67,11 +70,20 @@ pub fn run(config: ir::Config, opts: &ProcessOptions) -> i32 {
         .global
         .nbthread
         .map(|n| n.max(1) as usize)
-        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        });
     let built = if threads == 1 {
-        tokio::runtime::Builder::new_current_thread().enable_all().build()
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
     } else {
-        tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build()
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .enable_all()
+            .build()
     };
     let tokio_rt = match built {
         Ok(r) => r,
@@ -89,7 +101,11 @@ pub fn run(config: ir::Config, opts: &ProcessOptions) -> i32 {
 fn program() -> String {
     std::env::args()
         .next()
-        .and_then(|a| std::path::Path::new(&a).file_name().map(|f| f.to_string_lossy().into_owned()))
+        .and_then(|a| {
+            std::path::Path::new(&a)
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+        })
         .unwrap_or_else(|| "rhaproxy".into())
 }
 
@@ -115,7 +131,11 @@ fn daemonize(pidfile: Option<&str>) -> std::io::Result<bool> {
     }
     // SAFETY: setsid only detaches the process from its terminal session.
     unsafe { libc::setsid() };
-    if let Ok(null) = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null") {
+    if let Ok(null) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+    {
         use std::os::fd::AsRawFd;
         for fd in 0..3 {
             // SAFETY: dup2 onto the standard descriptors, which this process owns.
@@ -127,7 +147,11 @@ fn daemonize(pidfile: Option<&str>) -> std::io::Result<bool> {
 
 pub async fn serve_all(rt: Runtime, bound: Vec<BoundListener>, _quiet: bool) -> i32 {
     let logger = Logger::new(&rt);
-    let global_max = rt.global.maxconn.map(|m| m as usize).unwrap_or(Semaphore::MAX_PERMITS);
+    let global_max = rt
+        .global
+        .maxconn
+        .map(|m| m as usize)
+        .unwrap_or(Semaphore::MAX_PERMITS);
     let frontends = rt.frontends.clone();
     let engine = Engine::new(rt, logger);
     let global_sem = Arc::new(Semaphore::new(global_max.min(Semaphore::MAX_PERMITS)));
@@ -144,9 +168,18 @@ pub async fn serve_all(rt: Runtime, bound: Vec<BoundListener>, _quiet: bool) -> 
                 return 1;
             }
         };
-        let Some(fe) = frontends.get(b.frontend).cloned() else { continue };
+        let Some(fe) = frontends.get(b.frontend).cloned() else {
+            continue;
+        };
         let fe_sem = fe_sems.get(b.frontend).cloned().flatten();
-        accept_tasks.push(tokio::spawn(accept_loop(listener, b.local, fe, engine.clone(), global_sem.clone(), fe_sem)));
+        accept_tasks.push(tokio::spawn(accept_loop(
+            listener,
+            b.local,
+            fe,
+            engine.clone(),
+            global_sem.clone(),
+            fe_sem,
+        )));
     }
     super::checker::spawn_checks(&engine);
 
@@ -202,7 +235,9 @@ async fn accept_loop(
 ) {
     let local_is_wildcard = local.ip().is_unspecified();
     loop {
-        let Ok(gp) = global_sem.clone().acquire_owned().await else { return };
+        let Ok(gp) = global_sem.clone().acquire_owned().await else {
+            return;
+        };
         let fp = match &fe_sem {
             Some(s) => match s.clone().acquire_owned().await {
                 Ok(p) => Some(p),
@@ -219,8 +254,17 @@ async fn accept_loop(
             }
         };
         let _ = sock.set_nodelay(true);
-        let dst = if local_is_wildcard { sock.local_addr().unwrap_or(local) } else { local };
-        let info = ConnInfo { src: peer, dst, ssl_fc: false, ssl_sni: None };
+        let dst = if local_is_wildcard {
+            sock.local_addr().unwrap_or(local)
+        } else {
+            local
+        };
+        let info = ConnInfo {
+            src: peer,
+            dst,
+            ssl_fc: false,
+            ssl_sni: None,
+        };
         engine.active.fetch_add(1, Ordering::Relaxed);
         fe.counters.enter();
         if engine.logger.logs_connect(fe.index) {

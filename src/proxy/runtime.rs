@@ -242,8 +242,10 @@ impl Runtime {
         let env = CompileEnv::from_config(config);
         let mut rulesets: HashMap<String, Arc<RuleSet>> = HashMap::new();
         for p in &config.proxies {
-            let rs = RuleSet::compile(p, &env)
-                .map_err(|e| CompileError::Rules { proxy: p.name.clone(), msg: e.to_string() })?;
+            let rs = RuleSet::compile(p, &env).map_err(|e| CompileError::Rules {
+                proxy: p.name.clone(),
+                msg: e.to_string(),
+            })?;
             rulesets.insert(p.name.clone(), Arc::new(rs));
         }
         let rules_of = |name: &str| rulesets.get(name).cloned().unwrap_or_default();
@@ -259,7 +261,14 @@ impl Runtime {
                 let id = s.id.map(|i| i as u32).unwrap_or(next_id);
                 next_id = next_id.max(id) + 1;
                 let target = match &s.addr {
-                    ir::ServerAddr::Inet { resolved: Some(ip), port, .. } => Some(ServerTarget { ip: *ip, port: *port }),
+                    ir::ServerAddr::Inet {
+                        resolved: Some(ip),
+                        port,
+                        ..
+                    } => Some(ServerTarget {
+                        ip: *ip,
+                        port: *port,
+                    }),
                     _ => None,
                 };
                 servers.push(Arc::new(Server {
@@ -296,11 +305,16 @@ impl Runtime {
                     .collect(),
             );
             let balancer = Balancer::new(&balance_conf(p, &servers));
-            let stick = StickRules::compile(p, &rules_of(&p.name).acls, &env)
-                .map_err(|e| CompileError::Rules { proxy: p.name.clone(), msg: e.to_string() })?;
+            let stick = StickRules::compile(p, &rules_of(&p.name).acls, &env).map_err(|e| {
+                CompileError::Rules {
+                    proxy: p.name.clone(),
+                    msg: e.to_string(),
+                }
+            })?;
             let server_ids: Vec<u32> = servers.iter().map(|s| s.id).collect();
             let cookie = p.cookie.as_ref().map(|c| {
-                let values: Vec<Option<String>> = p.servers.iter().map(|s| s.cookie.clone()).collect();
+                let values: Vec<Option<String>> =
+                    p.servers.iter().map(|s| s.cookie.clone()).collect();
                 CookiePersist::from_ir(c, &values)
             });
             backends.push(Arc::new(Backend {
@@ -322,12 +336,25 @@ impl Runtime {
                 last_change: AtomicU64::new(now),
             }));
         }
-        for p in config.proxies.iter().filter(|p| p.kind.has_frontend() && !p.disabled) {
-            let own_backend = if p.kind == ir::ProxyKind::Listen { backend_by_name.get(&p.name).copied() } else { None };
+        for p in config
+            .proxies
+            .iter()
+            .filter(|p| p.kind.has_frontend() && !p.disabled)
+        {
+            let own_backend = if p.kind == ir::ProxyKind::Listen {
+                backend_by_name.get(&p.name).copied()
+            } else {
+                None
+            };
             let default_backend = match &p.default_backend {
-                Some(ir::BackendRef::Static(name)) => Some(*backend_by_name.get(name).ok_or_else(|| {
-                    CompileError::MissingBackend { proxy: p.name.clone(), backend: name.clone() }
-                })?),
+                Some(ir::BackendRef::Static(name)) => {
+                    Some(*backend_by_name.get(name).ok_or_else(|| {
+                        CompileError::MissingBackend {
+                            proxy: p.name.clone(),
+                            backend: name.clone(),
+                        }
+                    })?)
+                }
                 _ => own_backend,
             };
             frontends.push(Arc::new(Frontend {
@@ -352,7 +379,11 @@ impl Runtime {
             stick_tables: config
                 .proxies
                 .iter()
-                .filter_map(|p| p.stick_table.as_ref().map(|t| (p.name.clone(), Arc::new(StickTable::from_ir(t)))))
+                .filter_map(|p| {
+                    p.stick_table
+                        .as_ref()
+                        .map(|t| (p.name.clone(), Arc::new(StickTable::from_ir(t))))
+                })
                 .collect(),
             started: Instant::now(),
             started_unix: now,
@@ -397,20 +428,33 @@ fn balance_conf(p: &ir::Proxy, servers: &[Arc<Server>]) -> BalanceConf {
         ir::BalanceAlgo::LeastConn => LbAlgo::LeastConn,
         ir::BalanceAlgo::First => LbAlgo::First,
         ir::BalanceAlgo::Source => LbAlgo::Source,
-        ir::BalanceAlgo::Uri { len, depth, whole, path_only } => LbAlgo::Uri {
+        ir::BalanceAlgo::Uri {
+            len,
+            depth,
+            whole,
+            path_only,
+        } => LbAlgo::Uri {
             whole: *whole,
             path_only: *path_only,
             len: len.unwrap_or(0),
             depth: depth.unwrap_or(0),
         },
-        ir::BalanceAlgo::UrlParam { param, .. } => LbAlgo::UrlParam { name: param.as_bytes().into() },
-        ir::BalanceAlgo::Hdr { name, use_domain_only } => {
-            LbAlgo::Hdr { name: name.as_bytes().into(), use_domain_only: *use_domain_only }
-        }
-        ir::BalanceAlgo::Random { draws } => LbAlgo::Random { draws: (*draws).max(1) },
-        ir::BalanceAlgo::RdpCookie { name } => {
-            LbAlgo::RdpCookie { name: name.as_deref().unwrap_or("mstshash").as_bytes().into() }
-        }
+        ir::BalanceAlgo::UrlParam { param, .. } => LbAlgo::UrlParam {
+            name: param.as_bytes().into(),
+        },
+        ir::BalanceAlgo::Hdr {
+            name,
+            use_domain_only,
+        } => LbAlgo::Hdr {
+            name: name.as_bytes().into(),
+            use_domain_only: *use_domain_only,
+        },
+        ir::BalanceAlgo::Random { draws } => LbAlgo::Random {
+            draws: (*draws).max(1),
+        },
+        ir::BalanceAlgo::RdpCookie { name } => LbAlgo::RdpCookie {
+            name: name.as_deref().unwrap_or("mstshash").as_bytes().into(),
+        },
         // `balance hash <expr>`: not supported by the balance module yet; round-robin instead.
         ir::BalanceAlgo::Hash { .. } => LbAlgo::RoundRobin,
     };
@@ -437,7 +481,12 @@ fn balance_conf(p: &ir::Proxy, servers: &[Arc<Server>]) -> BalanceConf {
         allbackups: p.options.allbackups,
         servers: servers
             .iter()
-            .map(|s| LbServer { id: s.id, backup: s.backup, weight: s.weight, disabled: s.cfg.disabled })
+            .map(|s| LbServer {
+                id: s.id,
+                backup: s.backup,
+                weight: s.weight,
+                disabled: s.cfg.disabled,
+            })
             .collect(),
     }
 }

@@ -9,22 +9,134 @@ use crate::haproxy::ir;
 
 /// HAProxy 2.6's CSV columns, in order (the header line is `# ` + these joined by `,` + `,`).
 pub const CSV_COLUMNS: &[&str] = &[
-    "pxname", "svname", "qcur", "qmax", "scur", "smax", "slim", "stot", "bin", "bout", "dreq", "dresp", "ereq", "econ",
-    "eresp", "wretr", "wredis", "status", "weight", "act", "bck", "chkfail", "chkdown", "lastchg", "downtime", "qlimit",
-    "pid", "iid", "sid", "throttle", "lbtot", "tracked", "type", "rate", "rate_lim", "rate_max", "check_status",
-    "check_code", "check_duration", "hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other",
-    "hanafail", "req_rate", "req_rate_max", "req_tot", "cli_abrt", "srv_abrt", "comp_in", "comp_out", "comp_byp",
-    "comp_rsp", "lastsess", "last_chk", "last_agt", "qtime", "ctime", "rtime", "ttime", "agent_status", "agent_code",
-    "agent_duration", "check_desc", "agent_desc", "check_rise", "check_fall", "check_health", "agent_rise",
-    "agent_fall", "agent_health", "addr", "cookie", "mode", "algo", "conn_rate", "conn_rate_max", "conn_tot",
-    "intercepted", "dcon", "dses", "wrew", "connect", "reuse", "cache_lookups", "cache_hits", "srv_icur", "src_ilim",
-    "qtime_max", "ctime_max", "rtime_max", "ttime_max", "eint", "idle_conn_cur", "safe_conn_cur", "used_conn_cur",
-    "need_conn_est", "uweight", "agg_server_status", "agg_server_check_status", "agg_check_status", "-", "ssl_sess",
-    "ssl_reused_sess", "ssl_failed_handshake", "h2_headers_rcvd", "h2_data_rcvd", "h2_settings_rcvd",
-    "h2_rst_stream_rcvd", "h2_goaway_rcvd", "h2_detected_conn_protocol_errors", "h2_detected_strm_protocol_errors",
-    "h2_rst_stream_resp", "h2_goaway_resp", "h2_open_connections", "h2_backend_open_streams", "h2_total_connections",
-    "h2_backend_total_streams", "h1_open_connections", "h1_open_streams", "h1_total_connections", "h1_total_streams",
-    "h1_bytes_in", "h1_bytes_out", "h1_spliced_bytes_in", "h1_spliced_bytes_out",
+    "pxname",
+    "svname",
+    "qcur",
+    "qmax",
+    "scur",
+    "smax",
+    "slim",
+    "stot",
+    "bin",
+    "bout",
+    "dreq",
+    "dresp",
+    "ereq",
+    "econ",
+    "eresp",
+    "wretr",
+    "wredis",
+    "status",
+    "weight",
+    "act",
+    "bck",
+    "chkfail",
+    "chkdown",
+    "lastchg",
+    "downtime",
+    "qlimit",
+    "pid",
+    "iid",
+    "sid",
+    "throttle",
+    "lbtot",
+    "tracked",
+    "type",
+    "rate",
+    "rate_lim",
+    "rate_max",
+    "check_status",
+    "check_code",
+    "check_duration",
+    "hrsp_1xx",
+    "hrsp_2xx",
+    "hrsp_3xx",
+    "hrsp_4xx",
+    "hrsp_5xx",
+    "hrsp_other",
+    "hanafail",
+    "req_rate",
+    "req_rate_max",
+    "req_tot",
+    "cli_abrt",
+    "srv_abrt",
+    "comp_in",
+    "comp_out",
+    "comp_byp",
+    "comp_rsp",
+    "lastsess",
+    "last_chk",
+    "last_agt",
+    "qtime",
+    "ctime",
+    "rtime",
+    "ttime",
+    "agent_status",
+    "agent_code",
+    "agent_duration",
+    "check_desc",
+    "agent_desc",
+    "check_rise",
+    "check_fall",
+    "check_health",
+    "agent_rise",
+    "agent_fall",
+    "agent_health",
+    "addr",
+    "cookie",
+    "mode",
+    "algo",
+    "conn_rate",
+    "conn_rate_max",
+    "conn_tot",
+    "intercepted",
+    "dcon",
+    "dses",
+    "wrew",
+    "connect",
+    "reuse",
+    "cache_lookups",
+    "cache_hits",
+    "srv_icur",
+    "src_ilim",
+    "qtime_max",
+    "ctime_max",
+    "rtime_max",
+    "ttime_max",
+    "eint",
+    "idle_conn_cur",
+    "safe_conn_cur",
+    "used_conn_cur",
+    "need_conn_est",
+    "uweight",
+    "agg_server_status",
+    "agg_server_check_status",
+    "agg_check_status",
+    "-",
+    "ssl_sess",
+    "ssl_reused_sess",
+    "ssl_failed_handshake",
+    "h2_headers_rcvd",
+    "h2_data_rcvd",
+    "h2_settings_rcvd",
+    "h2_rst_stream_rcvd",
+    "h2_goaway_rcvd",
+    "h2_detected_conn_protocol_errors",
+    "h2_detected_strm_protocol_errors",
+    "h2_rst_stream_resp",
+    "h2_goaway_resp",
+    "h2_open_connections",
+    "h2_backend_open_streams",
+    "h2_total_connections",
+    "h2_backend_total_streams",
+    "h1_open_connections",
+    "h1_open_streams",
+    "h1_total_connections",
+    "h1_total_streams",
+    "h1_bytes_in",
+    "h1_bytes_out",
+    "h1_spliced_bytes_in",
+    "h1_spliced_bytes_out",
 ];
 
 /// Where a stats request is heading, decided from the proxy's `stats` settings.
@@ -65,10 +177,21 @@ pub fn authorized(s: &ir::StatsSettings, authorization: Option<&[u8]>) -> bool {
     }
     let Some(v) = authorization else { return false };
     let v = std::str::from_utf8(v).unwrap_or("").trim();
-    let Some(b64) = v.strip_prefix("Basic ").or_else(|| v.strip_prefix("basic ")) else { return false };
-    let Some(decoded) = base64_decode(b64.trim()) else { return false };
-    let Ok(text) = String::from_utf8(decoded) else { return false };
-    let Some((u, p)) = text.split_once(':') else { return false };
+    let Some(b64) = v
+        .strip_prefix("Basic ")
+        .or_else(|| v.strip_prefix("basic "))
+    else {
+        return false;
+    };
+    let Some(decoded) = base64_decode(b64.trim()) else {
+        return false;
+    };
+    let Ok(text) = String::from_utf8(decoded) else {
+        return false;
+    };
+    let Some((u, p)) = text.split_once(':') else {
+        return false;
+    };
     s.auth.iter().any(|(au, ap)| au == u && ap == p)
 }
 
@@ -147,7 +270,17 @@ fn common(row: &mut [String], idx: &dyn Fn(&str) -> usize, c: &Counters) {
     set("stot", ld(&c.total).to_string());
     set("bin", ld(&c.bytes_in).to_string());
     set("bout", ld(&c.bytes_out).to_string());
-    for (i, k) in ["hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other"].iter().enumerate() {
+    for (i, k) in [
+        "hrsp_1xx",
+        "hrsp_2xx",
+        "hrsp_3xx",
+        "hrsp_4xx",
+        "hrsp_5xx",
+        "hrsp_other",
+    ]
+    .iter()
+    .enumerate()
+    {
         set(k, ld(&c.hrsp[i]).to_string());
     }
 }
@@ -175,7 +308,10 @@ pub fn csv(rt: &Runtime) -> String {
     // proxies in configuration order: frontends and backends interleaved by name
     let mut order: Vec<(&str, Option<&Frontend>, Option<&Backend>)> = Vec::new();
     for fe in &rt.frontends {
-        let be = fe.own_backend.and_then(|i| rt.backends.get(i)).map(|b| &**b);
+        let be = fe
+            .own_backend
+            .and_then(|i| rt.backends.get(i))
+            .map(|b| &**b);
         order.push((&fe.name, Some(fe), be));
         if let Some(b) = be {
             seen.insert(b.name.clone());
@@ -195,7 +331,10 @@ pub fn csv(rt: &Runtime) -> String {
             let mut set = |k: &str, v: String| row[idx(k)] = v;
             set("pxname", name.to_string());
             set("svname", "FRONTEND".into());
-            set("slim", if fe.maxconn > 0 { fe.maxconn } else { 2000 }.to_string());
+            set(
+                "slim",
+                if fe.maxconn > 0 { fe.maxconn } else { 2000 }.to_string(),
+            );
             set("dreq", ld(&c.denied_req).to_string());
             set("dresp", ld(&c.denied_resp).to_string());
             set("ereq", ld(&c.err_req).to_string());
@@ -204,7 +343,17 @@ pub fn csv(rt: &Runtime) -> String {
             set("iid", fe.id.to_string());
             set("sid", "0".into());
             set("type", "0".into());
-            for k in ["rate", "rate_lim", "rate_max", "req_rate", "req_rate_max", "comp_in", "comp_out", "comp_byp", "comp_rsp"] {
+            for k in [
+                "rate",
+                "rate_lim",
+                "rate_max",
+                "req_rate",
+                "req_rate_max",
+                "comp_in",
+                "comp_out",
+                "comp_byp",
+                "comp_rsp",
+            ] {
                 set(k, "0".into());
             }
             set("req_tot", ld(&c.requests).to_string());
@@ -212,7 +361,15 @@ pub fn csv(rt: &Runtime) -> String {
             set("conn_rate", "0".into());
             set("conn_rate_max", "0".into());
             set("conn_tot", ld(&c.total).to_string());
-            for k in ["intercepted", "dcon", "dses", "wrew", "cache_lookups", "cache_hits", "eint"] {
+            for k in [
+                "intercepted",
+                "dcon",
+                "dses",
+                "wrew",
+                "cache_lookups",
+                "cache_hits",
+                "eint",
+            ] {
                 set(k, "0".into());
             }
             set("-", "-".into());
@@ -252,12 +409,24 @@ pub fn csv(rt: &Runtime) -> String {
             set("eresp", ld(&c.err_resp).to_string());
             set("wretr", ld(&c.retries).to_string());
             set("wredis", ld(&c.redispatches).to_string());
-            set("status", if act + bck > 0 || be.servers.is_empty() && false { "UP" } else { "DOWN" }.into());
+            set(
+                "status",
+                if act + bck > 0 || be.servers.is_empty() && false {
+                    "UP"
+                } else {
+                    "DOWN"
+                }
+                .into(),
+            );
             set("weight", wact.to_string());
             set("act", act.to_string());
             set("bck", bck.to_string());
             set("chkdown", "0".into());
-            set("lastchg", now.saturating_sub(be.last_change.load(Ordering::Relaxed)).to_string());
+            set(
+                "lastchg",
+                now.saturating_sub(be.last_change.load(Ordering::Relaxed))
+                    .to_string(),
+            );
             set("downtime", "0".into());
             set("pid", "1".into());
             set("iid", be.id.to_string());
@@ -269,13 +438,27 @@ pub fn csv(rt: &Runtime) -> String {
             set("req_tot", ld(&c.requests).to_string());
             set("cli_abrt", ld(&c.cli_abort).to_string());
             set("srv_abrt", ld(&c.srv_abort).to_string());
-            for k in ["comp_in", "comp_out", "comp_byp", "comp_rsp", "qtime", "ctime", "rtime", "ttime"] {
+            for k in [
+                "comp_in", "comp_out", "comp_byp", "comp_rsp", "qtime", "ctime", "rtime", "ttime",
+            ] {
                 set(k, "0".into());
             }
             set("lastsess", "-1".into());
             set("mode", mode_name(be.mode).into());
             set("algo", algo_name(&be.cfg).into());
-            for k in ["intercepted", "dcon", "dses", "wrew", "connect", "reuse", "qtime_max", "ctime_max", "rtime_max", "ttime_max", "eint"] {
+            for k in [
+                "intercepted",
+                "dcon",
+                "dses",
+                "wrew",
+                "connect",
+                "reuse",
+                "qtime_max",
+                "ctime_max",
+                "rtime_max",
+                "ttime_max",
+                "eint",
+            ] {
                 set(k, "0".into());
             }
             set("uweight", wact.to_string());
@@ -324,14 +507,25 @@ fn server_row(be: &Backend, srv: &Server, idx: &dyn Fn(&str) -> usize, now: u64)
         _ => "DOWN".to_string(),
     };
     set("status", status);
-    set("weight", live.map_or(srv.weight, |l| l.weight()).to_string());
+    set(
+        "weight",
+        live.map_or(srv.weight, |l| l.weight()).to_string(),
+    );
     set("act", u8::from(!srv.backup).to_string());
     set("bck", u8::from(srv.backup).to_string());
     if checked {
         set("chkfail", ld(&srv.stats.check_fail).to_string());
-        set("chkdown", live.map_or(0, |l| l.down_transitions.load(Ordering::Relaxed)).to_string());
+        set(
+            "chkdown",
+            live.map_or(0, |l| l.down_transitions.load(Ordering::Relaxed))
+                .to_string(),
+        );
     }
-    set("lastchg", now.saturating_sub(live.map_or(now, |l| l.last_change.load(Ordering::Relaxed))).to_string());
+    set(
+        "lastchg",
+        now.saturating_sub(live.map_or(now, |l| l.last_change.load(Ordering::Relaxed)))
+            .to_string(),
+    );
     if checked {
         set("downtime", ld(&srv.stats.downtime_secs).to_string());
     }
@@ -350,7 +544,10 @@ fn server_row(be: &Backend, srv: &Server, idx: &dyn Fn(&str) -> usize, now: u64)
             if code != 0 {
                 set("check_code", code.to_string());
             }
-            set("check_duration", l.check_duration_ms.load(Ordering::Relaxed).to_string());
+            set(
+                "check_duration",
+                l.check_duration_ms.load(Ordering::Relaxed).to_string(),
+            );
         }
     }
     set("req_tot", ld(&c.requests).to_string());
@@ -374,7 +571,10 @@ fn server_row(be: &Backend, srv: &Server, idx: &dyn Fn(&str) -> usize, now: u64)
         set("check_desc", desc.into());
         set("check_rise", srv.cfg.rise.to_string());
         set("check_fall", srv.cfg.fall.to_string());
-        set("check_health", srv.stats.health.load(Ordering::Relaxed).to_string());
+        set(
+            "check_health",
+            srv.stats.health.load(Ordering::Relaxed).to_string(),
+        );
     }
     if let Some(t) = srv.target {
         set("addr", t.addr(0).to_string());
@@ -383,7 +583,18 @@ fn server_row(be: &Backend, srv: &Server, idx: &dyn Fn(&str) -> usize, now: u64)
         set("cookie", ck.clone());
     }
     set("mode", mode_name(be.mode).into());
-    for k in ["dcon", "dses", "wrew", "connect", "reuse", "qtime_max", "ctime_max", "rtime_max", "ttime_max", "eint"] {
+    for k in [
+        "dcon",
+        "dses",
+        "wrew",
+        "connect",
+        "reuse",
+        "qtime_max",
+        "ctime_max",
+        "rtime_max",
+        "ttime_max",
+        "eint",
+    ] {
         set(k, "0".into());
     }
     set("srv_icur", "0".into());
@@ -397,7 +608,10 @@ fn server_row(be: &Backend, srv: &Server, idx: &dyn Fn(&str) -> usize, now: u64)
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// Renders the HTML report.
@@ -420,7 +634,10 @@ pub fn html(rt: &Runtime, s: &ir::StatsSettings) -> String {
             env!("CARGO_PKG_VERSION")
         );
     }
-    let _ = write!(o, "<h2>Statistics Report for pid {pid}</h2>\n<hr width=\"100%\" class=\"hr\">\n");
+    let _ = write!(
+        o,
+        "<h2>Statistics Report for pid {pid}</h2>\n<hr width=\"100%\" class=\"hr\">\n"
+    );
     let uptime = rt.started.elapsed().as_secs();
     let _ = write!(
         o,
@@ -463,7 +680,10 @@ fn backend_rows(o: &mut String, be: &Backend) {
         let c = &srv.stats.counters;
         let (class, status) = match live {
             Some(l) if l.is_maint() => ("maintain", "MAINT"),
-            Some(l) if l.is_running() => (if srv.backup { "backup_up" } else { "active_up" }, if srv.cfg.check { "UP" } else { "no check" }),
+            Some(l) if l.is_running() => (
+                if srv.backup { "backup_up" } else { "active_up" },
+                if srv.cfg.check { "UP" } else { "no check" },
+            ),
             _ => ("active_down", "DOWN"),
         };
         let chk = live.map(|l| l.check_status().as_str()).unwrap_or("");
@@ -502,7 +722,8 @@ pub fn response(rt: &Runtime, s: &ir::StatsSettings, kind: StatsKind) -> Vec<u8>
         StatsKind::Csv => ("text/plain", csv(rt)),
         StatsKind::Html => ("text/html", html(rt, s)),
     };
-    let mut head = format!("HTTP/1.1 200 OK\r\ncache-control: no-cache\r\ncontent-type: {ctype}\r\n");
+    let mut head =
+        format!("HTTP/1.1 200 OK\r\ncache-control: no-cache\r\ncontent-type: {ctype}\r\n");
     if let Some(r) = s.refresh {
         let _ = write!(head, "refresh: {}\r\n", r.as_secs());
     }
@@ -520,13 +741,19 @@ mod tests {
     fn csv_header_matches_haproxy_2_6() {
         // The header line real haproxy 2.6.12 prints (129 fields with the trailing empty one).
         assert_eq!(CSV_COLUMNS.len(), 128);
-        assert_eq!(CSV_COLUMNS[..8], ["pxname", "svname", "qcur", "qmax", "scur", "smax", "slim", "stot"]);
+        assert_eq!(
+            CSV_COLUMNS[..8],
+            ["pxname", "svname", "qcur", "qmax", "scur", "smax", "slim", "stot"]
+        );
         assert_eq!(CSV_COLUMNS.last(), Some(&"h1_spliced_bytes_out"));
     }
 
     #[test]
     fn basic_auth() {
-        let s = ir::StatsSettings { auth: vec![("admin".into(), "s3cret".into())], ..Default::default() };
+        let s = ir::StatsSettings {
+            auth: vec![("admin".into(), "s3cret".into())],
+            ..Default::default()
+        };
         assert!(authorized(&s, Some(b"Basic YWRtaW46czNjcmV0")));
         assert!(!authorized(&s, Some(b"Basic YWRtaW46d3Jvbmc=")));
         assert!(!authorized(&s, None));
@@ -535,10 +762,17 @@ mod tests {
 
     #[test]
     fn uri_matching() {
-        let s = ir::StatsSettings { enabled: true, uri: Some("/stats".into()), ..Default::default() };
+        let s = ir::StatsSettings {
+            enabled: true,
+            uri: Some("/stats".into()),
+            ..Default::default()
+        };
         assert_eq!(matches(&s, b"/stats"), Some(StatsKind::Html));
         assert_eq!(matches(&s, b"/stats;csv"), Some(StatsKind::Csv));
         assert_eq!(matches(&s, b"/other"), None);
-        assert_eq!(matches(&ir::StatsSettings::default(), b"/haproxy?stats;csv"), Some(StatsKind::Csv));
+        assert_eq!(
+            matches(&ir::StatsSettings::default(), b"/haproxy?stats;csv"),
+            Some(StatsKind::Csv)
+        );
     }
 }

@@ -13,14 +13,16 @@ use tokio::net::TcpStream;
 use tokio::time::timeout_at;
 
 use super::balance;
-use super::stats;
 use super::ctx::{ConnInfo, ProxyLookup, RequestCtx, RequestHead, ResponseCtx, ResponseHead, Vars};
-use super::rules::{apply_response_rules, RuleEnv, Verdict};
-use super::sample::EvalCtx;
 use super::http1::{self, BodyKind, BodyProgress, HeadParser, Parsed};
 use super::log::LogRecord;
 use super::pool::{self, ServerConn};
-use super::runtime::{conn_mode, or_forever, Backend, Counters, Frontend, HttpConnMode, Runtime, Server};
+use super::rules::{apply_response_rules, RuleEnv, Verdict};
+use super::runtime::{
+    conn_mode, or_forever, Backend, Counters, Frontend, HttpConnMode, Runtime, Server,
+};
+use super::sample::EvalCtx;
+use super::stats;
 use super::Engine;
 use crate::haproxy::ir;
 
@@ -120,14 +122,20 @@ impl Bufs {
 /// wait for its next request without holding buffers.
 pub trait ClientStream: AsyncRead + AsyncWrite + Unpin {
     /// Ready when a read would make progress. The default is "always".
-    fn poll_read_ready(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+    fn poll_read_ready(
+        &self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
         let _ = cx;
         std::task::Poll::Ready(Ok(()))
     }
 }
 
 impl ClientStream for TcpStream {
-    fn poll_read_ready(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+    fn poll_read_ready(
+        &self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
         TcpStream::poll_read_ready(self, cx)
     }
 }
@@ -161,13 +169,18 @@ where
     let t = &fe.cfg.timeouts;
     loop {
         let wait_start = Instant::now();
-        let idle_limit = if first { t.http_request.or(t.client) } else { t.http_keep_alive.or(t.http_request).or(t.client) };
+        let idle_limit = if first {
+            t.http_request.or(t.client)
+        } else {
+            t.http_keep_alive.or(t.http_request).or(t.client)
+        };
         let head_limit = t.http_request.or(t.client);
         let mut rec = LogRecord::new(&info, accept_date, fe);
         if !first {
             rec.accept_date = std::time::SystemTime::now();
         }
-        let got = read_request_head(&mut client, &mut b, idle_limit, head_limit, &engine, first).await;
+        let got =
+            read_request_head(&mut client, &mut b, idle_limit, head_limit, &engine, first).await;
         let t_req_start = Instant::now();
         rec.t_idle = ms(t_req_start.duration_since(wait_start));
         match got {
@@ -203,7 +216,19 @@ where
             rec.set_request_line(&b.req);
         }
         // Boxed: the transaction's large state exists only while a request is in flight.
-        let outcome = Box::pin(transaction(&mut client, &info, fe, &rt, &engine, &mut b, &mut attached, first, &mut rec, t_req_start)).await;
+        let outcome = Box::pin(transaction(
+            &mut client,
+            &info,
+            fe,
+            &rt,
+            &engine,
+            &mut b,
+            &mut attached,
+            first,
+            &mut rec,
+            t_req_start,
+        ))
+        .await;
         rec.t_active = ms(t_req_start.elapsed());
         engine.logger.log(&rec, fe, &engine);
         // Drop references into the read buffers so they can be reused in place.
@@ -242,7 +267,9 @@ async fn read_request_head<C: ClientStream>(
 ) -> Result<(), HeadEnd> {
     let mut started = !b.cbuf.is_empty();
     let now = Instant::now();
-    let mut deadline = tokio::time::Instant::from_std(now + or_forever(if started { head_limit } else { idle_limit }));
+    let mut deadline = tokio::time::Instant::from_std(
+        now + or_forever(if started { head_limit } else { idle_limit }),
+    );
     loop {
         if !b.cbuf.is_empty() {
             match b.parser.parse_request(&mut b.cbuf, &mut b.req) {
@@ -286,7 +313,8 @@ async fn read_request_head<C: ClientStream>(
             Ok(Ok(_)) => {
                 if !started {
                     started = true;
-                    deadline = tokio::time::Instant::from_std(Instant::now() + or_forever(head_limit));
+                    deadline =
+                        tokio::time::Instant::from_std(Instant::now() + or_forever(head_limit));
                 }
             }
         }
@@ -350,7 +378,10 @@ async fn local_verdict<C: AsyncWrite + Unpin>(
             return Outcome::Close;
         }
         Verdict::Tarpit { status } => {
-            let t = be.and_then(|b| b.cfg.timeouts.tarpit).or(fe.cfg.timeouts.tarpit).or(fe.cfg.timeouts.connect);
+            let t = be
+                .and_then(|b| b.cfg.timeouts.tarpit)
+                .or(fe.cfg.timeouts.tarpit)
+                .or(fe.cfg.timeouts.connect);
             tokio::time::sleep(t.unwrap_or(Duration::ZERO)).await;
             Counters::add(&fe.counters.denied_req, 1);
             rec.term = *b"PT";
@@ -371,7 +402,11 @@ async fn local_verdict<C: AsyncWrite + Unpin>(
         }
         Verdict::Reply(r) => {
             let mut out = Vec::with_capacity(256 + r.body.len());
-            out.extend_from_slice(if req_minor == 0 { b"HTTP/1.0 " } else { b"HTTP/1.1 " });
+            out.extend_from_slice(if req_minor == 0 {
+                b"HTTP/1.0 "
+            } else {
+                b"HTTP/1.1 "
+            });
             out.extend_from_slice(r.status.to_string().as_bytes());
             out.push(b' ');
             out.extend_from_slice(r.reason.as_bytes());
@@ -417,7 +452,11 @@ fn add_forwarded_for(req: &mut RequestHead, fe: &ir::Proxy, be: &ir::Proxy, src:
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(src),
         v4 => v4,
     };
-    let excepted = |o: &Option<ir::ForwardFor>| o.as_ref().and_then(|f| f.except.as_ref()).is_some_and(|n| n.contains(&src));
+    let excepted = |o: &Option<ir::ForwardFor>| {
+        o.as_ref()
+            .and_then(|f| f.except.as_ref())
+            .is_some_and(|n| n.contains(&src))
+    };
     if excepted(&fe.options.forwardfor) || excepted(&be.options.forwardfor) {
         return;
     }
@@ -433,7 +472,14 @@ fn add_forwarded_for(req: &mut RequestHead, fe: &ir::Proxy, be: &ir::Proxy, src:
 
 /// `option originalto [except NET] [header NAME]`: the address the client connected to.
 fn add_original_to(req: &mut RequestHead, fe: &ir::Proxy, be: &ir::Proxy, dst: IpAddr) {
-    let Some(ot) = be.options.originalto.as_ref().or(fe.options.originalto.as_ref()) else { return };
+    let Some(ot) = be
+        .options
+        .originalto
+        .as_ref()
+        .or(fe.options.originalto.as_ref())
+    else {
+        return;
+    };
     let dst = match dst {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(dst),
         v4 => v4,
@@ -441,8 +487,15 @@ fn add_original_to(req: &mut RequestHead, fe: &ir::Proxy, be: &ir::Proxy, dst: I
     if ot.except.as_ref().is_some_and(|n| n.contains(&dst)) {
         return;
     }
-    let name = if ot.header.is_empty() { "X-Original-To" } else { ot.header.as_str() };
-    req.headers.push(super::ctx::HdrField { name: Bytes::copy_from_slice(name.as_bytes()), value: Bytes::from(dst.to_string()) });
+    let name = if ot.header.is_empty() {
+        "X-Original-To"
+    } else {
+        ot.header.as_str()
+    };
+    req.headers.push(super::ctx::HdrField {
+        name: Bytes::copy_from_slice(name.as_bytes()),
+        value: Bytes::from(dst.to_string()),
+    });
 }
 
 /// Rewrites the `Connection` header of a message for the next hop.
@@ -493,7 +546,8 @@ where
     let req_minor = http1::minor(&b.req.version);
     // A local reply can keep the connection only when no request body is left unread.
     let body_pending = req_body != BodyKind::None;
-    let local_close = |mode_close: bool| !client_wants_ka || mode_close || body_pending || engine.is_stopping();
+    let local_close =
+        |mode_close: bool| !client_wants_ka || mode_close || body_pending || engine.is_stopping();
 
     // ---- monitor-uri: answered by the proxy itself
     if let Some(m) = fe.cfg.monitor_uri.as_deref() {
@@ -505,11 +559,20 @@ where
             if client.write_all(OK).await.is_err() {
                 return Outcome::Abort;
             }
-            return if local_close(fe.cfg.options.http_mode == HttpConnMode::Close) { Outcome::Close } else { Outcome::KeepAlive };
+            return if local_close(fe.cfg.options.http_mode == HttpConnMode::Close) {
+                Outcome::Close
+            } else {
+                Outcome::KeepAlive
+            };
         }
     }
     // ---- frontend http-request rules, redirects, backend switching
-    let fe_env = RuleEnv { conn: info, frontend: &fe.name, backend: "", proxies: Some(&**rt as &dyn ProxyLookup) };
+    let fe_env = RuleEnv {
+        conn: info,
+        frontend: &fe.name,
+        backend: "",
+        proxies: Some(&**rt as &dyn ProxyLookup),
+    };
     let verdict = fe.rules.apply_request(&mut b.req, &fe_env, &mut b.vars);
     if verdict != Verdict::Continue {
         let close = local_close(fe.cfg.options.http_mode == HttpConnMode::Close);
@@ -517,10 +580,21 @@ where
     }
     if let Some(reply) = fe.rules.apply_redirects(&b.req, &fe_env, &b.vars) {
         let close = local_close(fe.cfg.options.http_mode == HttpConnMode::Close);
-        return local_verdict(client, Verdict::Reply(reply), rec, fe, None, rt, close, req_minor).await;
+        return local_verdict(
+            client,
+            Verdict::Reply(reply),
+            rec,
+            fe,
+            None,
+            rt,
+            close,
+            req_minor,
+        )
+        .await;
     }
     let be_idx = {
-        let ctx = RequestCtx::new(&b.req, info, &fe.name, "", &b.vars).with_proxies(&**rt as &dyn ProxyLookup);
+        let ctx = RequestCtx::new(&b.req, info, &fe.name, "", &b.vars)
+            .with_proxies(&**rt as &dyn ProxyLookup);
         let ec = EvalCtx::new(&ctx);
         fe.rules
             .switching
@@ -541,7 +615,12 @@ where
     let server_close = mode != HttpConnMode::KeepAlive;
     let separate_backend = fe.own_backend != Some(be.index);
     if separate_backend {
-        let be_env = RuleEnv { conn: info, frontend: &fe.name, backend: &be.name, proxies: Some(&**rt as &dyn ProxyLookup) };
+        let be_env = RuleEnv {
+            conn: info,
+            frontend: &fe.name,
+            backend: &be.name,
+            proxies: Some(&**rt as &dyn ProxyLookup),
+        };
         let verdict = be.rules.apply_request(&mut b.req, &be_env, &mut b.vars);
         let verdict = match verdict {
             Verdict::Continue => match be.rules.apply_redirects(&b.req, &be_env, &b.vars) {
@@ -571,27 +650,46 @@ where
                 return Outcome::Abort;
             }
             rec.bytes_out = page.len() as u64;
-            return if local_close(mode == HttpConnMode::Close) { Outcome::Close } else { Outcome::KeepAlive };
+            return if local_close(mode == HttpConnMode::Close) {
+                Outcome::Close
+            } else {
+                Outcome::KeepAlive
+            };
         }
     }
     // ---- cookie persistence (request side)
     let now_secs = super::runtime::unix_now();
-    let cookie_txn = be.cookie.as_ref().map(|c| c.on_request(&mut b.req, &be.live, be.cfg.options.persist, now_secs));
+    let cookie_txn = be
+        .cookie
+        .as_ref()
+        .map(|c| c.on_request(&mut b.req, &be.live, be.cfg.options.persist, now_secs));
     // ---- stick tables (request side)
     let tables = |name: Option<&str>| rt.stick_tables.get(name.unwrap_or(&be.name)).cloned();
     let stick_server = if be.stick.is_empty() || cookie_txn.is_some_and(|t| t.server.is_some()) {
         None
     } else {
-        let ctx = RequestCtx::new(&b.req, info, &fe.name, &be.name, &b.vars).with_proxies(&**rt as &dyn ProxyLookup);
-        be.stick.match_request(&EvalCtx::new(&ctx), &tables, &be.server_ids, &be.live, be.cfg.options.persist)
+        let ctx = RequestCtx::new(&b.req, info, &fe.name, &be.name, &b.vars)
+            .with_proxies(&**rt as &dyn ProxyLookup);
+        be.stick.match_request(
+            &EvalCtx::new(&ctx),
+            &tables,
+            &be.server_ids,
+            &be.live,
+            be.cfg.options.persist,
+        )
     };
-    let expect_continue = http1::header(&b.req.headers, b"expect").is_some_and(|v| v.eq_ignore_ascii_case(b"100-continue"));
+    let expect_continue = http1::header(&b.req.headers, b"expect")
+        .is_some_and(|v| v.eq_ignore_ascii_case(b"100-continue"));
     let method_is_head = &b.req.method[..] == b"HEAD";
     let method = b.req.method.clone();
 
     add_forwarded_for(&mut b.req, &fe.cfg, &be.cfg, info.src.ip());
     add_original_to(&mut b.req, &fe.cfg, &be.cfg, info.dst.ip());
-    set_connection(&mut b.req.headers, server_close, req_minor == 0 && !server_close);
+    set_connection(
+        &mut b.req.headers,
+        server_close,
+        req_minor == 0 && !server_close,
+    );
 
     b.out.clear();
     b.out.reserve(1024);
@@ -617,7 +715,10 @@ where
     let t_queue_start = Instant::now();
     let (server, mut conn, _served) = loop {
         let ctx = RequestCtx::new(&b.req, info, &fe.name, &be.name, &b.vars);
-        let forced = cookie_txn.and_then(|t| t.server).or(stick_server).filter(|i| Some(*i) != exclude);
+        let forced = cookie_txn
+            .and_then(|t| t.server)
+            .or(stick_server)
+            .filter(|i| Some(*i) != exclude);
         let picked = match forced.and_then(|i| be.servers.get(i)) {
             Some(s) => Pick::Server(s.clone()),
             None => pick_server(&be, &ctx, exclude),
@@ -634,7 +735,8 @@ where
                 // wait in the backend queue for a slot
                 let n = be.counters.queue_cur.fetch_add(1, Ordering::Relaxed) + 1;
                 be.counters.queue_max.fetch_max(n, Ordering::Relaxed);
-                let deadline = tokio::time::Instant::from_std(t_queue_start + or_forever(queue_timeout));
+                let deadline =
+                    tokio::time::Instant::from_std(t_queue_start + or_forever(queue_timeout));
                 let woke = timeout_at(deadline, be.queue_notify.notified()).await;
                 be.counters.queue_cur.fetch_sub(1, Ordering::Relaxed);
                 if woke.is_err() {
@@ -672,7 +774,16 @@ where
                 let _ = stream.set_nodelay(true);
                 rec.t_connect = ms(t_conn.elapsed());
                 let uid = server.uid;
-                break (server, ServerConn { stream, server_uid: uid, reused: false, idle_since: Instant::now() }, served);
+                break (
+                    server,
+                    ServerConn {
+                        stream,
+                        server_uid: uid,
+                        reused: false,
+                        idle_since: Instant::now(),
+                    },
+                    served,
+                );
             }
             Ok(Err(_)) | Err(_) => {
                 Counters::add(&server.stats.counters.err_conn, 1);
@@ -703,8 +814,10 @@ where
     };
     rec.server = Some(server.clone());
     if !be.stick.is_empty() {
-        let ctx = RequestCtx::new(&b.req, info, &fe.name, &be.name, &b.vars).with_proxies(&**rt as &dyn ProxyLookup);
-        be.stick.store_request(&EvalCtx::new(&ctx), &tables, server.id);
+        let ctx = RequestCtx::new(&b.req, info, &fe.name, &be.name, &b.vars)
+            .with_proxies(&**rt as &dyn ProxyLookup);
+        be.stick
+            .store_request(&EvalCtx::new(&ctx), &tables, server.id);
     }
     server.stats.counters.enter();
     let _srv_guard = LeaveGuard(&server.stats.counters);
@@ -763,7 +876,17 @@ where
             }
         }
         if !got_final_early {
-            match forward_body(client, &mut conn.stream, &mut b.cbuf, &mut req_progress, cli_timeout, srv_timeout, Side::Client).await {
+            match forward_body(
+                client,
+                &mut conn.stream,
+                &mut b.cbuf,
+                &mut req_progress,
+                cli_timeout,
+                srv_timeout,
+                Side::Client,
+            )
+            .await
+            {
                 Ok(n) => rec.bytes_in += n,
                 Err(side) => {
                     rec.term = if side == Side::Client { *b"CD" } else { *b"SD" };
@@ -784,10 +907,17 @@ where
                 Ok(()) => {}
                 Err(e) => {
                     // a reused connection closed by the server before answering: replay once
-                    if matches!(e, RespErr::Closed { got_bytes: false }) && conn.reused && !resent && request_replayable {
+                    if matches!(e, RespErr::Closed { got_bytes: false })
+                        && conn.reused
+                        && !resent
+                        && request_replayable
+                    {
                         resent = true;
                         if let Some(mut c) = reconnect(&server, info, connect_timeout).await {
-                            if matches!(tokio::time::timeout(srv_timeout, c.stream.write_all(&b.out)).await, Ok(Ok(()))) {
+                            if matches!(
+                                tokio::time::timeout(srv_timeout, c.stream.write_all(&b.out)).await,
+                                Ok(Ok(()))
+                            ) {
                                 conn = c;
                                 continue;
                             }
@@ -821,13 +951,22 @@ where
     rec.t_response = ms(t_wait_resp.elapsed());
     // ---- http-response rules (backend, then frontend) and cookie persistence
     {
-        let be_env = RuleEnv { conn: info, frontend: &fe.name, backend: &be.name, proxies: Some(&**rt as &dyn ProxyLookup) };
+        let be_env = RuleEnv {
+            conn: info,
+            frontend: &fe.name,
+            backend: &be.name,
+            proxies: Some(&**rt as &dyn ProxyLookup),
+        };
         let mut verdict = Verdict::Continue;
         if separate_backend && !be.rules.http_response.is_empty() {
-            verdict = be.rules.apply_response(&b.req, &mut b.resp, &be_env, &mut b.vars);
+            verdict = be
+                .rules
+                .apply_response(&b.req, &mut b.resp, &be_env, &mut b.vars);
         }
         if verdict == Verdict::Continue && !fe.rules.http_response.is_empty() {
-            verdict = fe.rules.apply_response(&b.req, &mut b.resp, &be_env, &mut b.vars);
+            verdict = fe
+                .rules
+                .apply_response(&b.req, &mut b.resp, &be_env, &mut b.vars);
         }
         if verdict != Verdict::Continue {
             Counters::add(&be.counters.denied_resp, 1);
@@ -842,16 +981,30 @@ where
             c.on_response(&b.req, &mut b.resp, t, Some(server.index), now_secs);
         }
         if !be.stick.is_empty() {
-            let ctx = RequestCtx::new(&b.req, info, &fe.name, &be.name, &b.vars).with_proxies(&**rt as &dyn ProxyLookup);
+            let ctx = RequestCtx::new(&b.req, info, &fe.name, &be.name, &b.vars)
+                .with_proxies(&**rt as &dyn ProxyLookup);
             let rctx = ResponseCtx::new(&b.resp);
-            be.stick.store_response(&EvalCtx::with_response(&ctx, &rctx), &tables, server.id);
+            be.stick
+                .store_response(&EvalCtx::with_response(&ctx, &rctx), &tables, server.id);
         }
         // http-after-response (backend, then frontend); a deny there is ignored as in HAProxy
         if separate_backend && !be.rules.http_after_response.is_empty() {
-            let _ = apply_response_rules(&be.rules.http_after_response, &b.req, &mut b.resp, &be_env, &mut b.vars);
+            let _ = apply_response_rules(
+                &be.rules.http_after_response,
+                &b.req,
+                &mut b.resp,
+                &be_env,
+                &mut b.vars,
+            );
         }
         if !fe.rules.http_after_response.is_empty() {
-            let _ = apply_response_rules(&fe.rules.http_after_response, &b.req, &mut b.resp, &be_env, &mut b.vars);
+            let _ = apply_response_rules(
+                &fe.rules.http_after_response,
+                &b.req,
+                &mut b.resp,
+                &be_env,
+                &mut b.vars,
+            );
         }
     }
     let status = b.resp.status;
@@ -860,7 +1013,11 @@ where
     be.counters.count_status(status);
     server.stats.counters.count_status(status);
 
-    let resp_body = match http1::response_body(status, &b.resp.headers, if method_is_head { b"HEAD" } else { &method }) {
+    let resp_body = match http1::response_body(
+        status,
+        &b.resp.headers,
+        if method_is_head { b"HEAD" } else { &method },
+    ) {
         Ok(k) => k,
         Err(_) => {
             rec.term = *b"PH";
@@ -880,7 +1037,11 @@ where
         client_close = true;
     }
     if !upgrade {
-        set_connection(&mut b.resp.headers, client_close, !client_close && req_minor == 0);
+        set_connection(
+            &mut b.resp.headers,
+            client_close,
+            !client_close && req_minor == 0,
+        );
     }
 
     b.out.clear();
@@ -895,7 +1056,10 @@ where
     };
     b.out.extend_from_slice(&b.sbuf[..take]);
     bytes::Buf::advance(&mut b.sbuf, take);
-    if tokio::time::timeout(cli_timeout, client.write_all(&b.out)).await.map_or(true, |r| r.is_err()) {
+    if tokio::time::timeout(cli_timeout, client.write_all(&b.out))
+        .await
+        .map_or(true, |r| r.is_err())
+    {
         rec.term = *b"CD";
         Counters::add(&fe.counters.cli_abort, 1);
         return Outcome::Abort;
@@ -912,7 +1076,12 @@ where
             return Outcome::Abort;
         }
         b.sbuf.clear();
-        let idle = be.cfg.timeouts.tunnel.or(fe.cfg.timeouts.tunnel).unwrap_or_else(|| cli_timeout.max(srv_timeout));
+        let idle = be
+            .cfg
+            .timeouts
+            .tunnel
+            .or(fe.cfg.timeouts.tunnel)
+            .unwrap_or_else(|| cli_timeout.max(srv_timeout));
         let (up, down) = tunnel(client, &mut conn.stream, idle).await;
         rec.bytes_in += up;
         rec.bytes_out += down;
@@ -920,7 +1089,17 @@ where
     }
 
     if !resp_progress.is_done() {
-        match forward_body(&mut conn.stream, client, &mut b.sbuf, &mut resp_progress, srv_timeout, cli_timeout, Side::Server).await {
+        match forward_body(
+            &mut conn.stream,
+            client,
+            &mut b.sbuf,
+            &mut resp_progress,
+            srv_timeout,
+            cli_timeout,
+            Side::Server,
+        )
+        .await
+        {
             Ok(n) => rec.bytes_out += n,
             Err(side) => {
                 rec.term = if side == Side::Client { *b"CD" } else { *b"SD" };
@@ -953,14 +1132,26 @@ impl Drop for LeaveGuard<'_> {
     }
 }
 
-async fn reconnect(server: &Server, info: &ConnInfo, connect_timeout: Duration) -> Option<ServerConn> {
+async fn reconnect(
+    server: &Server,
+    info: &ConnInfo,
+    connect_timeout: Duration,
+) -> Option<ServerConn> {
     let target = server.target?;
-    let stream = tokio::time::timeout(connect_timeout, TcpStream::connect(target.addr(info.dst.port())))
-        .await
-        .ok()?
-        .ok()?;
+    let stream = tokio::time::timeout(
+        connect_timeout,
+        TcpStream::connect(target.addr(info.dst.port())),
+    )
+    .await
+    .ok()?
+    .ok()?;
     let _ = stream.set_nodelay(true);
-    Some(ServerConn { stream, server_uid: server.uid, reused: false, idle_since: Instant::now() })
+    Some(ServerConn {
+        stream,
+        server_uid: server.uid,
+        reused: false,
+        idle_since: Instant::now(),
+    })
 }
 
 enum RespErr {
@@ -969,7 +1160,11 @@ enum RespErr {
     Invalid,
 }
 
-async fn read_response_head(server: &mut TcpStream, b: &mut Bufs, limit: Duration) -> Result<(), RespErr> {
+async fn read_response_head(
+    server: &mut TcpStream,
+    b: &mut Bufs,
+    limit: Duration,
+) -> Result<(), RespErr> {
     let deadline = tokio::time::Instant::now() + limit;
     loop {
         if !b.sbuf.is_empty() {
@@ -986,7 +1181,11 @@ async fn read_response_head(server: &mut TcpStream, b: &mut Bufs, limit: Duratio
         reserve(&mut b.sbuf);
         match timeout_at(deadline, server.read_buf(&mut b.sbuf)).await {
             Err(_) => return Err(RespErr::Timeout),
-            Ok(Ok(0)) | Ok(Err(_)) => return Err(RespErr::Closed { got_bytes: !b.sbuf.is_empty() }),
+            Ok(Ok(0)) | Ok(Err(_)) => {
+                return Err(RespErr::Closed {
+                    got_bytes: !b.sbuf.is_empty(),
+                })
+            }
             Ok(Ok(_)) => {}
         }
     }
@@ -1115,10 +1314,14 @@ fn opposite(s: Side) -> Side {
     }
 }
 
-
 /// Serves one client connection in `mode tcp`: pick a server, connect (retries,
 /// redispatch), then relay bytes both ways until either side closes.
-pub async fn serve_tcp(mut client: TcpStream, info: ConnInfo, frontend: Arc<Frontend>, engine: Arc<Engine>) {
+pub async fn serve_tcp(
+    mut client: TcpStream,
+    info: ConnInfo,
+    frontend: Arc<Frontend>,
+    engine: Arc<Engine>,
+) {
     let rt: Arc<Runtime> = engine.runtime.load_full();
     let fe = &frontend;
     let mut rec = LogRecord::new(&info, std::time::SystemTime::now(), fe);
@@ -1140,7 +1343,9 @@ pub async fn serve_tcp(mut client: TcpStream, info: ConnInfo, frontend: Arc<Fron
         let server = match pick_server(&be, &ctx, exclude) {
             Pick::Server(s) => s,
             Pick::Full => {
-                let d = tokio::time::Instant::from_std(t_queue + or_forever(be.cfg.timeouts.queue.or(be.cfg.timeouts.connect)));
+                let d = tokio::time::Instant::from_std(
+                    t_queue + or_forever(be.cfg.timeouts.queue.or(be.cfg.timeouts.connect)),
+                );
                 if timeout_at(d, be.queue_notify.notified()).await.is_err() {
                     rec.term = *b"sQ";
                     engine.logger.log(&rec, fe, &engine);
@@ -1160,7 +1365,12 @@ pub async fn serve_tcp(mut client: TcpStream, info: ConnInfo, frontend: Arc<Fron
             continue;
         };
         let t_conn = Instant::now();
-        match tokio::time::timeout(connect_timeout, TcpStream::connect(target.addr(info.dst.port()))).await {
+        match tokio::time::timeout(
+            connect_timeout,
+            TcpStream::connect(target.addr(info.dst.port())),
+        )
+        .await
+        {
             Ok(Ok(s)) => {
                 let _ = s.set_nodelay(true);
                 rec.t_connect = ms(t_conn.elapsed());
@@ -1193,7 +1403,9 @@ pub async fn serve_tcp(mut client: TcpStream, info: ConnInfo, frontend: Arc<Fron
         .timeouts
         .tunnel
         .or(fe.cfg.timeouts.tunnel)
-        .unwrap_or_else(|| or_forever(fe.cfg.timeouts.client).max(or_forever(be.cfg.timeouts.server)));
+        .unwrap_or_else(|| {
+            or_forever(fe.cfg.timeouts.client).max(or_forever(be.cfg.timeouts.server))
+        });
     let (up, down) = tunnel(&mut client, &mut conn, idle).await;
     rec.bytes_in = up;
     rec.bytes_out = down;

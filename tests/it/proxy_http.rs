@@ -18,7 +18,11 @@ use crate::util::{require, rhaproxy_bin};
 
 /// A port nobody listens on right now.
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Kills and reaps a child process on drop.
@@ -80,7 +84,11 @@ impl Nginx {
         for p in &ports {
             wait_port(*p);
         }
-        Nginx { _dir: dir, _proc: proc, ports }
+        Nginx {
+            _dir: dir,
+            _proc: proc,
+            ports,
+        }
     }
 }
 
@@ -109,7 +117,11 @@ impl Proxy {
         for p in wait {
             wait_port(*p);
         }
-        Proxy { dir, proc, stderr_path }
+        Proxy {
+            dir,
+            proc,
+            stderr_path,
+        }
     }
     fn rhaproxy(cfg: &str, wait: &[u16]) -> Proxy {
         Proxy::start_with(&rhaproxy_bin(), cfg, wait)
@@ -135,7 +147,10 @@ struct Resp {
 
 impl Resp {
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -148,7 +163,9 @@ impl Client {
     fn connect(port: u16) -> Client {
         let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        Client { r: BufReader::new(s) }
+        Client {
+            r: BufReader::new(s),
+        }
     }
     fn send(&mut self, raw: &str) {
         self.r.get_mut().write_all(raw.as_bytes()).unwrap();
@@ -175,15 +192,25 @@ impl Client {
             let (n, v) = l.split_once(':')?;
             headers.push((n.trim().to_string(), v.trim().to_string()));
         }
-        let mut resp = Resp { status, headers, body: String::new() };
+        let mut resp = Resp {
+            status,
+            headers,
+            body: String::new(),
+        };
         if head_only || status == 204 || status == 304 || (100..200).contains(&status) {
             return Some(resp);
         }
-        if let Some(cl) = resp.header("content-length").and_then(|v| v.parse::<usize>().ok()) {
+        if let Some(cl) = resp
+            .header("content-length")
+            .and_then(|v| v.parse::<usize>().ok())
+        {
             let mut body = vec![0u8; cl];
             self.r.read_exact(&mut body).ok()?;
             resp.body = String::from_utf8_lossy(&body).into_owned();
-        } else if resp.header("transfer-encoding").is_some_and(|v| v.contains("chunked")) {
+        } else if resp
+            .header("transfer-encoding")
+            .is_some_and(|v| v.contains("chunked"))
+        {
             let mut body = Vec::new();
             loop {
                 let mut sz = String::new();
@@ -227,7 +254,8 @@ fn sequence(port: u16, path: &str, n: usize) -> Vec<String> {
         .collect()
 }
 
-const DEFAULTS: &str = "defaults\n  mode http\n  timeout connect 2s\n  timeout client 10s\n  timeout server 10s\n";
+const DEFAULTS: &str =
+    "defaults\n  mode http\n  timeout connect 2s\n  timeout client 10s\n  timeout server 10s\n";
 
 fn global(threads: u32) -> String {
     format!("global\n  nbthread {threads}\n")
@@ -270,7 +298,11 @@ impl TestServer {
                         }
                         let cl: usize = head
                             .lines()
-                            .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string()))
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().to_string())
+                            })
                             .and_then(|v| v.parse().ok())
                             .unwrap_or(0);
                         let mut body = vec![0u8; cl];
@@ -296,7 +328,12 @@ impl TestServer {
         TestServer { port, conns, heads }
     }
     fn last_head(&self) -> String {
-        self.heads.lock().unwrap().last().cloned().unwrap_or_default()
+        self.heads
+            .lock()
+            .unwrap()
+            .last()
+            .cloned()
+            .unwrap_or_default()
     }
 }
 
@@ -321,7 +358,10 @@ fn proxy_http_roundrobin_table_against_nginx() {
     ];
     for (servers, n, want) in table {
         let port = free_port();
-        let cfg = format!("{}{DEFAULTS}listen app\n  bind 127.0.0.1:{port}\n  {servers}\n", global(1));
+        let cfg = format!(
+            "{}{DEFAULTS}listen app\n  bind 127.0.0.1:{port}\n  {servers}\n",
+            global(1)
+        );
         let px = Proxy::rhaproxy(&cfg, &[port]);
         let got = sequence(port, "/", n);
         let want: Vec<String> = want.iter().map(|w| format!("200 {w}")).collect();
@@ -342,15 +382,27 @@ fn proxy_http_keepalive_reuses_client_and_server_connections() {
         assert_eq!(r.header("x-server"), Some("ts"));
         assert!(r.header("connection").is_none(), "{:?}", r.headers);
     }
-    assert_eq!(srv.conns.load(Ordering::SeqCst), 1, "one server connection for five requests");
+    assert_eq!(
+        srv.conns.load(Ordering::SeqCst),
+        1,
+        "one server connection for five requests"
+    );
     // HAProxy lower-cases header names on the way to the server
-    assert!(srv.last_head().contains("\nhost: test\r\n"), "{}", srv.last_head());
+    assert!(
+        srv.last_head().contains("\nhost: test\r\n"),
+        "{}",
+        srv.last_head()
+    );
 }
 
 #[test]
 fn proxy_http_connection_modes() {
     // (option, client connection closed after response, server connections for 3 requests)
-    let table = [("", false, 1usize), ("option http-server-close", false, 3), ("option httpclose", true, 1)];
+    let table = [
+        ("", false, 1usize),
+        ("option http-server-close", false, 3),
+        ("option httpclose", true, 1),
+    ];
     for (opt, client_closed, server_conns) in table {
         let srv = TestServer::start("ts", Duration::ZERO);
         let port = free_port();
@@ -365,7 +417,11 @@ fn proxy_http_connection_modes() {
             let r = c.get("/");
             assert_eq!(r.header("connection"), Some("close"), "{opt}");
             assert!(c.is_closed(), "{opt}: client connection must close");
-            assert!(srv.last_head().contains("connection: close"), "{opt}: {}", srv.last_head());
+            assert!(
+                srv.last_head().contains("connection: close"),
+                "{opt}: {}",
+                srv.last_head()
+            );
         } else {
             let mut c = Client::connect(port);
             for _ in 0..3 {
@@ -383,11 +439,18 @@ fn proxy_http_forwardfor_and_except() {
     let table = [
         ("option forwardfor", Some("x-forwarded-for: 127.0.0.1")),
         ("option forwardfor except 127.0.0.0/8", None),
-        ("option forwardfor header X-Client", Some("x-client: 127.0.0.1")),
+        (
+            "option forwardfor header X-Client",
+            Some("x-client: 127.0.0.1"),
+        ),
     ];
     for (opt, want) in table {
         let port = free_port();
-        let cfg = format!("{}{DEFAULTS}listen app\n  bind 127.0.0.1:{port}\n  {opt}\n  server s1 127.0.0.1:{}\n", global(1), srv.port);
+        let cfg = format!(
+            "{}{DEFAULTS}listen app\n  bind 127.0.0.1:{port}\n  {opt}\n  server s1 127.0.0.1:{}\n",
+            global(1),
+            srv.port
+        );
         let _px = Proxy::rhaproxy(&cfg, &[port]);
         assert_eq!(get_once(port, "/").status, 200);
         let head = srv.last_head();
@@ -402,7 +465,11 @@ fn proxy_http_forwardfor_and_except() {
 fn proxy_http_bodies_chunked_and_expect_continue() {
     let srv = TestServer::start("ts", Duration::ZERO);
     let port = free_port();
-    let cfg = format!("{}{DEFAULTS}listen app\n  bind 127.0.0.1:{port}\n  server s1 127.0.0.1:{}\n", global(1), srv.port);
+    let cfg = format!(
+        "{}{DEFAULTS}listen app\n  bind 127.0.0.1:{port}\n  server s1 127.0.0.1:{}\n",
+        global(1),
+        srv.port
+    );
     let _px = Proxy::rhaproxy(&cfg, &[port]);
     let mut c = Client::connect(port);
     c.send("POST /p HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello");
@@ -412,7 +479,11 @@ fn proxy_http_bodies_chunked_and_expect_continue() {
     if require("nginx") {
         let ng = Nginx::start(&["big"]);
         let port2 = free_port();
-        let cfg = format!("{}{DEFAULTS}listen app\n  bind 127.0.0.1:{port2}\n  server s1 127.0.0.1:{}\n", global(1), ng.ports[0]);
+        let cfg = format!(
+            "{}{DEFAULTS}listen app\n  bind 127.0.0.1:{port2}\n  server s1 127.0.0.1:{}\n",
+            global(1),
+            ng.ports[0]
+        );
         let _px2 = Proxy::rhaproxy(&cfg, &[port2]);
         let mut c = Client::connect(port2);
         for _ in 0..3 {
@@ -496,7 +567,9 @@ fn proxy_http_server_maxconn_queue_and_timeout() {
     );
     let _px = Proxy::rhaproxy(&cfg, &[port]);
     // three at once: one is served, the queued ones give up after timeout queue with 503
-    let handles: Vec<_> = (0..3).map(|_| thread::spawn(move || get_once(port, "/").status)).collect();
+    let handles: Vec<_> = (0..3)
+        .map(|_| thread::spawn(move || get_once(port, "/").status))
+        .collect();
     let mut statuses: Vec<u16> = handles.into_iter().map(|h| h.join().unwrap()).collect();
     statuses.sort();
     assert_eq!(statuses, vec![200, 503, 503]);
@@ -508,7 +581,9 @@ fn proxy_http_server_maxconn_queue_and_timeout() {
         slow.port
     );
     let _px2 = Proxy::rhaproxy(&cfg, &[port2]);
-    let handles: Vec<_> = (0..3).map(|_| thread::spawn(move || get_once(port2, "/").status)).collect();
+    let handles: Vec<_> = (0..3)
+        .map(|_| thread::spawn(move || get_once(port2, "/").status))
+        .collect();
     let statuses: Vec<u16> = handles.into_iter().map(|h| h.join().unwrap()).collect();
     assert_eq!(statuses, vec![200, 200, 200]);
 }
@@ -595,7 +670,9 @@ fn proxy_http_differential_server_down_and_back() {
                             match r.read_line(&mut line) {
                                 Ok(0) | Err(_) => return,
                                 Ok(_) if line == "\r\n" => {
-                                    let _ = r.get_mut().write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nb\n");
+                                    let _ = r.get_mut().write_all(
+                                        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nb\n",
+                                    );
                                 }
                                 Ok(_) => {}
                             }
@@ -627,12 +704,17 @@ fn proxy_http_differential_server_down_and_back() {
 // ---------------------------------------------------------------------------------------------
 
 fn kill(pid: u32, sig: &str) {
-    let _ = Command::new("kill").arg(format!("-{sig}")).arg(pid.to_string()).status();
+    let _ = Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(pid.to_string())
+        .status();
 }
 
 fn alive(pid: u32) -> bool {
     Path::new(&format!("/proc/{pid}")).exists()
-        && !std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default().contains(") Z ")
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .unwrap_or_default()
+            .contains(") Z ")
 }
 
 #[test]
@@ -644,11 +726,30 @@ fn proxy_process_daemon_pidfile_and_stop_signals() {
         let port = free_port();
         let cfg = dir.path().join("h.cfg");
         let pidfile = dir.path().join("h.pid");
-        std::fs::write(&cfg, format!("{}{DEFAULTS}listen app\n  bind 127.0.0.1:{port}\n  server s 127.0.0.1:{}\n", global(threads), srv.port)).unwrap();
-        let st = Command::new(rhaproxy_bin()).arg("-D").arg("-p").arg(&pidfile).arg("-f").arg(&cfg).status().unwrap();
+        std::fs::write(
+            &cfg,
+            format!(
+                "{}{DEFAULTS}listen app\n  bind 127.0.0.1:{port}\n  server s 127.0.0.1:{}\n",
+                global(threads),
+                srv.port
+            ),
+        )
+        .unwrap();
+        let st = Command::new(rhaproxy_bin())
+            .arg("-D")
+            .arg("-p")
+            .arg(&pidfile)
+            .arg("-f")
+            .arg(&cfg)
+            .status()
+            .unwrap();
         assert!(st.success(), "-D parent exits 0");
         wait_port(port);
-        let pid: u32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+        let pid: u32 = std::fs::read_to_string(&pidfile)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
         assert!(alive(pid));
         let mut c = Client::connect(port);
         for _ in 0..3 {
@@ -667,14 +768,21 @@ fn proxy_process_daemon_pidfile_and_stop_signals() {
 fn proxy_process_sigusr1_soft_stop_finishes_in_flight() {
     let slow = TestServer::start("slow", Duration::from_millis(800));
     let port = free_port();
-    let cfg = format!("{}{DEFAULTS}listen app\n  bind 127.0.0.1:{port}\n  server s 127.0.0.1:{}\n", global(1), slow.port);
+    let cfg = format!(
+        "{}{DEFAULTS}listen app\n  bind 127.0.0.1:{port}\n  server s 127.0.0.1:{}\n",
+        global(1),
+        slow.port
+    );
     let mut px = Proxy::rhaproxy(&cfg, &[port]);
     let inflight = thread::spawn(move || get_once(port, "/"));
     thread::sleep(Duration::from_millis(200));
     kill(px.pid(), "USR1");
     thread::sleep(Duration::from_millis(200));
     // listeners are closed at once
-    assert!(TcpStream::connect(("127.0.0.1", port)).is_err(), "listener closed on soft stop");
+    assert!(
+        TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "listener closed on soft stop"
+    );
     let r = inflight.join().unwrap();
     assert_eq!((r.status, r.body.as_str()), (200, "slow\n"));
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -683,7 +791,10 @@ fn proxy_process_sigusr1_soft_stop_finishes_in_flight() {
             assert!(st.success());
             break;
         }
-        assert!(Instant::now() < deadline, "process exits after the in-flight request");
+        assert!(
+            Instant::now() < deadline,
+            "process exits after the in-flight request"
+        );
         thread::sleep(Duration::from_millis(20));
     }
 }
@@ -729,7 +840,9 @@ fn proxy_http_binds_ipv6_and_port_ranges() {
         assert_eq!(get_once(p, "/").status, 200, "port {p}");
     }
     if let Ok(s) = TcpStream::connect(SocketAddr::from(([0, 0, 0, 0, 0, 0, 0, 1], v6))) {
-        let mut c = Client { r: BufReader::new(s) };
+        let mut c = Client {
+            r: BufReader::new(s),
+        };
         assert_eq!(c.get("/").status, 200);
     }
     let _ = Shutdown::Both;
@@ -766,7 +879,9 @@ fn echo_server(name: &'static str) -> u16 {
                         if h.is_empty() {
                             break;
                         }
-                        let Some((n, v)) = h.split_once(':') else { continue };
+                        let Some((n, v)) = h.split_once(':') else {
+                            continue;
+                        };
                         let (n, v) = (n.trim().to_ascii_lowercase(), v.trim());
                         if n == "connection" && v.eq_ignore_ascii_case("close") {
                             close = true;
@@ -789,7 +904,12 @@ fn echo_server(name: &'static str) -> u16 {
 }
 
 /// Status plus the response headers worth comparing (lower-case names, in order).
-fn observe(port: u16, method: &str, uri: &str, hdrs: &[(&str, &str)]) -> (u16, Vec<(String, String)>) {
+fn observe(
+    port: u16,
+    method: &str,
+    uri: &str,
+    hdrs: &[(&str, &str)],
+) -> (u16, Vec<(String, String)>) {
     let mut c = Client::connect(port);
     let mut req = format!("{method} {uri} HTTP/1.1\r\nHost: test.local\r\n");
     for (n, v) in hdrs {
@@ -797,12 +917,25 @@ fn observe(port: u16, method: &str, uri: &str, hdrs: &[(&str, &str)]) -> (u16, V
     }
     req.push_str("\r\n");
     c.send(&req);
-    let r = c.read_response(false).unwrap_or(Resp { status: 0, headers: vec![], body: String::new() });
+    let r = c.read_response(false).unwrap_or(Resp {
+        status: 0,
+        headers: vec![],
+        body: String::new(),
+    });
     let keep = |n: &str| {
         let n = n.to_ascii_lowercase();
-        n.starts_with("x-") || matches!(n.as_str(), "location" | "set-cookie" | "cache-control" | "www-authenticate")
+        n.starts_with("x-")
+            || matches!(
+                n.as_str(),
+                "location" | "set-cookie" | "cache-control" | "www-authenticate"
+            )
     };
-    let headers = r.headers.iter().filter(|(n, _)| keep(n)).map(|(n, v)| (n.to_ascii_lowercase(), v.clone())).collect();
+    let headers = r
+        .headers
+        .iter()
+        .filter(|(n, _)| keep(n))
+        .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
+        .collect();
     (r.status, headers)
 }
 
@@ -811,8 +944,15 @@ fn proxy_http_differential_rules_redirects_cookies() {
     if !require("haproxy") {
         return;
     }
-    let ports: Vec<u16> = ["s1", "s2", "s3", "s4"].into_iter().map(echo_server).collect();
-    type Req = (&'static str, &'static str, &'static [(&'static str, &'static str)]);
+    let ports: Vec<u16> = ["s1", "s2", "s3", "s4"]
+        .into_iter()
+        .map(echo_server)
+        .collect();
+    type Req = (
+        &'static str,
+        &'static str,
+        &'static [(&'static str, &'static str)],
+    );
     let cases: [(&str, &[Req]); 4] = [
         (
             "frontend fe\n  bind 127.0.0.1:{PORT}\n  acl is_api path_beg /api /v2\n  acl is_admin hdr(x-role) -i admin\n  acl is_post method POST\n  use_backend api if is_api !is_post\n  use_backend admin if is_admin || is_post\n  use_backend be_%[req.hdr(x-be)] if { req.hdr(x-be) -m found }\n  default_backend web\nbackend api\n  server s1 127.0.0.1:{s1}\nbackend admin\n  server s2 127.0.0.1:{s2}\nbackend web\n  server s4 127.0.0.1:{s4}\nbackend be_x\n  server s3 127.0.0.1:{s3}\n",
@@ -868,10 +1008,18 @@ fn proxy_http_differential_rules_redirects_cookies() {
         for (i, p) in ports.iter().enumerate() {
             text = text.replace(&format!("{{s{}}}", i + 1), &p.to_string());
         }
-        let run = |port: u16, _: &Proxy| reqs.iter().map(|(m, u, h)| observe(port, m, u, h)).collect::<Vec<_>>();
+        let run = |port: u16, _: &Proxy| {
+            reqs.iter()
+                .map(|(m, u, h)| observe(port, m, u, h))
+                .collect::<Vec<_>>()
+        };
         let (h, r) = differential(&text, run);
         for (i, (a, b)) in h.iter().zip(&r).enumerate() {
-            assert_eq!(b, a, "request {:?}\n(left: rhaproxy, right: haproxy)\n{text}", reqs[i]);
+            assert_eq!(
+                b, a,
+                "request {:?}\n(left: rhaproxy, right: haproxy)\n{text}",
+                reqs[i]
+            );
         }
     }
 }
@@ -892,7 +1040,10 @@ fn proxy_http_stats_page_csv_and_auth() {
     let mut c = Client::connect(sport);
     let r = c.get("/stats;csv");
     assert_eq!(r.status, 401);
-    assert_eq!(r.header("www-authenticate"), Some("Basic realm=\"HAProxy Statistics\""));
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some("Basic realm=\"HAProxy Statistics\"")
+    );
     let mut c = Client::connect(sport);
     c.send("GET /stats;csv HTTP/1.1\r\nHost: t\r\nAuthorization: Basic YWRtaW46cHc=\r\n\r\n");
     let r = c.read_response(false).unwrap();
@@ -909,9 +1060,14 @@ fn proxy_http_stats_page_csv_and_auth() {
         assert_eq!(header, theirs.lines().next().unwrap());
     }
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
-    let row = |px: &str, sv: &str| rows.iter().find(|r| r[0] == px && r[1] == sv).unwrap_or_else(|| panic!("{px}/{sv} in {rows:?}"));
+    let row = |px: &str, sv: &str| {
+        rows.iter()
+            .find(|r| r[0] == px && r[1] == sv)
+            .unwrap_or_else(|| panic!("{px}/{sv} in {rows:?}"))
+    };
     let cols: Vec<&str> = header.trim_start_matches("# ").split(',').collect();
-    let col = |r: &Vec<&str>, name: &str| r[cols.iter().position(|c| *c == name).unwrap()].to_string();
+    let col =
+        |r: &Vec<&str>, name: &str| r[cols.iter().position(|c| *c == name).unwrap()].to_string();
     assert_eq!(col(row("fe", "FRONTEND"), "status"), "OPEN");
     assert_eq!(col(row("fe", "FRONTEND"), "req_tot"), "1");
     assert_eq!(col(row("be", "s1"), "stot"), "1");
@@ -949,7 +1105,11 @@ fn proxy_http_errorfile_and_log_format() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let _p = Proxy { dir: dir2, proc: Proc(child), stderr_path: PathBuf::new() };
+    let _p = Proxy {
+        dir: dir2,
+        proc: Proc(child),
+        stderr_path: PathBuf::new(),
+    };
     wait_port(port);
     let r = get_once(port, "/x?y=1");
     assert_eq!((r.status, r.body.as_str()), (503, "sorry :(\n"));
@@ -992,7 +1152,14 @@ fn proxy_http_inherited_fd_bind_and_keepalive_timeout() {
         rhaproxy_bin().display(),
         cfg.display()
     );
-    let child = Command::new("perl").arg("-MIO::Socket::INET").arg("-MFcntl").arg("-e").arg(script).stderr(Stdio::null()).spawn().unwrap();
+    let child = Command::new("perl")
+        .arg("-MIO::Socket::INET")
+        .arg("-MFcntl")
+        .arg("-e")
+        .arg(script)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let _p = Proc(child);
     wait_port(port);
     let mut c = Client::connect(port);
@@ -1025,11 +1192,18 @@ fn proxy_http_log_targets() {
     let line = String::from_utf8_lossy(&buf[..n]).to_string();
     // local0 (16) * 8 + info (6); tcplog fields
     assert!(line.starts_with("<134>"), "{line}");
-    let re = regex::Regex::new(r"\]: 127\.0\.0\.1:\d+ \[[^\]]+\] app app/s1 \d+/\d+/\d+ \d+ -- \d+/\d+/\d+/\d+/0 0/0$").unwrap();
+    let re = regex::Regex::new(
+        r"\]: 127\.0\.0\.1:\d+ \[[^\]]+\] app app/s1 \d+/\d+/\d+ \d+ -- \d+/\d+/\d+/\d+/0 0/0$",
+    )
+    .unwrap();
     assert!(re.is_match(&line), "{line}");
     // the UDP target only takes notice and more severe: traffic logs (info) are filtered out
-    udp.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
-    assert!(udp.recv(&mut buf).is_err(), "info line must not reach a notice target");
+    udp.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    assert!(
+        udp.recv(&mut buf).is_err(),
+        "info line must not reach a notice target"
+    );
 }
 
 #[test]
@@ -1085,7 +1259,10 @@ fn proxy_http_upgrade_tunnel_and_frontend_maxconn() {
     drop(c);
     let (waited, status) = waiting.join().unwrap();
     assert_eq!(status, Some(101));
-    assert!(waited >= Duration::from_millis(300), "second connection served only after the first ended ({waited:?})");
+    assert!(
+        waited >= Duration::from_millis(300),
+        "second connection served only after the first ended ({waited:?})"
+    );
 }
 
 #[test]
@@ -1129,7 +1306,11 @@ fn proxy_http_chunked_both_ways_keeps_alive() {
                         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{body}\r\n4\r\n-end\r\n0\r\n\r\n",
                         body.len()
                     );
-                    let resp = if body.is_empty() { "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nnone\r\n0\r\n\r\n".to_string() } else { resp };
+                    let resp = if body.is_empty() {
+                        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nnone\r\n0\r\n\r\n".to_string()
+                    } else {
+                        resp
+                    };
                     assert!(!cl, "content-length must not be forwarded with chunked");
                     if r.get_mut().write_all(resp.as_bytes()).is_err() {
                         return;
@@ -1139,7 +1320,10 @@ fn proxy_http_chunked_both_ways_keeps_alive() {
         }
     });
     let port = free_port();
-    let cfg = format!("{}{DEFAULTS}listen app\n  bind 127.0.0.1:{port}\n  server s 127.0.0.1:{sport}\n", global(1));
+    let cfg = format!(
+        "{}{DEFAULTS}listen app\n  bind 127.0.0.1:{port}\n  server s 127.0.0.1:{sport}\n",
+        global(1)
+    );
     let _px = Proxy::rhaproxy(&cfg, &[port]);
     let mut c = Client::connect(port);
     // (request, expected body), all on one connection
@@ -1167,15 +1351,28 @@ struct Netns(String);
 impl Netns {
     fn new(tag: &str) -> Netns {
         static N: AtomicUsize = AtomicUsize::new(0);
-        let name = format!("rhx-{tag}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
-        let ok = Command::new("ip").args(["netns", "add", &name]).status().map(|s| s.success()).unwrap_or(false);
+        let name = format!(
+            "rhx-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        );
+        let ok = Command::new("ip")
+            .args(["netns", "add", &name])
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
         assert!(ok, "ip netns add {name}");
         let ns = Netns(name);
         ns.ip(&["link", "set", "lo", "up"]);
         ns
     }
     fn ip(&self, args: &[&str]) {
-        let st = Command::new("ip").arg("-n").arg(&self.0).args(args).status().unwrap();
+        let st = Command::new("ip")
+            .arg("-n")
+            .arg(&self.0)
+            .args(args)
+            .status()
+            .unwrap();
         assert!(st.success(), "ip -n {} {args:?}", self.0);
     }
     fn cmd(&self, prog: &str) -> Command {
@@ -1195,19 +1392,30 @@ fn proxy_http_seed_000_lab_in_netns_matches_haproxy() {
     if !require("ip") || !require("nginx") || !require("haproxy") || !require("curl") {
         return;
     }
-    let is_root = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0"))
+        .unwrap_or(false);
     if !is_root {
         eprintln!("skipping: needs root for network namespaces");
         return;
     }
-    let lb1 = std::fs::read_to_string(crate::util::repo_root().join("examples/000-haproxy-pair-weights/lb1/haproxy.cfg"))
-        .unwrap_or_else(|_| SEED000_LB1.to_string());
-    let lb2 = lb1.replace("server wp1 192.168.10.11:80 check weight 1", "server wp1 192.168.10.11:80 check weight 2");
+    let lb1 = std::fs::read_to_string(
+        crate::util::repo_root().join("examples/000-haproxy-pair-weights/lb1/haproxy.cfg"),
+    )
+    .unwrap_or_else(|_| SEED000_LB1.to_string());
+    let lb2 = lb1.replace(
+        "server wp1 192.168.10.11:80 check weight 1",
+        "server wp1 192.168.10.11:80 check weight 2",
+    );
     // two namespaces as two hosts: the load balancer (192.168.10.21) and the web servers
     // (192.168.10.11 and .12), joined by a veth pair
     let ns = Netns::new("seedlb");
     let wp = Netns::new("seedwp");
-    ns.ip(&["link", "add", "v0", "type", "veth", "peer", "name", "v1", "netns", &wp.0]);
+    ns.ip(&[
+        "link", "add", "v0", "type", "veth", "peer", "name", "v1", "netns", &wp.0,
+    ]);
     ns.ip(&["addr", "add", "192.168.10.21/24", "dev", "v0"]);
     ns.ip(&["link", "set", "v0", "up"]);
     wp.ip(&["addr", "add", "192.168.10.11/24", "dev", "v1"]);
@@ -1223,28 +1431,62 @@ fn proxy_http_seed_000_lab_in_netns_matches_haproxy() {
          server {{ listen 192.168.10.12:80; location / {{ return 200 \"wp2\\n\"; }} }} }}\n"
     );
     std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
-    let ng = wp.cmd("nginx").arg("-p").arg(dir.path()).arg("-c").arg(dir.path().join("nginx.conf")).stderr(Stdio::null()).spawn().unwrap();
+    let ng = wp
+        .cmd("nginx")
+        .arg("-p")
+        .arg(dir.path())
+        .arg("-c")
+        .arg(dir.path().join("nginx.conf"))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let _ng = Proc(ng);
     let run = |bin: &Path, cfg: &str| -> Vec<String> {
         let cfg_path = dir.path().join("haproxy.cfg");
         std::fs::write(&cfg_path, cfg).unwrap();
         // -db keeps the configured `daemon` in the foreground so the test owns the process
-        let px = ns.cmd(bin.to_str().unwrap()).arg("-db").arg("-f").arg(&cfg_path).stderr(Stdio::null()).stdout(Stdio::null()).spawn().unwrap();
+        let px = ns
+            .cmd(bin.to_str().unwrap())
+            .arg("-db")
+            .arg("-f")
+            .arg(&cfg_path)
+            .stderr(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
         let _px = Proc(px);
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            let out = ns.cmd("curl").args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1/"]).output().unwrap();
+            let out = ns
+                .cmd("curl")
+                .args([
+                    "-s",
+                    "-o",
+                    "/dev/null",
+                    "-w",
+                    "%{http_code}",
+                    "http://127.0.0.1/",
+                ])
+                .output()
+                .unwrap();
             if out.stdout == b"200" {
                 break;
             }
-            assert!(Instant::now() < deadline, "{} did not serve in the namespace", bin.display());
+            assert!(
+                Instant::now() < deadline,
+                "{} did not serve in the namespace",
+                bin.display()
+            );
             thread::sleep(Duration::from_millis(50));
         }
         // six requests on one keep-alive connection (after the probe above)
         let mut args = vec!["-s".to_string()];
         args.extend((0..6).map(|_| "http://127.0.0.1/".to_string()));
         let out = ns.cmd("curl").args(&args).output().unwrap();
-        String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect()
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect()
     };
     for cfg in [&lb1, &lb2] {
         let theirs = run(Path::new("/usr/sbin/haproxy"), cfg);
@@ -1266,10 +1508,18 @@ fn proxy_http_monitor_uri_originalto_after_response() {
     let _px = Proxy::rhaproxy(&cfg, &[port]);
     let r = get_once(port, "/healthz");
     assert_eq!((r.status, r.body.contains("Service ready.")), (200, true));
-    assert_eq!(srv.heads.lock().unwrap().len(), 0, "monitor-uri never reaches a server");
+    assert_eq!(
+        srv.heads.lock().unwrap().len(),
+        0,
+        "monitor-uri never reaches a server"
+    );
     let r = get_once(port, "/x");
     assert_eq!(r.header("x-after"), Some("done"));
-    assert!(srv.last_head().contains("x-original-to: 127.0.0.1"), "{}", srv.last_head());
+    assert!(
+        srv.last_head().contains("x-original-to: 127.0.0.1"),
+        "{}",
+        srv.last_head()
+    );
 }
 
 #[test]
@@ -1285,13 +1535,29 @@ fn proxy_http_differential_stick_tables() {
         global(1),
         ports[0], ports[1], ports[2], ports[0], ports[1]
     );
-    let users = ["alice", "bob", "carol", "alice", "dave", "bob", "alice", "carol"];
+    let users = [
+        "alice", "bob", "carol", "alice", "dave", "bob", "alice", "carol",
+    ];
     let run = |port: u16, _: &Proxy| {
         let mut out: Vec<String> = users
             .iter()
-            .map(|u| observe(port, "GET", "/", &[("X-User", u)]).1.into_iter().find(|(n, _)| n == "x-server").map(|(_, v)| v).unwrap_or_default())
+            .map(|u| {
+                observe(port, "GET", "/", &[("X-User", u)])
+                    .1
+                    .into_iter()
+                    .find(|(n, _)| n == "x-server")
+                    .map(|(_, v)| v)
+                    .unwrap_or_default()
+            })
             .collect();
-        out.extend((0..4).map(|_| observe(port, "GET", "/src", &[]).1.into_iter().find(|(n, _)| n == "x-server").map(|(_, v)| v).unwrap_or_default()));
+        out.extend((0..4).map(|_| {
+            observe(port, "GET", "/src", &[])
+                .1
+                .into_iter()
+                .find(|(n, _)| n == "x-server")
+                .map(|(_, v)| v)
+                .unwrap_or_default()
+        }));
         out
     };
     let (h, r) = differential(&cfg, run);
