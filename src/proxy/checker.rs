@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use super::log::Logger;
 use super::runtime::{Backend, Server};
 use super::server_state::CheckStatus;
 use super::Engine;
@@ -264,13 +265,18 @@ pub fn spawn_checks(engine: &Arc<Engine>) {
         let probe = probe_for(&be.cfg);
         for srv in &be.servers {
             if srv.cfg.check && srv.target.is_some() {
-                tokio::spawn(check_loop(be.clone(), srv.clone(), probe.clone()));
+                tokio::spawn(check_loop(
+                    engine.clone(),
+                    be.clone(),
+                    srv.clone(),
+                    probe.clone(),
+                ));
             }
         }
     }
 }
 
-async fn check_loop(be: Arc<Backend>, srv: Arc<Server>, probe: Probe) {
+async fn check_loop(engine: Arc<Engine>, be: Arc<Backend>, srv: Arc<Server>, probe: Probe) {
     let cfg = &srv.cfg;
     let rise = cfg.rise.max(1);
     let fall = cfg.fall.max(1);
@@ -302,7 +308,7 @@ async fn check_loop(be: Arc<Backend>, srv: Arc<Server>, probe: Probe) {
     tokio::time::sleep(first_delay.min(inter)).await;
     loop {
         let r = run_probe(&probe, addr, limit).await;
-        apply_result(&be, &srv, &r, rise, fall);
+        apply_result(&engine.logger, &be, &srv, &r, rise, fall);
         let health = srv.stats.health.load(Ordering::Relaxed);
         let up = be.live.get(srv.index).is_some_and(|l| l.is_running());
         let wait = if !up && health == 0 {
@@ -316,7 +322,14 @@ async fn check_loop(be: Arc<Backend>, srv: Arc<Server>, probe: Probe) {
     }
 }
 
-fn apply_result(be: &Backend, srv: &Server, r: &ProbeResult, rise: u32, fall: u32) {
+fn apply_result(
+    logger: &Logger,
+    be: &Backend,
+    srv: &Server,
+    r: &ProbeResult,
+    rise: u32,
+    fall: u32,
+) {
     let Some(live) = be.live.get(srv.index) else {
         return;
     };
@@ -337,7 +350,7 @@ fn apply_result(be: &Backend, srv: &Server, r: &ProbeResult, rise: u32, fall: u3
             if nh >= rise {
                 h.store(max, Ordering::Relaxed);
                 if be.live.set_running(srv.index, true) {
-                    log_change(be, srv, r, true);
+                    log_change(logger, be, srv, r, true);
                 }
             } else {
                 h.store(nh, Ordering::Relaxed);
@@ -350,7 +363,7 @@ fn apply_result(be: &Backend, srv: &Server, r: &ProbeResult, rise: u32, fall: u3
         } else {
             h.store(0, Ordering::Relaxed);
             if be.live.set_running(srv.index, false) {
-                log_change(be, srv, r, false);
+                log_change(logger, be, srv, r, false);
             }
         }
     }
@@ -384,7 +397,7 @@ fn reason_text(r: &ProbeResult, up: bool) -> String {
 }
 
 /// Prints HAProxy's state-change messages on stderr.
-fn log_change(be: &Backend, srv: &Server, r: &ProbeResult, up: bool) {
+fn log_change(logger: &Logger, be: &Backend, srv: &Server, r: &ProbeResult, up: bool) {
     let active = be
         .servers
         .iter()
@@ -401,25 +414,33 @@ fn log_change(be: &Backend, srv: &Server, r: &ProbeResult, up: bool) {
     } else {
         "Server"
     };
+    // stderr as HAProxy prints it, and the backend's log targets (notice when up, alert
+    // when down, emerg when the backend has nothing left)
     if up {
-        eprintln!(
-            "[WARNING]  ({pid}) : {kind} {}/{} is UP, reason: {}. {active} active and {backup} backup servers online. 0 sessions requeued, 0 total in queue.",
+        let msg = format!(
+            "{kind} {}/{} is UP, reason: {}. {active} active and {backup} backup servers online. 0 sessions requeued, 0 total in queue.",
             be.name, srv.name, reason_text(r, true)
         );
+        eprintln!("[WARNING]  ({pid}) : {msg}");
+        logger.backend_event(be.index, 5, &msg);
     } else {
         let sessions = be
             .live
             .get(srv.index)
             .map_or(0, |l| l.cur_conns.load(Ordering::Relaxed));
-        eprintln!(
-            "[WARNING]  ({pid}) : {kind} {}/{} is DOWN, reason: {}. {active} active and {backup} backup servers left. {sessions} sessions active, 0 requeued, 0 remaining in queue.",
+        let msg = format!(
+            "{kind} {}/{} is DOWN, reason: {}. {active} active and {backup} backup servers left. {sessions} sessions active, 0 requeued, 0 remaining in queue.",
             be.name, srv.name, reason_text(r, false)
         );
+        eprintln!("[WARNING]  ({pid}) : {msg}");
+        logger.backend_event(be.index, 1, &msg);
         if active == 0 && backup == 0 {
+            let msg = format!("backend {} has no server available!", be.name);
             eprintln!(
                 "[ALERT]    ({pid}) : backend '{}' has no server available!",
                 be.name
             );
+            logger.backend_event(be.index, 0, &msg);
         }
     }
 }

@@ -285,6 +285,8 @@ struct FrontendLog {
 #[derive(Debug, Default)]
 pub struct Logger {
     frontends: Vec<FrontendLog>,
+    /// Log targets of each backend (for server state changes), by backend index.
+    backends: Vec<Vec<Arc<Sink>>>,
     tag: String,
     pid: u32,
 }
@@ -393,11 +395,43 @@ impl Logger {
                 dontlognull: o.dontlognull,
             });
         }
+        let backends = rt
+            .backends
+            .iter()
+            .map(|be| {
+                let mut sinks = Vec::new();
+                for t in &be.cfg.logs {
+                    if t.dest == ir::LogDest::Global {
+                        sinks.extend(global.iter().cloned());
+                    } else if let Some(s) = open_sink(t) {
+                        sinks.push(Arc::new(s));
+                    }
+                }
+                sinks
+            })
+            .collect();
         Logger {
             frontends,
+            backends,
             tag,
             pid: std::process::id(),
         }
+    }
+
+    /// Sends an event about backend `be` (server state changes) to its log targets at
+    /// syslog `level`.
+    pub fn backend_event(&self, be: usize, level: u8, msg: &str) {
+        let Some(sinks) = self.backends.get(be) else {
+            return;
+        };
+        if sinks.is_empty() {
+            return;
+        }
+        let f = FrontendLog {
+            sinks: sinks.clone(),
+            ..FrontendLog::default()
+        };
+        self.emit(&f, level, msg.as_bytes());
     }
 
     /// Whether the frontend wants the "Connect from" line at accept.

@@ -1566,3 +1566,34 @@ fn proxy_http_differential_stick_tables() {
     assert_eq!(h[0], h[3]);
     assert_eq!(h[0], h[6]);
 }
+
+#[test]
+fn proxy_http_server_state_changes_are_logged() {
+    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    udp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let port = free_port();
+    let dead = free_port();
+    let cfg = format!(
+        "global\n  nbthread 1\n  log 127.0.0.1:{} local1 notice\n{DEFAULTS}  log global\nlisten app\n  bind 127.0.0.1:{port}\n  server dead 127.0.0.1:{dead} check inter 100ms\n",
+        udp.local_addr().unwrap().port()
+    );
+    let px = Proxy::rhaproxy(&cfg, &[port]);
+    let mut buf = [0u8; 2048];
+    let n = udp.recv(&mut buf).unwrap();
+    let line = String::from_utf8_lossy(&buf[..n]).to_string();
+    // local1 (17) * 8 + alert (1)
+    assert!(line.starts_with("<137>"), "{line}");
+    assert!(
+        line.contains("Server app/dead is DOWN, reason: Layer4 connection problem"),
+        "{line}"
+    );
+    let n = udp.recv(&mut buf).unwrap();
+    let line = String::from_utf8_lossy(&buf[..n]).to_string();
+    assert!(
+        line.contains("backend app has no server available!"),
+        "{line}"
+    );
+    assert!(px.stderr().contains("Server app/dead is DOWN"));
+    // and the backend now answers 503
+    assert_eq!(get_once(port, "/").status, 503);
+}
