@@ -152,7 +152,6 @@ where
     C: ClientStream,
 {
     let rt: Arc<Runtime> = engine.runtime.load_full();
-    let accept_time = Instant::now();
     let accept_date = std::time::SystemTime::now();
     let mut b = Bufs {
         cbuf: BytesMut::new(),
@@ -226,7 +225,6 @@ where
             &mut attached,
             first,
             &mut rec,
-            t_req_start,
         ))
         .await;
         rec.t_active = ms(t_req_start.elapsed());
@@ -248,9 +246,36 @@ where
         }
     }
     if let Some(c) = attached.take() {
-        pool::put(c);
+        if reuse_mode(&c, &rt) != ReuseMode::Never {
+            pool::put(c);
+        }
     }
-    let _ = accept_time;
+}
+
+/// `http-reuse` of a backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReuseMode {
+    /// Idle connections stay private to their session.
+    Never,
+    /// Shared, but the first request of a session never uses one (the default).
+    Safe,
+    /// `aggressive` / `always`: shared for every request.
+    Always,
+}
+
+fn reuse_of(be: &Backend) -> ReuseMode {
+    match be.cfg.http_reuse.as_deref() {
+        Some("never") => ReuseMode::Never,
+        Some("aggressive") | Some("always") => ReuseMode::Always,
+        _ => ReuseMode::Safe,
+    }
+}
+
+fn reuse_mode(c: &ServerConn, rt: &Runtime) -> ReuseMode {
+    rt.backends
+        .iter()
+        .find(|b| b.servers.iter().any(|s| s.uid == c.server_uid))
+        .map_or(ReuseMode::Safe, |b| reuse_of(b))
 }
 
 pub fn ms(d: Duration) -> i64 {
@@ -525,7 +550,6 @@ async fn transaction<C>(
     attached: &mut Option<ServerConn>,
     first: bool,
     rec: &mut LogRecord,
-    t_start: Instant,
 ) -> Outcome
 where
     C: AsyncRead + AsyncWrite + Unpin,
@@ -694,7 +718,6 @@ where
     b.out.clear();
     b.out.reserve(1024);
     http1::write_request(&b.req, &mut b.out);
-    let head_len = b.out.len();
     let mut req_progress = BodyProgress::start(req_body);
     // Body bytes already received go out with the head.
     let take = match req_progress.advance(&b.cbuf) {
@@ -749,17 +772,31 @@ where
         };
         let served = ServedGuard::new(server.clone(), be.clone());
         rec.t_queue = ms(t_queue_start.elapsed());
-        // An attached connection to the same server, else an idle one (not for the first
-        // request of a session: http-reuse safe), else a new one.
+        // An attached connection to the same server, else an idle one as `http-reuse`
+        // allows (safe: not for the first request of a session), else a new one.
+        let reuse_mode = reuse_of(&be);
         let reuse = match attached.take() {
             Some(c) if c.server_uid == server.uid => Some(c),
             Some(c) => {
-                pool::put(c);
+                if reuse_mode != ReuseMode::Never {
+                    pool::put(c);
+                }
                 None
             }
             None => None,
         };
-        let reuse = reuse.or_else(|| if first { None } else { pool::take(server.uid) });
+        let shared_ok = match reuse_mode {
+            ReuseMode::Never => false,
+            ReuseMode::Safe => !first,
+            ReuseMode::Always => true,
+        };
+        let reuse = reuse.or_else(|| {
+            if shared_ok {
+                pool::take(server.uid)
+            } else {
+                None
+            }
+        });
         if let Some(c) = reuse {
             break (server, c, served);
         }
@@ -849,7 +886,6 @@ where
         rec.term = *b"SC";
         return send_error(client, 503, rec, fe, rt).await;
     }
-    let _ = head_len;
 
     // ---- request body, with Expect: 100-continue handled by the server's interim response
     b.sbuf.clear();
@@ -1113,7 +1149,6 @@ where
     Counters::add(&be.counters.bytes_out, rec.bytes_out);
     Counters::add(&server.stats.counters.bytes_in, rec.bytes_in);
     Counters::add(&server.stats.counters.bytes_out, rec.bytes_out);
-    let _ = t_start;
 
     if server_ka && b.sbuf.is_empty() {
         *attached = Some(conn);

@@ -1597,3 +1597,23 @@ fn proxy_http_server_state_changes_are_logged() {
     // and the backend now answers 503
     assert_eq!(get_once(port, "/").status, 503);
 }
+
+#[test]
+fn proxy_http_reuse_modes() {
+    // (http-reuse, server connections after two clients in turn, one request each)
+    for (mode, want) in [("never", 2usize), ("safe", 2), ("always", 1)] {
+        let srv = TestServer::start("ts", Duration::ZERO);
+        let port = free_port();
+        let cfg = format!(
+            "{}{DEFAULTS}listen app\n  bind 127.0.0.1:{port}\n  http-reuse {mode}\n  server s 127.0.0.1:{}\n",
+            global(1),
+            srv.port
+        );
+        let _px = Proxy::rhaproxy(&cfg, &[port]);
+        for _ in 0..2 {
+            assert_eq!(get_once(port, "/").status, 200);
+            thread::sleep(Duration::from_millis(150));
+        }
+        assert_eq!(srv.conns.load(Ordering::SeqCst), want, "http-reuse {mode}");
+    }
+}
