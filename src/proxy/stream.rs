@@ -201,7 +201,8 @@ where
                 let _ = client.write_all(http1::ERR_400).await;
                 rec.status = 400;
                 rec.term = *b"PR";
-                rec.bytes_out = http1::ERR_400.len() as u64;
+                // HAProxy reports 0 bytes for the 400 its H1 layer sends itself
+                rec.bytes_out = 0;
                 rec.request_line = b"<BADREQ>".to_vec();
                 Counters::add(&fe.counters.err_req, 1);
                 fe.counters.count_status(400);
