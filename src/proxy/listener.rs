@@ -80,7 +80,7 @@ pub fn bind_all(
                     let sa = SocketAddr::new(*ip, port);
                     let v6only = *v6only || bind.options.v6only;
                     let socket = bind_inet(sa, v6only, backlog).map_err(|err| {
-                        let a = format!("{}", fmt_addr(sa));
+                        let a = fmt_addr(sa);
                         if err.kind() == std::io::ErrorKind::AddrInUse {
                             BindError::InUse {
                                 kind,

@@ -279,6 +279,7 @@ struct FrontendLog {
     /// No option httplog/tcplog nor log-format: "Connect from" line at accept.
     connect_only: bool,
     dontlognull: bool,
+    separate_errors: bool,
 }
 
 /// Sends log lines for every frontend.
@@ -393,6 +394,7 @@ impl Logger {
                 format,
                 connect_only,
                 dontlognull: o.dontlognull,
+                separate_errors: o.log_separate_errors,
             });
         }
         let backends = rt
@@ -481,11 +483,9 @@ impl Logger {
         }
         let mut line = Vec::with_capacity(256);
         render(&f.format, rec, fe, engine, &mut line);
-        let level = if rec.status >= 500 || rec.term[0] != b'-' {
-            6
-        } else {
-            6
-        };
+        // info, or err for failed transactions with `option log-separate-errors`
+        let failed = rec.status >= 500 || rec.term[0] != b'-';
+        let level = if f.separate_errors && failed { 3 } else { 6 };
         self.emit(f, level, &line);
     }
 

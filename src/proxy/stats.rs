@@ -409,15 +409,7 @@ pub fn csv(rt: &Runtime) -> String {
             set("eresp", ld(&c.err_resp).to_string());
             set("wretr", ld(&c.retries).to_string());
             set("wredis", ld(&c.redispatches).to_string());
-            set(
-                "status",
-                if act + bck > 0 || be.servers.is_empty() && false {
-                    "UP"
-                } else {
-                    "DOWN"
-                }
-                .into(),
-            );
+            set("status", if act + bck > 0 { "UP" } else { "DOWN" }.into());
             set("weight", wact.to_string());
             set("act", act.to_string());
             set("bck", bck.to_string());

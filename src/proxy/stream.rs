@@ -726,7 +726,7 @@ where
         Err(_) => return send_error(client, 400, rec, fe, rt).await,
     };
     b.out.extend_from_slice(&b.cbuf[..take]);
-    let _ = bytes::Buf::advance(&mut b.cbuf, take);
+    bytes::Buf::advance(&mut b.cbuf, take);
     rec.bytes_in = b.out.len() as u64;
     let request_replayable = req_progress.is_done();
 
