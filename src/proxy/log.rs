@@ -37,6 +37,8 @@ pub struct LogRecord {
     pub server: Option<Arc<Server>>,
     /// Answered by the stats page (`<STATS>` as the server name).
     pub stats_page: bool,
+    /// Persistence cookie flags of `%tsc` (client cookie state, server cookie action).
+    pub cookie_flags: [u8; 2],
     /// `METHOD URI VERSION` as received.
     pub request_line: Vec<u8>,
     pub method: Vec<u8>,
@@ -65,6 +67,7 @@ impl LogRecord {
             backend: None,
             server: None,
             stats_page: false,
+            cookie_flags: *b"--",
             request_line: Vec::new(),
             method: Vec::new(),
             uri: Vec::new(),
@@ -436,6 +439,11 @@ impl Logger {
         self.emit(&f, level, msg.as_bytes());
     }
 
+    /// `option dontlognull` on frontend `fe`.
+    pub fn drops_null(&self, fe: usize) -> bool {
+        self.frontends.get(fe).map_or(true, |f| f.dontlognull)
+    }
+
     /// Whether the frontend wants the "Connect from" line at accept.
     pub fn logs_connect(&self, fe: usize) -> bool {
         self.frontends
@@ -476,9 +484,6 @@ impl Logger {
             return;
         };
         if f.sinks.is_empty() || f.connect_only {
-            return;
-        }
-        if f.dontlognull && rec.bytes_in == 0 && rec.status == 0 {
             return;
         }
         let mut line = Vec::with_capacity(256);
@@ -702,7 +707,7 @@ fn render(
                     "ts" => out.extend_from_slice(&rec.term),
                     "tsc" => {
                         out.extend_from_slice(&rec.term);
-                        out.extend_from_slice(b"--");
+                        out.extend_from_slice(&rec.cookie_flags);
                     }
                     "ac" => push_num(out, i64::from(engine.active.load(Ordering::Relaxed))),
                     "fc" => push_num(out, i64::from(fe.counters.cur.load(Ordering::Relaxed))),

@@ -184,7 +184,19 @@ where
         rec.t_idle = ms(t_req_start.duration_since(wait_start));
         match got {
             Ok(()) => {}
-            Err(HeadEnd::Closed) | Err(HeadEnd::Stopping) => break,
+            Err(HeadEnd::Closed) => {
+                // A connection closed before its first request: HAProxy logs it as a
+                // <BADREQ> 400 with state CR, unless `option dontlognull`.
+                if first && !engine.logger.drops_null(fe.index) {
+                    rec.status = 400;
+                    rec.term = *b"CR";
+                    rec.request_line = b"<BADREQ>".to_vec();
+                    fe.counters.count_status(400);
+                    engine.logger.log(&rec, fe, &engine);
+                }
+                break;
+            }
+            Err(HeadEnd::Stopping) => break,
             Err(HeadEnd::Timeout { got_bytes }) => {
                 if first || got_bytes {
                     let _ = client.write_all(http1::ERR_408).await;
@@ -1015,7 +1027,22 @@ where
             return Outcome::Close;
         }
         if let (Some(c), Some(t)) = (&be.cookie, &cookie_txn) {
+            let count = |h: &ResponseHead| h.headers.iter().filter(|f| f.is(b"set-cookie")).count();
+            let before = count(&b.resp);
+            let server_set = b
+                .resp
+                .headers
+                .iter()
+                .any(|f| f.is(b"set-cookie") && f.value.starts_with(&c.name));
             c.on_response(&b.req, &mut b.resp, t, Some(server.index), now_secs);
+            let action = if count(&b.resp) > before {
+                b'I'
+            } else if server_set {
+                b'P'
+            } else {
+                b'N'
+            };
+            rec.cookie_flags = [t.status.log_char() as u8, action];
         }
         if !be.stick.is_empty() {
             let ctx = RequestCtx::new(&b.req, info, &fe.name, &be.name, &b.vars)

@@ -813,8 +813,14 @@ fn proxy_http_logs_httplog_to_udp_syslog() {
     let _px = Proxy::rhaproxy(&cfg, &[port]);
     assert_eq!(get_once(port, "/hello?x=1").status, 200);
     let mut buf = [0u8; 2048];
-    let n = sys.recv(&mut buf).unwrap();
-    let line = String::from_utf8_lossy(&buf[..n]).to_string();
+    // the readiness probe (a connection without a request) is logged first, as haproxy does
+    let line = loop {
+        let n = sys.recv(&mut buf).unwrap();
+        let line = String::from_utf8_lossy(&buf[..n]).to_string();
+        if !line.contains("<NOSRV>") {
+            break line;
+        }
+    };
     // <150> = local2 (18) * 8 + info (6)
     assert!(line.starts_with("<150>"), "{line}");
     let re = regex::Regex::new(
@@ -1188,8 +1194,13 @@ fn proxy_http_log_targets() {
     let _px = Proxy::rhaproxy(&cfg, &[port]);
     assert_eq!(get_once(port, "/").status, 200);
     let mut buf = [0u8; 2048];
-    let n = unix.recv(&mut buf).unwrap();
-    let line = String::from_utf8_lossy(&buf[..n]).to_string();
+    let line = loop {
+        let n = unix.recv(&mut buf).unwrap();
+        let line = String::from_utf8_lossy(&buf[..n]).to_string();
+        if !line.contains("<NOSRV>") {
+            break line;
+        }
+    };
     // local0 (16) * 8 + info (6); tcplog fields
     assert!(line.starts_with("<134>"), "{line}");
     let re = regex::Regex::new(
@@ -1616,4 +1627,90 @@ fn proxy_http_reuse_modes() {
         }
         assert_eq!(srv.conns.load(Ordering::SeqCst), want, "http-reuse {mode}");
     }
+}
+
+/// Runs `cfg` with stdout captured; returns the stdout text after `f` ran and logs settled.
+fn with_stdout(bin: &Path, cfg: &str, port: u16, f: impl Fn(), lines: usize) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg_path = dir.path().join("h.cfg");
+    std::fs::write(&cfg_path, cfg).unwrap();
+    let out_path = dir.path().join("out.txt");
+    let child = Command::new(bin)
+        .arg("-db")
+        .arg("-f")
+        .arg(&cfg_path)
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _p = Proc(child);
+    wait_port(port);
+    f();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let out = std::fs::read_to_string(&out_path).unwrap_or_default();
+        if out.lines().count() >= lines || Instant::now() > deadline {
+            return out;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn proxy_http_differential_httplog_fields() {
+    if !require("haproxy") {
+        return;
+    }
+    let a = echo_server("s1");
+    let b = echo_server("s2");
+    let dead = free_port();
+    // fields compared: frontend, backend/server, status, termination state with cookie flags,
+    // retries, request line
+    let fields = |out: &str| -> Vec<String> {
+        out.lines()
+            .filter(|l| !l.contains("NOTICE"))
+            .map(|l| {
+                let w: Vec<&str> = l.split(' ').collect();
+                let quoted = l.find('"').map_or("", |i| &l[i..]);
+                let rc = w.get(10).and_then(|c| c.rsplit('/').next()).unwrap_or("");
+                format!("{} {} {} {} rc={} {}", w[2], w[3], w[5], w[9], rc, quoted)
+            })
+            .collect()
+    };
+    let run = |bin: &Path| {
+        let port = free_port();
+        let cfg = format!(
+            "{}defaults\n  mode http\n  log stdout format raw local0\n  option httplog\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n\
+             frontend fe\n  bind 127.0.0.1:{port}\n  use_backend dead if {{ path /dead }}\n  http-request deny if {{ path /deny }}\n  default_backend be\n\
+             backend be\n  cookie SRV insert indirect nocache\n  server s1 127.0.0.1:{a} cookie a\n  server s2 127.0.0.1:{b} cookie b\n\
+             backend dead\n  retries 1\n  timeout connect 200ms\n  server d 127.0.0.1:{dead}\n",
+            global(1)
+        );
+        let out = with_stdout(
+            bin,
+            &cfg,
+            port,
+            || {
+                for (path, hdrs) in [
+                    ("/", vec![]),
+                    ("/", vec![("Cookie", "SRV=b")]),
+                    ("/", vec![("Cookie", "SRV=zz")]),
+                    ("/deny", vec![]),
+                    ("/dead", vec![]),
+                ] {
+                    observe(port, "GET", path, &hdrs);
+                }
+                let mut c = Client::connect(port);
+                c.send("BAD\r\n\r\n");
+                let _ = c.read_response(false);
+            },
+            7,
+        );
+        fields(&out)
+    };
+    // the first line is the readiness probe (a connection closed without a request)
+    let theirs = run(Path::new("haproxy"));
+    let ours = run(&rhaproxy_bin());
+    assert_eq!(ours, theirs, "(left: rhaproxy, right: haproxy)");
+    assert_eq!(ours.len(), 7);
 }
