@@ -252,7 +252,7 @@ impl Matcher {
             }
             Matcher::Bin(pats) => {
                 let b = s.to_bytes();
-                pats.iter().any(|p| &b[..] == &p[..])
+                pats.iter().any(|p| b[..] == p[..])
             }
             Matcher::Str(p) => {
                 let b = s.to_bytes();

@@ -57,6 +57,11 @@ pub enum LbAlgo {
     Random {
         draws: u32,
     },
+    /// `hash <expr>`: hash of a sample expression (falls back to round robin when the
+    /// expression yields nothing).
+    Expr {
+        expr: crate::haproxy::ir::SampleExpr,
+    },
     /// `rdp-cookie[(name)]`: TCP-mode RDP only; in HTTP it finds no cookie and falls back.
     RdpCookie {
         name: Box<[u8]>,
@@ -201,6 +206,8 @@ pub struct Balancer {
     servers: Box<[LbServer]>,
     /// Server indices ordered by id (for `first`).
     by_id: Box<[u32]>,
+    /// Compiled expression of `balance hash <expr>`.
+    hash_expr: Option<crate::proxy::sample::CompiledExpr>,
     lookup: Lookup,
     /// Weight divider of map-based tables (GCD of configured weights).
     wmult: u32,
@@ -209,7 +216,10 @@ pub struct Balancer {
     rebuild: Mutex<()>,
     rr_idx: AtomicUsize,
     chash_last: AtomicUsize,
-    lc_cursor: AtomicUsize,
+    /// leastconn tie-break: sequence number of each server's last pick (least recently
+    /// picked first, like HAProxy's FIFO among equal keys in its tree).
+    lc_last: Box<[std::sync::atomic::AtomicU64]>,
+    lc_seq: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Balancer {
@@ -264,6 +274,18 @@ impl Balancer {
             allbackups: conf.allbackups,
             servers: conf.servers.clone().into_boxed_slice(),
             by_id: by_id.into_boxed_slice(),
+            hash_expr: match &conf.algo {
+                LbAlgo::Expr { expr } => {
+                    match crate::proxy::sample::CompiledExpr::compile(expr, &Default::default()) {
+                        Ok(e) => Some(e),
+                        Err(e) => {
+                            tracing::warn!("balance hash: {e}; using round robin");
+                            None
+                        }
+                    }
+                }
+                _ => None,
+            },
             lookup,
             wmult,
             rr,
@@ -271,7 +293,10 @@ impl Balancer {
             rebuild: Mutex::new(()),
             rr_idx: AtomicUsize::new(0),
             chash_last: AtomicUsize::new(usize::MAX),
-            lc_cursor: AtomicUsize::new(0),
+            lc_last: (0..conf.servers.len())
+                .map(|_| std::sync::atomic::AtomicU64::new(0))
+                .collect(),
+            lc_seq: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -385,13 +410,27 @@ impl Balancer {
             return t;
         }
         drop(t);
-        self.tables.store(Arc::new(self.build_tables(live, gen)));
+        let new = self.build_tables(live, gen);
+        if self.lookup == Lookup::LeastConn {
+            // A server coming back is queued after the others with the same load (HAProxy
+            // inserts it at the end of its tree's equal keys).
+            let old = self.tables.load();
+            for (i, &ew) in new.eweight.iter().enumerate() {
+                if ew > 0 && old.eweight.get(i) == Some(&0) {
+                    let seq = self.lc_seq.fetch_add(1, Ordering::Relaxed) + 1;
+                    if let Some(a) = self.lc_last.get(i) {
+                        a.store(seq, Ordering::Relaxed);
+                    }
+                }
+            }
+        }
+        self.tables.store(Arc::new(new));
         self.tables.load()
     }
 
     fn eweight_of(&self, uweight: u32) -> u32 {
         match self.lookup {
-            Lookup::Map => (uweight + self.wmult - 1) / self.wmult,
+            Lookup::Map => uweight.div_ceil(self.wmult),
             _ => uweight * WEIGHT_SCALE as u32,
         }
     }
@@ -460,6 +499,7 @@ impl Balancer {
 
     /// HAProxy's map: for each slot, the server whose accumulated score is highest (first
     /// declared wins ties), so declaration order is respected for equal weights.
+    #[allow(clippy::needless_range_loop)]
     fn build_map(&self, t: &mut Tables) {
         let tot = t.tot_weight as i64;
         if tot == 0 {
@@ -605,6 +645,14 @@ impl Balancer {
                     func.hash(v)
                 }
             }
+            LbAlgo::Expr { .. } => {
+                let e = self.hash_expr.as_ref()?;
+                let v = e.eval(&crate::proxy::sample::EvalCtx::new(req))?;
+                if single {
+                    return Some(0);
+                }
+                func.hash(&v.to_bytes())
+            }
             _ => return None,
         };
         Some(if self.hash_type.avalanche {
@@ -740,11 +788,9 @@ impl Balancer {
         if n == 0 {
             return None;
         }
-        let start = self.lc_cursor.fetch_add(1, Ordering::Relaxed) % n;
-        let mut best: Option<(u64, usize)> = None;
+        let mut best: Option<(u64, u64, usize)> = None;
         let mut avoided = None;
-        for k in 0..n {
-            let i = (start + k) % n;
+        for i in 0..n {
             let ew = t.eweight[i] as u64;
             if ew == 0 || self.servers[i].backup != backup {
                 continue;
@@ -764,11 +810,23 @@ impl Balancer {
             } else {
                 (inflight + 1) * 4096 / ew
             };
-            if best.map_or(true, |(bk, _)| key < bk) {
-                best = Some((key, i));
+            let last = self
+                .lc_last
+                .get(i)
+                .map(|a| a.load(Ordering::Relaxed))
+                .unwrap_or(0);
+            if best.map_or(true, |(bk, bl, _)| (key, last) < (bk, bl)) {
+                best = Some((key, last, i));
             }
         }
-        best.map(|(_, i)| i).or(avoided)
+        let chosen = best.map(|(_, _, i)| i).or(avoided);
+        if let Some(i) = chosen {
+            let seq = self.lc_seq.fetch_add(1, Ordering::Relaxed) + 1;
+            if let Some(a) = self.lc_last.get(i) {
+                a.store(seq, Ordering::Relaxed);
+            }
+        }
+        chosen
     }
 
     fn pick_first(&self, t: &Tables, live: &ServerSet, avoid: Option<usize>) -> Option<usize> {

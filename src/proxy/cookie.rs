@@ -150,7 +150,7 @@ impl CookiePersist {
 
     /// Request side. `persist`: `option persist` (use a down server anyway). `now`: unix secs.
     /// Edits the Cookie headers as HAProxy does (prefix stripped, cookie removed with
-    /// insert+indirect).
+    /// insert+indirect). Allocates only when a header must be rewritten.
     pub fn on_request(
         &self,
         head: &mut RequestHead,
@@ -160,79 +160,88 @@ impl CookiePersist {
     ) -> CookieTxn {
         let mut txn = CookieTxn::default();
         let strip = self.mode == CookieMode::Insert && self.indirect;
+        let name = &self.name[..];
         let mut i = 0;
         while i < head.headers.len() {
-            if !head.headers[i].is(b"cookie") {
+            let h = &head.headers[i];
+            // Fast reject: header is not Cookie or does not mention our name.
+            if !h.is(b"cookie")
+                || name.is_empty()
+                || !h.value.windows(name.len()).any(|w| w == name)
+            {
                 i += 1;
                 continue;
             }
-            let line = head.headers[i].value.clone();
-            let mut edited: Option<Vec<u8>> = None;
+            let line = h.value.clone();
+            let mut out: Option<Vec<u8>> = None;
             let mut kept = 0usize;
-            let parts: Vec<&[u8]> = line.split(|&c| c == b';').collect();
-            for (k, part) in parts.iter().enumerate() {
+            let push = |out: &mut Vec<u8>, kept: &mut usize, piece: &[u8]| {
+                if *kept > 0 {
+                    out.extend_from_slice(b"; ");
+                }
+                out.extend_from_slice(piece);
+                *kept += 1;
+            };
+            for (k, part) in line.split(|&c| c == b';').enumerate() {
                 let p = trim_blanks(part);
-                let eq = p.iter().position(|&c| c == b'=');
-                let is_ours = matches!(eq, Some(e) if trim_blanks(&p[..e]) == &self.name[..]);
-                if !is_ours {
-                    if let Some(out) = edited.as_mut() {
+                let ours = match p.iter().position(|&c| c == b'=') {
+                    Some(e) if trim_blanks(&p[..e]) == name => Some(e),
+                    _ => None,
+                };
+                let Some(e) = ours else {
+                    if let Some(o) = out.as_mut() {
                         if !p.is_empty() {
-                            if kept > 0 {
-                                out.extend_from_slice(b"; ");
-                            }
-                            out.extend_from_slice(p);
-                            kept += 1;
+                            push(o, &mut kept, p);
                         }
                     } else if !p.is_empty() {
                         kept += 1;
                     }
                     continue;
-                }
-                let e = eq.unwrap_or(0);
+                };
                 let val = trim_blanks(&p[e + 1..]);
                 let (srv_part, rest) = self.split_value(val, &mut txn, now);
-                if txn.server.is_some() {
-                    // A second persistence cookie after one was used: ignored.
-                } else if !matches!(txn.status, CookieStatus::Expired | CookieStatus::Old) {
+                if txn.server.is_none()
+                    && !matches!(txn.status, CookieStatus::Expired | CookieStatus::Old)
+                {
                     self.lookup_server(srv_part, live, persist, &mut txn);
                 }
-                let rewrite = if self.mode == CookieMode::Prefix && rest.is_some() {
-                    Some(rest.unwrap_or(b""))
+                let rewrite = if self.mode == CookieMode::Prefix {
+                    rest
                 } else {
                     None
                 };
-                if strip || rewrite.is_some() {
-                    let out = edited.get_or_insert_with(|| {
-                        // Copy what was kept before this cookie.
-                        let mut v = Vec::with_capacity(line.len());
-                        let mut n = 0;
-                        for prev in &parts[..k] {
-                            let pp = trim_blanks(prev);
-                            if pp.is_empty() {
-                                continue;
-                            }
-                            if n > 0 {
-                                v.extend_from_slice(b"; ");
-                            }
-                            v.extend_from_slice(pp);
-                            n += 1;
-                        }
-                        v
-                    });
-                    if let Some(newval) = rewrite {
-                        if kept > 0 {
-                            out.extend_from_slice(b"; ");
-                        }
-                        out.extend_from_slice(&self.name);
-                        out.push(b'=');
-                        out.extend_from_slice(newval);
+                if !strip && rewrite.is_none() {
+                    if let Some(o) = out.as_mut() {
+                        push(o, &mut kept, p);
+                    } else {
                         kept += 1;
                     }
-                } else {
+                    continue;
+                }
+                let o = out.get_or_insert_with(|| {
+                    // First edit on this line: copy what was kept before this cookie.
+                    let mut v = Vec::with_capacity(line.len());
+                    let mut n = 0usize;
+                    for prev in line.split(|&c| c == b';').take(k) {
+                        let pp = trim_blanks(prev);
+                        if !pp.is_empty() {
+                            push(&mut v, &mut n, pp);
+                        }
+                    }
+                    kept = n;
+                    v
+                });
+                if let Some(newval) = rewrite {
+                    if kept > 0 {
+                        o.extend_from_slice(b"; ");
+                    }
+                    o.extend_from_slice(name);
+                    o.push(b'=');
+                    o.extend_from_slice(newval);
                     kept += 1;
                 }
             }
-            match edited {
+            match out {
                 Some(v) if v.is_empty() => {
                     head.headers.remove(i);
                     continue;
@@ -330,6 +339,9 @@ impl CookiePersist {
 
     /// Response side. `req`: the request as forwarded; `server`: the server that answered
     /// (None for local replies); `txn`: what [`CookiePersist::on_request`] returned.
+    /// Returns the server-side cookie letter of HAProxy's termination state (4th char):
+    /// `N` none, `I` inserted, `U` updated (dates refreshed), `P` server cookie passed as is,
+    /// `R` rewritten/prefixed, `D` deleted.
     pub fn on_response(
         &self,
         req: &RequestHead,
@@ -337,7 +349,8 @@ impl CookiePersist {
         txn: &CookieTxn,
         server: Option<usize>,
         now: u64,
-    ) {
+    ) -> char {
+        let mut state = 'N';
         let is_post = &req.method[..] == b"POST";
         let direct = server.is_some() && txn.server == server;
         let mut found = false;
@@ -360,12 +373,14 @@ impl CookiePersist {
                 continue;
             }
             found = true;
+            state = 'P';
             if self.preserve {
                 i += 1;
                 continue;
             }
             if (server.is_some() && self.mode == CookieMode::Insert) || (direct && self.indirect) {
                 res.headers.remove(i);
+                state = 'D';
                 continue;
             }
             if let Some(sc) = &srv_cookie {
@@ -388,13 +403,14 @@ impl CookiePersist {
                     out.extend_from_slice(&nv);
                     out.extend_from_slice(&line[first_end..]);
                     res.headers[i].value = Bytes::from(out);
+                    state = 'R';
                 }
             }
             i += 1;
         }
 
         // Insert mode: emit our cookie when needed.
-        let Some(srv) = server else { return };
+        let Some(srv) = server else { return state };
         let now32 = now as u32;
         let refresh_dates = ((self.maxidle != 0 || txn.last_date != 0)
             && (txn.last_date == 0 || (txn.last_date as i64 - now as i64) < 0))
@@ -402,10 +418,10 @@ impl CookiePersist {
             || (self.maxlife == 0 && txn.first_date != 0);
         if self.mode != CookieMode::Insert
             || (found && self.preserve)
-            || !(!direct || refresh_dates)
+            || (direct && !refresh_dates)
             || (self.postonly && !is_post)
         {
-            return;
+            return state;
         }
         let mut v: Vec<u8> = Vec::with_capacity(64);
         match self.servers.get(srv).cloned().flatten() {
@@ -456,6 +472,11 @@ impl CookiePersist {
                 Bytes::from_static(b"Cache-control"),
                 Bytes::from_static(b"private"),
             ));
+        }
+        if direct && self.servers.get(srv).cloned().flatten().is_some() {
+            'U'
+        } else {
+            'I'
         }
     }
 }

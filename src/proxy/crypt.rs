@@ -41,7 +41,7 @@ fn lib() -> &'static Lib {
                 if h.is_null() {
                     continue;
                 }
-                let sym: *mut c_void = libc::dlsym(h, b"crypt\0".as_ptr() as *const c_char);
+                let sym: *mut c_void = libc::dlsym(h, c"crypt".as_ptr());
                 if !sym.is_null() {
                     return Lib {
                         crypt: Some(std::mem::transmute::<*mut c_void, CryptFn>(sym)),

@@ -94,13 +94,27 @@ pub enum VarValue {
 #[derive(Debug, Clone, Default)]
 pub struct Vars {
     entries: Vec<(Box<str>, VarValue)>,
+    /// The method as received, kept when `set-method` changes it: HAProxy's `method` fetch
+    /// keeps reporting the original method.
+    orig_method: Option<Bytes>,
 }
 
 impl Vars {
     pub fn new() -> Self {
         Vars {
             entries: Vec::new(),
+            orig_method: None,
         }
+    }
+    /// Remembers the received method before a rewrite (first call wins).
+    pub fn remember_method(&mut self, m: Bytes) {
+        if self.orig_method.is_none() {
+            self.orig_method = Some(m);
+        }
+    }
+    /// The received method if `set-method` changed it.
+    pub fn orig_method(&self) -> Option<&Bytes> {
+        self.orig_method.as_ref()
     }
     pub fn get(&self, name: &str) -> Option<&VarValue> {
         self.entries
@@ -119,6 +133,7 @@ impl Vars {
     }
     pub fn clear(&mut self) {
         self.entries.clear();
+        self.orig_method = None;
     }
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()

@@ -1070,7 +1070,10 @@ pub fn apply_request_rules(
                 head.uri = join3(pre, p, &q);
             }
             Action::SetUri(_) => head.uri = Bytes::from(rendered.unwrap_or_default()),
-            Action::SetMethod(_) => head.method = Bytes::from(rendered.unwrap_or_default()),
+            Action::SetMethod(_) => {
+                vars.remember_method(head.method.clone());
+                head.method = Bytes::from(rendered.unwrap_or_default());
+            }
             Action::ReplacePath { re, .. } => {
                 let (pre, p, q) = uri_parts(&head.uri);
                 if let Some(np) = regex_expand(re, p, tmpl.as_deref().unwrap_or(b"")) {

@@ -345,6 +345,9 @@ pub enum Fetch {
     Never,
 }
 
+/// `map*` converter table: (key, value) lines of the map file, in file order.
+pub type MapEntries = Vec<(Box<[u8]>, Box<[u8]>)>;
+
 /// A compiled converter.
 #[derive(Debug, Clone)]
 pub enum Conv {
@@ -395,7 +398,7 @@ pub enum Conv {
         suffix: Box<[u8]>,
     },
     Map {
-        entries: Arc<Vec<(Box<[u8]>, Box<[u8]>)>>,
+        entries: Arc<MapEntries>,
         default: Option<Box<[u8]>>,
         how: MapMatch,
     },
@@ -1108,7 +1111,29 @@ pub fn fetch_each<'a>(fetch: &Fetch, c: &EvalCtx<'a>, f: &mut dyn FnMut(Smp<'a>)
         return false;
     }
     match fetch {
-        Fetch::Method => f(Smp::str(req.method)),
+        Fetch::Method => {
+            // HAProxy reports the method parsed at reception for the well-known methods
+            // (even after set-method); others are read from the current start line, and only
+            // while the request is present.
+            let orig: &'a [u8] = req.vars.orig_method().map(|b| &b[..]).unwrap_or(req.method);
+            if matches!(
+                orig,
+                b"GET"
+                    | b"HEAD"
+                    | b"POST"
+                    | b"PUT"
+                    | b"DELETE"
+                    | b"OPTIONS"
+                    | b"CONNECT"
+                    | b"TRACE"
+            ) {
+                f(Smp::str(orig))
+            } else if c.res.is_some() {
+                false
+            } else {
+                f(Smp::str(req.method))
+            }
+        }
         Fetch::Path => f(Smp::str(req.path())),
         Fetch::Pathq => f(Smp::str(req.path_and_query())),
         Fetch::Url => f(Smp::str(req.uri)),

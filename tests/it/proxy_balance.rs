@@ -196,6 +196,9 @@ struct Case {
 fn root(_: usize) -> String {
     "/".to_string()
 }
+fn deep(i: usize) -> String {
+    format!("/d{}/e{}/f{}/g{}?q={}", i % 3, i % 4, i % 5, i, i)
+}
 fn varied(i: usize) -> String {
     format!("/item/{}?id={}", i % 7, i % 5)
 }
@@ -211,8 +214,12 @@ fn run_case(c: &Case) {
     if c.allbackups {
         body.push_str("    option allbackups\n");
     }
-    if c.hash.lookup == HashLookup::Consistent && !matches!(c.algo, LbAlgo::Random { .. }) {
+    if c.hash == HashType::consistent_default() {
         body.push_str("    hash-type consistent\n");
+    } else if c.hash.lookup == HashLookup::Consistent {
+        let f = format!("{:?}", c.hash.function).to_lowercase();
+        let av = if c.hash.avalanche { " avalanche" } else { "" };
+        body.push_str(&format!("    hash-type consistent {f}{av}\n"));
     } else if c.hash.avalanche {
         body.push_str("    hash-type map-based sdbm avalanche\n");
     }
@@ -433,6 +440,18 @@ fn balance_sequences_match_haproxy() {
             path: root,
         },
         Case {
+            name: "leastconn sequential",
+            balance: "leastconn",
+            algo: LbAlgo::LeastConn,
+            hash: rr(),
+            weights: &[1, 3, 1],
+            backup: &[],
+            allbackups: false,
+            requests: 14,
+            events: &[(5, Ev::Maint(1)), (10, Ev::Ready(1))],
+            path: root,
+        },
+        Case {
             name: "first",
             balance: "first",
             algo: LbAlgo::First,
@@ -497,6 +516,62 @@ fn balance_sequences_match_haproxy() {
             allbackups: false,
             requests: 30,
             events: &[],
+            path: varied,
+        },
+        Case {
+            name: "uri depth 2 len 12",
+            balance: "uri depth 2 len 12",
+            algo: LbAlgo::Uri {
+                whole: false,
+                path_only: false,
+                len: 12,
+                depth: 2,
+            },
+            hash: rr(),
+            weights: &[1, 1, 1, 1],
+            backup: &[],
+            allbackups: false,
+            requests: 30,
+            events: &[],
+            path: deep,
+        },
+        Case {
+            name: "url_param consistent djb2",
+            balance: "url_param id",
+            algo: LbAlgo::UrlParam {
+                name: b"id"[..].into(),
+            },
+            hash: HashType {
+                lookup: HashLookup::Consistent,
+                function: rhaproxy::proxy::balance::HashFunction::Djb2,
+                avalanche: false,
+            },
+            weights: &[2, 1, 1],
+            backup: &[],
+            allbackups: false,
+            requests: 30,
+            events: &[(20, Ev::Maint(0))],
+            path: varied,
+        },
+        Case {
+            name: "balance hash path",
+            balance: "hash path,lower",
+            algo: LbAlgo::Expr {
+                expr: rhaproxy::haproxy::ir::SampleExpr {
+                    fetch: "path".into(),
+                    args: vec![],
+                    converters: vec![rhaproxy::haproxy::ir::Converter {
+                        name: "lower".into(),
+                        args: vec![],
+                    }],
+                },
+            },
+            hash: rr(),
+            weights: &[1, 2, 1],
+            backup: &[],
+            allbackups: false,
+            requests: 30,
+            events: &[(20, Ev::Maint(1))],
             path: varied,
         },
         Case {

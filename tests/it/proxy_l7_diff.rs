@@ -486,9 +486,7 @@ impl Sim {
             .map(|(n, v)| HdrField::new(n.into_bytes(), v.into_bytes()))
             .collect(),
         };
-        if let Some(c) = &be.cookie {
-            c.on_response(&head, &mut res, &ck, Some(server), now);
-        }
+        // HAProxy order: http-response rules (backend, then frontend), then server cookies.
         if let Some(o) = verdict_reply(be.rules.apply_response(&head, &mut res, &benv, &mut vars)) {
             return o;
         }
@@ -496,6 +494,9 @@ impl Sim {
             if let Some(o) = verdict_reply(fe.apply_response(&head, &mut res, &benv, &mut vars)) {
                 return o;
             }
+        }
+        if let Some(c) = &be.cookie {
+            c.on_response(&head, &mut res, &ck, Some(server), now);
         }
         Observed {
             status: res.status,
@@ -654,6 +655,19 @@ fn l7_decisions_match_haproxy() {
             ],
         },
         Case {
+            name: "more rules",
+            cfg: "frontend fe\n    bind 127.0.0.1:{PORT}\n    acl admins http_auth_group(ul) ops\n    http-request auth if { path /needauth }\n    http-request deny deny_status 400 if { url_param(bad) -m found }\n    http-request allow if { path /allowed }\n    http-request set-uri /rewritten%[path]?k=v if { path_beg /su }\n    http-request set-method PUT if { path /m }\n    http-request set-header X-Admin yes if admins\n    http-request set-header X-Not-Admin yes unless admins\n    http-request set-var(txn.n) hdr_cnt(x-n)\n    http-request set-header X-N %[var(txn.n)]\n    http-request set-header X-Host-Lower %[req.hdr(host),lower,field(1,.)]\n    http-request set-header X-Cnt %[req.hdr_cnt(x-n),add(10)]\n    http-request set-header X-Never yes if { path /allowed }\n    http-response set-header X-Status %[status]\n    http-response set-header X-Method %[method]\n    default_backend web\n\nuserlist ul\n    group ops users alice\n    user alice insecure-password secret\n    user bob insecure-password pw\n\nbackend web\n    server s1 127.0.0.1:{s1}\n",
+            steps: &[
+                Req("GET", "/needauth", &[]),
+                Req("GET", "/x?bad=1", &[]),
+                Req("GET", "/allowed", &[]),
+                Req("GET", "/su/b", &[("X-N", "1"), ("X-N", "2, 3")]),
+                Req("POST", "/m", &[]),
+                Req("GET", "/g", &[("Authorization", "Basic YWxpY2U6c2VjcmV0")]),
+                Req("GET", "/g", &[("Authorization", "Basic Ym9iOnB3")]),
+            ],
+        },
+        Case {
             name: "cookie insert indirect nocache",
             cfg: "frontend fe\n    bind 127.0.0.1:{PORT}\n    default_backend app\n\nbackend app\n    cookie SRV insert indirect nocache httponly\n    server s1 127.0.0.1:{s1} cookie c1\n    server s2 127.0.0.1:{s2} cookie c2\n    server s3 127.0.0.1:{s3}\n",
             steps: &[
@@ -700,6 +714,14 @@ fn l7_decisions_match_haproxy() {
                 Maint("rr", "s1"),
                 Maint("rr", "s2"),
                 Req("GET", "/", &[]),
+            ],
+        },
+        Case {
+            name: "cookie insert after http-response rules",
+            cfg: "frontend fe\n    bind 127.0.0.1:{PORT}\n    default_backend app\n\nbackend app\n    cookie SRV insert\n    http-response del-header Set-Cookie\n    server s1 127.0.0.1:{s1} cookie c1\n    server s2 127.0.0.1:{s2} cookie c2\n",
+            steps: &[
+                Req("GET", "/", &[("X-Want-Set-Cookie", "APP=1")]),
+                Req("GET", "/", &[("Cookie", "SRV=c1")]),
             ],
         },
         Case {

@@ -35,6 +35,7 @@ fn env_with_users() -> CompileEnv {
 }
 
 /// (acl text, method, uri, headers, src, expected)
+#[allow(clippy::type_complexity)]
 const CASES: &[(&str, &str, &str, &[(&str, &str)], &str, bool)] = &[
     (
         "path_beg /api",

@@ -64,8 +64,14 @@ fn insert_indirect_nocache() {
     let mut h = req("GET", "/", &[("Cookie", "a=1")]);
     let t = p.on_request(&mut h, &lv, false, 1000);
     assert_eq!((t.server, t.status), (None, CookieStatus::None));
-    let mut r = res(&[("Set-Cookie", "SRV=fromapp; path=/"), ("Cache-Control", "max-age=60")]);
-    p.on_response(&req("GET", "/", &[]), &mut r, &t, Some(1), 1000);
+    let mut r = res(&[
+        ("Set-Cookie", "SRV=fromapp; path=/"),
+        ("Cache-Control", "max-age=60"),
+    ]);
+    assert_eq!(
+        p.on_response(&req("GET", "/", &[]), &mut r, &t, Some(1), 1000),
+        'I'
+    );
     assert_eq!(
         hv(&r.headers, "set-cookie"),
         vec!["SRV=s2; path=/; domain=.ex.com; HttpOnly"]
@@ -228,4 +234,36 @@ fn maxidle_dates() {
     let t = p.on_request(&mut h, &live(), false, now + 120);
     assert_eq!((t.server, t.status), (None, CookieStatus::Expired));
     assert_eq!(b64_to_s30(&s30_to_b64(123456)), Some(123456));
+}
+
+proptest::proptest! {
+    #[test]
+    fn indirect_strips_only_our_cookie(others in proptest::collection::vec(("[a-z]{1,4}", "[a-z0-9]{0,4}"), 0..5), pos in 0usize..6, ours in proptest::bool::ANY) {
+        let mut s = settings(ir::CookieMode::Insert);
+        s.indirect = true;
+        let p = CookiePersist::from_ir(&s, &cookies());
+        let mut parts: Vec<String> = others.iter().filter(|(n, _)| n != "SRV").map(|(n, v)| format!("{n}={v}")).collect();
+        let expected = parts.join("; ");
+        if ours {
+            let at = pos.min(parts.len());
+            parts.insert(at, "SRV=s2".into());
+        }
+        if parts.is_empty() {
+            return Ok(());
+        }
+        let line = parts.join(";  ");
+        let mut h = req("GET", "/", &[("Cookie", &line)]);
+        let t = p.on_request(&mut h, &live(), false, 0);
+        proptest::prop_assert_eq!(t.server, if ours { Some(1) } else { None });
+        let got = hv(&h.headers, "cookie");
+        if ours {
+            if expected.is_empty() {
+                proptest::prop_assert!(got.is_empty());
+            } else {
+                proptest::prop_assert_eq!(got, vec![expected]);
+            }
+        } else {
+            proptest::prop_assert_eq!(got, vec![line]);
+        }
+    }
 }
