@@ -56,6 +56,8 @@ pub struct Loaded {
     pub ok: bool,
     /// haproxy stops before reading anything (missing file/directory, nothing to read).
     pub early_exit: bool,
+    /// Parsing stopped early (haproxy's ERR_ABORT).
+    pub aborted: bool,
 }
 
 /// Expands `-f` arguments: a directory contributes its `*.cfg` files in name order.
@@ -64,7 +66,9 @@ pub fn expand_paths(paths: &[String]) -> Result<Vec<String>, String> {
     for p in paths {
         let path = Path::new(p);
         if !path.exists() {
-            return Err(format!("Cannot open configuration file/directory {p} : No such file or directory"));
+            return Err(format!(
+                "Cannot open configuration file/directory {p} : No such file or directory"
+            ));
         }
         if path.is_dir() {
             let mut names: Vec<String> = std::fs::read_dir(path)
@@ -101,12 +105,21 @@ pub fn load(opts: &CheckOptions) -> Loaded {
                 error_files,
                 ok: false,
                 early_exit: true,
+                aborted: false,
             };
         }
     };
     if files.is_empty() {
         findings.push(plain_error("No configuration file found.".into()));
-        return Loaded { config: Config::default(), sources, findings, error_files, ok: false, early_exit: true };
+        return Loaded {
+            config: Config::default(),
+            sources,
+            findings,
+            error_files,
+            ok: false,
+            early_exit: true,
+            aborted: false,
+        };
     }
     let mut p = parser::Parser::new(ParseOptions {
         warn_unimplemented: opts.warn_unimplemented,
@@ -132,6 +145,7 @@ pub fn load(opts: &CheckOptions) -> Loaded {
         }
     }
     let parsed = p.finish();
+    let aborted = parsed.aborted;
     findings.extend(parsed.findings);
     let mut config = parsed.config;
     let deferred = parsed.deferred;
@@ -144,6 +158,7 @@ pub fn load(opts: &CheckOptions) -> Loaded {
             error_files,
             ok: false,
             early_exit: false,
+            aborted,
         };
     }
     let mut v = deferred;
@@ -163,6 +178,7 @@ pub fn load(opts: &CheckOptions) -> Loaded {
         error_files,
         ok,
         early_exit: false,
+        aborted,
     }
 }
 
@@ -189,6 +205,10 @@ pub fn print_findings(findings: &[Finding], sources: &SourceMap, format: DiagFor
     let mut err = stderr.lock();
     for f in findings {
         if quiet && f.diag.severity != Severity::Error {
+            continue;
+        }
+        if f.diag.message.is_empty() {
+            // haproxy fails silently on a few errors
             continue;
         }
         match format {
@@ -223,7 +243,9 @@ pub fn run_check(opts: &CheckOptions) -> i32 {
                     "[ALERT]    ({pid}) : config : Error(s) found in configuration file : {f}"
                 );
             }
-            eprintln!("[ALERT]    ({pid}) : config : Fatal errors found in configuration.");
+            if !loaded.aborted {
+                eprintln!("[ALERT]    ({pid}) : config : Fatal errors found in configuration.");
+            }
         } else {
             eprintln!("error: fatal errors found in configuration");
         }

@@ -263,10 +263,19 @@ impl<'a> P<'a> {
             *pos += 1;
             match (q, c) {
                 (None, b')') => {
-                    if !cur.is_empty() || !args.is_empty() {
-                        args.push(String::from_utf8_lossy(&cur).into_owned());
-                    }
+                    args.push(String::from_utf8_lossy(&cur).into_owned());
                     break;
+                }
+                (None, b',') if args.len() + 1 >= nargs => {
+                    // one argument too many: haproxy stops at this comma
+                    let rest = self.text.get(*pos - 1..).unwrap_or("");
+                    return Err(CondError {
+                        message: format!(
+                            "expected ')' before '{rest}' in argument {} of predicate '{pred}' used in conditional expression",
+                            nargs.saturating_sub(1).max(1)
+                        ),
+                        pos: *pos - 1,
+                    });
                 }
                 (None, b',') => {
                     args.push(String::from_utf8_lossy(&cur).into_owned());
@@ -283,23 +292,15 @@ impl<'a> P<'a> {
                 _ => cur.push(c),
             }
         }
-        if args.len() != nargs {
-            let msg = if args.len() < nargs {
-                format!(
-                    "missing arguments (got {}/{nargs}) in argument {} of predicate '{pred}' used in conditional expression",
-                    args.len(),
-                    args.len() + 1
-                )
-            } else {
-                format!(
-                    "end of arguments expected at position {}, but got ',' in argument {} of predicate '{pred}' used in conditional expression",
-                    nargs + 1,
-                    nargs + 1
-                )
-            };
+        if args.len() < nargs {
+            let msg = format!(
+                "missing arguments (got {}/{nargs}), type 'string' expected in argument {} of predicate '{pred}' used in conditional expression",
+                args.len(),
+                args.len()
+            );
             return Err(CondError {
                 message: msg,
-                pos: *pos,
+                pos: *pos - 1,
             });
         }
         Ok(args)
@@ -558,6 +559,11 @@ mod tests {
             .message
             .contains("expected ')'"));
         assert!(eval_condition("streq(a)", &env).is_err());
+        assert!(eval_condition("streq(a,b,c)", &env)
+            .unwrap_err()
+            .message
+            .starts_with("expected ')' before ',c)'"));
+        assert_eq!(eval_condition("defined()", &env), Ok(false));
     }
 
     #[test]

@@ -239,6 +239,25 @@ pub struct Proxy {
     pub raw: Vec<RawDirective>,
 }
 
+impl Proxy {
+    /// `retries` with haproxy's default (3).
+    pub fn effective_retries(&self) -> u32 {
+        self.retries.unwrap_or(3)
+    }
+    /// `balance` with haproxy's default (roundrobin).
+    pub fn effective_balance(&self) -> BalanceAlgo {
+        self.balance.clone().unwrap_or(BalanceAlgo::RoundRobin)
+    }
+    /// All ACL declarations named `name` (haproxy ORs the patterns of same-named ACLs).
+    pub fn acls_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Acl> + 'a {
+        self.acls.iter().filter(move |a| a.name == name)
+    }
+    /// The server named `name`.
+    pub fn server(&self, name: &str) -> Option<&Server> {
+        self.servers.iter().find(|s| s.name == name)
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // addresses
 // ---------------------------------------------------------------------------------------------

@@ -307,9 +307,16 @@ pub fn lex_line(
             .get(MAX_LINE_ARGS - 1)
             .map(|w| w.text.clone())
             .unwrap_or_default();
+        // haproxy reports the 1-based offset of that word in its NUL-separated output buffer
+        let pos = words
+            .iter()
+            .take(MAX_LINE_ARGS - 1)
+            .map(|w| w.text.len() + 1)
+            .sum::<usize>()
+            + 1;
         return Err(LexError {
             kind: LexErrorKind::TooManyWords,
-            pos: 0,
+            pos,
             word: w,
         });
     }

@@ -732,20 +732,23 @@ fn print_proxy(out: &mut String, p: &Proxy) {
         }
     }
     let t = &p.timeouts;
-    for (k, v) in [
-        ("connect", t.connect),
-        ("client", t.client),
-        ("server", t.server),
-        ("http-request", t.http_request),
-        ("http-keep-alive", t.http_keep_alive),
-        ("queue", t.queue),
-        ("check", t.check),
-        ("tunnel", t.tunnel),
-        ("client-fin", t.client_fin),
-        ("server-fin", t.server_fin),
-        ("tarpit", t.tarpit),
+    // only what applies to this kind of proxy (a frontend ignores backend timeouts)
+    let fe = p.kind.has_frontend() || p.kind == ProxyKind::Defaults;
+    let be = p.kind.has_backend() || p.kind == ProxyKind::Defaults;
+    for (k, v, applies) in [
+        ("connect", t.connect, be),
+        ("client", t.client, fe),
+        ("server", t.server, be),
+        ("http-request", t.http_request, true),
+        ("http-keep-alive", t.http_keep_alive, true),
+        ("queue", t.queue, be),
+        ("check", t.check, be),
+        ("tunnel", t.tunnel, be),
+        ("client-fin", t.client_fin, fe),
+        ("server-fin", t.server_fin, be),
+        ("tarpit", t.tarpit, true),
     ] {
-        if let Some(v) = v {
+        if let (Some(v), true) = (v, applies) {
             l(format!("timeout {k} {}", time(v)));
         }
     }

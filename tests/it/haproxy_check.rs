@@ -25,8 +25,25 @@ fn first_alert(stderr: &str) -> String {
     String::new()
 }
 
+/// Every `[ALERT]` line without its `[ALERT]    (pid) : ` prefix.
+fn all_alerts(stderr: &str) -> Vec<String> {
+    stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("[ALERT]"))
+        .map(|rest| {
+            let rest = rest.trim_start();
+            match rest.find(") : ") {
+                Some(i) if rest.starts_with('(') => rest[i + 4..].to_string(),
+                _ => rest.to_string(),
+            }
+        })
+        .collect()
+}
+
 fn run_check(bin: &Path, dir: &Path, file: &str, extra: &[&str]) -> (i32, String, String) {
     let mut cmd = Command::new(bin);
+    // some cases read $HOME (.if defined(HOME), "${HOME}"): same value for both binaries
+    cmd.env("HOME", "/root").env_remove("PORT");
     cmd.arg("-c").args(extra).arg("-f").arg(file);
     let out = util::run_in(dir, &mut cmd);
     (
@@ -48,6 +65,37 @@ fn corpus_dir() -> Option<PathBuf> {
         .filter(|p| p.is_dir())
 }
 
+/// `--dump` of a valid config must check the same and dump identically (comments and blank
+/// lines aside): the printer is a faithful IR → text mapping.
+fn dump_round_trip(bin: &Path, dir: &Path, file: &str) -> Option<String> {
+    let dump = |d: &Path, f: &str| -> (i32, String) {
+        let mut cmd = Command::new(bin);
+        cmd.args(["-c", "-dr", "-q", "--dump", "-f", f]);
+        let out = util::run_in(d, &mut cmd);
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let norm = |s: &str| -> Vec<String> {
+        s.lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            .map(str::to_string)
+            .collect()
+    };
+    let (rc1, first) = dump(dir, file);
+    let tmp = tempfile::tempdir().ok()?;
+    std::fs::write(tmp.path().join("dump.cfg"), &first).ok()?;
+    let (rc2, second) = dump(tmp.path(), "dump.cfg");
+    if rc1 != rc2 {
+        return Some(format!("exit {rc1} then {rc2} on the dump"));
+    }
+    if norm(&first) != norm(&second) {
+        return Some("second dump differs".into());
+    }
+    None
+}
+
 #[test]
 fn corpus_verdicts_agree_with_haproxy() {
     let Some(dir) = corpus_dir() else {
@@ -61,6 +109,9 @@ fn corpus_verdicts_agree_with_haproxy() {
     let bin = util::rhaproxy_bin();
     let (mut total, mut agree, mut invalid, mut same_line) = (0, 0, 0, 0);
     let mut disagreements = Vec::new();
+    let mut dump_failures = Vec::new();
+    let have_haproxy = util::have("haproxy");
+    let mut all_same = 0;
     for row in verdicts.lines() {
         let mut cols = row.splitn(3, '\t');
         let (Some(file), Some(rc)) = (cols.next(), cols.next()) else {
@@ -83,6 +134,20 @@ fn corpus_verdicts_agree_with_haproxy() {
                 "exit {file}: haproxy {want_rc}, ours {got_rc}: {got_line}"
             ));
         }
+        if got_rc == 0 || got_rc == 2 {
+            if let Some(problem) = dump_round_trip(&bin, &dir, file) {
+                dump_failures.push(format!("{file}: {problem}"));
+            }
+        }
+        if want_rc == 1 && have_haproxy {
+            // stronger: every alert line, in order, as the real binary prints them
+            let (_, _, hstderr) = run_check(Path::new("haproxy"), &dir, file, &["-dr"]);
+            if all_alerts(&hstderr) == all_alerts(&stderr) {
+                all_same += 1;
+            } else {
+                disagreements.push(format!("alert list {file} differs"));
+            }
+        }
         if want_rc == 1 {
             invalid += 1;
             // VERDICTS.tsv truncates long lines: compare on its length
@@ -99,7 +164,19 @@ fn corpus_verdicts_agree_with_haproxy() {
         eprintln!("{d}");
     }
     eprintln!("corpus: exit agreement {agree}/{total}, same first alert {same_line}/{invalid}");
+    if have_haproxy {
+        eprintln!("corpus: identical alert lists (all lines) {all_same}/{invalid}");
+        assert!(
+            all_same * 100 >= invalid * 80,
+            "identical alert lists {all_same}/{invalid} below 80%"
+        );
+    }
     assert!(total > 0, "empty corpus");
+    assert!(
+        dump_failures.is_empty(),
+        "--dump does not round-trip:\n{}",
+        dump_failures.join("\n")
+    );
     assert!(
         agree * 100 >= total * 95,
         "exit agreement {agree}/{total} below 95%"
@@ -1977,6 +2054,712 @@ frontend g from f
 frontend f from
  bind :80
 ", exit: 1, first_alert: "please use the 'bind' keyword for listening addresses." },
+
+    Case { name: "timout client 5s", config: "frontend f
+ bind :80
+ timout client 5s
+", exit: 1, first_alert: "unknown keyword 'timout' in 'frontend' section; did you mean 'timeout' maybe ?" },
+    Case { name: "optoin httplog", config: "frontend f
+ bind :80
+ optoin httplog
+", exit: 1, first_alert: "unknown keyword 'optoin' in 'frontend' section; did you mean 'option' maybe ?" },
+    Case { name: "serevr s 1.2.3.4:80", config: "backend b
+ serevr s 1.2.3.4:80
+", exit: 1, first_alert: "unknown keyword 'serevr' in 'backend' section; did you mean 'server' maybe ?" },
+    Case { name: "server s 1.2.3.4:80", config: "bakend b
+ server s 1.2.3.4:80
+", exit: 1, first_alert: "unknown keyword 'bakend' out of section." },
+    Case { name: "default-backend b", config: "frontend f
+ bind :80
+ default-backend b
+", exit: 1, first_alert: "unknown keyword 'default-backend' in 'frontend' section; did you mean 'default_backend' ma" },
+    Case { name: "use-backend b", config: "frontend f
+ bind :80
+ use-backend b
+", exit: 1, first_alert: "unknown keyword 'use-backend' in 'frontend' section; did you mean 'use_backend' maybe ?" },
+    Case { name: "acls a src 1.2.3.4", config: "frontend f
+ bind :80
+ acls a src 1.2.3.4
+", exit: 1, first_alert: "unknown keyword 'acls' in 'frontend' section; did you mean 'acl' maybe ?" },
+    Case { name: "maxconnn 100", config: "global
+ maxconnn 100
+", exit: 1, first_alert: "unknown keyword 'maxconnn' in 'global' section; did you mean 'maxconn' maybe ?" },
+    Case { name: "deamon", config: "global
+ deamon
+", exit: 1, first_alert: "unknown keyword 'deamon' in 'global' section; did you mean 'daemon' maybe ?" },
+    Case { name: "nbthreads 4", config: "global
+ nbthreads 4
+", exit: 1, first_alert: "unknown keyword 'nbthreads' in 'global' section; did you mean 'nbthread' maybe ?" },
+    Case { name: "log-level info", config: "global
+ log-level info
+", exit: 1, first_alert: "unknown keyword 'log-level' in 'global' section" },
+    Case { name: "ssl-default-bind-option no-sslv3", config: "global
+ ssl-default-bind-option no-sslv3
+", exit: 1, first_alert: "unknown keyword 'ssl-default-bind-option' in 'global' section; did you mean 'ssl-default-b" },
+    Case { name: "tune.ssl.default-dh-params 2048", config: "global
+ tune.ssl.default-dh-params 2048
+", exit: 1, first_alert: "unknown keyword 'tune.ssl.default-dh-params' in 'global' section; did you mean 'tune.ssl.d" },
+    Case { name: "balanc roundrobin", config: "backend b
+ balanc roundrobin
+", exit: 1, first_alert: "unknown keyword 'balanc' in 'backend' section; did you mean 'balance' maybe ?" },
+    Case { name: "option httpcheck", config: "backend b
+ option httpcheck
+", exit: 1, first_alert: "unknown option 'httpcheck'; did you mean 'httpchk' maybe ?" },
+    Case { name: "option tcp-smart-connectt", config: "backend b
+ option tcp-smart-connectt
+", exit: 1, first_alert: "unknown option 'tcp-smart-connectt'; did you mean 'tcp-smart-connect' maybe ?" },
+    Case { name: "server s 1.2.3.4:80 chek", config: "backend b
+ server s 1.2.3.4:80 chek
+", exit: 1, first_alert: "'server b/s' : unknown keyword 'chek'; did you mean 'check' maybe ?" },
+    Case { name: "server s 1.2.3.4:80 checks inter 2s", config: "backend b
+ server s 1.2.3.4:80 checks inter 2s
+", exit: 1, first_alert: "'server b/s' : unknown keyword 'checks'; did you mean 'check' maybe ?" },
+    Case { name: "server s 1.2.3.4:80 check weigth 10", config: "backend b
+ server s 1.2.3.4:80 check weigth 10
+", exit: 1, first_alert: "'server b/s' : unknown keyword 'weigth'; did you mean 'weight' maybe ?" },
+    Case { name: "server s 1.2.3.4:80 maxcon 10", config: "backend b
+ server s 1.2.3.4:80 maxcon 10
+", exit: 1, first_alert: "'server b/s' : unknown keyword 'maxcon'; did you mean 'maxconn' maybe ?" },
+    Case { name: "bind :80 ssl crt-lst /x", config: "frontend f
+ bind :80 ssl crt-lst /x
+", exit: 1, first_alert: "'bind :80' in section 'frontend': unknown keyword 'crt-lst'; did you mean 'crt-list' maybe" },
+    Case { name: "bind :80 acept-proxy", config: "frontend f
+ bind :80 acept-proxy
+", exit: 1, first_alert: "'bind :80' in section 'frontend': unknown keyword 'acept-proxy'; did you mean 'accept-prox" },
+    Case { name: "http-request set-headers X y", config: "frontend f
+ bind :80
+ http-request set-headers X y
+", exit: 1, first_alert: "'http-request' expects 'wait-for-handshake', 'ot-group', 'set-log-level', 'set-nice', 'use" },
+    Case { name: "http-request redirec scheme https", config: "frontend f
+ bind :80
+ http-request redirec scheme https
+", exit: 1, first_alert: "'http-request' expects 'wait-for-handshake', 'ot-group', 'set-log-level', 'set-nice', 'use" },
+    Case { name: "http-response add-headers X y", config: "frontend f
+ bind :80
+ http-response add-headers X y
+", exit: 1, first_alert: "'http-response' expects 'ot-group', 'set-log-level', 'set-nice', 'sc-inc-gpc(*)', 'sc-inc-" },
+    Case { name: "bind :80", config: "defaults
+ mode http
+ timeout connect 5s
+ timeout client 50s
+ timeout server 50s
+ option  forwardfor
+ option  http-server-close
+ stats enable
+ stats uri /haproxy?stats
+frontend f
+ bind :80
+", exit: 0, first_alert: "" },
+    Case { name: "bind :80", config: "defaults
+ stats enable
+ stats auth a:b
+listen l
+ bind :80
+", exit: 0, first_alert: "" },
+    Case { name: "reqadd X-Forwarded-Proto: https", config: "frontend f
+ bind :80
+ reqadd X-Forwarded-Proto:\\ https
+", exit: 1, first_alert: "The 'reqadd' directive is not supported anymore since HAProxy 2.1. Use 'http-request add-h" },
+    Case { name: "rspidel ^Server:.*", config: "frontend f
+ bind :80
+ rspidel ^Server:.*
+", exit: 1, first_alert: "The 'rspidel' directive is not supported anymore since HAProxy 2.1. Use 'http-response del" },
+    Case { name: "redirect location / if { path /x", config: "frontend f
+ bind :80
+ redirect scheme https if !{ ssl_fc }
+ redirect location / if { path /x
+", exit: 1, first_alert: "error detected in frontend 'f' while parsing redirect rule : error in condition: missing c" },
+    Case { name: "log-format %ci:%cp [%t] %ft %b/%s %Tq/%Tw/", config: "frontend f
+ bind :80
+ mode http
+ option httplog
+ log-format %ci:%cp\\ [%t]\\ %ft\\ %b/%s\\ %Tq/%Tw/%Tc/%Tr/%Tt\\ %ST\\ %B\\ %CC\\ %CS\\ %tsc\\ %ac/%fc/%bc/%sc/%rc\\ %sq/%bq\\ %hr\\ %hs\\ %{+Q}r
+", exit: 0, first_alert: "" },
+    Case { name: "stats enable", config: "listen stats :8080
+ mode http
+ stats enable
+", exit: 1, first_alert: "please use the 'bind' keyword for listening addresses." },
+    Case { name: "stats auth user:pass", config: "listen stats
+ bind :8080
+ mode http
+ stats enable
+ stats uri /stats
+ stats refresh 5s
+ stats hide-version
+ stats realm Strictly\\ Private
+ stats auth admin:pass
+ stats auth user:pass
+", exit: 0, first_alert: "" },
+    Case { name: "server s3 10.0.0.3:80 check backup", config: "frontend f
+ bind 0.0.0.0:80
+ bind :::80 v6only
+ bind [::]:443 v4v6
+ default_backend b
+backend b
+ server s1 10.0.0.1:80 check
+ server s2 10.0.0.2:80 check
+ server s3 10.0.0.3:80 check backup
+", exit: 0, first_alert: "" },
+    Case { name: "server app2 127.0.0.1:5002 check", config: "frontend f
+ bind *:80
+ acl url_static path_beg -i /static /images /javascript /stylesheets
+ acl url_static path_end -i .jpg .gif .png .css .js
+ use_backend static if url_static
+ default_backend app
+backend static
+ balance roundrobin
+ server static 127.0.0.1:4331 check
+backend app
+ balance roundrobin
+ server app1 127.0.0.1:5001 check
+ server app2 127.0.0.1:5002 check
+", exit: 0, first_alert: "" },
+    Case { name: "server ws1 127.0.0.1:8000 weight 1 maxconn 1024 ch", config: "frontend f
+ bind *:80
+ tcp-request content accept if HTTP
+ acl is_websocket hdr(Upgrade) -i WebSocket
+ acl is_websocket hdr_beg(Host) -i ws
+ use_backend ws if is_websocket
+backend ws
+ balance source
+ timeout tunnel 3600s
+ server ws1 127.0.0.1:8000 weight 1 maxconn 1024 check
+", exit: 0, first_alert: "" },
+    Case { name: "server-template app 5 app:8080 check resolvers doc", config: "resolvers docker
+ nameserver dns1 127.0.0.11:53
+ resolve_retries 3
+ timeout resolve 1s
+ timeout retry 1s
+ hold other 10s
+ hold refused 10s
+ hold nx 10s
+ hold timeout 10s
+ hold valid 10s
+ hold obsolete 10s
+backend b
+ server-template app 5 app:8080 check resolvers docker init-addr libc,none
+", exit: 2, first_alert: "" },
+    Case { name: "http-request set-path %[path,regsub(^/api/,/)]", config: "frontend f
+ bind :80
+ http-request set-header Host %[req.hdr(host),regsub(^www\\.,,)]
+ http-request set-path %[path,regsub(^/api/,/)]
+", exit: 0, first_alert: "" },
+    Case { name: "http-request deny if { req.hdr(x) -m reg ( }", config: "frontend f
+ bind :80
+ http-request deny if { req.hdr(x) -m reg ( }
+", exit: 1, first_alert: "error detected while parsing an 'http-request deny' condition : regex '(' is invalid (erro" },
+    Case { name: "http-request unset-var(txn.a)", config: "frontend f
+ bind :80
+ http-request set-var(txn.a) str(hello)
+ http-request set-var(txn.b) int(5)
+ http-request set-var(txn.c) var(txn.a),upper
+ http-request set-var-fmt(txn.d) \"%[var(txn.a)]-x\"
+ http-request unset-var(txn.a)
+", exit: 0, first_alert: "" },
+    Case { name: "http-request deny if { src_http_req_rate(f) gt 20 ", config: "frontend f
+ bind :80
+ stick-table type ip size 100k expire 10s store http_req_rate(10s)
+ http-request track-sc0 src
+ http-request deny deny_status 429 if { sc_http_req_rate(0) gt 20 }
+ http-request deny if { sc0_http_req_rate gt 20 }
+ http-request deny if { src_http_req_rate(f) gt 20 }
+", exit: 0, first_alert: "" },
+    Case { name: "server s2 1.2.3.4:80 check agent-check agent-inter", config: "backend b
+ server s1 1.2.3.4:80 check inter 2000 rise 2 fall 5 fastinter 1s downinter 5s
+ server s2 1.2.3.4:80 check agent-check agent-inter 2s agent-port 9999 agent-send \"hello\\n\"
+", exit: 2, first_alert: "" },
+    Case { name: "server s1 1.2.3.4:80 check send-proxy-v2-ssl-cn pr", config: "backend b
+ server s1 1.2.3.4:80 check send-proxy-v2-ssl-cn proxy-v2-options ssl,cert-cn
+", exit: 2, first_alert: "" },
+    Case { name: "server s1 1.2.3.4:443 ssl verify none sni str(exam", config: "backend b
+ mode http
+ http-request set-header Host example.com
+ http-response del-header X-Powered-By
+ option forwardfor
+ server s1 1.2.3.4:443 ssl verify none sni str(example.com) alpn h2,http/1.1
+", exit: 2, first_alert: "" },
+    Case { name: "server s 1.2.3.4:80", config: "peers mypeers
+ peer haproxy1 192.168.1.1:1024
+ peer haproxy2 192.168.1.2:1024
+backend b
+ stick-table type ip size 20k peers mypeers
+ stick on src
+ server s 1.2.3.4:80
+", exit: 2, first_alert: "" },
+    Case { name: "server app1 127.0.0.1:5001 check", config: "global
+ log 127.0.0.1 local2
+ chroot /var/lib/haproxy
+ pidfile /var/run/haproxy.pid
+ maxconn 4000
+ user haproxy
+ group haproxy
+ daemon
+ stats socket /var/lib/haproxy/stats
+defaults
+ mode http
+ log global
+ option httplog
+ option dontlognull
+ option http-server-close
+ option forwardfor except 127.0.0.0/8
+ option redispatch
+ retries 3
+ timeout http-request 10s
+ timeout queue 1m
+ timeout connect 10s
+ timeout client 1m
+ timeout server 1m
+ timeout http-keep-alive 10s
+ timeout check 10s
+ maxconn 3000
+frontend main *:5000
+ acl url_static path_beg -i /static /images /javascript /stylesheets
+ use_backend static if url_static
+ default_backend app
+backend static
+ balance roundrobin
+ server static 127.0.0.1:4331 check
+backend app
+ balance roundrobin
+ server app1 127.0.0.1:5001 check
+", exit: 1, first_alert: "please use the 'bind' keyword for listening addresses." },
+
+    Case { name: "bind ':80'", config: "frontend \"f\"
+ bind ':80'
+", exit: 0, first_alert: "" },
+    Case { name: "bind :80  ssl", config: "frontend f
+ bind :80 \"\" ssl
+", exit: 0, first_alert: "" },
+    Case { name: "bind :80", config: "frontend f
+ bind :8\"0\"
+", exit: 0, first_alert: "" },
+    Case { name: "bind ${NOPE_PORT-:8080}", config: "frontend f
+ bind \"${NOPE_PORT-:8080}\"
+", exit: 0, first_alert: "" },
+    Case { name: "bind :${NOPE_PORT}", config: "frontend f
+ bind \":${NOPE_PORT}\"
+", exit: 1, first_alert: "'bind' : missing port specification in ':'" },
+    Case { name: "bind ${NOPE_ADDR}:80", config: "frontend f
+ bind \"${NOPE_ADDR}:80\"
+", exit: 0, first_alert: "" },
+    Case { name: "http-request set-header X ${HOME[*]}", config: "frontend f
+ bind :80
+ http-request set-header X \"${HOME[*]}\"
+", exit: 0, first_alert: "" },
+    Case { name: "http-request set-header ${NOPE} y", config: "frontend f
+ bind :80
+ http-request set-header \"${NOPE}\" y
+", exit: 1, first_alert: "error detected in frontend 'f' while parsing 'http-request set-header' rule : expects exac" },
+    Case { name: "http-request set-header X Y z", config: "frontend f
+ bind :80
+ http-request set-header X\\ Y z
+", exit: 0, first_alert: "" },
+    Case { name: "http-request set-header X 'a'bc d", config: "frontend f
+ bind :80
+ http-request set-header X 'a'\"b\"c\\ d
+", exit: 0, first_alert: "" },
+    Case { name: "bind :80", config: "frontend f\\
+ bind :80
+", exit: 1, first_alert: "character '\\' is not permitted in 'frontend' name 'f\\'." },
+    Case { name: "ssl", config: "frontend f
+ bind :80 \\
+ ssl
+", exit: 1, first_alert: "'bind :80' in section 'frontend': unknown keyword '\\'." },
+    Case { name: "http-request set-header X x4", config: "frontend f
+ bind :80
+ http-request set-header X \"\\x4\"
+", exit: 1, first_alert: "truncated or invalid hexadecimal sequence at position 29:" },
+    Case { name: "http-request set-header Y a#b", config: "frontend f
+ bind :80
+ http-request set-header X \"a#b\" # c
+ http-request set-header Y a\\#b
+", exit: 0, first_alert: "" },
+    Case { name: "http-request deny if a", config: "frontend f
+ bind :80
+ acl a path /a\\ b
+ http-request deny if a
+", exit: 0, first_alert: "" },
+    Case { name: ".endif", config: ".if defined(HOME) && defined(PATH)
+frontend f
+ bind :80
+.endif
+", exit: 0, first_alert: "" },
+    Case { name: ".endif", config: ".if !defined(HOME)
+frontend f
+ bind :80
+.endif
+", exit: 2, first_alert: "" },
+    Case { name: ".endif", config: ".if streq(\"$HOME\",\"/root\") || strneq(a,b)
+frontend f
+ bind :80
+.endif
+", exit: 0, first_alert: "" },
+    Case { name: ".endif", config: ".if version_atleast(2.6.12) && version_before(2.6.13) && !version_atleast(3.0)
+frontend f
+ bind :80
+.endif
+", exit: 0, first_alert: "" },
+    Case { name: ".endif", config: ".if 0
+ this is not parsed
+.elif 0
+ nor this
+.else
+frontend f
+ bind :80
+.endif
+", exit: 0, first_alert: "" },
+    Case { name: ".endif", config: ".if 1
+ .if 0
+  garbage here
+ .else
+frontend f
+ bind :80
+ .endif
+.endif
+", exit: 0, first_alert: "" },
+    Case { name: ".endif", config: ".if 0
+ .if 1
+  garbage
+ .endif
+.else
+frontend f
+ bind :80
+.endif
+", exit: 0, first_alert: "" },
+    Case { name: "bind :80", config: ".if 1
+.elif bogus(
+.endif
+frontend f
+ bind :80
+", exit: 0, first_alert: "" },
+    Case { name: ".endif", config: ".if 0
+.elif bogus(
+.endif
+", exit: 1, first_alert: "unparsable conditional expression 'bogus(' in '.elif' at position 1:" },
+    Case { name: ".endif", config: ".if feature(OPENSSL)
+frontend f
+ bind :80
+.endif
+", exit: 0, first_alert: "" },
+    Case { name: ".endif", config: ".if openssl_version_atleast(1.1.1)
+frontend f
+ bind :80
+.endif
+", exit: 0, first_alert: "" },
+    Case { name: ".endif", config: ".if ssllib_name_startswith(OpenSSL)
+frontend f
+ bind :80
+.endif
+", exit: 0, first_alert: "" },
+    Case { name: ".endif", config: ".if defined()
+.endif
+", exit: 2, first_alert: "" },
+    Case { name: ".endif", config: ".if streq(a)
+.endif
+", exit: 1, first_alert: "missing arguments (got 1/2), type 'string' expected in argument 1 of predicate 'streq' use" },
+    Case { name: ".endif", config: ".if streq(a,b,c)
+.endif
+", exit: 1, first_alert: "expected ')' before ',c)' in argument 1 of predicate 'streq' used in conditional expressio" },
+    Case { name: ".endif", config: ".if 1 1
+.endif
+", exit: 1, first_alert: "unexpected character '1' at the end of conditional expression '1 1' in '.if' at position 3" },
+    Case { name: ".endif", config: ".if )
+.endif
+", exit: 1, first_alert: "unparsable conditional expression ')' in '.if' at position 1:" },
+    Case { name: ".endif", config: ".if !!1
+frontend f
+ bind :80
+.endif
+", exit: 0, first_alert: "" },
+    Case { name: ".endif", config: ".if 0x1 && 010
+frontend f
+ bind :80
+.endif
+", exit: 0, first_alert: "" },
+    Case { name: ".diag x y", config: ".diag \"x\" y
+", exit: 1, first_alert: "Unexpected argument 'y' for '.diag'. Use quotes if the message should contain spaces." },
+    Case { name: "bind :80", config: ".notice
+frontend f
+ bind :80
+", exit: 0, first_alert: "" },
+    Case { name: ".warning w", config: ".warning \"w\"
+", exit: 2, first_alert: "" },
+    Case { name: "bind :80", config: "global
+.if 1
+ daemon
+.endif
+frontend f
+ bind :80
+", exit: 0, first_alert: "" },
+    Case { name: "bind :80", config: "[scope]
+frontend f
+ bind :80
+", exit: 0, first_alert: "" },
+    Case { name: "bind :80", config: "  # comment only
+	
+frontend f
+ bind :80
+", exit: 0, first_alert: "" },
+    Case { name: "server s11 127.0.0.1:90", config: "frontend f
+ bind :80
+ default_backend b
+backend b
+ server s1 127.0.0.1:80 check
+ server s2 127.0.0.1:81 check
+ server s3 127.0.0.1:82 check
+ server s4 127.0.0.1:83
+ server s5 127.0.0.1:84
+ server s6 127.0.0.1:85
+ server s7 127.0.0.1:86
+ server s8 127.0.0.1:87
+ server s9 127.0.0.1:88
+ server s10 127.0.0.1:89
+ server s11 127.0.0.1:90
+", exit: 0, first_alert: "" },
+    Case { name: "acl a src 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 1", config: "frontend f
+ bind :80
+ acl a src 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64 65
+", exit: 1, first_alert: "too many words, truncating after word 64, position 182: <61>." },
+    Case { name: "no", config: "no
+", exit: 1, first_alert: "negation/default currently supported only for options, log, busy-polling, set-dumpable, st" },
+    Case { name: "no frontend f", config: "no frontend f
+", exit: 1, first_alert: "negation/default currently supported only for options, log, busy-polling, set-dumpable, st" },
+    Case { name: "default option httplog", config: "default option httplog
+", exit: 1, first_alert: "unknown keyword 'option' out of section." },
+    Case { name: "no option dontlognull extra", config: "frontend f
+ bind :80
+ no option dontlognull extra
+", exit: 1, first_alert: "'option dontlognull' cannot handle unexpected argument 'extra'." },
+    Case { name: "option httpclose extra", config: "frontend f
+ bind :80
+ option httpclose extra
+", exit: 1, first_alert: "'option httpclose' cannot handle unexpected argument 'extra'." },
+    Case { name: "option dontlognull extra", config: "frontend f
+ bind :80
+ option dontlognull extra
+", exit: 1, first_alert: "'option dontlognull' cannot handle unexpected argument 'extra'." },
+
+    Case { name: "option start-on-reload", config: "global
+ master-worker
+program api
+ command /bin/sleep 100
+ user nobody
+ group nogroup
+ option start-on-reload
+", exit: 0, first_alert: "" },
+    Case { name: "master-worker", config: "program api
+ command
+global
+ master-worker
+", exit: 1, first_alert: "'command' expects a command with optional arguments separated in words." },
+    Case { name: "disabled", config: "peers p
+ peer a 127.0.0.1:10000
+ peer b 127.0.0.2:10000
+ disabled
+", exit: 2, first_alert: "" },
+    Case { name: "table t type ip size 1m expire 1h", config: "peers p
+ bind 127.0.0.1:10000
+ default-server inter 1s
+ server a
+ server b 127.0.0.2:10000
+ table t type ip size 1m expire 1h
+", exit: 2, first_alert: "" },
+    Case { name: "peer a 127.0.0.1:99999", config: "peers p
+ peer a 127.0.0.1:99999
+", exit: 1, first_alert: "'server (null)/a' : invalid port '99999'" },
+    Case { name: "peer a nosuchhost.invalid:10000", config: "peers p
+ peer a nosuchhost.invalid:10000
+", exit: 1, first_alert: "'server (null)/a' : invalid address: 'nosuchhost.invalid' in 'nosuchhost.invalid:10000'" },
+    Case { name: "foo bar", config: "peers p
+ foo bar
+", exit: 1, first_alert: "unknown keyword 'foo' in 'peers' section" },
+    Case { name: "mailer b nosuchhost.invalid:25", config: "mailers m
+ mailer a 127.0.0.1:25
+ mailer b nosuchhost.invalid:25
+", exit: 1, first_alert: "'mailer b' : invalid address: 'nosuchhost.invalid' in 'nosuchhost.invalid:25'" },
+    Case { name: "mailer a", config: "mailers m
+ mailer a
+", exit: 1, first_alert: "'mailer' expects <name> and <addr>[:<port>] as arguments." },
+    Case { name: "timeout retry 1s", config: "resolvers r
+ nameserver a 127.0.0.1
+ nameserver b 127.0.0.1:53
+ parse-resolv-conf
+ accepted_payload_size 512
+ resolve_retries 3
+ hold valid 10s
+ timeout resolve 1s
+ timeout retry 1s
+", exit: 1, first_alert: "'nameserver a' : missing port specification in '127.0.0.1'" },
+    Case { name: "nameserver a nosuchhost.invalid:53", config: "resolvers r
+ nameserver a nosuchhost.invalid:53
+", exit: 1, first_alert: "'nameserver a' : invalid address: 'nosuchhost.invalid' in 'nosuchhost.invalid:53'" },
+    Case { name: "hold foo 10s", config: "resolvers r
+ hold foo 10s
+", exit: 1, first_alert: "'hold' unknown <event>: 'foo', expects either 'nx', 'timeout', 'valid', 'obsolete' or 'oth" },
+    Case { name: "timeout foo 1s", config: "resolvers r
+ timeout foo 1s
+", exit: 1, first_alert: "'timeout' expects 'retry' or 'resolve' and <time> as arguments got 'foo'." },
+    Case { name: "foo", config: "resolvers r
+ foo
+", exit: 1, first_alert: "unknown keyword 'foo' in 'resolvers' section" },
+    Case { name: "max-secondary-entries 10", config: "cache c
+ total-max-size 4095
+ max-object-size 10000
+ max-age 240
+ process-vary on
+ max-secondary-entries 10
+", exit: 2, first_alert: "" },
+    Case { name: "foo 1", config: "cache c
+ foo 1
+", exit: 1, first_alert: "unknown keyword 'foo' in 'cache' section" },
+    Case { name: "errorfile 404 503.http", config: "http-errors e
+ errorfile 503 503.http
+ errorfile 404 503.http
+", exit: 2, first_alert: "" },
+    Case { name: "foo", config: "http-errors e
+ foo
+", exit: 1, first_alert: "unknown keyword 'foo' in 'http-errors' section" },
+    Case { name: "server s 127.0.0.1:6514", config: "ring r
+ description \"my ring\"
+ format rfc3164
+ maxlen 1200
+ size 32764
+ timeout connect 5s
+ timeout server 10s
+ server s 127.0.0.1:6514
+", exit: 2, first_alert: "" },
+    Case { name: "user b password $1$x$y", config: "userlist u
+ group g1
+ group g2 users a,b
+ user a insecure-password x groups g1
+ user b password $1$x$y
+", exit: 2, first_alert: "" },
+    Case { name: "foo", config: "userlist u
+ foo
+", exit: 1, first_alert: "unknown keyword 'foo' in 'users' section" },
+    Case { name: "user", config: "userlist u
+ user
+", exit: 1, first_alert: "'user' expects <name> as arguments." },
+    Case { name: "group", config: "userlist u
+ group
+", exit: 1, first_alert: "'group' expects <name> as arguments." },
+    Case { name: "log stderr format iso local7 debug", config: "global
+ log stdout format short daemon
+ log stderr format iso local7 debug
+", exit: 2, first_alert: "" },
+    Case { name: "log 127.0.0.1 len 80 format timed sample 1:3 local", config: "global
+ log 127.0.0.1 len 80 format timed sample 1:3 local0
+", exit: 2, first_alert: "" },
+    Case { name: "log fd@1 local0", config: "global
+ log fd@1 local0
+", exit: 2, first_alert: "" },
+    Case { name: "log 127.0.0.1 local0 info debug", config: "global
+ log 127.0.0.1 local0 info debug
+", exit: 2, first_alert: "" },
+    Case { name: "log 127.0.0.1 local0 info debug extra", config: "global
+ log 127.0.0.1 local0 info debug extra
+", exit: 1, first_alert: "log : cannot handle unexpected argument 'extra'" },
+    Case { name: "log 127.0.0.1 local0 debug nosuch", config: "global
+ log 127.0.0.1 local0 debug nosuch
+", exit: 1, first_alert: "log : unknown optional minimum log level 'nosuch'" },
+    Case { name: "no log", config: "frontend f
+ bind :80
+ log global
+ log 127.0.0.1 local0
+ no log
+", exit: 0, first_alert: "" },
+    Case { name: "no log", config: "global
+ no log
+", exit: 2, first_alert: "" },
+    Case { name: "no busy-polling", config: "global
+ busy-polling
+ no busy-polling
+", exit: 2, first_alert: "" },
+    Case { name: "no daemon", config: "global
+ no daemon
+", exit: 1, first_alert: "negation/default currently supported only for options, log, busy-polling, set-dumpable, st" },
+    Case { name: "ulimit-n 1024", config: "global
+ uid 0
+ gid 0
+ ulimit-n 1024
+", exit: 2, first_alert: "" },
+    Case { name: "user nosuchuser", config: "global
+ user nosuchuser
+", exit: 1, first_alert: "cannot find user id for 'nosuchuser' (0:Success)" },
+    Case { name: "chroot /nonexistent", config: "global
+ chroot /nonexistent
+", exit: 2, first_alert: "" },
+    Case { name: "pidfile", config: "global
+ pidfile
+", exit: 1, first_alert: "'pidfile' expects a file name as an argument." },
+    Case { name: "node", config: "global
+ node
+", exit: 1, first_alert: "'node' requires valid node name - non-empty string with digits(0-9), letters(A-Z, a-z), do" },
+    Case { name: "description", config: "global
+ description
+", exit: 1, first_alert: "'description' expects a string argument." },
+    Case { name: "ca-base", config: "global
+ ca-base
+", exit: 1, first_alert: "global statement 'ca-base' expects a directory path as an argument." },
+    Case { name: "max-spread-checks 1000", config: "global
+ maxconnrate 100
+ maxsessrate 100
+ maxsslrate 100
+ maxcomprate 100
+ maxpipes 100
+ maxzlibmem 10
+ maxcompcpuusage 50
+ noepoll
+ nopoll
+ nosplice
+ nogetaddrinfo
+ noreuseport
+ spread-checks 10
+ max-spread-checks 1000
+", exit: 2, first_alert: "" },
+    Case { name: "tune.bufsize 1024", config: "global
+ tune.bufsize 1024
+", exit: 2, first_alert: "" },
+    Case { name: "tune.nosuch 1", config: "global
+ tune.nosuch 1
+", exit: 1, first_alert: "unknown keyword 'tune.nosuch' in 'global' section" },
+    Case { name: "ssl-engine rdrand", config: "global
+ ssl-engine rdrand
+", exit: 1, first_alert: "unknown keyword 'ssl-engine' in 'global' section" },
+    Case { name: "ssl-mode-async", config: "global
+ ssl-mode-async
+", exit: 2, first_alert: "" },
+    Case { name: "h1-case-adjust-file /nonexistent", config: "global
+ h1-case-adjust content-type Content-Type
+ h1-case-adjust-file /nonexistent
+", exit: 1, first_alert: "h1-headers-case-adjust-file '/nonexistent': failed to open file." },
+    Case { name: "set-var-fmt proc.y %[var(proc.x)]", config: "global
+ set-var proc.x int(1)
+ set-var-fmt proc.y \"%[var(proc.x)]\"
+", exit: 2, first_alert: "" },
+    Case { name: "set-var proc.x nosuchfetch", config: "global
+ set-var proc.x nosuchfetch
+", exit: 1, first_alert: "unknown fetch method 'nosuchfetch'" },
+    Case { name: "grace 1s", config: "global
+ cluster-secret abc
+ external-check
+ insecure-fork-wanted
+ insecure-setuid-wanted
+ set-dumpable
+ strict-limits
+ mworker-max-reloads 3
+ grace 1s
+", exit: 2, first_alert: "" },
+    Case { name: "http-request set-header X ${B}", config: "global
+ presetenv A b
+ setenv B \"$A-c\"
+frontend f
+ bind :80
+ http-request set-header X \"${B}\"
+", exit: 0, first_alert: "" },
+    Case { name: "setenv A 1 2", config: "global
+ setenv A 1 2
+", exit: 2, first_alert: "" },
 
 ];
 

@@ -227,6 +227,7 @@ const SECTION_KEYWORDS: &[&str] = &[
 
 impl Parser {
     pub fn new(opts: ParseOptions) -> Self {
+        sample::reset_pattern_files();
         let env = Env {
             fixed: opts.env.clone(),
             ..Env::default()
@@ -416,7 +417,15 @@ impl Parser {
             let words = match lex_line(pl.text, file, pl.number, pl.offset, &self.env) {
                 Ok(w) => w,
                 Err(e) => {
-                    self.alert_loc(Loc::ParsingTight, line_span, e.message());
+                    let mut msg = e.message();
+                    if e.kind != crate::haproxy::lexer::LexErrorKind::TooManyWords {
+                        // haproxy shows the line and a caret under the faulty character
+                        let leading = pl.text.len() - pl.text.trim_start().len();
+                        let pos = e.pos.saturating_sub(1).saturating_sub(leading);
+                        let (shown, at) = sanitize_for_printing(&pl.text[leading..], pos, 80);
+                        msg = format!("{msg}\n  {shown}\n  {}^", " ".repeat(at));
+                    }
+                    self.alert_loc(Loc::ParsingTight, line_span, msg);
                     continue;
                 }
             };
@@ -434,7 +443,15 @@ impl Parser {
                     let env = &self.env;
                     let mut eval = || {
                         eval_condition(&expr_text, env).map_err(|e| {
-                            format!("{} in '{}' at position {}:", e.message, kw, e.pos + 1)
+                            let width = if kw == ".if" { 76 } else { 74 };
+                            let (shown, at) = sanitize_for_printing(&expr_text, e.pos, width);
+                            format!(
+                                "{} in '{}' at position {}:\n  {kw} {shown}\n  {}^",
+                                e.message,
+                                kw,
+                                e.pos + 1,
+                                " ".repeat(at + kw.len() + 1)
+                            )
                         })
                     };
                     let first_arg = words.get(1).map(|w| w.text.as_str());
@@ -520,6 +537,11 @@ impl Parser {
             modifier = Some(w[0].text.clone());
             w.remove(0);
             if w.is_empty() {
+                self.alert_loc(
+                    Loc::ParsingTight,
+                    span,
+                    "negation/default currently supported only for options, log, busy-polling, set-dumpable, strict-limits, insecure-fork-wanted and numa-cpu-mapping.",
+                );
                 return;
             }
             let k = w[0].text.as_str();
@@ -846,9 +868,24 @@ impl Parser {
                         "user" | "group" => format!("'{kw}' expects a {kw} name."),
                         "chroot" => "'chroot' expects a directory as an argument.".into(),
                         "pidfile" => "'pidfile' expects a file name as an argument.".into(),
+                        "ca-base" | "crt-base" => format!(
+                            "global statement '{kw}' expects a directory path as an argument."
+                        ),
+                        "node" => {
+                            self.alert_loc(Loc::ParsingTight, span, "'node' requires valid node name - non-empty string with digits(0-9), letters(A-Z, a-z), dot(.), hyphen(-) or underscode(_).");
+                            return;
+                        }
                         _ => format!("'{kw}' expects an argument."),
                     };
                     self.alert(span, msg);
+                    return;
+                }
+                if kw == "user" && !name_in_db("/etc/passwd", &a1) {
+                    self.alert(span, format!("cannot find user id for '{a1}' (0:Success)"));
+                    return;
+                }
+                if kw == "group" && !name_in_db("/etc/group", &a1) {
+                    self.alert(span, format!("cannot find group id for '{a1}' (0:Success)"));
                     return;
                 }
                 let g = &mut self.cfg.global;
@@ -867,7 +904,32 @@ impl Parser {
                     _ => g.ssl_dh_param_file = v,
                 }
             }
-            "description" => self.cfg.global.description = Some(line.args_from(1).join(" ")),
+            "description" => {
+                if !line.has(1) {
+                    self.alert_loc(
+                        Loc::ParsingTight,
+                        span,
+                        "'description' expects a string argument.",
+                    );
+                    return;
+                }
+                self.cfg.global.description = Some(line.args_from(1).join(" "))
+            }
+            "ssl-engine" => self.alert(span, "unknown keyword 'ssl-engine' in 'global' section"),
+            "h1-case-adjust-file" => {
+                if !crate::haproxy::parser::config_file_readable(&a1) {
+                    self.defer_alert(
+                        Loc::None,
+                        span,
+                        format!("h1-headers-case-adjust-file '{a1}': failed to open file."),
+                    );
+                }
+                self.cfg.global.raw.push(RawDirective {
+                    keyword: kw.into(),
+                    args: line.args_from(1),
+                    span,
+                });
+            }
             "log-send-hostname" => self.cfg.global.log_send_hostname = Some(a1),
             "log" => {
                 if modifier == Some("no") {
@@ -923,7 +985,7 @@ impl Parser {
                     self.alert(span, format!("'{kw}' expects a path as parameter."));
                     return;
                 }
-                if std::fs::File::open(&a1).is_err() {
+                if !crate::haproxy::parser::config_file_readable(&a1) {
                     let err = std::io::Error::from(std::io::ErrorKind::NotFound);
                     let _ = err;
                     self.alert(
@@ -943,9 +1005,6 @@ impl Parser {
                         span,
                         format!("'{kw}' expects a name and a value."),
                     );
-                    return;
-                }
-                if self.too_many_args(line, 2) {
                     return;
                 }
                 if kw == "presetenv" && self.env.get(&a1).is_some() {
@@ -974,6 +1033,11 @@ impl Parser {
                 args: vec![],
                 span,
             }),
+            "set-var" if line.has(2) && sample::parse_sample_expr(line.arg(2)).is_err() => {
+                if let Err(e) = sample::parse_sample_expr(line.arg(2)) {
+                    self.alert(span, e);
+                }
+            }
             "set-var" | "set-var-fmt" => {
                 self.cfg.global.set_vars.push(RawDirective {
                     keyword: kw.into(),
@@ -1023,7 +1087,7 @@ impl Parser {
     /// A keyword our typed parser does not handle: look it up in the catalogue.
     pub(crate) fn catalogue_fallback(&mut self, kind: &str, section: &str, line: &Line) {
         let kw = line.arg(0);
-        let span = line.span;
+        let span = line.word_span(0);
         match catalogue::lookup(kind, kw) {
             Some(e) if e.status == Status::Rejected => {
                 let msg = e.note.to_string();
@@ -1247,7 +1311,7 @@ impl Parser {
             self.alert(
                 span,
                 format!(
-                    "'log' cannot handle unexpected argument '{}'.",
+                    "log : cannot handle unexpected argument '{}'",
                     line.arg(i + 3)
                 ),
             );
@@ -1263,7 +1327,11 @@ impl Parser {
         match line.arg(0) {
             "group" => {
                 if !line.has(1) {
-                    self.alert(span, "'group' expects <name> as arguments.");
+                    self.alert_loc(
+                        Loc::ParsingTight,
+                        span,
+                        "'group' expects <name> as arguments.",
+                    );
                     return;
                 }
                 let mut g = Group {
@@ -1283,7 +1351,11 @@ impl Parser {
             }
             "user" => {
                 if !line.has(1) {
-                    self.alert(span, "'user' expects <name> as arguments.");
+                    self.alert_loc(
+                        Loc::ParsingTight,
+                        span,
+                        "'user' expects <name> as arguments.",
+                    );
                     return;
                 }
                 let mut u = User {
@@ -1316,9 +1388,10 @@ impl Parser {
                 }
                 self.cfg.userlists[i].users.push(u);
             }
-            kw => self.alert(
+            kw => self.alert_loc(
+                Loc::ParsingTight,
                 span,
-                format!("unknown keyword '{kw}' in '{}' section", "userlist"),
+                format!("unknown keyword '{kw}' in 'users' section"),
             ),
         }
     }
@@ -1329,10 +1402,14 @@ impl Parser {
             "peer" | "server" => {
                 let name = line.arg(1).to_string();
                 let addr = if line.has(2) {
-                    match values::parse_server_addr(line.arg(2)) {
+                    match self.resolved_addr(line.arg(2), false) {
                         Ok(a) => Some(a),
-                        Err(e) => {
-                            self.alert(span, format!("'{}' : {}", line.arg(0), e.message()));
+                        Err(msg) => {
+                            self.alert_loc(
+                                Loc::Bracket,
+                                span,
+                                format!("'server (null)/{name}' : {msg}"),
+                            );
                             return;
                         }
                     }
@@ -1400,13 +1477,9 @@ impl Parser {
                     return;
                 }
                 let name = line.arg(1).to_string();
-                match values::parse_server_addr(line.arg(2)) {
-                    Ok(addr) => {
-                        self.cfg.resolvers[i]
-                            .nameservers
-                            .push(Nameserver { name, addr, span })
-                    }
-                    Err(e) => self.alert(span, format!("'nameserver' : {}", e.message())),
+                match self.resolved_addr(line.arg(2), true) {
+                    Ok(addr) => self.cfg.resolvers[i].nameservers.push(Nameserver { name, addr, span }),
+                    Err(msg) => self.alert(span, format!("'nameserver {name}' : {msg}")),
                 }
             }
             "parse-resolv-conf" => r.parse_resolv_conf = true,
@@ -1414,6 +1487,9 @@ impl Parser {
                 r.accepted_payload_size = Some(values::atol(line.arg(1)).max(0) as u32)
             }
             "resolve_retries" => r.resolve_retries = Some(values::atol(line.arg(1)).max(0) as u32),
+            "hold" if !matches!(line.arg(1), "nx" | "timeout" | "valid" | "obsolete" | "other" | "refused") => {
+                self.alert(span, format!("'hold' unknown <event>: '{}', expects either 'nx', 'timeout', 'valid', 'obsolete' or 'other'.", line.arg(1)));
+            }
             "hold" => match values::parse_time_ms(line.arg(2)) {
                 Ok(d) => r.hold.push((line.arg(1).to_string(), d)),
                 Err(_) => self.alert(span, format!("'hold {}' : unexpected value", line.arg(1))),
@@ -1421,12 +1497,7 @@ impl Parser {
             "timeout" => match values::parse_time_ms(line.arg(2)) {
                 Ok(d) => match line.arg(1) {
                     "resolve" => r.timeout_resolve = Some(d),
-                    "retry" => r.timeout_retry = Some(d),
-                    o => self.alert(
-                        span,
-                        format!("'timeout' supports 'retry' and 'resolve' (got '{o}')"),
-                    ),
-                },
+                    "retry" => r.timeout_retry = Some(d),                    o => self.alert(span, format!("'timeout' expects 'retry' or 'resolve' and <time> as arguments got '{o}'.")),},
                 Err(_) => self.alert(
                     span,
                     format!("'timeout {}' : unexpected value", line.arg(1)),
@@ -1442,13 +1513,17 @@ impl Parser {
     fn mailers_kw(&mut self, i: usize, line: &Line) {
         let span = line.span;
         match line.arg(0) {
-            "mailer" => match values::parse_server_addr(line.arg(2)) {
+            "mailer" if !line.has(2) => self.alert(
+                span,
+                "'mailer' expects <name> and <addr>[:<port>] as arguments.",
+            ),
+            "mailer" => match self.resolved_addr(line.arg(2), true) {
                 Ok(addr) => self.cfg.mailers[i].mailers.push(Nameserver {
                     name: line.arg(1).to_string(),
                     addr,
                     span,
                 }),
-                Err(e) => self.alert(span, format!("'mailer' : {}", e.message())),
+                Err(msg) => self.alert(span, format!("'mailer {}' : {msg}", line.arg(1))),
             },
             "timeout" if line.arg(1) == "mail" => match self.ptime(line.arg(2)) {
                 Ok(d) => self.cfg.mailers[i].timeout_mail = Some(d),
@@ -1477,7 +1552,7 @@ impl Parser {
             "errorfile" => {
                 let status = values::atol(line.arg(1)) as u16;
                 let path = line.arg(2).to_string();
-                match std::fs::read(&path) {
+                match crate::haproxy::parser::read_config_file(&path).ok_or(()) {
                     Ok(content) => self.cfg.http_errors[i].errorfiles.push(ErrorFile {
                         status,
                         path,
@@ -1515,6 +1590,11 @@ impl Parser {
         let span = line.span;
         let p = &mut self.cfg.programs[i];
         match line.arg(0) {
+            "command" if !line.has(1) => self.alert_loc(
+                Loc::ParsingTight,
+                span,
+                "'command' expects a command with optional arguments separated in words.",
+            ),
             "command" => p.command = line.args_from(1),
             "user" => p.user = Some(line.arg(1).to_string()),
             "group" => p.group = Some(line.arg(1).to_string()),
@@ -1532,7 +1612,9 @@ impl Parser {
             "size" => self.cfg.rings[i].size = values::parse_size(line.arg(1)),
             "format" => self.cfg.rings[i].format = Some(line.arg(1).to_string()),
             "maxlen" => self.cfg.rings[i].maxlen = Some(values::atol(line.arg(1)).max(0) as u32),
-            kw if catalogue::lookup("ring", kw).is_some() => {
+            kw if catalogue::lookup("ring", kw).is_some()
+                || catalogue::lookup("ring", &format!("{kw} {}", line.arg(1))).is_some() =>
+            {
                 self.cfg.rings[i].raw.push(RawDirective {
                     keyword: kw.into(),
                     args: line.args_from(1),
@@ -1541,6 +1623,33 @@ impl Parser {
             }
             kw => self.alert(span, format!("unknown statement '{kw}'.")),
         }
+    }
+
+    /// An address resolved at parse time (peers, nameservers, mailers): numeric or /etc/hosts.
+    fn resolved_addr(&self, text: &str, port_mandatory: bool) -> Result<ServerAddr, String> {
+        let expanded = self.expand_env(text);
+        let addr = values::parse_server_addr(&expanded).map_err(|e| e.message())?;
+        if let ServerAddr::Inet {
+            host,
+            resolved,
+            port,
+        } = &addr
+        {
+            if port_mandatory && *port == ServerPort::None {
+                return Err(format!("missing port specification in '{text}'"));
+            }
+            if resolved.is_none() {
+                return match values::resolve_hosts_file(host) {
+                    Some(ip) => Ok(ServerAddr::Inet {
+                        host: host.clone(),
+                        resolved: Some(ip),
+                        port: *port,
+                    }),
+                    None => Err(format!("invalid address: '{host}' in '{text}'")),
+                };
+            }
+        }
+        Ok(addr)
     }
 
     fn other_kw(&mut self, line: &Line) {
@@ -1572,6 +1681,60 @@ impl Parser {
     }
 }
 
+/// haproxy's `sanitize_for_printing()`: about `width` characters of `line` around `pos`
+/// (with "..." when shifted), non-printable characters as '?'. Returns the text and the new
+/// position of `pos` in it.
+pub fn sanitize_for_printing(line: &str, pos: usize, width: usize) -> (String, usize) {
+    let bytes = line.as_bytes();
+    let mut out = String::new();
+    let (mut start, mut max, mut shift) = (0usize, width, 0usize);
+    let shifted = pos >= width;
+    if shifted {
+        shift = pos - width / 2;
+        start = shift + 3;
+        max = width.saturating_sub(6);
+        out.push_str("...");
+    }
+    for &c in bytes.iter().skip(start).take(max) {
+        out.push(if c.is_ascii_whitespace() {
+            ' '
+        } else if c.is_ascii_graphic() {
+            c as char
+        } else {
+            '?'
+        });
+    }
+    if shifted {
+        out.push_str("...");
+    }
+    (out, pos - shift)
+}
+
+/// Reads a file named by the configuration (errorfiles, pattern files, ...): regular files
+/// only (never blocks on a FIFO or a device), at most 16 MiB. None when it cannot be read.
+pub fn read_config_file(path: impl AsRef<std::path::Path>) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let path = path.as_ref();
+    let meta = std::fs::metadata(path).ok()?;
+    if !meta.is_file() && path != std::path::Path::new("/dev/null") {
+        return None;
+    }
+    let f = std::fs::File::open(path).ok()?;
+    let mut buf = Vec::new();
+    f.take(16 << 20).read_to_end(&mut buf).ok()?;
+    Some(buf)
+}
+
+/// Whether a file named by the configuration can be opened (regular files only).
+pub fn config_file_readable(path: impl AsRef<std::path::Path>) -> bool {
+    let path = path.as_ref();
+    (std::fs::metadata(path)
+        .map(|m| m.is_file())
+        .unwrap_or(false)
+        || path == std::path::Path::new("/dev/null"))
+        && std::fs::File::open(path).is_ok()
+}
+
 /// Parses all files of a source map into a configuration (no post-parse validation).
 pub fn parse_sources(sources: &SourceMap, opts: ParseOptions) -> Parsed {
     let mut p = Parser::new(opts);
@@ -1587,4 +1750,14 @@ pub fn parse_text(name: &str, text: &str, opts: ParseOptions) -> (Parsed, Source
     sources.add(name, text);
     let parsed = parse_sources(&sources, opts);
     (parsed, sources)
+}
+
+/// Whether `name` is the first field of a line of a passwd/group-style file.
+fn name_in_db(db: &str, name: &str) -> bool {
+    let Some(text) = read_config_file(db) else {
+        return true;
+    };
+    String::from_utf8_lossy(&text)
+        .lines()
+        .any(|l| l.split(':').next() == Some(name))
 }

@@ -790,7 +790,7 @@ impl Parser {
                 }
                 let status = values::atol(line.arg(1)) as u16;
                 let path = line.arg(2).to_string();
-                match std::fs::read(&path) {
+                match crate::haproxy::parser::read_config_file(&path).ok_or(()) {
                     Ok(content) => self.px().errorfiles.push(ErrorFile {
                         status,
                         path,
@@ -863,9 +863,12 @@ impl Parser {
                 self.unimplemented(span, kw);
                 // "http-error status N [content-type T] [errorfile F|file F|...]"
                 let words = line.args_from(1);
-                if let Some(i) = words.iter().position(|w| w == "errorfile" || w == "file") {
+                if let Some(i) = words
+                    .iter()
+                    .position(|w| matches!(w.as_str(), "errorfile" | "file" | "lf-file"))
+                {
                     if let Some(path) = words.get(i + 1) {
-                        if std::fs::File::open(path).is_err() {
+                        if !crate::haproxy::parser::config_file_readable(path) {
                             self.alert(span, format!("http-error : error opening file '{path}'"));
                             return;
                         }
@@ -879,7 +882,7 @@ impl Parser {
 
     fn proxy_fallback(&mut self, line: &Line) {
         let kw = line.arg(0);
-        let span = line.span;
+        let span = line.word_span(0);
         let known = COMMON_KW.contains(&kw)
             || catalogue::of_kind("proxy").any(|e| e.keyword.split(' ').next() == Some(kw));
         if known {
@@ -1155,11 +1158,11 @@ impl Parser {
         if !OPTION_NAMES.contains(&name) {
             match catalogue::best_match(name, HAPROXY_OPTION_ORDER.iter().copied()) {
                 Some(b) => self.alert_help(
-                    span,
+                    line.word_span(1),
                     format!("unknown option '{name}'; did you mean '{b}' maybe ?"),
                     format!("did you mean '{b}'?"),
                 ),
-                None => self.alert(span, format!("unknown option '{name}'.")),
+                None => self.alert(line.word_span(1), format!("unknown option '{name}'.")),
             }
             return;
         }
@@ -1207,6 +1210,16 @@ impl Parser {
                 super::Loc::ParsingTight,
                 span,
                 format!("negation/default is not supported for option '{name}'."),
+            );
+            return;
+        }
+        if NEGATABLE.contains(&name) && name != "redispatch" && line.has(2) {
+            self.alert(
+                span,
+                format!(
+                    "'option {name}' cannot handle unexpected argument '{}'.",
+                    line.arg(2)
+                ),
             );
             return;
         }

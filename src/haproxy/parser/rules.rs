@@ -3,6 +3,7 @@
 
 use super::values;
 use super::{sample, Line, Loc, Parser};
+use crate::haproxy::catalogue;
 use crate::haproxy::ir::*;
 
 const HTTP_REQUEST_ACTIONS: &str = "'wait-for-handshake', 'ot-group', 'set-log-level', 'set-nice', 'use-service', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'do-resolve(*)', 'cache-use', 'add-acl(*)', 'add-header', 'allow', 'auth', 'capture', 'del-acl(*)', 'del-header', 'del-map(*)', 'deny', 'disable-l7-retry', 'early-hint', 'normalize-uri', 'redirect', 'reject', 'replace-header', 'replace-path', 'replace-pathq', 'replace-uri', 'replace-value', 'return', 'set-header', 'set-map(*)', 'set-method', 'set-path', 'set-pathq', 'set-query', 'set-uri', 'strict-mode', 'tarpit', 'track-sc(*)', 'set-timeout', 'wait-for-body', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-dst', 'set-dst-port', 'set-mark', 'set-src', 'set-src-port', 'set-tos', 'silent-drop', 'set-priority-class', 'set-priority-offset'";
@@ -54,10 +55,18 @@ impl Parser {
         };
         let is_lua = action.starts_with("lua.") && self.lua_loaded();
         if !action_known(list, &action) && !is_lua {
+            let names: Vec<&str> = list
+                .split(", ")
+                .map(|n| n.trim_matches('\'').trim_end_matches("(*)"))
+                .collect();
+            let hint = match catalogue::best_match(&action, names.iter().copied()) {
+                Some(b) => format!(" Did you mean '{b}' maybe ?"),
+                None => String::new(),
+            };
             self.alert_loc(
                 Loc::ParsingTight,
                 span,
-                format!("'{ruleset}' expects {list}, but got '{action}'."),
+                format!("'{ruleset}' expects {list}, but got '{action}'.{hint}"),
             );
             self.abort();
             return;
@@ -119,7 +128,7 @@ impl Parser {
                             }
                             if matches!(args[k].as_str(), "errorfile" | "file") {
                                 if let Some(f) = args.get(k + 1) {
-                                    if std::fs::File::open(f).is_err() {
+                                    if !crate::haproxy::parser::config_file_readable(f) {
                                         rule_err(self, format!("error opening file '{f}'."));
                                         return;
                                     }
@@ -327,7 +336,7 @@ impl Parser {
                         "status" => status = values::atol(&v).clamp(0, 999) as u16,
                         "content-type" => content_type = Some(v.clone()),
                         "errorfile" | "file" | "lf-file" => {
-                            if std::fs::File::open(&v).is_err() {
+                            if !crate::haproxy::parser::config_file_readable(&v) {
                                 rule_err(self, format!("error opening file '{v}'."));
                                 return;
                             }
@@ -664,7 +673,7 @@ impl Parser {
                     self.alert(
                         span,
                         format!(
-                            "error detected in {} '{}' while parsing redirect rule : {e}.",
+                            "error detected in {} '{}' while parsing redirect rule : error in condition: {e}.",
                             self.px_kind().keyword(),
                             self.px_name()
                         ),

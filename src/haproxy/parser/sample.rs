@@ -49,7 +49,6 @@ fn arg_list(input: &str) -> Result<(Vec<String>, &str), String> {
     debug_assert!(b.first() == Some(&b'('));
     let mut args = Vec::new();
     let mut cur = String::new();
-    let mut depth = 0usize;
     let mut q: Option<char> = None;
     let mut it = input.char_indices().skip(1).peekable();
     while let Some((i, c)) = it.next() {
@@ -62,21 +61,13 @@ fn arg_list(input: &str) -> Result<(Vec<String>, &str), String> {
             }
             (Some(_), _) => cur.push(c),
             (None, '\'' | '"') => q = Some(c),
-            (None, '(') => {
-                depth += 1;
-                cur.push(c);
-            }
-            (None, ')') if depth > 0 => {
-                depth -= 1;
-                cur.push(c);
-            }
             (None, ')') => {
                 if !cur.is_empty() || !args.is_empty() {
                     args.push(std::mem::take(&mut cur));
                 }
                 return Ok((args, &input[i + 1..]));
             }
-            (None, ',') if depth == 0 => args.push(std::mem::take(&mut cur)),
+            (None, ',') => args.push(std::mem::take(&mut cur)),
             (None, _) => cur.push(c),
         }
     }
@@ -133,7 +124,8 @@ pub fn parse_sample_expr(text: &str) -> Result<SampleExpr, String> {
         }
         if converter_takes_file(name) {
             if let Some(file) = conv.args.first() {
-                if std::fs::File::open(file).is_err() {
+                let seen = pattern_file_seen(file);
+                if !seen && !crate::haproxy::parser::config_file_readable(file) {
                     return Err(format!(
                         "invalid args in converter '{name}' : failed to open pattern file <{file}>"
                     ));
@@ -375,10 +367,30 @@ pub fn parse_acl_body(name: &str, words: &[String], span: Span) -> Result<Acl, S
     })
 }
 
+thread_local! {
+    /// Pattern/map files already referenced by this parse (haproxy shares one reference per
+    /// file name, so a file that failed to open is only reported once).
+    static SEEN_PATTERN_FILES: std::cell::RefCell<std::collections::HashSet<String>> =
+        std::cell::RefCell::new(std::collections::HashSet::new());
+}
+
+/// Forgets the pattern files seen (start of a new configuration).
+pub fn reset_pattern_files() {
+    SEEN_PATTERN_FILES.with(|s| s.borrow_mut().clear());
+}
+
+/// Records `f`; true when it was already referenced.
+fn pattern_file_seen(f: &str) -> bool {
+    SEEN_PATTERN_FILES.with(|s| !s.borrow_mut().insert(f.to_string()))
+}
+
 fn read_pattern_file(f: &str) -> Result<String, String> {
-    std::fs::read(Path::new(f))
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .map_err(|_| format!("failed to open pattern file <{f}>"))
+    let seen = pattern_file_seen(f);
+    match crate::haproxy::parser::read_config_file(Path::new(f)) {
+        Some(b) => Ok(String::from_utf8_lossy(&b).into_owned()),
+        None if seen => Ok(String::new()),
+        None => Err(format!("failed to open pattern file <{f}>")),
+    }
 }
 
 /// Checks an ACL name (haproxy allows letters, digits, `-_.:`).

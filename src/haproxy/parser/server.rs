@@ -119,7 +119,7 @@ const SERVER_WITH_VALUE: &[&str] = &[
 ];
 
 fn is_pem_cert(path: &Path) -> bool {
-    match std::fs::read(path) {
+    match crate::haproxy::parser::read_config_file(path).ok_or(()) {
         Ok(b) => {
             let t = String::from_utf8_lossy(&b);
             t.contains("-----BEGIN CERTIFICATE-----")
@@ -260,7 +260,7 @@ impl Parser {
                 }
                 "crt-list" => {
                     let path = with_base(&crt_base, &v);
-                    if std::fs::File::open(&path).is_err() {
+                    if !crate::haproxy::parser::config_file_readable(&path) {
                         self.alert(span, format!("{prefix} : 'crt-list' : cannot open file '{path}' : No such file or directory"));
                         return None;
                     }
@@ -268,7 +268,7 @@ impl Parser {
                 }
                 "ca-file" | "crl-file" | "ca-verify-file" => {
                     let path = with_base(&ca_base, &v);
-                    if std::fs::File::open(&path).is_err() {
+                    if !crate::haproxy::parser::config_file_readable(&path) {
                         let what = if kw == "crl-file" {
                             "CRLfile"
                         } else {
@@ -641,7 +641,7 @@ impl Parser {
                 "no-verifyhost" => srv.verifyhost = None,
                 "ca-file" => {
                     let path = with_base(&self.cfg.global.ca_base, &v);
-                    if std::fs::File::open(&path).is_err() {
+                    if !crate::haproxy::parser::config_file_readable(&path) {
                         bracket(self, format!("{obj}Couldn't open the ca-file '{path}' (No such file or directory)."));
                         return;
                     }
@@ -650,8 +650,16 @@ impl Parser {
                 "crt" => {
                     let path = with_base(&self.cfg.global.crt_base, &v);
                     if std::fs::metadata(&path).is_err() {
-                        bracket(self, format!("{obj}unable to stat SSL certificate from file '{path}' : No such file or directory."));
-                        return;
+                        let ssl_after = (i + 2..line.len()).any(|k| line.arg(k) == "ssl");
+                        if ssl_after {
+                            bracket(self, format!("{obj}unable to stat SSL certificate from file '{path}' : No such file or directory."));
+                            return;
+                        }
+                        if srv.ssl {
+                            // haproxy fails here without printing anything
+                            self.alert_loc(Loc::Bracket, span, "");
+                            return;
+                        }
                     }
                     srv.crt = Some(path);
                 }
@@ -880,10 +888,6 @@ fn crt_problem(path: &Path, is_dir: bool) -> Option<String> {
 
 /// Reads at most 4 MiB of a file (certificates, keys), lossily as text; "" when unreadable.
 pub(crate) fn read_capped(path: &Path) -> String {
-    use std::io::Read;
-    let mut buf = Vec::new();
-    if let Ok(f) = std::fs::File::open(path) {
-        let _ = f.take(4 << 20).read_to_end(&mut buf);
-    }
+    let buf = crate::haproxy::parser::read_config_file(path).unwrap_or_default();
     String::from_utf8_lossy(&buf).into_owned()
 }
