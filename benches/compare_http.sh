@@ -36,13 +36,19 @@ run() { # name binary
   taskset -c 0 "$2" -db -f $T/h.cfg & local pid=$!; echo $pid > $T/px.pid
   sleep 0.5
   taskset -c 1 wrk -t1 -c$CONNS -d2s http://127.0.0.1:$PX/ >/dev/null   # warm-up
+  local t0; t0=$(awk '{print $14+$15}' /proc/$pid/stat)
   local out; out=$(taskset -c 1 wrk -t1 -c$CONNS -d${DUR}s --latency http://127.0.0.1:$PX/)
+  local t1; t1=$(awk '{print $14+$15}' /proc/$pid/stat)
+  local rss; rss=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
   kill $pid; wait $pid 2>/dev/null || true
-  local rps p50 p99
+  local rps p50 p99 reqs cpu
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   p50=$(echo "$out" | awk '$1=="50%" {print $2}')
   p99=$(echo "$out" | awk '$1=="99%" {print $2}')
-  printf "%-9s %10s req/s  p50 %8s  p99 %8s\n" "$1" "$rps" "$p50" "$p99"
+  reqs=$(echo "$out" | awk '/requests in/ {print $1}')
+  # CPU time of the proxy per request (clock ticks -> microseconds)
+  cpu=$(awk -v t=$((t1 - t0)) -v r="$reqs" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t * 1e6 / hz / r }')
+  printf "%-9s %10s req/s  p50 %8s  p99 %8s  cpu/req %6s us  rss %6s kB\n" "$1" "$rps" "$p50" "$p99" "$cpu" "$rss"
 }
 for round in 1 2; do
   run haproxy haproxy
