@@ -1714,3 +1714,33 @@ fn proxy_http_differential_httplog_fields() {
     assert_eq!(ours, theirs, "(left: rhaproxy, right: haproxy)");
     assert_eq!(ours.len(), 7);
 }
+
+#[test]
+fn proxy_tcp_mode_relays_and_balances() {
+    let a = TestServer::start("a", Duration::ZERO);
+    let b = TestServer::start("b", Duration::ZERO);
+    let port = free_port();
+    let cfg = format!(
+        "{}defaults\n  mode tcp\n  timeout connect 2s\n  timeout client 5s\n  timeout server 5s\nlisten db\n  bind 127.0.0.1:{port}\n  server a 127.0.0.1:{}\n  server b 127.0.0.1:{}\n",
+        global(1),
+        a.port,
+        b.port
+    );
+    let _px = Proxy::rhaproxy(&cfg, &[port]);
+    // bytes pass untouched (header case kept), and connections alternate between servers
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        let mut c = Client::connect(port);
+        c.send("GET /raw HTTP/1.1\r\nHost: T\r\nX-Case: Kept\r\n\r\n");
+        let r = c.read_response(false).unwrap();
+        seen.push(r.body.lines().next().unwrap_or("").to_string());
+    }
+    let mut sorted = seen.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["a", "a", "b", "b"], "{seen:?}");
+    let heads = a.heads.lock().unwrap().clone();
+    assert!(
+        heads.iter().all(|h| h.contains("Host: T\r\nX-Case: Kept")),
+        "{heads:?}"
+    );
+}
