@@ -58,8 +58,15 @@ pub struct HeadParser {
     spans: Vec<[u32; 4]>,
 }
 
+/// Position of `part` inside `base` (httparse hands out sub-slices of the input). A slice
+/// from elsewhere (an empty default) maps to 0; callers only slice non-empty parts.
 fn offset(base: &[u8], part: &[u8]) -> u32 {
-    (part.as_ptr() as usize - base.as_ptr() as usize) as u32
+    let (b, p) = (base.as_ptr() as usize, part.as_ptr() as usize);
+    if p >= b && p + part.len() <= b + base.len() {
+        (p - b) as u32
+    } else {
+        0
+    }
 }
 
 impl HeadParser {
@@ -848,6 +855,46 @@ mod tests {
                 Some(b.len() as u64),
                 "{s}"
             );
+        }
+    }
+
+    proptest::proptest! {
+        /// Arbitrary bytes never panic the parsers or the chunk tracker.
+        #[test]
+        fn arbitrary_input_never_panics(data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
+            let mut p = HeadParser::new();
+            let mut buf = BytesMut::from(&data[..]);
+            let mut req = RequestHead::default();
+            let _ = p.parse_request(&mut buf, &mut req);
+            let mut buf = BytesMut::from(&data[..]);
+            let mut res = ResponseHead::default();
+            if p.parse_response(&mut buf, &mut res).is_ok() {
+                let _ = response_body(res.status, &res.headers, b"GET");
+            }
+            let mut t = ChunkedTracker::default();
+            let _ = t.advance(&data);
+        }
+
+        /// A chunked body is delimited the same way whatever the read boundaries.
+        #[test]
+        fn chunked_split_invariance(sizes in proptest::collection::vec(1usize..40, 0..6), cut in 1usize..64) {
+            let mut body = Vec::new();
+            for n in &sizes {
+                body.extend_from_slice(format!("{n:x}\r\n").as_bytes());
+                body.extend(std::iter::repeat(b'x').take(*n));
+                body.extend_from_slice(b"\r\n");
+            }
+            body.extend_from_slice(b"0\r\n\r\nTAIL");
+            let mut t = ChunkedTracker::default();
+            let mut used = 0;
+            for piece in body.chunks(cut) {
+                used += t.advance(piece).unwrap();
+                if t.is_done() {
+                    break;
+                }
+            }
+            proptest::prop_assert!(t.is_done());
+            proptest::prop_assert_eq!(used, body.len() - 4);
         }
     }
 }
