@@ -92,10 +92,24 @@ pub fn run(config: ir::Config, opts: &ProcessOptions) -> i32 {
             return 1;
         }
     };
+    // Classic reload: our listeners are up, ask the old processes to finish (-sf, soft stop)
+    // or to quit (-st).
+    signal_old(&opts.soft_stop_pids, libc::SIGUSR1);
+    signal_old(&opts.terminate_pids, libc::SIGTERM);
     let code = tokio_rt.block_on(serve_all(rt, bound, opts.quiet));
     // Do not wait for tasks still blocked on sockets.
     tokio_rt.shutdown_timeout(Duration::from_millis(100));
     code
+}
+
+fn signal_old(pids: &[u32], sig: libc::c_int) {
+    for &pid in pids {
+        if pid == 0 || pid == std::process::id() {
+            continue;
+        }
+        // SAFETY: kill(2) only sends a signal; a stale pid yields ESRCH, which is ignored.
+        unsafe { libc::kill(pid as libc::pid_t, sig) };
+    }
 }
 
 fn program() -> String {

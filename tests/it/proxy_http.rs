@@ -1744,3 +1744,47 @@ fn proxy_tcp_mode_relays_and_balances() {
         "{heads:?}"
     );
 }
+
+#[test]
+fn proxy_process_reload_with_sf_hands_over() {
+    let old_srv = TestServer::start("old", Duration::ZERO);
+    let new_srv = TestServer::start("new", Duration::ZERO);
+    let port = free_port();
+    let cfg = |srv: u16| {
+        format!(
+            "{}{DEFAULTS}listen app\n  bind 127.0.0.1:{port}\n  server s 127.0.0.1:{srv}\n",
+            global(1)
+        )
+    };
+    let mut old = Proxy::rhaproxy(&cfg(old_srv.port), &[port]);
+    assert_eq!(get_once(port, "/").body, "old\n");
+    // the classic reload: a new process with -sf <old pid>
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new.cfg");
+    std::fs::write(&path, cfg(new_srv.port)).unwrap();
+    let child = Command::new(rhaproxy_bin())
+        .arg("-db")
+        .arg("-f")
+        .arg(&path)
+        .arg("-sf")
+        .arg(old.pid().to_string())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _new = Proc(child);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        if let Ok(Some(st)) = old.proc.0.try_wait() {
+            assert!(st.success(), "old process exits cleanly");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "old process did not stop after -sf"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+    for _ in 0..3 {
+        assert_eq!(get_once(port, "/").body, "new\n");
+    }
+}
