@@ -1,20 +1,81 @@
-//! placeholder: filled by the proxy work.
+//! The async proxy engine: runs a validated haproxy IR.
+//!
+//! - [`runtime`]: the IR compiled into frontends/backends/servers with live atomics
+//! - [`listener`]: bind lines → listening sockets (IPv4/6, ranges, `fd@`)
+//! - [`stream`]: one task per client connection (HTTP/1.1 both sides, keep-alive, reuse)
+//! - [`http1`]: head parsing/serialization, framing, error pages
+//! - [`pool`]: idle server connections for reuse
+//! - [`process`]: daemon, pidfile, signals, threads
+//! - [`log`]: httplog/tcplog/log-format to stdout/stderr/syslog
+//! - [`stats`]: the stats page (HTML and CSV)
+//! - [`ctx`] and the decision modules: balance, ACLs, rules (pure logic, no I/O)
 pub mod acl;
 pub mod balance;
-pub mod crypt;
+pub mod checker;
 pub mod cookie;
+pub mod crypt;
 pub mod ctx;
+pub mod http1;
+pub mod listener;
+pub mod log;
+pub mod pool;
+pub mod process;
 pub mod rules;
+pub mod runtime;
 pub mod sample;
 pub mod server_state;
+pub mod stats;
 pub mod stick;
-#[cfg(test)]
-mod testutil;
+
+pub mod stream;
+
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use tokio::sync::Notify;
+
+use runtime::Runtime;
+
+/// Process-wide engine state shared by every connection task.
+pub struct Engine {
+    pub runtime: ArcSwap<Runtime>,
+    /// Set on soft stop: listeners are closed, idle connections end, responses close.
+    pub stopping: AtomicBool,
+    pub stop: Notify,
+    /// Current client connections (`actconn`).
+    pub active: AtomicU32,
+    /// Woken whenever a client connection ends (soft stop waits on it).
+    pub conn_done: Notify,
+    pub logger: log::Logger,
+}
+
+impl Engine {
+    pub fn new(rt: Runtime, logger: log::Logger) -> Arc<Engine> {
+        Arc::new(Engine {
+            runtime: ArcSwap::from_pointee(rt),
+            stopping: AtomicBool::new(false),
+            stop: Notify::new(),
+            active: AtomicU32::new(0),
+            conn_done: Notify::new(),
+            logger,
+        })
+    }
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::Relaxed)
+    }
+    /// Starts a soft stop.
+    pub fn soft_stop(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.stop.notify_waiters();
+    }
+}
 
 /// Runs the proxy engine on a validated configuration; returns the exit status.
-/// Stub until the engine lands (the engine branch replaces this).
 pub fn run(config: crate::haproxy::ir::Config, opts: &crate::haproxy::cli::ProcessOptions) -> i32 {
-    let _ = (config, opts);
-    eprintln!("proxy engine not built yet");
-    1
+    process::run(config, opts)
 }
+#[cfg(test)]
+mod engine_tests;
+#[cfg(test)]
+mod testutil;

@@ -9,4 +9,6 @@ mod keepalived_check;
 mod lvs;
 mod haproxy_check;
 mod proxy_balance;
+mod proxy_http;
 mod proxy_l7_diff;
+mod haproxy_check;

@@ -1,0 +1,502 @@
+//! Drives health checks: one task per server with `check`, probing every `inter`
+//! (`fastinter` while changing state, `downinter` while down), with HAProxy's rise/fall
+//! health counter, and logging state changes as HAProxy does.
+//!
+//! Probes: TCP connect (default) and `option httpchk` (method, uri, version, `http-check send`
+//! headers, `http-check expect status|rstatus|string|rstring`).
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use super::log::Logger;
+use super::runtime::{Backend, Server};
+use super::server_state::CheckStatus;
+use super::Engine;
+use crate::haproxy::ir;
+
+/// What one probe found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeResult {
+    pub ok: bool,
+    pub status: CheckStatus,
+    /// HTTP status of an L7 check (0 otherwise).
+    pub code: u16,
+    /// Text for logs (`Connection refused`, `HTTP status check returned code <3C>503<3E>`).
+    pub info: String,
+    pub duration: Duration,
+}
+
+/// How a backend's servers are probed.
+#[derive(Debug, Clone)]
+pub enum Probe {
+    Tcp,
+    Http { request: Vec<u8>, expect: Expect },
+}
+
+#[derive(Debug, Clone)]
+pub enum Expect {
+    /// Default: 2xx and 3xx pass.
+    Default,
+    Status {
+        codes: Vec<(u16, u16)>,
+        negate: bool,
+    },
+    Rstatus {
+        re: regex::Regex,
+        negate: bool,
+    },
+    String {
+        s: Vec<u8>,
+        negate: bool,
+    },
+    Rstring {
+        re: regex::bytes::Regex,
+        negate: bool,
+    },
+}
+
+/// Builds the probe of a backend from its options.
+pub fn probe_for(p: &ir::Proxy) -> Probe {
+    let Some(ir::CheckKind::HttpChk(chk)) = &p.options.check else {
+        return Probe::Tcp;
+    };
+    let mut method = chk.method.clone();
+    let mut uri = chk.uri.clone();
+    let mut version = chk.version.clone().unwrap_or_else(|| "HTTP/1.0".into());
+    let mut headers: Vec<(String, String)> = Vec::new();
+    let mut body = None;
+    let mut expect = Expect::Default;
+    for r in &p.http_checks {
+        match r {
+            ir::HttpCheckRule::Send {
+                method: m,
+                uri: u,
+                version: v,
+                headers: h,
+                body: b,
+            } => {
+                if let Some(m) = m {
+                    method = m.clone();
+                }
+                if let Some(u) = u {
+                    uri = u.clone();
+                }
+                if let Some(v) = v {
+                    version = v.clone();
+                }
+                headers.extend(h.iter().cloned());
+                if b.is_some() {
+                    body = b.clone();
+                }
+            }
+            ir::HttpCheckRule::Expect {
+                negate,
+                kind,
+                pattern,
+                ..
+            } => {
+                let negate = *negate;
+                expect = match kind.as_str() {
+                    "status" => Expect::Status {
+                        codes: parse_status_list(pattern),
+                        negate,
+                    },
+                    "rstatus" => match regex::Regex::new(pattern) {
+                        Ok(re) => Expect::Rstatus { re, negate },
+                        Err(_) => Expect::Default,
+                    },
+                    "string" => Expect::String {
+                        s: pattern.as_bytes().to_vec(),
+                        negate,
+                    },
+                    "rstring" => match regex::bytes::Regex::new(pattern) {
+                        Ok(re) => Expect::Rstring { re, negate },
+                        Err(_) => Expect::Default,
+                    },
+                    _ => Expect::Default,
+                };
+            }
+            _ => {}
+        }
+    }
+    let mut req = format!("{method} {uri} {version}\r\n").into_bytes();
+    for (n, v) in &headers {
+        req.extend_from_slice(format!("{n}: {v}\r\n").as_bytes());
+    }
+    if let Some(b) = &body {
+        req.extend_from_slice(format!("content-length: {}\r\n", b.len()).as_bytes());
+    }
+    req.extend_from_slice(b"\r\n");
+    if let Some(b) = &body {
+        req.extend_from_slice(b.as_bytes());
+    }
+    Probe::Http {
+        request: req,
+        expect,
+    }
+}
+
+fn parse_status_list(p: &str) -> Vec<(u16, u16)> {
+    p.split(',')
+        .filter_map(|part| {
+            let (a, b) = part.split_once('-').unwrap_or((part, part));
+            Some((a.trim().parse().ok()?, b.trim().parse().ok()?))
+        })
+        .collect()
+}
+
+/// Runs one probe against `addr`.
+pub async fn run_probe(probe: &Probe, addr: std::net::SocketAddr, limit: Duration) -> ProbeResult {
+    let start = Instant::now();
+    let fail = |status: CheckStatus, code: u16, info: String| ProbeResult {
+        ok: false,
+        status,
+        code,
+        info,
+        duration: start.elapsed(),
+    };
+    let mut stream = match tokio::time::timeout(limit, TcpStream::connect(addr)).await {
+        Err(_) => return fail(CheckStatus::L4Timeout, 0, String::new()),
+        Ok(Err(e)) => {
+            let info = match e.kind() {
+                std::io::ErrorKind::ConnectionRefused => "Connection refused".to_string(),
+                _ => e.to_string(),
+            };
+            return fail(CheckStatus::L4Conn, 0, info);
+        }
+        Ok(Ok(s)) => s,
+    };
+    let (request, expect) = match probe {
+        Probe::Tcp => {
+            return ProbeResult {
+                ok: true,
+                status: CheckStatus::L4Ok,
+                code: 0,
+                info: String::new(),
+                duration: start.elapsed(),
+            };
+        }
+        Probe::Http { request, expect } => (request, expect),
+    };
+    let deadline = start + limit;
+    let io = async {
+        stream.write_all(request).await?;
+        let mut buf = Vec::with_capacity(1024);
+        let mut tmp = [0u8; 2048];
+        loop {
+            let n = stream.read(&mut tmp).await?;
+            if n == 0 {
+                break;
+            }
+            buf.extend_from_slice(&tmp[..n]);
+            if buf.len() > 16384 {
+                break;
+            }
+            // status-only expectations can stop at the status line
+            if !matches!(expect, Expect::String { .. } | Expect::Rstring { .. })
+                && buf.windows(2).any(|w| w == b"\r\n")
+            {
+                break;
+            }
+        }
+        Ok::<Vec<u8>, std::io::Error>(buf)
+    };
+    let buf = match tokio::time::timeout_at(tokio::time::Instant::from_std(deadline), io).await {
+        Err(_) => return fail(CheckStatus::L7Timeout, 0, String::new()),
+        Ok(Err(e)) => return fail(CheckStatus::L7Rsp, 0, e.to_string()),
+        Ok(Ok(b)) => b,
+    };
+    let line_end = buf
+        .windows(2)
+        .position(|w| w == b"\r\n")
+        .unwrap_or(buf.len());
+    let line = String::from_utf8_lossy(&buf[..line_end]);
+    let mut parts = line.splitn(3, ' ');
+    let version = parts.next().unwrap_or("");
+    let code: u16 = match (
+        version.starts_with("HTTP/"),
+        parts.next().and_then(|c| c.parse().ok()),
+    ) {
+        (true, Some(c)) => c,
+        _ => return fail(CheckStatus::L7Rsp, 0, "Invalid HTTP response".into()),
+    };
+    let reason = parts.next().unwrap_or("").to_string();
+    let body_start = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(buf.len(), |p| p + 4);
+    let body = &buf[body_start..];
+    let ok = match expect {
+        Expect::Default => (200..400).contains(&code),
+        Expect::Status { codes, negate } => {
+            codes.iter().any(|(a, b)| (*a..=*b).contains(&code)) != *negate
+        }
+        Expect::Rstatus { re, negate } => re.is_match(&code.to_string()) != *negate,
+        Expect::String { s, negate } => {
+            body.windows(s.len().max(1)).any(|w| w == &s[..]) != *negate
+        }
+        Expect::Rstring { re, negate } => re.is_match(body) != *negate,
+    };
+    ProbeResult {
+        ok,
+        status: if ok {
+            CheckStatus::L7Ok
+        } else {
+            CheckStatus::L7Sts
+        },
+        code,
+        info: if ok {
+            reason
+        } else {
+            format!("HTTP status check returned code <3C>{code}<3E>")
+        },
+        duration: start.elapsed(),
+    }
+}
+
+/// Starts the check tasks of every server with `check`.
+pub fn spawn_checks(engine: &Arc<Engine>) {
+    let rt = engine.runtime.load_full();
+    for be in &rt.backends {
+        let probe = probe_for(&be.cfg);
+        for srv in &be.servers {
+            if srv.cfg.check && srv.target.is_some() {
+                tokio::spawn(check_loop(
+                    engine.clone(),
+                    be.clone(),
+                    srv.clone(),
+                    probe.clone(),
+                ));
+            }
+        }
+    }
+}
+
+async fn check_loop(engine: Arc<Engine>, be: Arc<Backend>, srv: Arc<Server>, probe: Probe) {
+    let cfg = &srv.cfg;
+    let rise = cfg.rise.max(1);
+    let fall = cfg.fall.max(1);
+    let inter = cfg.inter.max(Duration::from_millis(10));
+    let fastinter = cfg.fastinter.unwrap_or(inter);
+    let downinter = cfg.downinter.unwrap_or(inter);
+    let Some(target) = srv.target else { return };
+    let port = cfg.check_port.unwrap_or_else(|| target.addr(0).port());
+    let ip = cfg
+        .check_addr
+        .as_deref()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(target.ip);
+    let addr = std::net::SocketAddr::new(ip, port);
+    let limit = be
+        .cfg
+        .timeouts
+        .check
+        .or(be.cfg.timeouts.connect)
+        .map_or(inter, |t| t.min(inter));
+    // HAProxy starts servers up, but one failure is enough to put them down.
+    srv.stats.health.store(rise, Ordering::Relaxed);
+    if let Some(l) = be.live.get(srv.index) {
+        l.check_status
+            .store(CheckStatus::Ini as u32, Ordering::Relaxed);
+    }
+    // spread the first checks a little, as HAProxy does
+    let first_delay = inter.mul_f64((srv.index as f64 + 1.0) / (be.servers.len() as f64 + 1.0));
+    tokio::time::sleep(first_delay.min(inter)).await;
+    loop {
+        let r = run_probe(&probe, addr, limit).await;
+        apply_result(&engine.logger, &be, &srv, &r, rise, fall);
+        let health = srv.stats.health.load(Ordering::Relaxed);
+        let up = be.live.get(srv.index).is_some_and(|l| l.is_running());
+        let wait = if !up && health == 0 {
+            downinter
+        } else if health != rise + fall - 1 && (up || health > 0) {
+            fastinter
+        } else {
+            inter
+        };
+        tokio::time::sleep(wait).await;
+    }
+}
+
+fn apply_result(
+    logger: &Logger,
+    be: &Backend,
+    srv: &Server,
+    r: &ProbeResult,
+    rise: u32,
+    fall: u32,
+) {
+    let Some(live) = be.live.get(srv.index) else {
+        return;
+    };
+    live.check_status.store(r.status as u32, Ordering::Relaxed);
+    live.check_code.store(u32::from(r.code), Ordering::Relaxed);
+    live.check_duration_ms
+        .store(r.duration.as_millis() as u32, Ordering::Relaxed);
+    if let Ok(mut i) = srv.stats.check_info.lock() {
+        i.clear();
+        i.push_str(&r.info);
+    }
+    let h = &srv.stats.health;
+    let health = h.load(Ordering::Relaxed);
+    let max = rise + fall - 1;
+    if r.ok {
+        if health < max {
+            let nh = health + 1;
+            if nh >= rise {
+                h.store(max, Ordering::Relaxed);
+                if be.live.set_running(srv.index, true) {
+                    log_change(logger, be, srv, r, true);
+                }
+            } else {
+                h.store(nh, Ordering::Relaxed);
+            }
+        }
+    } else {
+        srv.stats.check_fail.fetch_add(1, Ordering::Relaxed);
+        if health > rise {
+            h.store(health - 1, Ordering::Relaxed);
+        } else {
+            h.store(0, Ordering::Relaxed);
+            if be.live.set_running(srv.index, false) {
+                log_change(logger, be, srv, r, false);
+            }
+        }
+    }
+}
+
+fn reason_text(r: &ProbeResult, up: bool) -> String {
+    let what = match r.status {
+        CheckStatus::L4Ok => "Layer4 check passed".to_string(),
+        CheckStatus::L4Conn => "Layer4 connection problem".to_string(),
+        CheckStatus::L4Timeout => "Layer4 timeout".to_string(),
+        CheckStatus::L7Ok => "Layer7 check passed".to_string(),
+        CheckStatus::L7Timeout => "Layer7 timeout".to_string(),
+        CheckStatus::L7Rsp => "Layer7 invalid response".to_string(),
+        CheckStatus::L7Sts => "Layer7 wrong status".to_string(),
+        _ => String::new(),
+    };
+    let code = if r.code != 0 {
+        format!(", code: {}", r.code)
+    } else {
+        String::new()
+    };
+    let info = if !r.info.is_empty() && (!up || r.code != 0) {
+        format!(", info: \"{}\"", r.info)
+    } else {
+        String::new()
+    };
+    format!(
+        "{what}{code}{info}, check duration: {}ms",
+        r.duration.as_millis()
+    )
+}
+
+/// Prints HAProxy's state-change messages on stderr.
+fn log_change(logger: &Logger, be: &Backend, srv: &Server, r: &ProbeResult, up: bool) {
+    let active = be
+        .servers
+        .iter()
+        .filter(|s| !s.backup && be.live.get(s.index).is_some_and(|l| l.is_up()))
+        .count();
+    let backup = be
+        .servers
+        .iter()
+        .filter(|s| s.backup && be.live.get(s.index).is_some_and(|l| l.is_up()))
+        .count();
+    let pid = std::process::id();
+    let kind = if srv.backup {
+        "Backup Server"
+    } else {
+        "Server"
+    };
+    // stderr as HAProxy prints it, and the backend's log targets (notice when up, alert
+    // when down, emerg when the backend has nothing left)
+    if up {
+        let msg = format!(
+            "{kind} {}/{} is UP, reason: {}. {active} active and {backup} backup servers online. 0 sessions requeued, 0 total in queue.",
+            be.name, srv.name, reason_text(r, true)
+        );
+        eprintln!("[WARNING]  ({pid}) : {msg}");
+        logger.backend_event(be.index, 5, &msg);
+    } else {
+        let sessions = be
+            .live
+            .get(srv.index)
+            .map_or(0, |l| l.cur_conns.load(Ordering::Relaxed));
+        let msg = format!(
+            "{kind} {}/{} is DOWN, reason: {}. {active} active and {backup} backup servers left. {sessions} sessions active, 0 requeued, 0 remaining in queue.",
+            be.name, srv.name, reason_text(r, false)
+        );
+        eprintln!("[WARNING]  ({pid}) : {msg}");
+        logger.backend_event(be.index, 1, &msg);
+        if active == 0 && backup == 0 {
+            let msg = format!("backend {} has no server available!", be.name);
+            eprintln!(
+                "[ALERT]    ({pid}) : backend '{}' has no server available!",
+                be.name
+            );
+            logger.backend_event(be.index, 0, &msg);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn tcp_and_http_probes() {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = l.accept().await {
+                let mut b = [0u8; 512];
+                let _ = s.read(&mut b).await;
+                let _ = s
+                    .write_all(b"HTTP/1.0 503 Service Unavailable\r\n\r\nbusy")
+                    .await;
+            }
+        });
+        let r = run_probe(&Probe::Tcp, addr, Duration::from_secs(1)).await;
+        assert!(r.ok && r.status == CheckStatus::L4Ok);
+        let http = |expect| Probe::Http {
+            request: b"GET / HTTP/1.0\r\n\r\n".to_vec(),
+            expect,
+        };
+        let r = run_probe(&http(Expect::Default), addr, Duration::from_secs(1)).await;
+        assert!(!r.ok && r.code == 503 && r.status == CheckStatus::L7Sts);
+        let r = run_probe(
+            &http(Expect::Status {
+                codes: vec![(503, 503)],
+                negate: false,
+            }),
+            addr,
+            Duration::from_secs(1),
+        )
+        .await;
+        assert!(r.ok);
+        let r = run_probe(
+            &http(Expect::String {
+                s: b"busy".to_vec(),
+                negate: false,
+            }),
+            addr,
+            Duration::from_secs(1),
+        )
+        .await;
+        assert!(r.ok);
+        // nothing listens on port 1
+        let r = run_probe(
+            &Probe::Tcp,
+            "127.0.0.1:1".parse().unwrap(),
+            Duration::from_secs(1),
+        )
+        .await;
+        assert!(!r.ok && r.status == CheckStatus::L4Conn && r.info == "Connection refused");
+    }
+}

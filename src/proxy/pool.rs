@@ -1,0 +1,75 @@
+//! Idle server connections kept for reuse (HAProxy's `http-reuse safe` idle pools).
+//!
+//! Pools are per worker thread (thread-local), so taking or returning a connection never
+//! takes a lock. A connection that the server closed while idle is detected when it is used:
+//! the stream retries such a request once on a fresh connection.
+
+use std::cell::RefCell;
+use std::time::{Duration, Instant};
+
+use tokio::net::TcpStream;
+
+/// How long an idle connection is kept (HAProxy's `pool-purge-delay` default).
+pub const PURGE_DELAY: Duration = Duration::from_secs(5);
+/// Most idle connections kept per server and thread.
+pub const MAX_IDLE_PER_SERVER: usize = 128;
+
+/// A connection to a server, with what the stream needs to know about its past.
+#[derive(Debug)]
+pub struct ServerConn {
+    pub stream: TcpStream,
+    /// Global server uid (see `runtime::Server::uid`).
+    pub server_uid: usize,
+    /// True when it already carried a request (so a failure may be a stale idle close).
+    pub reused: bool,
+    pub idle_since: Instant,
+}
+
+thread_local! {
+    static IDLE: RefCell<Vec<Vec<ServerConn>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Takes the most recently parked idle connection to server `uid`, if any is fresh enough.
+pub fn take(uid: usize) -> Option<ServerConn> {
+    IDLE.with(|idle| {
+        let mut idle = idle.borrow_mut();
+        let list = idle.get_mut(uid)?;
+        let now = Instant::now();
+        while let Some(mut c) = list.pop() {
+            if now.duration_since(c.idle_since) < PURGE_DELAY {
+                c.reused = true;
+                return Some(c);
+            }
+            // too old: dropped (closed); older ones below are older still
+            list.clear();
+        }
+        None
+    })
+}
+
+/// Parks a connection for reuse.
+pub fn put(mut conn: ServerConn) {
+    IDLE.with(|idle| {
+        let mut idle = idle.borrow_mut();
+        let uid = conn.server_uid;
+        if idle.len() <= uid {
+            idle.resize_with(uid + 1, Vec::new);
+        }
+        let list = &mut idle[uid];
+        if list.len() >= MAX_IDLE_PER_SERVER {
+            list.remove(0);
+        }
+        conn.idle_since = Instant::now();
+        list.push(conn);
+    })
+}
+
+/// Drops every idle connection of this thread (soft stop).
+pub fn clear() {
+    IDLE.with(|idle| idle.borrow_mut().clear());
+}
+
+/// Number of idle connections parked on this thread for server `uid`.
+pub fn idle_count(uid: usize) -> usize {
+    IDLE.with(|idle| idle.borrow().get(uid).map_or(0, Vec::len))
+}

@@ -1,0 +1,1477 @@
+//! One task per client connection in `mode http`: read a request, choose the backend and the
+//! server, connect (timeouts, retries, redispatch, queueing on maxconn), forward both ways,
+//! keep both sides alive as the connection mode allows, and log each transaction.
+
+use std::net::IpAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::timeout_at;
+
+use super::balance;
+use super::ctx::{ConnInfo, ProxyLookup, RequestCtx, RequestHead, ResponseCtx, ResponseHead, Vars};
+use super::http1::{self, BodyKind, BodyProgress, HeadParser, Parsed};
+use super::log::LogRecord;
+use super::pool::{self, ServerConn};
+use super::rules::{apply_response_rules, RuleEnv, Verdict};
+use super::runtime::{
+    conn_mode, or_forever, Backend, Counters, Frontend, HttpConnMode, Runtime, Server,
+};
+use super::sample::EvalCtx;
+use super::stats;
+use super::Engine;
+use crate::haproxy::ir;
+
+/// Largest request or response head accepted (HAProxy: bufsize - maxrewrite).
+pub const MAX_HEAD: usize = 15360;
+const BUF_SIZE: usize = 16384;
+
+/// Releases a server slot (maxconn accounting) when a transaction ends, waking queued requests.
+struct ServedGuard {
+    server: Arc<Server>,
+    backend: Arc<Backend>,
+}
+
+impl ServedGuard {
+    fn new(server: Arc<Server>, backend: Arc<Backend>) -> ServedGuard {
+        if let Some(l) = backend.live.get(server.index) {
+            l.conn_start();
+        }
+        ServedGuard { server, backend }
+    }
+}
+
+impl Drop for ServedGuard {
+    fn drop(&mut self) {
+        if let Some(l) = self.backend.live.get(self.server.index) {
+            l.conn_done();
+        }
+        if self.server.maxconn != 0 {
+            self.backend.queue_notify.notify_one();
+        }
+    }
+}
+
+/// Result of choosing a server.
+enum Pick {
+    Server(Arc<Server>),
+    /// Usable servers exist but all are at maxconn.
+    Full,
+    /// No usable server.
+    None,
+}
+
+fn pick_server(be: &Backend, req: &RequestCtx<'_>, exclude: Option<usize>) -> Pick {
+    match be.balancer.pick_avoiding(req, &be.live, exclude) {
+        balance::Pick::Server(i) => match be.servers.get(i) {
+            Some(s) => Pick::Server(s.clone()),
+            None => Pick::None,
+        },
+        balance::Pick::NoServer => Pick::None,
+        balance::Pick::Full => Pick::Full,
+    }
+}
+
+/// How reading a head ended when it did not complete.
+enum HeadEnd {
+    Closed,
+    Timeout { got_bytes: bool },
+    Invalid,
+    TooLarge,
+    Stopping,
+}
+
+/// Per-connection buffers and parser, reused across requests.
+struct Bufs {
+    cbuf: BytesMut,
+    sbuf: BytesMut,
+    out: Vec<u8>,
+    parser: HeadParser,
+    req: RequestHead,
+    resp: ResponseHead,
+    vars: Vars,
+}
+
+impl Bufs {
+    /// Frees the I/O buffers while the connection waits idle (they are empty then).
+    fn release(&mut self) {
+        if self.cbuf.is_empty() && self.cbuf.capacity() != 0 {
+            self.cbuf = BytesMut::new();
+        }
+        if self.sbuf.is_empty() && self.sbuf.capacity() != 0 {
+            self.sbuf = BytesMut::new();
+        }
+        if self.out.capacity() != 0 {
+            self.out = Vec::new();
+        }
+        if self.req.headers.capacity() != 0 {
+            self.req.headers = Vec::new();
+        }
+        if self.resp.headers.capacity() != 0 {
+            self.resp.headers = Vec::new();
+        }
+        self.parser.release();
+    }
+}
+
+/// A client connection: bytes both ways, plus a readiness wait so an idle connection can
+/// wait for its next request without holding buffers.
+pub trait ClientStream: AsyncRead + AsyncWrite + Unpin {
+    /// Ready when a read would make progress. The default is "always".
+    fn poll_read_ready(
+        &self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let _ = cx;
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+impl ClientStream for TcpStream {
+    fn poll_read_ready(
+        &self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        TcpStream::poll_read_ready(self, cx)
+    }
+}
+
+fn reserve(buf: &mut BytesMut) {
+    if buf.capacity() - buf.len() < 2048 {
+        buf.reserve(BUF_SIZE);
+    }
+}
+
+/// Serves one client connection until it closes.
+pub async fn serve<C>(mut client: C, info: ConnInfo, frontend: Arc<Frontend>, engine: Arc<Engine>)
+where
+    C: ClientStream,
+{
+    let rt: Arc<Runtime> = engine.runtime.load_full();
+    let accept_date = std::time::SystemTime::now();
+    let mut b = Bufs {
+        cbuf: BytesMut::new(),
+        sbuf: BytesMut::new(),
+        out: Vec::new(),
+        parser: HeadParser::new(),
+        req: RequestHead::default(),
+        resp: ResponseHead::default(),
+        vars: Vars::new(),
+    };
+    let mut attached: Option<ServerConn> = None;
+    let mut first = true;
+    let fe = &frontend;
+    let t = &fe.cfg.timeouts;
+    loop {
+        let wait_start = Instant::now();
+        let idle_limit = if first {
+            t.http_request.or(t.client)
+        } else {
+            t.http_keep_alive.or(t.http_request).or(t.client)
+        };
+        let head_limit = t.http_request.or(t.client);
+        let mut rec = LogRecord::new(&info, accept_date, fe);
+        if !first {
+            rec.accept_date = std::time::SystemTime::now();
+        }
+        let got =
+            read_request_head(&mut client, &mut b, idle_limit, head_limit, &engine, first).await;
+        let t_req_start = Instant::now();
+        rec.t_idle = ms(t_req_start.duration_since(wait_start));
+        match got {
+            Ok(()) => {}
+            Err(HeadEnd::Closed) => {
+                // A connection closed before its first request: HAProxy logs it as a
+                // <BADREQ> 400 with state CR, unless `option dontlognull`.
+                if first && !engine.logger.drops_null(fe.index) {
+                    rec.status = 400;
+                    rec.term = *b"CR";
+                    rec.request_line = b"<BADREQ>".to_vec();
+                    fe.counters.count_status(400);
+                    engine.logger.log(&rec, fe, &engine);
+                }
+                break;
+            }
+            Err(HeadEnd::Stopping) => break,
+            Err(HeadEnd::Timeout { got_bytes }) => {
+                if first || got_bytes {
+                    let _ = client.write_all(http1::ERR_408).await;
+                    rec.status = 408;
+                    rec.term = *b"cR";
+                    rec.bytes_out = http1::ERR_408.len() as u64;
+                    Counters::add(&fe.counters.err_req, 1);
+                    fe.counters.count_status(408);
+                    engine.logger.log(&rec, fe, &engine);
+                }
+                break;
+            }
+            Err(HeadEnd::Invalid) | Err(HeadEnd::TooLarge) => {
+                let _ = client.write_all(http1::ERR_400).await;
+                rec.status = 400;
+                rec.term = *b"PR";
+                // HAProxy reports 0 bytes for the 400 its H1 layer sends itself
+                rec.bytes_out = 0;
+                rec.request_line = b"<BADREQ>".to_vec();
+                Counters::add(&fe.counters.err_req, 1);
+                fe.counters.count_status(400);
+                engine.logger.log(&rec, fe, &engine);
+                break;
+            }
+        }
+        rec.t_request = ms(wait_start.elapsed()) - rec.t_idle;
+        Counters::add(&fe.counters.requests, 1);
+        if engine.logger.wants(fe.index) {
+            rec.set_request_line(&b.req);
+        }
+        // Boxed: the transaction's large state exists only while a request is in flight.
+        let outcome = Box::pin(transaction(
+            &mut client,
+            &info,
+            fe,
+            &rt,
+            &engine,
+            &mut b,
+            &mut attached,
+            first,
+            &mut rec,
+        ))
+        .await;
+        rec.t_active = ms(t_req_start.elapsed());
+        engine.logger.log(&rec, fe, &engine);
+        // Drop references into the read buffers so they can be reused in place.
+        b.req.headers.clear();
+        b.req.method = Bytes::new();
+        b.req.uri = Bytes::new();
+        b.resp.headers.clear();
+        b.resp.reason = Bytes::new();
+        first = false;
+        match outcome {
+            Outcome::KeepAlive => continue,
+            Outcome::Close => {
+                let _ = client.shutdown().await;
+                break;
+            }
+            Outcome::Abort => break,
+        }
+    }
+    if let Some(c) = attached.take() {
+        if reuse_mode(&c, &rt) != ReuseMode::Never {
+            pool::put(c);
+        }
+    }
+}
+
+/// `http-reuse` of a backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReuseMode {
+    /// Idle connections stay private to their session.
+    Never,
+    /// Shared, but the first request of a session never uses one (the default).
+    Safe,
+    /// `aggressive` / `always`: shared for every request.
+    Always,
+}
+
+fn reuse_of(be: &Backend) -> ReuseMode {
+    match be.cfg.http_reuse.as_deref() {
+        Some("never") => ReuseMode::Never,
+        Some("aggressive") | Some("always") => ReuseMode::Always,
+        _ => ReuseMode::Safe,
+    }
+}
+
+fn reuse_mode(c: &ServerConn, rt: &Runtime) -> ReuseMode {
+    rt.backends
+        .iter()
+        .find(|b| b.servers.iter().any(|s| s.uid == c.server_uid))
+        .map_or(ReuseMode::Safe, |b| reuse_of(b))
+}
+
+pub fn ms(d: Duration) -> i64 {
+    d.as_millis().min(i64::MAX as u128) as i64
+}
+
+async fn read_request_head<C: ClientStream>(
+    client: &mut C,
+    b: &mut Bufs,
+    idle_limit: Option<Duration>,
+    head_limit: Option<Duration>,
+    engine: &Engine,
+    first: bool,
+) -> Result<(), HeadEnd> {
+    let mut started = !b.cbuf.is_empty();
+    let now = Instant::now();
+    let mut deadline = tokio::time::Instant::from_std(
+        now + or_forever(if started { head_limit } else { idle_limit }),
+    );
+    loop {
+        if !b.cbuf.is_empty() {
+            match b.parser.parse_request(&mut b.cbuf, &mut b.req) {
+                Ok(Parsed::Complete(_)) => return Ok(()),
+                Ok(Parsed::Partial) => {
+                    if b.cbuf.len() >= MAX_HEAD {
+                        return Err(HeadEnd::TooLarge);
+                    }
+                }
+                Err(_) => return Err(HeadEnd::Invalid),
+            }
+        }
+        if !started {
+            // Wait for the first byte without holding buffers, so idle connections stay small.
+            b.release();
+            let ready = std::future::poll_fn(|cx| client.poll_read_ready(cx));
+            let r = if !first {
+                // idle keep-alive wait: also ends on soft stop
+                let stop = engine.stop.notified();
+                if engine.is_stopping() {
+                    return Err(HeadEnd::Stopping);
+                }
+                tokio::select! {
+                    r = timeout_at(deadline, ready) => r,
+                    _ = stop => return Err(HeadEnd::Stopping),
+                }
+            } else {
+                timeout_at(deadline, ready).await
+            };
+            match r {
+                Err(_) => return Err(HeadEnd::Timeout { got_bytes: false }),
+                Ok(Err(_)) => return Err(HeadEnd::Closed),
+                Ok(Ok(())) => {}
+            }
+        }
+        reserve(&mut b.cbuf);
+        let n = timeout_at(deadline, client.read_buf(&mut b.cbuf)).await;
+        match n {
+            Err(_) => return Err(HeadEnd::Timeout { got_bytes: started }),
+            Ok(Ok(0)) | Ok(Err(_)) => return Err(HeadEnd::Closed),
+            Ok(Ok(_)) => {
+                if !started {
+                    started = true;
+                    deadline =
+                        tokio::time::Instant::from_std(Instant::now() + or_forever(head_limit));
+                }
+            }
+        }
+    }
+}
+
+/// What to do with the client connection after a transaction.
+enum Outcome {
+    KeepAlive,
+    /// Close gracefully (after flushing).
+    Close,
+    /// Drop the connection at once (truncated transfer).
+    Abort,
+}
+
+async fn send_error<C: AsyncWrite + Unpin>(
+    client: &mut C,
+    status: u16,
+    rec: &mut LogRecord,
+    fe: &Frontend,
+    rt: &Runtime,
+) -> Outcome {
+    // `errorfile` of the backend, else of the frontend, else HAProxy's built-in page
+    let _ = rt;
+    let be = rec.backend.as_deref();
+    let custom = be
+        .and_then(|b| b.cfg.errorfiles.iter().find(|e| e.status == status))
+        .or_else(|| fe.cfg.errorfiles.iter().find(|e| e.status == status));
+    let page: &[u8] = match custom {
+        Some(e) => &e.content,
+        None => http1::error_page(status),
+    };
+    let _ = client.write_all(page).await;
+    rec.status = status;
+    rec.bytes_out = page.len() as u64;
+    fe.counters.count_status(status);
+    Outcome::Close
+}
+
+/// Sends the answer of a rule that stopped processing (deny, tarpit, auth, redirect, return).
+#[allow(clippy::too_many_arguments)]
+async fn local_verdict<C: AsyncWrite + Unpin>(
+    client: &mut C,
+    verdict: Verdict,
+    rec: &mut LogRecord,
+    fe: &Frontend,
+    be: Option<&Arc<Backend>>,
+    rt: &Runtime,
+    close: bool,
+    req_minor: u8,
+) -> Outcome {
+    if let Some(be) = be {
+        rec.backend = Some(be.clone());
+    }
+    let (status, bytes) = match verdict {
+        Verdict::Continue => return Outcome::KeepAlive,
+        Verdict::Deny { status } => {
+            Counters::add(&fe.counters.denied_req, 1);
+            rec.term = *b"PR";
+            send_error(client, status, rec, fe, rt).await;
+            return Outcome::Close;
+        }
+        Verdict::Tarpit { status } => {
+            let t = be
+                .and_then(|b| b.cfg.timeouts.tarpit)
+                .or(fe.cfg.timeouts.tarpit)
+                .or(fe.cfg.timeouts.connect);
+            tokio::time::sleep(t.unwrap_or(Duration::ZERO)).await;
+            Counters::add(&fe.counters.denied_req, 1);
+            rec.term = *b"PT";
+            send_error(client, status, rec, fe, rt).await;
+            return Outcome::Close;
+        }
+        Verdict::Auth { realm } => {
+            let body: &[u8] = b"<html><body><h1>401 Unauthorized</h1>\nYou need a valid user and password to access this content.\n</body></html>\n";
+            let mut out = format!(
+                "HTTP/1.1 401 Unauthorized\r\ncontent-length: {}\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nwww-authenticate: Basic realm=\"{realm}\"\r\n{}\r\n",
+                body.len(),
+                if close { "connection: close\r\n" } else { "" }
+            )
+            .into_bytes();
+            out.extend_from_slice(body);
+            rec.term = *b"PR";
+            (401, out)
+        }
+        Verdict::Reply(r) => {
+            let mut out = Vec::with_capacity(256 + r.body.len());
+            out.extend_from_slice(if req_minor == 0 {
+                b"HTTP/1.0 "
+            } else {
+                b"HTTP/1.1 "
+            });
+            out.extend_from_slice(r.status.to_string().as_bytes());
+            out.push(b' ');
+            out.extend_from_slice(r.reason.as_bytes());
+            out.extend_from_slice(b"\r\n");
+            for (n, v) in &r.headers {
+                let at = out.len();
+                out.extend_from_slice(n);
+                out[at..].make_ascii_lowercase();
+                out.extend_from_slice(b": ");
+                out.extend_from_slice(v);
+                out.extend_from_slice(b"\r\n");
+            }
+            out.extend_from_slice(format!("content-length: {}\r\n", r.body.len()).as_bytes());
+            if close {
+                out.extend_from_slice(b"connection: close\r\n");
+            }
+            out.extend_from_slice(b"\r\n");
+            out.extend_from_slice(&r.body);
+            rec.term = *b"LR";
+            (r.status, out)
+        }
+    };
+    rec.status = status;
+    rec.bytes_out = bytes.len() as u64;
+    fe.counters.count_status(status);
+    if client.write_all(&bytes).await.is_err() {
+        return Outcome::Abort;
+    }
+    if close {
+        Outcome::Close
+    } else {
+        Outcome::KeepAlive
+    }
+}
+
+fn add_forwarded_for(req: &mut RequestHead, fe: &ir::Proxy, be: &ir::Proxy, src: IpAddr) {
+    let ff = match (&be.options.forwardfor, &fe.options.forwardfor) {
+        (Some(b), _) => b,
+        (None, Some(f)) => f,
+        (None, None) => return,
+    };
+    let src = match src {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(src),
+        v4 => v4,
+    };
+    let excepted = |o: &Option<ir::ForwardFor>| {
+        o.as_ref()
+            .and_then(|f| f.except.as_ref())
+            .is_some_and(|n| n.contains(&src))
+    };
+    if excepted(&fe.options.forwardfor) || excepted(&be.options.forwardfor) {
+        return;
+    }
+    let name = ff.header.as_bytes();
+    if ff.if_none && http1::header(&req.headers, name).is_some() {
+        return;
+    }
+    req.headers.push(super::ctx::HdrField {
+        name: Bytes::copy_from_slice(name),
+        value: Bytes::from(src.to_string()),
+    });
+}
+
+/// `option originalto [except NET] [header NAME]`: the address the client connected to.
+fn add_original_to(req: &mut RequestHead, fe: &ir::Proxy, be: &ir::Proxy, dst: IpAddr) {
+    let Some(ot) = be
+        .options
+        .originalto
+        .as_ref()
+        .or(fe.options.originalto.as_ref())
+    else {
+        return;
+    };
+    let dst = match dst {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(dst),
+        v4 => v4,
+    };
+    if ot.except.as_ref().is_some_and(|n| n.contains(&dst)) {
+        return;
+    }
+    let name = if ot.header.is_empty() {
+        "X-Original-To"
+    } else {
+        ot.header.as_str()
+    };
+    req.headers.push(super::ctx::HdrField {
+        name: Bytes::copy_from_slice(name.as_bytes()),
+        value: Bytes::from(dst.to_string()),
+    });
+}
+
+/// Rewrites the `Connection` header of a message for the next hop.
+fn set_connection(headers: &mut Vec<super::ctx::HdrField>, close: bool, keep_alive_token: bool) {
+    let tokens = http1::connection_tokens(headers);
+    if tokens.upgrade {
+        return;
+    }
+    if headers.iter().any(|h| h.is(b"connection")) {
+        http1::del_header(headers, b"connection");
+    }
+    if close {
+        http1::add_header(headers, b"connection", Bytes::from_static(b"close"));
+    } else if keep_alive_token {
+        http1::add_header(headers, b"connection", Bytes::from_static(b"keep-alive"));
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn transaction<C>(
+    client: &mut C,
+    info: &ConnInfo,
+    fe: &Arc<Frontend>,
+    rt: &Arc<Runtime>,
+    engine: &Engine,
+    b: &mut Bufs,
+    attached: &mut Option<ServerConn>,
+    first: bool,
+    rec: &mut LogRecord,
+) -> Outcome
+where
+    C: AsyncRead + AsyncWrite + Unpin,
+{
+    let req_body = match http1::request_body(&b.req.headers) {
+        Ok(k) => k,
+        Err(_) => {
+            rec.term = *b"PR";
+            Counters::add(&fe.counters.err_req, 1);
+            return send_error(client, 400, rec, fe, rt).await;
+        }
+    };
+    if req_body == BodyKind::Chunked {
+        // Transfer-Encoding wins over Content-Length (RFC 9112 6.3): never forward both.
+        http1::del_header(&mut b.req.headers, b"content-length");
+    }
+    let client_wants_ka = http1::wants_keep_alive(&b.req.version, &b.req.headers);
+    let req_minor = http1::minor(&b.req.version);
+    // A local reply can keep the connection only when no request body is left unread.
+    let body_pending = req_body != BodyKind::None;
+    let local_close =
+        |mode_close: bool| !client_wants_ka || mode_close || body_pending || engine.is_stopping();
+
+    // ---- monitor-uri: answered by the proxy itself
+    if let Some(m) = fe.cfg.monitor_uri.as_deref() {
+        if b.req.uri.starts_with(m.as_bytes()) && b.req.uri.len() == m.len() {
+            const OK: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 58\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n<html><body><h1>200 OK</h1>\nService ready.\n</body></html>\n";
+            rec.status = 200;
+            rec.bytes_out = OK.len() as u64;
+            fe.counters.count_status(200);
+            if client.write_all(OK).await.is_err() {
+                return Outcome::Abort;
+            }
+            return if local_close(fe.cfg.options.http_mode == HttpConnMode::Close) {
+                Outcome::Close
+            } else {
+                Outcome::KeepAlive
+            };
+        }
+    }
+    // ---- frontend http-request rules, redirects, backend switching
+    let fe_env = RuleEnv {
+        conn: info,
+        frontend: &fe.name,
+        backend: "",
+        proxies: Some(&**rt as &dyn ProxyLookup),
+    };
+    let verdict = fe.rules.apply_request(&mut b.req, &fe_env, &mut b.vars);
+    if verdict != Verdict::Continue {
+        let close = local_close(fe.cfg.options.http_mode == HttpConnMode::Close);
+        return local_verdict(client, verdict, rec, fe, None, rt, close, req_minor).await;
+    }
+    if let Some(reply) = fe.rules.apply_redirects(&b.req, &fe_env, &b.vars) {
+        let close = local_close(fe.cfg.options.http_mode == HttpConnMode::Close);
+        return local_verdict(
+            client,
+            Verdict::Reply(reply),
+            rec,
+            fe,
+            None,
+            rt,
+            close,
+            req_minor,
+        )
+        .await;
+    }
+    let be_idx = {
+        let ctx = RequestCtx::new(&b.req, info, &fe.name, "", &b.vars)
+            .with_proxies(&**rt as &dyn ProxyLookup);
+        let ec = EvalCtx::new(&ctx);
+        fe.rules
+            .switching
+            .select(&ec, &|n| rt.backend_index(n).is_some())
+            .and_then(|n| rt.backend_index(&n))
+            .or(fe.own_backend)
+    };
+    let Some(be) = be_idx.and_then(|i| rt.backends.get(i)).cloned() else {
+        rec.term = *b"SC";
+        return send_error(client, 503, rec, fe, rt).await;
+    };
+    rec.backend = Some(be.clone());
+    be.counters.enter();
+    let _be_guard = LeaveGuard(&be.counters);
+    Counters::add(&be.counters.requests, 1);
+    let mode = conn_mode(&fe.cfg, &be.cfg);
+    let mut client_close = !client_wants_ka || mode == HttpConnMode::Close || engine.is_stopping();
+    let server_close = mode != HttpConnMode::KeepAlive;
+    let separate_backend = fe.own_backend != Some(be.index);
+    if separate_backend {
+        let be_env = RuleEnv {
+            conn: info,
+            frontend: &fe.name,
+            backend: &be.name,
+            proxies: Some(&**rt as &dyn ProxyLookup),
+        };
+        let verdict = be.rules.apply_request(&mut b.req, &be_env, &mut b.vars);
+        let verdict = match verdict {
+            Verdict::Continue => match be.rules.apply_redirects(&b.req, &be_env, &b.vars) {
+                Some(r) => Verdict::Reply(r),
+                None => Verdict::Continue,
+            },
+            v => v,
+        };
+        if verdict != Verdict::Continue {
+            let close = local_close(mode == HttpConnMode::Close);
+            return local_verdict(client, verdict, rec, fe, Some(&be), rt, close, req_minor).await;
+        }
+    }
+    if let Some(st) = stats::settings(fe, Some(&be)) {
+        if let Some(kind) = stats::matches(st, &b.req.uri) {
+            let authorization = http1::header(&b.req.headers, b"authorization");
+            let (status, page) = if stats::authorized(st, authorization) {
+                (200, stats::response(rt, st, kind))
+            } else {
+                (401, stats::unauthorized(st))
+            };
+            rec.status = status;
+            rec.stats_page = true;
+            fe.counters.count_status(status);
+            be.counters.count_status(status);
+            if client.write_all(&page).await.is_err() {
+                return Outcome::Abort;
+            }
+            rec.bytes_out = page.len() as u64;
+            return if local_close(mode == HttpConnMode::Close) {
+                Outcome::Close
+            } else {
+                Outcome::KeepAlive
+            };
+        }
+    }
+    // ---- cookie persistence (request side)
+    let now_secs = super::runtime::unix_now();
+    let cookie_txn = be
+        .cookie
+        .as_ref()
+        .map(|c| c.on_request(&mut b.req, &be.live, be.cfg.options.persist, now_secs));
+    // ---- stick tables (request side)
+    let tables = |name: Option<&str>| rt.stick_tables.get(name.unwrap_or(&be.name)).cloned();
+    let stick_server = if be.stick.is_empty() || cookie_txn.is_some_and(|t| t.server.is_some()) {
+        None
+    } else {
+        let ctx = RequestCtx::new(&b.req, info, &fe.name, &be.name, &b.vars)
+            .with_proxies(&**rt as &dyn ProxyLookup);
+        be.stick.match_request(
+            &EvalCtx::new(&ctx),
+            &tables,
+            &be.server_ids,
+            &be.live,
+            be.cfg.options.persist,
+        )
+    };
+    let expect_continue = http1::header(&b.req.headers, b"expect")
+        .is_some_and(|v| v.eq_ignore_ascii_case(b"100-continue"));
+    let method_is_head = &b.req.method[..] == b"HEAD";
+    let method = b.req.method.clone();
+
+    add_forwarded_for(&mut b.req, &fe.cfg, &be.cfg, info.src.ip());
+    add_original_to(&mut b.req, &fe.cfg, &be.cfg, info.dst.ip());
+    set_connection(
+        &mut b.req.headers,
+        server_close,
+        req_minor == 0 && !server_close,
+    );
+
+    b.out.clear();
+    b.out.reserve(1024);
+    http1::write_request(&b.req, &mut b.out);
+    let mut req_progress = BodyProgress::start(req_body);
+    // Body bytes already received go out with the head.
+    let take = match req_progress.advance(&b.cbuf) {
+        Ok(n) => n,
+        Err(_) => return send_error(client, 400, rec, fe, rt).await,
+    };
+    b.out.extend_from_slice(&b.cbuf[..take]);
+    bytes::Buf::advance(&mut b.cbuf, take);
+    rec.bytes_in = b.out.len() as u64;
+    let request_replayable = req_progress.is_done();
+
+    // ---- server selection, queueing and connection (with retries and redispatch)
+    let bt = &be.cfg.timeouts;
+    let connect_timeout = or_forever(bt.connect);
+    let queue_timeout = bt.queue.or(bt.connect);
+    let mut exclude: Option<usize> = None;
+    let mut retries_left = be.retries;
+    let t_queue_start = Instant::now();
+    let (server, mut conn, _served) = loop {
+        let ctx = RequestCtx::new(&b.req, info, &fe.name, &be.name, &b.vars);
+        let forced = cookie_txn
+            .and_then(|t| t.server)
+            .or(stick_server)
+            .filter(|i| Some(*i) != exclude);
+        let picked = match forced.and_then(|i| be.servers.get(i)) {
+            Some(s) => Pick::Server(s.clone()),
+            None => pick_server(&be, &ctx, exclude),
+        };
+        let server = match picked {
+            Pick::Server(s) => s,
+            Pick::None => {
+                rec.t_queue = ms(t_queue_start.elapsed());
+                rec.term = *b"SC";
+                Counters::add(&be.counters.err_conn, 1);
+                return send_error(client, 503, rec, fe, rt).await;
+            }
+            Pick::Full => {
+                // wait in the backend queue for a slot
+                let n = be.counters.queue_cur.fetch_add(1, Ordering::Relaxed) + 1;
+                be.counters.queue_max.fetch_max(n, Ordering::Relaxed);
+                let deadline =
+                    tokio::time::Instant::from_std(t_queue_start + or_forever(queue_timeout));
+                let woke = timeout_at(deadline, be.queue_notify.notified()).await;
+                be.counters.queue_cur.fetch_sub(1, Ordering::Relaxed);
+                if woke.is_err() {
+                    rec.t_queue = ms(t_queue_start.elapsed());
+                    rec.term = *b"sQ";
+                    return send_error(client, 503, rec, fe, rt).await;
+                }
+                continue;
+            }
+        };
+        let served = ServedGuard::new(server.clone(), be.clone());
+        rec.t_queue = ms(t_queue_start.elapsed());
+        // An attached connection to the same server, else an idle one as `http-reuse`
+        // allows (safe: not for the first request of a session), else a new one.
+        let reuse_mode = reuse_of(&be);
+        let reuse = match attached.take() {
+            Some(c) if c.server_uid == server.uid => Some(c),
+            Some(c) => {
+                if reuse_mode != ReuseMode::Never {
+                    pool::put(c);
+                }
+                None
+            }
+            None => None,
+        };
+        let shared_ok = match reuse_mode {
+            ReuseMode::Never => false,
+            ReuseMode::Safe => !first,
+            ReuseMode::Always => true,
+        };
+        let reuse = reuse.or_else(|| {
+            if shared_ok {
+                pool::take(server.uid)
+            } else {
+                None
+            }
+        });
+        if let Some(c) = reuse {
+            break (server, c, served);
+        }
+        let Some(target) = server.target else {
+            exclude = Some(server.index);
+            continue;
+        };
+        let addr = target.addr(info.dst.port());
+        let t_conn = Instant::now();
+        match tokio::time::timeout(connect_timeout, TcpStream::connect(addr)).await {
+            Ok(Ok(stream)) => {
+                let _ = stream.set_nodelay(true);
+                rec.t_connect = ms(t_conn.elapsed());
+                let uid = server.uid;
+                break (
+                    server,
+                    ServerConn {
+                        stream,
+                        server_uid: uid,
+                        reused: false,
+                        idle_since: Instant::now(),
+                    },
+                    served,
+                );
+            }
+            Ok(Err(_)) | Err(_) => {
+                Counters::add(&server.stats.counters.err_conn, 1);
+                Counters::add(&be.counters.err_conn, 1);
+                if retries_left == 0 {
+                    rec.server = Some(server.clone());
+                    rec.term = *b"SC";
+                    rec.t_connect = -1;
+                    return send_error(client, 503, rec, fe, rt).await;
+                }
+                retries_left -= 1;
+                rec.retries += 1;
+                Counters::add(&be.counters.retries, 1);
+                Counters::add(&server.stats.counters.retries, 1);
+                let redispatch = be.cfg.options.redispatch && retries_left == 0;
+                if redispatch {
+                    exclude = Some(server.index);
+                    Counters::add(&be.counters.redispatches, 1);
+                } else {
+                    // turn-around timer before retrying the same server
+                    tokio::time::sleep(connect_timeout.min(Duration::from_secs(1))).await;
+                    exclude = None;
+                }
+                drop(served);
+                continue;
+            }
+        }
+    };
+    rec.server = Some(server.clone());
+    if !be.stick.is_empty() {
+        let ctx = RequestCtx::new(&b.req, info, &fe.name, &be.name, &b.vars)
+            .with_proxies(&**rt as &dyn ProxyLookup);
+        be.stick
+            .store_request(&EvalCtx::new(&ctx), &tables, server.id);
+    }
+    server.stats.counters.enter();
+    let _srv_guard = LeaveGuard(&server.stats.counters);
+    Counters::add(&server.stats.counters.lbtot, 1);
+    Counters::add(&server.stats.counters.requests, 1);
+    let srv_timeout = or_forever(bt.server);
+    let cli_timeout = or_forever(fe.cfg.timeouts.client);
+
+    // ---- send the request head (and buffered body); a stale reused connection is replaced once
+    let mut resent = false;
+    loop {
+        let wrote = tokio::time::timeout(srv_timeout, conn.stream.write_all(&b.out)).await;
+        if matches!(wrote, Ok(Ok(()))) {
+            break;
+        }
+        if conn.reused && !resent {
+            resent = true;
+            match reconnect(&server, info, connect_timeout).await {
+                Some(c) => {
+                    conn = c;
+                    continue;
+                }
+                None => {
+                    rec.term = *b"SC";
+                    return send_error(client, 503, rec, fe, rt).await;
+                }
+            }
+        }
+        rec.term = *b"SC";
+        return send_error(client, 503, rec, fe, rt).await;
+    }
+
+    // ---- request body, with Expect: 100-continue handled by the server's interim response
+    b.sbuf.clear();
+    let mut got_final_early = false;
+    if !req_progress.is_done() {
+        if expect_continue {
+            reserve(&mut b.sbuf);
+            tokio::select! {
+                r = conn.stream.read_buf(&mut b.sbuf) => {
+                    match r {
+                        Ok(n) if n > 0 => {}
+                        _ => { rec.term = *b"SH"; return send_error(client, 502, rec, fe, rt).await; }
+                    }
+                    // parse what came: a 100 is relayed, a final answer ends the upload
+                    match read_interim(client, &mut conn, b, srv_timeout).await {
+                        Ok(true) => {}
+                        Ok(false) => { got_final_early = true; client_close = true; }
+                        Err(status) => { rec.term = *b"SH"; return send_error(client, status, rec, fe, rt).await; }
+                    }
+                }
+                r = client.read_buf(&mut b.cbuf) => {
+                    if !matches!(r, Ok(n) if n > 0) { rec.term = *b"CD"; return Outcome::Abort; }
+                }
+            }
+        }
+        if !got_final_early {
+            match forward_body(
+                client,
+                &mut conn.stream,
+                &mut b.cbuf,
+                &mut req_progress,
+                cli_timeout,
+                srv_timeout,
+                Side::Client,
+            )
+            .await
+            {
+                Ok(n) => rec.bytes_in += n,
+                Err(side) => {
+                    rec.term = if side == Side::Client { *b"CD" } else { *b"SD" };
+                    if side == Side::Server {
+                        return send_error(client, 502, rec, fe, rt).await;
+                    }
+                    return Outcome::Abort;
+                }
+            }
+        }
+    }
+
+    // ---- response head (skipping interim 1xx, relayed to the client)
+    let t_wait_resp = Instant::now();
+    loop {
+        if !got_final_early || b.resp.status == 0 {
+            match read_response_head(&mut conn.stream, b, srv_timeout).await {
+                Ok(()) => {}
+                Err(e) => {
+                    // a reused connection closed by the server before answering: replay once
+                    if matches!(e, RespErr::Closed { got_bytes: false })
+                        && conn.reused
+                        && !resent
+                        && request_replayable
+                    {
+                        resent = true;
+                        if let Some(mut c) = reconnect(&server, info, connect_timeout).await {
+                            if matches!(
+                                tokio::time::timeout(srv_timeout, c.stream.write_all(&b.out)).await,
+                                Ok(Ok(()))
+                            ) {
+                                conn = c;
+                                continue;
+                            }
+                        }
+                    }
+                    Counters::add(&be.counters.err_resp, 1);
+                    Counters::add(&server.stats.counters.err_resp, 1);
+                    let (status, term) = match e {
+                        RespErr::Timeout => (504, *b"sH"),
+                        RespErr::Closed { .. } => (502, *b"SH"),
+                        RespErr::Invalid => (502, *b"PH"),
+                    };
+                    rec.term = term;
+                    rec.t_response = -1;
+                    return send_error(client, status, rec, fe, rt).await;
+                }
+            }
+        }
+        got_final_early = false;
+        let st = b.resp.status;
+        if (100..200).contains(&st) && st != 101 {
+            b.out.clear();
+            http1::write_response(&b.resp, &mut b.out);
+            if client.write_all(&b.out).await.is_err() {
+                return Outcome::Abort;
+            }
+            continue;
+        }
+        break;
+    }
+    rec.t_response = ms(t_wait_resp.elapsed());
+    // ---- http-response rules (backend, then frontend) and cookie persistence
+    {
+        let be_env = RuleEnv {
+            conn: info,
+            frontend: &fe.name,
+            backend: &be.name,
+            proxies: Some(&**rt as &dyn ProxyLookup),
+        };
+        let mut verdict = Verdict::Continue;
+        if separate_backend && !be.rules.http_response.is_empty() {
+            verdict = be
+                .rules
+                .apply_response(&b.req, &mut b.resp, &be_env, &mut b.vars);
+        }
+        if verdict == Verdict::Continue && !fe.rules.http_response.is_empty() {
+            verdict = fe
+                .rules
+                .apply_response(&b.req, &mut b.resp, &be_env, &mut b.vars);
+        }
+        if verdict != Verdict::Continue {
+            Counters::add(&be.counters.denied_resp, 1);
+            let v = match verdict {
+                Verdict::Deny { .. } => Verdict::Deny { status: 502 },
+                v => v,
+            };
+            local_verdict(client, v, rec, fe, Some(&be), rt, true, req_minor).await;
+            return Outcome::Close;
+        }
+        if let (Some(c), Some(t)) = (&be.cookie, &cookie_txn) {
+            let count = |h: &ResponseHead| h.headers.iter().filter(|f| f.is(b"set-cookie")).count();
+            let before = count(&b.resp);
+            let server_set = b
+                .resp
+                .headers
+                .iter()
+                .any(|f| f.is(b"set-cookie") && f.value.starts_with(&c.name));
+            c.on_response(&b.req, &mut b.resp, t, Some(server.index), now_secs);
+            let action = if count(&b.resp) > before {
+                b'I'
+            } else if server_set {
+                b'P'
+            } else {
+                b'N'
+            };
+            rec.cookie_flags = [t.status.log_char() as u8, action];
+        }
+        if !be.stick.is_empty() {
+            let ctx = RequestCtx::new(&b.req, info, &fe.name, &be.name, &b.vars)
+                .with_proxies(&**rt as &dyn ProxyLookup);
+            let rctx = ResponseCtx::new(&b.resp);
+            be.stick
+                .store_response(&EvalCtx::with_response(&ctx, &rctx), &tables, server.id);
+        }
+        // http-after-response (backend, then frontend); a deny there is ignored as in HAProxy
+        if separate_backend && !be.rules.http_after_response.is_empty() {
+            let _ = apply_response_rules(
+                &be.rules.http_after_response,
+                &b.req,
+                &mut b.resp,
+                &be_env,
+                &mut b.vars,
+            );
+        }
+        if !fe.rules.http_after_response.is_empty() {
+            let _ = apply_response_rules(
+                &fe.rules.http_after_response,
+                &b.req,
+                &mut b.resp,
+                &be_env,
+                &mut b.vars,
+            );
+        }
+    }
+    let status = b.resp.status;
+    rec.status = status;
+    fe.counters.count_status(status);
+    be.counters.count_status(status);
+    server.stats.counters.count_status(status);
+
+    let resp_body = match http1::response_body(
+        status,
+        &b.resp.headers,
+        if method_is_head { b"HEAD" } else { &method },
+    ) {
+        Ok(k) => k,
+        Err(_) => {
+            rec.term = *b"PH";
+            Counters::add(&be.counters.err_resp, 1);
+            return send_error(client, 502, rec, fe, rt).await;
+        }
+    };
+    if resp_body == BodyKind::Chunked {
+        http1::del_header(&mut b.resp.headers, b"content-length");
+    }
+    let upgrade = status == 101 || (&method[..] == b"CONNECT" && (200..300).contains(&status));
+    let server_ka = !server_close
+        && !upgrade
+        && resp_body != BodyKind::UntilClose
+        && http1::wants_keep_alive(&b.resp.version, &b.resp.headers);
+    if resp_body == BodyKind::UntilClose {
+        client_close = true;
+    }
+    if !upgrade {
+        set_connection(
+            &mut b.resp.headers,
+            client_close,
+            !client_close && req_minor == 0,
+        );
+    }
+
+    b.out.clear();
+    http1::write_response(&b.resp, &mut b.out);
+    let mut resp_progress = BodyProgress::start(resp_body);
+    let take = match resp_progress.advance(&b.sbuf) {
+        Ok(n) => n,
+        Err(_) => {
+            rec.term = *b"PD";
+            return Outcome::Abort;
+        }
+    };
+    b.out.extend_from_slice(&b.sbuf[..take]);
+    bytes::Buf::advance(&mut b.sbuf, take);
+    if tokio::time::timeout(cli_timeout, client.write_all(&b.out))
+        .await
+        .map_or(true, |r| r.is_err())
+    {
+        rec.term = *b"CD";
+        Counters::add(&fe.counters.cli_abort, 1);
+        return Outcome::Abort;
+    }
+    rec.bytes_out = b.out.len() as u64;
+
+    if upgrade {
+        // tunnel: relay everything both ways until either side closes
+        if !b.cbuf.is_empty() && conn.stream.write_all(&b.cbuf).await.is_err() {
+            return Outcome::Abort;
+        }
+        b.cbuf.clear();
+        if !b.sbuf.is_empty() && client.write_all(&b.sbuf).await.is_err() {
+            return Outcome::Abort;
+        }
+        b.sbuf.clear();
+        let idle = be
+            .cfg
+            .timeouts
+            .tunnel
+            .or(fe.cfg.timeouts.tunnel)
+            .unwrap_or_else(|| cli_timeout.max(srv_timeout));
+        let (up, down) = tunnel(client, &mut conn.stream, idle).await;
+        rec.bytes_in += up;
+        rec.bytes_out += down;
+        return Outcome::Close;
+    }
+
+    if !resp_progress.is_done() {
+        match forward_body(
+            &mut conn.stream,
+            client,
+            &mut b.sbuf,
+            &mut resp_progress,
+            srv_timeout,
+            cli_timeout,
+            Side::Server,
+        )
+        .await
+        {
+            Ok(n) => rec.bytes_out += n,
+            Err(side) => {
+                rec.term = if side == Side::Client { *b"CD" } else { *b"SD" };
+                return Outcome::Abort;
+            }
+        }
+    }
+    Counters::add(&fe.counters.bytes_in, rec.bytes_in);
+    Counters::add(&fe.counters.bytes_out, rec.bytes_out);
+    Counters::add(&be.counters.bytes_in, rec.bytes_in);
+    Counters::add(&be.counters.bytes_out, rec.bytes_out);
+    Counters::add(&server.stats.counters.bytes_in, rec.bytes_in);
+    Counters::add(&server.stats.counters.bytes_out, rec.bytes_out);
+
+    if server_ka && b.sbuf.is_empty() {
+        *attached = Some(conn);
+    }
+    if client_close || !req_progress.is_done() {
+        Outcome::Close
+    } else {
+        Outcome::KeepAlive
+    }
+}
+
+struct LeaveGuard<'a>(&'a Counters);
+impl Drop for LeaveGuard<'_> {
+    fn drop(&mut self) {
+        self.0.leave();
+    }
+}
+
+async fn reconnect(
+    server: &Server,
+    info: &ConnInfo,
+    connect_timeout: Duration,
+) -> Option<ServerConn> {
+    let target = server.target?;
+    let stream = tokio::time::timeout(
+        connect_timeout,
+        TcpStream::connect(target.addr(info.dst.port())),
+    )
+    .await
+    .ok()?
+    .ok()?;
+    let _ = stream.set_nodelay(true);
+    Some(ServerConn {
+        stream,
+        server_uid: server.uid,
+        reused: false,
+        idle_since: Instant::now(),
+    })
+}
+
+enum RespErr {
+    Timeout,
+    Closed { got_bytes: bool },
+    Invalid,
+}
+
+async fn read_response_head(
+    server: &mut TcpStream,
+    b: &mut Bufs,
+    limit: Duration,
+) -> Result<(), RespErr> {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if !b.sbuf.is_empty() {
+            match b.parser.parse_response(&mut b.sbuf, &mut b.resp) {
+                Ok(Parsed::Complete(_)) => return Ok(()),
+                Ok(Parsed::Partial) => {
+                    if b.sbuf.len() >= MAX_HEAD {
+                        return Err(RespErr::Invalid);
+                    }
+                }
+                Err(_) => return Err(RespErr::Invalid),
+            }
+        }
+        reserve(&mut b.sbuf);
+        match timeout_at(deadline, server.read_buf(&mut b.sbuf)).await {
+            Err(_) => return Err(RespErr::Timeout),
+            Ok(Ok(0)) | Ok(Err(_)) => {
+                return Err(RespErr::Closed {
+                    got_bytes: !b.sbuf.is_empty(),
+                })
+            }
+            Ok(Ok(_)) => {}
+        }
+    }
+}
+
+/// After `Expect: 100-continue`, reads the server's first answer: relays a 100 and returns
+/// true (send the body), or leaves a final response parsed in `b.resp` and returns false.
+async fn read_interim<C: AsyncWrite + Unpin>(
+    client: &mut C,
+    conn: &mut ServerConn,
+    b: &mut Bufs,
+    limit: Duration,
+) -> Result<bool, u16> {
+    match read_response_head(&mut conn.stream, b, limit).await {
+        Ok(()) => {}
+        Err(RespErr::Timeout) => return Err(504),
+        Err(_) => return Err(502),
+    }
+    if b.resp.status == 100 {
+        b.out.clear();
+        http1::write_response(&b.resp, &mut b.out);
+        client.write_all(&b.out).await.map_err(|_| 502u16)?;
+        b.resp.status = 0;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Client,
+    Server,
+}
+
+/// Forwards the rest of a body from `src` to `dst`; `buf` may hold bytes already read.
+/// Returns the number of body bytes forwarded, or which side failed.
+async fn forward_body<R, W>(
+    src: &mut R,
+    dst: &mut W,
+    buf: &mut BytesMut,
+    progress: &mut BodyProgress,
+    read_timeout: Duration,
+    write_timeout: Duration,
+    src_side: Side,
+) -> Result<u64, Side>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let mut total = 0u64;
+    while !progress.is_done() {
+        if buf.is_empty() {
+            reserve(buf);
+            match tokio::time::timeout(read_timeout, src.read_buf(buf)).await {
+                Ok(Ok(0)) => {
+                    if matches!(progress, BodyProgress::UntilClose) {
+                        *progress = BodyProgress::Done;
+                        break;
+                    }
+                    return Err(src_side);
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(_)) | Err(_) => return Err(src_side),
+            }
+        }
+        let n = progress.advance(buf).map_err(|_| src_side)?;
+        match tokio::time::timeout(write_timeout, dst.write_all(&buf[..n])).await {
+            Ok(Ok(())) => {}
+            _ => return Err(opposite(src_side)),
+        }
+        bytes::Buf::advance(buf, n);
+        total += n as u64;
+    }
+    Ok(total)
+}
+
+/// Relays bytes both ways until both sides are done or nothing moved for `idle`
+/// (`timeout tunnel`). Half-closes are propagated. Returns (client→server, server→client).
+pub async fn tunnel<C, S>(client: &mut C, server: &mut S, idle: Duration) -> (u64, u64)
+where
+    C: AsyncRead + AsyncWrite + Unpin,
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let (mut cr, mut cw) = tokio::io::split(client);
+    let (mut sr, mut sw) = tokio::io::split(server);
+    let mut up_buf = vec![0u8; BUF_SIZE];
+    let mut down_buf = vec![0u8; BUF_SIZE];
+    let (mut up, mut down) = (0u64, 0u64);
+    let (mut c_open, mut s_open) = (true, true);
+    while c_open || s_open {
+        tokio::select! {
+            r = cr.read(&mut up_buf), if c_open => match r {
+                Ok(0) | Err(_) => {
+                    c_open = false;
+                    let _ = sw.shutdown().await;
+                }
+                Ok(n) => {
+                    if sw.write_all(&up_buf[..n]).await.is_err() {
+                        break;
+                    }
+                    up += n as u64;
+                }
+            },
+            r = sr.read(&mut down_buf), if s_open => match r {
+                Ok(0) | Err(_) => {
+                    s_open = false;
+                    let _ = cw.shutdown().await;
+                }
+                Ok(n) => {
+                    if cw.write_all(&down_buf[..n]).await.is_err() {
+                        break;
+                    }
+                    down += n as u64;
+                }
+            },
+            _ = tokio::time::sleep(idle) => break,
+        }
+    }
+    (up, down)
+}
+
+fn opposite(s: Side) -> Side {
+    match s {
+        Side::Client => Side::Server,
+        Side::Server => Side::Client,
+    }
+}
+
+/// Serves one client connection in `mode tcp`: pick a server, connect (retries,
+/// redispatch), then relay bytes both ways until either side closes.
+pub async fn serve_tcp(
+    mut client: TcpStream,
+    info: ConnInfo,
+    frontend: Arc<Frontend>,
+    engine: Arc<Engine>,
+) {
+    let rt: Arc<Runtime> = engine.runtime.load_full();
+    let fe = &frontend;
+    let mut rec = LogRecord::new(&info, std::time::SystemTime::now(), fe);
+    let t0 = Instant::now();
+    let Some(be) = fe.default_backend.and_then(|i| rt.backends.get(i)).cloned() else {
+        return;
+    };
+    rec.backend = Some(be.clone());
+    be.counters.enter();
+    let _be_guard = LeaveGuard(&be.counters);
+    let connect_timeout = or_forever(be.cfg.timeouts.connect);
+    let mut retries_left = be.retries;
+    let mut exclude = None;
+    let t_queue = Instant::now();
+    let (server, mut conn, _served) = loop {
+        let empty = RequestHead::default();
+        let vars = Vars::new();
+        let ctx = RequestCtx::new(&empty, &info, &fe.name, &be.name, &vars);
+        let server = match pick_server(&be, &ctx, exclude) {
+            Pick::Server(s) => s,
+            Pick::Full => {
+                let d = tokio::time::Instant::from_std(
+                    t_queue + or_forever(be.cfg.timeouts.queue.or(be.cfg.timeouts.connect)),
+                );
+                if timeout_at(d, be.queue_notify.notified()).await.is_err() {
+                    rec.term = *b"sQ";
+                    engine.logger.log(&rec, fe, &engine);
+                    return;
+                }
+                continue;
+            }
+            Pick::None => {
+                rec.term = *b"SC";
+                engine.logger.log(&rec, fe, &engine);
+                return;
+            }
+        };
+        let served = ServedGuard::new(server.clone(), be.clone());
+        let Some(target) = server.target else {
+            exclude = Some(server.index);
+            continue;
+        };
+        let t_conn = Instant::now();
+        match tokio::time::timeout(
+            connect_timeout,
+            TcpStream::connect(target.addr(info.dst.port())),
+        )
+        .await
+        {
+            Ok(Ok(s)) => {
+                let _ = s.set_nodelay(true);
+                rec.t_connect = ms(t_conn.elapsed());
+                break (server, s, served);
+            }
+            _ => {
+                Counters::add(&be.counters.err_conn, 1);
+                if retries_left == 0 {
+                    rec.server = Some(server.clone());
+                    rec.term = *b"SC";
+                    engine.logger.log(&rec, fe, &engine);
+                    return;
+                }
+                retries_left -= 1;
+                rec.retries += 1;
+                if be.cfg.options.redispatch && retries_left == 0 {
+                    exclude = Some(server.index);
+                } else {
+                    tokio::time::sleep(connect_timeout.min(Duration::from_secs(1))).await;
+                }
+            }
+        }
+    };
+    rec.t_queue = ms(t_queue.elapsed()) - rec.t_connect.max(0);
+    rec.server = Some(server.clone());
+    server.stats.counters.enter();
+    let _srv_guard = LeaveGuard(&server.stats.counters);
+    let idle = be
+        .cfg
+        .timeouts
+        .tunnel
+        .or(fe.cfg.timeouts.tunnel)
+        .unwrap_or_else(|| {
+            or_forever(fe.cfg.timeouts.client).max(or_forever(be.cfg.timeouts.server))
+        });
+    let (up, down) = tunnel(&mut client, &mut conn, idle).await;
+    rec.bytes_in = up;
+    rec.bytes_out = down;
+    rec.t_active = ms(t0.elapsed());
+    engine.logger.log(&rec, fe, &engine);
+}
