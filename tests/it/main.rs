@@ -1,14 +1,13 @@
 //! The one integration-test binary: it drives the real `rhaproxy` / `rkeepalived` binaries.
 //! Each area has its own module; shared helpers live in `util`.
 
-mod util;
 mod examples;
-mod netns;
-mod vrrp;
+mod haproxy_check;
 mod keepalived_check;
 mod lvs;
-mod haproxy_check;
+mod netns;
 mod proxy_balance;
 mod proxy_http;
 mod proxy_l7_diff;
-mod haproxy_check;
+mod util;
+mod vrrp;
