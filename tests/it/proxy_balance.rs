@@ -171,6 +171,28 @@ fn admin(h: &Haproxy, cmd: &str) {
     );
 }
 
+/// Waits until haproxy counts no current session on any server of `be`, so that a
+/// connection-count-based algorithm (leastconn) sees the previous request as finished: the
+/// client reading EOF does not mean haproxy already released the server side.
+fn wait_idle(h: &Haproxy) {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let mut s = UnixStream::connect(&h.sock).expect("admin socket");
+        writeln!(s, "show stat").expect("admin write");
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        // CSV: pxname,svname,qcur,qmax,scur,...
+        let busy = out
+            .lines()
+            .filter(|l| l.starts_with("be,") && !l.starts_with("be,BACKEND"))
+            .any(|l| l.split(',').nth(4).is_some_and(|scur| scur != "0"));
+        if !busy || Instant::now() > deadline {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 enum Ev {
     Maint(usize),
@@ -278,6 +300,7 @@ fn run_case(c: &Case) {
             }
         }
         let path = (c.path)(i);
+        wait_idle(&h);
         theirs_seq.push(get(h.port, &path, ""));
         let head = RequestHead {
             method: "GET".into(),
