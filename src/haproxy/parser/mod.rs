@@ -479,6 +479,8 @@ impl Parser {
                 return;
             }
         }
+        self.end_section();
+        self.section = Section::None;
         if let Some((line, pos)) = missing_lf {
             let span = Span::new(file, line, text.len(), text.len());
             self.alert_loc(
@@ -535,16 +537,14 @@ impl Parser {
         let mut modifier = None;
         if w[0].text == "no" || w[0].text == "default" {
             modifier = Some(w[0].text.clone());
-            w.remove(0);
-            if w.is_empty() {
-                self.alert_loc(
-                    Loc::ParsingTight,
-                    span,
-                    "negation/default currently supported only for options, log, busy-polling, set-dumpable, strict-limits, insecure-fork-wanted and numa-cpu-mapping.",
-                );
-                return;
+            let first = w.remove(0);
+            // haproxy shifts the words; with "default" the last word stays duplicated
+            if first.text == "default" {
+                if let Some(last) = w.last().cloned() {
+                    w.push(last);
+                }
             }
-            let k = w[0].text.as_str();
+            let k = w.first().map(|x| x.text.as_str()).unwrap_or("");
             if !matches!(
                 k,
                 "option"
@@ -560,12 +560,18 @@ impl Parser {
                     span,
                     "negation/default currently supported only for options, log, busy-polling, set-dumpable, strict-limits, insecure-fork-wanted and numa-cpu-mapping.",
                 );
-                return;
+                // haproxy still hands the shifted line to the section parser
+            }
+            if w.is_empty() {
+                w.push(Word {
+                    text: String::new(),
+                    span,
+                });
             }
         }
         let line = Line { words: &w, span };
         let kw = line.arg(0);
-        if SECTION_KEYWORDS.contains(&kw) && modifier.is_none() {
+        if SECTION_KEYWORDS.contains(&kw) {
             self.start_section(&line);
             return;
         }
@@ -592,7 +598,24 @@ impl Parser {
         }
     }
 
+    /// haproxy's end-of-section checks (post_section_parser).
+    fn end_section(&mut self) {
+        if let Section::Cache(i) = self.section {
+            if let Some(c) = self.cfg.caches.get(i) {
+                if c.total_max_size_mb.unwrap_or(0) == 0 {
+                    let (name, span) = (c.name.clone(), c.span);
+                    self.alert_loc(
+                        Loc::None,
+                        span,
+                        format!("Size not specified for cache '{name}'"),
+                    );
+                }
+            }
+        }
+    }
+
     fn start_section(&mut self, line: &Line) {
+        self.end_section();
         let kw = line.arg(0);
         let name = line.arg(1).to_string();
         let span = line.span;
@@ -638,6 +661,7 @@ impl Parser {
             "peers" => {
                 if name.is_empty() {
                     self.alert(span, "missing name for peers section.");
+                    self.abort();
                     self.section = Section::Other;
                     return;
                 }
@@ -703,6 +727,7 @@ impl Parser {
             "cache" => {
                 if name.is_empty() {
                     self.alert(span, "'cache' expects a <name> argument");
+                    self.abort();
                     self.section = Section::Other;
                     return;
                 }
@@ -720,6 +745,7 @@ impl Parser {
             "program" => {
                 if name.is_empty() {
                     self.alert(span, "'program' expects an <id> argument");
+                    self.abort();
                     self.section = Section::Other;
                     return;
                 }

@@ -558,7 +558,7 @@ impl Parser {
         match kw {
             "mode" => {
                 if !line.has(1) {
-                    self.alert(span, "'mode' expects one of 'tcp', 'http', or 'health'.");
+                    self.alert(span, "unknown proxy mode ''.");
                     return;
                 }
                 let m = match line.arg(1) {
@@ -681,11 +681,19 @@ impl Parser {
                             _ => p.unique_id_format = Some(f),
                         }
                     }
-                    Err(e) => self.alert_loc(
-                        super::Loc::CapParsing,
-                        span,
-                        format!("failed to parse {kw} : {e}."),
-                    ),
+                    // haproxy parses these strings after the configuration is read
+                    Err(e) => {
+                        let what = if kw == "unique-id-format" {
+                            "unique-id"
+                        } else {
+                            kw
+                        };
+                        self.defer_alert(
+                            super::Loc::CapParsing,
+                            span,
+                            format!("failed to parse {what} : {e}."),
+                        )
+                    }
                 }
             }
             "log-tag" => self.px().log_tag = Some(line.arg(1).to_string()),

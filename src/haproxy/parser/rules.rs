@@ -547,6 +547,7 @@ impl Parser {
                 span,
                 format!("'{ruleset} {action}' expects either 'if' or 'unless' followed by a condition but found '{}'.", args[consumed]),
             );
+            self.abort();
             return;
         }
         let cond = if end < line.len() {
@@ -561,6 +562,7 @@ impl Parser {
                             "error detected while parsing an '{ruleset} {action}' condition : {e}."
                         ),
                     );
+                    self.abort();
                     return;
                 }
             }
