@@ -258,6 +258,84 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
                 ));
             }
         }
+        // logging and HTTP-only settings in non-HTTP proxies (warnings)
+        if p.kind.has_frontend() && matches!(p.mode, ProxyMode::Tcp | ProxyMode::Http) {
+            let has_format = p.options.httplog
+                || p.options.tcplog
+                || p.options.httpslog
+                || p.log_format.is_some();
+            let has_logs = p.logs.iter().any(|l| l.dest != LogDest::Global)
+                || (p.logs.iter().any(|l| l.dest == LogDest::Global)
+                    && !cfg.global.logs.is_empty());
+            if has_format && !has_logs {
+                out.push(finding(
+                    Severity::Warning,
+                    Loc::None,
+                    Some(p.span),
+                    format!(
+                        "log format ignored for {kind} '{}' since it has no log address.",
+                        p.name
+                    ),
+                ));
+            }
+        }
+        if p.mode == ProxyMode::Tcp && p.kind.has_frontend() && p.options.httplog {
+            if let Some(sp) = p.options.httplog_span {
+                out.push(finding(
+                    Severity::Warning,
+                    Loc::Parsing,
+                    Some(sp),
+                    format!("'option httplog' not usable with {kind} '{}' (needs 'mode http'). Falling back to 'option tcplog'.", p.name),
+                ));
+            }
+        }
+        if p.mode != ProxyMode::Http {
+            let mut ignored = |what: String| {
+                out.push(finding(Severity::Warning, Loc::None, Some(p.span), what));
+            };
+            if p.stats.enabled {
+                ignored(format!(
+                    "'stats' statement ignored for {kind} '{}' as it requires HTTP mode.",
+                    p.name
+                ));
+            }
+            if !p.captures.is_empty() {
+                ignored(format!(
+                    "'capture' statement ignored for {kind} '{}' as it requires HTTP mode.",
+                    p.name
+                ));
+            }
+            for (rules, what) in [
+                (&p.http_request, "http-request"),
+                (&p.http_response, "http-response"),
+                (&p.http_after_response, "http-after-response"),
+            ] {
+                if !rules.is_empty() {
+                    ignored(format!(
+                        "'{what}' rules ignored for {kind} '{}' as they require HTTP mode.",
+                        p.name
+                    ));
+                }
+            }
+            if !p.redirects.is_empty() {
+                ignored(format!(
+                    "'redirect' rules ignored for {kind} '{}' as they require HTTP mode.",
+                    p.name
+                ));
+            }
+            if p.options.forwardfor.is_some() {
+                ignored(format!(
+                    "'option forwardfor' ignored for {kind} '{}' as it requires HTTP mode.",
+                    p.name
+                ));
+            }
+            if p.options.originalto.is_some() {
+                ignored(format!(
+                    "'option originalto' ignored for {kind} '{}' as it requires HTTP mode.",
+                    p.name
+                ));
+            }
+        }
         // duplicate server names (servers without explicit id)
         for (i, s) in p.servers.iter().enumerate() {
             if s.id.is_some() {

@@ -25,6 +25,23 @@ fn first_alert(stderr: &str) -> String {
     String::new()
 }
 
+/// `[WARNING]` lines without their prefix, sorted.
+fn sorted_warnings(stderr: &str) -> Vec<String> {
+    let mut v: Vec<String> = stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("[WARNING]"))
+        .map(|rest| {
+            let rest = rest.trim_start();
+            match rest.find(") : ") {
+                Some(i) if rest.starts_with('(') => rest[i + 4..].to_string(),
+                _ => rest.to_string(),
+            }
+        })
+        .collect();
+    v.sort();
+    v
+}
+
 /// Every `[ALERT]` line without its `[ALERT]    (pid) : ` prefix.
 fn all_alerts(stderr: &str) -> Vec<String> {
     stderr
@@ -112,6 +129,7 @@ fn corpus_verdicts_agree_with_haproxy() {
     let mut dump_failures = Vec::new();
     let have_haproxy = util::have("haproxy");
     let mut all_same = 0;
+    let (mut valid_checked, mut warnings_same) = (0, 0);
     for row in verdicts.lines() {
         let mut cols = row.splitn(3, '\t');
         let (Some(file), Some(rc)) = (cols.next(), cols.next()) else {
@@ -137,6 +155,27 @@ fn corpus_verdicts_agree_with_haproxy() {
         if got_rc == 0 || got_rc == 2 {
             if let Some(problem) = dump_round_trip(&bin, &dir, file) {
                 dump_failures.push(format!("{file}: {problem}"));
+            }
+        }
+        if want_rc != 1 && have_haproxy {
+            // valid configs: the same set of warnings (ours about unimplemented keywords aside)
+            let (_, _, hstderr) = run_check(Path::new("haproxy"), &dir, file, &["-dr"]);
+            let (_, _, ostderr) = run_check(
+                &bin,
+                &dir,
+                file,
+                &[
+                    "-dr",
+                    "--diag-format",
+                    "haproxy",
+                    "--no-unimplemented-warnings",
+                ],
+            );
+            valid_checked += 1;
+            if sorted_warnings(&hstderr) == sorted_warnings(&ostderr) {
+                warnings_same += 1;
+            } else {
+                disagreements.push(format!("warnings of {file} differ"));
             }
         }
         if want_rc == 1 && have_haproxy {
@@ -166,6 +205,13 @@ fn corpus_verdicts_agree_with_haproxy() {
     eprintln!("corpus: exit agreement {agree}/{total}, same first alert {same_line}/{invalid}");
     if have_haproxy {
         eprintln!("corpus: identical alert lists (all lines) {all_same}/{invalid}");
+        eprintln!(
+            "corpus: identical warning sets on valid configs {warnings_same}/{valid_checked}"
+        );
+        assert!(
+            warnings_same * 100 >= valid_checked * 80,
+            "warning sets {warnings_same}/{valid_checked} below 80%"
+        );
         assert!(
             all_same * 100 >= invalid * 80,
             "identical alert lists {all_same}/{invalid} below 80%"

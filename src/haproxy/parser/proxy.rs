@@ -1234,6 +1234,16 @@ impl Parser {
         let enable = modifier != Some("no");
         let default = modifier == Some("default");
         let on = enable && !default;
+        if name == "httplog" && on {
+            self.px().options.httplog_span = Some(span);
+        }
+        if matches!(name, "httplog" | "tcplog") && self.px_kind() == ProxyKind::Backend {
+            let msg = format!(
+                "backend '{}' : 'option {name}' directive is ignored in backends.",
+                self.px_name()
+            );
+            self.warn(span, msg);
+        }
         self.px().options.all.insert(name.to_string(), on);
         match name {
             "httplog" => {
