@@ -323,6 +323,9 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
                     p.name
                 ));
             }
+            if p.options.http_buffer_request {
+                ignored(format!("'option http-buffer-request' ignored for {kind} '{}' as it requires HTTP mode.", p.name));
+            }
             if p.options.forwardfor.is_some() {
                 ignored(format!(
                     "'option forwardfor' ignored for {kind} '{}' as it requires HTTP mode.",
@@ -333,6 +336,56 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
                 ignored(format!(
                     "'option originalto' ignored for {kind} '{}' as it requires HTTP mode.",
                     p.name
+                ));
+            }
+        }
+        if !p.http_checks.is_empty()
+            && !matches!(p.options.check, Some(CheckKind::HttpChk(_)))
+            && p.kind.has_backend()
+        {
+            out.push(finding(
+                Severity::Warning,
+                Loc::None,
+                Some(p.span),
+                format!("{kind} '{}' uses http-check rules without 'option httpchk', so the rules are ignored.", p.name),
+            ));
+        }
+        if p.mode == ProxyMode::Tcp && p.kind.has_backend() {
+            if p.cookie.is_some() {
+                out.push(finding(
+                    Severity::Warning,
+                    Loc::None,
+                    Some(p.span),
+                    format!(
+                        "cookie will be ignored for {kind} '{}' (needs 'mode http').",
+                        p.name
+                    ),
+                ));
+            }
+            if matches!(
+                p.balance,
+                Some(
+                    BalanceAlgo::Uri { .. }
+                        | BalanceAlgo::UrlParam { .. }
+                        | BalanceAlgo::Hdr { .. }
+                )
+            ) {
+                out.push(finding(
+                    Severity::Warning,
+                    Loc::None,
+                    Some(p.span),
+                    format!("Layer 7 hash not possible for {kind} '{}' (needs 'mode http'). Falling back to round robin.", p.name),
+                ));
+            }
+            for s in p.servers.iter().filter(|s| s.cookie.is_some()) {
+                out.push(finding(
+                    Severity::Warning,
+                    Loc::None,
+                    Some(s.span),
+                    format!(
+                        "{kind} '{}' : ignoring cookie for server '{}' as HTTP mode is disabled.",
+                        p.name, s.name
+                    ),
                 ));
             }
         }
@@ -364,6 +417,21 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
         }
     }
     cross_references(cfg, sources, &mut out);
+    if let Some(host) = hostname() {
+        for pr in cfg.peers.iter().filter(|p| !p.disabled) {
+            if !pr.peers.iter().any(|p| p.name == host) {
+                out.push(finding(
+                    Severity::Warning,
+                    Loc::None,
+                    Some(pr.span),
+                    format!(
+                        "Removing incomplete section 'peers {}' (no peer named '{host}').",
+                        pr.name
+                    ),
+                ));
+            }
+        }
+    }
     if out.iter().any(|f| f.is_fatal()) {
         return out;
     }

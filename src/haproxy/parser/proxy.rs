@@ -539,15 +539,44 @@ impl Parser {
                         ProxyKind::Frontend => "backend",
                         _ => "frontend",
                     };
-                    self.warn(
-                        span,
-                        format!(
-                            "'{}' ignored because {} '{}' has no {cap} capability.",
-                            words_upto(line, 2),
-                            kind.keyword(),
-                            self.px_name()
-                        ),
-                    );
+                    const WARN_IF_NOT_CAP: &[&str] = &[
+                        "bind",
+                        "monitor-uri",
+                        "dynamic-cookie-key",
+                        "cookie",
+                        "load-server-state-from-file",
+                        "server-state-file-name",
+                        "max-session-srv-conns",
+                        "capture",
+                        "retries",
+                        "http-send-name-header",
+                        "use_backend",
+                        "use-server",
+                        "ignore-persist",
+                        "force-persist",
+                        "stick",
+                        "default_backend",
+                        "http-reuse",
+                        "monitor",
+                        "maxconn",
+                        "backlog",
+                        "fullconn",
+                        "dispatch",
+                        "balance",
+                        "hash-type",
+                        "source",
+                    ];
+                    let pxname = self.px_name();
+                    if kw == "timeout" {
+                        let msg = format!("'timeout {}' will be ignored because {} '{pxname}' has no {cap} capability", line.arg(1), kind.type_str());
+                        self.warn(span, msg);
+                    } else if WARN_IF_NOT_CAP.contains(&kw) {
+                        let msg = format!(
+                            "'{kw}' ignored because {} '{pxname}' has no {cap} capability.",
+                            kind.type_str()
+                        );
+                        self.warn(span, msg);
+                    }
                     // haproxy only really ignores timeouts; other keywords still apply
                     if kw == "timeout" {
                         return;
@@ -2014,15 +2043,6 @@ fn applicable_sections(line: &Line) -> Option<Vec<&'static str>> {
         }
     }
     None
-}
-
-fn words_upto(line: &Line, n: usize) -> String {
-    line.words
-        .iter()
-        .take(n)
-        .map(|w| w.text.as_str())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 fn raw(line: &Line) -> RawDirective {
