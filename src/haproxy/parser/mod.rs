@@ -178,6 +178,9 @@ pub struct Parser {
     pub(crate) deferred: Vec<Finding>,
     /// Which kind of proxy used each defaults section that defines rules.
     pub(crate) defaults_users: HashMap<usize, ProxyKind>,
+    /// Rule counts the current proxy inherited from its defaults (haproxy keeps those apart,
+    /// so its rule-ordering warnings only look at the proxy's own rules).
+    pub(crate) inherited_rules: [usize; 7],
 }
 
 /// Words of the current line, with helpers.
@@ -249,6 +252,7 @@ impl Parser {
             proxy_index: HashMap::new(),
             deferred: Vec::new(),
             defaults_users: HashMap::new(),
+            inherited_rules: [0; 7],
         }
     }
 

@@ -423,6 +423,7 @@ impl Parser {
             p.default_backend = None;
         }
         if kind == ProxyKind::Defaults {
+            self.inherited_rules = rule_counts(&p);
             self.cfg.defaults.push(p);
             let i = self.cfg.defaults.len() - 1;
             self.last_defaults = Some(i);
@@ -433,6 +434,7 @@ impl Parser {
                 .entry(p.name.clone())
                 .or_default()
                 .push(idx);
+            self.inherited_rules = rule_counts(&p);
             self.cfg.proxies.push(p);
             self.section = Section::Proxy(idx);
         }
@@ -735,6 +737,9 @@ impl Parser {
                 self.px().monitor_uri = Some(line.arg(1).to_string());
             }
             "monitor" => {
+                if line.arg(1) == "fail" {
+                    self.warn_misplaced(RuleStage::Monitor, "monitor fail", span);
+                }
                 if line.arg(1) != "fail" {
                     self.alert(span, "'monitor' only supports 'fail'.");
                     return;
@@ -2192,4 +2197,65 @@ pub fn parse_balance(line: &Line) -> Result<BalanceAlgo, String> {
 /// Zero duration helper for printers.
 pub fn is_zero(d: &Duration) -> bool {
     d.is_zero()
+}
+
+/// Rule list lengths in the order haproxy checks misplaced rules: tcp-request session,
+/// tcp-request content, monitor fail, http-request, redirect, use_backend, use-server.
+fn rule_counts(p: &Proxy) -> [usize; 7] {
+    [
+        p.tcp_request_session.len(),
+        p.tcp_request_content.len(),
+        p.monitor_fail.len(),
+        p.http_request.len(),
+        p.redirects.len(),
+        p.use_backends.len(),
+        p.use_servers.len(),
+    ]
+}
+
+/// Where a rule stands in haproxy's processing order (later rules are evaluated first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum RuleStage {
+    TcpConnection = 0,
+    TcpSession = 1,
+    TcpContent = 2,
+    Monitor = 3,
+    HttpRequest = 4,
+    Redirect = 5,
+}
+
+impl Parser {
+    /// haproxy's "a 'x' rule placed after a 'y' rule will still be processed before" warning.
+    pub(crate) fn warn_misplaced(&mut self, stage: RuleStage, arg: &str, span: crate::diag::Span) {
+        let Some(p) = self.px_ref() else { return };
+        let now = rule_counts(p);
+        let own: Vec<usize> = now
+            .iter()
+            .zip(self.inherited_rules.iter())
+            .map(|(a, b)| a.saturating_sub(*b))
+            .collect();
+        const AFTER: [&str; 7] = [
+            "a 'tcp-request session'",
+            "a 'tcp-request content'",
+            "a 'monitor fail'",
+            "an 'http-request'",
+            "a 'redirect'",
+            "a 'use_backend'",
+            "a 'use-server'",
+        ];
+        // a stage is checked against every list processed after it
+        let first = stage as usize;
+        for i in first..7 {
+            if own[i] > 0 {
+                self.warn(
+                    span,
+                    format!(
+                        "a '{arg}' rule placed after {} rule will still be processed before.",
+                        AFTER[i]
+                    ),
+                );
+                return;
+            }
+        }
+    }
 }
