@@ -2807,6 +2807,64 @@ frontend f
  setenv A 1 2
 ", exit: 2, first_alert: "" },
 
+    Case { name: "bind fd@${NOPE_FD}", config: "frontend f
+ bind \"fd@${NOPE_FD}\"
+", exit: 1, first_alert: "'bind' : file descriptor '' is not a valid integer in 'fd@'" },
+    Case { name: "bind fd@${NOPE_FD} accept-proxy", config: "frontend f
+ bind \"fd@${NOPE_FD}\" accept-proxy
+", exit: 1, first_alert: "'bind' : file descriptor '' is not a valid integer in 'fd@'" },
+    Case { name: "server a", config: "peers p
+ bind \"fd@${NOPE_FD}\"
+ server a
+", exit: 1, first_alert: "'bind fd@' : file descriptor '' is not a valid integer in 'fd@'" },
+    Case { name: "bind :80", config: "global
+ log ${NOPE_ADDR}:${NOPE_PORT} local0
+frontend f
+ bind :80
+", exit: 0, first_alert: "" },
+    Case { name: "server s ${NOPE_ADDR}:${NOPE_PORT} check", config: "backend b
+ server s ${NOPE_ADDR}:${NOPE_PORT} check
+", exit: 2, first_alert: "" },
+    Case { name: "server s 127.0.0.1:80 agent-check agent-addr ${NOP", config: "backend b
+ server s 127.0.0.1:80 agent-check agent-addr ${NOPE_ADDR} agent-port 1
+", exit: 1, first_alert: "'server b/s' : parsing agent-addr failed. Check if '${NOPE_ADDR}' is correct address.." },
+    Case { name: "server s 127.0.0.1:80 socks4 ${NOPE_A}:${NOPE_P} c", config: "backend b
+ server s 127.0.0.1:80 socks4 ${NOPE_A}:${NOPE_P} check-via-socks4
+", exit: 1, first_alert: "'server b/s' : 'socks4 ${NOPE_A}:${NOPE_P}' : missing port specification in '${NOPE_A}:${N" },
+    Case { name: "server s 127.0.0.1:80 ssl crt /nonexistent/c.pem v", config: "backend b
+ server s 127.0.0.1:80 ssl crt /nonexistent/c.pem verify none check
+", exit: 1, first_alert: "'server b/s' : unable to stat SSL certificate from file '/nonexistent/c.pem' : No such fil" },
+    Case { name: "server s 127.0.0.1:80 ssl verify none crt /nonexis", config: "backend b
+ server s 127.0.0.1:80 ssl verify none crt /nonexistent/c.pem
+", exit: 1, first_alert: "'server b/s' : unable to stat SSL certificate from file '/nonexistent/c.pem' : No such fil" },
+    Case { name: "ssl-dh-param-file /nonexistent/dh.pem", config: "global
+ ssl-dh-param-file /nonexistent/dh.pem
+", exit: 1, first_alert: "'ssl-dh-param-file': unable to load DH parameters from file </nonexistent/dh.pem>." },
+    Case { name: "server s 127.0.0.1:80 check", config: "backend b
+ option httpchk
+ http-check set-var(check.x) str(a)
+ http-check send meth GET uri /
+ http-check expect !rstring ^err
+ server s 127.0.0.1:80 check
+", exit: 2, first_alert: "" },
+    Case { name: "server s 127.0.0.1:80 check", config: "backend b
+ option tcp-check
+ tcp-check set-var(check.x) str(a)
+ tcp-check connect
+ tcp-check expect !string err
+ server s 127.0.0.1:80 check
+", exit: 2, first_alert: "" },
+    Case { name: "server s 127.0.0.1:80", config: "defaults
+ timeout client \"${NOPE_T-5s}\"
+ timeout server \"${NOPE_T-5s}\"
+ timeout connect \"${NOPE_T-5s}\"
+frontend f
+ bind :80
+ default_backend b
+backend b
+ server s 127.0.0.1:80
+", exit: 0, first_alert: "" },
+
 ];
 
 /// Strips haproxy's location prefix (`parsing [f:l] : `, `[f:l] : `, `Parsing [f:l]: `).

@@ -918,6 +918,15 @@ impl Parser {
                     self.alert(span, format!("cannot find group id for '{a1}' (0:Success)"));
                     return;
                 }
+                if kw == "ssl-dh-param-file" && !crate::haproxy::parser::config_file_readable(&a1) {
+                    self.alert(
+                        span,
+                        format!(
+                            "'ssl-dh-param-file': unable to load DH parameters from file <{a1}>."
+                        ),
+                    );
+                    return;
+                }
                 let g = &mut self.cfg.global;
                 let v = Some(a1);
                 match kw {
@@ -1251,8 +1260,9 @@ impl Parser {
         const LEVELS: &[&str] = &[
             "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
         ];
-        // address first (haproxy resolves it at parse time)
-        let (prefix, rest) = values::split_prefix(target);
+        // address first (haproxy expands $VARs and resolves it at parse time)
+        let expanded = self.expand_env(target);
+        let (prefix, rest) = values::split_prefix(&expanded);
         t.dest = match target {
             "stdout" => LogDest::Stdout,
             "stderr" => LogDest::Stderr,
@@ -1286,7 +1296,12 @@ impl Parser {
                         }
                     }
                 };
-                let Some(ip) = values::resolve_host(host) else {
+                let resolved = if host.is_empty() || host == "*" {
+                    Some(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
+                } else {
+                    values::resolve_host(host)
+                };
+                let Some(ip) = resolved else {
                     self.alert(
                         span,
                         format!("log : invalid address: '{host}' in '{target}'"),
@@ -1455,22 +1470,27 @@ impl Parser {
             }
             "bind" => {
                 let text = line.arg(1).to_string();
-                let addrs: Result<Vec<_>, _> =
-                    text.split(',').map(values::parse_listen_addr).collect();
-                match addrs {
-                    Ok(addrs) => {
-                        let options = self
-                            .parse_bind_options(line, 2, &format!("bind {text}"), "peers")
-                            .unwrap_or_default();
-                        self.cfg.peers[i].binds.push(Bind {
-                            addrs,
-                            addr_text: text,
-                            options,
-                            span,
-                        });
+                let mut addrs = Vec::new();
+                for part in text.split(',') {
+                    let expanded = self.expand_env(part);
+                    match values::parse_listen_addr(&expanded) {
+                        Ok(a) => addrs.push(a),
+                        Err(e) => {
+                            // peers sections name the address in the message
+                            self.alert(span, format!("'bind {text}' : {}", e.message()));
+                            return;
+                        }
                     }
-                    Err(e) => self.alert(span, format!("'bind' : {}", e.message())),
                 }
+                let options = self
+                    .parse_bind_options(line, 2, &format!("bind {text}"), "peers")
+                    .unwrap_or_default();
+                self.cfg.peers[i].binds.push(Bind {
+                    addrs,
+                    addr_text: text,
+                    options,
+                    span,
+                });
             }
             "disabled" => self.cfg.peers[i].disabled = true,
             "enabled" | "enable" => self.cfg.peers[i].disabled = false,

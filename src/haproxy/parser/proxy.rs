@@ -1841,7 +1841,9 @@ impl Parser {
 
     fn http_check(&mut self, line: &Line) {
         let span = line.span;
-        let sub = line.arg(1);
+        let sub_full = line.arg(1);
+        // set-var(name) / unset-var(name) / set-var-fmt(name) carry their variable
+        let sub = sub_full.split('(').next().unwrap_or(sub_full);
         let rule = match sub {
             "disable-on-404" => HttpCheckRule::DisableOn404,
             "send-state" => HttpCheckRule::SendState,
@@ -1917,7 +1919,11 @@ impl Parser {
                     negate = true;
                     i += 1;
                 }
-                let kind = line.arg(i).to_string();
+                let mut kind = line.arg(i).to_string();
+                if let Some(k) = kind.strip_prefix('!') {
+                    negate = true;
+                    kind = k.to_string();
+                }
                 if !matches!(
                     kind.as_str(),
                     "status"
@@ -1970,7 +1976,8 @@ impl Parser {
 
     fn tcp_check(&mut self, line: &Line) {
         let span = line.span;
-        let sub = line.arg(1);
+        let sub_full = line.arg(1);
+        let sub = sub_full.split('(').next().unwrap_or(sub_full);
         let rule = match sub {
             "comment" => TcpCheckRule::Comment(line.arg(2).to_string()),
             "connect" => TcpCheckRule::Connect {
@@ -2009,7 +2016,11 @@ impl Parser {
                     negate = true;
                     i += 1;
                 }
-                let kind = line.arg(i).to_string();
+                let mut kind = line.arg(i).to_string();
+                if let Some(k) = kind.strip_prefix('!') {
+                    negate = true;
+                    kind = k.to_string();
+                }
                 if !matches!(
                     kind.as_str(),
                     "string" | "rstring" | "binary" | "rbinary" | "string-lf" | "binary-lf"

@@ -636,7 +636,29 @@ impl Parser {
                 "agent-check" => srv.agent_check = true,
                 "no-agent-check" => srv.agent_check = false,
                 "agent-port" => srv.agent_port = Some(values::atol(&v).clamp(0, 65535) as u16),
-                "agent-addr" => srv.agent_addr = Some(v.clone()),
+                "agent-addr" => {
+                    let expanded = self.expand_env(&v);
+                    if expanded.is_empty() || values::resolve_host(&expanded).is_none() {
+                        bracket(self, format!("{obj}parsing agent-addr failed. Check if '{v}' is correct address.."));
+                        return;
+                    }
+                    srv.agent_addr = Some(v.clone());
+                }
+                "socks4" => {
+                    let expanded = self.expand_env(&v);
+                    let port_ok = expanded
+                        .rsplit_once(':')
+                        .map(|(_, p)| !p.is_empty())
+                        .unwrap_or(false);
+                    if !port_ok {
+                        bracket(
+                            self,
+                            format!("{obj}'socks4 {v}' : missing port specification in '{v}'."),
+                        );
+                        return;
+                    }
+                    srv.raw.push(("socks4".into(), vec![v.clone()]));
+                }
                 "agent-send" => srv.agent_send = Some(v.clone()),
                 "ssl" => srv.ssl = true,
                 "no-ssl" => srv.ssl = false,
@@ -668,15 +690,14 @@ impl Parser {
                 "crt" => {
                     let path = with_base(&self.cfg.global.crt_base, &v);
                     if std::fs::metadata(&path).is_err() {
-                        let ssl_after = (i + 2..line.len()).any(|k| line.arg(k) == "ssl");
-                        if ssl_after {
-                            // reported when haproxy prepares the server's SSL context, after parsing
-                            self.defer_alert(Loc::Bracket, span, format!("{obj}unable to stat SSL certificate from file '{path}' : No such file or directory."));
-                        }
-                        if srv.ssl {
-                            // haproxy fails here without printing anything
-                            self.alert_loc(Loc::Bracket, span, "");
-                            return;
+                        // reported when haproxy prepares the server's SSL context (after parsing),
+                        // and only for SSL servers
+                        if srv.ssl || (i + 2..line.len()).any(|k| line.arg(k) == "ssl") {
+                            self.defer_alert(
+                                Loc::Bracket,
+                                span,
+                                format!("{obj}unable to stat SSL certificate from file '{path}' : No such file or directory."),
+                            );
                         }
                     }
                     srv.crt = Some(path);
