@@ -231,12 +231,25 @@ pub fn print_findings(findings: &[Finding], sources: &SourceMap, format: DiagFor
 /// `rhaproxy -c`: returns the exit status.
 pub fn run_check(opts: &CheckOptions) -> i32 {
     let loaded = load(opts);
-    print_findings(&loaded.findings, &loaded.sources, opts.format, opts.quiet);
+    // -q, or "quiet" in global, silences every message, alerts included (as haproxy)
+    let quiet = opts.quiet
+        || loaded
+            .config
+            .global
+            .raw
+            .iter()
+            .any(|r| r.keyword == "quiet");
+    if !quiet {
+        print_findings(&loaded.findings, &loaded.sources, opts.format, false);
+    }
     let pid = std::process::id();
     if loaded.early_exit {
         return 1;
     }
     if !loaded.ok {
+        if quiet {
+            return 1;
+        }
         if opts.format == DiagFormat::Haproxy {
             for f in &loaded.error_files {
                 eprintln!(
@@ -266,26 +279,27 @@ pub fn run_check(opts: &CheckOptions) -> i32 {
             .raw
             .iter()
             .any(|r| r.keyword == "zero-warning");
+    if warned && zero_warning {
+        if !quiet {
+            eprintln!("[ALERT]    ({pid}) : config : Some warnings were found and 'zero-warning' is set. Aborting.");
+        }
+        return 1;
+    }
     if opts.dump {
         print!("{}", crate::haproxy::printer::print_config(&loaded.config));
     }
-    if warned {
-        if !opts.quiet {
-            println!("Warnings were found.");
-        }
-        if zero_warning {
-            return 1;
-        }
+    if warned && !quiet {
+        println!("Warnings were found.");
     }
     if !validate::has_listener(&loaded.config, opts.local_peer.as_deref()) {
-        if !opts.quiet {
+        if !quiet {
             println!(
                 "Configuration file has no error but will not start (no listener) => exit(2)."
             );
         }
         return 2;
     }
-    if !opts.quiet {
+    if !quiet {
         println!("Configuration file is valid");
     }
     0

@@ -705,6 +705,8 @@ pub enum CheckKind {
 pub struct ProxyOptions {
     pub httplog: bool,
     pub httplog_clf: bool,
+    /// Where `option httplog` was set (haproxy warns there when the proxy is not HTTP).
+    pub httplog_span: Option<Span>,
     pub tcplog: bool,
     pub dontlognull: bool,
     pub dontlog_normal: bool,

@@ -258,6 +258,137 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
                 ));
             }
         }
+        // logging and HTTP-only settings in non-HTTP proxies (warnings)
+        if p.kind.has_frontend() && matches!(p.mode, ProxyMode::Tcp | ProxyMode::Http) {
+            let has_format = p.options.httplog
+                || p.options.tcplog
+                || p.options.httpslog
+                || p.log_format.is_some();
+            let has_logs = p.logs.iter().any(|l| l.dest != LogDest::Global)
+                || (p.logs.iter().any(|l| l.dest == LogDest::Global)
+                    && !cfg.global.logs.is_empty());
+            if has_format && !has_logs {
+                out.push(finding(
+                    Severity::Warning,
+                    Loc::None,
+                    Some(p.span),
+                    format!(
+                        "log format ignored for {kind} '{}' since it has no log address.",
+                        p.name
+                    ),
+                ));
+            }
+        }
+        if p.mode == ProxyMode::Tcp && p.kind.has_frontend() && p.options.httplog {
+            if let Some(sp) = p.options.httplog_span {
+                out.push(finding(
+                    Severity::Warning,
+                    Loc::Parsing,
+                    Some(sp),
+                    format!("'option httplog' not usable with {kind} '{}' (needs 'mode http'). Falling back to 'option tcplog'.", p.name),
+                ));
+            }
+        }
+        if p.mode != ProxyMode::Http {
+            let mut ignored = |what: String| {
+                out.push(finding(Severity::Warning, Loc::None, Some(p.span), what));
+            };
+            if p.stats.enabled {
+                ignored(format!(
+                    "'stats' statement ignored for {kind} '{}' as it requires HTTP mode.",
+                    p.name
+                ));
+            }
+            if !p.captures.is_empty() {
+                ignored(format!(
+                    "'capture' statement ignored for {kind} '{}' as it requires HTTP mode.",
+                    p.name
+                ));
+            }
+            for (rules, what) in [
+                (&p.http_request, "http-request"),
+                (&p.http_response, "http-response"),
+                (&p.http_after_response, "http-after-response"),
+            ] {
+                if !rules.is_empty() {
+                    ignored(format!(
+                        "'{what}' rules ignored for {kind} '{}' as they require HTTP mode.",
+                        p.name
+                    ));
+                }
+            }
+            if !p.redirects.is_empty() {
+                ignored(format!(
+                    "'redirect' rules ignored for {kind} '{}' as they require HTTP mode.",
+                    p.name
+                ));
+            }
+            if p.options.http_buffer_request {
+                ignored(format!("'option http-buffer-request' ignored for {kind} '{}' as it requires HTTP mode.", p.name));
+            }
+            if p.options.forwardfor.is_some() {
+                ignored(format!(
+                    "'option forwardfor' ignored for {kind} '{}' as it requires HTTP mode.",
+                    p.name
+                ));
+            }
+            if p.options.originalto.is_some() {
+                ignored(format!(
+                    "'option originalto' ignored for {kind} '{}' as it requires HTTP mode.",
+                    p.name
+                ));
+            }
+        }
+        if !p.http_checks.is_empty()
+            && !matches!(p.options.check, Some(CheckKind::HttpChk(_)))
+            && p.kind.has_backend()
+        {
+            out.push(finding(
+                Severity::Warning,
+                Loc::None,
+                Some(p.span),
+                format!("{kind} '{}' uses http-check rules without 'option httpchk', so the rules are ignored.", p.name),
+            ));
+        }
+        if p.mode == ProxyMode::Tcp && p.kind.has_backend() {
+            if p.cookie.is_some() {
+                out.push(finding(
+                    Severity::Warning,
+                    Loc::None,
+                    Some(p.span),
+                    format!(
+                        "cookie will be ignored for {kind} '{}' (needs 'mode http').",
+                        p.name
+                    ),
+                ));
+            }
+            if matches!(
+                p.balance,
+                Some(
+                    BalanceAlgo::Uri { .. }
+                        | BalanceAlgo::UrlParam { .. }
+                        | BalanceAlgo::Hdr { .. }
+                )
+            ) {
+                out.push(finding(
+                    Severity::Warning,
+                    Loc::None,
+                    Some(p.span),
+                    format!("Layer 7 hash not possible for {kind} '{}' (needs 'mode http'). Falling back to round robin.", p.name),
+                ));
+            }
+            for s in p.servers.iter().filter(|s| s.cookie.is_some()) {
+                out.push(finding(
+                    Severity::Warning,
+                    Loc::None,
+                    Some(s.span),
+                    format!(
+                        "{kind} '{}' : ignoring cookie for server '{}' as HTTP mode is disabled.",
+                        p.name, s.name
+                    ),
+                ));
+            }
+        }
         // duplicate server names (servers without explicit id)
         for (i, s) in p.servers.iter().enumerate() {
             if s.id.is_some() {
@@ -286,6 +417,21 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
         }
     }
     cross_references(cfg, sources, &mut out);
+    if let Some(host) = hostname() {
+        for pr in cfg.peers.iter().filter(|p| !p.disabled) {
+            if !pr.peers.iter().any(|p| p.name == host) {
+                out.push(finding(
+                    Severity::Warning,
+                    Loc::None,
+                    Some(pr.span),
+                    format!(
+                        "Removing incomplete section 'peers {}' (no peer named '{host}').",
+                        pr.name
+                    ),
+                ));
+            }
+        }
+    }
     if out.iter().any(|f| f.is_fatal()) {
         return out;
     }

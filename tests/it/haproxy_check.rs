@@ -25,6 +25,23 @@ fn first_alert(stderr: &str) -> String {
     String::new()
 }
 
+/// `[WARNING]` lines without their prefix, sorted.
+fn sorted_warnings(stderr: &str) -> Vec<String> {
+    let mut v: Vec<String> = stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("[WARNING]"))
+        .map(|rest| {
+            let rest = rest.trim_start();
+            match rest.find(") : ") {
+                Some(i) if rest.starts_with('(') => rest[i + 4..].to_string(),
+                _ => rest.to_string(),
+            }
+        })
+        .collect();
+    v.sort();
+    v
+}
+
 /// Every `[ALERT]` line without its `[ALERT]    (pid) : ` prefix.
 fn all_alerts(stderr: &str) -> Vec<String> {
     stderr
@@ -112,6 +129,7 @@ fn corpus_verdicts_agree_with_haproxy() {
     let mut dump_failures = Vec::new();
     let have_haproxy = util::have("haproxy");
     let mut all_same = 0;
+    let (mut valid_checked, mut warnings_same) = (0, 0);
     for row in verdicts.lines() {
         let mut cols = row.splitn(3, '\t');
         let (Some(file), Some(rc)) = (cols.next(), cols.next()) else {
@@ -137,6 +155,27 @@ fn corpus_verdicts_agree_with_haproxy() {
         if got_rc == 0 || got_rc == 2 {
             if let Some(problem) = dump_round_trip(&bin, &dir, file) {
                 dump_failures.push(format!("{file}: {problem}"));
+            }
+        }
+        if want_rc != 1 && have_haproxy {
+            // valid configs: the same set of warnings (ours about unimplemented keywords aside)
+            let (_, _, hstderr) = run_check(Path::new("haproxy"), &dir, file, &["-dr"]);
+            let (_, _, ostderr) = run_check(
+                &bin,
+                &dir,
+                file,
+                &[
+                    "-dr",
+                    "--diag-format",
+                    "haproxy",
+                    "--no-unimplemented-warnings",
+                ],
+            );
+            valid_checked += 1;
+            if sorted_warnings(&hstderr) == sorted_warnings(&ostderr) {
+                warnings_same += 1;
+            } else {
+                disagreements.push(format!("warnings of {file} differ"));
             }
         }
         if want_rc == 1 && have_haproxy {
@@ -166,6 +205,13 @@ fn corpus_verdicts_agree_with_haproxy() {
     eprintln!("corpus: exit agreement {agree}/{total}, same first alert {same_line}/{invalid}");
     if have_haproxy {
         eprintln!("corpus: identical alert lists (all lines) {all_same}/{invalid}");
+        eprintln!(
+            "corpus: identical warning sets on valid configs {warnings_same}/{valid_checked}"
+        );
+        assert!(
+            warnings_same * 100 >= valid_checked * 80,
+            "warning sets {warnings_same}/{valid_checked} below 80%"
+        );
         assert!(
             all_same * 100 >= invalid * 80,
             "identical alert lists {all_same}/{invalid} below 80%"
@@ -2760,6 +2806,64 @@ frontend f
     Case { name: "setenv A 1 2", config: "global
  setenv A 1 2
 ", exit: 2, first_alert: "" },
+
+    Case { name: "bind fd@${NOPE_FD}", config: "frontend f
+ bind \"fd@${NOPE_FD}\"
+", exit: 1, first_alert: "'bind' : file descriptor '' is not a valid integer in 'fd@'" },
+    Case { name: "bind fd@${NOPE_FD} accept-proxy", config: "frontend f
+ bind \"fd@${NOPE_FD}\" accept-proxy
+", exit: 1, first_alert: "'bind' : file descriptor '' is not a valid integer in 'fd@'" },
+    Case { name: "server a", config: "peers p
+ bind \"fd@${NOPE_FD}\"
+ server a
+", exit: 1, first_alert: "'bind fd@' : file descriptor '' is not a valid integer in 'fd@'" },
+    Case { name: "bind :80", config: "global
+ log ${NOPE_ADDR}:${NOPE_PORT} local0
+frontend f
+ bind :80
+", exit: 0, first_alert: "" },
+    Case { name: "server s ${NOPE_ADDR}:${NOPE_PORT} check", config: "backend b
+ server s ${NOPE_ADDR}:${NOPE_PORT} check
+", exit: 2, first_alert: "" },
+    Case { name: "server s 127.0.0.1:80 agent-check agent-addr ${NOP", config: "backend b
+ server s 127.0.0.1:80 agent-check agent-addr ${NOPE_ADDR} agent-port 1
+", exit: 1, first_alert: "'server b/s' : parsing agent-addr failed. Check if '${NOPE_ADDR}' is correct address.." },
+    Case { name: "server s 127.0.0.1:80 socks4 ${NOPE_A}:${NOPE_P} c", config: "backend b
+ server s 127.0.0.1:80 socks4 ${NOPE_A}:${NOPE_P} check-via-socks4
+", exit: 1, first_alert: "'server b/s' : 'socks4 ${NOPE_A}:${NOPE_P}' : missing port specification in '${NOPE_A}:${N" },
+    Case { name: "server s 127.0.0.1:80 ssl crt /nonexistent/c.pem v", config: "backend b
+ server s 127.0.0.1:80 ssl crt /nonexistent/c.pem verify none check
+", exit: 1, first_alert: "'server b/s' : unable to stat SSL certificate from file '/nonexistent/c.pem' : No such fil" },
+    Case { name: "server s 127.0.0.1:80 ssl verify none crt /nonexis", config: "backend b
+ server s 127.0.0.1:80 ssl verify none crt /nonexistent/c.pem
+", exit: 1, first_alert: "'server b/s' : unable to stat SSL certificate from file '/nonexistent/c.pem' : No such fil" },
+    Case { name: "ssl-dh-param-file /nonexistent/dh.pem", config: "global
+ ssl-dh-param-file /nonexistent/dh.pem
+", exit: 1, first_alert: "'ssl-dh-param-file': unable to load DH parameters from file </nonexistent/dh.pem>." },
+    Case { name: "server s 127.0.0.1:80 check", config: "backend b
+ option httpchk
+ http-check set-var(check.x) str(a)
+ http-check send meth GET uri /
+ http-check expect !rstring ^err
+ server s 127.0.0.1:80 check
+", exit: 2, first_alert: "" },
+    Case { name: "server s 127.0.0.1:80 check", config: "backend b
+ option tcp-check
+ tcp-check set-var(check.x) str(a)
+ tcp-check connect
+ tcp-check expect !string err
+ server s 127.0.0.1:80 check
+", exit: 2, first_alert: "" },
+    Case { name: "server s 127.0.0.1:80", config: "defaults
+ timeout client \"${NOPE_T-5s}\"
+ timeout server \"${NOPE_T-5s}\"
+ timeout connect \"${NOPE_T-5s}\"
+frontend f
+ bind :80
+ default_backend b
+backend b
+ server s 127.0.0.1:80
+", exit: 0, first_alert: "" },
 
 ];
 

@@ -178,6 +178,9 @@ pub struct Parser {
     pub(crate) deferred: Vec<Finding>,
     /// Which kind of proxy used each defaults section that defines rules.
     pub(crate) defaults_users: HashMap<usize, ProxyKind>,
+    /// Rule counts the current proxy inherited from its defaults (haproxy keeps those apart,
+    /// so its rule-ordering warnings only look at the proxy's own rules).
+    pub(crate) inherited_rules: [usize; 7],
 }
 
 /// Words of the current line, with helpers.
@@ -249,6 +252,7 @@ impl Parser {
             proxy_index: HashMap::new(),
             deferred: Vec::new(),
             defaults_users: HashMap::new(),
+            inherited_rules: [0; 7],
         }
     }
 
@@ -479,6 +483,8 @@ impl Parser {
                 return;
             }
         }
+        self.end_section();
+        self.section = Section::None;
         if let Some((line, pos)) = missing_lf {
             let span = Span::new(file, line, text.len(), text.len());
             self.alert_loc(
@@ -535,16 +541,14 @@ impl Parser {
         let mut modifier = None;
         if w[0].text == "no" || w[0].text == "default" {
             modifier = Some(w[0].text.clone());
-            w.remove(0);
-            if w.is_empty() {
-                self.alert_loc(
-                    Loc::ParsingTight,
-                    span,
-                    "negation/default currently supported only for options, log, busy-polling, set-dumpable, strict-limits, insecure-fork-wanted and numa-cpu-mapping.",
-                );
-                return;
+            let first = w.remove(0);
+            // haproxy shifts the words; with "default" the last word stays duplicated
+            if first.text == "default" {
+                if let Some(last) = w.last().cloned() {
+                    w.push(last);
+                }
             }
-            let k = w[0].text.as_str();
+            let k = w.first().map(|x| x.text.as_str()).unwrap_or("");
             if !matches!(
                 k,
                 "option"
@@ -560,12 +564,18 @@ impl Parser {
                     span,
                     "negation/default currently supported only for options, log, busy-polling, set-dumpable, strict-limits, insecure-fork-wanted and numa-cpu-mapping.",
                 );
-                return;
+                // haproxy still hands the shifted line to the section parser
+            }
+            if w.is_empty() {
+                w.push(Word {
+                    text: String::new(),
+                    span,
+                });
             }
         }
         let line = Line { words: &w, span };
         let kw = line.arg(0);
-        if SECTION_KEYWORDS.contains(&kw) && modifier.is_none() {
+        if SECTION_KEYWORDS.contains(&kw) {
             self.start_section(&line);
             return;
         }
@@ -592,7 +602,24 @@ impl Parser {
         }
     }
 
+    /// haproxy's end-of-section checks (post_section_parser).
+    fn end_section(&mut self) {
+        if let Section::Cache(i) = self.section {
+            if let Some(c) = self.cfg.caches.get(i) {
+                if c.total_max_size_mb.unwrap_or(0) == 0 {
+                    let (name, span) = (c.name.clone(), c.span);
+                    self.alert_loc(
+                        Loc::None,
+                        span,
+                        format!("Size not specified for cache '{name}'"),
+                    );
+                }
+            }
+        }
+    }
+
     fn start_section(&mut self, line: &Line) {
+        self.end_section();
         let kw = line.arg(0);
         let name = line.arg(1).to_string();
         let span = line.span;
@@ -638,6 +665,7 @@ impl Parser {
             "peers" => {
                 if name.is_empty() {
                     self.alert(span, "missing name for peers section.");
+                    self.abort();
                     self.section = Section::Other;
                     return;
                 }
@@ -703,6 +731,7 @@ impl Parser {
             "cache" => {
                 if name.is_empty() {
                     self.alert(span, "'cache' expects a <name> argument");
+                    self.abort();
                     self.section = Section::Other;
                     return;
                 }
@@ -720,6 +749,7 @@ impl Parser {
             "program" => {
                 if name.is_empty() {
                     self.alert(span, "'program' expects an <id> argument");
+                    self.abort();
                     self.section = Section::Other;
                     return;
                 }
@@ -886,6 +916,15 @@ impl Parser {
                 }
                 if kw == "group" && !name_in_db("/etc/group", &a1) {
                     self.alert(span, format!("cannot find group id for '{a1}' (0:Success)"));
+                    return;
+                }
+                if kw == "ssl-dh-param-file" && !crate::haproxy::parser::config_file_readable(&a1) {
+                    self.alert(
+                        span,
+                        format!(
+                            "'ssl-dh-param-file': unable to load DH parameters from file <{a1}>."
+                        ),
+                    );
                     return;
                 }
                 let g = &mut self.cfg.global;
@@ -1221,8 +1260,9 @@ impl Parser {
         const LEVELS: &[&str] = &[
             "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
         ];
-        // address first (haproxy resolves it at parse time)
-        let (prefix, rest) = values::split_prefix(target);
+        // address first (haproxy expands $VARs and resolves it at parse time)
+        let expanded = self.expand_env(target);
+        let (prefix, rest) = values::split_prefix(&expanded);
         t.dest = match target {
             "stdout" => LogDest::Stdout,
             "stderr" => LogDest::Stderr,
@@ -1256,7 +1296,12 @@ impl Parser {
                         }
                     }
                 };
-                let Some(ip) = values::resolve_host(host) else {
+                let resolved = if host.is_empty() || host == "*" {
+                    Some(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
+                } else {
+                    values::resolve_host(host)
+                };
+                let Some(ip) = resolved else {
                     self.alert(
                         span,
                         format!("log : invalid address: '{host}' in '{target}'"),
@@ -1425,22 +1470,27 @@ impl Parser {
             }
             "bind" => {
                 let text = line.arg(1).to_string();
-                let addrs: Result<Vec<_>, _> =
-                    text.split(',').map(values::parse_listen_addr).collect();
-                match addrs {
-                    Ok(addrs) => {
-                        let options = self
-                            .parse_bind_options(line, 2, &format!("bind {text}"), "peers")
-                            .unwrap_or_default();
-                        self.cfg.peers[i].binds.push(Bind {
-                            addrs,
-                            addr_text: text,
-                            options,
-                            span,
-                        });
+                let mut addrs = Vec::new();
+                for part in text.split(',') {
+                    let expanded = self.expand_env(part);
+                    match values::parse_listen_addr(&expanded) {
+                        Ok(a) => addrs.push(a),
+                        Err(e) => {
+                            // peers sections name the address in the message
+                            self.alert(span, format!("'bind {text}' : {}", e.message()));
+                            return;
+                        }
                     }
-                    Err(e) => self.alert(span, format!("'bind' : {}", e.message())),
                 }
+                let options = self
+                    .parse_bind_options(line, 2, &format!("bind {text}"), "peers")
+                    .unwrap_or_default();
+                self.cfg.peers[i].binds.push(Bind {
+                    addrs,
+                    addr_text: text,
+                    options,
+                    span,
+                });
             }
             "disabled" => self.cfg.peers[i].disabled = true,
             "enabled" | "enable" => self.cfg.peers[i].disabled = false,

@@ -423,6 +423,7 @@ impl Parser {
             p.default_backend = None;
         }
         if kind == ProxyKind::Defaults {
+            self.inherited_rules = rule_counts(&p);
             self.cfg.defaults.push(p);
             let i = self.cfg.defaults.len() - 1;
             self.last_defaults = Some(i);
@@ -433,6 +434,7 @@ impl Parser {
                 .entry(p.name.clone())
                 .or_default()
                 .push(idx);
+            self.inherited_rules = rule_counts(&p);
             self.cfg.proxies.push(p);
             self.section = Section::Proxy(idx);
         }
@@ -539,15 +541,44 @@ impl Parser {
                         ProxyKind::Frontend => "backend",
                         _ => "frontend",
                     };
-                    self.warn(
-                        span,
-                        format!(
-                            "'{}' ignored because {} '{}' has no {cap} capability.",
-                            words_upto(line, 2),
-                            kind.keyword(),
-                            self.px_name()
-                        ),
-                    );
+                    const WARN_IF_NOT_CAP: &[&str] = &[
+                        "bind",
+                        "monitor-uri",
+                        "dynamic-cookie-key",
+                        "cookie",
+                        "load-server-state-from-file",
+                        "server-state-file-name",
+                        "max-session-srv-conns",
+                        "capture",
+                        "retries",
+                        "http-send-name-header",
+                        "use_backend",
+                        "use-server",
+                        "ignore-persist",
+                        "force-persist",
+                        "stick",
+                        "default_backend",
+                        "http-reuse",
+                        "monitor",
+                        "maxconn",
+                        "backlog",
+                        "fullconn",
+                        "dispatch",
+                        "balance",
+                        "hash-type",
+                        "source",
+                    ];
+                    let pxname = self.px_name();
+                    if kw == "timeout" {
+                        let msg = format!("'timeout {}' will be ignored because {} '{pxname}' has no {cap} capability", line.arg(1), kind.type_str());
+                        self.warn(span, msg);
+                    } else if WARN_IF_NOT_CAP.contains(&kw) {
+                        let msg = format!(
+                            "'{kw}' ignored because {} '{pxname}' has no {cap} capability.",
+                            kind.type_str()
+                        );
+                        self.warn(span, msg);
+                    }
                     // haproxy only really ignores timeouts; other keywords still apply
                     if kw == "timeout" {
                         return;
@@ -558,7 +589,7 @@ impl Parser {
         match kw {
             "mode" => {
                 if !line.has(1) {
-                    self.alert(span, "'mode' expects one of 'tcp', 'http', or 'health'.");
+                    self.alert(span, "unknown proxy mode ''.");
                     return;
                 }
                 let m = match line.arg(1) {
@@ -681,11 +712,19 @@ impl Parser {
                             _ => p.unique_id_format = Some(f),
                         }
                     }
-                    Err(e) => self.alert_loc(
-                        super::Loc::CapParsing,
-                        span,
-                        format!("failed to parse {kw} : {e}."),
-                    ),
+                    // haproxy parses these strings after the configuration is read
+                    Err(e) => {
+                        let what = if kw == "unique-id-format" {
+                            "unique-id"
+                        } else {
+                            kw
+                        };
+                        self.defer_alert(
+                            super::Loc::CapParsing,
+                            span,
+                            format!("failed to parse {what} : {e}."),
+                        )
+                    }
                 }
             }
             "log-tag" => self.px().log_tag = Some(line.arg(1).to_string()),
@@ -698,6 +737,9 @@ impl Parser {
                 self.px().monitor_uri = Some(line.arg(1).to_string());
             }
             "monitor" => {
+                if line.arg(1) == "fail" {
+                    self.warn_misplaced(RuleStage::Monitor, "monitor fail", span);
+                }
                 if line.arg(1) != "fail" {
                     self.alert(span, "'monitor' only supports 'fail'.");
                     return;
@@ -1226,6 +1268,16 @@ impl Parser {
         let enable = modifier != Some("no");
         let default = modifier == Some("default");
         let on = enable && !default;
+        if name == "httplog" && on {
+            self.px().options.httplog_span = Some(span);
+        }
+        if matches!(name, "httplog" | "tcplog") && self.px_kind() == ProxyKind::Backend {
+            let msg = format!(
+                "backend '{}' : 'option {name}' directive is ignored in backends.",
+                self.px_name()
+            );
+            self.warn(span, msg);
+        }
         self.px().options.all.insert(name.to_string(), on);
         match name {
             "httplog" => {
@@ -1789,7 +1841,9 @@ impl Parser {
 
     fn http_check(&mut self, line: &Line) {
         let span = line.span;
-        let sub = line.arg(1);
+        let sub_full = line.arg(1);
+        // set-var(name) / unset-var(name) / set-var-fmt(name) carry their variable
+        let sub = sub_full.split('(').next().unwrap_or(sub_full);
         let rule = match sub {
             "disable-on-404" => HttpCheckRule::DisableOn404,
             "send-state" => HttpCheckRule::SendState,
@@ -1865,7 +1919,11 @@ impl Parser {
                     negate = true;
                     i += 1;
                 }
-                let kind = line.arg(i).to_string();
+                let mut kind = line.arg(i).to_string();
+                if let Some(k) = kind.strip_prefix('!') {
+                    negate = true;
+                    kind = k.to_string();
+                }
                 if !matches!(
                     kind.as_str(),
                     "status"
@@ -1918,7 +1976,8 @@ impl Parser {
 
     fn tcp_check(&mut self, line: &Line) {
         let span = line.span;
-        let sub = line.arg(1);
+        let sub_full = line.arg(1);
+        let sub = sub_full.split('(').next().unwrap_or(sub_full);
         let rule = match sub {
             "comment" => TcpCheckRule::Comment(line.arg(2).to_string()),
             "connect" => TcpCheckRule::Connect {
@@ -1957,7 +2016,11 @@ impl Parser {
                     negate = true;
                     i += 1;
                 }
-                let kind = line.arg(i).to_string();
+                let mut kind = line.arg(i).to_string();
+                if let Some(k) = kind.strip_prefix('!') {
+                    negate = true;
+                    kind = k.to_string();
+                }
                 if !matches!(
                     kind.as_str(),
                     "string" | "rstring" | "binary" | "rbinary" | "string-lf" | "binary-lf"
@@ -1996,15 +2059,6 @@ fn applicable_sections(line: &Line) -> Option<Vec<&'static str>> {
         }
     }
     None
-}
-
-fn words_upto(line: &Line, n: usize) -> String {
-    line.words
-        .iter()
-        .take(n)
-        .map(|w| w.text.as_str())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 fn raw(line: &Line) -> RawDirective {
@@ -2154,4 +2208,65 @@ pub fn parse_balance(line: &Line) -> Result<BalanceAlgo, String> {
 /// Zero duration helper for printers.
 pub fn is_zero(d: &Duration) -> bool {
     d.is_zero()
+}
+
+/// Rule list lengths in the order haproxy checks misplaced rules: tcp-request session,
+/// tcp-request content, monitor fail, http-request, redirect, use_backend, use-server.
+fn rule_counts(p: &Proxy) -> [usize; 7] {
+    [
+        p.tcp_request_session.len(),
+        p.tcp_request_content.len(),
+        p.monitor_fail.len(),
+        p.http_request.len(),
+        p.redirects.len(),
+        p.use_backends.len(),
+        p.use_servers.len(),
+    ]
+}
+
+/// Where a rule stands in haproxy's processing order (later rules are evaluated first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum RuleStage {
+    TcpConnection = 0,
+    TcpSession = 1,
+    TcpContent = 2,
+    Monitor = 3,
+    HttpRequest = 4,
+    Redirect = 5,
+}
+
+impl Parser {
+    /// haproxy's "a 'x' rule placed after a 'y' rule will still be processed before" warning.
+    pub(crate) fn warn_misplaced(&mut self, stage: RuleStage, arg: &str, span: crate::diag::Span) {
+        let Some(p) = self.px_ref() else { return };
+        let now = rule_counts(p);
+        let own: Vec<usize> = now
+            .iter()
+            .zip(self.inherited_rules.iter())
+            .map(|(a, b)| a.saturating_sub(*b))
+            .collect();
+        const AFTER: [&str; 7] = [
+            "a 'tcp-request session'",
+            "a 'tcp-request content'",
+            "a 'monitor fail'",
+            "an 'http-request'",
+            "a 'redirect'",
+            "a 'use_backend'",
+            "a 'use-server'",
+        ];
+        // a stage is checked against every list processed after it
+        let first = stage as usize;
+        for i in first..7 {
+            if own[i] > 0 {
+                self.warn(
+                    span,
+                    format!(
+                        "a '{arg}' rule placed after {} rule will still be processed before.",
+                        AFTER[i]
+                    ),
+                );
+                return;
+            }
+        }
+    }
 }

@@ -547,6 +547,7 @@ impl Parser {
                 span,
                 format!("'{ruleset} {action}' expects either 'if' or 'unless' followed by a condition but found '{}'.", args[consumed]),
             );
+            self.abort();
             return;
         }
         let cond = if end < line.len() {
@@ -561,12 +562,28 @@ impl Parser {
                             "error detected while parsing an '{ruleset} {action}' condition : {e}."
                         ),
                     );
+                    self.abort();
                     return;
                 }
             }
         } else {
             None
         };
+        if ruleset == "http-request" {
+            self.warn_misplaced(super::proxy::RuleStage::HttpRequest, "http-request", span);
+        }
+        // a final action without condition makes the following rules of the same set useless
+        let last_final = self
+            .px_ref_rules(&ruleset)
+            .and_then(|r| r.last())
+            .map(|r| r.cond.is_none() && is_final(&r.action));
+        if last_final == Some(true) {
+            self.warn_loc(
+                Loc::ParsingTight,
+                span,
+                format!("previous '{ruleset}' action is final and has no condition attached, further entries are NOOP."),
+            );
+        }
         let rule = HttpRule {
             action: act,
             cond,
@@ -648,6 +665,7 @@ impl Parser {
 
     pub(crate) fn redirect_kw(&mut self, line: &Line) {
         let span = line.span;
+        self.warn_misplaced(super::proxy::RuleStage::Redirect, "redirect", span);
         let end = cond_start(line, 1).unwrap_or(line.len());
         let args = vec_args(line, 1, end);
         let redirect = match self.parse_redirect(&args) {
@@ -893,6 +911,15 @@ impl Parser {
         } else {
             None
         };
+        let stage = match (is_req, sub) {
+            (true, "connection") => Some(super::proxy::RuleStage::TcpConnection),
+            (true, "session") => Some(super::proxy::RuleStage::TcpSession),
+            (true, _) => Some(super::proxy::RuleStage::TcpContent),
+            _ => None,
+        };
+        if let Some(stage) = stage {
+            self.warn_misplaced(stage, ruleset, span);
+        }
         let rule = TcpRule {
             action: act,
             cond,
@@ -905,5 +932,37 @@ impl Parser {
             (true, _) => p.tcp_request_content.push(rule),
             (false, _) => p.tcp_response_content.push(rule),
         }
+    }
+}
+
+/// Actions after which haproxy stops evaluating the rule set.
+fn is_final(a: &HttpAction) -> bool {
+    matches!(
+        a,
+        HttpAction::Allow
+            | HttpAction::Deny { .. }
+            | HttpAction::Tarpit { .. }
+            | HttpAction::Auth { .. }
+            | HttpAction::Redirect(_)
+            | HttpAction::Return { .. }
+            | HttpAction::Reject
+            | HttpAction::SilentDrop
+            | HttpAction::UseService(_)
+    )
+}
+
+impl Parser {
+    /// The current proxy's rules of an http rule set.
+    fn px_ref_rules(&self, ruleset: &str) -> Option<&Vec<HttpRule>> {
+        let p = match self.section {
+            super::Section::Defaults(i) => self.cfg.defaults.get(i),
+            super::Section::Proxy(i) => self.cfg.proxies.get(i),
+            _ => None,
+        }?;
+        Some(match ruleset {
+            "http-request" => &p.http_request,
+            "http-response" => &p.http_response,
+            _ => &p.http_after_response,
+        })
     }
 }

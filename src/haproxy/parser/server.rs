@@ -197,6 +197,15 @@ impl Parser {
         let crt_base = self.cfg.global.crt_base.clone();
         let ca_base = self.cfg.global.ca_base.clone();
         let prefix = format!("'{what}' in section '{section}'");
+        // haproxy words option errors differently for "stats socket"
+        let is_stats = what == "stats socket";
+        let wrap = |inner: String| -> String {
+            if is_stats {
+                format!("'stats socket' : '{inner}'")
+            } else {
+                format!("{prefix} : {inner}")
+            }
+        };
         while line.has(i) {
             let kw = line.arg(i);
             let known = catalogue::lookup("bind", kw).is_some()
@@ -219,12 +228,12 @@ impl Parser {
             let takes_value = BIND_WITH_VALUE.contains(&kw) || kw == "expose-fd";
             if takes_value && !line.has(i + 1) {
                 let msg = match kw {
-                    "alpn" => format!(
-                        "{prefix} : 'alpn' : missing the comma-delimited ALPN protocol suite"
-                    ),
-                    "crt" => format!("{prefix} : 'crt' : missing certificate location"),
-                    "ca-file" => format!("{prefix} : 'ca-file' : missing CAfile path"),
-                    _ => format!("{prefix} : '{kw}' : missing value"),
+                    "alpn" => wrap(format!(
+                        "'alpn' : missing the comma-delimited ALPN protocol suite"
+                    )),
+                    "crt" => wrap(format!("'crt' : missing certificate location")),
+                    "ca-file" => wrap(format!("'ca-file' : missing CAfile path")),
+                    _ => wrap(format!("'{kw}' : missing value")),
                 };
                 self.alert(span, msg);
                 return None;
@@ -237,21 +246,19 @@ impl Parser {
                     let p = Path::new(&path);
                     match std::fs::metadata(p) {
                         Err(_) => {
-                            self.alert(span, format!("{prefix} : unable to stat SSL certificate from file '{path}' : No such file or directory."));
+                            self.alert(span, wrap(format!("unable to stat SSL certificate from file '{path}' : No such file or directory.")));
                             return None;
                         }
                         Ok(m) if m.is_file() && !is_pem_cert(p) => {
                             self.alert(
                                 span,
-                                format!(
-                                    "{prefix} : unable to load certificate from file '{path}'."
-                                ),
+                                wrap(format!("unable to load certificate from file '{path}'.")),
                             );
                             return None;
                         }
                         Ok(m) => {
                             if let Some(msg) = crt_problem(p, m.is_dir()) {
-                                self.alert(span, format!("{prefix} : {msg}"));
+                                self.alert(span, wrap(format!("{msg}")));
                                 return None;
                             }
                             o.crt.push(path)
@@ -261,7 +268,7 @@ impl Parser {
                 "crt-list" => {
                     let path = with_base(&crt_base, &v);
                     if !crate::haproxy::parser::config_file_readable(&path) {
-                        self.alert(span, format!("{prefix} : 'crt-list' : cannot open file '{path}' : No such file or directory"));
+                        self.alert(span, wrap(format!("'crt-list' : cannot open file '{path}' : No such file or directory")));
                         return None;
                     }
                     o.crt_list.push(path);
@@ -277,10 +284,11 @@ impl Parser {
                         if kw == "crl-file" {
                             self.alert(
                                 span,
-                                format!("{prefix} : unable to load {what} from file '{path}'."),
+                                wrap(format!("unable to load {what} from file '{path}'.")),
                             );
                         } else {
                             self.alert_loc(Loc::None, span, format!("Couldn't open the ca-file '{path}' (No such file or directory)."));
+                            self.alert(span, wrap(format!("'ca-file' : unable to load {path}")));
                         }
                         return None;
                     }
@@ -296,7 +304,7 @@ impl Parser {
                         "optional" => VerifyMode::Optional,
                         "required" => VerifyMode::Required,
                         _ => {
-                            self.alert(span, format!("{prefix} : 'verify' : unknown verify method '{v}', only 'none', 'optional', and 'required' are supported"));
+                            self.alert(span, wrap(format!("'verify' : unknown verify method '{v}', only 'none', 'optional', and 'required' are supported")));
                             return None;
                         }
                     })
@@ -310,7 +318,7 @@ impl Parser {
                         v.as_str(),
                         "SSLv3" | "TLSv1.0" | "TLSv1.1" | "TLSv1.2" | "TLSv1.3"
                     ) {
-                        self.alert(span, format!("{prefix} : '{v}' : unknown ssl/tls version"));
+                        self.alert(span, wrap(format!("'{v}' : unknown ssl/tls version")));
                         return None;
                     }
                     if kw == "ssl-min-ver" {
@@ -347,14 +355,19 @@ impl Parser {
                     Err(_) => {
                         self.alert(
                             span,
-                            format!("{prefix} : 'tcp-ut' : unexpected character in '{v}'"),
+                            wrap(format!("'tcp-ut' : unexpected character in '{v}'")),
                         );
                         return None;
                     }
                 },
                 "level" => {
                     if !matches!(v.as_str(), "user" | "operator" | "admin") {
-                        self.alert(span, format!("{prefix} : 'level' only supports 'user', 'operator', and 'admin' (got '{v}')"));
+                        self.alert(
+                            span,
+                            wrap(format!(
+                                "'level' only supports 'user', 'operator', and 'admin' (got '{v}')"
+                            )),
+                        );
                         return None;
                     }
                     o.level = Some(v.clone())
@@ -623,7 +636,29 @@ impl Parser {
                 "agent-check" => srv.agent_check = true,
                 "no-agent-check" => srv.agent_check = false,
                 "agent-port" => srv.agent_port = Some(values::atol(&v).clamp(0, 65535) as u16),
-                "agent-addr" => srv.agent_addr = Some(v.clone()),
+                "agent-addr" => {
+                    let expanded = self.expand_env(&v);
+                    if expanded.is_empty() || values::resolve_host(&expanded).is_none() {
+                        bracket(self, format!("{obj}parsing agent-addr failed. Check if '{v}' is correct address.."));
+                        return;
+                    }
+                    srv.agent_addr = Some(v.clone());
+                }
+                "socks4" => {
+                    let expanded = self.expand_env(&v);
+                    let port_ok = expanded
+                        .rsplit_once(':')
+                        .map(|(_, p)| !p.is_empty())
+                        .unwrap_or(false);
+                    if !port_ok {
+                        bracket(
+                            self,
+                            format!("{obj}'socks4 {v}' : missing port specification in '{v}'."),
+                        );
+                        return;
+                    }
+                    srv.raw.push(("socks4".into(), vec![v.clone()]));
+                }
                 "agent-send" => srv.agent_send = Some(v.clone()),
                 "ssl" => srv.ssl = true,
                 "no-ssl" => srv.ssl = false,
@@ -643,6 +678,11 @@ impl Parser {
                     let path = with_base(&self.cfg.global.ca_base, &v);
                     if !crate::haproxy::parser::config_file_readable(&path) {
                         bracket(self, format!("{obj}Couldn't open the ca-file '{path}' (No such file or directory)."));
+                        self.alert_loc(
+                            Loc::None,
+                            span,
+                            format!("'ca-file' : unable to load {path}."),
+                        );
                         return;
                     }
                     srv.ca_file = Some(path);
@@ -650,15 +690,14 @@ impl Parser {
                 "crt" => {
                     let path = with_base(&self.cfg.global.crt_base, &v);
                     if std::fs::metadata(&path).is_err() {
-                        let ssl_after = (i + 2..line.len()).any(|k| line.arg(k) == "ssl");
-                        if ssl_after {
-                            bracket(self, format!("{obj}unable to stat SSL certificate from file '{path}' : No such file or directory."));
-                            return;
-                        }
-                        if srv.ssl {
-                            // haproxy fails here without printing anything
-                            self.alert_loc(Loc::Bracket, span, "");
-                            return;
+                        // reported when haproxy prepares the server's SSL context (after parsing),
+                        // and only for SSL servers
+                        if srv.ssl || (i + 2..line.len()).any(|k| line.arg(k) == "ssl") {
+                            self.defer_alert(
+                                Loc::Bracket,
+                                span,
+                                format!("{obj}unable to stat SSL certificate from file '{path}' : No such file or directory."),
+                            );
                         }
                     }
                     srv.crt = Some(path);
@@ -734,6 +773,20 @@ impl Parser {
                     if !matches!(v.as_str(), "none" | "layer4" | "layer7") {
                         bracket(self, format!("{obj}'observe' expects one of 'none', 'layer4', 'layer7' but got '{v}'."));
                         return;
+                    }
+                    if v == "layer7" && self.px_ref_mode() != ProxyMode::Http {
+                        // haproxy prints this alert but does not fail the configuration
+                        self.push(
+                            crate::diag::Severity::Error,
+                            Loc::Bracket,
+                            Some(span),
+                            format!("{obj}'layer7' can only be used in http proxies.."),
+                            None,
+                        );
+                        if let Some(f) = self.findings.last_mut() {
+                            f.fatal = false;
+                        }
+                        self.fatal_count = self.fatal_count.saturating_sub(1);
                     }
                     srv.observe = Some(v.clone());
                 }
@@ -890,4 +943,17 @@ fn crt_problem(path: &Path, is_dir: bool) -> Option<String> {
 pub(crate) fn read_capped(path: &Path) -> String {
     let buf = crate::haproxy::parser::read_config_file(path).unwrap_or_default();
     String::from_utf8_lossy(&buf).into_owned()
+}
+
+impl Parser {
+    /// Mode of the proxy being parsed.
+    pub(crate) fn px_ref_mode(&self) -> ProxyMode {
+        match self.section {
+            super::Section::Defaults(i) => {
+                self.cfg.defaults.get(i).map(|p| p.mode).unwrap_or_default()
+            }
+            super::Section::Proxy(i) => self.cfg.proxies.get(i).map(|p| p.mode).unwrap_or_default(),
+            _ => ProxyMode::Tcp,
+        }
+    }
 }

@@ -408,13 +408,17 @@ pub fn parse_listen_addr(s: &str) -> Result<ListenAddr, AddrError> {
         }
         AddrPrefix::Fd => {
             let fd = parse_uint(rest).ok_or_else(|| {
-                AddrError::Other(format!("invalid file descriptor '{rest}' in '{s}'"))
+                AddrError::Other(format!(
+                    "file descriptor '{rest}' is not a valid integer in '{s}'"
+                ))
             })?;
             return Ok(ListenAddr::Fd { fd: fd as i32 });
         }
         AddrPrefix::SockPair => {
             let fd = parse_uint(rest).ok_or_else(|| {
-                AddrError::Other(format!("invalid file descriptor '{rest}' in '{s}'"))
+                AddrError::Other(format!(
+                    "file descriptor '{rest}' is not a valid integer in '{s}'"
+                ))
             })?;
             return Ok(ListenAddr::SockPair { fd: fd as i32 });
         }
@@ -474,7 +478,9 @@ pub fn parse_server_addr(s: &str) -> Result<ServerAddr, AddrError> {
         }
         AddrPrefix::SockPair => {
             let fd = parse_uint(rest).ok_or_else(|| {
-                AddrError::Other(format!("invalid file descriptor '{rest}' in '{s}'"))
+                AddrError::Other(format!(
+                    "file descriptor '{rest}' is not a valid integer in '{s}'"
+                ))
             })?;
             return Ok(ServerAddr::SockPair { fd: fd as i32 });
         }
