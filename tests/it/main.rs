@@ -9,5 +9,6 @@ mod netns;
 mod proxy_balance;
 mod proxy_http;
 mod proxy_l7_diff;
+mod support_table;
 mod util;
 mod vrrp;

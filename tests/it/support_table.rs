@@ -63,7 +63,7 @@ fn keepalived_rows() -> Vec<Row> {
 }
 
 /// Counts per kind and status, as a markdown table.
-fn summary(title: &str, rows: &[Row], statuses: &[&str]) -> String {
+fn summary(title: &str, rows: &[Row], statuses: &[String]) -> String {
     let mut counts: BTreeMap<&str, BTreeMap<&str, usize>> = BTreeMap::new();
     for r in rows {
         *counts.entry(r.kind.as_str()).or_default().entry(r.status.as_str()).or_default() += 1;
@@ -76,7 +76,7 @@ fn summary(title: &str, rows: &[Row], statuses: &[&str]) -> String {
         let mut line = format!("| {kind} |");
         let mut sum = 0;
         for (i, s) in statuses.iter().enumerate() {
-            let n = by_status.get(s).copied().unwrap_or(0);
+            let n = by_status.get(s.as_str()).copied().unwrap_or(0);
             totals[i] += n;
             sum += n;
             let _ = write!(line, " {n} |");
@@ -105,15 +105,24 @@ fn full_list(title: &str, rows: &[Row]) -> String {
     out
 }
 
-fn statuses(rows: &[Row], order: &[&'static str]) -> Vec<&'static str> {
-    order.iter().copied().filter(|s| rows.iter().any(|r| r.status == *s)).collect()
+/// The statuses present in `rows`: the usual ones first, in their order, then any other.
+fn statuses(rows: &[Row]) -> Vec<String> {
+    const ORDER: [&str; 6] = ["implemented", "typed", "parsed-warned", "accepted", "warned", "rejected"];
+    let mut present: Vec<String> = Vec::new();
+    for r in rows {
+        if !present.contains(&r.status) {
+            present.push(r.status.clone());
+        }
+    }
+    present.sort_by_key(|s| (ORDER.iter().position(|o| o == s).unwrap_or(ORDER.len()), s.clone()));
+    present
 }
 
 fn generated() -> (String, String) {
     let h = haproxy_rows();
     let k = keepalived_rows();
-    let hs = statuses(&h, &["implemented", "parsed-warned", "rejected"]);
-    let ks = statuses(&k, &["typed", "accepted", "warned", "rejected"]);
+    let hs = statuses(&h);
+    let ks = statuses(&k);
     let readme = format!(
         "{START}\n{}\n{}\n{END}",
         summary("haproxy.cfg", &h, &hs),
