@@ -275,7 +275,6 @@ fn examples_reference_tools_agree_with_verdicts() {
 }
 
 #[test]
-#[ignore = "needs the front ends (issue 2/3)"]
 fn examples_our_checkers_agree_with_verdicts() {
     if !can_run(&["ip"]) {
         return;
