@@ -691,6 +691,8 @@ pub fn compile_fetch(name: &str, args: &[String], env: &CompileEnv) -> Result<Fe
         "dst_port" => Fetch::DstPort,
         "ssl_fc" => Fetch::SslFc,
         "ssl_fc_sni" | "req.ssl_sni" | "req_ssl_sni" => Fetch::SslFcSni,
+        "req.len" | "req_len" => Fetch::Var(super::tcp::VAR_REQ_LEN.into()),
+        "req.ssl_hello_type" | "req_ssl_hello_type" => Fetch::Var(super::tcp::VAR_HELLO_TYPE.into()),
         "http_auth" => {
             Fetch::HttpAuth(env.userlist(args.first().map(String::as_str).unwrap_or(""))?)
         }
