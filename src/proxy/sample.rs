@@ -489,6 +489,7 @@ pub fn default_match(fetch: &Fetch) -> ir::MatchMethod {
         Fetch::SslFc | Fetch::HttpAuth(_) | Fetch::ProtoHttp => M::Bool,
         Fetch::Const(Smp::Bool(_)) => M::Bool,
         Fetch::Const(Smp::Int(_)) => M::Int,
+        Fetch::Var(n) if n.starts_with('\0') => M::Int, // req.len, req.ssl_hello_type (tcp.rs)
         Fetch::Const(Smp::Ip(_)) => M::Ip,
         _ => M::Str,
     }

@@ -6,3 +6,4 @@ mod proxy_balance;
 mod proxy_http;
 mod proxy_l7_diff;
 mod haproxy_check;
+mod proxy_tcp;
