@@ -6,4 +6,5 @@ mod proxy_balance;
 mod proxy_http;
 mod proxy_l7_diff;
 mod haproxy_check;
-mod proxy_tcp;
+pub mod proxy_tcp;
+mod proxy_pgsql;
