@@ -8,3 +8,4 @@ mod proxy_l7_diff;
 mod haproxy_check;
 pub mod proxy_tcp;
 mod proxy_pgsql;
+mod proxy_tls;
