@@ -389,7 +389,7 @@ fn reason_text(r: &ProbeResult, up: bool) -> String {
         CheckStatus::L7Sts => "Layer7 wrong status".to_string(),
         _ => String::new(),
     };
-    let code = if r.code != 0 {
+    let code = if r.code != 0 || r.status == CheckStatus::L7Sts {
         format!(", code: {}", r.code)
     } else {
         String::new()

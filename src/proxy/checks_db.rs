@@ -26,17 +26,34 @@ pub enum Matcher {
     Rbinary(regex::Regex),
     /// MySQL initial handshake packet (not an error packet).
     MysqlHandshake,
+    /// MySQL OK packet after the handshake (not an error packet).
+    MysqlOk,
 }
 
 #[derive(Debug, Clone)]
 pub struct ExpectStep {
     pub matcher: Matcher,
     pub negate: bool,
-    /// Wait for at least this many bytes before matching.
-    pub min_recv: usize,
+    /// Wait for at least this many bytes before matching; when set, a mismatch on what has
+    /// arrived is conclusive (unset: wait for more data on mismatch, as HAProxy).
+    pub min_recv: Option<usize>,
     pub error_status: CheckStatus,
     pub ok_info: Option<String>,
-    pub err_info: Option<String>,
+    pub err_info: Option<ErrInfo>,
+    /// Rule number in the tcp-check list (1-based) and its description, for the generic
+    /// messages of explicit `tcp-check` rules (None for protocol checks).
+    pub user_rule: Option<(usize, String)>,
+}
+
+/// How the info text of a failed expect is built.
+#[derive(Debug, Clone)]
+pub enum ErrInfo {
+    Fixed(String),
+    /// `res.payload(N,0)` up to the first NUL (PostgreSQL error fields).
+    PayloadToNul(usize),
+    /// `res.payload(N,0),ltrim(' '),cut_crlf`, and the status code from the first 3 bytes
+    /// (SMTP replies; N = 0 for the banner check, which sets no code).
+    SmtpReply(usize),
 }
 
 #[derive(Debug, Clone)]
@@ -61,10 +78,11 @@ fn expect(matcher: Matcher) -> ExpectStep {
     ExpectStep {
         matcher,
         negate: false,
-        min_recv: 0,
+        min_recv: None,
         error_status: CheckStatus::L7Rsp,
         ok_info: None,
         err_info: None,
+        user_rule: None,
     }
 }
 
@@ -189,7 +207,13 @@ fn status_of(s: &str) -> CheckStatus {
     }
 }
 
-fn tcp_check_expect(negate: bool, kind: &str, pattern: &str, options: &[String]) -> Option<Step> {
+fn tcp_check_expect(
+    step: usize,
+    negate: bool,
+    kind: &str,
+    pattern: &str,
+    options: &[String],
+) -> Option<Step> {
     let matcher = match kind {
         "string" => Matcher::Bytes(pattern.as_bytes().to_vec()),
         "binary" => Matcher::Bytes(unhex(pattern)?),
@@ -199,13 +223,20 @@ fn tcp_check_expect(negate: bool, kind: &str, pattern: &str, options: &[String])
     };
     let mut e = expect(matcher);
     e.negate = negate;
+    let desc = match kind {
+        "string" => format!("string '{pattern}'"),
+        "binary" => format!("binary '{pattern}'"),
+        "rstring" => "regex".to_string(),
+        _ => "binary regex".to_string(),
+    };
+    e.user_rule = Some((step, desc));
     let mut it = options.iter();
     while let Some(o) = it.next() {
         match o.as_str() {
-            "min-recv" => e.min_recv = it.next().and_then(|v| v.parse().ok()).unwrap_or(0),
+            "min-recv" => e.min_recv = it.next().and_then(|v| v.parse().ok()),
             "error-status" => e.error_status = status_of(it.next().map_or("", |s| s)),
             "on-success" => e.ok_info = it.next().cloned(),
-            "on-error" => e.err_info = it.next().cloned(),
+            "on-error" => e.err_info = it.next().cloned().map(ErrInfo::Fixed),
             _ => {}
         }
     }
@@ -214,7 +245,7 @@ fn tcp_check_expect(negate: bool, kind: &str, pattern: &str, options: &[String])
 
 fn from_tcp_checks(rules: &[ir::TcpCheckRule]) -> CheckSeq {
     let mut steps = Vec::new();
-    for r in rules {
+    for (i, r) in rules.iter().enumerate() {
         match r {
             ir::TcpCheckRule::Connect { options } => {
                 let port = options
@@ -238,7 +269,7 @@ fn from_tcp_checks(rules: &[ir::TcpCheckRule]) -> CheckSeq {
                 pattern,
                 options,
             } => {
-                if let Some(s) = tcp_check_expect(*negate, kind, pattern, options) {
+                if let Some(s) = tcp_check_expect(i + 1, *negate, kind, pattern, options) {
                     steps.push(s);
                 }
             }
@@ -263,15 +294,17 @@ pub fn seq_for(p: &ir::Proxy) -> Option<CheckSeq> {
                 steps.push(Step::Send(pgsql_startup(u)));
                 let mut not_err = expect(Matcher::Rstring(regex::bytes::Regex::new("^E").ok()?));
                 not_err.negate = true;
-                not_err.min_recv = 5;
+                not_err.min_recv = Some(5);
+                not_err.err_info = Some(ErrInfo::PayloadToNul(6));
                 steps.push(Step::Expect(not_err));
                 let mut auth = expect(Matcher::Rbinary(
-                    regex::Regex::new("^52000000(08|0A|0C)000000(00|02|03|04|05|06)").ok()?,
+                    // HAProxy 2.6.12 also accepts SASL (10), whatever the message length
+                    regex::Regex::new("^52000000[A-Z0-9]{2}000000(00|02|03|04|05|06|0A)").ok()?,
                 ));
-                auth.min_recv = 9;
+                auth.min_recv = Some(9);
                 auth.error_status = CheckStatus::L7Sts;
                 auth.ok_info = Some("PostgreSQL server is ok".into());
-                auth.err_info = Some("PostgreSQL unknown error".into());
+                auth.err_info = Some(ErrInfo::Fixed("PostgreSQL unknown error".into()));
                 steps.push(Step::Expect(auth));
             }
             CheckSeq {
@@ -284,9 +317,15 @@ pub fn seq_for(p: &ir::Proxy) -> Option<CheckSeq> {
             }
         }
         ir::CheckKind::MysqlChk { user, post41 } => {
-            let mut steps = vec![Step::Expect(expect(Matcher::MysqlHandshake))];
+            let mysql = |m| {
+                let mut e = expect(m);
+                e.error_status = CheckStatus::L7Sts;
+                Step::Expect(e)
+            };
+            let mut steps = vec![mysql(Matcher::MysqlHandshake)];
             if let Some(u) = user {
                 steps.push(Step::Send(mysql_auth(u, *post41)));
+                steps.push(mysql(Matcher::MysqlOk));
             }
             CheckSeq {
                 steps,
@@ -296,7 +335,7 @@ pub fn seq_for(p: &ir::Proxy) -> Option<CheckSeq> {
         ir::CheckKind::RedisChk => {
             let mut e = expect(Matcher::Bytes(b"+PONG\r\n".to_vec()));
             e.error_status = CheckStatus::L7Sts;
-            e.err_info = Some("Redis server is not ready".into());
+            e.err_info = Some(ErrInfo::Fixed("Redis server is not ready".into()));
             e.ok_info = Some("Redis server is ok".into());
             CheckSeq {
                 steps: vec![
@@ -308,8 +347,7 @@ pub fn seq_for(p: &ir::Proxy) -> Option<CheckSeq> {
         }
         ir::CheckKind::SslHelloChk => {
             let mut e = expect(Matcher::Rbinary(regex::Regex::new("^1[56]").ok()?));
-            e.min_recv = 5;
-            e.ok_info = Some("SSL handshake ok".into());
+            e.min_recv = Some(5);
             CheckSeq {
                 steps: vec![Step::Send(ssl_client_hello()), Step::Expect(e)],
                 ok_status: CheckStatus::L7Ok,
@@ -327,19 +365,20 @@ pub fn seq_for(p: &ir::Proxy) -> Option<CheckSeq> {
             let mut banner = expect(Matcher::Rstring(
                 regex::bytes::Regex::new("^[0-9]{3}[ \r]").ok()?,
             ));
-            banner.min_recv = 4;
-            banner.err_info = Some("SMTP: invalid banner".into());
+            banner.min_recv = Some(4);
+            banner.err_info = Some(ErrInfo::SmtpReply(0));
             let mut banner2 = expect(Matcher::Rstring(
                 regex::bytes::Regex::new("^2[0-9]{2}[ \r]").ok()?,
             ));
             banner2.error_status = CheckStatus::L7Sts;
-            banner2.min_recv = 4;
+            banner2.min_recv = Some(4);
+            banner2.err_info = Some(ErrInfo::SmtpReply(4));
             let mut ehlo = expect(Matcher::Rstring(
                 regex::bytes::Regex::new("^2[0-9]{2}[- \r]").ok()?,
             ));
             ehlo.error_status = CheckStatus::L7Sts;
-            ehlo.min_recv = 4;
-            ehlo.ok_info = Some("SMTP server is ok".into());
+            ehlo.min_recv = Some(4);
+            ehlo.err_info = Some(ErrInfo::SmtpReply(4));
             CheckSeq {
                 steps: vec![
                     Step::Expect(banner),
@@ -372,48 +411,115 @@ enum Verdict {
     More,
 }
 
-fn judge(e: &ExpectStep, buf: &[u8], closed: bool) -> (Verdict, Option<String>) {
-    if buf.len() < e.min_recv && !closed {
-        return (Verdict::More, None);
+fn judge(e: &ExpectStep, buf: &[u8], closed: bool) -> (Verdict, Option<String>, u16) {
+    if !closed {
+        if let Matcher::Bytes(p) = &e.matcher {
+            if buf.len() < p.len() {
+                return (Verdict::More, None, 0);
+            }
+        }
+        if e.min_recv.is_some_and(|m| buf.len() < m) {
+            return (Verdict::More, None, 0);
+        }
     }
-    if let Matcher::MysqlHandshake = e.matcher {
-        if buf.len() < 4 {
-            return (if closed { Verdict::Fail } else { Verdict::More }, None);
-        }
-        let plen = buf[0] as usize | (buf[1] as usize) << 8 | (buf[2] as usize) << 16;
-        if buf.len() < plen + 4 {
-            return (if closed { Verdict::Fail } else { Verdict::More }, None);
-        }
-        if buf.get(4) == Some(&0xff) {
-            let msg =
-                String::from_utf8_lossy(buf.get(7..plen + 4).unwrap_or_default()).into_owned();
-            return (Verdict::Fail, Some(msg));
-        }
-        // the server version, as HAProxy shows it
-        let ver = buf
-            .get(5..plen + 4)
-            .map(|v| v.split(|c| *c == 0).next().unwrap_or_default())
-            .map(|v| String::from_utf8_lossy(v).into_owned());
-        return (Verdict::Pass, ver);
+    if matches!(e.matcher, Matcher::MysqlHandshake | Matcher::MysqlOk) {
+        return judge_mysql(e, buf, closed);
     }
     let hit = match &e.matcher {
         Matcher::Bytes(s) => !s.is_empty() && buf.windows(s.len()).any(|w| w == &s[..]),
         Matcher::Rstring(re) => re.is_match(buf),
         Matcher::Rbinary(re) => re.is_match(&hex_upper(buf)),
-        Matcher::MysqlHandshake => false,
+        Matcher::MysqlHandshake | Matcher::MysqlOk => false,
     };
-    if hit != e.negate {
-        (Verdict::Pass, None)
-    } else if !hit && !closed {
-        // a positive match may still come; a negative one is decided on what we have
-        if e.negate {
-            (Verdict::Fail, None)
-        } else {
-            (Verdict::More, None)
-        }
-    } else {
-        (Verdict::Fail, None)
+    if !hit && !closed && e.min_recv.is_none() {
+        return (Verdict::More, None, 0);
     }
+    if hit != e.negate {
+        return (Verdict::Pass, None, 0);
+    }
+    let (info, code) = match &e.err_info {
+        Some(ErrInfo::Fixed(t)) => (Some(t.clone()), 0),
+        Some(ErrInfo::PayloadToNul(o)) => {
+            let p = buf.get(*o..).unwrap_or_default();
+            let p = p.split(|c| *c == 0).next().unwrap_or_default();
+            (Some(String::from_utf8_lossy(p).into_owned()), 0)
+        }
+        Some(ErrInfo::SmtpReply(o)) => {
+            let p = buf.get(*o..).unwrap_or_default();
+            let start = p.iter().position(|c| *c != b' ').unwrap_or(p.len());
+            let p = &p[start..];
+            let end = p
+                .iter()
+                .position(|c| *c == b'\r' || *c == b'\n')
+                .unwrap_or(p.len());
+            let code = std::str::from_utf8(buf.get(..3).unwrap_or_default())
+                .ok()
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(0);
+            let code = if *o == 0 { 0 } else { code };
+            (Some(String::from_utf8_lossy(&p[..end]).into_owned()), code)
+        }
+        None => match &e.user_rule {
+            Some((step, desc)) => {
+                let what = if hit {
+                    "TCPCHK matched unwanted content"
+                } else {
+                    "TCPCHK did not match content"
+                };
+                let detail = match (&e.matcher, desc.strip_prefix("string ")) {
+                    (Matcher::Bytes(_), Some(quoted)) => format!(" {quoted}"),
+                    (Matcher::Bytes(_), None) => " (binary)".to_string(),
+                    (Matcher::Rstring(_), _) => " (regex)".to_string(),
+                    _ => " (binary regex)".to_string(),
+                };
+                (Some(format!("{what}{detail} at step {step}")), 0)
+            }
+            None => (None, 0),
+        },
+    };
+    (Verdict::Fail, info, code)
+}
+
+/// MySQL packets as HAProxy reads them: the handshake at 0, the OK after it; an error packet
+/// (0xff) fails with its code and message.
+fn judge_mysql(e: &ExpectStep, buf: &[u8], closed: bool) -> (Verdict, Option<String>, u16) {
+    let more = || {
+        if closed {
+            (Verdict::Fail, None, 0)
+        } else {
+            (Verdict::More, None, 0)
+        }
+    };
+    let plen_at = |o: usize| -> Option<usize> {
+        let h = buf.get(o..o + 3)?;
+        Some(h[0] as usize | (h[1] as usize) << 8 | (h[2] as usize) << 16)
+    };
+    let offset = match e.matcher {
+        Matcher::MysqlOk => match plen_at(0) {
+            Some(l) => l + 4,
+            None => return more(),
+        },
+        _ => 0,
+    };
+    let Some(plen) = plen_at(offset) else {
+        return more();
+    };
+    let Some(pkt) = buf.get(offset + 4..offset + 4 + plen) else {
+        return more();
+    };
+    if pkt.first() == Some(&0xff) {
+        let code = pkt
+            .get(1..3)
+            .map_or(0, |c| u16::from_le_bytes([c[0], c[1]]));
+        let msg = String::from_utf8_lossy(buf.get(offset + 7..).unwrap_or_default()).into_owned();
+        return (Verdict::Fail, Some(msg), code);
+    }
+    // the server version (from the handshake), as HAProxy shows it
+    let ver = buf
+        .get(5..)
+        .map(|v| v.split(|c| *c == 0).next().unwrap_or_default())
+        .map(|v| String::from_utf8_lossy(v).into_owned());
+    (Verdict::Pass, ver, 0)
 }
 
 /// Runs `seq` against `addr` within `limit`.
@@ -460,13 +566,14 @@ pub async fn run(seq: &CheckSeq, addr: SocketAddr, limit: Duration) -> ProbeResu
                     return result(false, CheckStatus::L7Rsp, String::new());
                 };
                 match tokio::time::timeout_at(deadline, s.write_all(data)).await {
-                    Ok(Ok(())) => buf.clear(),
+                    // the receive buffer is kept: later expects see everything (as HAProxy)
+                    Ok(Ok(())) => {}
                     Ok(Err(e)) => return result(false, CheckStatus::L7Rsp, e.to_string()),
                     Err(_) => return result(false, CheckStatus::L7Timeout, String::new()),
                 }
             }
             Step::Expect(e) => loop {
-                let (v, info) = judge(e, &buf, closed);
+                let (v, info, code) = judge(e, &buf, closed);
                 match v {
                     Verdict::Pass => {
                         if let Some(i) = info.or_else(|| e.ok_info.clone()) {
@@ -475,13 +582,15 @@ pub async fn run(seq: &CheckSeq, addr: SocketAddr, limit: Duration) -> ProbeResu
                         break;
                     }
                     Verdict::Fail => {
-                        let info = info.or_else(|| e.err_info.clone()).unwrap_or_default();
+                        let info = info.unwrap_or_default();
                         let status = if closed && buf.is_empty() {
                             CheckStatus::L7Rsp
                         } else {
                             e.error_status
                         };
-                        return result(false, status, info);
+                        let mut r = result(false, status, info);
+                        r.code = code;
+                        return r;
                     }
                     Verdict::More => {
                         let Some(s) = stream.as_mut() else {
@@ -489,7 +598,15 @@ pub async fn run(seq: &CheckSeq, addr: SocketAddr, limit: Duration) -> ProbeResu
                         };
                         let mut tmp = [0u8; 4096];
                         match tokio::time::timeout_at(deadline, s.read(&mut tmp)).await {
-                            Err(_) => return result(false, CheckStatus::L7Timeout, String::new()),
+                            Err(_) => {
+                                let info = match &e.user_rule {
+                                    Some((step, d)) => {
+                                        format!(" at step {step} of tcp-check (expect {d})")
+                                    }
+                                    None => String::new(),
+                                };
+                                return result(false, CheckStatus::L7Timeout, info);
+                            }
                             Ok(Ok(0)) | Ok(Err(_)) => closed = true,
                             Ok(Ok(n)) => {
                                 buf.extend_from_slice(&tmp[..n]);

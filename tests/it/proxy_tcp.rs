@@ -388,3 +388,147 @@ fn proxy_tcp_check_config_accepted() {
         );
     }
 }
+
+/// A fake protocol server: sends `greeting` on connect, then one reply per read, then waits
+/// for the peer to close.
+fn fake_server(greeting: &'static [u8], replies: &'static [&'static [u8]]) -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { continue };
+            thread::spawn(move || {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+                let _ = s.write_all(greeting);
+                let mut b = [0u8; 1024];
+                let mut i = 0;
+                while matches!(s.read(&mut b), Ok(n) if n > 0) {
+                    if let Some(r) = replies.get(i) {
+                        let _ = s.write_all(r);
+                    }
+                    i += 1;
+                }
+            });
+        }
+    });
+    port
+}
+
+/// The "Server b/s is DOWN, reason: ..." lines without timings, sorted.
+fn state_lines(stderr: &str) -> Vec<String> {
+    let mut v: Vec<String> = stderr
+        .lines()
+        .filter(|l| l.contains(" is DOWN") || l.contains(" is UP"))
+        .map(|l| {
+            let l = l.split(" : ").nth(1).unwrap_or(l);
+            l.split(", check duration").next().unwrap_or(l).to_string()
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn proxy_tcp_protocol_checks_differential() {
+    if !require("haproxy") {
+        return;
+    }
+    const MYSQL_HS: &[u8] = b"\x31\x00\x00\x00\x0a5.5.5-10.11.6-MariaDB\x00\x08\x00\x00\x00abcdefgh\x00\xfe\xf7\x2d\x02\x00\xff\x81\x15\x00\x00\x00\x00\x00";
+    const MYSQL_ERR: &[u8] = b"\x16\x00\x00\x00\xff\x6a\x04Host is not allowed";
+    const MYSQL_OK: &[u8] = b"\x07\x00\x00\x02\x00\x00\x00\x02\x00\x00\x00";
+    const MYSQL_DENIED: &[u8] = b"\x18\x00\x00\x02\xff\x15\x04#28000Access denied!!";
+    let redis_ok = fake_server(b"", &[b"+PONG\r\n"]);
+    let redis_bad = fake_server(b"", &[b"-LOADING wait\r\n"]);
+    let mysql_ok = fake_server(MYSQL_HS, &[]);
+    let mysql_err = fake_server(MYSQL_ERR, &[]);
+    let mysql_user_ok = fake_server(MYSQL_HS, &[MYSQL_OK]);
+    let mysql_user_denied = fake_server(MYSQL_HS, &[MYSQL_DENIED]);
+    let smtp_ok = fake_server(b"220 mx ESMTP\r\n", &[b"250 mx hello\r\n", b"221 bye\r\n"]);
+    let smtp_bad = fake_server(b"554 go away\r\n", &[]);
+    let ssl_ok = fake_server(b"", &[b"\x16\x03\x00\x00\x04\x0e\x00\x00\x00"]);
+    let ssl_bad = fake_server(b"", &[b"HTTP/1.0 400 Bad Request\r\n\r\n"]);
+    let pg_err = fake_server(
+        b"",
+        &[b"E\x00\x00\x00\x20SFATAL\x00Mno pg_hba entry\x00\x00"],
+    );
+    let pg_sasl = fake_server(
+        b"",
+        &[b"R\x00\x00\x00\x17\x00\x00\x00\x0aSCRAM-SHA-256\x00\x00"],
+    );
+    let pg_odd = fake_server(
+        b"",
+        &[b"R\x00\x00\x00\x17\x00\x00\x00\x0bSCRAM-SHA-256\x00\x00"],
+    );
+    let tc_ok = fake_server(b"", &[b"+OK PONG\r\n", b"\x01\x02ok"]);
+    let tc_bad = fake_server(b"", &[b"nope\r\n"]);
+    let port = free_port();
+    let be = |name: &str, opt: &str, srv: &[(&str, u16)]| {
+        let mut s = format!("backend {name}\n{opt}");
+        for (n, p) in srv {
+            s.push_str(&format!(
+                "  server {n} 127.0.0.1:{p} check inter 150 fall 1 rise 1\n"
+            ));
+        }
+        s
+    };
+    let cfg = format!(
+        "defaults\n  mode tcp\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n  timeout check 1s\n\
+         frontend f\n  bind 127.0.0.1:{port}\n  default_backend redis\n{}{}{}{}{}{}{}{}",
+        be("redis", "  option redis-check\n", &[("ok", redis_ok), ("bad", redis_bad)]),
+        be("mysql", "  option mysql-check\n", &[("ok", mysql_ok), ("err", mysql_err)]),
+        be(
+            "mysqluser",
+            "  option mysql-check user haproxy post-41\n",
+            &[("ok", mysql_user_ok), ("denied", mysql_user_denied)]
+        ),
+        be("smtp", "  option smtpchk HELO mx.test\n", &[("ok", smtp_ok), ("bad", smtp_bad)]),
+        be("ssl", "  option ssl-hello-chk\n", &[("ok", ssl_ok), ("bad", ssl_bad)]),
+        be("pg", "  option pgsql-check user app\n", &[("err", pg_err), ("sasl", pg_sasl), ("odd", pg_odd)]),
+        be(
+            "tc",
+            "  option tcp-check\n  tcp-check send PING\\r\\n\n  tcp-check expect string PONG\n  tcp-check send-binary 0a0b\n  tcp-check expect binary 0102\n",
+            &[("ok", tc_ok), ("bad", tc_bad)]
+        ),
+        be(
+            "tcport",
+            &format!("  option tcp-check\n  tcp-check connect port {redis_ok}\n  tcp-check send *1\\r\\n$4\\r\\nPING\\r\\n\n  tcp-check expect rstring ^\\+PONG\n"),
+            &[("ok", 1)]
+        ),
+    );
+    let run = |bin_is_rh: bool| {
+        let p = if bin_is_rh {
+            Proxy::rhaproxy(&cfg, &[port])
+        } else {
+            Proxy::haproxy(&cfg, &[port])
+        };
+        thread::sleep(Duration::from_millis(1500));
+        state_lines(&p.stderr())
+    };
+    // known difference: rhaproxy has no Layer6 check statuses yet (ssl-hello-chk reports
+    // Layer7); everything else must be identical
+    let want: Vec<String> = run(false)
+        .into_iter()
+        .map(|l| l.replace("Layer6 invalid response", "Layer7 invalid response"))
+        .collect();
+    let got = run(true);
+    let downs: Vec<&str> = want
+        .iter()
+        .filter(|l| l.contains("is DOWN"))
+        .map(|l| l.split(" is DOWN").next().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        downs,
+        [
+            "Server mysql/err",
+            "Server mysqluser/denied",
+            "Server pg/err",
+            "Server pg/odd",
+            "Server redis/bad",
+            "Server smtp/bad",
+            "Server ssl/bad",
+            "Server tc/bad"
+        ],
+        "{want:#?}"
+    );
+    assert_eq!(want, got);
+}
