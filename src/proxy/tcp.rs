@@ -329,6 +329,23 @@ fn ms(d: Duration) -> i64 {
     stream::ms(d)
 }
 
+/// Writes the PROXY header `send-proxy` / `send-proxy-v2` asks for on a new server
+/// connection (errors surface on the next write).
+pub async fn send_proxy_header(cfg: &ir::Server, s: &mut TcpStream, info: &ConnInfo) {
+    if cfg.send_proxy_v2 {
+        let _ = s.write_all(&proxy_proto::v2(info.src, info.dst)).await;
+    } else if cfg.send_proxy {
+        let _ = s.write_all(&proxy_proto::v1(info.src, info.dst)).await;
+    }
+}
+
+/// Whether a backend's servers send PROXY headers (their connections are not shared).
+pub fn uses_proxy_protocol(be: &Backend) -> bool {
+    be.servers
+        .iter()
+        .any(|s| s.cfg.send_proxy || s.cfg.send_proxy_v2)
+}
+
 /// Connects to `server` (PROXY header and TLS as configured).
 async fn connect_server(
     server: &Server,

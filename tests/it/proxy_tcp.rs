@@ -532,3 +532,38 @@ fn proxy_tcp_protocol_checks_differential() {
     );
     assert_eq!(want, got);
 }
+
+#[test]
+fn proxy_http_accept_proxy_send_proxy_chain_differential() {
+    if !require("haproxy") {
+        return;
+    }
+    let inner = free_port();
+    let inner2 = free_port();
+    let cfg = format!(
+        "defaults\n  mode http\n  timeout connect 2s\n  timeout client 5s\n  timeout server 5s\n\
+         frontend f\n  bind 127.0.0.1:{{PORT}} accept-proxy\n  use_backend b2 if {{ path_beg /v2 }}\n  default_backend b\n\
+         backend b\n  server s 127.0.0.1:{inner} send-proxy\n\
+         backend b2\n  server s 127.0.0.1:{inner2} send-proxy-v2\n\
+         frontend inner\n  bind 127.0.0.1:{inner} accept-proxy\n  bind 127.0.0.1:{inner2} accept-proxy\n\
+         \x20 http-request return status 200 content-type text/plain lf-string \"src=%[src]:%[src_port] dst=%[dst]:%[dst_port] path=%[path]\"\n"
+    );
+    let (h, r) = differential(&cfg, |port| {
+        let mut out = Vec::new();
+        for (hdr, path) in [
+            ("PROXY TCP4 192.0.2.9 198.51.100.1 4444 80\r\n", "/v1"),
+            ("PROXY TCP4 192.0.2.10 198.51.100.2 5555 81\r\n", "/v2"),
+            ("PROXY TCP6 2001:db8::7 2001:db8::8 6666 82\r\n", "/v2"),
+        ] {
+            let req = format!("{hdr}GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
+            let resp = text(&exchange(port, req.as_bytes()));
+            out.push(resp.rsplit("\r\n\r\n").next().unwrap_or("").to_string());
+        }
+        out
+    });
+    assert_eq!(
+        h[0], "src=192.0.2.9:4444 dst=198.51.100.1:80 path=/v1",
+        "{h:?}"
+    );
+    assert_eq!(h, r);
+}
