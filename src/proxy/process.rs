@@ -193,7 +193,8 @@ pub async fn serve_all(rt: Runtime, bound: Vec<BoundListener>, _quiet: bool) -> 
             continue;
         };
         let fe_sem = fe_sems.get(b.frontend).cloned().flatten();
-        let l4 = match super::tcp::ListenerL4::build(&b.options, &fe, &engine.runtime.load(), server_tls.clone()) {
+        let rt_now = engine.runtime.load();
+        let l4 = match super::tcp::ListenerL4::build(&b.options, &fe, &rt_now, server_tls.clone()) {
             Ok(l) => l,
             Err(e) => {
                 alert(&e);
