@@ -567,3 +567,43 @@ fn proxy_http_accept_proxy_send_proxy_chain_differential() {
     );
     assert_eq!(h, r);
 }
+
+#[test]
+fn proxy_tcp_idle_timeouts_close_like_haproxy() {
+    if !require("haproxy") {
+        return;
+    }
+    let a = TagServer::start("A");
+    // (timeouts, whether an idle session is closed within 3 s)
+    let cases = [
+        ("timeout client 300ms\n  timeout server 300ms", true),
+        ("timeout client 300ms\n  timeout server 30s", true),
+        (
+            "timeout client 30s\n  timeout server 30s\n  timeout tunnel 300ms",
+            true,
+        ),
+        ("timeout client 30s\n  timeout server 30s", false),
+    ];
+    for (timeouts, closes) in cases {
+        let cfg = format!(
+            "defaults\n  mode tcp\n  timeout connect 2s\n  {timeouts}\nlisten l\n  bind 127.0.0.1:{{PORT}}\n  server a 127.0.0.1:{}\n",
+            a.port
+        );
+        let (h, r) = differential(&cfg, |port| {
+            let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+            let t = Instant::now();
+            let mut b = [0u8; 16];
+            match s.read(&mut b) {
+                Ok(_) => Some(t.elapsed() >= Duration::from_millis(200)),
+                Err(_) => None, // still open after 3 s
+            }
+        });
+        assert_eq!(
+            h,
+            if closes { Some(true) } else { None },
+            "haproxy, {timeouts}"
+        );
+        assert_eq!(h, r, "{timeouts}");
+    }
+}
