@@ -87,6 +87,8 @@ fn first_verdict(
 pub struct ListenerL4 {
     tls: Option<tokio_rustls::TlsAcceptor>,
     accept_proxy: bool,
+    /// `proto h2` on the bind: HTTP/2 with prior knowledge (h2c, or h2 whatever ALPN says).
+    force_h2: bool,
     rules: TcpRules,
     /// Server-side TLS configs by server uid.
     server_tls: Arc<Vec<Option<ServerTls>>>,
@@ -135,6 +137,7 @@ impl ListenerL4 {
         Ok(Arc::new(ListenerL4 {
             tls,
             accept_proxy: opts.accept_proxy,
+            force_h2: opts.proto.as_deref() == Some("h2"),
             rules,
             server_tls,
         }))
@@ -171,6 +174,7 @@ pub async fn dispatch(
     }
     let Some(acceptor) = &l4.tls else {
         match fe.mode {
+            ir::ProxyMode::Http if l4.force_h2 => serve_h2(sock, info, fe, engine).await,
             ir::ProxyMode::Http => stream::serve(sock, info, fe, engine).await,
             _ => serve_l4(sock, info, fe, engine, &l4).await,
         }
@@ -192,7 +196,7 @@ pub async fn dispatch(
     info.ssl_fc = true;
     info.ssl_sni = sni;
     match fe.mode {
-        ir::ProxyMode::Http if h2 => serve_h2(tls, info, fe, engine).await,
+        ir::ProxyMode::Http if h2 || l4.force_h2 => serve_h2(tls, info, fe, engine).await,
         ir::ProxyMode::Http => stream::serve(tls, info, fe, engine).await,
         _ => serve_l4(tls, info, fe, engine, &l4).await,
     }

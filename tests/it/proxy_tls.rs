@@ -284,3 +284,30 @@ fn proxy_tls_bad_certificate_fails_startup() {
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(e.contains("bad.pem"), "{e}");
 }
+
+#[test]
+fn proxy_h2c_prior_knowledge_differential() {
+    if !require("curl") || !require("haproxy") {
+        return;
+    }
+    let cfg = "defaults\n  mode http\n  timeout connect 2s\n  timeout client 5s\n  timeout server 5s\n\
+               frontend f\n  bind 127.0.0.1:{PORT} proto h2\n\
+               \x20 http-request return status 200 content-type text/plain lf-string \"h2c path=%[path] host=%[req.hdr(host)]\"\n";
+    let (h, r) = super::proxy_tcp::differential(cfg, |port| {
+        let o = Command::new("curl")
+            .args([
+                "-s",
+                "-m",
+                "10",
+                "--http2-prior-knowledge",
+                "-w",
+                "|%{http_version}|%{http_code}",
+            ])
+            .arg(format!("http://127.0.0.1:{port}/p?x=1"))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).replace(&format!(":{port}"), ":PORT")
+    });
+    assert!(h.ends_with("|2|200") && h.contains("h2c path=/p"), "{h}");
+    assert_eq!(h, r);
+}
