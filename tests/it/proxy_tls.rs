@@ -311,3 +311,112 @@ fn proxy_h2c_prior_knowledge_differential() {
     assert!(h.ends_with("|2|200") && h.contains("h2c path=/p"), "{h}");
     assert_eq!(h, r);
 }
+
+/// An HTTP/1.1 backend that answers each request with `METHOD PATH BODY` (close after one).
+fn echo_http_backend() -> u16 {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(s) = s else { continue };
+            std::thread::spawn(move || {
+                let mut r = BufReader::new(s.try_clone().unwrap());
+                let mut line = String::new();
+                r.read_line(&mut line).unwrap_or(0);
+                let (mut len, mut chunked) = (0usize, false);
+                loop {
+                    let mut h = String::new();
+                    if r.read_line(&mut h).unwrap_or(0) <= 2 {
+                        break;
+                    }
+                    let l = h.to_ascii_lowercase();
+                    if let Some(v) = l.strip_prefix("content-length:") {
+                        len = v.trim().parse().unwrap_or(0);
+                    }
+                    if l.starts_with("transfer-encoding:") && l.contains("chunked") {
+                        chunked = true;
+                    }
+                }
+                let mut body = Vec::new();
+                if chunked {
+                    loop {
+                        let mut sz = String::new();
+                        r.read_line(&mut sz).unwrap_or(0);
+                        let n = usize::from_str_radix(sz.trim(), 16).unwrap_or(0);
+                        let mut chunk = vec![0u8; n + 2];
+                        r.read_exact(&mut chunk).unwrap_or(());
+                        if n == 0 {
+                            break;
+                        }
+                        body.extend_from_slice(&chunk[..n]);
+                    }
+                } else {
+                    body.resize(len, 0);
+                    r.read_exact(&mut body).unwrap_or(());
+                }
+                let mut parts = line.split(' ');
+                let out = format!(
+                    "{} {} {}",
+                    parts.next().unwrap_or(""),
+                    parts.next().unwrap_or(""),
+                    String::from_utf8_lossy(&body)
+                );
+                let mut w = s;
+                let _ = write!(
+                    w,
+                    "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{out}",
+                    out.len()
+                );
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn proxy_tls_h2_to_http1_backend_with_bodies() {
+    if !require("openssl") || !require("curl") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let ca = make_certs(dir.path(), &["a.test"]);
+    let be = echo_http_backend();
+    let port = free_port();
+    let cfg = format!(
+        "defaults\n  mode http\n  timeout connect 2s\n  timeout client 5s\n  timeout server 5s\n\
+         frontend f\n  bind 127.0.0.1:{port} ssl crt {} alpn h2,http/1.1\n  default_backend b\n\
+         backend b\n  server s 127.0.0.1:{be}\n",
+        dir.path().join("certs").display()
+    );
+    let _p = Proxy::rhaproxy(&cfg, &[port]);
+    let big = "z".repeat(200_000);
+    let big_file = dir.path().join("big.txt");
+    std::fs::write(&big_file, &big).unwrap();
+    let big_arg = format!("@{}", big_file.display());
+    for (extra, want) in [
+        (vec!["--http2"], "GET /path?q=1 "),
+        (vec!["--http2", "-d", "hello=1"], "POST /path?q=1 hello=1"),
+        (
+            vec!["--http2", "--data-binary", big_arg.as_str()],
+            "POST /path?q=1 zzz",
+        ),
+        (vec!["--http1.1", "-d", "x"], "POST /path?q=1 x"),
+    ] {
+        let (status, body, _) = curl(port, "https", "a.test", &ca, &extra);
+        assert!(status.ends_with(" 200"), "{extra:?}: {status} {body}");
+        assert!(
+            body.starts_with(want),
+            "{extra:?}: {}",
+            &body[..body.len().min(80)]
+        );
+    }
+    let (_, body, _) = curl(
+        port,
+        "https",
+        "a.test",
+        &ca,
+        &["--http2", "--data-binary", big_arg.as_str()],
+    );
+    assert_eq!(body.len(), "POST /path?q=1 ".len() + big.len());
+}
