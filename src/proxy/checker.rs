@@ -35,6 +35,8 @@ pub struct ProbeResult {
 pub enum Probe {
     Tcp,
     Http { request: Vec<u8>, expect: Expect },
+    /// Protocol checks and tcp-check sequences (see `checks_db`).
+    Seq(super::checks_db::CheckSeq),
 }
 
 #[derive(Debug, Clone)]
@@ -61,6 +63,9 @@ pub enum Expect {
 
 /// Builds the probe of a backend from its options.
 pub fn probe_for(p: &ir::Proxy) -> Probe {
+    if let Some(seq) = super::checks_db::seq_for(p) {
+        return Probe::Seq(seq);
+    }
     let Some(ir::CheckKind::HttpChk(chk)) = &p.options.check else {
         return Probe::Tcp;
     };
@@ -151,6 +156,9 @@ fn parse_status_list(p: &str) -> Vec<(u16, u16)> {
 
 /// Runs one probe against `addr`.
 pub async fn run_probe(probe: &Probe, addr: std::net::SocketAddr, limit: Duration) -> ProbeResult {
+    if let Probe::Seq(seq) = probe {
+        return super::checks_db::run(seq, addr, limit).await;
+    }
     let start = Instant::now();
     let fail = |status: CheckStatus, code: u16, info: String| ProbeResult {
         ok: false,
@@ -181,6 +189,7 @@ pub async fn run_probe(probe: &Probe, addr: std::net::SocketAddr, limit: Duratio
             };
         }
         Probe::Http { request, expect } => (request, expect),
+        Probe::Seq(_) => return fail(CheckStatus::L7Rsp, 0, String::new()),
     };
     let deadline = start + limit;
     let io = async {
@@ -380,7 +389,7 @@ fn reason_text(r: &ProbeResult, up: bool) -> String {
         CheckStatus::L7Sts => "Layer7 wrong status".to_string(),
         _ => String::new(),
     };
-    let code = if r.code != 0 {
+    let code = if r.code != 0 || r.status == CheckStatus::L7Sts {
         format!(", code: {}", r.code)
     } else {
         String::new()

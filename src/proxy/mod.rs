@@ -12,6 +12,10 @@
 pub mod acl;
 pub mod balance;
 pub mod checker;
+pub mod checks_db;
+pub mod proxy_proto;
+pub mod tcp;
+pub mod tls;
 pub mod cookie;
 pub mod crypt;
 pub mod ctx;

@@ -15,7 +15,7 @@ use super::ctx::ConnInfo;
 use super::listener::{self, BoundListener};
 use super::log::Logger;
 use super::runtime::{Frontend, Runtime};
-use super::{stream, Engine};
+use super::Engine;
 use crate::haproxy::cli::ProcessOptions;
 use crate::haproxy::ir;
 
@@ -174,6 +174,13 @@ pub async fn serve_all(rt: Runtime, bound: Vec<BoundListener>, _quiet: bool) -> 
         .map(|f| (f.maxconn > 0).then(|| Arc::new(Semaphore::new(f.maxconn as usize))))
         .collect();
     let mut accept_tasks = Vec::new();
+    let server_tls = match super::tcp::server_tls_table(&engine.runtime.load()) {
+        Ok(t) => t,
+        Err(e) => {
+            alert(&e);
+            return 1;
+        }
+    };
     for b in bound {
         let listener = match TcpListener::from_std(b.socket) {
             Ok(l) => l,
@@ -186,9 +193,18 @@ pub async fn serve_all(rt: Runtime, bound: Vec<BoundListener>, _quiet: bool) -> 
             continue;
         };
         let fe_sem = fe_sems.get(b.frontend).cloned().flatten();
+        let rt_now = engine.runtime.load();
+        let l4 = match super::tcp::ListenerL4::build(&b.options, &fe, &rt_now, server_tls.clone()) {
+            Ok(l) => l,
+            Err(e) => {
+                alert(&e);
+                return 1;
+            }
+        };
         accept_tasks.push(tokio::spawn(accept_loop(
             listener,
             b.local,
+            l4,
             fe,
             engine.clone(),
             global_sem.clone(),
@@ -242,6 +258,7 @@ pub async fn serve_all(rt: Runtime, bound: Vec<BoundListener>, _quiet: bool) -> 
 async fn accept_loop(
     listener: TcpListener,
     local: std::net::SocketAddr,
+    l4: Arc<super::tcp::ListenerL4>,
     fe: Arc<Frontend>,
     engine: Arc<Engine>,
     global_sem: Arc<Semaphore>,
@@ -286,11 +303,9 @@ async fn accept_loop(
         }
         let fe = fe.clone();
         let engine = engine.clone();
+        let l4 = l4.clone();
         tokio::spawn(async move {
-            match fe.mode {
-                ir::ProxyMode::Http => stream::serve(sock, info, fe.clone(), engine.clone()).await,
-                _ => stream::serve_tcp(sock, info, fe.clone(), engine.clone()).await,
-            }
+            super::tcp::dispatch(sock, info, fe.clone(), engine.clone(), l4).await;
             fe.counters.leave();
             drop(fp);
             drop(gp);

@@ -489,6 +489,7 @@ pub fn default_match(fetch: &Fetch) -> ir::MatchMethod {
         Fetch::SslFc | Fetch::HttpAuth(_) | Fetch::ProtoHttp => M::Bool,
         Fetch::Const(Smp::Bool(_)) => M::Bool,
         Fetch::Const(Smp::Int(_)) => M::Int,
+        Fetch::Var(n) if n.starts_with('\0') => M::Int, // req.len, req.ssl_hello_type (tcp.rs)
         Fetch::Const(Smp::Ip(_)) => M::Ip,
         _ => M::Str,
     }
@@ -691,6 +692,8 @@ pub fn compile_fetch(name: &str, args: &[String], env: &CompileEnv) -> Result<Fe
         "dst_port" => Fetch::DstPort,
         "ssl_fc" => Fetch::SslFc,
         "ssl_fc_sni" | "req.ssl_sni" | "req_ssl_sni" => Fetch::SslFcSni,
+        "req.len" | "req_len" => Fetch::Var(super::tcp::VAR_REQ_LEN.into()),
+        "req.ssl_hello_type" | "req_ssl_hello_type" => Fetch::Var(super::tcp::VAR_HELLO_TYPE.into()),
         "http_auth" => {
             Fetch::HttpAuth(env.userlist(args.first().map(String::as_str).unwrap_or(""))?)
         }

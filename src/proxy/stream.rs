@@ -277,6 +277,10 @@ enum ReuseMode {
 }
 
 fn reuse_of(be: &Backend) -> ReuseMode {
+    // connections that carry a PROXY header belong to their client (HAProxy: private)
+    if super::tcp::uses_proxy_protocol(be) {
+        return ReuseMode::Never;
+    }
     match be.cfg.http_reuse.as_deref() {
         Some("never") => ReuseMode::Never,
         Some("aggressive") | Some("always") => ReuseMode::Always,
@@ -820,8 +824,9 @@ where
         let addr = target.addr(info.dst.port());
         let t_conn = Instant::now();
         match tokio::time::timeout(connect_timeout, TcpStream::connect(addr)).await {
-            Ok(Ok(stream)) => {
+            Ok(Ok(mut stream)) => {
                 let _ = stream.set_nodelay(true);
+                super::tcp::send_proxy_header(&server.cfg, &mut stream, info).await;
                 rec.t_connect = ms(t_conn.elapsed());
                 let uid = server.uid;
                 break (
@@ -1209,6 +1214,8 @@ async fn reconnect(
     .ok()?
     .ok()?;
     let _ = stream.set_nodelay(true);
+    let mut stream = stream;
+    super::tcp::send_proxy_header(&server.cfg, &mut stream, info).await;
     Some(ServerConn {
         stream,
         server_uid: server.uid,

@@ -12,3 +12,7 @@ mod proxy_l7_diff;
 mod support_table;
 mod util;
 mod vrrp;
+mod haproxy_check;
+pub mod proxy_tcp;
+mod proxy_pgsql;
+mod proxy_tls;
