@@ -14,3 +14,4 @@ mod proxy_tls;
 mod support_table;
 mod util;
 mod vrrp;
+pub mod proxy_tcp;
