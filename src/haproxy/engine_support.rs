@@ -1,0 +1,186 @@
+//! Which sample fetches and converters used in a configuration the proxy engine does not
+//! evaluate yet. The catalogue says which fetch/converter *keywords* exist; the engine's
+//! registries (`proxy::sample::is_supported_fetch` / `is_supported_converter`) say which ones
+//! it runs. `-c` and start-up warn with FILE:LINE about each use of an unsupported one, since
+//! an ACL on such a fetch never matches and such a converter passes its input unchanged.
+//!
+//! Rules whose action the engine does not perform are warned by the parser itself, so their
+//! sample expressions are not walked again here (tcp rules, track-sc, capture...).
+
+use std::collections::HashSet;
+
+use crate::diag::Span;
+use crate::haproxy::ir::{
+    Acl, AclRef, BackendRef, Condition, Config, HttpAction, HttpRule, LogFormat, LogFormatNode,
+    ReturnBody, SampleExpr,
+};
+use crate::proxy::rules::is_supported_action;
+use crate::proxy::sample::{is_supported_converter, is_supported_fetch};
+
+/// One use of a fetch or converter the engine does not support.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnsupportedSample {
+    pub span: Span,
+    /// `sample fetch 'name'` or `converter 'name'`.
+    pub what: String,
+}
+
+/// Every use of an unsupported fetch or converter in the proxies' ACLs, conditions, rules,
+/// log formats, dynamic use_backend targets and stick rules, once per (line, name).
+pub fn unsupported_samples(cfg: &Config) -> Vec<UnsupportedSample> {
+    let mut w = Walker::default();
+    for p in &cfg.proxies {
+        for a in &p.acls {
+            w.acl(a);
+        }
+        for f in [
+            &p.log_format,
+            &p.log_format_sd,
+            &p.error_log_format,
+            &p.unique_id_format,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            w.log_format(f, p.log_format_span.unwrap_or(p.span));
+        }
+        for (set, rules) in [
+            ("http-request", &p.http_request),
+            ("http-response", &p.http_response),
+            ("http-after-response", &p.http_after_response),
+        ] {
+            for r in rules {
+                w.http_rule(set, r);
+            }
+        }
+        for u in &p.use_backends {
+            if let BackendRef::Dynamic(f) = &u.target {
+                w.log_format(f, u.span);
+            }
+            w.cond(u.cond.as_ref());
+        }
+        if let Some(BackendRef::Dynamic(f)) = &p.default_backend {
+            w.log_format(f, p.span);
+        }
+        for u in &p.use_servers {
+            w.cond(u.cond.as_ref());
+        }
+        for r in &p.redirects {
+            w.log_format(&r.redirect.target, r.span);
+            w.cond(r.cond.as_ref());
+        }
+        for s in &p.stick_rules {
+            w.expr(&s.expr, s.span);
+            w.cond(s.cond.as_ref());
+        }
+    }
+    w.out
+}
+
+#[derive(Default)]
+struct Walker {
+    seen: HashSet<(Span, String)>,
+    out: Vec<UnsupportedSample>,
+}
+
+impl Walker {
+    fn note(&mut self, span: Span, what: String) {
+        if self.seen.insert((span, what.clone())) {
+            self.out.push(UnsupportedSample { span, what });
+        }
+    }
+
+    fn expr(&mut self, e: &SampleExpr, span: Span) {
+        if !is_supported_fetch(&e.fetch) {
+            self.note(span, format!("sample fetch '{}'", e.fetch));
+        }
+        for c in &e.converters {
+            if !is_supported_converter(&c.name) {
+                self.note(span, format!("converter '{}'", c.name));
+            }
+        }
+    }
+
+    fn acl(&mut self, a: &Acl) {
+        self.expr(&a.expr, a.span);
+    }
+
+    fn cond(&mut self, c: Option<&Condition>) {
+        let Some(c) = c else { return };
+        for term in c.terms.iter().flatten() {
+            if let AclRef::Anonymous(a) = &term.acl {
+                self.acl(a);
+            }
+        }
+    }
+
+    fn log_format(&mut self, f: &LogFormat, span: Span) {
+        for n in &f.nodes {
+            if let LogFormatNode::Sample { expr, .. } = n {
+                self.expr(expr, span);
+            }
+        }
+    }
+
+    fn http_rule(&mut self, set: &str, r: &HttpRule) {
+        let name = action_name(&r.action);
+        if !is_supported_action(set, name) {
+            // already warned as an unimplemented action
+            return;
+        }
+        self.cond(r.cond.as_ref());
+        let span = r.span;
+        match &r.action {
+            HttpAction::SetHeader { value, .. } | HttpAction::AddHeader { value, .. } => {
+                self.log_format(value, span)
+            }
+            HttpAction::SetPath(f)
+            | HttpAction::SetPathq(f)
+            | HttpAction::SetQuery(f)
+            | HttpAction::SetUri(f)
+            | HttpAction::SetMethod(f)
+            | HttpAction::SetVarFmt { format: f, .. } => self.log_format(f, span),
+            HttpAction::SetVar { expr, .. } => self.expr(expr, span),
+            HttpAction::Redirect(rd) => self.log_format(&rd.target, span),
+            HttpAction::Return { body, headers, .. } => {
+                if let Some(ReturnBody::LfString(f)) = body {
+                    self.log_format(f, span);
+                }
+                for (_, v) in headers {
+                    self.log_format(v, span);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The catalogue name of an http action the engine may perform ("" for the others).
+fn action_name(a: &HttpAction) -> &'static str {
+    match a {
+        HttpAction::Allow => "allow",
+        HttpAction::Deny { .. } => "deny",
+        HttpAction::Tarpit { .. } => "tarpit",
+        HttpAction::Auth { .. } => "auth",
+        HttpAction::Redirect(_) => "redirect",
+        HttpAction::SetHeader { .. } => "set-header",
+        HttpAction::AddHeader { .. } => "add-header",
+        HttpAction::DelHeader { .. } => "del-header",
+        HttpAction::ReplaceHeader { .. } => "replace-header",
+        HttpAction::ReplaceValue { .. } => "replace-value",
+        HttpAction::SetPath(_) => "set-path",
+        HttpAction::SetPathq(_) => "set-pathq",
+        HttpAction::SetQuery(_) => "set-query",
+        HttpAction::SetUri(_) => "set-uri",
+        HttpAction::SetMethod(_) => "set-method",
+        HttpAction::ReplacePath { .. } => "replace-path",
+        HttpAction::ReplacePathq { .. } => "replace-pathq",
+        HttpAction::ReplaceUri { .. } => "replace-uri",
+        HttpAction::SetVar { .. } => "set-var",
+        HttpAction::SetVarFmt { .. } => "set-var-fmt",
+        HttpAction::UnsetVar { .. } => "unset-var",
+        HttpAction::SetStatus { .. } => "set-status",
+        HttpAction::Return { .. } => "return",
+        _ => "",
+    }
+}
