@@ -184,3 +184,133 @@ fn action_name(a: &HttpAction) -> &'static str {
         _ => "",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::haproxy::catalogue::{self, Status};
+    use crate::haproxy::ir;
+    use crate::proxy::rules::{SUPPORTED_HTTP_REQUEST_ACTIONS, SUPPORTED_HTTP_RESPONSE_ACTIONS};
+    use crate::proxy::sample::{
+        compile_conv, compile_fetch, split_acl_suffix, CompileEnv, Conv, Fetch,
+        SUPPORTED_CONVERTERS, SUPPORTED_FETCHES,
+    };
+
+    fn implemented(e: &catalogue::Entry) -> bool {
+        e.status == Status::Implemented
+    }
+
+    /// The engine's own answer: does `compile_fetch` have an arm for it (an argument error
+    /// counts: the arm exists), or does it fall back to `Fetch::Never`?
+    fn engine_evaluates_fetch(name: &str) -> bool {
+        let env = CompileEnv::from_config(&ir::Config::default());
+        let base = split_acl_suffix(name).map(|(b, _)| b).unwrap_or(name);
+        !matches!(
+            compile_fetch(base, &["x".to_string()], &env),
+            Ok(Fetch::Never)
+        )
+    }
+
+    fn engine_applies_converter(name: &str) -> bool {
+        let c = ir::Converter {
+            name: name.to_string(),
+            args: vec![],
+        };
+        !matches!(compile_conv(&c), Ok(Conv::Identity))
+    }
+
+    #[test]
+    fn fetch_registry_matches_engine_and_catalogue() {
+        let mut wrong = Vec::new();
+        for e in catalogue::of_kind("fetch") {
+            let engine = engine_evaluates_fetch(e.keyword);
+            if engine != is_supported_fetch(e.keyword) {
+                wrong.push(format!(
+                    "{}: registry disagrees with compile_fetch",
+                    e.keyword
+                ));
+            }
+            if engine != implemented(e) {
+                wrong.push(format!(
+                    "{}: catalogue {:?}, engine {engine}",
+                    e.keyword, e.status
+                ));
+            }
+        }
+        for f in SUPPORTED_FETCHES {
+            match catalogue::lookup("fetch", f) {
+                Some(e) if implemented(e) => {}
+                other => wrong.push(format!(
+                    "{f}: supported, catalogue {:?}",
+                    other.map(|e| e.status)
+                )),
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+        // the fallback itself
+        assert!(!engine_evaluates_fetch("ssl_c_used") && !is_supported_fetch("ssl_c_used"));
+        assert!(is_supported_fetch("path_beg") && is_supported_fetch("req.hdr"));
+    }
+
+    #[test]
+    fn converter_registry_matches_engine_and_catalogue() {
+        let mut wrong = Vec::new();
+        for e in catalogue::of_kind("converter") {
+            let engine = engine_applies_converter(e.keyword);
+            if engine != is_supported_converter(e.keyword) {
+                wrong.push(format!(
+                    "{}: registry disagrees with compile_conv",
+                    e.keyword
+                ));
+            }
+            if engine != implemented(e) {
+                wrong.push(format!(
+                    "{}: catalogue {:?}, engine {engine}",
+                    e.keyword, e.status
+                ));
+            }
+        }
+        for c in SUPPORTED_CONVERTERS {
+            match catalogue::lookup("converter", c) {
+                Some(e) if implemented(e) => {}
+                other => wrong.push(format!(
+                    "{c}: supported, catalogue {:?}",
+                    other.map(|e| e.status)
+                )),
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
+    /// An action is `implemented` when the engine performs it in at least one of the rule sets
+    /// the catalogue lists for it; in the others `-c` still warns (per rule set).
+    #[test]
+    fn action_registry_matches_catalogue() {
+        let mut wrong = Vec::new();
+        for e in catalogue::of_kind("action") {
+            let engine = e.sections.iter().any(|s| is_supported_action(s, e.keyword));
+            if engine != implemented(e) {
+                wrong.push(format!(
+                    "{}: catalogue {:?}, engine {engine}",
+                    e.keyword, e.status
+                ));
+            }
+        }
+        for (set, list) in [
+            ("http-request", SUPPORTED_HTTP_REQUEST_ACTIONS),
+            ("http-response", SUPPORTED_HTTP_RESPONSE_ACTIONS),
+        ] {
+            for a in list {
+                match catalogue::lookup("action", a) {
+                    Some(e) if implemented(e) && e.sections.contains(&set) => {}
+                    other => wrong.push(format!(
+                        "{set} {a}: supported, catalogue {:?}",
+                        other.map(|e| (e.status, e.sections.clone()))
+                    )),
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+        assert!(!is_supported_action("tcp-request content", "accept"));
+    }
+}
