@@ -1268,6 +1268,9 @@ impl Parser {
         let enable = modifier != Some("no");
         let default = modifier == Some("default");
         let on = enable && !default;
+        if on {
+            self.engine_gap("option", name, span, &format!("option {name}"));
+        }
         if name == "httplog" && on {
             self.px().options.httplog_span = Some(span);
         }
@@ -2046,6 +2049,18 @@ impl Parser {
         };
         self.px().tcp_checks.push(rule);
     }
+}
+
+/// The proxy-keyword catalogue entry of this line ("timeout client", "stats enable", "acl").
+pub(crate) fn catalogue_key(line: &Line) -> Option<&'static str> {
+    let kw = line.arg(0);
+    let two = format!("{} {}", kw, line.arg(1));
+    let three = format!("{} {} {}", kw, line.arg(1), line.arg(2));
+    let found = [three.as_str(), two.as_str(), kw]
+        .into_iter()
+        .find_map(|k| catalogue::lookup("proxy", k))
+        .map(|e| e.keyword);
+    found
 }
 
 /// Sections where the keyword of this line is valid, from the catalogue.
