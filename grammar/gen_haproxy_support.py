@@ -26,10 +26,12 @@ for kw, kind, secs, status, note in rows:
 
 print("## HAProxy 2.6 keyword support\n")
 print("Generated from `grammar/haproxy-keywords.tsv` by `grammar/gen_haproxy_support.py`.")
-print("*implemented*: typed in the IR; *parsed-warned*: accepted, shown by `--dump`, and")
-print("`rhaproxy -c` warns \"keyword 'x' is not implemented yet in rhaproxy\"; *rejected*: an error")
-print("worded like haproxy's (removed keywords). For fetches and converters, *implemented* means the")
-print("checker recognises them (name, arguments, pattern/map files); evaluating them is the engine's job.\n")
+print("*implemented*: the engine acts on it (or it is a pure checker matter, see the note in the TSV);")
+print("*parsed-warned*: accepted and checked like haproxy, shown by `--dump`, but the engine does not")
+print("act on it yet, so `rhaproxy -c` and start-up warn \"... is not implemented yet in rhaproxy\" with")
+print("FILE:LINE; *rejected*: an error worded like haproxy's (removed keywords). Fetches, converters and")
+print("actions follow the engine's registries (`proxy::sample::is_supported_fetch`, `is_supported_converter`,")
+print("`proxy::rules::is_supported_action`); a unit test keeps them equal.\n")
 print("| kind | implemented | parsed-warned | rejected |")
 print("|---|---:|---:|---:|")
 for kind, title in KINDS:
