@@ -79,6 +79,17 @@ const LINES: &[(&str, Option<&str>)] = &[
         "  server c 127.0.0.1:9 send-proxy",
         Some("keyword 'server send-proxy'"),
     ),
+    ("backend be2", None),
+    (
+        "  balance hash req.hdr(host)",
+        Some("keyword 'balance hash'"),
+    ),
+    ("  option httpchk", None),
+    (
+        "  http-check expect hdr name x-ok",
+        Some("keyword 'http-check expect hdr'"),
+    ),
+    ("  http-check expect status 200", None),
 ];
 
 fn check(args: &[&str]) -> (i32, String) {

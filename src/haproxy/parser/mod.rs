@@ -632,6 +632,9 @@ impl Parser {
                 if let Some(key) = proxy::catalogue_key(&line) {
                     self.engine_gap("proxy", key, line.word_span(0), key);
                 }
+                if let Some(what) = proxy::unsupported_argument(&line) {
+                    self.unimplemented(line.word_span(0), &what);
+                }
             }
             _ => {}
         }

@@ -2051,6 +2051,29 @@ impl Parser {
     }
 }
 
+/// Arguments of an engine-supported keyword that the engine does not act on yet:
+/// `balance hash EXPR` (balanced round-robin instead) and `http-check expect` matches other
+/// than status/rstatus/string/rstring (the check only looks at the status class then).
+pub(crate) fn unsupported_argument(line: &Line) -> Option<String> {
+    match line.arg(0) {
+        "balance" if line.arg(1) == "hash" => Some("balance hash".into()),
+        "http-check" if line.arg(1) == "expect" => {
+            const KINDS: &[&str] = &[
+                "status", "rstatus", "string", "rstring", "hdr", "fhdr", "status-lf", "string-lf",
+            ];
+            let kind = line
+                .words
+                .iter()
+                .skip(2)
+                .map(|w| w.text.trim_start_matches('!'))
+                .find(|w| KINDS.contains(w))?;
+            (!matches!(kind, "status" | "rstatus" | "string" | "rstring"))
+                .then(|| format!("http-check expect {kind}"))
+        }
+        _ => None,
+    }
+}
+
 /// The proxy-keyword catalogue entry of this line ("timeout client", "stats enable", "acl").
 pub(crate) fn catalogue_key(line: &Line) -> Option<&'static str> {
     let kw = line.arg(0);
