@@ -282,6 +282,65 @@ mod tests {
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     }
 
+    /// Representative keywords of the other kinds, with where the engine reads them (or why
+    /// it does not): the catalogue must say the same.
+    #[test]
+    fn catalogue_status_of_representative_keywords() {
+        use Status::{Implemented as I, ParsedWarned as W};
+        const TABLE: &[(&str, &str, Status)] = &[
+            ("global", "maxconn", I),         // process.rs: accept semaphore
+            ("global", "daemon", I),          // process.rs
+            ("global", "pidfile", I),         // process.rs
+            ("global", "nbthread", I),        // process.rs: tokio workers
+            ("global", "hard-stop-after", I), // process.rs
+            ("global", "description", I),     // informational
+            ("global", "chroot", W),          // never read by the engine
+            ("global", "user", W),            // no privilege drop
+            ("global", "stats", W),           // no stats socket
+            ("global", "master-worker", W),
+            ("global", "ssl-default-bind-ciphers", W), // no TLS
+            ("proxy", "balance", I),                   // balance.rs
+            ("proxy", "timeout client", I),            // stream.rs
+            ("proxy", "monitor-uri", I),               // stream.rs
+            ("proxy", "http-reuse", I),                // stream.rs
+            ("proxy", "stick on", I),                  // stick.rs
+            ("proxy", "tcp-request content", W),       // tcp rules not run
+            ("proxy", "timeout client-fin", W),
+            ("proxy", "capture request header", W),
+            ("proxy", "unique-id-format", W),
+            ("proxy", "stats admin", W),
+            ("option", "httplog", I),    // log.rs
+            ("option", "forwardfor", I), // stream.rs
+            ("option", "redispatch", I), // stream.rs
+            ("option", "httpchk", I),    // checker.rs
+            ("option", "tcpka", W),
+            ("option", "mysql-check", W), // falls back to a TCP check
+            ("option", "abortonclose", W),
+            ("bind", "v6only", I),  // listener.rs
+            ("bind", "backlog", I), // listener.rs
+            ("bind", "ssl", W),
+            ("bind", "accept-proxy", W),
+            ("bind", "tfo", W),
+            ("server", "check", I),  // checker.rs
+            ("server", "weight", I), // balance.rs
+            ("server", "cookie", I), // cookie.rs
+            ("server", "backup", I),
+            ("server", "slowstart", W),
+            ("server", "send-proxy", W),
+            ("server", "ssl", W),
+            ("server", "track", W),
+            ("section", "userlist", I), // http_auth
+            ("section", "resolvers", W),
+            ("section", "peers", W),
+        ];
+        let wrong: Vec<String> = TABLE
+            .iter()
+            .filter(|(kind, kw, want)| catalogue::lookup(kind, kw).map(|e| e.status) != Some(*want))
+            .map(|(kind, kw, want)| format!("{kind} {kw}: want {want:?}"))
+            .collect();
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
     /// An action is `implemented` when the engine performs it in at least one of the rule sets
     /// the catalogue lists for it; in the others `-c` still warns (per rule set).
     #[test]
