@@ -2059,7 +2059,14 @@ pub(crate) fn unsupported_argument(line: &Line) -> Option<String> {
         "balance" if line.arg(1) == "hash" => Some("balance hash".into()),
         "http-check" if line.arg(1) == "expect" => {
             const KINDS: &[&str] = &[
-                "status", "rstatus", "string", "rstring", "hdr", "fhdr", "status-lf", "string-lf",
+                "status",
+                "rstatus",
+                "string",
+                "rstring",
+                "hdr",
+                "fhdr",
+                "status-lf",
+                "string-lf",
             ];
             let kind = line
                 .words
