@@ -169,6 +169,9 @@ pub fn load(opts: &CheckOptions) -> Loaded {
             ignore_resolution_failures: opts.ignore_resolution_failures,
         },
     ));
+    if opts.warn_unimplemented {
+        v.extend(unsupported_sample_findings(&config));
+    }
     let ok = !v.iter().any(|f| f.is_fatal());
     findings.extend(v);
     Loaded {
@@ -180,6 +183,24 @@ pub fn load(opts: &CheckOptions) -> Loaded {
         early_exit: false,
         aborted,
     }
+}
+
+/// "not implemented yet" warnings for fetches and converters the engine does not evaluate.
+fn unsupported_sample_findings(cfg: &Config) -> Vec<Finding> {
+    crate::haproxy::engine_support::unsupported_samples(cfg)
+        .into_iter()
+        .map(|u| Finding {
+            diag: crate::diag::Diagnostic {
+                severity: Severity::Warning,
+                message: format!("{} is not implemented yet in rhaproxy", u.what),
+                span: Some(u.span),
+                help: None,
+            }
+            .with_help("it is accepted, but the engine does not evaluate it: a fetch yields no value (ACLs on it never match), a converter passes its input unchanged"),
+            loc: crate::haproxy::parser::Loc::Parsing,
+            fatal: true,
+        })
+        .collect()
 }
 
 fn io_reason(e: &std::io::Error) -> String {

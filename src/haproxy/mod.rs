@@ -11,6 +11,7 @@ pub mod catalogue;
 pub mod check;
 pub mod cli;
 pub mod cond;
+pub mod engine_support;
 pub mod fuzzing;
 pub mod ir;
 pub mod lexer;

@@ -493,6 +493,63 @@ fn compile_redirect(r: &ir::Redirect, env: &CompileEnv) -> Result<CompiledRedire
     })
 }
 
+/// `http-request` actions the engine performs (see [`compile_action`]; every other action
+/// compiles to `Action::Ignored`).
+pub const SUPPORTED_HTTP_REQUEST_ACTIONS: &[&str] = &[
+    "allow",
+    "deny",
+    "tarpit",
+    "auth",
+    "redirect",
+    "return",
+    "set-header",
+    "add-header",
+    "del-header",
+    "replace-header",
+    "replace-value",
+    "set-path",
+    "set-pathq",
+    "set-query",
+    "set-uri",
+    "set-method",
+    "replace-path",
+    "replace-pathq",
+    "replace-uri",
+    "set-var",
+    "set-var-fmt",
+    "unset-var",
+];
+
+/// `http-response` and `http-after-response` actions the engine performs.
+pub const SUPPORTED_HTTP_RESPONSE_ACTIONS: &[&str] = &[
+    "allow",
+    "deny",
+    "redirect",
+    "return",
+    "set-header",
+    "add-header",
+    "del-header",
+    "replace-header",
+    "replace-value",
+    "set-status",
+    "set-var",
+    "set-var-fmt",
+    "unset-var",
+];
+
+/// Whether the engine performs `action` in the rule set `ruleset` (`http-request`,
+/// `http-response`, `http-after-response`, `tcp-request content`...). tcp-request and
+/// tcp-response rules are not run by this engine yet, so no action is supported there.
+pub fn is_supported_action(ruleset: &str, action: &str) -> bool {
+    match ruleset {
+        "http-request" => SUPPORTED_HTTP_REQUEST_ACTIONS.contains(&action),
+        "http-response" | "http-after-response" => {
+            SUPPORTED_HTTP_RESPONSE_ACTIONS.contains(&action)
+        }
+        _ => false,
+    }
+}
+
 fn compile_action(
     a: &ir::HttpAction,
     env: &CompileEnv,

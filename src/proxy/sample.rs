@@ -575,6 +575,106 @@ pub fn split_acl_suffix(name: &str) -> Option<(&str, ir::MatchMethod)> {
     None
 }
 
+/// Sample fetches the engine evaluates: exactly the names [`compile_fetch`] has an arm for
+/// (any other name compiles to [`Fetch::Never`]). The keyword catalogue's `implemented` fetches
+/// must equal this list plus its ACL-suffixed forms (a test checks it).
+pub const SUPPORTED_FETCHES: &[&str] = &[
+    "method",
+    "path",
+    "pathq",
+    "url",
+    "query",
+    "base",
+    "url_param",
+    "urlp",
+    "req.ver",
+    "req_ver",
+    "res.ver",
+    "resp_ver",
+    "status",
+    "hdr",
+    "req.hdr",
+    "req.fhdr",
+    "res.hdr",
+    "shdr",
+    "res.fhdr",
+    "hdr_cnt",
+    "req.hdr_cnt",
+    "req.fhdr_cnt",
+    "res.hdr_cnt",
+    "shdr_cnt",
+    "res.fhdr_cnt",
+    "hdr_val",
+    "req.hdr_val",
+    "res.hdr_val",
+    "shdr_val",
+    "hdr_ip",
+    "req.hdr_ip",
+    "res.hdr_ip",
+    "shdr_ip",
+    "cook",
+    "req.cook",
+    "cookie",
+    "res.cook",
+    "scook",
+    "cook_cnt",
+    "req.cook_cnt",
+    "res.cook_cnt",
+    "scook_cnt",
+    "cook_val",
+    "req.cook_val",
+    "res.cook_val",
+    "scook_val",
+    "src",
+    "src_port",
+    "dst",
+    "dst_port",
+    "ssl_fc",
+    "ssl_fc_sni",
+    "req.ssl_sni",
+    "req_ssl_sni",
+    "http_auth",
+    "http_auth_group",
+    "http_auth_user",
+    "http_auth_pass",
+    "nbsrv",
+    "fe_name",
+    "be_name",
+    "var",
+    "str",
+    "int",
+    "bool",
+    "ipv4",
+    "ipv6",
+    "always_true",
+    "always_false",
+    "req.proto_http",
+    "req_proto_http",
+    "env",
+    "rand",
+    "date",
+    "req.hdr_names",
+];
+
+/// Whether the engine evaluates the fetch `name` (also ACL-suffixed forms like `path_beg`).
+pub fn is_supported_fetch(name: &str) -> bool {
+    let base = split_acl_suffix(name).map(|(b, _)| b).unwrap_or(name);
+    SUPPORTED_FETCHES.contains(&base)
+}
+
+/// Converters the engine applies: exactly the names [`compile_conv`] has an arm for (any other
+/// name compiles to [`Conv::Identity`]), plus every `map*` form.
+pub const SUPPORTED_CONVERTERS: &[&str] = &[
+    "lower", "upper", "base64", "b64dec", "hex", "length", "field", "word", "regsub", "url_dec",
+    "ltrim", "rtrim", "bytes", "add", "sub", "mul", "div", "mod", "and", "or", "xor", "neg", "not",
+    "bool", "odd", "even", "ipmask", "concat", "djb2", "sdbm", "wt6", "crc32", "json",
+];
+
+/// Whether the engine applies the converter `name`.
+pub fn is_supported_converter(name: &str) -> bool {
+    SUPPORTED_CONVERTERS.contains(&name) || name.starts_with("map")
+}
+
 /// Compiles a fetch by name (without suffix).
 pub fn compile_fetch(name: &str, args: &[String], env: &CompileEnv) -> Result<Fetch, CompileError> {
     let f = name;

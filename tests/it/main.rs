@@ -1,6 +1,7 @@
 //! The one integration-test binary: it drives the real `rhaproxy` / `rkeepalived` binaries.
 //! Each area has its own module; shared helpers live in `util`.
 
+mod engine_gaps;
 mod examples;
 mod haproxy_check;
 mod keepalived_check;

@@ -166,6 +166,8 @@ pub struct Parser {
     pub(crate) opts: ParseOptions,
     aborted: bool,
     fatal_count: usize,
+    /// (file, line, what) of each "not implemented yet" warning, so a line is warned once.
+    unimplemented_seen: Vec<(crate::diag::FileId, u32, String)>,
     /// Span of the line being parsed (for warnings raised deep in value parsers).
     cur_span: Span,
     /// `expose-experimental-directives` seen in global.
@@ -246,6 +248,7 @@ impl Parser {
             opts,
             aborted: false,
             fatal_count: 0,
+            unimplemented_seen: Vec::new(),
             cur_span: Span::default(),
             experimental: false,
             file_names: Vec::new(),
@@ -335,6 +338,21 @@ impl Parser {
     }
     /// A keyword we accept without interpreting it yet.
     pub(crate) fn unimplemented(&mut self, span: Span, what: &str) {
+        // one warning per line and keyword: "tcp-request content accept" covers
+        // "tcp-request content"
+        let words: Vec<&str> = what.split(' ').collect();
+        let covered = self.unimplemented_seen.iter().any(|(f, l, w)| {
+            *f == span.file && *l == span.line && {
+                let seen: Vec<&str> = w.split(' ').collect();
+                let n = seen.len().min(words.len());
+                seen[..n] == words[..n]
+            }
+        });
+        if covered {
+            return;
+        }
+        self.unimplemented_seen
+            .push((span.file, span.line, what.to_string()));
         if self.opts.warn_unimplemented {
             self.push(
                 Severity::Warning,
@@ -345,6 +363,13 @@ impl Parser {
             );
         }
     }
+    /// Warns when the catalogue marks `key` of `kind` as parsed but not run by the engine.
+    pub(crate) fn engine_gap(&mut self, kind: &str, key: &str, span: Span, what: &str) {
+        if catalogue::lookup(kind, key).is_some_and(|e| e.status == Status::ParsedWarned) {
+            self.unimplemented(span, what);
+        }
+    }
+
     pub(crate) fn abort(&mut self) {
         self.aborted = true;
     }
@@ -600,6 +625,19 @@ impl Parser {
             Section::Ring(i) => self.ring_kw(i, &line),
             Section::Other => self.other_kw(&line),
         }
+        // keywords the parser models but the engine does not act on yet
+        match self.section {
+            Section::Global => self.engine_gap("global", kw, line.word_span(0), kw),
+            Section::Defaults(_) | Section::Proxy(_) => {
+                if let Some(key) = proxy::catalogue_key(&line) {
+                    self.engine_gap("proxy", key, line.word_span(0), key);
+                }
+                if let Some(what) = proxy::unsupported_argument(&line) {
+                    self.unimplemented(line.word_span(0), &what);
+                }
+            }
+            _ => {}
+        }
     }
 
     /// haproxy's end-of-section checks (post_section_parser).
@@ -621,6 +659,7 @@ impl Parser {
     fn start_section(&mut self, line: &Line) {
         self.end_section();
         let kw = line.arg(0);
+        self.engine_gap("section", kw, line.word_span(0), kw);
         let name = line.arg(1).to_string();
         let span = line.span;
         self.section_name = SECTION_KEYWORDS

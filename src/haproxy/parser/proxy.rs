@@ -1268,6 +1268,9 @@ impl Parser {
         let enable = modifier != Some("no");
         let default = modifier == Some("default");
         let on = enable && !default;
+        if on {
+            self.engine_gap("option", name, span, &format!("option {name}"));
+        }
         if name == "httplog" && on {
             self.px().options.httplog_span = Some(span);
         }
@@ -2046,6 +2049,48 @@ impl Parser {
         };
         self.px().tcp_checks.push(rule);
     }
+}
+
+/// Arguments of an engine-supported keyword that the engine does not act on yet:
+/// `balance hash EXPR` (balanced round-robin instead) and `http-check expect` matches other
+/// than status/rstatus/string/rstring (the check only looks at the status class then).
+pub(crate) fn unsupported_argument(line: &Line) -> Option<String> {
+    match line.arg(0) {
+        "balance" if line.arg(1) == "hash" => Some("balance hash".into()),
+        "http-check" if line.arg(1) == "expect" => {
+            const KINDS: &[&str] = &[
+                "status",
+                "rstatus",
+                "string",
+                "rstring",
+                "hdr",
+                "fhdr",
+                "status-lf",
+                "string-lf",
+            ];
+            let kind = line
+                .words
+                .iter()
+                .skip(2)
+                .map(|w| w.text.trim_start_matches('!'))
+                .find(|w| KINDS.contains(w))?;
+            (!matches!(kind, "status" | "rstatus" | "string" | "rstring"))
+                .then(|| format!("http-check expect {kind}"))
+        }
+        _ => None,
+    }
+}
+
+/// The proxy-keyword catalogue entry of this line ("timeout client", "stats enable", "acl").
+pub(crate) fn catalogue_key(line: &Line) -> Option<&'static str> {
+    let kw = line.arg(0);
+    let two = format!("{} {}", kw, line.arg(1));
+    let three = format!("{} {} {}", kw, line.arg(1), line.arg(2));
+    let found = [three.as_str(), two.as_str(), kw]
+        .into_iter()
+        .find_map(|k| catalogue::lookup("proxy", k))
+        .map(|e| e.keyword);
+    found
 }
 
 /// Sections where the keyword of this line is valid, from the catalogue.

@@ -541,6 +541,12 @@ impl Parser {
                 }
             }
         };
+        if !matches!(act, HttpAction::Raw { .. })
+            && !crate::proxy::rules::is_supported_action(&ruleset, &base)
+        {
+            // parsed and validated, but the engine does not perform it yet
+            self.unimplemented(span, &format!("{ruleset} {base}"));
+        }
         if consumed < args.len() {
             self.alert_loc(
                 Loc::ParsingTight,
@@ -898,6 +904,12 @@ impl Parser {
                 }
             }
         };
+        if !matches!(act, TcpAction::Raw { .. })
+            && !crate::proxy::rules::is_supported_action(&format!("{ruleset} {sub}"), &base)
+        {
+            // parsed and validated, but the engine does not run tcp rules yet
+            self.unimplemented(span, &format!("{ruleset} {sub} {base}"));
+        }
         let cond = if end < line.len() {
             let words = line.args_from(end);
             let known = |n: &str| self.acl_known(n);

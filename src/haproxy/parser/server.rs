@@ -225,6 +225,7 @@ impl Parser {
                 }
                 return None;
             }
+            self.engine_gap("bind", kw, span, &format!("bind {kw}"));
             let takes_value = BIND_WITH_VALUE.contains(&kw) || kw == "expose-fd";
             if takes_value && !line.has(i + 1) {
                 let msg = match kw {
@@ -529,6 +530,7 @@ impl Parser {
                 bracket(self, msg);
                 return;
             }
+            self.engine_gap("server", o, span, &format!("server {o}"));
             let takes_value = SERVER_WITH_VALUE.contains(&o) || (o == "source");
             let v = line.arg(i + 1).to_string();
             if takes_value && !line.has(i + 1) && o != "source" {

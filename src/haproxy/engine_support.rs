@@ -1,0 +1,375 @@
+//! Which sample fetches and converters used in a configuration the proxy engine does not
+//! evaluate yet. The catalogue says which fetch/converter *keywords* exist; the engine's
+//! registries (`proxy::sample::is_supported_fetch` / `is_supported_converter`) say which ones
+//! it runs. `-c` and start-up warn with FILE:LINE about each use of an unsupported one, since
+//! an ACL on such a fetch never matches and such a converter passes its input unchanged.
+//!
+//! Rules whose action the engine does not perform are warned by the parser itself, so their
+//! sample expressions are not walked again here (tcp rules, track-sc, capture...).
+
+use std::collections::HashSet;
+
+use crate::diag::Span;
+use crate::haproxy::ir::{
+    Acl, AclRef, BackendRef, Condition, Config, HttpAction, HttpRule, LogFormat, LogFormatNode,
+    ReturnBody, SampleExpr,
+};
+use crate::proxy::rules::is_supported_action;
+use crate::proxy::sample::{is_supported_converter, is_supported_fetch};
+
+/// One use of a fetch or converter the engine does not support.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnsupportedSample {
+    pub span: Span,
+    /// `sample fetch 'name'` or `converter 'name'`.
+    pub what: String,
+}
+
+/// Every use of an unsupported fetch or converter in the proxies' ACLs, conditions, rules,
+/// log formats, dynamic use_backend targets and stick rules, once per (line, name).
+pub fn unsupported_samples(cfg: &Config) -> Vec<UnsupportedSample> {
+    let mut w = Walker::default();
+    for p in &cfg.proxies {
+        for a in &p.acls {
+            w.acl(a);
+        }
+        for f in [
+            &p.log_format,
+            &p.log_format_sd,
+            &p.error_log_format,
+            &p.unique_id_format,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            w.log_format(f, p.log_format_span.unwrap_or(p.span));
+        }
+        for (set, rules) in [
+            ("http-request", &p.http_request),
+            ("http-response", &p.http_response),
+            ("http-after-response", &p.http_after_response),
+        ] {
+            for r in rules {
+                w.http_rule(set, r);
+            }
+        }
+        for u in &p.use_backends {
+            if let BackendRef::Dynamic(f) = &u.target {
+                w.log_format(f, u.span);
+            }
+            w.cond(u.cond.as_ref());
+        }
+        if let Some(BackendRef::Dynamic(f)) = &p.default_backend {
+            w.log_format(f, p.span);
+        }
+        for u in &p.use_servers {
+            w.cond(u.cond.as_ref());
+        }
+        for r in &p.redirects {
+            w.log_format(&r.redirect.target, r.span);
+            w.cond(r.cond.as_ref());
+        }
+        for s in &p.stick_rules {
+            w.expr(&s.expr, s.span);
+            w.cond(s.cond.as_ref());
+        }
+    }
+    w.out
+}
+
+#[derive(Default)]
+struct Walker {
+    seen: HashSet<(Span, String)>,
+    out: Vec<UnsupportedSample>,
+}
+
+impl Walker {
+    fn note(&mut self, span: Span, what: String) {
+        if self.seen.insert((span, what.clone())) {
+            self.out.push(UnsupportedSample { span, what });
+        }
+    }
+
+    fn expr(&mut self, e: &SampleExpr, span: Span) {
+        if !is_supported_fetch(&e.fetch) {
+            self.note(span, format!("sample fetch '{}'", e.fetch));
+        }
+        for c in &e.converters {
+            if !is_supported_converter(&c.name) {
+                self.note(span, format!("converter '{}'", c.name));
+            }
+        }
+    }
+
+    fn acl(&mut self, a: &Acl) {
+        self.expr(&a.expr, a.span);
+    }
+
+    fn cond(&mut self, c: Option<&Condition>) {
+        let Some(c) = c else { return };
+        for term in c.terms.iter().flatten() {
+            if let AclRef::Anonymous(a) = &term.acl {
+                self.acl(a);
+            }
+        }
+    }
+
+    fn log_format(&mut self, f: &LogFormat, span: Span) {
+        for n in &f.nodes {
+            if let LogFormatNode::Sample { expr, .. } = n {
+                self.expr(expr, span);
+            }
+        }
+    }
+
+    fn http_rule(&mut self, set: &str, r: &HttpRule) {
+        let name = action_name(&r.action);
+        if !is_supported_action(set, name) {
+            // already warned as an unimplemented action
+            return;
+        }
+        self.cond(r.cond.as_ref());
+        let span = r.span;
+        match &r.action {
+            HttpAction::SetHeader { value, .. } | HttpAction::AddHeader { value, .. } => {
+                self.log_format(value, span)
+            }
+            HttpAction::SetPath(f)
+            | HttpAction::SetPathq(f)
+            | HttpAction::SetQuery(f)
+            | HttpAction::SetUri(f)
+            | HttpAction::SetMethod(f)
+            | HttpAction::SetVarFmt { format: f, .. } => self.log_format(f, span),
+            HttpAction::SetVar { expr, .. } => self.expr(expr, span),
+            HttpAction::Redirect(rd) => self.log_format(&rd.target, span),
+            HttpAction::Return { body, headers, .. } => {
+                if let Some(ReturnBody::LfString(f)) = body {
+                    self.log_format(f, span);
+                }
+                for (_, v) in headers {
+                    self.log_format(v, span);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The catalogue name of an http action the engine may perform ("" for the others).
+fn action_name(a: &HttpAction) -> &'static str {
+    match a {
+        HttpAction::Allow => "allow",
+        HttpAction::Deny { .. } => "deny",
+        HttpAction::Tarpit { .. } => "tarpit",
+        HttpAction::Auth { .. } => "auth",
+        HttpAction::Redirect(_) => "redirect",
+        HttpAction::SetHeader { .. } => "set-header",
+        HttpAction::AddHeader { .. } => "add-header",
+        HttpAction::DelHeader { .. } => "del-header",
+        HttpAction::ReplaceHeader { .. } => "replace-header",
+        HttpAction::ReplaceValue { .. } => "replace-value",
+        HttpAction::SetPath(_) => "set-path",
+        HttpAction::SetPathq(_) => "set-pathq",
+        HttpAction::SetQuery(_) => "set-query",
+        HttpAction::SetUri(_) => "set-uri",
+        HttpAction::SetMethod(_) => "set-method",
+        HttpAction::ReplacePath { .. } => "replace-path",
+        HttpAction::ReplacePathq { .. } => "replace-pathq",
+        HttpAction::ReplaceUri { .. } => "replace-uri",
+        HttpAction::SetVar { .. } => "set-var",
+        HttpAction::SetVarFmt { .. } => "set-var-fmt",
+        HttpAction::UnsetVar { .. } => "unset-var",
+        HttpAction::SetStatus { .. } => "set-status",
+        HttpAction::Return { .. } => "return",
+        _ => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::haproxy::catalogue::{self, Status};
+    use crate::haproxy::ir;
+    use crate::proxy::rules::{SUPPORTED_HTTP_REQUEST_ACTIONS, SUPPORTED_HTTP_RESPONSE_ACTIONS};
+    use crate::proxy::sample::{
+        compile_conv, compile_fetch, split_acl_suffix, CompileEnv, Conv, Fetch,
+        SUPPORTED_CONVERTERS, SUPPORTED_FETCHES,
+    };
+
+    fn implemented(e: &catalogue::Entry) -> bool {
+        e.status == Status::Implemented
+    }
+
+    /// The engine's own answer: does `compile_fetch` have an arm for it (an argument error
+    /// counts: the arm exists), or does it fall back to `Fetch::Never`?
+    fn engine_evaluates_fetch(name: &str) -> bool {
+        let env = CompileEnv::from_config(&ir::Config::default());
+        let base = split_acl_suffix(name).map(|(b, _)| b).unwrap_or(name);
+        !matches!(
+            compile_fetch(base, &["x".to_string()], &env),
+            Ok(Fetch::Never)
+        )
+    }
+
+    fn engine_applies_converter(name: &str) -> bool {
+        let c = ir::Converter {
+            name: name.to_string(),
+            args: vec![],
+        };
+        !matches!(compile_conv(&c), Ok(Conv::Identity))
+    }
+
+    #[test]
+    fn fetch_registry_matches_engine_and_catalogue() {
+        let mut wrong = Vec::new();
+        for e in catalogue::of_kind("fetch") {
+            let engine = engine_evaluates_fetch(e.keyword);
+            if engine != is_supported_fetch(e.keyword) {
+                wrong.push(format!(
+                    "{}: registry disagrees with compile_fetch",
+                    e.keyword
+                ));
+            }
+            if engine != implemented(e) {
+                wrong.push(format!(
+                    "{}: catalogue {:?}, engine {engine}",
+                    e.keyword, e.status
+                ));
+            }
+        }
+        for f in SUPPORTED_FETCHES {
+            match catalogue::lookup("fetch", f) {
+                Some(e) if implemented(e) => {}
+                other => wrong.push(format!(
+                    "{f}: supported, catalogue {:?}",
+                    other.map(|e| e.status)
+                )),
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+        // the fallback itself
+        assert!(!engine_evaluates_fetch("ssl_c_used") && !is_supported_fetch("ssl_c_used"));
+        assert!(is_supported_fetch("path_beg") && is_supported_fetch("req.hdr"));
+    }
+
+    #[test]
+    fn converter_registry_matches_engine_and_catalogue() {
+        let mut wrong = Vec::new();
+        for e in catalogue::of_kind("converter") {
+            let engine = engine_applies_converter(e.keyword);
+            if engine != is_supported_converter(e.keyword) {
+                wrong.push(format!(
+                    "{}: registry disagrees with compile_conv",
+                    e.keyword
+                ));
+            }
+            if engine != implemented(e) {
+                wrong.push(format!(
+                    "{}: catalogue {:?}, engine {engine}",
+                    e.keyword, e.status
+                ));
+            }
+        }
+        for c in SUPPORTED_CONVERTERS {
+            match catalogue::lookup("converter", c) {
+                Some(e) if implemented(e) => {}
+                other => wrong.push(format!(
+                    "{c}: supported, catalogue {:?}",
+                    other.map(|e| e.status)
+                )),
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
+    /// Representative keywords of the other kinds, with where the engine reads them (or why
+    /// it does not): the catalogue must say the same.
+    #[test]
+    fn catalogue_status_of_representative_keywords() {
+        use Status::{Implemented as I, ParsedWarned as W};
+        const TABLE: &[(&str, &str, Status)] = &[
+            ("global", "maxconn", I),         // process.rs: accept semaphore
+            ("global", "daemon", I),          // process.rs
+            ("global", "pidfile", I),         // process.rs
+            ("global", "nbthread", I),        // process.rs: tokio workers
+            ("global", "hard-stop-after", I), // process.rs
+            ("global", "description", I),     // informational
+            ("global", "chroot", W),          // never read by the engine
+            ("global", "user", W),            // no privilege drop
+            ("global", "stats", W),           // no stats socket
+            ("global", "master-worker", W),
+            ("global", "ssl-default-bind-ciphers", W), // no TLS
+            ("proxy", "balance", I),                   // balance.rs
+            ("proxy", "timeout client", I),            // stream.rs
+            ("proxy", "monitor-uri", I),               // stream.rs
+            ("proxy", "http-reuse", I),                // stream.rs
+            ("proxy", "stick on", I),                  // stick.rs
+            ("proxy", "tcp-request content", W),       // tcp rules not run
+            ("proxy", "timeout client-fin", W),
+            ("proxy", "capture request header", W),
+            ("proxy", "unique-id-format", W),
+            ("proxy", "stats admin", W),
+            ("option", "httplog", I),    // log.rs
+            ("option", "forwardfor", I), // stream.rs
+            ("option", "redispatch", I), // stream.rs
+            ("option", "httpchk", I),    // checker.rs
+            ("option", "tcpka", W),
+            ("option", "mysql-check", W), // falls back to a TCP check
+            ("option", "abortonclose", W),
+            ("bind", "v6only", I),  // listener.rs
+            ("bind", "backlog", I), // listener.rs
+            ("bind", "ssl", W),
+            ("bind", "accept-proxy", W),
+            ("bind", "tfo", W),
+            ("server", "check", I),  // checker.rs
+            ("server", "weight", I), // balance.rs
+            ("server", "cookie", I), // cookie.rs
+            ("server", "backup", I),
+            ("server", "slowstart", W),
+            ("server", "send-proxy", W),
+            ("server", "ssl", W),
+            ("server", "track", W),
+            ("section", "userlist", I), // http_auth
+            ("section", "resolvers", W),
+            ("section", "peers", W),
+        ];
+        let wrong: Vec<String> = TABLE
+            .iter()
+            .filter(|(kind, kw, want)| catalogue::lookup(kind, kw).map(|e| e.status) != Some(*want))
+            .map(|(kind, kw, want)| format!("{kind} {kw}: want {want:?}"))
+            .collect();
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
+    /// An action is `implemented` when the engine performs it in at least one of the rule sets
+    /// the catalogue lists for it; in the others `-c` still warns (per rule set).
+    #[test]
+    fn action_registry_matches_catalogue() {
+        let mut wrong = Vec::new();
+        for e in catalogue::of_kind("action") {
+            let engine = e.sections.iter().any(|s| is_supported_action(s, e.keyword));
+            if engine != implemented(e) {
+                wrong.push(format!(
+                    "{}: catalogue {:?}, engine {engine}",
+                    e.keyword, e.status
+                ));
+            }
+        }
+        for (set, list) in [
+            ("http-request", SUPPORTED_HTTP_REQUEST_ACTIONS),
+            ("http-response", SUPPORTED_HTTP_RESPONSE_ACTIONS),
+        ] {
+            for a in list {
+                match catalogue::lookup("action", a) {
+                    Some(e) if implemented(e) && e.sections.contains(&set) => {}
+                    other => wrong.push(format!(
+                        "{set} {a}: supported, catalogue {:?}",
+                        other.map(|e| (e.status, e.sections.clone()))
+                    )),
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+        assert!(!is_supported_action("tcp-request content", "accept"));
+    }
+}
