@@ -12,6 +12,7 @@
 pub mod acl;
 pub mod balance;
 pub mod checker;
+pub mod cli_api;
 pub mod cookie;
 pub mod crypt;
 pub mod ctx;

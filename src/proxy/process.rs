@@ -196,6 +196,7 @@ pub async fn serve_all(rt: Runtime, bound: Vec<BoundListener>, _quiet: bool) -> 
         )));
     }
     super::checker::spawn_checks(&engine);
+    super::cli_api::spawn_sockets(&engine);
 
     use tokio::signal::unix::{signal, SignalKind};
     let (mut term, mut int, mut usr1) = match (
