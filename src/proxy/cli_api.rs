@@ -542,7 +542,7 @@ fn set_weight(be: &Backend, srv: &Server, arg: Option<&str>) -> String {
         None => (arg, false),
     };
     let Ok(v) = num.parse::<i64>() else {
-        return "Empty weight string empty or preceded by garbage\n".into();
+        return "Empty weight string empty or preceded by garbage".into();
     };
     let w = if pct {
         if !(0..=100).contains(&v) {

@@ -5,4 +5,5 @@ mod util;
 mod proxy_balance;
 mod proxy_http;
 mod proxy_l7_diff;
+mod proxy_ops;
 mod haproxy_check;

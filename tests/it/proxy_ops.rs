@@ -1,0 +1,345 @@
+//! Operations through the real binary: the runtime API on `stats socket` driven with socat
+//! (compared with real haproxy on the same configuration), the Prometheus exporter, the
+//! server-state file and master-worker reloads.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::util::{require, rhaproxy_bin};
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+// ---------------------------------------------------------------------------------------------
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Proc(Child);
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn wait_for(what: &str, f: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if f() {
+            return;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn wait_port(port: u16) {
+    wait_for(&format!("port {port}"), || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+}
+
+/// A running proxy (ours or haproxy) with its config in a temp dir.
+struct Running {
+    dir: tempfile::TempDir,
+    proc: Proc,
+}
+
+impl Running {
+    /// Starts `bin -db -f cfg`, where `{dir}` in `cfg` is replaced by the temp dir.
+    fn start(bin: &Path, cfg: &str, extra: &[&str], wait: &[u16]) -> Running {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = cfg.replace("{dir}", &dir.path().display().to_string());
+        let path = dir.path().join("haproxy.cfg");
+        std::fs::write(&path, cfg).unwrap();
+        let child = Command::new(bin)
+            .args(extra)
+            .arg("-f")
+            .arg(&path)
+            .stdout(std::fs::File::create(dir.path().join("stdout.txt")).unwrap())
+            .stderr(std::fs::File::create(dir.path().join("stderr.txt")).unwrap())
+            .spawn()
+            .unwrap();
+        let r = Running {
+            dir,
+            proc: Proc(child),
+        };
+        for p in wait {
+            wait_port(*p);
+        }
+        r
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+    fn sock(&self, name: &str) -> String {
+        self.path(name).display().to_string()
+    }
+    fn wait_sock(&self, name: &str) {
+        let p = self.path(name);
+        wait_for("stats socket", || {
+            std::os::unix::net::UnixStream::connect(&p).is_ok()
+        });
+    }
+    fn stderr(&self) -> String {
+        std::fs::read_to_string(self.path("stderr.txt")).unwrap_or_default()
+    }
+}
+
+/// Sends `input` through socat to `addr` (a socat address) and returns the whole reply.
+fn socat(addr: &str, input: &str) -> String {
+    let mut child = Command::new("socat")
+        .arg("-t5")
+        .arg("-")
+        .arg(addr)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn cli(sock: &str, cmd: &str) -> String {
+    socat(&format!("UNIX-CONNECT:{sock}"), &format!("{cmd}\n"))
+}
+
+/// A tiny HTTP server answering `NAME\n` to every request (keep-alive).
+fn http_server(name: &'static str) -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { return };
+            thread::spawn(move || {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        buf.drain(..end + 4);
+                        let body = format!("{name}\n");
+                        let resp = format!(
+                            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+                            body.len()
+                        );
+                        if s.write_all(resp.as_bytes()).is_err() {
+                            return;
+                        }
+                    }
+                    match s.read(&mut chunk) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+/// One GET with `Connection: close`; returns (status, body).
+fn get(port: u16, path: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+fn bodies(port: u16, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|_| get(port, "/").1.trim().to_string())
+        .collect()
+}
+
+fn cli_config(fe_port: u16, tcp_port: u16, s1: u16, s2: u16) -> String {
+    format!(
+        "global\n  nbthread 1\n  stats socket {{dir}}/admin.sock level admin mode 600\n  stats socket {{dir}}/user.sock level user\n  stats socket {{dir}}/oper.sock\n  stats socket ipv4@127.0.0.1:{tcp_port} level admin\n\
+         defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n\
+         frontend fe\n  bind 127.0.0.1:{fe_port}\n  default_backend be\n\
+         backend be\n  balance roundrobin\n  stick-table type ip size 10\n  server s1 127.0.0.1:{s1} weight 3\n  server s2 127.0.0.1:{s2}\n"
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// runtime API
+// ---------------------------------------------------------------------------------------------
+
+/// The same command sequence against haproxy and rhaproxy: replies must be identical
+/// (columns that depend on time or on proxy numbering are masked in `show servers state`).
+#[test]
+fn proxy_ops_cli_differential_against_haproxy() {
+    if !require("socat") || !require("haproxy") {
+        return;
+    }
+    let (s1, s2) = (http_server("s1"), http_server("s2"));
+    // (socket, command) in order; state carries over between steps.
+    let steps: &[(&str, &str)] = &[
+        ("admin.sock", "show backend"),
+        ("admin.sock", "get weight be/s1"),
+        ("admin.sock", "disable server be/zz"),
+        ("admin.sock", "disable server nope/s1"),
+        ("admin.sock", "disable server be"),
+        ("admin.sock", "set server be/s1 weight 50%"),
+        ("admin.sock", "get weight be/s1"),
+        ("admin.sock", "set weight be/s1 7"),
+        ("admin.sock", "get weight be/s1; get weight be/s2"),
+        ("admin.sock", "set weight be/s1 300"),
+        ("admin.sock", "set server be/s1 weight abc"),
+        ("admin.sock", "set server be/s1 state foo"),
+        ("admin.sock", "set server be/s1 state drain"),
+        ("admin.sock", "show servers state"),
+        ("admin.sock", "set server be/s1 state ready"),
+        ("admin.sock", "disable server be/s2"),
+        ("admin.sock", "show servers state be"),
+        ("admin.sock", "enable server be/s2"),
+        ("admin.sock", "enable health be/s1"),
+        ("admin.sock", "show table"),
+        ("admin.sock", "show table be"),
+        ("admin.sock", "show table nope"),
+        ("admin.sock", "clear table be"),
+        ("user.sock", "disable server be/s1"),
+        ("user.sock", "set weight be/s1 2"),
+        ("user.sock", "set maxconn global 10"),
+        ("user.sock", "get weight be/s1"),
+        ("oper.sock", "set server be/s1 state maint"),
+        ("oper.sock", "show backend"),
+        ("admin.sock", "show info; show backend"),
+    ];
+    let run = |bin: &Path| -> Vec<String> {
+        let (fe, tcp) = (free_port(), free_port());
+        let p = Running::start(bin, &cli_config(fe, tcp, s1, s2), &["-db"], &[fe, tcp]);
+        p.wait_sock("admin.sock");
+        steps
+            .iter()
+            .map(|(sock, cmd)| {
+                let out = cli(&p.sock(sock), cmd);
+                if cmd.starts_with("show servers state") {
+                    // mask be_id and srv_time_since_last_change
+                    out.lines()
+                        .map(|l| {
+                            let mut w: Vec<&str> = l.split(' ').collect();
+                            if w.len() > 10 && !l.starts_with('#') {
+                                w[0] = "ID";
+                                w[9] = "T";
+                            }
+                            w.join(" ") + "\n"
+                        })
+                        .collect()
+                } else if cmd.starts_with("show info") {
+                    // keep the field names only (values differ by nature)
+                    out.lines()
+                        .map(|l| l.split(':').next().unwrap_or("").to_string() + "\n")
+                        .collect()
+                } else {
+                    out
+                }
+            })
+            .collect()
+    };
+    let ours = run(&rhaproxy_bin());
+    let theirs = run(Path::new("haproxy"));
+    let diffs: Vec<String> = ours
+        .iter()
+        .zip(&theirs)
+        .enumerate()
+        .filter(|(_, (o, t))| o != t)
+        .map(|(i, (o, t))| format!("step {i} {:?}:\n ours: {o:?}\n haproxy: {t:?}", steps[i]))
+        .collect();
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+    assert!(theirs[1].starts_with("3 (initial 3)"));
+}
+
+/// Admin actions change where traffic goes; prompt mode and the TCP socket work.
+#[test]
+fn proxy_ops_cli_actions_steer_traffic_and_prompt_mode() {
+    if !require("socat") {
+        return;
+    }
+    let (s1, s2) = (http_server("s1"), http_server("s2"));
+    let (fe, tcp) = (free_port(), free_port());
+    let p = Running::start(
+        &rhaproxy_bin(),
+        &cli_config(fe, tcp, s1, s2),
+        &["-db"],
+        &[fe, tcp],
+    );
+    p.wait_sock("admin.sock");
+    let admin = p.sock("admin.sock");
+    // weights 3:1
+    let b = bodies(fe, 8);
+    assert_eq!(b.iter().filter(|x| *x == "s1").count(), 6, "{b:?}");
+    // maintenance: everything to s2
+    assert_eq!(cli(&admin, "set server be/s1 state maint"), "\n");
+    assert!(bodies(fe, 4).iter().all(|x| x == "s2"));
+    let st = cli(&admin, "show stat");
+    let s1_row = st.lines().find(|l| l.starts_with("be,s1,")).unwrap();
+    assert!(s1_row.contains(",MAINT,"), "{s1_row}");
+    // ready again, then drain s2: everything to s1
+    cli(
+        &admin,
+        "set server be/s1 state ready; set server be/s2 state drain",
+    );
+    assert!(bodies(fe, 4).iter().all(|x| x == "s1"));
+    // weight 0 on s1 and s2 back: all to s2
+    cli(&admin, "set server be/s2 state ready; set weight be/s1 0");
+    assert!(bodies(fe, 4).iter().all(|x| x == "s2"));
+    // prompt mode over the TCP socket: a prompt after each reply, level command, quit
+    let out = socat(
+        &format!("TCP:127.0.0.1:{tcp}"),
+        "prompt\nshow cli level\nget weight be/s1\nuser\nset weight be/s1 1\nquit\n",
+    );
+    assert_eq!(
+        out,
+        "\n> admin\n\n> 0 (initial 3)\n\n> \n> Permission denied\n\n> \n"
+    );
+    // show info reflects the requests seen
+    let info = cli(&admin, "show info");
+    let cum: u64 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("CumReq: "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(cum >= 20, "{info}");
+    assert!(info.contains(&format!("Pid: {}\n", p.proc.0.id())));
+    // socket mode 600
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(p.path("admin.sock"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert!(!p.stderr().contains("ALERT"), "{}", p.stderr());
+}
