@@ -601,8 +601,22 @@ fn set_server(be: &Backend, srv: &Server, opts: &[&str]) -> String {
 }
 
 fn show_info(engine: &Engine, rt: &Runtime) -> String {
+    let fields = info_fields(
+        rt,
+        engine.active.load(Ordering::Relaxed),
+        engine.is_stopping(),
+    );
+    let mut out = String::with_capacity(2048);
+    for (k, v) in fields {
+        let _ = writeln!(out, "{k}: {v}");
+    }
+    out
+}
+
+/// `show info` fields (HAProxy's names, in its order) for a process with `cur` client
+/// connections.
+pub fn info_fields(rt: &Runtime, cur: u32, stopping: bool) -> Vec<(&'static str, String)> {
     let up = rt.started.elapsed().as_secs();
-    let cur = engine.active.load(Ordering::Relaxed);
     let cum_conns: u64 = rt
         .frontends
         .iter()
@@ -694,7 +708,7 @@ fn show_info(engine: &Engine, rt: &Runtime) -> String {
         ("Run_queue", "0".into()),
         ("Idle_pct", "100".into()),
         ("node", node),
-        ("Stopping", u8::from(engine.is_stopping()).to_string()),
+        ("Stopping", u8::from(stopping).to_string()),
         ("Jobs", (u64::from(cur) + listeners as u64).to_string()),
         ("Unstoppable Jobs", "0".into()),
         ("Listeners", listeners.to_string()),
@@ -715,11 +729,7 @@ fn show_info(engine: &Engine, rt: &Runtime) -> String {
         ("Start_time_sec", rt.started_unix.to_string()),
         ("Tainted", "0".into()),
     ];
-    let mut out = String::with_capacity(2048);
-    for (k, v) in fields {
-        let _ = writeln!(out, "{k}: {v}");
-    }
-    out
+    fields
 }
 
 fn hostname() -> String {

@@ -21,6 +21,7 @@ pub mod listener;
 pub mod log;
 pub mod pool;
 pub mod process;
+pub mod prometheus;
 pub mod rules;
 pub mod runtime;
 pub mod sample;

@@ -438,6 +438,10 @@ async fn local_verdict<C: AsyncWrite + Unpin>(
             rec.term = *b"PR";
             (401, out)
         }
+        Verdict::Prometheus => {
+            rec.term = *b"LR";
+            (200, super::prometheus::response(rt, req_minor == 0, close))
+        }
         Verdict::Reply(r) => {
             let mut out = Vec::with_capacity(256 + r.body.len());
             out.extend_from_slice(if req_minor == 0 {

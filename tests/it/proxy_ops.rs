@@ -170,11 +170,29 @@ fn get(port: u16, path: &str) -> (u16, String) {
         .nth(1)
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(body)
+    } else {
+        body.to_string()
+    };
     (status, body)
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = rest[n..].trim_start_matches("\r\n");
+    }
+    out
 }
 
 fn bodies(port: u16, n: usize) -> Vec<String> {
@@ -342,4 +360,150 @@ fn proxy_ops_cli_actions_steer_traffic_and_prompt_mode() {
         .mode();
     assert_eq!(mode & 0o777, 0o600);
     assert!(!p.stderr().contains("ALERT"), "{}", p.stderr());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Prometheus exporter
+// ---------------------------------------------------------------------------------------------
+
+/// Parses exposition text with the reference parser (Python's `prometheus_client`), returning
+/// one `name{k="v",...} value` line per sample with labels sorted, or None when the parser
+/// is not installed.
+fn prometheus_parse(text: &str) -> Option<Result<Vec<String>, String>> {
+    const SCRIPT: &str = "import sys\nfrom prometheus_client.parser import text_string_to_metric_families as f\nfor fam in f(sys.stdin.read()):\n  for s in fam.samples:\n    print('%s{%s} %r' % (s.name, ','.join('%s=\"%s\"' % kv for kv in sorted(s.labels.items())), s.value))\n";
+    let ok = Command::new("/usr/bin/python3")
+        .args(["-c", "import prometheus_client"])
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        return None;
+    }
+    let mut child = Command::new("/usr/bin/python3")
+        .args(["-c", SCRIPT])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    if !out.status.success() {
+        return Some(Err(String::from_utf8_lossy(&out.stderr).into_owned()));
+    }
+    Some(Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()))
+}
+
+fn sample(samples: &[String], key: &str) -> f64 {
+    samples
+        .iter()
+        .find_map(|l| l.strip_prefix(key).and_then(|r| r.strip_prefix(' ')))
+        .unwrap_or_else(|| panic!("no sample {key}"))
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn proxy_ops_prometheus_exporter_parses_and_follows_traffic() {
+    if !require("socat") {
+        return;
+    }
+    if prometheus_parse("").is_none() {
+        if std::env::var("CI").map(|v| v == "true").unwrap_or(false) {
+            panic!("python3-prometheus-client is required in CI");
+        }
+        eprintln!("skipping: python3-prometheus-client not installed");
+        return;
+    }
+    let (s1, s2) = (http_server("s1"), http_server("s2"));
+    let fe = free_port();
+    let cfg = format!(
+        "global\n  stats socket {{dir}}/admin.sock level admin\n\
+         defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n\
+         frontend fe\n  bind 127.0.0.1:{fe}\n  http-request use-service prometheus-exporter if {{ path /metrics }}\n  default_backend be\n\
+         backend be\n  server s1 127.0.0.1:{s1}\n  server s2 127.0.0.1:{s2}\n"
+    );
+    let p = Running::start(&rhaproxy_bin(), &cfg, &["-db"], &[fe]);
+    p.wait_sock("admin.sock");
+    let scrape = || {
+        let (status, body) = get(fe, "/metrics");
+        assert_eq!(status, 200);
+        prometheus_parse(&body).unwrap().unwrap()
+    };
+    let before = scrape();
+    for name in [
+        "haproxy_process_uptime_seconds",
+        "haproxy_frontend_http_requests_total",
+        "haproxy_backend_status",
+        "haproxy_server_status",
+        "haproxy_server_current_sessions",
+        "haproxy_server_weight",
+    ] {
+        assert!(before.iter().any(|l| l.starts_with(name)), "{name} missing");
+    }
+    let fe_req = "haproxy_frontend_http_requests_total{proxy=\"fe\"}";
+    let s1_tot = "haproxy_server_sessions_total{proxy=\"be\",server=\"s1\"}";
+    let s1_up = "haproxy_server_status{proxy=\"be\",server=\"s1\",state=\"UP\"}";
+    let s1_maint = "haproxy_server_status{proxy=\"be\",server=\"s1\",state=\"MAINT\"}";
+    let s1_w = "haproxy_server_weight{proxy=\"be\",server=\"s1\"}";
+    let be_2xx = "haproxy_backend_http_responses_total{code=\"2xx\",proxy=\"be\"}";
+    assert_eq!(sample(&before, s1_up), 1.0);
+    assert_eq!(sample(&before, s1_w), 1.0);
+    assert_eq!(bodies(fe, 6).len(), 6);
+    let after = scrape();
+    assert!(sample(&after, fe_req) >= sample(&before, fe_req) + 6.0);
+    assert_eq!(sample(&after, s1_tot), sample(&before, s1_tot) + 3.0);
+    assert_eq!(sample(&after, be_2xx), sample(&before, be_2xx) + 6.0);
+    cli(
+        &p.sock("admin.sock"),
+        "set server be/s1 state maint; set weight be/s2 9",
+    );
+    let last = scrape();
+    assert_eq!(sample(&last, s1_up), 0.0);
+    assert_eq!(sample(&last, s1_maint), 1.0);
+    assert_eq!(
+        sample(&last, "haproxy_server_weight{proxy=\"be\",server=\"s2\"}"),
+        9.0
+    );
+    // every metric family we export also exists in haproxy 2.6's exporter
+    if crate::util::have("haproxy") {
+        let hp = Running::start(
+            Path::new("haproxy"),
+            &cfg.replace(&fe.to_string(), &free_port().to_string()),
+            &["-db"],
+            &[],
+        );
+        let hport: u16 = cfg_port(&hp);
+        wait_port(hport);
+        let theirs = prometheus_parse(&get(hport, "/metrics").1)
+            .unwrap()
+            .unwrap();
+        let family = |l: &String| l.split('{').next().unwrap_or("").to_string();
+        let theirs: std::collections::BTreeSet<String> = theirs.iter().map(family).collect();
+        let extra: Vec<String> = last
+            .iter()
+            .map(family)
+            .filter(|f| !theirs.contains(f))
+            .collect();
+        assert!(extra.is_empty(), "not in haproxy's exporter: {extra:?}");
+    }
+}
+
+/// The frontend port written in a running proxy's config.
+fn cfg_port(r: &Running) -> u16 {
+    let cfg = std::fs::read_to_string(r.path("haproxy.cfg")).unwrap();
+    cfg.lines()
+        .find_map(|l| l.trim().strip_prefix("bind 127.0.0.1:"))
+        .unwrap()
+        .parse()
+        .unwrap()
 }
