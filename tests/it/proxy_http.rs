@@ -16,13 +16,25 @@ use crate::util::{require, rhaproxy_bin};
 // helpers
 // ---------------------------------------------------------------------------------------------
 
-/// A port nobody listens on right now.
+/// A port nobody listens on right now, taken below the kernel's ephemeral range
+/// (32768-60999) so that outgoing connections of parallel tests cannot grab it between this
+/// check and the proxy's bind. Ports are handed out once per test process; `span` consecutive
+/// free ports are reserved (for port-range binds).
+fn free_ports(span: u16) -> u16 {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let seed = (std::process::id() as usize * 7919) % 9000;
+    loop {
+        let n = NEXT.fetch_add(span as usize, Ordering::SeqCst);
+        let base = 21000 + ((seed + n) % 11000) as u16;
+        let all_free = (0..span).all(|i| TcpListener::bind(("127.0.0.1", base + i)).is_ok());
+        if all_free {
+            return base;
+        }
+    }
+}
+
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    free_ports(1)
 }
 
 /// Kills and reaps a child process on drop.
@@ -833,7 +845,7 @@ fn proxy_http_logs_httplog_to_udp_syslog() {
 #[test]
 fn proxy_http_binds_ipv6_and_port_ranges() {
     let srv = TestServer::start("ts", Duration::ZERO);
-    let base = free_port();
+    let base = free_ports(2);
     let v6 = free_port();
     let cfg = format!(
         "{}{DEFAULTS}frontend fe\n  bind 127.0.0.1:{base}-{}\n  bind [::1]:{v6}\n  default_backend be\nbackend be\n  server s 127.0.0.1:{}\n",
