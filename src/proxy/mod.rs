@@ -26,6 +26,7 @@ pub mod rules;
 pub mod runtime;
 pub mod sample;
 pub mod server_state;
+pub mod server_state_file;
 pub mod stats;
 pub mod stick;
 

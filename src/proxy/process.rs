@@ -32,6 +32,7 @@ pub fn run(config: ir::Config, opts: &ProcessOptions) -> i32 {
             return 1;
         }
     };
+    super::server_state_file::apply(&config, &rt);
     // Bind everything first, so errors show in the foreground.
     let mut bound: Vec<BoundListener> = Vec::new();
     for fe in &rt.frontends {

@@ -507,3 +507,67 @@ fn cfg_port(r: &Running) -> u16 {
         .parse()
         .unwrap()
 }
+
+// ---------------------------------------------------------------------------------------------
+// server-state-file
+// ---------------------------------------------------------------------------------------------
+
+/// State saved with `show servers state > FILE` comes back after a restart: globally for
+/// `load-server-state-from-file global`, per backend for `local`, not at all for `none`.
+#[test]
+fn proxy_ops_server_state_file_survives_restart() {
+    if !require("socat") {
+        return;
+    }
+    let (s1, s2) = (http_server("s1"), http_server("s2"));
+    let state_dir = tempfile::tempdir().unwrap();
+    let sd = state_dir.path().display().to_string();
+    let (fe1, fe2, fe3) = (free_port(), free_port(), free_port());
+    let cfg = format!(
+        "global\n  stats socket {{dir}}/admin.sock level admin\n  server-state-base {sd}\n  server-state-file global.state\n\
+         defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n  load-server-state-from-file global\n\
+         listen g\n  bind 127.0.0.1:{fe1}\n  server s1 127.0.0.1:{s1}\n  server s2 127.0.0.1:{s2} weight 2\n\
+         listen l\n  bind 127.0.0.1:{fe2}\n  load-server-state-from-file local\n  server-state-file-name l.state\n  server s1 127.0.0.1:{s1}\n  server s2 127.0.0.1:{s2}\n\
+         listen n\n  bind 127.0.0.1:{fe3}\n  load-server-state-from-file none\n  server s1 127.0.0.1:{s1}\n  server s2 127.0.0.1:{s2}\n"
+    );
+    let save = |p: &Running| {
+        let sock = p.sock("admin.sock");
+        cli(&sock, "set server g/s1 state maint; set weight g/s2 5; set server l/s2 state drain; set server n/s1 state maint");
+        let all = cli(&sock, "show servers state");
+        std::fs::write(state_dir.path().join("global.state"), &all).unwrap();
+        std::fs::write(
+            state_dir.path().join("l.state"),
+            cli(&sock, "show servers state l"),
+        )
+        .unwrap();
+        all
+    };
+    let first = Running::start(&rhaproxy_bin(), &cfg, &["-db"], &[fe1, fe2, fe3]);
+    first.wait_sock("admin.sock");
+    let saved = save(&first);
+    assert!(saved.starts_with("1\n# be_id "), "{saved}");
+    drop(first);
+    let second = Running::start(&rhaproxy_bin(), &cfg, &["-db"], &[fe1, fe2, fe3]);
+    second.wait_sock("admin.sock");
+    let sock = second.sock("admin.sock");
+    assert_eq!(cli(&sock, "get weight g/s2"), "5 (initial 2)\n\n");
+    let state = cli(&sock, "show servers state");
+    let admin_of = |be: &str, srv: &str| -> String {
+        state
+            .lines()
+            .find(|l| l.split(' ').nth(1) == Some(be) && l.split(' ').nth(3) == Some(srv))
+            .and_then(|l| l.split(' ').nth(6))
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(admin_of("g", "s1"), "1", "{state}");
+    assert_eq!(admin_of("l", "s2"), "8", "{state}");
+    assert_eq!(admin_of("n", "s1"), "0", "none: not restored\n{state}");
+    assert!(bodies(fe1, 4).iter().all(|b| b == "s2"));
+    assert!(bodies(fe2, 4).iter().all(|b| b == "s1"));
+    assert!(
+        !second.stderr().contains("Can't open"),
+        "{}",
+        second.stderr()
+    );
+}
