@@ -19,6 +19,7 @@ pub mod ctx;
 pub mod http1;
 pub mod listener;
 pub mod log;
+pub mod master;
 pub mod pool;
 pub mod process;
 pub mod prometheus;
@@ -76,6 +77,9 @@ impl Engine {
 
 /// Runs the proxy engine on a validated configuration; returns the exit status.
 pub fn run(config: crate::haproxy::ir::Config, opts: &crate::haproxy::cli::ProcessOptions) -> i32 {
+    if master::is_master(&config, opts) {
+        return master::run(config, opts);
+    }
     process::run(config, opts)
 }
 #[cfg(test)]

@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 use super::ctx::ConnInfo;
-use super::listener::{self, BoundListener};
+use super::listener::BoundListener;
 use super::log::Logger;
 use super::runtime::{Frontend, Runtime};
 use super::{stream, Engine};
@@ -37,7 +37,7 @@ pub fn run(config: ir::Config, opts: &ProcessOptions) -> i32 {
     let mut bound: Vec<BoundListener> = Vec::new();
     for fe in &rt.frontends {
         for bind in &fe.cfg.binds {
-            if let Err(e) = listener::bind_all(&fe.cfg, fe.index, bind, &mut bound) {
+            if let Err(e) = super::master::bind_or_inherit(&fe.cfg, fe.index, bind, &mut bound) {
                 alert(&e.to_string());
                 return 1;
             }
@@ -97,6 +97,7 @@ pub fn run(config: ir::Config, opts: &ProcessOptions) -> i32 {
     // or to quit (-st).
     signal_old(&opts.soft_stop_pids, libc::SIGUSR1);
     signal_old(&opts.terminate_pids, libc::SIGTERM);
+    super::master::notify_ready();
     let code = tokio_rt.block_on(serve_all(rt, bound, opts.quiet));
     // Do not wait for tasks still blocked on sockets.
     tokio_rt.shutdown_timeout(Duration::from_millis(100));
