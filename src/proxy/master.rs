@@ -248,10 +248,12 @@ async fn start_worker(opts: &ProcessOptions, held: &Sockets) -> Result<Worker, S
         .env(READY_FD_ENV, theirs.as_raw_fd().to_string())
         .env_remove("NOTIFY_SOCKET")
         .kill_on_drop(false);
-    // SAFETY: between fork and exec only fcntl (async-signal-safe) runs, on descriptors this
+    // SAFETY: between fork and exec only prctl and fcntl (async-signal-safe) run, on descriptors this
     // process owns, to let them survive exec.
     unsafe {
         cmd.pre_exec(move || {
+            // a worker does not outlive its master
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
             for &fd in &fds {
                 let flags = libc::fcntl(fd, libc::F_GETFD);
                 if flags >= 0 {

@@ -571,3 +571,160 @@ fn proxy_ops_server_state_file_survives_restart() {
         second.stderr()
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// master-worker
+// ---------------------------------------------------------------------------------------------
+
+fn kill(pid: u32, sig: &str) {
+    let ok = Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(pid.to_string())
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill -{sig} {pid}");
+}
+
+/// Children of a process (its workers).
+fn children(pid: u32) -> Vec<u32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+fn mw_config(port: u16, version: &str, extra_global: &str) -> String {
+    format!(
+        "global\n  master-worker\n  hard-stop-after 10s\n{extra_global}\
+         defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n\
+         frontend fe\n  bind 127.0.0.1:{port}\n  http-request return status 200 content-type text/plain string \"{version}\\n\"\n"
+    )
+}
+
+/// A bounded load (fresh connection per request, several client threads) with three
+/// reloads in the middle: every request succeeds, and the answers move to the new version.
+/// A broken configuration keeps the current worker serving.
+#[test]
+fn proxy_ops_master_worker_reloads_without_failures() {
+    let port = free_port();
+    let p = Running::start(&rhaproxy_bin(), &mw_config(port, "v0", ""), &[], &[port]);
+    let master = p.proc.0.id();
+    assert_eq!(get(port, "/").1, "v0\n");
+    assert_eq!(children(master).len(), 1);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let clients: Vec<_> = (0..4)
+        .map(|_| {
+            let stop = stop.clone();
+            thread::spawn(move || {
+                let (mut ok, mut failed) = (0u32, Vec::new());
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let r = (|| -> std::io::Result<String> {
+                        let mut s = TcpStream::connect(("127.0.0.1", port))?;
+                        s.set_read_timeout(Some(Duration::from_secs(5)))?;
+                        s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")?;
+                        let mut out = String::new();
+                        s.read_to_string(&mut out)?;
+                        Ok(out)
+                    })();
+                    match r {
+                        Ok(t) if t.starts_with("HTTP/1.1 200") => ok += 1,
+                        Ok(t) => failed.push(format!("bad answer {t:?}")),
+                        Err(e) => failed.push(e.to_string()),
+                    }
+                }
+                (ok, failed)
+            })
+        })
+        .collect();
+    let cfg_path = p.path("haproxy.cfg");
+    for v in 1..=3 {
+        thread::sleep(Duration::from_millis(700));
+        std::fs::write(&cfg_path, mw_config(port, &format!("v{v}"), "")).unwrap();
+        kill(master, "USR2");
+        let want = format!("v{v}\n");
+        wait_for("the new worker", || get(port, "/").1 == want);
+    }
+    thread::sleep(Duration::from_millis(700));
+    // a broken configuration: the master says why and the worker keeps serving v3
+    std::fs::write(
+        &cfg_path,
+        "global\n  master-worker\nfrontend fe\n  bogus-keyword\n",
+    )
+    .unwrap();
+    kill(master, "USR2");
+    wait_for("the master's alert", || {
+        p.stderr().contains("keeps running with the previous")
+    });
+    thread::sleep(Duration::from_millis(500));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (mut ok, mut failed) = (0, Vec::new());
+    for c in clients {
+        let (o, f) = c.join().unwrap();
+        ok += o;
+        failed.extend(f);
+    }
+    assert!(
+        failed.is_empty(),
+        "{} failed of {}: {:?}",
+        failed.len(),
+        ok as usize + failed.len(),
+        &failed[..failed.len().min(5)]
+    );
+    assert!(ok > 100, "only {ok} requests");
+    assert_eq!(get(port, "/").1, "v3\n");
+    assert!(
+        p.stderr().contains("unknown keyword 'bogus-keyword'"),
+        "{}",
+        p.stderr()
+    );
+    // old workers are gone (soft-stopped), one worker serves
+    wait_for("old workers to leave", || children(master).len() == 1);
+    // SIGTERM on the master stops everything
+    let worker = children(master)[0];
+    kill(master, "TERM");
+    wait_for("the worker to stop", || {
+        !Path::new(&format!("/proc/{worker}")).exists()
+            || std::fs::read_to_string(format!("/proc/{worker}/stat"))
+                .map(|s| s.contains(") Z "))
+                .unwrap_or(true)
+    });
+}
+
+/// `-Ws`: READY=1 (with MAINPID) reaches $NOTIFY_SOCKET once the worker serves, and a reload
+/// reports RELOADING=1 then READY=1.
+#[test]
+fn proxy_ops_master_worker_systemd_notify() {
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let sock_path = dir.path().join("notify.sock");
+    let notify = std::os::unix::net::UnixDatagram::bind(&sock_path).unwrap();
+    notify
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let cfg_path = dir.path().join("haproxy.cfg");
+    std::fs::write(&cfg_path, mw_config(port, "v0", "")).unwrap();
+    let child = Command::new(rhaproxy_bin())
+        .arg("-Ws")
+        .arg("-f")
+        .arg(&cfg_path)
+        .env("NOTIFY_SOCKET", &sock_path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let p = Proc(child);
+    let mut buf = [0u8; 256];
+    let n = notify.recv(&mut buf).unwrap();
+    let msg = String::from_utf8_lossy(&buf[..n]).into_owned();
+    assert!(msg.contains("READY=1"), "{msg}");
+    assert!(msg.contains(&format!("MAINPID={}", p.0.id())), "{msg}");
+    // ready means serving
+    assert_eq!(get(port, "/").1, "v0\n");
+    kill(p.0.id(), "USR2");
+    let n = notify.recv(&mut buf).unwrap();
+    assert_eq!(String::from_utf8_lossy(&buf[..n]), "RELOADING=1\n");
+    let n = notify.recv(&mut buf).unwrap();
+    assert_eq!(String::from_utf8_lossy(&buf[..n]), "READY=1\n");
+}
