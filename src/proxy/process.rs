@@ -222,6 +222,11 @@ pub async fn serve_all(rt: Runtime, bound: Vec<BoundListener>, _quiet: bool) -> 
     for t in &accept_tasks {
         t.abort();
     }
+    // wait until no accept loop runs any more, so a connection accepted at this very moment
+    // is counted in `active` before we wait for it (else it would be reset at exit)
+    for t in accept_tasks {
+        let _ = t.await;
+    }
     let hard_stop = engine.runtime.load().global.hard_stop_after;
     let wait_idle = async {
         loop {
