@@ -341,6 +341,10 @@ async fn supervise(opts: ProcessOptions, mut held: Sockets) -> i32 {
         alert("master: cannot install signal handlers");
         return 1;
     };
+    let started = super::runtime::unix_now();
+    let view = std::sync::Arc::new(Mutex::new(MasterView::default()));
+    let (reload_tx, mut reload_rx) = tokio::sync::mpsc::channel::<()>(4);
+    open_master_cli(&opts.master_cli, &view, &reload_tx, started);
     let mut current = match start_worker(&opts, &held).await {
         Ok(w) => w,
         Err(e) => {
@@ -349,6 +353,10 @@ async fn supervise(opts: ProcessOptions, mut held: Sockets) -> i32 {
         }
     };
     notice(&format!("New worker ({}) forked", current.pid));
+    if let Ok(mut v) = view.lock() {
+        v.current = current.pid;
+        v.current_since = super::runtime::unix_now();
+    }
     sd_notify(&format!("READY=1\nMAINPID={}\n", std::process::id()));
     // old workers finishing their in-flight work
     let mut old: Vec<Worker> = Vec::new();
@@ -356,9 +364,13 @@ async fn supervise(opts: ProcessOptions, mut held: Sockets) -> i32 {
     loop {
         tokio::select! {
             _ = usr2.recv() => {}
+            Some(()) = reload_rx.recv() => {}
             _ = hup.recv() => {}
             _ = reap.tick() => {
                 old.retain_mut(|w| !matches!(w.child.try_wait(), Ok(Some(_))));
+                if let Ok(mut v) = view.lock() {
+                    v.old.retain(|(p, _)| old.iter().any(|w| w.pid == *p));
+                }
                 continue;
             }
             s = current.child.wait() => {
@@ -418,6 +430,13 @@ async fn supervise(opts: ProcessOptions, mut held: Sockets) -> i32 {
                 notice(&format!("New worker ({}) forked", w.pid));
                 signal(current.pid, libc::SIGUSR1);
                 let prev = std::mem::replace(&mut current, w);
+                if let Ok(mut v) = view.lock() {
+                    v.reloads += 1;
+                    let since = v.current_since;
+                    v.old.push((prev.pid, since));
+                    v.current = current.pid;
+                    v.current_since = super::runtime::unix_now();
+                }
                 old.push(prev);
                 // sockets the new configuration no longer uses are closed
                 held.retain(|a, _| keep.contains(a));
@@ -442,4 +461,178 @@ async fn stop_all(mut current: Worker, mut old: Vec<Worker>) -> i32 {
         let _ = w.child.wait().await;
     }
     0
+}
+
+// ---------------------------------------------------------------------------------------------
+// master CLI (`-S ADDR[,mode,OCTAL]`)
+// ---------------------------------------------------------------------------------------------
+
+/// What the master CLI shows and asks for.
+#[derive(Debug, Default)]
+struct MasterView {
+    reloads: u32,
+    current: u32,
+    current_since: u64,
+    old: Vec<(u32, u64)>,
+}
+
+fn uptime_text(since: u64) -> String {
+    let up = super::runtime::unix_now().saturating_sub(since);
+    format!(
+        "{}d{:02}h{:02}m{:02}s",
+        up / 86400,
+        (up / 3600) % 24,
+        (up / 60) % 60,
+        up % 60
+    )
+}
+
+fn show_proc(view: &MasterView, started: u64) -> String {
+    let version = "2.6.12";
+    let mut out =
+        String::from("#<PID>          <type>          <reloads>       <uptime>        <version>\n");
+    out.push_str(&format!(
+        "{:<16}{:<16}{:<16}{:<16}{version}\n# workers\n",
+        std::process::id(),
+        "master",
+        view.reloads,
+        uptime_text(started)
+    ));
+    out.push_str(&format!(
+        "{:<16}{:<16}{:<16}{:<16}{version}\n# old workers\n",
+        view.current,
+        "worker",
+        0,
+        uptime_text(view.current_since)
+    ));
+    for (pid, since) in &view.old {
+        out.push_str(&format!(
+            "{:<16}{:<16}{:<16}{:<16}{version}\n",
+            pid,
+            "worker",
+            1,
+            uptime_text(*since)
+        ));
+    }
+    out
+}
+
+async fn master_cli_session<S>(
+    s: S,
+    view: std::sync::Arc<Mutex<MasterView>>,
+    reload: tokio::sync::mpsc::Sender<()>,
+    started: u64,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let (r, mut w) = tokio::io::split(s);
+    let mut lines = BufReader::new(r).lines();
+    let mut prompt = false;
+    while let Ok(Ok(Some(line))) =
+        tokio::time::timeout(Duration::from_secs(60), lines.next_line()).await
+    {
+        let mut out = String::new();
+        for cmd in line.split(';').map(str::trim).filter(|c| !c.is_empty()) {
+            match cmd {
+                "reload" => {
+                    let _ = reload.send(()).await;
+                    let _ = w.shutdown().await;
+                    return;
+                }
+                "show proc" => {
+                    if let Ok(v) = view.lock() {
+                        out.push_str(&show_proc(&v, started));
+                    }
+                }
+                "prompt" => prompt = !prompt,
+                "quit" => {
+                    let _ = w.shutdown().await;
+                    return;
+                }
+                _ => out.push_str(
+                    "The following commands are valid at this level:\n  help                                    : list matching or all commands\n  prompt                                  : toggle interactive mode with prompt\n  quit                                    : disconnect\n  reload                                  : reload haproxy\n  show proc                               : show processes status\n",
+                ),
+            }
+            out.push('\n');
+        }
+        if w.write_all(out.as_bytes()).await.is_err() || !prompt {
+            break;
+        }
+        if w.write_all(b"master> ").await.is_err() {
+            break;
+        }
+    }
+    let _ = w.shutdown().await;
+}
+
+/// Opens the `-S` sockets; returns how many could be opened.
+fn open_master_cli(
+    specs: &[String],
+    view: &std::sync::Arc<Mutex<MasterView>>,
+    reload: &tokio::sync::mpsc::Sender<()>,
+    started: u64,
+) {
+    for spec in specs {
+        let mut parts = spec.split(',');
+        let addr = parts.next().unwrap_or("");
+        let mut mode = None;
+        while let Some(opt) = parts.next() {
+            if opt == "mode" {
+                mode = parts.next().and_then(|m| u32::from_str_radix(m, 8).ok());
+            }
+        }
+        let view = view.clone();
+        let reload = reload.clone();
+        let path = addr.strip_prefix("unix@").unwrap_or(addr);
+        if path.starts_with('/') || path.starts_with('.') {
+            let _ = std::fs::remove_file(path);
+            match tokio::net::UnixListener::bind(path) {
+                Ok(l) => {
+                    if let Some(m) = mode {
+                        use std::os::unix::fs::PermissionsExt;
+                        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(m));
+                    }
+                    tokio::spawn(async move {
+                        while let Ok((s, _)) = l.accept().await {
+                            tokio::spawn(master_cli_session(
+                                s,
+                                view.clone(),
+                                reload.clone(),
+                                started,
+                            ));
+                        }
+                    });
+                }
+                Err(e) => alert(&format!("master CLI: cannot bind {path}: {e}")),
+            }
+        } else {
+            let a = addr
+                .strip_prefix("ipv4@")
+                .or_else(|| addr.strip_prefix("ipv6@"))
+                .unwrap_or(addr);
+            match a
+                .parse::<SocketAddr>()
+                .map_err(|e| e.to_string())
+                .and_then(|sa| {
+                    let l = std::net::TcpListener::bind(sa).map_err(|e| e.to_string())?;
+                    l.set_nonblocking(true).map_err(|e| e.to_string())?;
+                    tokio::net::TcpListener::from_std(l).map_err(|e| e.to_string())
+                }) {
+                Ok(l) => {
+                    tokio::spawn(async move {
+                        while let Ok((s, _)) = l.accept().await {
+                            tokio::spawn(master_cli_session(
+                                s,
+                                view.clone(),
+                                reload.clone(),
+                                started,
+                            ));
+                        }
+                    });
+                }
+                Err(e) => alert(&format!("master CLI: cannot bind {addr}: {e}")),
+            }
+        }
+    }
 }

@@ -764,3 +764,43 @@ fn proxy_ops_master_worker_wrk_keepalive_reloads() {
     );
     kill(master, "TERM");
 }
+
+/// The master CLI (`-S`): `show proc` lists the master and its worker, `reload` reloads.
+#[test]
+fn proxy_ops_master_cli_show_proc_and_reload() {
+    if !require("socat") {
+        return;
+    }
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let msock = dir.path().join("master.sock");
+    let p = Running::start(
+        &rhaproxy_bin(),
+        &mw_config(port, "v0", ""),
+        &["-S", &format!("{},mode,600", msock.display())],
+        &[port],
+    );
+    let master = p.proc.0.id();
+    let ms = format!("UNIX-CONNECT:{}", msock.display());
+    wait_for("master socket", || msock.exists());
+    let procs = socat(&ms, "show proc\n");
+    let worker = children(master)[0];
+    assert!(procs.starts_with("#<PID>"), "{procs}");
+    assert!(procs.contains(&format!("{master:<16}master")), "{procs}");
+    assert!(procs.contains(&format!("{worker:<16}worker")), "{procs}");
+    std::fs::write(p.path("haproxy.cfg"), mw_config(port, "v1", "")).unwrap();
+    socat(&ms, "reload\n");
+    wait_for("the reload", || get(port, "/").1 == "v1\n");
+    let new_worker = *children(master).iter().find(|w| **w != worker).unwrap();
+    let want = format!("# workers\n{new_worker:<16}worker          0");
+    wait_for("show proc to list the new worker", || {
+        socat(&ms, "show proc\n").contains(&want)
+    });
+    let procs = socat(&ms, "show proc\n");
+    assert!(procs.contains(&want), "{procs}");
+    assert!(
+        procs.contains(&format!("{master:<16}master          1")),
+        "{procs}"
+    );
+    kill(master, "TERM");
+}
