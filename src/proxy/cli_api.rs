@@ -501,11 +501,31 @@ pub fn execute(engine: &Engine, w: &[String], sess: &mut Session) -> String {
                 Err(e) => e.into(),
             }
         }
+        ["set", "maxconn", "server", rest @ ..] => {
+            if !admin {
+                return PERMISSION_DENIED.into();
+            }
+            match find_server(&rt, rest.first().copied()) {
+                Ok((be, srv)) => {
+                    let Some(n) = rest.get(1).and_then(|v| v.parse::<u32>().ok()) else {
+                        return "Integer value expected.\n".into();
+                    };
+                    if let Some(live) = srv.live(be) {
+                        live.set_maxconn(n);
+                    }
+                    // requests queued on the old limit may fit now
+                    be.queue_notify.notify_waiters();
+                    String::new()
+                }
+                Err(e) => e.into(),
+            }
+        }
         ["set", "maxconn", ..] => {
             if !admin {
                 return PERMISSION_DENIED.into();
             }
-            "rhaproxy: changing maxconn at runtime is not supported yet.\n".into()
+            "rhaproxy: changing the frontend or global maxconn at runtime is not supported yet.\n"
+                .into()
         }
         ["shutdown", "sessions", "server", rest @ ..] => {
             if !admin {

@@ -122,6 +122,11 @@ fn cli(sock: &str, cmd: &str) -> String {
 
 /// A tiny HTTP server answering `NAME\n` to every request (keep-alive).
 fn http_server(name: &'static str) -> u16 {
+    http_server_slow(name, Duration::ZERO)
+}
+
+/// Like [`http_server`], answering each request after `delay`.
+fn http_server_slow(name: &'static str, delay: Duration) -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     thread::spawn(move || {
@@ -133,6 +138,7 @@ fn http_server(name: &'static str) -> u16 {
                 loop {
                     while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
                         buf.drain(..end + 4);
+                        thread::sleep(delay);
                         let body = format!("{name}\n");
                         let resp = format!(
                             "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
@@ -803,4 +809,40 @@ fn proxy_ops_master_cli_show_proc_and_reload() {
         "{procs}"
     );
     kill(master, "TERM");
+}
+
+/// `set maxconn server`: a server limited to one connection queues (and times out) the
+/// second of two concurrent requests; after raising the limit both are served at once.
+#[test]
+fn proxy_ops_cli_set_maxconn_server() {
+    if !require("socat") {
+        return;
+    }
+    let slow = http_server_slow("slow", Duration::from_millis(600));
+    let fe = free_port();
+    let cfg = format!(
+        "global\n  stats socket {{dir}}/admin.sock level admin\n\
+         defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n  timeout queue 200ms\n\
+         listen l\n  bind 127.0.0.1:{fe}\n  server s1 127.0.0.1:{slow} maxconn 1\n"
+    );
+    let p = Running::start(&rhaproxy_bin(), &cfg, &["-db"], &[fe]);
+    p.wait_sock("admin.sock");
+    let pair = || {
+        let a = thread::spawn(move || get(fe, "/").0);
+        thread::sleep(Duration::from_millis(50));
+        let b = thread::spawn(move || get(fe, "/").0);
+        let mut v = vec![a.join().unwrap(), b.join().unwrap()];
+        v.sort();
+        v
+    };
+    assert_eq!(pair(), vec![200, 503]);
+    assert_eq!(
+        cli(&p.sock("admin.sock"), "set maxconn server l/s1 10"),
+        "\n"
+    );
+    assert_eq!(pair(), vec![200, 200]);
+    assert_eq!(
+        cli(&p.sock("admin.sock"), "set maxconn server l/nope 10"),
+        "No such server.\n\n"
+    );
 }
