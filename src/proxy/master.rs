@@ -310,7 +310,18 @@ pub fn run(config: ir::Config, opts: &ProcessOptions) -> i32 {
         .pidfile
         .clone()
         .or_else(|| config.global.pidfile.clone());
-    if let Some(p) = &pidfile {
+    let daemon = (opts.daemon || config.global.daemon) && !opts.debug && !opts.foreground;
+    if daemon {
+        // the master goes to the background (the pidfile gets its pid); workers follow it
+        match super::process::daemonize(pidfile.as_deref()) {
+            Ok(true) => return 0,
+            Ok(false) => {}
+            Err(e) => {
+                alert(&format!("cannot fork: {e}"));
+                return 1;
+            }
+        }
+    } else if let Some(p) = &pidfile {
         if let Err(e) = std::fs::write(p, format!("{}\n", std::process::id())) {
             alert(&format!("cannot create pidfile {p}: {e}"));
             return 1;

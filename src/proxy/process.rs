@@ -132,7 +132,7 @@ fn write_pidfile(path: &str, pid: u32) -> std::io::Result<()> {
 
 /// Forks into the background. Returns Ok(true) in the parent (which should exit), Ok(false)
 /// in the daemon.
-fn daemonize(pidfile: Option<&str>) -> std::io::Result<bool> {
+pub(crate) fn daemonize(pidfile: Option<&str>) -> std::io::Result<bool> {
     // SAFETY: called before any thread or async runtime exists, so the child is a faithful
     // single-threaded copy; fork has no memory-safety preconditions otherwise.
     let pid = unsafe { libc::fork() };

@@ -846,3 +846,56 @@ fn proxy_ops_cli_set_maxconn_server() {
         "No such server.\n\n"
     );
 }
+
+/// Stops a daemonized master (from its pidfile) at the end of a test, also on failure.
+struct PidfileGuard(PathBuf);
+impl Drop for PidfileGuard {
+    fn drop(&mut self) {
+        if let Some(pid) = std::fs::read_to_string(&self.0)
+            .ok()
+            .and_then(|s| s.trim().parse::<u32>().ok())
+        {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+        }
+    }
+}
+
+/// `-D -W -p FILE`: the master goes to the background, the pidfile names it, reloads work
+/// and SIGTERM on the master stops its worker too.
+#[test]
+fn proxy_ops_master_worker_daemon_and_pidfile() {
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("haproxy.cfg");
+    let pidfile = dir.path().join("haproxy.pid");
+    std::fs::write(&cfg, mw_config(port, "v0", "")).unwrap();
+    let _guard = PidfileGuard(pidfile.clone());
+    let st = Command::new(rhaproxy_bin())
+        .args(["-D", "-W", "-p"])
+        .arg(&pidfile)
+        .arg("-f")
+        .arg(&cfg)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    wait_port(port);
+    let master: u32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    wait_for("the worker", || children(master).len() == 1);
+    let worker = children(master)[0];
+    assert_eq!(get(port, "/").1, "v0\n");
+    std::fs::write(&cfg, mw_config(port, "v1", "")).unwrap();
+    kill(master, "USR2");
+    wait_for("the reload", || get(port, "/").1 == "v1\n");
+    kill(master, "TERM");
+    wait_for("master and workers to stop", || {
+        !Path::new(&format!("/proc/{master}")).exists()
+            && !Path::new(&format!("/proc/{worker}")).exists()
+    });
+    assert!(TcpStream::connect(("127.0.0.1", port)).is_err());
+}
