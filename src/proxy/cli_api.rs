@@ -412,6 +412,8 @@ pub fn execute(engine: &Engine, w: &[String], sess: &mut Session) -> String {
         ["show", "stat", rest @ ..] => {
             if rest.contains(&"typed") {
                 show_stat_typed(&rt)
+            } else if rest.contains(&"json") {
+                show_stat_json(&rt)
             } else {
                 super::stats::csv(&rt)
             }
@@ -771,11 +773,42 @@ fn nofile() -> u64 {
     }
 }
 
-/// `show stat typed`: one `F.iid.sid.col.pos:origin-nature-type:value` line per non-empty
-/// CSV cell, derived from the CSV export so both stay in step.
-fn show_stat_typed(rt: &Runtime) -> String {
+/// One non-empty cell of the stats, with HAProxy's typed-output attributes.
+struct TypedField<'a> {
+    kind: char,
+    iid: &'a str,
+    sid: &'a str,
+    pos: usize,
+    name: &'static str,
+    /// origin, nature, scope letters (`K`/`M`/`S`/`C`, `N`/`G`/`M`/`L`/`C`/`O`, `S`/`P`)
+    tags: [char; 3],
+    typ: &'static str,
+    value: &'a str,
+}
+
+/// Field attributes as HAProxy tags them (key names, limits, maxima, counters, gauges).
+fn field_tags(name: &str, value: &str) -> ([char; 3], &'static str) {
+    let numeric = value.parse::<u64>().is_ok();
+    match name {
+        "pxname" | "svname" => (['K', 'N', 'S'], "str"),
+        "status" | "check_status" | "addr" | "cookie" | "mode" | "algo" | "check_desc"
+        | "agent_desc" | "agent_status" => (['S', 'O', 'S'], "str"),
+        "slim" | "qlimit" | "rate_lim" | "weight" | "uweight" | "check_rise" | "check_fall"
+        | "pid" | "iid" | "sid" | "type" => (['C', 'L', 'P'], "u32"),
+        n if n.ends_with("max") || n.ends_with("_max") => (['M', 'M', 'P'], "u32"),
+        "stot" | "bin" | "bout" | "dreq" | "dresp" | "ereq" | "econ" | "eresp" | "wretr"
+        | "wredis" | "chkfail" | "chkdown" | "lbtot" | "req_tot" | "cli_abrt" | "srv_abrt"
+        | "conn_tot" | "downtime" | "hanafail" | "intercepted" | "dcon" | "dses" | "wrew"
+        | "connect" | "reuse" | "eint" => (['M', 'C', 'P'], "u64"),
+        n if n.starts_with("hrsp_") => (['M', 'C', 'P'], "u64"),
+        _ if numeric => (['M', 'G', 'P'], "u32"),
+        _ => (['S', 'O', 'S'], "str"),
+    }
+}
+
+/// Calls `f` for every non-empty stats cell, object by object (`end` after each object).
+fn typed_fields(rt: &Runtime, mut f: impl FnMut(Option<&TypedField<'_>>)) {
     let csv = super::stats::csv(rt);
-    let mut out = String::new();
     let cols = super::stats::CSV_COLUMNS;
     let iid = cols.iter().position(|c| *c == "iid");
     let sid = cols.iter().position(|c| *c == "sid");
@@ -789,25 +822,111 @@ fn show_stat_typed(rt: &Runtime) -> String {
             "2" => 'S',
             _ => 'L',
         };
-        for (pos, (col, v)) in cols.iter().zip(&cells).enumerate() {
-            if v.is_empty() {
+        for (pos, (name, value)) in cols.iter().zip(&cells).enumerate() {
+            if value.is_empty() {
                 continue;
             }
-            let typ = if v.parse::<u64>().is_ok() {
-                "u32"
-            } else {
-                "str"
-            };
+            let (tags, typ) = field_tags(name, value);
+            f(Some(&TypedField {
+                kind,
+                iid: get(iid),
+                sid: get(sid),
+                pos,
+                name,
+                tags,
+                typ,
+                value,
+            }));
+        }
+        f(None);
+    }
+}
+
+/// `show stat typed`: `F.iid.sid.pos.name.1:tags:type:value` lines, derived from the CSV
+/// export so both stay in step.
+fn show_stat_typed(rt: &Runtime) -> String {
+    let mut out = String::new();
+    typed_fields(rt, |field| match field {
+        Some(t) => {
             let _ = writeln!(
                 out,
-                "{kind}.{}.{}.{pos}.{col}.1:MGP:{typ}:{v}",
-                get(iid),
-                get(sid)
+                "{}.{}.{}.{}.{}.1:{}{}{}:{}:{}",
+                t.kind,
+                t.iid,
+                t.sid,
+                t.pos,
+                t.name,
+                t.tags[0],
+                t.tags[1],
+                t.tags[2],
+                t.typ,
+                t.value
             );
         }
-        out.push('\n');
-    }
+        None => out.push('\n'),
+    });
     out
+}
+
+fn json_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `show stat json`: HAProxy's array (one per object) of field objects.
+fn show_stat_json(rt: &Runtime) -> String {
+    let mut objects: Vec<String> = Vec::new();
+    let mut cur: Vec<String> = Vec::new();
+    typed_fields(rt, |field| match field {
+        Some(t) => {
+            let obj_type = match t.kind {
+                'F' => "Frontend",
+                'B' => "Backend",
+                'S' => "Server",
+                _ => "Listener",
+            };
+            let tag = |c: char, i: usize| -> &'static str {
+                match (i, c) {
+                    (0, 'K') => "Key",
+                    (0, 'M') => "Metric",
+                    (0, 'S') => "Status",
+                    (0, 'C') => "Config",
+                    (1, 'N') => "Name",
+                    (1, 'G') => "Gauge",
+                    (1, 'M') => "Max",
+                    (1, 'L') => "Limit",
+                    (1, 'C') => "Counter",
+                    (1, 'O') => "Output",
+                    (2, 'S') => "Service",
+                    (2, 'P') => "Process",
+                    _ => "",
+                }
+            };
+            let value = if t.typ == "str" {
+                json_str(t.value)
+            } else {
+                t.value.to_string()
+            };
+            cur.push(format!(
+                "{{\"objType\":\"{obj_type}\",\"proxyId\":{},\"id\":{},\"field\":{{\"pos\":{},\"name\":\"{}\"}},\"processNum\":1,\"tags\":{{\"origin\":\"{}\",\"nature\":\"{}\",\"scope\":\"{}\"}},\"value\":{{\"type\":\"{}\",\"value\":{value}}}}}",
+                t.iid, t.sid, t.pos, t.name, tag(t.tags[0], 0), tag(t.tags[1], 1), tag(t.tags[2], 2), t.typ
+            ));
+        }
+        None => objects.push(format!("[{}]", std::mem::take(&mut cur).join(","))),
+    });
+    format!("[{}]\n", objects.join(","))
 }
 
 /// HAProxy's `srv_check_status` number for a check result.

@@ -348,6 +348,32 @@ fn proxy_ops_cli_actions_steer_traffic_and_prompt_mode() {
         out,
         "\n> admin\n\n> 0 (initial 3)\n\n> \n> Permission denied\n\n> \n"
     );
+    // typed and json forms of show stat carry the same values as the CSV
+    let typed = cli(&admin, "show stat typed");
+    assert!(typed.starts_with("F."), "{typed}");
+    assert!(
+        typed
+            .lines()
+            .any(|l| l.starts_with("S.") && l.ends_with(".svname.1:KNS:str:s1")),
+        "{typed}"
+    );
+    let json = cli(&admin, "show stat json");
+    let check = Command::new("python3")
+        .args(["-c", "import json,sys\nd=json.load(sys.stdin)\nprint(len(d), sorted(set(f['objType'] for o in d for f in o)), [f['value']['value'] for o in d for f in o if f['field']['name']=='svname'])"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            c.stdin.take().unwrap().write_all(json.as_bytes())?;
+            c.wait_with_output()
+        });
+    if let Ok(out) = check {
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            "4 ['Backend', 'Frontend', 'Server'] ['FRONTEND', 's1', 's2', 'BACKEND']",
+            "{json}"
+        );
+    }
     // show info reflects the requests seen
     let info = cli(&admin, "show info");
     let cum: u64 = info
