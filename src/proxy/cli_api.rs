@@ -97,11 +97,16 @@ fn open_socket(
                 std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
             }
             let engine = engine.clone();
+            // `expose-fd listeners` on an admin socket: `_getsocks` hands the listening
+            // sockets to a new process (`-x`).
+            let expose = opts.expose_fd_listeners && level == Level::Admin;
             tokio::spawn(async move {
                 loop {
                     match l.accept().await {
                         Ok((s, _)) => {
-                            tokio::spawn(serve(s, engine.clone(), level));
+                            use std::os::fd::AsRawFd;
+                            let fd = expose.then(|| s.as_raw_fd());
+                            tokio::spawn(serve_with_fd(s, engine.clone(), level, fd));
                         }
                         Err(_) => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
                     }
@@ -147,6 +152,16 @@ fn spawn_tcp(engine: &Arc<Engine>, l: tokio::net::TcpListener, level: Level) {
 
 /// One CLI connection: read lines, run their commands, answer.
 pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(s: S, engine: Arc<Engine>, level: Level) {
+    serve_with_fd(s, engine, level, None).await
+}
+
+/// [`serve`], where `expose_fd` is the connection's descriptor when `_getsocks` is allowed.
+async fn serve_with_fd<S: AsyncRead + AsyncWrite + Unpin>(
+    s: S,
+    engine: Arc<Engine>,
+    level: Level,
+    expose_fd: Option<std::os::fd::RawFd>,
+) {
     let (r, mut w) = tokio::io::split(s);
     let mut lines = BufReader::new(r).lines();
     let mut sess = Session {
@@ -165,6 +180,19 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(s: S, engine: Arc<Engine>,
             Ok(Ok(Some(l))) => l,
             _ => break,
         };
+        if line.trim() == "_getsocks" {
+            match expose_fd {
+                Some(fd) => {
+                    if let Err(e) = super::master::send_listeners(fd) {
+                        let _ = w.write_all(format!("{e}\n").as_bytes()).await;
+                    }
+                }
+                None => {
+                    let _ = w.write_all(PERMISSION_DENIED.as_bytes()).await;
+                }
+            }
+            break;
+        }
         let out = execute_line(&engine, &line, &mut sess);
         if w.write_all(out.as_bytes()).await.is_err() {
             break;

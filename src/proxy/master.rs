@@ -73,6 +73,18 @@ pub fn bind_or_inherit(
     bind: &ir::Bind,
     out: &mut Vec<BoundListener>,
 ) -> Result<(), BindError> {
+    let start = out.len();
+    let r = bind_or_inherit_inner(proxy, frontend, bind, out);
+    register(out.get(start..).unwrap_or_default());
+    r
+}
+
+fn bind_or_inherit_inner(
+    proxy: &ir::Proxy,
+    frontend: usize,
+    bind: &ir::Bind,
+    out: &mut Vec<BoundListener>,
+) -> Result<(), BindError> {
     let mut wanted = Vec::new();
     for addr in &bind.addrs {
         match addr {
@@ -646,4 +658,160 @@ fn open_master_cli(
             }
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// classic reload with socket transfer: `stats socket ... expose-fd listeners` + `-x SOCKET`
+// ---------------------------------------------------------------------------------------------
+
+/// Listening sockets of this process (address, descriptor), for `_getsocks`.
+fn registry() -> &'static Mutex<Vec<(SocketAddr, RawFd)>> {
+    static REG: OnceLock<Mutex<Vec<(SocketAddr, RawFd)>>> = OnceLock::new();
+    REG.get_or_init(|| Mutex::new(Vec::new()))
+}
+
+/// Records the listeners `bind_or_inherit` produced, so they can be handed over later.
+fn register(bound: &[BoundListener]) {
+    if let Ok(mut r) = registry().lock() {
+        for b in bound {
+            r.push((b.local, b.socket.as_raw_fd()));
+        }
+    }
+}
+
+/// Sends every listening socket of this process over the unix stream `fd` (answer to
+/// `_getsocks`): one message whose text is `addr;addr;...` and whose SCM_RIGHTS carry the
+/// descriptors in the same order.
+pub fn send_listeners(fd: RawFd) -> std::io::Result<()> {
+    let list: Vec<(SocketAddr, RawFd)> = registry().lock().map(|r| r.clone()).unwrap_or_default();
+    let text: Vec<String> = list.iter().map(|(a, _)| a.to_string()).collect();
+    let mut payload = text.join(";").into_bytes();
+    payload.push(b'\n');
+    let fds: Vec<RawFd> = list.iter().map(|(_, f)| *f).collect();
+    send_fds(fd, &payload, &fds)
+}
+
+fn send_fds(sock: RawFd, payload: &[u8], fds: &[RawFd]) -> std::io::Result<()> {
+    let fd_bytes = std::mem::size_of_val(fds) as u32;
+    // SAFETY: CMSG_SPACE only computes a size.
+    let space = unsafe { libc::CMSG_SPACE(fd_bytes) } as usize;
+    let mut cbuf = vec![0u8; space.max(1)];
+    let mut iov = libc::iovec {
+        iov_base: payload.as_ptr() as *mut libc::c_void,
+        iov_len: payload.len(),
+    };
+    // SAFETY: msghdr is plain data; every pointer set below points into live local buffers
+    // (payload, iov, cbuf) that outlive the sendmsg call, and the control message is written
+    // within `cbuf`, which CMSG_SPACE sized for `fds`.
+    unsafe {
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        if !fds.is_empty() {
+            msg.msg_control = cbuf.as_mut_ptr() as *mut libc::c_void;
+            msg.msg_controllen = space as _;
+            let c = libc::CMSG_FIRSTHDR(&msg);
+            if c.is_null() {
+                return Err(std::io::Error::other("no room for the control message"));
+            }
+            (*c).cmsg_level = libc::SOL_SOCKET;
+            (*c).cmsg_type = libc::SCM_RIGHTS;
+            (*c).cmsg_len = libc::CMSG_LEN(fd_bytes) as _;
+            std::ptr::copy_nonoverlapping(
+                fds.as_ptr() as *const u8,
+                libc::CMSG_DATA(c),
+                fd_bytes as usize,
+            );
+        }
+        if libc::sendmsg(sock, &msg, 0) < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// `-x SOCKET`: asks the running process for its listening sockets (`_getsocks` on its
+/// stats socket) so this one accepts on the very same sockets: no connection is refused or
+/// reset when the old process then stops (`-sf`).
+pub fn fetch_listeners(path: &str) {
+    match fetch(path) {
+        Ok(list) => {
+            if let Ok(mut m) = inherited().lock() {
+                m.extend(list);
+            }
+        }
+        Err(e) => eprintln!(
+            "[WARNING]  ({}) : Failed to get the sockets from the old process ({path}): {e}",
+            std::process::id()
+        ),
+    }
+}
+
+fn fetch(path: &str) -> std::io::Result<Vec<(SocketAddr, RawFd)>> {
+    use std::io::Write;
+    let mut s = std::os::unix::net::UnixStream::connect(path)?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+    s.write_all(b"_getsocks\n")?;
+    let mut data = vec![0u8; 64 * 1024];
+    const MAX_FDS: usize = 1024;
+    // SAFETY: CMSG_SPACE only computes a size.
+    let space = unsafe { libc::CMSG_SPACE((MAX_FDS * std::mem::size_of::<RawFd>()) as u32) };
+    let mut cbuf = vec![0u8; space as usize];
+    let mut iov = libc::iovec {
+        iov_base: data.as_mut_ptr() as *mut libc::c_void,
+        iov_len: data.len(),
+    };
+    let mut fds: Vec<RawFd> = Vec::new();
+    // SAFETY: the msghdr points into `data`, `iov` and `cbuf`, all alive during recvmsg; the
+    // control messages are read only within `msg_controllen` bytes via the CMSG_* helpers.
+    let n = unsafe {
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = cbuf.as_mut_ptr() as *mut libc::c_void;
+        msg.msg_controllen = cbuf.len() as _;
+        let n = libc::recvmsg(s.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC);
+        if n < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let mut c = libc::CMSG_FIRSTHDR(&msg);
+        while !c.is_null() {
+            if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_RIGHTS {
+                let len = (*c).cmsg_len as usize - libc::CMSG_LEN(0) as usize;
+                let count = len / std::mem::size_of::<RawFd>();
+                let p = libc::CMSG_DATA(c) as *const RawFd;
+                for i in 0..count {
+                    fds.push(std::ptr::read_unaligned(p.add(i)));
+                }
+            }
+            c = libc::CMSG_NXTHDR(&msg, c);
+        }
+        n as usize
+    };
+    let text = String::from_utf8_lossy(&data[..n]);
+    let text = text.trim_end();
+    if text.is_empty() && fds.is_empty() {
+        return Err(std::io::Error::other(
+            "no sockets received (is 'expose-fd listeners' set on that stats socket?)",
+        ));
+    }
+    let addrs: Vec<&str> = text.split(';').filter(|a| !a.is_empty()).collect();
+    if addrs.len() != fds.len() {
+        for fd in fds {
+            // SAFETY: these descriptors were just received and are owned by nobody else.
+            drop(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) });
+        }
+        return Err(std::io::Error::other(format!(
+            "unexpected answer: {text:?}"
+        )));
+    }
+    let mut out = Vec::new();
+    for (a, fd) in addrs.iter().zip(fds) {
+        match a.parse::<SocketAddr>() {
+            Ok(sa) => out.push((sa, fd)),
+            // SAFETY: as above, an unusable received descriptor is closed.
+            Err(_) => drop(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) }),
+        }
+    }
+    Ok(out)
 }

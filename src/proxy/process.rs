@@ -34,6 +34,9 @@ pub fn run(config: ir::Config, opts: &ProcessOptions) -> i32 {
     };
     super::server_state_file::apply(&config, &rt);
     // Bind everything first, so errors show in the foreground.
+    if let Some(x) = &opts.expose_socket {
+        super::master::fetch_listeners(x);
+    }
     let mut bound: Vec<BoundListener> = Vec::new();
     for fe in &rt.frontends {
         for bind in &fe.cfg.binds {

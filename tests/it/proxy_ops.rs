@@ -925,3 +925,109 @@ fn proxy_ops_master_worker_daemon_and_pidfile() {
     });
     assert!(TcpStream::connect(("127.0.0.1", port)).is_err());
 }
+
+/// Client threads sending one request per connection until `stop`; returns (ok, failures).
+fn load_clients(
+    port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> Vec<thread::JoinHandle<(u32, Vec<String>)>> {
+    (0..4)
+        .map(|_| {
+            let stop = stop.clone();
+            thread::spawn(move || {
+                let (mut ok, mut failed) = (0u32, Vec::new());
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let r = (|| -> std::io::Result<String> {
+                        let mut s = TcpStream::connect(("127.0.0.1", port))?;
+                        s.set_read_timeout(Some(Duration::from_secs(5)))?;
+                        s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")?;
+                        let mut out = String::new();
+                        s.read_to_string(&mut out)?;
+                        Ok(out)
+                    })();
+                    match r {
+                        Ok(t) if t.starts_with("HTTP/1.1 200") => ok += 1,
+                        Ok(t) => failed.push(format!("bad answer {t:?}")),
+                        Err(e) => failed.push(e.to_string()),
+                    }
+                }
+                (ok, failed)
+            })
+        })
+        .collect()
+}
+
+/// Classic reload without master: `rhaproxy -x STATS_SOCKET -sf OLDPID` takes the
+/// listening sockets of the running process (`expose-fd listeners`), so three reloads
+/// under load lose no request.
+#[test]
+fn proxy_ops_classic_reload_with_socket_transfer() {
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("admin.sock");
+    let cfg_path = dir.path().join("haproxy.cfg");
+    let cfg = |v: &str| {
+        format!(
+            "global\n  stats socket {} level admin expose-fd listeners\n\
+             defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n\
+             frontend fe\n  bind 127.0.0.1:{port}\n  http-request return status 200 content-type text/plain string \"{v}\\n\"\n",
+            sock.display()
+        )
+    };
+    std::fs::write(&cfg_path, cfg("v0")).unwrap();
+    let start = |extra: &[String]| {
+        Proc(
+            Command::new(rhaproxy_bin())
+                .arg("-db")
+                .args(extra)
+                .arg("-f")
+                .arg(&cfg_path)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        )
+    };
+    let mut procs = vec![start(&[])];
+    wait_port(port);
+    wait_for("stats socket", || {
+        std::os::unix::net::UnixStream::connect(&sock).is_ok()
+    });
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let clients = load_clients(port, stop.clone());
+    for v in 1..=3 {
+        thread::sleep(Duration::from_millis(600));
+        std::fs::write(&cfg_path, cfg(&format!("v{v}"))).unwrap();
+        let old = procs.last().unwrap().0.id();
+        procs.push(start(&[
+            "-x".into(),
+            sock.display().to_string(),
+            "-sf".into(),
+            old.to_string(),
+        ]));
+        let want = format!("v{v}\n");
+        wait_for("the new process", || get(port, "/").1 == want);
+        // the old process leaves once idle
+        wait_for("the old process to stop", || {
+            std::fs::read_to_string(format!("/proc/{old}/stat"))
+                .map(|st| st.contains(") Z "))
+                .unwrap_or(true)
+        });
+    }
+    thread::sleep(Duration::from_millis(400));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (mut ok, mut failed) = (0, Vec::new());
+    for c in clients {
+        let (o, f) = c.join().unwrap();
+        ok += o;
+        failed.extend(f);
+    }
+    assert!(
+        failed.is_empty(),
+        "{} failed of {}: {:?}",
+        failed.len(),
+        ok as usize + failed.len(),
+        &failed[..failed.len().min(5)]
+    );
+    assert!(ok > 100, "only {ok} requests");
+}
