@@ -293,6 +293,11 @@ const HELP: &[(&str, &str, Level)] = &[
         "remove an entry from a table (filter: data/key)",
         Level::Operator,
     ),
+    (
+        "clear counters [all]",
+        "clear max statistics counters (or all counters)",
+        Level::Operator,
+    ),
     ("disable health", "disable health checks", Level::Admin),
     (
         "disable server (DEPRECATED)",
@@ -471,6 +476,14 @@ pub fn execute(engine: &Engine, w: &[String], sess: &mut Session) -> String {
                 None => "No such table\n".into(),
             }
         }
+        ["clear", "counters", rest @ ..] => {
+            let all = rest.first() == Some(&"all");
+            if sess.level < if all { Level::Admin } else { Level::Operator } {
+                return PERMISSION_DENIED.into();
+            }
+            clear_counters(&rt, all);
+            String::new()
+        }
         ["get", "weight", rest @ ..] => match find_server(&rt, rest.first().copied()) {
             Ok((be, srv)) => {
                 let cur = srv.live(be).map_or(0, |l| l.weight());
@@ -567,6 +580,57 @@ pub fn execute(engine: &Engine, w: &[String], sess: &mut Session) -> String {
             }
         }
         _ => help(sess.level, true),
+    }
+}
+
+/// `clear counters [all]`: the maxima, or every counter with `all`.
+fn clear_counters(rt: &Runtime, all: bool) {
+    use std::sync::atomic::AtomicU64;
+    let clear = |c: &super::runtime::Counters| {
+        c.max
+            .store(c.cur.load(Ordering::Relaxed), Ordering::Relaxed);
+        c.queue_max
+            .store(c.queue_cur.load(Ordering::Relaxed), Ordering::Relaxed);
+        if all {
+            let zero = |a: &AtomicU64| a.store(0, Ordering::Relaxed);
+            for a in [
+                &c.total,
+                &c.bytes_in,
+                &c.bytes_out,
+                &c.denied_req,
+                &c.denied_resp,
+                &c.err_req,
+                &c.err_conn,
+                &c.err_resp,
+                &c.retries,
+                &c.redispatches,
+                &c.requests,
+                &c.lbtot,
+                &c.cli_abort,
+                &c.srv_abort,
+            ] {
+                zero(a);
+            }
+            for a in &c.hrsp {
+                zero(a);
+            }
+        }
+    };
+    for f in &rt.frontends {
+        clear(&f.counters);
+    }
+    for b in &rt.backends {
+        clear(&b.counters);
+        for s in &b.servers {
+            clear(&s.stats.counters);
+            if all {
+                s.stats.check_fail.store(0, Ordering::Relaxed);
+                if let Some(l) = s.live(b) {
+                    l.total_conns.store(0, Ordering::Relaxed);
+                    l.lb_picks.store(0, Ordering::Relaxed);
+                }
+            }
+        }
     }
 }
 

@@ -259,6 +259,10 @@ fn proxy_ops_cli_differential_against_haproxy() {
         ("user.sock", "get weight be/s1"),
         ("oper.sock", "set server be/s1 state maint"),
         ("oper.sock", "show backend"),
+        ("oper.sock", "clear counters"),
+        ("oper.sock", "clear counters all"),
+        ("user.sock", "clear counters"),
+        ("admin.sock", "clear counters all"),
         ("admin.sock", "show info; show backend"),
     ];
     let run = |bin: &Path| -> Vec<String> {
@@ -384,6 +388,27 @@ fn proxy_ops_cli_actions_steer_traffic_and_prompt_mode() {
         .unwrap();
     assert!(cum >= 20, "{info}");
     assert!(info.contains(&format!("Pid: {}\n", p.proc.0.id())));
+    // clear counters all: the request counters restart from zero
+    let req_tot = |st: &str| -> String {
+        let col = st
+            .lines()
+            .next()
+            .unwrap()
+            .trim_start_matches("# ")
+            .split(',')
+            .position(|c| c == "req_tot")
+            .unwrap();
+        st.lines()
+            .find(|l| l.starts_with("fe,FRONTEND,"))
+            .unwrap()
+            .split(',')
+            .nth(col)
+            .unwrap()
+            .to_string()
+    };
+    assert_ne!(req_tot(&cli(&admin, "show stat")), "0");
+    assert_eq!(cli(&admin, "clear counters all"), "\n");
+    assert_eq!(req_tot(&cli(&admin, "show stat")), "0");
     // socket mode 600
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(p.path("admin.sock"))
