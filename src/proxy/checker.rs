@@ -316,6 +316,10 @@ async fn check_loop(engine: Arc<Engine>, be: Arc<Backend>, srv: Arc<Server>, pro
     let first_delay = inter.mul_f64((srv.index as f64 + 1.0) / (be.servers.len() as f64 + 1.0));
     tokio::time::sleep(first_delay.min(inter)).await;
     loop {
+        if super::cli_api::health_disabled(srv.uid) {
+            tokio::time::sleep(inter).await;
+            continue;
+        }
         let r = run_probe(&probe, addr, limit).await;
         apply_result(&engine.logger, &be, &srv, &r, rise, fall);
         let health = srv.stats.health.load(Ordering::Relaxed);

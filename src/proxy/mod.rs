@@ -16,18 +16,22 @@ pub mod checks_db;
 pub mod proxy_proto;
 pub mod tcp;
 pub mod tls;
+pub mod cli_api;
 pub mod cookie;
 pub mod crypt;
 pub mod ctx;
 pub mod http1;
 pub mod listener;
 pub mod log;
+pub mod master;
 pub mod pool;
 pub mod process;
+pub mod prometheus;
 pub mod rules;
 pub mod runtime;
 pub mod sample;
 pub mod server_state;
+pub mod server_state_file;
 pub mod stats;
 pub mod stick;
 
@@ -77,6 +81,9 @@ impl Engine {
 
 /// Runs the proxy engine on a validated configuration; returns the exit status.
 pub fn run(config: crate::haproxy::ir::Config, opts: &crate::haproxy::cli::ProcessOptions) -> i32 {
+    if master::is_master(&config, opts) {
+        return master::run(config, opts);
+    }
     process::run(config, opts)
 }
 #[cfg(test)]

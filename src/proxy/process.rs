@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 use super::ctx::ConnInfo;
-use super::listener::{self, BoundListener};
+use super::listener::BoundListener;
 use super::log::Logger;
 use super::runtime::{Frontend, Runtime};
 use super::Engine;
@@ -32,11 +32,15 @@ pub fn run(config: ir::Config, opts: &ProcessOptions) -> i32 {
             return 1;
         }
     };
+    super::server_state_file::apply(&config, &rt);
     // Bind everything first, so errors show in the foreground.
+    if let Some(x) = &opts.expose_socket {
+        super::master::fetch_listeners(x);
+    }
     let mut bound: Vec<BoundListener> = Vec::new();
     for fe in &rt.frontends {
         for bind in &fe.cfg.binds {
-            if let Err(e) = listener::bind_all(&fe.cfg, fe.index, bind, &mut bound) {
+            if let Err(e) = super::master::bind_or_inherit(&fe.cfg, fe.index, bind, &mut bound) {
                 alert(&e.to_string());
                 return 1;
             }
@@ -96,6 +100,7 @@ pub fn run(config: ir::Config, opts: &ProcessOptions) -> i32 {
     // or to quit (-st).
     signal_old(&opts.soft_stop_pids, libc::SIGUSR1);
     signal_old(&opts.terminate_pids, libc::SIGTERM);
+    super::master::notify_ready();
     let code = tokio_rt.block_on(serve_all(rt, bound, opts.quiet));
     // Do not wait for tasks still blocked on sockets.
     tokio_rt.shutdown_timeout(Duration::from_millis(100));
@@ -130,7 +135,7 @@ fn write_pidfile(path: &str, pid: u32) -> std::io::Result<()> {
 
 /// Forks into the background. Returns Ok(true) in the parent (which should exit), Ok(false)
 /// in the daemon.
-fn daemonize(pidfile: Option<&str>) -> std::io::Result<bool> {
+pub(crate) fn daemonize(pidfile: Option<&str>) -> std::io::Result<bool> {
     // SAFETY: called before any thread or async runtime exists, so the child is a faithful
     // single-threaded copy; fork has no memory-safety preconditions otherwise.
     let pid = unsafe { libc::fork() };
@@ -212,6 +217,7 @@ pub async fn serve_all(rt: Runtime, bound: Vec<BoundListener>, _quiet: bool) -> 
         )));
     }
     super::checker::spawn_checks(&engine);
+    super::cli_api::spawn_sockets(&engine);
 
     use tokio::signal::unix::{signal, SignalKind};
     let (mut term, mut int, mut usr1) = match (
@@ -234,6 +240,11 @@ pub async fn serve_all(rt: Runtime, bound: Vec<BoundListener>, _quiet: bool) -> 
     engine.soft_stop();
     for t in &accept_tasks {
         t.abort();
+    }
+    // wait until no accept loop runs any more, so a connection accepted at this very moment
+    // is counted in `active` before we wait for it (else it would be reset at exit)
+    for t in accept_tasks {
+        let _ = t.await;
     }
     let hard_stop = engine.runtime.load().global.hard_stop_after;
     let wait_idle = async {

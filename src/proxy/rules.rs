@@ -218,6 +218,8 @@ pub enum Verdict {
     Auth { realm: String },
     /// Send this reply (redirects, `return`, `deny` with custom content).
     Reply(Reply),
+    /// `use-service prometheus-exporter`: the engine answers with the metrics.
+    Prometheus,
 }
 
 /// Reason phrase HAProxy uses for a status code.
@@ -330,6 +332,8 @@ pub struct CompiledRedirect {
 #[derive(Debug, Clone)]
 pub enum Action {
     Allow,
+    /// `use-service prometheus-exporter`.
+    UsePrometheus,
     Deny {
         status: u16,
         content_type: Option<Bytes>,
@@ -694,6 +698,7 @@ fn compile_action(
                 headers: hs,
             }
         }
+        A::UseService(s) if s == "prometheus-exporter" => Action::UsePrometheus,
         _ => Action::Ignored,
     })
 }
@@ -1109,6 +1114,7 @@ pub fn apply_request_rules(
                     }
                 }
                 Action::Tarpit { status } => return Verdict::Tarpit { status: *status },
+                Action::UsePrometheus => return Verdict::Prometheus,
                 Action::Auth { realm } => {
                     return Verdict::Auth {
                         realm: realm.clone().unwrap_or_else(|| proxy_name.to_string()),

@@ -85,8 +85,8 @@ pub struct ServerState {
     pub last_change: AtomicU64,
     /// Number of UP→DOWN transitions (`chkdown`).
     pub down_transitions: AtomicU32,
-    /// `maxconn` from the configuration (0 = unlimited). Not changed at runtime.
-    maxconn: u32,
+    /// `maxconn` (0 = unlimited): from the configuration, changed by `set maxconn server`.
+    maxconn: AtomicU32,
 }
 
 impl ServerState {
@@ -107,7 +107,7 @@ impl ServerState {
             check_code: AtomicU32::new(0),
             last_change: AtomicU64::new(0),
             down_transitions: AtomicU32::new(0),
-            maxconn,
+            maxconn: AtomicU32::new(maxconn),
         }
     }
 
@@ -146,14 +146,19 @@ impl ServerState {
         b & (ST_RUNNING | ST_MAINT | ST_DRAIN) == ST_RUNNING && (b >> WEIGHT_SHIFT) > 0
     }
     pub fn maxconn(&self) -> u32 {
-        self.maxconn
+        self.maxconn.load(Ordering::Relaxed)
+    }
+    /// `set maxconn server` (runtime API).
+    pub fn set_maxconn(&self, maxconn: u32) {
+        self.maxconn.store(maxconn, Ordering::Relaxed);
     }
     /// Whether one more connection fits (`maxconn` not reached and nobody queued).
     #[inline]
     pub fn has_room(&self) -> bool {
-        self.maxconn == 0
+        let maxconn = self.maxconn.load(Ordering::Relaxed);
+        maxconn == 0
             || (self.queued.load(Ordering::Relaxed) == 0
-                && self.cur_conns.load(Ordering::Relaxed) < self.maxconn)
+                && self.cur_conns.load(Ordering::Relaxed) < maxconn)
     }
     pub fn check_status(&self) -> CheckStatus {
         CheckStatus::from_u32(self.check_status.load(Ordering::Relaxed))

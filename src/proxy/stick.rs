@@ -300,6 +300,30 @@ impl StickRules {
     }
 }
 
+// Runtime API (`show table`, `clear table`) accessors, added for cli_api.rs.
+impl StickTable {
+    /// Live entries as (key, server id, remaining time to expiry).
+    pub fn entries(&self) -> Vec<(StickKey, u32, Option<Duration>)> {
+        let now = Instant::now();
+        let mut out = Vec::new();
+        for s in &self.shards {
+            let m = s.lock().unwrap_or_else(|e| e.into_inner());
+            for (k, e) in m.iter() {
+                if e.expires.map_or(true, |x| x > now) {
+                    out.push((k.clone(), e.server_id, e.expires.map(|x| x - now)));
+                }
+            }
+        }
+        out
+    }
+    /// Removes every entry (`clear table`).
+    pub fn clear(&self) {
+        for s in &self.shards {
+            s.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

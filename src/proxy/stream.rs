@@ -28,6 +28,8 @@ use crate::haproxy::ir;
 
 /// Largest request or response head accepted (HAProxy: bufsize - maxrewrite).
 pub const MAX_HEAD: usize = 15360;
+/// On soft stop, how long an idle keep-alive connection may still bring one last request.
+const STOP_GRACE: Duration = Duration::from_secs(1);
 const BUF_SIZE: usize = 16384;
 
 /// Releases a server slot (maxconn accounting) when a transaction ends, waking queued requests.
@@ -329,14 +331,25 @@ async fn read_request_head<C: ClientStream>(
             b.release();
             let ready = std::future::poll_fn(|cx| client.poll_read_ready(cx));
             let r = if !first {
-                // idle keep-alive wait: also ends on soft stop
+                // idle keep-alive wait: also ends on soft stop, after a short grace so that a
+                // request already on its way is still served (with `connection: close`)
+                // instead of meeting a closed connection (zero-downtime reloads).
+                let mut ready = std::pin::pin!(ready);
                 let stop = engine.stop.notified();
-                if engine.is_stopping() {
-                    return Err(HeadEnd::Stopping);
-                }
-                tokio::select! {
-                    r = timeout_at(deadline, ready) => r,
-                    _ = stop => return Err(HeadEnd::Stopping),
+                let waited = if engine.is_stopping() {
+                    None
+                } else {
+                    tokio::select! {
+                        r = timeout_at(deadline, ready.as_mut()) => Some(r),
+                        _ = stop => None,
+                    }
+                };
+                match waited {
+                    Some(r) => r,
+                    None => match tokio::time::timeout(STOP_GRACE, ready.as_mut()).await {
+                        Ok(x) => Ok(x),
+                        Err(_) => return Err(HeadEnd::Stopping),
+                    },
                 }
             } else {
                 timeout_at(deadline, ready).await
@@ -441,6 +454,10 @@ async fn local_verdict<C: AsyncWrite + Unpin>(
             out.extend_from_slice(body);
             rec.term = *b"PR";
             (401, out)
+        }
+        Verdict::Prometheus => {
+            rec.term = *b"LR";
+            (200, super::prometheus::response(rt, req_minor == 0, close))
         }
         Verdict::Reply(r) => {
             let mut out = Vec::with_capacity(256 + r.body.len());

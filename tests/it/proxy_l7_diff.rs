@@ -557,6 +557,7 @@ fn verdict_reply(v: Verdict) -> Option<Observed> {
             ],
         }),
         Verdict::Reply(r) => Some(reply_observed(r)),
+        Verdict::Prometheus => Some(Observed { status: 200, headers: Vec::new() }),
     }
 }
 
