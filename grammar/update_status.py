@@ -17,13 +17,14 @@ import os
 
 IMPLEMENTED = {
     "root": {"global_defs", "vrrp_sync_group", "vrrp_instance", "vrrp_script", "track_file",
-             "vrrp_track_file", "virtual_server", "virtual_server_group", },
+             "vrrp_track_file", "virtual_server", "virtual_server_group", "static_ipaddress",
+             "static_routes"},
     "global_defs": {"router_id", "script_user", "enable_script_security", "vrrp_version",
                     "vrrp_skip_check_adv_addr", "vrrp_check_unicast_src", "vrrp_garp_master_delay",
                     "vrrp_garp_master_repeat", "vrrp_garp_master_refresh",
                     "vrrp_garp_master_refresh_repeat", "vrrp_garp_interval",                                         "vrrp_lower_prio_no_advert", "vrrp_higher_prio_send_advert",
                     "vrrp_mcast_group4", "vrrp_mcast_group6", "vrrp_startup_delay", "notify_fifo",
-                    "vrrp_notify_fifo", "default_interface",
+                    "vrrp_notify_fifo", "default_interface", "vrrp_strict",
                     # keepalived as Debian builds it only warns about these (no iptables/ipsets):
                     "vrrp_iptables", "vrrp_ipsets"},
     "vrrp_instance": {"state", "interface", "virtual_router_id", "priority", "advert_int", "version",
@@ -34,7 +35,8 @@ IMPLEMENTED = {
                       "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify",
                       "garp_master_delay", "garp_master_repeat", "garp_master_refresh",
                       "garp_master_refresh_repeat", "skip_check_adv_addr", "lower_prio_no_advert",
-                      "higher_prio_send_advert", "use_vmac",},
+                      "higher_prio_send_advert", "use_vmac", "dont_track_primary", "strict_mode",
+                      "accept"},
     "vrrp_instance/authentication": {"auth_type", "auth_pass"},
     "vrrp_script": {"script", "interval", "timeout", "weight", "rise", "fall", "user", "init_fail"},
     "vrrp_track_file": {"file", "weight", "init_file"},
@@ -71,7 +73,12 @@ NOTES = {"nb_get_retry": "keepalived warns: deprecated, use retry",
          "vrrp_ipsets": "keepalived (Debian build) warns: iptables not supported",
          "vmac_garp_intvl": "keepalived warns: deprecated",
          "vrrp_vmac_garp_intvl": "keepalived warns: deprecated",
-         "smtp_alert": "no mail is sent", "notification_email": "no mail is sent"}
+         "smtp_alert": "no mail is sent",
+         "accept": "rkeepalived never filters VIP traffic, i.e. always accept mode",
+         "no_accept": "needs nftables (keepalived adds drop rules); rkeepalived installs none",
+         "vrrp_strict": "checks and resets like keepalived; VIP traffic is not blocked (no nftables)",
+         "strict_mode": "checks and resets like keepalived; VIP traffic is not blocked (no nftables)",
+         "static_ipaddress": "added at start, removed at stop; entries need dev", "notification_email": "no mail is sent"}
 
 here = os.path.dirname(os.path.abspath(__file__))
 path = os.path.join(here, "keepalived-keywords.tsv")

@@ -496,6 +496,42 @@ fn check_vrrp(v: &mut V, cfg: &KeepalivedConfig, default_user: DefaultUser) {
         } else if version == 3 && us % 10_000 != 0 {
             v.general(i.span, format!("({name}) VRRPv3 advertisement interval {:.6}s must be in units of 10ms - rounding", i.advert_int));
         }
+        if strict {
+            // keepalived's strict-mode resets (vrrp_complete_instance), in its order.
+            let resets = [
+                (
+                    i.preempt_delay.map(|d| !d.is_zero()).unwrap_or(false) && i.priority != 255,
+                    "preempt_delay is incompatible with strict mode - resetting",
+                ),
+                (
+                    i.down_timer_adverts.map(|n| n != 3).unwrap_or(false),
+                    "down_timer_adverts is incompatible with strict mode - resetting",
+                ),
+                (
+                    i.garp_lower_prio_repeat.map(|n| n != 0).unwrap_or(false),
+                    "Strict mode requires no repeat garps. resetting",
+                ),
+                (
+                    i.garp_lower_prio_delay
+                        .map(|d| !d.is_zero())
+                        .unwrap_or(false),
+                    "Strict mode requires no repeat garp delay. resetting",
+                ),
+                (
+                    i.lower_prio_no_advert == Some(false),
+                    "Strict mode requires no lower priority advert. resetting",
+                ),
+                (
+                    i.higher_prio_send_advert == Some(true),
+                    "strict mode requires higher_prio_send_advert to be clear. resetting",
+                ),
+            ];
+            for (hit, msg) in resets {
+                if hit {
+                    v.general(i.span, format!("({name}) {msg}"));
+                }
+            }
+        }
         if i.promote_secondaries && (i.use_vmac.is_some() || i.use_ipvlan.is_some()) {
             v.general(
                 i.span,

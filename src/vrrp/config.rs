@@ -152,6 +152,8 @@ pub struct VrrpInstanceConfig {
     /// `use_vmac`: the macvlan name (default `vrrp.VRID`).
     pub use_vmac: Option<String>,
     pub sync_group: Option<usize>,
+    /// `dont_track_primary`: the instance's own interface going down is not a fault.
+    pub dont_track_primary: bool,
 }
 
 impl VrrpInstanceConfig {
@@ -194,6 +196,10 @@ pub struct EngineConfig {
     pub notify_fifos: Vec<PathBuf>,
     /// `vrrp_startup_delay`.
     pub startup_delay: Duration,
+    /// `static_ipaddress`: added at start, kept while running, removed at stop (keepalived).
+    pub static_addresses: Vec<VipConfig>,
+    /// `static_routes`: likewise.
+    pub static_routes: Vec<RouteConfig>,
 }
 
 fn command(s: &ir::Script) -> Command {
@@ -346,8 +352,11 @@ pub fn from_ir(cfg: &KeepalivedConfig) -> Result<EngineConfig, ConfigError> {
                 Duration::from_millis(u64::from(inst.advert_int_centiseconds()) * 10)
             }
         };
+        // vrrp_strict / strict_mode: keepalived resets what RFC 3768/5798 do not allow
+        // (validate.rs reports each reset at -t).
+        let strict = inst.strict_mode.unwrap_or(g.vrrp_strict);
         let (auth_type, key) = match (&inst.authentication, version, ipv6) {
-            (Some(a), VrrpVersion::V2, _) if !a.auth_pass.is_empty() => {
+            (Some(a), VrrpVersion::V2, _) if !a.auth_pass.is_empty() && !strict => {
                 let t = match a.auth_type {
                     Some(ir::AuthType::Pass) => AuthType::Pass,
                     Some(ir::AuthType::Ah) if !ipv6 => AuthType::Ah,
@@ -365,7 +374,7 @@ pub fn from_ir(cfg: &KeepalivedConfig) -> Result<EngineConfig, ConfigError> {
         // keepalived: AH with initial MASTER (non-owner) is cleared to BACKUP; priority 255 (the
         // address owner) starts as MASTER.
         let initial_master = priority == 255
-            || (inst.state == ir::InitialState::Master && auth_type != AuthType::Ah);
+            || (!strict && inst.state == ir::InitialState::Master && auth_type != AuthType::Ah);
         let mut track_scripts = Vec::new();
         for t in &inst.track_script {
             let index = cfg
@@ -408,7 +417,11 @@ pub fn from_ir(cfg: &KeepalivedConfig) -> Result<EngineConfig, ConfigError> {
             adver_int,
             initial_master,
             nopreempt: inst.nopreempt,
-            preempt_delay: inst.preempt_delay.unwrap_or(Duration::ZERO),
+            preempt_delay: if strict {
+                Duration::ZERO
+            } else {
+                inst.preempt_delay.unwrap_or(Duration::ZERO)
+            },
             auth_type,
             auth_key: key,
             vips: inst.virtual_ipaddress.iter().map(vip).collect(),
@@ -469,19 +482,22 @@ pub fn from_ir(cfg: &KeepalivedConfig) -> Result<EngineConfig, ConfigError> {
             skip_check_adv_addr: inst
                 .skip_check_adv_addr
                 .unwrap_or(g.vrrp_skip_check_adv_addr),
-            lower_prio_no_advert: inst
-                .lower_prio_no_advert
-                .or(g.vrrp_lower_prio_no_advert)
-                .unwrap_or(false),
-            higher_prio_send_advert: inst
-                .higher_prio_send_advert
-                .or(g.vrrp_higher_prio_send_advert)
-                .unwrap_or(false),
+            lower_prio_no_advert: strict
+                || inst
+                    .lower_prio_no_advert
+                    .or(g.vrrp_lower_prio_no_advert)
+                    .unwrap_or(false),
+            higher_prio_send_advert: !strict
+                && inst
+                    .higher_prio_send_advert
+                    .or(g.vrrp_higher_prio_send_advert)
+                    .unwrap_or(false),
             use_vmac: inst
                 .use_vmac
                 .as_ref()
                 .map(|n| n.clone().unwrap_or_else(|| format!("vrrp.{vrid}"))),
             sync_group: None,
+            dont_track_primary: inst.dont_track_primary,
         });
     }
     let mut sync_groups = Vec::new();
@@ -521,6 +537,8 @@ pub fn from_ir(cfg: &KeepalivedConfig) -> Result<EngineConfig, ConfigError> {
             .filter(|p| !p.as_os_str().is_empty())
             .collect(),
         startup_delay: g.vrrp_startup_delay.unwrap_or(Duration::ZERO),
+        static_addresses: cfg.static_ipaddress.iter().map(vip).collect(),
+        static_routes: cfg.static_routes.iter().map(route).collect(),
     })
 }
 

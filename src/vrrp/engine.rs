@@ -331,6 +331,7 @@ impl Engine {
             }
         }
         self.poll_files();
+        self.static_config(true);
         for i in 0..self.insts.len() {
             log::detail_info(&format!("({}) removing VIPs.", self.insts[i].cfg.name));
             self.remove_vips(i);
@@ -348,6 +349,41 @@ impl Engine {
                 .sm
                 .delay_start(std_now, self.cfg.startup_delay);
             self.after(i, prev, acts, now, true);
+        }
+    }
+
+    /// Adds (`add`) or removes the `static_ipaddress` and `static_routes` entries, as keepalived
+    /// does at start and stop. Addresses without `dev` cannot be placed and are skipped.
+    fn static_config(&mut self, add: bool) {
+        let addrs = self.cfg.static_addresses.clone();
+        let routes = self.cfg.static_routes.clone();
+        if !add {
+            for r in &routes {
+                let oif = r.dev.as_deref().and_then(|d| net::if_index(d).ok());
+                let _ = self.netlink.route(false, r, oif);
+            }
+        }
+        for a in &addrs {
+            let Some(idx) = a.dev.as_deref().and_then(|d| net::if_index(d).ok()) else {
+                log::info(&format!(
+                    "static_ipaddress {}: no usable dev - skipping",
+                    a.addr
+                ));
+                continue;
+            };
+            if let Err(e) = self.netlink.address(add, idx, a) {
+                if add {
+                    log::info(&format!("cannot add static address {}: {e}", a.addr));
+                }
+            }
+        }
+        if add {
+            for r in &routes {
+                let oif = r.dev.as_deref().and_then(|d| net::if_index(d).ok());
+                if let Err(e) = self.netlink.route(true, r, oif) {
+                    log::info(&format!("cannot add static route {}: {e}", r.dest));
+                }
+            }
         }
     }
 
@@ -800,7 +836,7 @@ impl Engine {
     /// Fault condition and total priority of instance `i` from its tracked objects.
     fn evaluate(&self, i: usize) -> (bool, i32) {
         let c = &self.insts[i].cfg;
-        let mut fault = !net::interface_is_up(&c.interface);
+        let mut fault = !c.dont_track_primary && !net::interface_is_up(&c.interface);
         let mut total = i32::from(c.priority);
         let mut weigh = |ok: bool, weight: i32, reverse: bool, fault: &mut bool| {
             let ok = ok != reverse;
@@ -949,6 +985,7 @@ impl Engine {
                 let _ = self.netlink.delete_link(self.insts[i].iface.index);
             }
         }
+        self.static_config(false);
     }
 
     /// SIGHUP: re-read the configuration and carry running states over, so that an unchanged
@@ -990,7 +1027,26 @@ impl Engine {
         self.cfg.track_files = new_cfg.track_files.clone();
         self.poll_files();
         self.group_states = vec![None; new_cfg.sync_groups.len()];
+        // Static addresses and routes: drop what the new configuration no longer has, add the rest.
+        let gone_addrs: Vec<VipConfig> = self
+            .cfg
+            .static_addresses
+            .iter()
+            .filter(|a| !new_cfg.static_addresses.contains(a))
+            .cloned()
+            .collect();
+        let gone_routes: Vec<_> = self
+            .cfg
+            .static_routes
+            .iter()
+            .filter(|r| !new_cfg.static_routes.contains(r))
+            .cloned()
+            .collect();
+        self.cfg.static_addresses = gone_addrs;
+        self.cfg.static_routes = gone_routes;
+        self.static_config(false);
         self.cfg = new_cfg;
+        self.static_config(true);
         self.insts = new_insts;
         let std_now = now.into_std();
         for i in 0..self.insts.len() {

@@ -1849,3 +1849,93 @@ fn vrrp_interop_keepalived_custom_multicast_group() {
         k.log()
     );
 }
+
+/// `static_ipaddress` / `static_routes` are in place once the daemon runs (whatever its VRRP
+/// state) and gone after SIGTERM; with `dont_track_primary`, losing the carrier on the
+/// instance's own interface does not move it to FAULT (it stays MASTER), where without it the
+/// instance faults and drops the VIP.
+#[test]
+fn vrrp_static_config_and_dont_track_primary() {
+    if !require_netns() {
+        return;
+    }
+    let mut lab = Lab::new("vst");
+    let lb1 = lab.node("lb1", "eth0", &format!("{LB1}/24"));
+    let lb2 = lab.node("lb2", "eth0", &format!("{LB2}/24"));
+    let statics = "static_ipaddress {\n  10.77.0.1/32 dev eth0\n}\n\
+                   static_routes {\n  10.78.0.0/24 via 192.168.57.1 dev eth0\n}\n";
+    let has_route = |ns: &Ns| ns.ip(&["route", "show", "10.78.0.0/24"]).contains("10.78.0.0/24");
+    // The lab's bridge ports: p1 = lb1, p2 = lb2. Both cables are pulled from the start, so
+    // each node is alone with its interface down.
+    lab.set_port(1, false);
+    lab.set_port(2, false);
+    // lb1: dont_track_primary; lb2: default tracking.
+    let mut a = Daemon::start(
+        Impl::Ours,
+        &lb1,
+        "lb1",
+        &conf("s1", "BACKUP", 150, "1", "  dont_track_primary\n", statics),
+    );
+    let mut b = Daemon::start(
+        Impl::Ours,
+        &lb2,
+        "lb2",
+        &conf("s2", "BACKUP", 150, "1", "", ""),
+    );
+    let up = wait_until(Duration::from_secs(10), || {
+        lb1.has_addr("10.77.0.1") && has_route(&lb1) && holds_vip(&lb1)
+    });
+    assert!(up.is_some(), "statics/VIP missing on lb1:\n{}", a.log());
+    let lb2_faulted = wait_until(Duration::from_secs(8), || b.log().contains("FAULT"));
+    assert!(lb2_faulted.is_some(), "lb2 did not fault:\n{}", b.log());
+    assert!(!holds_vip(&lb2), "faulted lb2 holds the VIP:\n{}", b.log());
+    assert!(
+        !a.log().contains("FAULT"),
+        "dont_track_primary instance faulted:\n{}",
+        a.log()
+    );
+    lab.set_port(1, true);
+    lab.set_port(2, true);
+    a.stop();
+    b.stop();
+    assert!(
+        !lb1.has_addr("10.77.0.1") && !has_route(&lb1),
+        "static address/route left after stop:\n{}",
+        a.log()
+    );
+}
+
+/// `strict_mode` (as `vrrp_strict`) at run time: authentication is ignored (adverts carry none), so a strict
+/// instance with `auth_type PASS` elects with a peer configured without authentication.
+#[test]
+fn vrrp_strict_mode_ignores_authentication() {
+    if !require_netns() {
+        return;
+    }
+    let t = Topology::new("vsm");
+    let a = Daemon::start(
+        Impl::Ours,
+        &t.lb1,
+        "lb1",
+        &conf("m1", "BACKUP", 150, "1", &format!("  strict_mode\n{PASS}"), ""),
+    );
+    let b = Daemon::start(
+        Impl::Ours,
+        &t.lb2,
+        "lb2",
+        &conf("m2", "BACKUP", 100, "1", "", ""),
+    );
+    elect(&t.lb1, &a, &t.lb2, &b, Duration::from_secs(8));
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        holds_vip(&t.lb1) && !holds_vip(&t.lb2),
+        "strict instance did not win cleanly:\n{}\n{}",
+        a.log(),
+        b.log()
+    );
+    assert!(
+        !b.log().contains("auth") && !b.log().contains("Entering MASTER STATE"),
+        "peer saw authenticated adverts or became master:\n{}",
+        b.log()
+    );
+}
