@@ -18,7 +18,9 @@ import os
 IMPLEMENTED = {
     "root": {"global_defs", "vrrp_sync_group", "vrrp_instance", "vrrp_script", "track_file",
              "vrrp_track_file", "virtual_server", "virtual_server_group", "static_ipaddress",
-             "static_routes"},
+             "static_routes", "vrrp_track_process"},
+    "vrrp_track_process": {"process", "param_match", "weight", "quorum", "quorum_max",
+                           "full_command"},
     "global_defs": {"router_id", "script_user", "enable_script_security", "vrrp_version",
                     "vrrp_skip_check_adv_addr", "vrrp_check_unicast_src", "vrrp_garp_master_delay",
                     "vrrp_garp_master_repeat", "vrrp_garp_master_refresh",
@@ -36,7 +38,7 @@ IMPLEMENTED = {
                       "garp_master_delay", "garp_master_repeat", "garp_master_refresh",
                       "garp_master_refresh_repeat", "skip_check_adv_addr", "lower_prio_no_advert",
                       "higher_prio_send_advert", "use_vmac", "dont_track_primary", "strict_mode",
-                      "accept"},
+                      "accept", "track_process"},
     "vrrp_instance/authentication": {"auth_type", "auth_pass"},
     "vrrp_script": {"script", "interval", "timeout", "weight", "rise", "fall", "user", "init_fail"},
     "vrrp_track_file": {"file", "weight", "init_file"},
@@ -78,6 +80,7 @@ NOTES = {"nb_get_retry": "keepalived warns: deprecated, use retry",
          "no_accept": "needs nftables (keepalived adds drop rules); rkeepalived installs none",
          "vrrp_strict": "checks and resets like keepalived; VIP traffic is not blocked (no nftables)",
          "strict_mode": "checks and resets like keepalived; VIP traffic is not blocked (no nftables)",
+         "vrrp_track_process": "/proc is scanned every 250 ms (keepalived uses process events)",
          "static_ipaddress": "added at start, removed at stop; entries need dev", "notification_email": "no mail is sent"}
 
 here = os.path.dirname(os.path.abspath(__file__))

@@ -82,6 +82,21 @@ pub struct TrackFileConfig {
     pub init: Option<(i32, bool)>,
 }
 
+/// A `vrrp_track_process`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrackProcessConfig {
+    pub name: String,
+    /// comm, or argv[0] with `full_command`.
+    pub process: String,
+    pub params: Vec<String>,
+    pub param_match: ir::ParamMatch,
+    pub full_command: bool,
+    pub weight: i32,
+    pub reverse: bool,
+    pub quorum: u32,
+    pub quorum_max: u32,
+}
+
 /// A tracked object's weight as seen by one instance (`weight 0` = FAULT on failure).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TrackWeight {
@@ -138,6 +153,8 @@ pub struct VrrpInstanceConfig {
     pub track_interfaces: Vec<TrackInterface>,
     pub track_scripts: Vec<TrackWeight>,
     pub track_files: Vec<TrackWeight>,
+    /// Indexes into [`EngineConfig::track_processes`].
+    pub track_processes: Vec<TrackWeight>,
     pub garp_master_delay: Duration,
     pub garp_master_repeat: u32,
     pub garp_master_refresh: Option<Duration>,
@@ -189,6 +206,7 @@ pub struct EngineConfig {
     pub instances: Vec<VrrpInstanceConfig>,
     pub scripts: Vec<ScriptConfig>,
     pub track_files: Vec<TrackFileConfig>,
+    pub track_processes: Vec<TrackProcessConfig>,
     pub sync_groups: Vec<SyncGroupConfig>,
     pub script_security: bool,
     pub script_user: Option<String>,
@@ -322,6 +340,21 @@ pub fn from_ir(cfg: &KeepalivedConfig) -> Result<EngineConfig, ConfigError> {
         })
         .collect();
 
+    let track_processes: Vec<TrackProcessConfig> = cfg
+        .vrrp_track_processes
+        .iter()
+        .map(|p| TrackProcessConfig {
+            name: p.name.clone(),
+            process: p.process.clone().unwrap_or_default(),
+            params: p.params.clone(),
+            param_match: p.param_match,
+            full_command: p.full_command,
+            weight: p.weight,
+            reverse: p.weight_reverse,
+            quorum: p.quorum,
+            quorum_max: p.quorum_max,
+        })
+        .collect();
     let mut instances = Vec::new();
     for inst in &cfg.instances {
         let name = inst.name.clone();
@@ -407,6 +440,23 @@ pub fn from_ir(cfg: &KeepalivedConfig) -> Result<EngineConfig, ConfigError> {
                 reverse: t.reverse || track_files[index].reverse,
             });
         }
+        // keepalived ignores (with a -t error) a track_process naming no vrrp_track_process.
+        let tprocs = inst
+            .track_process
+            .iter()
+            .filter_map(|t| {
+                let index = track_processes.iter().position(|p| p.name == t.name)?;
+                Some(TrackWeight {
+                    index,
+                    weight: t.weight.unwrap_or(track_processes[index].weight),
+                    reverse: if t.weight.is_some() {
+                        t.reverse
+                    } else {
+                        track_processes[index].reverse
+                    },
+                })
+            })
+            .collect();
         instances.push(VrrpInstanceConfig {
             name,
             interface,
@@ -455,6 +505,7 @@ pub fn from_ir(cfg: &KeepalivedConfig) -> Result<EngineConfig, ConfigError> {
                 .collect(),
             track_scripts,
             track_files: tfiles,
+            track_processes: tprocs,
             garp_master_delay: inst
                 .garp_master_delay
                 .or(g.vrrp_garp_master_delay)
@@ -527,6 +578,7 @@ pub fn from_ir(cfg: &KeepalivedConfig) -> Result<EngineConfig, ConfigError> {
         instances,
         scripts,
         track_files,
+        track_processes,
         sync_groups,
         script_security: g.enable_script_security,
         script_user: g.script_user.as_ref().map(|(u, _)| u.clone()),

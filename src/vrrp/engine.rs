@@ -83,6 +83,9 @@ pub(super) struct Engine {
     pub(super) insts: Vec<Inst>,
     pub(super) scripts: Vec<ScriptStatus>,
     pub(super) track_file_values: Vec<i64>,
+    /// Running processes per `vrrp_track_process`, and when /proc was last scanned.
+    pub(super) track_process_counts: Vec<u32>,
+    pub(super) processes_scanned: Option<Instant>,
     pub(super) tasks: Vec<JoinHandle<()>>,
     pub(super) generation: u64,
     pub(super) netlink: Netlink,
@@ -230,6 +233,8 @@ impl Engine {
         Ok(Engine {
             fifos,
             track_file_values: vec![0; cfg.track_files.len()],
+            track_process_counts: vec![0; cfg.track_processes.len()],
+            processes_scanned: None,
             group_states: vec![None; cfg.sync_groups.len()],
             cfg,
             insts,
@@ -331,6 +336,7 @@ impl Engine {
             }
         }
         self.poll_files();
+        self.poll_processes(now);
         self.static_config(true);
         for i in 0..self.insts.len() {
             log::detail_info(&format!("({}) removing VIPs.", self.insts[i].cfg.name));
@@ -862,6 +868,14 @@ impl Engine {
                 weigh(up, t.weight, t.reverse, &mut fault);
             }
         }
+        for t in &c.track_processes {
+            if let (Some(p), Some(&n)) = (
+                self.cfg.track_processes.get(t.index),
+                self.track_process_counts.get(t.index),
+            ) {
+                weigh(super::process::is_up(p, n), t.weight, t.reverse, &mut fault);
+            }
+        }
         for t in &c.track_files {
             // keepalived: weight 0 → any non-zero value is a failure; otherwise value × weight
             // is added to the priority, and a result below -253 is a failure.
@@ -895,8 +909,38 @@ impl Engine {
         }
     }
 
+    /// Rescans /proc for tracked processes, at most every 250 ms.
+    fn poll_processes(&mut self, now: Instant) {
+        if self.cfg.track_processes.is_empty() {
+            return;
+        }
+        if let Some(t) = self.processes_scanned {
+            if now.duration_since(t) < Duration::from_millis(250) {
+                return;
+            }
+        }
+        self.processes_scanned = Some(now);
+        let counts = super::process::count_running(&self.cfg.track_processes);
+        for (k, p) in self.cfg.track_processes.iter().enumerate() {
+            let was = self
+                .track_process_counts
+                .get(k)
+                .map(|&n| super::process::is_up(p, n));
+            let up = super::process::is_up(p, counts[k]);
+            if was != Some(up) {
+                log::info(&format!(
+                    "Track process {} {}",
+                    p.name,
+                    if up { "is now up" } else { "is now down" }
+                ));
+            }
+        }
+        self.track_process_counts = counts;
+    }
+
     fn poll_tracking(&mut self, now: Instant) {
         self.poll_files();
+        self.poll_processes(now);
         let std_now = now.into_std();
         for i in 0..self.insts.len() {
             if self.insts[i].sm.state() == VrrpState::Stop {
@@ -1047,6 +1091,9 @@ impl Engine {
         self.static_config(false);
         self.cfg = new_cfg;
         self.static_config(true);
+        self.track_process_counts = vec![0; self.cfg.track_processes.len()];
+        self.processes_scanned = None;
+        self.poll_processes(now);
         self.insts = new_insts;
         let std_now = now.into_std();
         for i in 0..self.insts.len() {

@@ -9,6 +9,7 @@ pub mod config;
 mod dump;
 pub mod engine;
 mod fifo;
+pub mod process;
 pub mod log;
 pub mod net;
 pub mod packet;

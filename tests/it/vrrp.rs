@@ -1939,3 +1939,56 @@ fn vrrp_strict_mode_ignores_authentication() {
         b.log()
     );
 }
+
+/// `vrrp_track_process` with a negative weight: while the tracked process runs lb1 (150) is
+/// master; when it ends lb1 drops to 90 and lb2 (100) takes the VIP; when it runs again lb1
+/// preempts back. The process gets a unique name (a copy of sleep), since /proc is shared with
+/// the host.
+#[test]
+fn vrrp_track_process_weight_moves_the_vip() {
+    if !require_netns() {
+        return;
+    }
+    let t = Topology::new("vtp");
+    let bin_dir = tempfile::tempdir().expect("tempdir");
+    let pname = format!("rkp{}", std::process::id() % 100_000);
+    let exe = bin_dir.path().join(&pname);
+    fs::copy("/bin/sleep", &exe).expect("copy sleep");
+    let spawn = || Command::new(&exe).arg("300").spawn().expect("spawn tracked process");
+    let mut proc1 = spawn();
+    let global = format!(
+        "vrrp_track_process tp {{\n  process {pname}\n  weight -60\n  quorum 1\n}}\n"
+    );
+    let track = "  track_process {\n    tp\n  }\n";
+    let a = Daemon::start(
+        Impl::Ours,
+        &t.lb1,
+        "lb1",
+        &conf("p1", "BACKUP", 150, "1", track, &global),
+    );
+    let b = Daemon::start(
+        Impl::Ours,
+        &t.lb2,
+        "lb2",
+        &conf("p2", "BACKUP", 100, "1", "", ""),
+    );
+    elect(&t.lb1, &a, &t.lb2, &b, Duration::from_secs(8));
+    let _ = proc1.kill();
+    let _ = proc1.wait();
+    let moved = wait_until(Duration::from_secs(8), || {
+        holds_vip(&t.lb2) && !holds_vip(&t.lb1)
+    });
+    assert!(moved.is_some(), "VIP did not move:\n{}\n{}", a.log(), b.log());
+    assert!(
+        a.log().contains("(VI_1) Changing effective priority from 150 to 90"),
+        "{}",
+        a.log()
+    );
+    let mut proc2 = spawn();
+    let back = wait_until(Duration::from_secs(8), || {
+        holds_vip(&t.lb1) && !holds_vip(&t.lb2)
+    });
+    let _ = proc2.kill();
+    let _ = proc2.wait();
+    assert!(back.is_some(), "VIP did not come back:\n{}\n{}", a.log(), b.log());
+}
