@@ -26,7 +26,7 @@ IMPLEMENTED = {
                     "vrrp_garp_master_repeat", "vrrp_garp_master_refresh",
                     "vrrp_garp_master_refresh_repeat", "vrrp_garp_interval",                                         "vrrp_lower_prio_no_advert", "vrrp_higher_prio_send_advert",
                     "vrrp_mcast_group4", "vrrp_mcast_group6", "vrrp_startup_delay", "notify_fifo",
-                    "vrrp_notify_fifo", "default_interface", "vrrp_strict",
+                    "vrrp_notify_fifo", "default_interface", "vrrp_strict", "dynamic_interfaces",
                     # keepalived as Debian builds it only warns about these (no iptables/ipsets):
                     "vrrp_iptables", "vrrp_ipsets"},
     "vrrp_instance": {"state", "interface", "virtual_router_id", "priority", "advert_int", "version",
@@ -81,6 +81,7 @@ NOTES = {"nb_get_retry": "keepalived warns: deprecated, use retry",
          "vrrp_strict": "checks and resets like keepalived; VIP traffic is not blocked (no nftables)",
          "strict_mode": "checks and resets like keepalived; VIP traffic is not blocked (no nftables)",
          "vrrp_track_process": "/proc is scanned every 250 ms (keepalived uses process events)",
+         "dynamic_interfaces": "missing interface: instance in FAULT until it appears (polled every 100 ms)",
          "static_ipaddress": "added at start, removed at stop; entries need dev", "notification_email": "no mail is sent"}
 
 here = os.path.dirname(os.path.abspath(__file__))

@@ -218,6 +218,8 @@ pub struct EngineConfig {
     pub static_addresses: Vec<VipConfig>,
     /// `static_routes`: likewise.
     pub static_routes: Vec<RouteConfig>,
+    /// `dynamic_interfaces`: a missing interface puts its instance in FAULT (not an error).
+    pub dynamic_interfaces: bool,
 }
 
 fn command(s: &ir::Script) -> Command {
@@ -591,6 +593,7 @@ pub fn from_ir(cfg: &KeepalivedConfig) -> Result<EngineConfig, ConfigError> {
         startup_delay: g.vrrp_startup_delay.unwrap_or(Duration::ZERO),
         static_addresses: cfg.static_ipaddress.iter().map(vip).collect(),
         static_routes: cfg.static_routes.iter().map(route).collect(),
+        dynamic_interfaces: g.dynamic_interfaces,
     })
 }
 

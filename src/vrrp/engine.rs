@@ -68,7 +68,9 @@ pub(super) struct Inst {
     /// The interface adverts and VIPs use (the VMAC when `use_vmac`).
     pub(super) iface: Interface,
     pub(super) vmac_created: bool,
-    pub(super) socket: Arc<VrrpSocket>,
+    /// None while the interface is missing (`dynamic_interfaces`): the instance is in FAULT
+    /// until the interface appears and the instance is opened again.
+    pub(super) socket: Option<Arc<VrrpSocket>>,
     pub(super) stats: RxStats,
     pub(super) ip_id: u16,
     pub(super) advert: Advert,
@@ -107,6 +109,58 @@ fn state_params(c: &VrrpInstanceConfig, our: Option<IpAddr>) -> StateParams {
         our_addr: our,
         lower_prio_no_advert: c.lower_prio_no_advert,
         higher_prio_send_advert: c.higher_prio_send_advert,
+    }
+}
+
+/// An instance whose interface does not exist (yet): no socket, FAULT until it appears.
+fn missing_interface_instance(c: &VrrpInstanceConfig) -> Inst {
+    let vip_addrs = c.vip_addrs();
+    Inst {
+        sm: VrrpInstance::new(state_params(c, None)),
+        cfg: c.clone(),
+        iface: Interface {
+            name: c.interface.clone(),
+            index: 0,
+            mac: [0; 6],
+            ipv4: None,
+            ipv6_link_local: None,
+        },
+        vmac_created: false,
+        socket: None,
+        stats: RxStats::default(),
+        ip_id: 0,
+        advert: Advert {
+            version: c.version,
+            vrid: c.vrid,
+            priority: c.priority,
+            auth_type: AuthType::None,
+            adver_int: c.adver_int_field(),
+            addrs: vip_addrs.clone(),
+            auth_key: c.auth_key,
+        },
+        vip_addrs,
+        garp_due: None,
+        refresh_due: None,
+        faulted: true,
+    }
+}
+
+/// Opens an instance; with `dynamic_interfaces`, a missing interface gives an instance in
+/// FAULT (keepalived's behaviour) instead of an error.
+fn open_or_wait(
+    c: &VrrpInstanceConfig,
+    netlink: &mut Netlink,
+    dynamic_interfaces: bool,
+) -> Result<Inst, EngineError> {
+    match open_instance(c, netlink) {
+        Err(EngineError::Interface { .. }) if dynamic_interfaces => {
+            log::info(&format!(
+                "({}) interface {} does not exist - instance in FAULT until it appears",
+                c.name, c.interface
+            ));
+            Ok(missing_interface_instance(c))
+        }
+        other => other,
     }
 }
 
@@ -198,7 +252,7 @@ fn open_instance(c: &VrrpInstanceConfig, netlink: &mut Netlink) -> Result<Inst, 
         cfg: c.clone(),
         iface,
         vmac_created,
-        socket: Arc::new(socket),
+        socket: Some(Arc::new(socket)),
         stats: RxStats::default(),
         ip_id: 0,
         advert,
@@ -214,7 +268,7 @@ impl Engine {
         let mut netlink = Netlink::open().map_err(EngineError::Netlink)?;
         let mut insts = Vec::with_capacity(cfg.instances.len());
         for c in &cfg.instances {
-            insts.push(open_instance(c, &mut netlink)?);
+            insts.push(open_or_wait(c, &mut netlink, cfg.dynamic_interfaces)?);
         }
         let scripts = cfg.scripts.iter().map(ScriptStatus::new).collect();
         // keepalived: scripts run as script_user, else keepalived_script when that user exists,
@@ -254,7 +308,9 @@ impl Engine {
         self.generation += 1;
         let generation = self.generation;
         for (index, inst) in self.insts.iter().enumerate() {
-            let socket = inst.socket.clone();
+            let Some(socket) = inst.socket.clone() else {
+                continue;
+            };
             let tx = self.events.clone();
             let name = inst.cfg.name.clone();
             self.tasks.push(tokio::spawn(async move {
@@ -339,6 +395,9 @@ impl Engine {
         self.poll_processes(now);
         self.static_config(true);
         for i in 0..self.insts.len() {
+            if self.insts[i].socket.is_none() {
+                continue; // no interface yet, nothing to clean
+            }
             log::detail_info(&format!("({}) removing VIPs.", self.insts[i].cfg.name));
             self.remove_vips(i);
         }
@@ -682,7 +741,8 @@ fn send_advert(inst: &mut Inst, priority: u8) {
             for dst in dsts {
                 let mut out = Vec::with_capacity(inst.advert.payload_len());
                 inst.advert.encode_payload(src, dst, &mut out);
-                if let Err(e) = inst.socket.send(&out, dst) {
+                let Some(socket) = &inst.socket else { return };
+                if let Err(e) = socket.send(&out, dst) {
                     log::info(&format!("({}) send advert error ({})", inst.cfg.name, e));
                 }
             }
@@ -713,7 +773,8 @@ fn send_advert(inst: &mut Inst, priority: u8) {
                     unicast: inst.cfg.unicast(),
                 };
                 let bytes = encode_ipv4(&inst.advert, &frame);
-                if let Err(e) = inst.socket.send(&bytes, dst) {
+                let Some(socket) = &inst.socket else { return };
+                if let Err(e) = socket.send(&bytes, dst) {
                     log::info(&format!("({}) send advert error ({})", inst.cfg.name, e));
                 }
             }
@@ -938,7 +999,53 @@ impl Engine {
         self.track_process_counts = counts;
     }
 
+    /// `dynamic_interfaces`: opens the instances whose interface has appeared since.
+    fn open_appeared_interfaces(&mut self, now: Instant) {
+        let mut reopened = false;
+        for i in 0..self.insts.len() {
+            let Ok(index) = net::if_index(&self.insts[i].cfg.interface) else {
+                continue;
+            };
+            // Open when missing so far, or when the interface was re-created (new index).
+            let recreated = self.insts[i].cfg.use_vmac.is_none()
+                && self.insts[i].socket.is_some()
+                && index != self.insts[i].iface.index;
+            if self.insts[i].socket.is_some() && !recreated {
+                continue;
+            }
+            if recreated && !self.cfg.dynamic_interfaces {
+                continue;
+            }
+            let cfg = self.insts[i].cfg.clone();
+            match open_instance(&cfg, &mut self.netlink) {
+                Ok(mut inst) => {
+                    log::info(&format!(
+                        "({}) interface {} appeared",
+                        cfg.name, cfg.interface
+                    ));
+                    let std_now = now.into_std();
+                    let prev = self.insts[i].sm.state();
+                    inst.stats = self.insts[i].stats.clone();
+                    self.insts[i] = inst;
+                    let (fault, total) = self.evaluate(i);
+                    self.insts[i].faulted = fault;
+                    let mut acts = self.insts[i].sm.start(std_now, fault);
+                    if !fault {
+                        acts.extend(self.insts[i].sm.set_total_priority(std_now, total));
+                    }
+                    self.after(i, prev, acts, now, true);
+                    reopened = true;
+                }
+                Err(e) => log::detail_info(&e.to_string()),
+            }
+        }
+        if reopened {
+            self.spawn_tasks();
+        }
+    }
+
     fn poll_tracking(&mut self, now: Instant) {
+        self.open_appeared_interfaces(now);
         self.poll_files();
         self.poll_processes(now);
         let std_now = now.into_std();
@@ -1037,7 +1144,7 @@ impl Engine {
     fn reload(&mut self, new_cfg: EngineConfig, now: Instant) {
         let mut new_insts = Vec::with_capacity(new_cfg.instances.len());
         for c in &new_cfg.instances {
-            match open_instance(c, &mut self.netlink) {
+            match open_or_wait(c, &mut self.netlink, new_cfg.dynamic_interfaces) {
                 Ok(i) => new_insts.push(i),
                 Err(e) => {
                     log::info(&format!(

@@ -1992,3 +1992,40 @@ fn vrrp_track_process_weight_moves_the_vip() {
     let _ = proc2.wait();
     assert!(back.is_some(), "VIP did not come back:\n{}\n{}", a.log(), b.log());
 }
+
+/// `dynamic_interfaces`: an instance whose interface does not exist at start is in FAULT (the
+/// daemon keeps running its other instances); once the interface appears it starts and, alone
+/// on its link, becomes master holding its VIP.
+#[test]
+fn vrrp_dynamic_interfaces_fault_until_the_interface_appears() {
+    if !require_netns() {
+        return;
+    }
+    let mut lab = Lab::new("vdi");
+    let lb1 = lab.node("lb1", "eth0", &format!("{LB1}/24"));
+    let text = format!(
+        "global_defs {{\n  router_id d1\n  dynamic_interfaces\n}}\n\
+         vrrp_instance VI_1 {{\n  state BACKUP\n  interface eth0\n  virtual_router_id 51\n  priority 100\n  advert_int 1\n  virtual_ipaddress {{\n    {VIP}\n  }}\n}}\n\
+         vrrp_instance VI_2 {{\n  state BACKUP\n  interface eth5\n  virtual_router_id 52\n  priority 100\n  advert_int 1\n  virtual_ipaddress {{\n    10.59.0.222/24\n  }}\n}}\n"
+    );
+    let mut a = Daemon::start(Impl::Ours, &lb1, "lb1", &text);
+    let first = wait_until(Duration::from_secs(10), || {
+        holds_vip(&lb1) && a.log().contains("(VI_2) Entering FAULT STATE")
+    });
+    assert!(
+        first.is_some(),
+        "VI_1 not master or VI_2 not in FAULT:\n{}",
+        a.log()
+    );
+    assert!(a.alive(), "daemon exited:\n{}", a.log());
+    assert!(!lb1.has_addr("10.59.0.222"));
+    lab.connect(&lb1, "eth5", Some("10.59.0.130/24"));
+    let second = wait_until(Duration::from_secs(10), || lb1.has_addr("10.59.0.222"));
+    assert!(
+        second.is_some(),
+        "VI_2 did not take its VIP after eth5 appeared:\n{}",
+        a.log()
+    );
+    assert!(a.log().contains("(VI_2) Entering MASTER STATE"), "{}", a.log());
+    a.stop();
+}
