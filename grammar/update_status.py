@@ -38,7 +38,7 @@ IMPLEMENTED = {
                       "garp_master_delay", "garp_master_repeat", "garp_master_refresh",
                       "garp_master_refresh_repeat", "skip_check_adv_addr", "lower_prio_no_advert",
                       "higher_prio_send_advert", "use_vmac", "dont_track_primary", "strict_mode",
-                      "accept", "track_process"},
+                      "accept", "track_process", "unicast_ttl"},
     "vrrp_instance/authentication": {"auth_type", "auth_pass"},
     "vrrp_script": {"script", "interval", "timeout", "weight", "rise", "fall", "user", "init_fail"},
     "vrrp_track_file": {"file", "weight", "init_file"},
@@ -82,6 +82,8 @@ NOTES = {"nb_get_retry": "keepalived warns: deprecated, use retry",
          "strict_mode": "checks and resets like keepalived; VIP traffic is not blocked (no nftables)",
          "vrrp_track_process": "/proc is scanned every 250 ms (keepalived uses process events)",
          "dynamic_interfaces": "missing interface: instance in FAULT until it appears (polled every 100 ms)",
+         "unicast_ttl": "IPv4 adverts; IPv6 hop limit stays 255",
+         "unicast_peer": "min_ttl / max_ttl checked with check_unicast_src, like keepalived",
          "static_ipaddress": "added at start, removed at stop; entries need dev", "notification_email": "no mail is sent"}
 
 here = os.path.dirname(os.path.abspath(__file__))

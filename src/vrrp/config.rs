@@ -145,6 +145,10 @@ pub struct VrrpInstanceConfig {
     pub routes: Vec<RouteConfig>,
     pub unicast_src: Option<IpAddr>,
     pub unicast_peers: Vec<IpAddr>,
+    /// (min_ttl, max_ttl) per unicast peer (0 - 255 unless configured).
+    pub unicast_peer_ttl: Vec<(u8, u8)>,
+    /// `unicast_ttl`: TTL of unicast IPv4 adverts (255 by default).
+    pub unicast_ttl: u8,
     pub check_unicast_src: bool,
     pub mcast_src: Option<IpAddr>,
     /// The multicast group adverts go to (`mcast_dst_ip`, `vrrp_mcast_group4/6`, or
@@ -481,6 +485,12 @@ pub fn from_ir(cfg: &KeepalivedConfig) -> Result<EngineConfig, ConfigError> {
             routes: inst.virtual_routes.iter().map(route).collect(),
             unicast_src: inst.unicast_src_ip,
             unicast_peers: inst.unicast_peer.iter().map(|p| p.addr).collect(),
+            unicast_peer_ttl: inst
+                .unicast_peer
+                .iter()
+                .map(|p| (p.min_ttl.unwrap_or(0), p.max_ttl.unwrap_or(255)))
+                .collect(),
+            unicast_ttl: inst.unicast_ttl.unwrap_or(super::packet::VRRP_TTL),
             check_unicast_src: inst.check_unicast_src || g.vrrp_check_unicast_src,
             mcast_src: inst.mcast_src_ip,
             mcast_group: inst

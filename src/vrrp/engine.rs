@@ -556,6 +556,7 @@ impl Engine {
             check_vips,
             unicast: inst.cfg.unicast(),
             unicast_peers: &inst.cfg.unicast_peers,
+            unicast_peer_ttl: &inst.cfg.unicast_peer_ttl,
             check_unicast_src: inst.cfg.check_unicast_src,
             ah_seq: inst.sm.ah_seq,
         };
@@ -563,7 +564,10 @@ impl Engine {
             Err(e) => {
                 // keepalived counts an advert as received once its headers, checksum and
                 // destination passed, before the address list and unicast peer checks.
-                if matches!(e, RxError::AddrMissing { .. } | RxError::NotPeer(_)) {
+                if matches!(
+                    e,
+                    RxError::AddrMissing { .. } | RxError::NotPeer(_) | RxError::TtlRange { .. }
+                ) {
                     inst.stats.advert_rcvd += 1;
                 }
                 inst.stats.record_drop(&e);
@@ -731,7 +735,12 @@ fn send_advert(inst: &mut Inst, priority: u8) {
         } else {
             vec![inst.cfg.mcast_group]
         };
-        let ttl = VRRP_TTL;
+        // `unicast_ttl` applies to unicast IPv4 adverts (keepalived sets it on the IP header).
+        let ttl = if inst.cfg.unicast() {
+            inst.cfg.unicast_ttl
+        } else {
+            VRRP_TTL
+        };
         if inst.cfg.ipv6 {
             let src = inst
                 .sm

@@ -2029,3 +2029,57 @@ fn vrrp_dynamic_interfaces_fault_until_the_interface_appears() {
     assert!(a.log().contains("(VI_2) Entering MASTER STATE"), "{}", a.log());
     a.stop();
 }
+
+/// `unicast_ttl` and a unicast peer's `min_ttl`: lb1 sends its unicast adverts with TTL 10;
+/// lb2 accepts them while its range for lb1 is 1 - 255 (one master), and drops them as a TTL
+/// error when the range is 20 - 255 (lb2 then becomes master as well).
+#[test]
+fn vrrp_unicast_ttl_and_peer_ttl_range() {
+    if !require_netns() {
+        return;
+    }
+    let t = Topology::new("vut");
+    let a = Daemon::start(
+        Impl::Ours,
+        &t.lb1,
+        "lb1",
+        &conf(
+            "u1",
+            "BACKUP",
+            150,
+            "1",
+            &format!("  unicast_ttl 10\n  unicast_src_ip {LB1}\n  unicast_peer {{\n    {LB2}\n  }}\n"),
+            "",
+        ),
+    );
+    let peer_conf = |min: u8| {
+        conf(
+            "u2",
+            "BACKUP",
+            100,
+            "1",
+            &format!(
+                "  check_unicast_src\n  unicast_src_ip {LB2}\n  unicast_peer {{\n    {LB1} min_ttl {min} max_ttl 255\n  }}\n"
+            ),
+            "",
+        )
+    };
+    let mut b = Daemon::start(Impl::Ours, &t.lb2, "lb2", &peer_conf(1));
+    elect(&t.lb1, &a, &t.lb2, &b, Duration::from_secs(8));
+    b.stop();
+    let b = Daemon::start(Impl::Ours, &t.lb2, "lb2", &peer_conf(20));
+    let both = wait_until(Duration::from_secs(8), || {
+        holds_vip(&t.lb1) && holds_vip(&t.lb2)
+    });
+    assert!(
+        both.is_some(),
+        "lb2 accepted adverts with TTL 10 below min_ttl 20:\n{}\n{}",
+        a.log(),
+        b.log()
+    );
+    assert!(
+        b.log().contains("(VI_1) TTL/HL 10 not in range 20 - 255"),
+        "{}",
+        b.log()
+    );
+}
