@@ -175,6 +175,10 @@ pub struct VrrpInstanceConfig {
     pub sync_group: Option<usize>,
     /// `dont_track_primary`: the instance's own interface going down is not a fault.
     pub dont_track_primary: bool,
+    /// `notify_master_rx_lower_pri`: run when this master hears a lower priority advert.
+    pub notify_master_rx_lower_pri: Option<Command>,
+    /// `notify_priority_changes` (instance, else its sync group's): FIFO lines on changes.
+    pub notify_priority_changes: bool,
 }
 
 impl VrrpInstanceConfig {
@@ -561,6 +565,14 @@ pub fn from_ir(cfg: &KeepalivedConfig) -> Result<EngineConfig, ConfigError> {
                 .map(|n| n.clone().unwrap_or_else(|| format!("vrrp.{vrid}"))),
             sync_group: None,
             dont_track_primary: inst.dont_track_primary,
+            notify_master_rx_lower_pri: inst.notify_master_rx_lower_pri.as_ref().map(command),
+            notify_priority_changes: inst
+                .notify_priority_changes
+                .or_else(|| {
+                    cfg.sync_group_of(&inst.name)
+                        .and_then(|sg| sg.notify_priority_changes)
+                })
+                .unwrap_or(false),
         });
     }
     let mut sync_groups = Vec::new();

@@ -579,10 +579,17 @@ impl Engine {
                     inst.stats.pri_zero_rcvd += 1;
                 }
                 let prev = inst.sm.state();
+                // keepalived's notify_master_rx_lower_pri: a master hears a lower priority.
+                let rx_lower = prev == VrrpState::Master
+                    && adv.header.priority != 0
+                    && adv.header.priority < inst.sm.effective_priority();
                 let acts = inst
                     .sm
                     .on_advert(now.into_std(), &adv.header, adv.src, adv.ah_seq);
                 self.after(i, prev, acts, now, true);
+                if rx_lower {
+                    self.event_notify(i, "MASTER_RX_LOWER_PRI", true);
+                }
             }
         }
     }
@@ -655,6 +662,25 @@ impl Engine {
         let n = group.notifies.clone();
         let name = group.name.clone();
         self.notify(&n, "GROUP", &name, first, 0);
+    }
+
+    /// keepalived's event notifies: a FIFO line `INSTANCE "NAME" EVENT PRIO`, and for
+    /// MASTER_RX_LOWER_PRI the `notify_master_rx_lower_pri` script (no arguments).
+    fn event_notify(&self, i: usize, event: &str, run_script: bool) {
+        let inst = &self.insts[i];
+        if run_script {
+            if let Some(cmd) = &inst.cfg.notify_master_rx_lower_pri {
+                scripts::spawn_notify(cmd, &[], self.default_user.as_deref());
+            }
+        }
+        let line = format!(
+            "INSTANCE \"{}\" {event} {}\n",
+            inst.cfg.name,
+            inst.sm.effective_priority()
+        );
+        for f in &self.fifos {
+            f.write_line(&line);
+        }
     }
 
     fn notify(
@@ -1071,8 +1097,19 @@ impl Engine {
             }
             if !fault {
                 let prev = self.insts[i].sm.state();
+                let old_prio = self.insts[i].sm.effective_priority();
                 let acts = self.insts[i].sm.set_total_priority(std_now, total);
                 self.after(i, prev, acts, now, true);
+                if self.insts[i].cfg.notify_priority_changes
+                    && self.insts[i].sm.effective_priority() != old_prio
+                {
+                    let kind = if self.insts[i].sm.state() == VrrpState::Master {
+                        "MASTER_PRIORITY"
+                    } else {
+                        "BACKUP_PRIORITY"
+                    };
+                    self.event_notify(i, kind, false);
+                }
             }
         }
     }

@@ -2083,3 +2083,116 @@ fn vrrp_unicast_ttl_and_peer_ttl_range() {
         b.log()
     );
 }
+
+/// `notify_priority_changes` and `notify_master_rx_lower_pri`, differentially: the same
+/// configuration under keepalived and under rkeepalived on lb1 (master, priority 200) gives the
+/// same FIFO lines and script calls when a track file raises its priority to 210 and a lower
+/// priority master's advert (priority 100, sent from the client) arrives.
+#[test]
+fn vrrp_priority_change_and_rx_lower_pri_notifies_match_keepalived() {
+    if !require_netns() || !require("keepalived") {
+        return;
+    }
+    let t = Topology::new("vpn");
+    let mut results = Vec::new();
+    for kind in [Impl::Keepalived, Impl::Ours] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let calls = dir.path().join("calls");
+        let lower = recorder(dir.path(), "lower.sh", &calls, Some("rx_lower_pri $*"));
+        let track = dir.path().join("track");
+        fs::write(&track, "0\n").expect("track file");
+        let fifo = dir.path().join("fifo");
+        let cpath = std::ffi::CString::new(fifo.to_string_lossy().as_bytes()).unwrap();
+        // SAFETY: mkfifo on a NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(cpath.as_ptr(), 0o600) }, 0);
+        let mut reader = {
+            use std::os::unix::fs::OpenOptionsExt;
+            fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(&fifo)
+                .expect("open fifo")
+        };
+        let global = format!(
+            "global_defs {{\n  enable_script_security\n  script_user root\n  vrrp_notify_fifo {}\n}}\n\
+             vrrp_track_file tf {{\n  file {}\n  weight 1\n}}\n",
+            fifo.display(),
+            track.display()
+        );
+        let extra = format!(
+            "  notify_priority_changes\n  notify_master_rx_lower_pri \"{}\"\n  track_file {{\n    tf\n  }}\n",
+            lower.display()
+        );
+        let mut a = Daemon::start(
+            kind,
+            &t.lb1,
+            &format!("{kind:?}"),
+            &conf("p1", "BACKUP", 200, "1", &extra, &global),
+        );
+        assert!(
+            wait_until(Duration::from_secs(8), || holds_vip(&t.lb1)).is_some(),
+            "{}",
+            a.log()
+        );
+        fs::write(&track, "10\n").expect("track file");
+        let raised = wait_until(Duration::from_secs(5), || {
+            a.log().contains("priority from 200 to 210")
+        });
+        assert!(raised.is_some(), "priority not raised:\n{}", a.log());
+        // A lower priority master's advert (priority 100) from the client.
+        t.client.within(|| {
+            use rhaproxy::vrrp::packet::{
+                auth_key, encode_ipv4, Advert, AuthType, Ipv4Frame, VrrpVersion, MCAST_V4,
+            };
+            let advert = Advert {
+                version: VrrpVersion::V2,
+                vrid: 51,
+                priority: 100,
+                auth_type: AuthType::None,
+                adver_int: 1,
+                addrs: vec![std::net::IpAddr::V4(VIP.parse().unwrap())],
+                auth_key: auth_key(""),
+            };
+            let frame = Ipv4Frame {
+                src: CLIENT.parse().unwrap(),
+                dst: MCAST_V4,
+                ttl: 255,
+                ip_id: 7,
+                ah: None,
+                unicast: false,
+            };
+            let sock = socket2::Socket::new(
+                socket2::Domain::IPV4,
+                socket2::Type::RAW,
+                Some(socket2::Protocol::from(112)),
+            )
+            .expect("raw socket");
+            sock.set_header_included_v4(true).expect("hdrincl");
+            sock.bind_device(Some(b"eth0")).expect("bind eth0");
+            let dst = socket2::SockAddr::from(std::net::SocketAddrV4::new(MCAST_V4, 0));
+            sock.send_to(&encode_ipv4(&advert, &frame), &dst)
+                .expect("send advert");
+        });
+        let heard = wait_until(Duration::from_secs(5), || {
+            fs::read_to_string(&calls).unwrap_or_default().contains("rx_lower_pri")
+        });
+        std::thread::sleep(Duration::from_millis(500));
+        a.stop();
+        let mut fifo_lines = String::new();
+        let _ = std::io::Read::read_to_string(&mut reader, &mut fifo_lines);
+        assert!(heard.is_some(), "{kind:?}: no rx_lower_pri call:\n{}", a.log());
+        results.push((
+            kind,
+            fifo_lines,
+            fs::read_to_string(&calls).unwrap_or_default(),
+            a.log(),
+        ));
+    }
+    let (_, kfifo, kcalls, klog) = &results[0];
+    let (_, ofifo, ocalls, olog) = &results[1];
+    println!("keepalived fifo:\n{kfifo}rkeepalived fifo:\n{ofifo}");
+    assert!(kfifo.contains("INSTANCE \"VI_1\" MASTER_PRIORITY 210"), "{kfifo}");
+    assert!(kfifo.contains("INSTANCE \"VI_1\" MASTER_RX_LOWER_PRI 210"), "{kfifo}");
+    assert_eq!(ofifo, kfifo, "fifo lines differ\n{klog}\n{olog}");
+    assert_eq!(ocalls, kcalls, "script calls differ");
+}
