@@ -45,7 +45,8 @@ IMPLEMENTED = {
     "vrrp_track_file": {"file", "weight", "init_file"},
     "track_file": {"file", "weight", "init_file"},
     "vrrp_sync_group": {"group", "notify_master", "notify_backup", "notify_fault", "notify_stop",
-                        "notify", "notify_priority_changes"},
+                        "notify", "notify_priority_changes", "track_interface", "track_script",
+                        "track_file", "sync_group_tracking_weight", "global_tracking"},
     # LVS: what src/lvs on branch wip-lvs (helper H6) reads from the IR.
     "virtual_server": {"retry", "delay_before_retry", "warmup", "connect_timeout", "delay_loop",
                        "inhibit_on_failure", "lb_algo", "lvs_sched", "lb_kind", "lvs_method",
@@ -85,6 +86,7 @@ NOTES = {"nb_get_retry": "keepalived warns: deprecated, use retry",
          "dynamic_interfaces": "missing interface: instance in FAULT until it appears (polled every 100 ms)",
          "unicast_ttl": "IPv4 adverts; IPv6 hop limit stays 255",
          "unicast_peer": "min_ttl / max_ttl checked with check_unicast_src, like keepalived",
+         "global_tracking": "keepalived warns: deprecated (same as sync_group_tracking_weight)",
          "static_ipaddress": "added at start, removed at stop; entries need dev", "notification_email": "no mail is sent"}
 
 here = os.path.dirname(os.path.abspath(__file__))

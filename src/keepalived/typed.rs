@@ -828,8 +828,10 @@ impl<'s> Extractor<'s> {
     }
 
     fn track_file_block(&mut self, node: &Node) {
+        // keepalived's default weight of a track file is 1 (value × 1 added to the priority).
         let mut t = VrrpTrackFile {
             name: node.arg(1).unwrap_or("").to_string(),
+            weight: 1,
             span: node.span,
             ..Default::default()
         };

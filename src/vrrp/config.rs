@@ -304,6 +304,86 @@ fn notifies(
     }
 }
 
+/// keepalived's vrrp_complete_instance: an instance in a sync group (without
+/// `sync_group_tracking_weight`) or an address owner does not run floating priorities: weighted
+/// interfaces become unweighted (in a group) or untracked (owner), weighted scripts and
+/// processes are dropped, files with the default weight 1 become unweighted, other weighted
+/// files are dropped.
+fn drop_weights(ic: &mut VrrpInstanceConfig, in_group: bool) {
+    if in_group {
+        for t in &mut ic.track_interfaces {
+            t.weight = 0;
+        }
+    } else {
+        ic.track_interfaces.retain(|t| t.weight == 0);
+    }
+    ic.track_scripts.retain(|t| t.weight == 0);
+    ic.track_processes.retain(|t| t.weight == 0);
+    ic.track_files.retain_mut(|t| {
+        if t.weight == 1 {
+            t.weight = 0;
+        }
+        t.weight == 0
+    });
+}
+
+/// keepalived's sync_group_tracking_init: the group's tracked interfaces, scripts and files
+/// apply to every member (weights cleared when a member is the address owner).
+fn add_group_tracking(
+    sg: &ir::VrrpSyncGroup,
+    cfg: &KeepalivedConfig,
+    instances: &mut [VrrpInstanceConfig],
+    scripts: &[ScriptConfig],
+    files: &[TrackFileConfig],
+) {
+    let members: Vec<usize> = sg
+        .group
+        .iter()
+        .filter_map(|m| instances.iter().position(|i| &i.name == m))
+        .collect();
+    let owner = members.iter().any(|&m| instances[m].priority == 255);
+    let weight = |w: i32| if owner { 0 } else { w };
+    let ifs: Vec<TrackInterface> = sg
+        .track_interface
+        .iter()
+        .map(|t| TrackInterface {
+            name: t.name.clone(),
+            weight: weight(t.weight.unwrap_or(0)),
+            reverse: t.reverse,
+        })
+        .collect();
+    let scr: Vec<TrackWeight> = sg
+        .track_script
+        .iter()
+        .filter_map(|t| {
+            let index = cfg.vrrp_scripts.iter().position(|s| s.name == t.name)?;
+            Some(TrackWeight {
+                index,
+                weight: weight(t.weight.unwrap_or(scripts.get(index)?.weight)),
+                reverse: t.reverse,
+            })
+        })
+        .collect();
+    let fil: Vec<TrackWeight> = sg
+        .track_file
+        .iter()
+        .filter_map(|t| {
+            let index = cfg.vrrp_track_files.iter().position(|s| s.name == t.name)?;
+            let f = files.get(index)?;
+            Some(TrackWeight {
+                index,
+                weight: weight(t.weight.unwrap_or(f.weight)),
+                reverse: t.reverse || f.reverse,
+            })
+        })
+        .collect();
+    for m in members {
+        instances[m].track_interfaces.extend(ifs.iter().cloned());
+        instances[m].track_scripts.extend(scr.iter().copied());
+        instances[m].track_files.extend(fil.iter().copied());
+    }
+}
+
 /// Lowers the keepalived IR to what the engine runs, applying keepalived's defaults.
 pub fn from_ir(cfg: &KeepalivedConfig) -> Result<EngineConfig, ConfigError> {
     let g = &cfg.global_defs;
@@ -575,8 +655,18 @@ pub fn from_ir(cfg: &KeepalivedConfig) -> Result<EngineConfig, ConfigError> {
                 .unwrap_or(false),
         });
     }
+    for (inst, ic) in cfg.instances.iter().zip(instances.iter_mut()) {
+        let group = cfg.sync_group_of(&inst.name);
+        let in_group = group
+            .map(|g| !(g.sync_group_tracking_weight || g.global_tracking))
+            .unwrap_or(false);
+        if in_group || ic.priority == 255 {
+            drop_weights(ic, in_group);
+        }
+    }
     let mut sync_groups = Vec::new();
     for (gi, sg) in cfg.sync_groups.iter().enumerate() {
+        add_group_tracking(sg, cfg, &mut instances, &scripts, &track_files);
         let members: Vec<usize> = sg
             .group
             .iter()

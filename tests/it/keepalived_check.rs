@@ -308,6 +308,8 @@ fn cases() -> Vec<(&'static str, String, i32, &'static str)> {
         ("track_process not found", inst(&format!("{base}\n track_process {{\n nope\n }}")), 5, "(VI_1) track process nope not found, ignoring..."),
         ("track_process quorum_max below quorum", format!("vrrp_track_process tp {{\n process nginx\n quorum 3\n quorum_max 2\n}}\n{VRRP_OK}"), 5, "quorum_max is less than quorum - ignoring"),
         ("track_process without process", format!("vrrp_track_process tp {{\n weight 10\n}}\n{VRRP_OK}"), 5, "track process 'tp' process name not specified"),
+        ("sync group drops weighted script", format!("global_defs {{\n enable_script_security\n script_user root\n}}\nvrrp_script chk {{\n script \"/bin/true\"\n weight -20\n}}\nvrrp_sync_group G {{\n group {{\n VI_1\n VI_2\n }}\n}}\n{}vrrp_instance VI_2 {{\n interface eth0\n virtual_router_id 52\n virtual_ipaddress {{\n 10.0.0.101/24\n }}\n}}\n", inst(&format!("{base}\n track_script {{\n chk\n }}"))), 5, "(VI_1) ignoring tracked script chk with weights due to SYNC group"),
+        ("owner drops weighted interface", inst(&format!("{base}\n priority 255\n track_interface {{\n eth1 weight 10\n }}")), 5, "(VI_1) ignoring eth1 tracked interface due to address owner"),
         ("strict clean", format!("global_defs {{\n vrrp_strict\n}}\n{}", inst(&format!("{base}\n lower_prio_no_advert"))), 0, ""),
         ("missing state value", inst(&format!("{base}\n state")), 2, "missing a parameter"),
         ("missing notify script", inst(&format!("{base}\n notify_master")), 2, "missing a parameter"),

@@ -2196,3 +2196,65 @@ fn vrrp_priority_change_and_rx_lower_pri_notifies_match_keepalived() {
     assert_eq!(ofifo, kfifo, "fifo lines differ\n{klog}\n{olog}");
     assert_eq!(ocalls, kcalls, "script calls differ");
 }
+
+/// Sync group tracking like keepalived: a group's `track_file` applies to every member (value
+/// non-zero with weight 0 → both instances FAULT and both VIPs move), while a weighted
+/// instance-level track_file in the group is ignored (no `sync_group_tracking_weight`).
+#[test]
+fn vrrp_sync_group_tracking_applies_to_members() {
+    if !require_netns() {
+        return;
+    }
+    let t = Topology::new("vgt");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (gfile, ifile) = (dir.path().join("group"), dir.path().join("inst"));
+    fs::write(&gfile, "0\n").expect("write");
+    // would take VI_1 from 150 to 50 if instance weights applied in a sync group
+    fs::write(&ifile, "1\n").expect("write");
+    let text = |prio: u8, name: &str, tracked: bool| {
+        let (files, group_track, inst_track) = if tracked {
+            (
+                format!(
+                    "vrrp_track_file gf {{\n  file {}\n  weight 0\n}}\nvrrp_track_file inf {{\n  file {}\n  weight -100\n}}\n",
+                    gfile.display(),
+                    ifile.display()
+                ),
+                "  track_file {\n    gf\n  }\n",
+                "  track_file {\n    inf\n  }\n",
+            )
+        } else {
+            (String::new(), "", "")
+        };
+        format!(
+            "global_defs {{\n  router_id {name}\n}}\n{files}vrrp_sync_group G1 {{\n  group {{\n    VI_1\n    VI_2\n  }}\n{group_track}}}\n\
+             vrrp_instance VI_1 {{\n  state BACKUP\n  interface eth0\n  virtual_router_id 51\n  priority {prio}\n  advert_int 1\n{inst_track}  \
+             virtual_ipaddress {{\n    {VIP}\n  }}\n}}\n\
+             vrrp_instance VI_2 {{\n  state BACKUP\n  interface eth0\n  virtual_router_id 52\n  priority {prio}\n  advert_int 1\n  \
+             virtual_ipaddress {{\n    192.168.57.223\n  }}\n}}\n"
+        )
+    };
+    let a = Daemon::start(Impl::Ours, &t.lb1, "lb1", &text(150, "a", true));
+    let b = Daemon::start(Impl::Ours, &t.lb2, "lb2", &text(100, "b", false));
+    let both = |ns: &Ns| holds_vip(ns) && ns.has_addr("192.168.57.223");
+    let none = |ns: &Ns| !holds_vip(ns) && !ns.has_addr("192.168.57.223");
+    assert!(
+        wait_until(Duration::from_secs(8), || both(&t.lb1) && none(&t.lb2)).is_some(),
+        "lb1 should hold both (instance weight ignored):\n{}\n{}",
+        a.log(),
+        b.log()
+    );
+    fs::write(&gfile, "1\n").expect("write");
+    assert!(
+        wait_until(Duration::from_secs(8), || both(&t.lb2) && none(&t.lb1)).is_some(),
+        "group track_file did not fault both members:\n{}\n{}",
+        a.log(),
+        b.log()
+    );
+    fs::write(&gfile, "0\n").expect("write");
+    assert!(
+        wait_until(Duration::from_secs(10), || both(&t.lb1) && none(&t.lb2)).is_some(),
+        "group did not come back:\n{}\n{}",
+        a.log(),
+        b.log()
+    );
+}
