@@ -1070,7 +1070,14 @@ impl<'s> Extractor<'s> {
                 "notify_stop" => g.notify_stop = self.script_arg(n),
                 "notify" => g.notify = self.script_arg(n),
                 "smtp_alert" => g.smtp_alert = self.bool_arg(n),
-                "global_tracking" => g.global_tracking = true,
+                "global_tracking" => {
+                    let msg = format!(
+                        "({}) global_tracking is deprecated. Use track_interface/script/file on the sync group",
+                        g.name
+                    );
+                    self.general(n.span, msg);
+                    g.global_tracking = true;
+                }
                 "sync_group_tracking_weight" => g.sync_group_tracking_weight = true,
                 "notify_priority_changes" => g.notify_priority_changes = self.bool_arg(n),
                 _ => {}
