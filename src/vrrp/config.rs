@@ -164,6 +164,10 @@ pub struct VrrpInstanceConfig {
     pub garp_master_refresh: Option<Duration>,
     pub garp_master_refresh_repeat: u32,
     pub garp_interval: Duration,
+    /// GARPs sent by a master on a lower priority advert (0 = none), and the delay before
+    /// sending them again.
+    pub garp_lower_prio_repeat: u32,
+    pub garp_lower_prio_delay: Duration,
     pub notifies: Notifies,
     pub skip_check_adv_addr: bool,
     /// Don't answer a lower-priority advert with an advert of our own.
@@ -619,6 +623,24 @@ pub fn from_ir(cfg: &KeepalivedConfig) -> Result<EngineConfig, ConfigError> {
                 .or(g.vrrp_garp_master_refresh_repeat)
                 .unwrap_or(1),
             garp_interval: g.vrrp_garp_interval.unwrap_or(Duration::ZERO),
+            // keepalived: unset → the global value, whose default is the garp_master one;
+            // none in strict mode.
+            garp_lower_prio_repeat: if strict {
+                0
+            } else {
+                inst.garp_lower_prio_repeat
+                    .or(g.vrrp_garp_lower_prio_repeat)
+                    .or(g.vrrp_garp_master_repeat)
+                    .unwrap_or(5)
+            },
+            garp_lower_prio_delay: if strict {
+                Duration::ZERO
+            } else {
+                inst.garp_lower_prio_delay
+                    .or(g.vrrp_garp_lower_prio_delay)
+                    .or(g.vrrp_garp_master_delay)
+                    .unwrap_or(Duration::from_secs(5))
+            },
             notifies: notifies(
                 &inst.notify_master,
                 &inst.notify_backup,

@@ -77,6 +77,8 @@ pub(super) struct Inst {
     pub(super) vip_addrs: Vec<IpAddr>,
     pub(super) garp_due: Option<Instant>,
     pub(super) refresh_due: Option<Instant>,
+    /// `garp_lower_prio_delay`: GARPs again after a lower priority advert.
+    pub(super) lower_prio_garp_due: Option<Instant>,
     pub(super) faulted: bool,
 }
 
@@ -141,6 +143,7 @@ fn missing_interface_instance(c: &VrrpInstanceConfig) -> Inst {
         vip_addrs,
         garp_due: None,
         refresh_due: None,
+        lower_prio_garp_due: None,
         faulted: true,
     }
 }
@@ -259,6 +262,7 @@ fn open_instance(c: &VrrpInstanceConfig, netlink: &mut Netlink) -> Result<Inst, 
         vip_addrs,
         garp_due: None,
         refresh_due: None,
+        lower_prio_garp_due: None,
         faulted: false,
     })
 }
@@ -459,6 +463,7 @@ impl Engine {
                 inst.sm.deadline().map(Instant::from_std),
                 inst.garp_due,
                 inst.refresh_due,
+                inst.lower_prio_garp_due,
             ];
             for t in cands.into_iter().flatten() {
                 best = Some(best.map_or(t, |b| b.min(t)));
@@ -501,6 +506,17 @@ impl Engine {
                 self.insts[i].garp_due = None;
                 let rep = self.insts[i].cfg.garp_master_repeat;
                 self.send_garps(i, rep, true);
+            }
+            if self.insts[i]
+                .lower_prio_garp_due
+                .map(|d| d <= now)
+                .unwrap_or(false)
+            {
+                self.insts[i].lower_prio_garp_due = None;
+                if self.insts[i].sm.state() == VrrpState::Master {
+                    let rep = self.insts[i].cfg.garp_lower_prio_repeat;
+                    self.send_garps(i, rep, true);
+                }
             }
             if let Some(d) = self.insts[i].refresh_due {
                 if d <= now {
@@ -588,6 +604,7 @@ impl Engine {
                     .on_advert(now.into_std(), &adv.header, adv.src, adv.ah_seq);
                 self.after(i, prev, acts, now, true);
                 if rx_lower {
+                    self.lower_prio_garps(i, now);
                     self.event_notify(i, "MASTER_RX_LOWER_PRI", true);
                 }
             }
@@ -662,6 +679,32 @@ impl Engine {
         let n = group.notifies.clone();
         let name = group.name.clone();
         self.notify(&n, "GROUP", &name, first, 0);
+    }
+
+    /// keepalived on a lower priority advert: `garp_lower_prio_repeat` GARPs now and again
+    /// after `garp_lower_prio_delay`, for this instance and the other members of its sync group.
+    fn lower_prio_garps(&mut self, i: usize, now: Instant) {
+        let mut who = vec![i];
+        if let Some(g) = self.insts[i].cfg.sync_group {
+            who.extend(
+                self.cfg.sync_groups[g]
+                    .members
+                    .iter()
+                    .copied()
+                    .filter(|&m| m != i),
+            );
+        }
+        for m in who {
+            let rep = self.insts[m].cfg.garp_lower_prio_repeat;
+            if rep == 0 || self.insts[m].sm.state() != VrrpState::Master {
+                continue;
+            }
+            self.send_garps(m, rep, true);
+            let delay = self.insts[m].cfg.garp_lower_prio_delay;
+            if !delay.is_zero() {
+                self.insts[m].lower_prio_garp_due = Some(now + delay);
+            }
+        }
     }
 
     /// keepalived's event notifies: a FIFO line `INSTANCE "NAME" EVENT PRIO`, and for

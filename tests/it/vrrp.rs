@@ -2140,39 +2140,7 @@ fn vrrp_priority_change_and_rx_lower_pri_notifies_match_keepalived() {
         });
         assert!(raised.is_some(), "priority not raised:\n{}", a.log());
         // A lower priority master's advert (priority 100) from the client.
-        t.client.within(|| {
-            use rhaproxy::vrrp::packet::{
-                auth_key, encode_ipv4, Advert, AuthType, Ipv4Frame, VrrpVersion, MCAST_V4,
-            };
-            let advert = Advert {
-                version: VrrpVersion::V2,
-                vrid: 51,
-                priority: 100,
-                auth_type: AuthType::None,
-                adver_int: 1,
-                addrs: vec![std::net::IpAddr::V4(VIP.parse().unwrap())],
-                auth_key: auth_key(""),
-            };
-            let frame = Ipv4Frame {
-                src: CLIENT.parse().unwrap(),
-                dst: MCAST_V4,
-                ttl: 255,
-                ip_id: 7,
-                ah: None,
-                unicast: false,
-            };
-            let sock = socket2::Socket::new(
-                socket2::Domain::IPV4,
-                socket2::Type::RAW,
-                Some(socket2::Protocol::from(112)),
-            )
-            .expect("raw socket");
-            sock.set_header_included_v4(true).expect("hdrincl");
-            sock.bind_device(Some(b"eth0")).expect("bind eth0");
-            let dst = socket2::SockAddr::from(std::net::SocketAddrV4::new(MCAST_V4, 0));
-            sock.send_to(&encode_ipv4(&advert, &frame), &dst)
-                .expect("send advert");
-        });
+        inject_advert(&t.client, 51, 100, VIP);
         let heard = wait_until(Duration::from_secs(5), || {
             fs::read_to_string(&calls).unwrap_or_default().contains("rx_lower_pri")
         });
@@ -2257,4 +2225,105 @@ fn vrrp_sync_group_tracking_applies_to_members() {
         a.log(),
         b.log()
     );
+}
+
+/// Sends one VRRPv2 advert (no authentication) from the client, as a lower priority master.
+fn inject_advert(client: &Ns, vrid: u8, priority: u8, vip: &str) {
+    let vip: Ipv4Addr = vip.parse().unwrap();
+    client.within(move || {
+        use rhaproxy::vrrp::packet::{
+            auth_key, encode_ipv4, Advert, AuthType, Ipv4Frame, VrrpVersion, MCAST_V4,
+        };
+        let advert = Advert {
+            version: VrrpVersion::V2,
+            vrid,
+            priority,
+            auth_type: AuthType::None,
+            adver_int: 1,
+            addrs: vec![std::net::IpAddr::V4(vip)],
+            auth_key: auth_key(""),
+        };
+        let frame = Ipv4Frame {
+            src: CLIENT.parse().unwrap(),
+            dst: MCAST_V4,
+            ttl: 255,
+            ip_id: 11,
+            ah: None,
+            unicast: false,
+        };
+        let sock = socket2::Socket::new(
+            socket2::Domain::IPV4,
+            socket2::Type::RAW,
+            Some(socket2::Protocol::from(112)),
+        )
+        .expect("raw socket");
+        sock.set_header_included_v4(true).expect("hdrincl");
+        sock.bind_device(Some(b"eth0")).expect("bind eth0");
+        let dst = socket2::SockAddr::from(std::net::SocketAddrV4::new(MCAST_V4, 0));
+        sock.send_to(&encode_ipv4(&advert, &frame), &dst)
+            .expect("send advert");
+    });
+}
+
+/// `garp_lower_prio_repeat` / `garp_lower_prio_delay`: a master hearing a lower priority
+/// advert sends that many GARPs at once and again after the delay, as keepalived does
+/// (rkeepalived on lb1 and keepalived on lb2, each master of its own VRID, same injected
+/// adverts; GARPs counted on the client).
+#[test]
+fn vrrp_garp_lower_prio_matches_keepalived() {
+    if !require_netns() || !require("keepalived") {
+        return;
+    }
+    let t = Topology::new("vglp");
+    let garp = "  garp_master_repeat 1\n  garp_master_delay 0\n  garp_lower_prio_repeat 2\n  garp_lower_prio_delay 1\n";
+    let ours = conf("o", "BACKUP", 200, "1", garp, "")
+        .replace("virtual_router_id 51", "virtual_router_id 73");
+    let kal = conf("k", "BACKUP", 200, "1", garp, "")
+        .replace("virtual_router_id 51", "virtual_router_id 74")
+        .replace(VIP, "192.168.57.223");
+    let o = Daemon::start(Impl::Ours, &t.lb1, "ours", &ours);
+    let k = Daemon::start(Impl::Keepalived, &t.lb2, "keepalived", &kal);
+    let up = wait_until(Duration::from_secs(8), || {
+        holds_vip(&t.lb1) && t.lb2.has_addr("192.168.57.223")
+    });
+    assert!(up.is_some(), "{}\n{}", o.log(), k.log());
+    std::thread::sleep(Duration::from_millis(500));
+    let seen: Arc<Mutex<Vec<Ipv4Addr>>> = Arc::new(Mutex::new(Vec::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let (seen2, stop2) = (seen.clone(), stop.clone());
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let watcher = t.client.spawn_within(move || {
+        let proto = socket2::Protocol::from(i32::from(0x0806u16.to_be()));
+        let s = socket2::Socket::new(socket2::Domain::PACKET, socket2::Type::RAW, Some(proto))
+            .expect("packet socket");
+        s.set_read_timeout(Some(Duration::from_millis(20)))
+            .expect("timeout");
+        let _ = ready_tx.send(());
+        let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 1600];
+        while !stop2.load(AtomicOrdering::Relaxed) {
+            if let Ok(n) = s.recv(&mut buf) {
+                // SAFETY: recv initialised the first n bytes.
+                let f: Vec<u8> = buf[..n].iter().map(|x| unsafe { x.assume_init() }).collect();
+                if f.len() >= 42 && f[12..14] == [8, 6] && f[20..22] == [0, 1] && f[28..32] == f[38..42]
+                {
+                    seen2.lock().unwrap().push(Ipv4Addr::new(f[28], f[29], f[30], f[31]));
+                }
+            }
+        }
+    });
+    ready_rx.recv_timeout(Duration::from_secs(2)).expect("watcher");
+    inject_advert(&t.client, 73, 100, VIP);
+    inject_advert(&t.client, 74, 100, "192.168.57.223");
+    std::thread::sleep(Duration::from_millis(2500));
+    stop.store(true, AtomicOrdering::Relaxed);
+    let _ = watcher.join();
+    let seen = seen.lock().unwrap().clone();
+    let count = |ip: &str| {
+        let ip: Ipv4Addr = ip.parse().unwrap();
+        seen.iter().filter(|a| **a == ip).count()
+    };
+    let (co, ck) = (count(VIP), count("192.168.57.223"));
+    println!("GARPs after a lower priority advert: rkeepalived {co}, keepalived {ck}");
+    assert_eq!(ck, 4, "keepalived reference changed:\n{}", k.log());
+    assert_eq!(co, ck, "ours differ from keepalived:\n{}", o.log());
 }
