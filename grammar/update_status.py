@@ -24,7 +24,7 @@ IMPLEMENTED = {
     "global_defs": {"router_id", "script_user", "enable_script_security", "vrrp_version",
                     "vrrp_skip_check_adv_addr", "vrrp_check_unicast_src", "vrrp_garp_master_delay",
                     "vrrp_garp_master_repeat", "vrrp_garp_master_refresh",
-                    "vrrp_garp_master_refresh_repeat", "vrrp_garp_interval",
+                    "vrrp_garp_master_refresh_repeat", "vrrp_garp_interval", "vrrp_gna_interval",
                     "vrrp_garp_lower_prio_delay", "vrrp_garp_lower_prio_repeat",                                         "vrrp_lower_prio_no_advert", "vrrp_higher_prio_send_advert",
                     "vrrp_mcast_group4", "vrrp_mcast_group6", "vrrp_startup_delay", "notify_fifo",
                     "vrrp_notify_fifo", "default_interface", "vrrp_strict", "dynamic_interfaces",
@@ -89,6 +89,8 @@ NOTES = {"nb_get_retry": "keepalived warns: deprecated, use retry",
          "unicast_ttl": "IPv4 adverts; IPv6 hop limit stays 255",
          "unicast_peer": "min_ttl / max_ttl checked with check_unicast_src, like keepalived",
          "global_tracking": "keepalived warns: deprecated (same as sync_group_tracking_weight)",
+         "vrrp_garp_interval": "spacing per instance (keepalived: per interface); pending addresses sent once",
+         "vrrp_gna_interval": "spacing per instance (keepalived: per interface); pending addresses sent once",
          "static_ipaddress": "added at start, removed at stop; entries need dev", "notification_email": "no mail is sent"}
 
 here = os.path.dirname(os.path.abspath(__file__))

@@ -164,6 +164,8 @@ pub struct VrrpInstanceConfig {
     pub garp_master_refresh: Option<Duration>,
     pub garp_master_refresh_repeat: u32,
     pub garp_interval: Duration,
+    /// `vrrp_gna_interval`: minimum gap between unsolicited neighbour adverts.
+    pub gna_interval: Duration,
     /// GARPs sent by a master on a lower priority advert (0 = none), and the delay before
     /// sending them again.
     pub garp_lower_prio_repeat: u32,
@@ -623,6 +625,7 @@ pub fn from_ir(cfg: &KeepalivedConfig) -> Result<EngineConfig, ConfigError> {
                 .or(g.vrrp_garp_master_refresh_repeat)
                 .unwrap_or(1),
             garp_interval: g.vrrp_garp_interval.unwrap_or(Duration::ZERO),
+            gna_interval: g.vrrp_gna_interval.unwrap_or(Duration::ZERO),
             // keepalived: unset → the global value, whose default is the garp_master one;
             // none in strict mode.
             garp_lower_prio_repeat: if strict {

@@ -77,6 +77,11 @@ pub(super) struct Inst {
     pub(super) vip_addrs: Vec<IpAddr>,
     pub(super) garp_due: Option<Instant>,
     pub(super) refresh_due: Option<Instant>,
+    /// `vrrp_garp_interval` / `vrrp_gna_interval`: when the next GARP / NA may go out, and
+    /// the addresses waiting for it.
+    pub(super) garp_next: Option<Instant>,
+    pub(super) gna_next: Option<Instant>,
+    pub(super) garp_pending: Vec<IpAddr>,
     /// `garp_lower_prio_delay`: GARPs again after a lower priority advert.
     pub(super) lower_prio_garp_due: Option<Instant>,
     pub(super) faulted: bool,
@@ -144,6 +149,9 @@ fn missing_interface_instance(c: &VrrpInstanceConfig) -> Inst {
         garp_due: None,
         refresh_due: None,
         lower_prio_garp_due: None,
+        garp_next: None,
+        gna_next: None,
+        garp_pending: Vec::new(),
         faulted: true,
     }
 }
@@ -263,6 +271,9 @@ fn open_instance(c: &VrrpInstanceConfig, netlink: &mut Netlink) -> Result<Inst, 
         garp_due: None,
         refresh_due: None,
         lower_prio_garp_due: None,
+        garp_next: None,
+        gna_next: None,
+        garp_pending: Vec::new(),
         faulted: false,
     })
 }
@@ -464,6 +475,11 @@ impl Engine {
                 inst.garp_due,
                 inst.refresh_due,
                 inst.lower_prio_garp_due,
+                if inst.garp_pending.is_empty() {
+                    None
+                } else {
+                    inst.garp_next.into_iter().chain(inst.gna_next).min()
+                },
             ];
             for t in cands.into_iter().flatten() {
                 best = Some(best.map_or(t, |b| b.min(t)));
@@ -506,6 +522,14 @@ impl Engine {
                 self.insts[i].garp_due = None;
                 let rep = self.insts[i].cfg.garp_master_repeat;
                 self.send_garps(i, rep, true);
+            }
+            if !self.insts[i].garp_pending.is_empty() {
+                let pending = std::mem::take(&mut self.insts[i].garp_pending);
+                for a in pending {
+                    if !self.send_spaced(i, a, now) {
+                        self.insts[i].garp_pending.push(a);
+                    }
+                }
             }
             if self.insts[i]
                 .lower_prio_garp_due
@@ -634,6 +658,8 @@ impl Engine {
             self.insts[i].stats.release_master += 1;
             self.insts[i].garp_due = None;
             self.insts[i].refresh_due = None;
+            self.insts[i].lower_prio_garp_due = None;
+            self.insts[i].garp_pending.clear();
         }
         let Some(g) = self.insts[i].cfg.sync_group else {
             return;
@@ -962,6 +988,27 @@ impl Engine {
                 ));
             }
         }
+        if !inst.cfg.garp_interval.is_zero() || !inst.cfg.gna_interval.is_zero() {
+            // vrrp_garp_interval / vrrp_gna_interval: like keepalived, a message goes out at
+            // once when the interval since the last one has passed; otherwise the address is
+            // marked pending (once, however many repeats were asked for) and sent later.
+            let now = Instant::now();
+            for _ in 0..repeat.max(1) {
+                for a in v4
+                    .iter()
+                    .map(|a| IpAddr::V4(*a))
+                    .chain(v6.iter().map(|a| IpAddr::V6(*a)))
+                {
+                    if self.insts[i].garp_pending.contains(&a) {
+                        continue;
+                    }
+                    if !self.send_spaced(i, a, now) {
+                        self.insts[i].garp_pending.push(a);
+                    }
+                }
+            }
+            return;
+        }
         for _ in 0..repeat.max(1) {
             if let Err(e) = net::send_garps(inst.iface.index, inst.iface.mac, &v4) {
                 log::info(&format!(
@@ -976,6 +1023,31 @@ impl Engine {
                 ));
             }
         }
+    }
+
+    /// Sends one GARP / NA for `a` if its interval allows it now; false when it must wait.
+    fn send_spaced(&mut self, i: usize, a: IpAddr, now: Instant) -> bool {
+        let inst = &mut self.insts[i];
+        let (next, gap) = match a {
+            IpAddr::V4(_) => (&mut inst.garp_next, inst.cfg.garp_interval),
+            IpAddr::V6(_) => (&mut inst.gna_next, inst.cfg.gna_interval),
+        };
+        if next.map(|t| now < t).unwrap_or(false) {
+            return false;
+        }
+        *next = Some(now + gap);
+        let (index, mac) = (inst.iface.index, inst.iface.mac);
+        let sent = match a {
+            IpAddr::V4(v4) => net::send_garps(index, mac, &[v4]),
+            IpAddr::V6(v6) => net::send_unsolicited_na(index, mac, &[v6]),
+        };
+        if let Err(e) = sent {
+            log::info(&format!(
+                "Error {e} sending gratuitous ARP/NA on {}",
+                inst.iface.name
+            ));
+        }
+        true
     }
 
     /// Fault condition and total priority of instance `i` from its tracked objects.

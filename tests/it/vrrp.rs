@@ -2327,3 +2327,84 @@ fn vrrp_garp_lower_prio_matches_keepalived() {
     assert_eq!(ck, 4, "keepalived reference changed:\n{}", k.log());
     assert_eq!(co, ck, "ours differ from keepalived:\n{}", o.log());
 }
+
+/// Records gratuitous ARPs (address, time) seen on the client until the returned flag is set.
+#[allow(clippy::type_complexity)]
+fn garp_watcher(
+    client: &Ns,
+) -> (
+    Arc<Mutex<Vec<(Instant, Ipv4Addr)>>>,
+    Arc<AtomicBool>,
+    std::thread::JoinHandle<()>,
+) {
+    let seen: Arc<Mutex<Vec<(Instant, Ipv4Addr)>>> = Arc::new(Mutex::new(Vec::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let (seen2, stop2) = (seen.clone(), stop.clone());
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let handle = client.spawn_within(move || {
+        let proto = socket2::Protocol::from(i32::from(0x0806u16.to_be()));
+        let s = socket2::Socket::new(socket2::Domain::PACKET, socket2::Type::RAW, Some(proto))
+            .expect("packet socket");
+        s.set_read_timeout(Some(Duration::from_millis(20)))
+            .expect("timeout");
+        let _ = ready_tx.send(());
+        let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 1600];
+        while !stop2.load(AtomicOrdering::Relaxed) {
+            if let Ok(n) = s.recv(&mut buf) {
+                // SAFETY: recv initialised the first n bytes.
+                let f: Vec<u8> = buf[..n].iter().map(|x| unsafe { x.assume_init() }).collect();
+                if f.len() >= 42 && f[12..14] == [8, 6] && f[20..22] == [0, 1] && f[28..32] == f[38..42]
+                {
+                    seen2
+                        .lock()
+                        .unwrap()
+                        .push((Instant::now(), Ipv4Addr::new(f[28], f[29], f[30], f[31])));
+                }
+            }
+        }
+    });
+    ready_rx.recv_timeout(Duration::from_secs(2)).expect("watcher");
+    (seen, stop, handle)
+}
+
+/// `vrrp_garp_interval`: the GARPs of a burst are spaced like keepalived's. keepalived sends
+/// the first at once and marks the address pending for the rest (a pending address is not
+/// queued twice), so `garp_master_repeat 3` with a 0.4 s interval gives 2 GARPs 0.4 s apart.
+#[test]
+fn vrrp_garp_interval_spaces_garps_like_keepalived() {
+    if !require_netns() || !require("keepalived") {
+        return;
+    }
+    let t = Topology::new("vgi");
+    let (seen, stop, watcher) = garp_watcher(&t.client);
+    let garp = "  garp_master_repeat 3\n  garp_master_delay 0\n";
+    let global = "global_defs {\n  vrrp_garp_interval 0.4\n}\n";
+    let ours = conf("o", "MASTER", 255, "1", garp, global)
+        .replace("virtual_router_id 51", "virtual_router_id 75");
+    let kal = conf("k", "MASTER", 255, "1", garp, global)
+        .replace("virtual_router_id 51", "virtual_router_id 76")
+        .replace(VIP, "192.168.57.223");
+    let o = Daemon::start(Impl::Ours, &t.lb1, "ours", &ours);
+    let k = Daemon::start(Impl::Keepalived, &t.lb2, "keepalived", &kal);
+    std::thread::sleep(Duration::from_millis(5000));
+    stop.store(true, AtomicOrdering::Relaxed);
+    let _ = watcher.join();
+    let seen = seen.lock().unwrap().clone();
+    let span = |ip: &str| -> Option<(usize, Duration)> {
+        let ip: Ipv4Addr = ip.parse().unwrap();
+        let times: Vec<Instant> = seen.iter().filter(|(_, a)| *a == ip).map(|(t, _)| *t).collect();
+        Some((times.len(), *times.last()? - *times.first()?))
+    };
+    let (so, sk) = (span(VIP), span("192.168.57.223"));
+    println!("GARP count and first-to-last span: rkeepalived {so:?}, keepalived {sk:?}");
+    let (Some((no, dto)), Some((nk, dtk))) = (so, sk) else {
+        panic!("no GARPs seen:\n{}\n{}", o.log(), k.log());
+    };
+    assert_eq!(no, nk, "GARP counts differ\n{}", k.log());
+    assert!(dtk >= Duration::from_millis(300), "keepalived reference changed: {dtk:?}");
+    assert!(
+        dto >= Duration::from_millis(300) && dto <= dtk + Duration::from_millis(300),
+        "ours not spaced like keepalived: {dto:?} vs {dtk:?}\n{}",
+        o.log()
+    );
+}
