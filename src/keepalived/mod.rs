@@ -199,8 +199,8 @@ mod tests {
 
     const SAMPLE: &str = "global_defs {\n router_id lb1\n enable_script_security\n script_user root\n}\n\
 vrrp_script chk {\n script \"/bin/true\"\n interval 2\n weight -20\n}\n\
-vrrp_sync_group G {\n group {\n VI_1\n VI_2\n }\n}\n\
-vrrp_instance VI_1 {\n state MASTER\n interface eth0\n virtual_router_id 51\n priority 255\n advert_int 1\n\
+vrrp_sync_group G {\n group {\n VI_1\n VI_2\n }\n sync_group_tracking_weight\n}\n\
+vrrp_instance VI_1 {\n state MASTER\n interface eth0\n virtual_router_id 51\n priority 200\n advert_int 1\n\
  authentication {\n auth_type PASS\n auth_pass secret12\n }\n virtual_ipaddress {\n 10.0.0.100/24 dev eth0 label eth0:1\n }\n\
  track_script {\n chk weight 10\n }\n}\n\
 vrrp_instance VI_2 {\n interface eth1\n virtual_router_id 52\n version 3\n advert_int 0.1\n virtual_ipaddress {\n 10.1.0.100\n }\n}\n\
@@ -216,7 +216,7 @@ virtual_server 10.0.0.100 80 {\n lb_algo wrr\n lb_kind NAT\n protocol TCP\n pers
         assert_eq!(c.instances.len(), 2);
         let v1 = &c.instances[0];
         assert_eq!(v1.virtual_router_id, Some(51));
-        assert_eq!(v1.priority, 255);
+        assert_eq!(v1.priority, 200);
         assert_eq!(v1.state, ir::InitialState::Master);
         assert_eq!(
             v1.authentication.as_ref().map(|a| a.auth_pass.clone()),
