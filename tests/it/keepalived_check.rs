@@ -611,16 +611,18 @@ fn notice_cases() -> Vec<(&'static str, String, i32, Vec<(u32, &'static str)>)> 
             vec![(2, "smtp_server"), (3, "notification_email"), (6, "vrrp_no_swap")],
         ),
         (
-            "sync group tracking",
+            "sync group smtp_alert",
             format!(
-                "{}vrrp_sync_group G {{\n group {{\n  VI_1\n }}\n track_interface {{\n  eth1\n }}\n}}\n",
+                "{}vrrp_sync_group G {{\n group {{\n  VI_1\n }}\n smtp_alert\n}}\n",
                 inst("")
             ),
             // keepalived: a one-member sync group is a configuration error (exit 5).
             5,
-            vec![(13, "track_interface")],
+            vec![(13, "smtp_alert")],
         ),
         ("kernel_rx_buf_size", inst(" kernel_rx_buf_size 65536\n"), 0, vec![(5, "kernel_rx_buf_size")]),
+        ("no_accept", inst(" no_accept\n"), 0, vec![(5, "no_accept")]),
+        ("implemented track_process", format!("vrrp_track_process tp {{\n process nginx\n delay 2\n}}\n{}", inst(" track_process {\n  tp\n }\n")), 0, vec![(3, "delay")]),
         (
             "unknown keyword is not a notice",
             inst(" no_such_keyword\n smtp_alert\n"),
