@@ -9,10 +9,10 @@ pub mod config;
 mod dump;
 pub mod engine;
 mod fifo;
-pub mod process;
 pub mod log;
 pub mod net;
 pub mod packet;
+pub mod process;
 pub mod scripts;
 pub mod state;
 

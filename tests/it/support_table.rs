@@ -117,10 +117,7 @@ fn generated() -> (String, String) {
     let h = haproxy_rows();
     let k = keepalived_rows();
     let hs = statuses(&h, &["implemented", "parsed-warned", "rejected"]);
-    let ks = statuses(
-        &k,
-        &["implemented", "parsed-warned", "rejected", "typed", "accepted", "warned"],
-    );
+    let ks = statuses(&k, &["typed", "accepted", "warned", "rejected"]);
     let readme = format!(
         "{START}\n{}\n{}\n{END}",
         summary("haproxy.cfg", &h, &hs),
