@@ -27,6 +27,7 @@ pub struct KeepalivedConfig {
     pub static_rules: Vec<RawLine>,
     pub vrrp_scripts: Vec<VrrpScript>,
     pub vrrp_track_files: Vec<VrrpTrackFile>,
+    pub vrrp_track_processes: Vec<VrrpTrackProcess>,
     pub sync_groups: Vec<VrrpSyncGroup>,
     pub instances: Vec<VrrpInstance>,
     pub virtual_server_groups: Vec<VirtualServerGroup>,
@@ -41,6 +42,10 @@ impl KeepalivedConfig {
     /// The vrrp_script called `name`.
     pub fn vrrp_script(&self, name: &str) -> Option<&VrrpScript> {
         self.vrrp_scripts.iter().find(|s| s.name == name)
+    }
+    /// The vrrp_track_process called `name`.
+    pub fn vrrp_track_process(&self, name: &str) -> Option<&VrrpTrackProcess> {
+        self.vrrp_track_processes.iter().find(|s| s.name == name)
     }
     /// The vrrp_track_file called `name`.
     pub fn vrrp_track_file(&self, name: &str) -> Option<&VrrpTrackFile> {
@@ -158,6 +163,56 @@ pub struct VrrpTrackFile {
     pub weight_reverse: bool,
     pub init_file: Option<(i32, bool)>,
     pub span: Span,
+}
+
+/// How the parameters of a tracked process are compared (`param_match`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ParamMatch {
+    /// Parameters are not compared.
+    #[default]
+    None,
+    /// The parameters are exactly the configured ones.
+    Exact,
+    /// The configured parameters are a prefix of the process's (whole words).
+    Partial,
+    /// Like `Partial`, but the last configured parameter may be a prefix of the process's.
+    Initial,
+}
+
+/// `vrrp_track_process NAME { process PATH [ARGS...]; param_match; weight N [reverse];
+/// quorum N; quorum_max N; full_command; delay ... }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VrrpTrackProcess {
+    pub name: String,
+    /// The process name (comm), or argv[0] with `full_command`.
+    pub process: Option<String>,
+    /// Parameters to compare (from the `process` line).
+    pub params: Vec<String>,
+    pub param_match: ParamMatch,
+    pub full_command: bool,
+    pub weight: i32,
+    pub weight_reverse: bool,
+    /// Up while quorum <= running processes <= quorum_max.
+    pub quorum: u32,
+    pub quorum_max: u32,
+    pub span: Span,
+}
+
+impl Default for VrrpTrackProcess {
+    fn default() -> Self {
+        VrrpTrackProcess {
+            name: String::new(),
+            process: None,
+            params: Vec::new(),
+            param_match: ParamMatch::None,
+            full_command: false,
+            weight: 0,
+            weight_reverse: false,
+            quorum: 1,
+            quorum_max: 65535,
+            span: Span::default(),
+        }
+    }
 }
 
 /// `vrrp_sync_group NAME { group { ... } ... }`.
@@ -319,6 +374,8 @@ pub struct VrrpInstance {
     pub track_interface: Vec<TrackedInterface>,
     pub track_script: Vec<TrackedScript>,
     pub track_file: Vec<TrackedFile>,
+    /// `track_process` entries (same shape as track_file's).
+    pub track_process: Vec<TrackedFile>,
     pub mcast_src_ip: Option<IpAddr>,
     pub unicast_src_ip: Option<IpAddr>,
     pub unicast_peer: Vec<UnicastPeer>,
@@ -386,6 +443,7 @@ impl VrrpInstance {
             track_interface: Vec::new(),
             track_script: Vec::new(),
             track_file: Vec::new(),
+            track_process: Vec::new(),
             mcast_src_ip: None,
             unicast_src_ip: None,
             unicast_peer: Vec::new(),

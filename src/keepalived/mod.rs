@@ -134,6 +134,10 @@ fn finish(lexed: lexer::Lexed, sys: &dyn System) -> Loaded {
     }
     // Parent-process messages come first, then each child's, like keepalived's.
     findings.sort_by_key(|f| (f.phase, f.order));
+    // Then rkeepalived's own notices: keywords read but not acted on yet.
+    if exit_status != 2 {
+        not_implemented_notices(&nodes, &mut findings);
+    }
     if exit_status == 2 && findings.is_empty() {
         exit_status = 2;
     }
@@ -143,6 +147,19 @@ fn finish(lexed: lexer::Lexed, sys: &dyn System) -> Loaded {
         sources: lexed.sources,
         multi_file: lexed.multi_file,
         exit_status,
+    }
+}
+
+/// One notice per use of a keyword the engines do not act on (catalogue status
+/// `parsed-warned`), in file order. The blocks of such a keyword are not descended into.
+fn not_implemented_notices(nodes: &[parser::Node], out: &mut Vec<Finding>) {
+    let cat = parser::Catalogue::get();
+    for n in nodes {
+        if !cat.is_implemented(&n.context, n.keyword()) {
+            out.push(Finding::not_implemented(n.span, n.keyword()));
+        } else {
+            not_implemented_notices(&n.children, out);
+        }
     }
 }
 
@@ -182,8 +199,8 @@ mod tests {
 
     const SAMPLE: &str = "global_defs {\n router_id lb1\n enable_script_security\n script_user root\n}\n\
 vrrp_script chk {\n script \"/bin/true\"\n interval 2\n weight -20\n}\n\
-vrrp_sync_group G {\n group {\n VI_1\n VI_2\n }\n}\n\
-vrrp_instance VI_1 {\n state MASTER\n interface eth0\n virtual_router_id 51\n priority 255\n advert_int 1\n\
+vrrp_sync_group G {\n group {\n VI_1\n VI_2\n }\n sync_group_tracking_weight\n}\n\
+vrrp_instance VI_1 {\n state MASTER\n interface eth0\n virtual_router_id 51\n priority 200\n advert_int 1\n\
  authentication {\n auth_type PASS\n auth_pass secret12\n }\n virtual_ipaddress {\n 10.0.0.100/24 dev eth0 label eth0:1\n }\n\
  track_script {\n chk weight 10\n }\n}\n\
 vrrp_instance VI_2 {\n interface eth1\n virtual_router_id 52\n version 3\n advert_int 0.1\n virtual_ipaddress {\n 10.1.0.100\n }\n}\n\
@@ -199,7 +216,7 @@ virtual_server 10.0.0.100 80 {\n lb_algo wrr\n lb_kind NAT\n protocol TCP\n pers
         assert_eq!(c.instances.len(), 2);
         let v1 = &c.instances[0];
         assert_eq!(v1.virtual_router_id, Some(51));
-        assert_eq!(v1.priority, 255);
+        assert_eq!(v1.priority, 200);
         assert_eq!(v1.state, ir::InitialState::Master);
         assert_eq!(
             v1.authentication.as_ref().map(|a| a.auth_pass.clone()),
@@ -242,6 +259,25 @@ virtual_server 10.0.0.100 80 {\n lb_algo wrr\n lb_kind NAT\n protocol TCP\n pers
             l.findings[0].diag.help.as_deref(),
             Some("did you mean 'router_id'?")
         );
+    }
+
+    #[test]
+    fn unimplemented_keywords_get_a_warning_notice_after_keepalived_lines() {
+        let text = "global_defs {\n router_idd x\n vrrp_no_swap\n}\n";
+        let l = load_str("k.conf", text, None, &FakeSystem);
+        assert_eq!(l.exit_status, 5);
+        let lines = l.render_lines();
+        assert_eq!(
+            lines,
+            vec![
+                "(Line 2) Unknown keyword 'router_idd'".to_string(),
+                "(k.conf: Line 3) keyword 'vrrp_no_swap' is not implemented yet in rkeepalived"
+                    .to_string()
+            ]
+        );
+        let notice = &l.findings[1].diag;
+        assert_eq!(notice.severity, crate::diag::Severity::Warning);
+        assert_eq!(notice.span.map(|s| s.line), Some(3));
     }
 
     fn keyword_soup() -> impl Strategy<Value = String> {

@@ -23,9 +23,11 @@ pub enum KeywordKind {
     ValueBlock,
 }
 
-/// The keyword catalogue: context path → keyword → kind.
+/// The keyword catalogue: context path → keyword → kind, and which keywords the engines do
+/// not act on yet (status `parsed-warned` in the catalogue).
 pub struct Catalogue {
     table: HashMap<String, HashMap<String, KeywordKind>>,
+    not_implemented: HashSet<(String, String)>,
 }
 
 const CATALOGUE_TSV: &str = include_str!("../../grammar/keepalived-keywords.tsv");
@@ -35,6 +37,7 @@ impl Catalogue {
         static CAT: OnceLock<Catalogue> = OnceLock::new();
         CAT.get_or_init(|| {
             let mut table: HashMap<String, HashMap<String, KeywordKind>> = HashMap::new();
+            let mut not_implemented = HashSet::new();
             for line in CATALOGUE_TSV.lines() {
                 if line.starts_with('#') || line.trim().is_empty() {
                     continue;
@@ -49,13 +52,27 @@ impl Catalogue {
                     "valueblock" => KeywordKind::ValueBlock,
                     _ => KeywordKind::Leaf,
                 };
+                if cols.next().map(str::trim) == Some("parsed-warned") {
+                    not_implemented.insert((ctx.to_string(), kw.to_string()));
+                }
                 table
                     .entry(ctx.to_string())
                     .or_default()
                     .insert(kw.to_string(), kind);
             }
-            Catalogue { table }
+            Catalogue {
+                table,
+                not_implemented,
+            }
         })
+    }
+
+    /// Whether rkeepalived's daemon acts on keyword `kw` in context `ctx` (unknown keywords
+    /// count as implemented: they are reported as unknown instead).
+    pub fn is_implemented(&self, ctx: &str, kw: &str) -> bool {
+        !self
+            .not_implemented
+            .contains(&(ctx.to_string(), kw.to_string()))
     }
 
     pub fn lookup(&self, ctx: &str, kw: &str) -> Option<KeywordKind> {

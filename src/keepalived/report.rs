@@ -50,6 +50,8 @@ pub struct Finding {
     pub diag: Diagnostic,
     /// Position in keepalived's reading order (index into the lexed lines), for sorting.
     pub order: usize,
+    /// Always name the file in the `-t` line (rkeepalived's own notices).
+    pub name_file: bool,
 }
 
 impl Finding {
@@ -65,7 +67,22 @@ impl Finding {
             located: span.is_some(),
             diag,
             order: usize::MAX,
+            name_file: false,
         }
+    }
+    /// rkeepalived's notice for a keyword it reads but does not act on yet: printed after
+    /// keepalived's own lines, with the file name, as a warning on a terminal; it never changes
+    /// the exit status.
+    pub fn not_implemented(span: Span, keyword: &str) -> Self {
+        let mut f = Finding::new(
+            ErrorClass::Info,
+            Some(span),
+            format!("keyword '{keyword}' is not implemented yet in rkeepalived"),
+        );
+        f.diag = Diagnostic::warning(Some(span), f.diag.message.clone())
+            .with_help("rkeepalived accepts it like keepalived but does not act on it");
+        f.name_file = true;
+        f
     }
     /// Reported by the VRRP child process.
     pub fn child(mut self) -> Self {
@@ -89,7 +106,7 @@ impl Finding {
     pub fn render(&self, sources: &SourceMap, multi_file: bool) -> String {
         match (self.located, self.diag.span) {
             (true, Some(span)) => {
-                if multi_file || self.phase != Phase::Parent {
+                if multi_file || self.name_file || self.phase != Phase::Parent {
                     format!(
                         "({}: Line {}) {}",
                         sources.name(span.file),

@@ -319,6 +319,7 @@ impl<'s> Extractor<'s> {
                 }
                 "vrrp_script" => self.vrrp_script(n),
                 "vrrp_track_file" | "track_file" => self.track_file_block(n),
+                "vrrp_track_process" => self.track_process_block(n),
                 "vrrp_sync_group" => self.sync_group(n),
                 "vrrp_instance" => self.instance(n),
                 "virtual_server_group" => self.vs_group(n),
@@ -827,8 +828,10 @@ impl<'s> Extractor<'s> {
     }
 
     fn track_file_block(&mut self, node: &Node) {
+        // keepalived's default weight of a track file is 1 (value × 1 added to the priority).
         let mut t = VrrpTrackFile {
             name: node.arg(1).unwrap_or("").to_string(),
+            weight: 1,
             span: node.span,
             ..Default::default()
         };
@@ -859,6 +862,118 @@ impl<'s> Extractor<'s> {
             return;
         }
         self.cfg.vrrp_track_files.push(t);
+    }
+
+    fn track_process_block(&mut self, node: &Node) {
+        let mut t = VrrpTrackProcess {
+            name: node.arg(1).unwrap_or("").to_string(),
+            span: node.span,
+            ..Default::default()
+        };
+        let pname = t.name.clone();
+        for n in &node.children {
+            match n.keyword() {
+                "process" => {
+                    if t.process.is_some() {
+                        self.general(
+                            n.span,
+                            format!(
+                                "Process already set for track process {pname} - ignoring {}",
+                                n.arg(1).unwrap_or("")
+                            ),
+                        );
+                        continue;
+                    }
+                    t.process = n.arg(1).map(str::to_string);
+                    if n.words.len() > 2 {
+                        t.params = n.words[2..].to_vec();
+                        if t.param_match == ParamMatch::None {
+                            t.param_match = ParamMatch::Exact;
+                        }
+                        t.full_command = true;
+                    }
+                }
+                "param_match" => {
+                    t.full_command = true;
+                    match n.arg(1) {
+                        None => t.param_match = ParamMatch::Exact,
+                        Some("initial") => t.param_match = ParamMatch::Initial,
+                        Some("partial") => t.param_match = ParamMatch::Partial,
+                        Some(o) => {
+                            let o = o.to_string();
+                            self.general(n.span, format!("Invalid param_match type {o} - ignoring"))
+                        }
+                    }
+                }
+                "full_command" => t.full_command = true,
+                "weight" => match (n.arg(1), n.arg(1).and_then(parse_strtol)) {
+                    (Some(_), Some(w)) if (-254..=254).contains(&w) => {
+                        t.weight = w as i32;
+                        t.weight_reverse = n.arg(2) == Some("reverse");
+                    }
+                    (Some(a), _) => {
+                        let msg = format!(
+                            "Weight ({a}) for vrrp_track_process {pname} must be between [-254..254] inclusive. Ignoring..."
+                        );
+                        self.general(n.span, msg)
+                    }
+                    (None, _) => self.general(
+                        n.span,
+                        format!("No weight specified for track process {pname} - ignoring"),
+                    ),
+                },
+                "quorum" => match n.arg(1).and_then(parse_strtol) {
+                    Some(q) if (1..=65535).contains(&q) && q as u32 <= t.quorum_max => {
+                        t.quorum = q as u32
+                    }
+                    Some(q) if (1..=65535).contains(&q) => self.general(
+                        n.span,
+                        "Quorum is greater than quorum_max - ignoring".to_string(),
+                    ),
+                    _ => self.general(
+                        n.span,
+                        format!(
+                            "Quorum ({}) for vrrp_track_process {pname} must be between [1..65535] inclusive. Ignoring...",
+                            n.arg(1).unwrap_or("")
+                        ),
+                    ),
+                },
+                "quorum_max" => match n.arg(1).and_then(parse_strtol) {
+                    Some(q) if (0..=65535).contains(&q) => {
+                        let q = q as u32;
+                        if (q > 0 || t.quorum > 1) && q < t.quorum {
+                            self.general(
+                                n.span,
+                                "quorum_max is less than quorum - ignoring".to_string(),
+                            );
+                        } else {
+                            t.quorum_max = q;
+                            if q == 0 {
+                                t.quorum = 0;
+                            } else if t.quorum == 0 {
+                                t.quorum = 1;
+                            }
+                        }
+                    }
+                    _ => self.general(
+                        n.span,
+                        format!(
+                            "quorum_max ({}) for vrrp_track_process {pname} must be between [0..65535] inclusive. Ignoring...",
+                            n.arg(1).unwrap_or("")
+                        ),
+                    ),
+                },
+                _ => {}
+            }
+        }
+        if t.process.is_none() {
+            self.general(
+                node.end_span,
+                format!("track process '{pname}' process name not specified"),
+            );
+            return;
+        }
+        self.cfg.vrrp_track_processes.push(t);
     }
 
     fn tracked(
@@ -955,7 +1070,14 @@ impl<'s> Extractor<'s> {
                 "notify_stop" => g.notify_stop = self.script_arg(n),
                 "notify" => g.notify = self.script_arg(n),
                 "smtp_alert" => g.smtp_alert = self.bool_arg(n),
-                "global_tracking" => g.global_tracking = true,
+                "global_tracking" => {
+                    let msg = format!(
+                        "({}) global_tracking is deprecated. Use track_interface/script/file on the sync group",
+                        g.name
+                    );
+                    self.general(n.span, msg);
+                    g.global_tracking = true;
+                }
                 "sync_group_tracking_weight" => g.sync_group_tracking_weight = true,
                 "notify_priority_changes" => g.notify_priority_changes = self.bool_arg(n),
                 _ => {}
@@ -1071,6 +1193,23 @@ impl<'s> Extractor<'s> {
                 "track_script" => {
                     for (tn, weight, reverse, span) in self.tracked(&n.values, -254, 254) {
                         v.track_script.push(TrackedScript {
+                            name: tn,
+                            weight,
+                            reverse,
+                            span,
+                        });
+                    }
+                }
+                "track_process" => {
+                    for (tn, weight, reverse, span) in self.tracked(&n.values, -254, 254) {
+                        // keepalived looks the process up while reading the instance.
+                        if self.cfg.vrrp_track_process(&tn).is_none() {
+                            let msg =
+                                format!("({}) track process {tn} not found, ignoring...", v.name);
+                            self.general(span, msg);
+                            continue;
+                        }
+                        v.track_process.push(TrackedFile {
                             name: tn,
                             weight,
                             reverse,

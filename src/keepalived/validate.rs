@@ -393,6 +393,31 @@ fn check_vrrp(v: &mut V, cfg: &KeepalivedConfig, default_user: DefaultUser) {
         );
     }
 
+    // Sync groups (keepalived sets them up before completing the instances).
+    for sg in &cfg.sync_groups {
+        let mut members = 0;
+        for m in &sg.group {
+            if cfg.instance(m).is_none() {
+                v.general(
+                    sg.span,
+                    format!(
+                        "Virtual router {m} specified in sync group {} doesn't exist - ignoring",
+                        sg.name
+                    ),
+                );
+            } else {
+                members += 1;
+            }
+        }
+        if members == 0 {
+            v.general(
+                sg.span,
+                format!("Sync group {} has no virtual router(s) - removing", sg.name),
+            );
+        } else if members == 1 {
+            v.general(sg.span, format!("Sync group {} has only 1 virtual router(s) - this probably isn't what you want", sg.name));
+        }
+    }
     // Per instance (keepalived stops at the first instance that cannot be completed).
     for i in &cfg.instances {
         let name = &i.name;
@@ -496,6 +521,42 @@ fn check_vrrp(v: &mut V, cfg: &KeepalivedConfig, default_user: DefaultUser) {
         } else if version == 3 && us % 10_000 != 0 {
             v.general(i.span, format!("({name}) VRRPv3 advertisement interval {:.6}s must be in units of 10ms - rounding", i.advert_int));
         }
+        if strict {
+            // keepalived's strict-mode resets (vrrp_complete_instance), in its order.
+            let resets = [
+                (
+                    i.preempt_delay.map(|d| !d.is_zero()).unwrap_or(false) && i.priority != 255,
+                    "preempt_delay is incompatible with strict mode - resetting",
+                ),
+                (
+                    i.down_timer_adverts.map(|n| n != 3).unwrap_or(false),
+                    "down_timer_adverts is incompatible with strict mode - resetting",
+                ),
+                (
+                    i.garp_lower_prio_repeat.map(|n| n != 0).unwrap_or(false),
+                    "Strict mode requires no repeat garps. resetting",
+                ),
+                (
+                    i.garp_lower_prio_delay
+                        .map(|d| !d.is_zero())
+                        .unwrap_or(false),
+                    "Strict mode requires no repeat garp delay. resetting",
+                ),
+                (
+                    i.lower_prio_no_advert == Some(false),
+                    "Strict mode requires no lower priority advert. resetting",
+                ),
+                (
+                    i.higher_prio_send_advert == Some(true),
+                    "strict mode requires higher_prio_send_advert to be clear. resetting",
+                ),
+            ];
+            for (hit, msg) in resets {
+                if hit {
+                    v.general(i.span, format!("({name}) {msg}"));
+                }
+            }
+        }
         if i.promote_secondaries && (i.use_vmac.is_some() || i.use_ipvlan.is_some()) {
             v.general(
                 i.span,
@@ -531,6 +592,69 @@ fn check_vrrp(v: &mut V, cfg: &KeepalivedConfig, default_user: DefaultUser) {
                 i.span,
                 format!("({name}) No VIP specified; at least one is sensible"),
             );
+        }
+        // No floating priorities in a sync group (unless sync_group_tracking_weight) or for
+        // the address owner (keepalived's vrrp_complete_instance).
+        let in_group = cfg
+            .sync_group_of(name)
+            .map(|g| !(g.sync_group_tracking_weight || g.global_tracking))
+            .unwrap_or(false);
+        if in_group || i.priority == 255 {
+            let why = |owner_word: &'static str| if in_group { "SYNC group" } else { owner_word };
+            for t in &i.track_interface {
+                if t.weight.unwrap_or(0) != 0 {
+                    v.general(
+                        i.span,
+                        format!(
+                            "({name}) ignoring {} tracked interface {}due to {}",
+                            t.name,
+                            if in_group { "weight " } else { "" },
+                            why("address owner")
+                        ),
+                    );
+                }
+            }
+            for t in &i.track_script {
+                let w = t
+                    .weight
+                    .or_else(|| cfg.vrrp_script(&t.name).map(|s| s.weight))
+                    .unwrap_or(0);
+                if w != 0 {
+                    v.general(
+                        i.span,
+                        format!(
+                            "({name}) ignoring tracked script {} with weights due to {}",
+                            t.name,
+                            why("address_owner")
+                        ),
+                    );
+                }
+            }
+            for t in &i.track_file {
+                let Some(f) = cfg.vrrp_track_file(&t.name) else {
+                    continue;
+                };
+                let w = t.weight.unwrap_or(f.weight);
+                if w == 1 {
+                    v.general(
+                        i.span,
+                        format!(
+                            "({name}) ignoring weight from tracked file {} due to {}. specify weight 0",
+                            t.name,
+                            why("address_owner")
+                        ),
+                    );
+                } else if w != 0 {
+                    v.general(
+                        i.span,
+                        format!(
+                            "({name}) ignoring tracked file {} with weight {w} due to {}",
+                            t.name,
+                            why("address_owner")
+                        ),
+                    );
+                }
+            }
         }
         // Address family mix.
         if let Some(first) = i.virtual_ipaddress.first() {
@@ -584,31 +708,6 @@ fn check_vrrp(v: &mut V, cfg: &KeepalivedConfig, default_user: DefaultUser) {
                     ),
                 );
             }
-        }
-    }
-    // Sync groups.
-    for sg in &cfg.sync_groups {
-        let mut members = 0;
-        for m in &sg.group {
-            if cfg.instance(m).is_none() {
-                v.general(
-                    sg.span,
-                    format!(
-                        "Virtual router {m} specified in sync group {} doesn't exist - ignoring",
-                        sg.name
-                    ),
-                );
-            } else {
-                members += 1;
-            }
-        }
-        if members == 0 {
-            v.general(
-                sg.span,
-                format!("Sync group {} has no virtual router(s) - removing", sg.name),
-            );
-        } else if members == 1 {
-            v.general(sg.span, format!("Sync group {} has only 1 virtual router(s) - this probably isn't what you want", sg.name));
         }
     }
     // Unused vrrp_scripts.

@@ -82,6 +82,21 @@ pub struct TrackFileConfig {
     pub init: Option<(i32, bool)>,
 }
 
+/// A `vrrp_track_process`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrackProcessConfig {
+    pub name: String,
+    /// comm, or argv[0] with `full_command`.
+    pub process: String,
+    pub params: Vec<String>,
+    pub param_match: ir::ParamMatch,
+    pub full_command: bool,
+    pub weight: i32,
+    pub reverse: bool,
+    pub quorum: u32,
+    pub quorum_max: u32,
+}
+
 /// A tracked object's weight as seen by one instance (`weight 0` = FAULT on failure).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TrackWeight {
@@ -130,6 +145,10 @@ pub struct VrrpInstanceConfig {
     pub routes: Vec<RouteConfig>,
     pub unicast_src: Option<IpAddr>,
     pub unicast_peers: Vec<IpAddr>,
+    /// (min_ttl, max_ttl) per unicast peer (0 - 255 unless configured).
+    pub unicast_peer_ttl: Vec<(u8, u8)>,
+    /// `unicast_ttl`: TTL of unicast IPv4 adverts (255 by default).
+    pub unicast_ttl: u8,
     pub check_unicast_src: bool,
     pub mcast_src: Option<IpAddr>,
     /// The multicast group adverts go to (`mcast_dst_ip`, `vrrp_mcast_group4/6`, or
@@ -138,11 +157,19 @@ pub struct VrrpInstanceConfig {
     pub track_interfaces: Vec<TrackInterface>,
     pub track_scripts: Vec<TrackWeight>,
     pub track_files: Vec<TrackWeight>,
+    /// Indexes into [`EngineConfig::track_processes`].
+    pub track_processes: Vec<TrackWeight>,
     pub garp_master_delay: Duration,
     pub garp_master_repeat: u32,
     pub garp_master_refresh: Option<Duration>,
     pub garp_master_refresh_repeat: u32,
     pub garp_interval: Duration,
+    /// `vrrp_gna_interval`: minimum gap between unsolicited neighbour adverts.
+    pub gna_interval: Duration,
+    /// GARPs sent by a master on a lower priority advert (0 = none), and the delay before
+    /// sending them again.
+    pub garp_lower_prio_repeat: u32,
+    pub garp_lower_prio_delay: Duration,
     pub notifies: Notifies,
     pub skip_check_adv_addr: bool,
     /// Don't answer a lower-priority advert with an advert of our own.
@@ -152,6 +179,12 @@ pub struct VrrpInstanceConfig {
     /// `use_vmac`: the macvlan name (default `vrrp.VRID`).
     pub use_vmac: Option<String>,
     pub sync_group: Option<usize>,
+    /// `dont_track_primary`: the instance's own interface going down is not a fault.
+    pub dont_track_primary: bool,
+    /// `notify_master_rx_lower_pri`: run when this master hears a lower priority advert.
+    pub notify_master_rx_lower_pri: Option<Command>,
+    /// `notify_priority_changes` (instance, else its sync group's): FIFO lines on changes.
+    pub notify_priority_changes: bool,
 }
 
 impl VrrpInstanceConfig {
@@ -187,6 +220,7 @@ pub struct EngineConfig {
     pub instances: Vec<VrrpInstanceConfig>,
     pub scripts: Vec<ScriptConfig>,
     pub track_files: Vec<TrackFileConfig>,
+    pub track_processes: Vec<TrackProcessConfig>,
     pub sync_groups: Vec<SyncGroupConfig>,
     pub script_security: bool,
     pub script_user: Option<String>,
@@ -194,6 +228,12 @@ pub struct EngineConfig {
     pub notify_fifos: Vec<PathBuf>,
     /// `vrrp_startup_delay`.
     pub startup_delay: Duration,
+    /// `static_ipaddress`: added at start, kept while running, removed at stop (keepalived).
+    pub static_addresses: Vec<VipConfig>,
+    /// `static_routes`: likewise.
+    pub static_routes: Vec<RouteConfig>,
+    /// `dynamic_interfaces`: a missing interface puts its instance in FAULT (not an error).
+    pub dynamic_interfaces: bool,
 }
 
 fn command(s: &ir::Script) -> Command {
@@ -270,6 +310,86 @@ fn notifies(
     }
 }
 
+/// keepalived's vrrp_complete_instance: an instance in a sync group (without
+/// `sync_group_tracking_weight`) or an address owner does not run floating priorities: weighted
+/// interfaces become unweighted (in a group) or untracked (owner), weighted scripts and
+/// processes are dropped, files with the default weight 1 become unweighted, other weighted
+/// files are dropped.
+fn drop_weights(ic: &mut VrrpInstanceConfig, in_group: bool) {
+    if in_group {
+        for t in &mut ic.track_interfaces {
+            t.weight = 0;
+        }
+    } else {
+        ic.track_interfaces.retain(|t| t.weight == 0);
+    }
+    ic.track_scripts.retain(|t| t.weight == 0);
+    ic.track_processes.retain(|t| t.weight == 0);
+    ic.track_files.retain_mut(|t| {
+        if t.weight == 1 {
+            t.weight = 0;
+        }
+        t.weight == 0
+    });
+}
+
+/// keepalived's sync_group_tracking_init: the group's tracked interfaces, scripts and files
+/// apply to every member (weights cleared when a member is the address owner).
+fn add_group_tracking(
+    sg: &ir::VrrpSyncGroup,
+    cfg: &KeepalivedConfig,
+    instances: &mut [VrrpInstanceConfig],
+    scripts: &[ScriptConfig],
+    files: &[TrackFileConfig],
+) {
+    let members: Vec<usize> = sg
+        .group
+        .iter()
+        .filter_map(|m| instances.iter().position(|i| &i.name == m))
+        .collect();
+    let owner = members.iter().any(|&m| instances[m].priority == 255);
+    let weight = |w: i32| if owner { 0 } else { w };
+    let ifs: Vec<TrackInterface> = sg
+        .track_interface
+        .iter()
+        .map(|t| TrackInterface {
+            name: t.name.clone(),
+            weight: weight(t.weight.unwrap_or(0)),
+            reverse: t.reverse,
+        })
+        .collect();
+    let scr: Vec<TrackWeight> = sg
+        .track_script
+        .iter()
+        .filter_map(|t| {
+            let index = cfg.vrrp_scripts.iter().position(|s| s.name == t.name)?;
+            Some(TrackWeight {
+                index,
+                weight: weight(t.weight.unwrap_or(scripts.get(index)?.weight)),
+                reverse: t.reverse,
+            })
+        })
+        .collect();
+    let fil: Vec<TrackWeight> = sg
+        .track_file
+        .iter()
+        .filter_map(|t| {
+            let index = cfg.vrrp_track_files.iter().position(|s| s.name == t.name)?;
+            let f = files.get(index)?;
+            Some(TrackWeight {
+                index,
+                weight: weight(t.weight.unwrap_or(f.weight)),
+                reverse: t.reverse || f.reverse,
+            })
+        })
+        .collect();
+    for m in members {
+        instances[m].track_interfaces.extend(ifs.iter().cloned());
+        instances[m].track_scripts.extend(scr.iter().copied());
+        instances[m].track_files.extend(fil.iter().copied());
+    }
+}
+
 /// Lowers the keepalived IR to what the engine runs, applying keepalived's defaults.
 pub fn from_ir(cfg: &KeepalivedConfig) -> Result<EngineConfig, ConfigError> {
     let g = &cfg.global_defs;
@@ -316,6 +436,21 @@ pub fn from_ir(cfg: &KeepalivedConfig) -> Result<EngineConfig, ConfigError> {
         })
         .collect();
 
+    let track_processes: Vec<TrackProcessConfig> = cfg
+        .vrrp_track_processes
+        .iter()
+        .map(|p| TrackProcessConfig {
+            name: p.name.clone(),
+            process: p.process.clone().unwrap_or_default(),
+            params: p.params.clone(),
+            param_match: p.param_match,
+            full_command: p.full_command,
+            weight: p.weight,
+            reverse: p.weight_reverse,
+            quorum: p.quorum,
+            quorum_max: p.quorum_max,
+        })
+        .collect();
     let mut instances = Vec::new();
     for inst in &cfg.instances {
         let name = inst.name.clone();
@@ -346,8 +481,11 @@ pub fn from_ir(cfg: &KeepalivedConfig) -> Result<EngineConfig, ConfigError> {
                 Duration::from_millis(u64::from(inst.advert_int_centiseconds()) * 10)
             }
         };
+        // vrrp_strict / strict_mode: keepalived resets what RFC 3768/5798 do not allow
+        // (validate.rs reports each reset at -t).
+        let strict = inst.strict_mode.unwrap_or(g.vrrp_strict);
         let (auth_type, key) = match (&inst.authentication, version, ipv6) {
-            (Some(a), VrrpVersion::V2, _) if !a.auth_pass.is_empty() => {
+            (Some(a), VrrpVersion::V2, _) if !a.auth_pass.is_empty() && !strict => {
                 let t = match a.auth_type {
                     Some(ir::AuthType::Pass) => AuthType::Pass,
                     Some(ir::AuthType::Ah) if !ipv6 => AuthType::Ah,
@@ -365,7 +503,7 @@ pub fn from_ir(cfg: &KeepalivedConfig) -> Result<EngineConfig, ConfigError> {
         // keepalived: AH with initial MASTER (non-owner) is cleared to BACKUP; priority 255 (the
         // address owner) starts as MASTER.
         let initial_master = priority == 255
-            || (inst.state == ir::InitialState::Master && auth_type != AuthType::Ah);
+            || (!strict && inst.state == ir::InitialState::Master && auth_type != AuthType::Ah);
         let mut track_scripts = Vec::new();
         for t in &inst.track_script {
             let index = cfg
@@ -398,6 +536,23 @@ pub fn from_ir(cfg: &KeepalivedConfig) -> Result<EngineConfig, ConfigError> {
                 reverse: t.reverse || track_files[index].reverse,
             });
         }
+        // keepalived ignores (with a -t error) a track_process naming no vrrp_track_process.
+        let tprocs = inst
+            .track_process
+            .iter()
+            .filter_map(|t| {
+                let index = track_processes.iter().position(|p| p.name == t.name)?;
+                Some(TrackWeight {
+                    index,
+                    weight: t.weight.unwrap_or(track_processes[index].weight),
+                    reverse: if t.weight.is_some() {
+                        t.reverse
+                    } else {
+                        track_processes[index].reverse
+                    },
+                })
+            })
+            .collect();
         instances.push(VrrpInstanceConfig {
             name,
             interface,
@@ -408,7 +563,11 @@ pub fn from_ir(cfg: &KeepalivedConfig) -> Result<EngineConfig, ConfigError> {
             adver_int,
             initial_master,
             nopreempt: inst.nopreempt,
-            preempt_delay: inst.preempt_delay.unwrap_or(Duration::ZERO),
+            preempt_delay: if strict {
+                Duration::ZERO
+            } else {
+                inst.preempt_delay.unwrap_or(Duration::ZERO)
+            },
             auth_type,
             auth_key: key,
             vips: inst.virtual_ipaddress.iter().map(vip).collect(),
@@ -416,6 +575,12 @@ pub fn from_ir(cfg: &KeepalivedConfig) -> Result<EngineConfig, ConfigError> {
             routes: inst.virtual_routes.iter().map(route).collect(),
             unicast_src: inst.unicast_src_ip,
             unicast_peers: inst.unicast_peer.iter().map(|p| p.addr).collect(),
+            unicast_peer_ttl: inst
+                .unicast_peer
+                .iter()
+                .map(|p| (p.min_ttl.unwrap_or(0), p.max_ttl.unwrap_or(255)))
+                .collect(),
+            unicast_ttl: inst.unicast_ttl.unwrap_or(super::packet::VRRP_TTL),
             check_unicast_src: inst.check_unicast_src || g.vrrp_check_unicast_src,
             mcast_src: inst.mcast_src_ip,
             mcast_group: inst
@@ -442,6 +607,7 @@ pub fn from_ir(cfg: &KeepalivedConfig) -> Result<EngineConfig, ConfigError> {
                 .collect(),
             track_scripts,
             track_files: tfiles,
+            track_processes: tprocs,
             garp_master_delay: inst
                 .garp_master_delay
                 .or(g.vrrp_garp_master_delay)
@@ -459,6 +625,25 @@ pub fn from_ir(cfg: &KeepalivedConfig) -> Result<EngineConfig, ConfigError> {
                 .or(g.vrrp_garp_master_refresh_repeat)
                 .unwrap_or(1),
             garp_interval: g.vrrp_garp_interval.unwrap_or(Duration::ZERO),
+            gna_interval: g.vrrp_gna_interval.unwrap_or(Duration::ZERO),
+            // keepalived: unset → the global value, whose default is the garp_master one;
+            // none in strict mode.
+            garp_lower_prio_repeat: if strict {
+                0
+            } else {
+                inst.garp_lower_prio_repeat
+                    .or(g.vrrp_garp_lower_prio_repeat)
+                    .or(g.vrrp_garp_master_repeat)
+                    .unwrap_or(5)
+            },
+            garp_lower_prio_delay: if strict {
+                Duration::ZERO
+            } else {
+                inst.garp_lower_prio_delay
+                    .or(g.vrrp_garp_lower_prio_delay)
+                    .or(g.vrrp_garp_master_delay)
+                    .unwrap_or(Duration::from_secs(5))
+            },
             notifies: notifies(
                 &inst.notify_master,
                 &inst.notify_backup,
@@ -469,23 +654,44 @@ pub fn from_ir(cfg: &KeepalivedConfig) -> Result<EngineConfig, ConfigError> {
             skip_check_adv_addr: inst
                 .skip_check_adv_addr
                 .unwrap_or(g.vrrp_skip_check_adv_addr),
-            lower_prio_no_advert: inst
-                .lower_prio_no_advert
-                .or(g.vrrp_lower_prio_no_advert)
-                .unwrap_or(false),
-            higher_prio_send_advert: inst
-                .higher_prio_send_advert
-                .or(g.vrrp_higher_prio_send_advert)
-                .unwrap_or(false),
+            lower_prio_no_advert: strict
+                || inst
+                    .lower_prio_no_advert
+                    .or(g.vrrp_lower_prio_no_advert)
+                    .unwrap_or(false),
+            higher_prio_send_advert: !strict
+                && inst
+                    .higher_prio_send_advert
+                    .or(g.vrrp_higher_prio_send_advert)
+                    .unwrap_or(false),
             use_vmac: inst
                 .use_vmac
                 .as_ref()
                 .map(|n| n.clone().unwrap_or_else(|| format!("vrrp.{vrid}"))),
             sync_group: None,
+            dont_track_primary: inst.dont_track_primary,
+            notify_master_rx_lower_pri: inst.notify_master_rx_lower_pri.as_ref().map(command),
+            notify_priority_changes: inst
+                .notify_priority_changes
+                .or_else(|| {
+                    cfg.sync_group_of(&inst.name)
+                        .and_then(|sg| sg.notify_priority_changes)
+                })
+                .unwrap_or(false),
         });
+    }
+    for (inst, ic) in cfg.instances.iter().zip(instances.iter_mut()) {
+        let group = cfg.sync_group_of(&inst.name);
+        let in_group = group
+            .map(|g| !(g.sync_group_tracking_weight || g.global_tracking))
+            .unwrap_or(false);
+        if in_group || ic.priority == 255 {
+            drop_weights(ic, in_group);
+        }
     }
     let mut sync_groups = Vec::new();
     for (gi, sg) in cfg.sync_groups.iter().enumerate() {
+        add_group_tracking(sg, cfg, &mut instances, &scripts, &track_files);
         let members: Vec<usize> = sg
             .group
             .iter()
@@ -511,6 +717,7 @@ pub fn from_ir(cfg: &KeepalivedConfig) -> Result<EngineConfig, ConfigError> {
         instances,
         scripts,
         track_files,
+        track_processes,
         sync_groups,
         script_security: g.enable_script_security,
         script_user: g.script_user.as_ref().map(|(u, _)| u.clone()),
@@ -521,6 +728,9 @@ pub fn from_ir(cfg: &KeepalivedConfig) -> Result<EngineConfig, ConfigError> {
             .filter(|p| !p.as_os_str().is_empty())
             .collect(),
         startup_delay: g.vrrp_startup_delay.unwrap_or(Duration::ZERO),
+        static_addresses: cfg.static_ipaddress.iter().map(vip).collect(),
+        static_routes: cfg.static_routes.iter().map(route).collect(),
+        dynamic_interfaces: g.dynamic_interfaces,
     })
 }
 

@@ -68,13 +68,22 @@ pub(super) struct Inst {
     /// The interface adverts and VIPs use (the VMAC when `use_vmac`).
     pub(super) iface: Interface,
     pub(super) vmac_created: bool,
-    pub(super) socket: Arc<VrrpSocket>,
+    /// None while the interface is missing (`dynamic_interfaces`): the instance is in FAULT
+    /// until the interface appears and the instance is opened again.
+    pub(super) socket: Option<Arc<VrrpSocket>>,
     pub(super) stats: RxStats,
     pub(super) ip_id: u16,
     pub(super) advert: Advert,
     pub(super) vip_addrs: Vec<IpAddr>,
     pub(super) garp_due: Option<Instant>,
     pub(super) refresh_due: Option<Instant>,
+    /// `vrrp_garp_interval` / `vrrp_gna_interval`: when the next GARP / NA may go out, and
+    /// the addresses waiting for it.
+    pub(super) garp_next: Option<Instant>,
+    pub(super) gna_next: Option<Instant>,
+    pub(super) garp_pending: Vec<IpAddr>,
+    /// `garp_lower_prio_delay`: GARPs again after a lower priority advert.
+    pub(super) lower_prio_garp_due: Option<Instant>,
     pub(super) faulted: bool,
 }
 
@@ -83,6 +92,9 @@ pub(super) struct Engine {
     pub(super) insts: Vec<Inst>,
     pub(super) scripts: Vec<ScriptStatus>,
     pub(super) track_file_values: Vec<i64>,
+    /// Running processes per `vrrp_track_process`, and when /proc was last scanned.
+    pub(super) track_process_counts: Vec<u32>,
+    pub(super) processes_scanned: Option<Instant>,
     pub(super) tasks: Vec<JoinHandle<()>>,
     pub(super) generation: u64,
     pub(super) netlink: Netlink,
@@ -104,6 +116,62 @@ fn state_params(c: &VrrpInstanceConfig, our: Option<IpAddr>) -> StateParams {
         our_addr: our,
         lower_prio_no_advert: c.lower_prio_no_advert,
         higher_prio_send_advert: c.higher_prio_send_advert,
+    }
+}
+
+/// An instance whose interface does not exist (yet): no socket, FAULT until it appears.
+fn missing_interface_instance(c: &VrrpInstanceConfig) -> Inst {
+    let vip_addrs = c.vip_addrs();
+    Inst {
+        sm: VrrpInstance::new(state_params(c, None)),
+        cfg: c.clone(),
+        iface: Interface {
+            name: c.interface.clone(),
+            index: 0,
+            mac: [0; 6],
+            ipv4: None,
+            ipv6_link_local: None,
+        },
+        vmac_created: false,
+        socket: None,
+        stats: RxStats::default(),
+        ip_id: 0,
+        advert: Advert {
+            version: c.version,
+            vrid: c.vrid,
+            priority: c.priority,
+            auth_type: AuthType::None,
+            adver_int: c.adver_int_field(),
+            addrs: vip_addrs.clone(),
+            auth_key: c.auth_key,
+        },
+        vip_addrs,
+        garp_due: None,
+        refresh_due: None,
+        lower_prio_garp_due: None,
+        garp_next: None,
+        gna_next: None,
+        garp_pending: Vec::new(),
+        faulted: true,
+    }
+}
+
+/// Opens an instance; with `dynamic_interfaces`, a missing interface gives an instance in
+/// FAULT (keepalived's behaviour) instead of an error.
+fn open_or_wait(
+    c: &VrrpInstanceConfig,
+    netlink: &mut Netlink,
+    dynamic_interfaces: bool,
+) -> Result<Inst, EngineError> {
+    match open_instance(c, netlink) {
+        Err(EngineError::Interface { .. }) if dynamic_interfaces => {
+            log::info(&format!(
+                "({}) interface {} does not exist - instance in FAULT until it appears",
+                c.name, c.interface
+            ));
+            Ok(missing_interface_instance(c))
+        }
+        other => other,
     }
 }
 
@@ -195,13 +263,17 @@ fn open_instance(c: &VrrpInstanceConfig, netlink: &mut Netlink) -> Result<Inst, 
         cfg: c.clone(),
         iface,
         vmac_created,
-        socket: Arc::new(socket),
+        socket: Some(Arc::new(socket)),
         stats: RxStats::default(),
         ip_id: 0,
         advert,
         vip_addrs,
         garp_due: None,
         refresh_due: None,
+        lower_prio_garp_due: None,
+        garp_next: None,
+        gna_next: None,
+        garp_pending: Vec::new(),
         faulted: false,
     })
 }
@@ -211,7 +283,7 @@ impl Engine {
         let mut netlink = Netlink::open().map_err(EngineError::Netlink)?;
         let mut insts = Vec::with_capacity(cfg.instances.len());
         for c in &cfg.instances {
-            insts.push(open_instance(c, &mut netlink)?);
+            insts.push(open_or_wait(c, &mut netlink, cfg.dynamic_interfaces)?);
         }
         let scripts = cfg.scripts.iter().map(ScriptStatus::new).collect();
         // keepalived: scripts run as script_user, else keepalived_script when that user exists,
@@ -230,6 +302,8 @@ impl Engine {
         Ok(Engine {
             fifos,
             track_file_values: vec![0; cfg.track_files.len()],
+            track_process_counts: vec![0; cfg.track_processes.len()],
+            processes_scanned: None,
             group_states: vec![None; cfg.sync_groups.len()],
             cfg,
             insts,
@@ -249,7 +323,9 @@ impl Engine {
         self.generation += 1;
         let generation = self.generation;
         for (index, inst) in self.insts.iter().enumerate() {
-            let socket = inst.socket.clone();
+            let Some(socket) = inst.socket.clone() else {
+                continue;
+            };
             let tx = self.events.clone();
             let name = inst.cfg.name.clone();
             self.tasks.push(tokio::spawn(async move {
@@ -331,7 +407,12 @@ impl Engine {
             }
         }
         self.poll_files();
+        self.poll_processes(now);
+        self.static_config(true);
         for i in 0..self.insts.len() {
+            if self.insts[i].socket.is_none() {
+                continue; // no interface yet, nothing to clean
+            }
             log::detail_info(&format!("({}) removing VIPs.", self.insts[i].cfg.name));
             self.remove_vips(i);
         }
@@ -351,6 +432,41 @@ impl Engine {
         }
     }
 
+    /// Adds (`add`) or removes the `static_ipaddress` and `static_routes` entries, as keepalived
+    /// does at start and stop. Addresses without `dev` cannot be placed and are skipped.
+    fn static_config(&mut self, add: bool) {
+        let addrs = self.cfg.static_addresses.clone();
+        let routes = self.cfg.static_routes.clone();
+        if !add {
+            for r in &routes {
+                let oif = r.dev.as_deref().and_then(|d| net::if_index(d).ok());
+                let _ = self.netlink.route(false, r, oif);
+            }
+        }
+        for a in &addrs {
+            let Some(idx) = a.dev.as_deref().and_then(|d| net::if_index(d).ok()) else {
+                log::info(&format!(
+                    "static_ipaddress {}: no usable dev - skipping",
+                    a.addr
+                ));
+                continue;
+            };
+            if let Err(e) = self.netlink.address(add, idx, a) {
+                if add {
+                    log::info(&format!("cannot add static address {}: {e}", a.addr));
+                }
+            }
+        }
+        if add {
+            for r in &routes {
+                let oif = r.dev.as_deref().and_then(|d| net::if_index(d).ok());
+                if let Err(e) = self.netlink.route(true, r, oif) {
+                    log::info(&format!("cannot add static route {}: {e}", r.dest));
+                }
+            }
+        }
+    }
+
     fn next_deadline(&self) -> Option<Instant> {
         let mut best: Option<Instant> = None;
         for inst in &self.insts {
@@ -358,6 +474,12 @@ impl Engine {
                 inst.sm.deadline().map(Instant::from_std),
                 inst.garp_due,
                 inst.refresh_due,
+                inst.lower_prio_garp_due,
+                if inst.garp_pending.is_empty() {
+                    None
+                } else {
+                    inst.garp_next.into_iter().chain(inst.gna_next).min()
+                },
             ];
             for t in cands.into_iter().flatten() {
                 best = Some(best.map_or(t, |b| b.min(t)));
@@ -400,6 +522,25 @@ impl Engine {
                 self.insts[i].garp_due = None;
                 let rep = self.insts[i].cfg.garp_master_repeat;
                 self.send_garps(i, rep, true);
+            }
+            if !self.insts[i].garp_pending.is_empty() {
+                let pending = std::mem::take(&mut self.insts[i].garp_pending);
+                for a in pending {
+                    if !self.send_spaced(i, a, now) {
+                        self.insts[i].garp_pending.push(a);
+                    }
+                }
+            }
+            if self.insts[i]
+                .lower_prio_garp_due
+                .map(|d| d <= now)
+                .unwrap_or(false)
+            {
+                self.insts[i].lower_prio_garp_due = None;
+                if self.insts[i].sm.state() == VrrpState::Master {
+                    let rep = self.insts[i].cfg.garp_lower_prio_repeat;
+                    self.send_garps(i, rep, true);
+                }
             }
             if let Some(d) = self.insts[i].refresh_due {
                 if d <= now {
@@ -455,6 +596,7 @@ impl Engine {
             check_vips,
             unicast: inst.cfg.unicast(),
             unicast_peers: &inst.cfg.unicast_peers,
+            unicast_peer_ttl: &inst.cfg.unicast_peer_ttl,
             check_unicast_src: inst.cfg.check_unicast_src,
             ah_seq: inst.sm.ah_seq,
         };
@@ -462,7 +604,10 @@ impl Engine {
             Err(e) => {
                 // keepalived counts an advert as received once its headers, checksum and
                 // destination passed, before the address list and unicast peer checks.
-                if matches!(e, RxError::AddrMissing { .. } | RxError::NotPeer(_)) {
+                if matches!(
+                    e,
+                    RxError::AddrMissing { .. } | RxError::NotPeer(_) | RxError::TtlRange { .. }
+                ) {
                     inst.stats.advert_rcvd += 1;
                 }
                 inst.stats.record_drop(&e);
@@ -474,10 +619,18 @@ impl Engine {
                     inst.stats.pri_zero_rcvd += 1;
                 }
                 let prev = inst.sm.state();
+                // keepalived's notify_master_rx_lower_pri: a master hears a lower priority.
+                let rx_lower = prev == VrrpState::Master
+                    && adv.header.priority != 0
+                    && adv.header.priority < inst.sm.effective_priority();
                 let acts = inst
                     .sm
                     .on_advert(now.into_std(), &adv.header, adv.src, adv.ah_seq);
                 self.after(i, prev, acts, now, true);
+                if rx_lower {
+                    self.lower_prio_garps(i, now);
+                    self.event_notify(i, "MASTER_RX_LOWER_PRI", true);
+                }
             }
         }
     }
@@ -505,6 +658,8 @@ impl Engine {
             self.insts[i].stats.release_master += 1;
             self.insts[i].garp_due = None;
             self.insts[i].refresh_due = None;
+            self.insts[i].lower_prio_garp_due = None;
+            self.insts[i].garp_pending.clear();
         }
         let Some(g) = self.insts[i].cfg.sync_group else {
             return;
@@ -550,6 +705,51 @@ impl Engine {
         let n = group.notifies.clone();
         let name = group.name.clone();
         self.notify(&n, "GROUP", &name, first, 0);
+    }
+
+    /// keepalived on a lower priority advert: `garp_lower_prio_repeat` GARPs now and again
+    /// after `garp_lower_prio_delay`, for this instance and the other members of its sync group.
+    fn lower_prio_garps(&mut self, i: usize, now: Instant) {
+        let mut who = vec![i];
+        if let Some(g) = self.insts[i].cfg.sync_group {
+            who.extend(
+                self.cfg.sync_groups[g]
+                    .members
+                    .iter()
+                    .copied()
+                    .filter(|&m| m != i),
+            );
+        }
+        for m in who {
+            let rep = self.insts[m].cfg.garp_lower_prio_repeat;
+            if rep == 0 || self.insts[m].sm.state() != VrrpState::Master {
+                continue;
+            }
+            self.send_garps(m, rep, true);
+            let delay = self.insts[m].cfg.garp_lower_prio_delay;
+            if !delay.is_zero() {
+                self.insts[m].lower_prio_garp_due = Some(now + delay);
+            }
+        }
+    }
+
+    /// keepalived's event notifies: a FIFO line `INSTANCE "NAME" EVENT PRIO`, and for
+    /// MASTER_RX_LOWER_PRI the `notify_master_rx_lower_pri` script (no arguments).
+    fn event_notify(&self, i: usize, event: &str, run_script: bool) {
+        let inst = &self.insts[i];
+        if run_script {
+            if let Some(cmd) = &inst.cfg.notify_master_rx_lower_pri {
+                scripts::spawn_notify(cmd, &[], self.default_user.as_deref());
+            }
+        }
+        let line = format!(
+            "INSTANCE \"{}\" {event} {}\n",
+            inst.cfg.name,
+            inst.sm.effective_priority()
+        );
+        for f in &self.fifos {
+            f.write_line(&line);
+        }
     }
 
     fn notify(
@@ -630,7 +830,12 @@ fn send_advert(inst: &mut Inst, priority: u8) {
         } else {
             vec![inst.cfg.mcast_group]
         };
-        let ttl = VRRP_TTL;
+        // `unicast_ttl` applies to unicast IPv4 adverts (keepalived sets it on the IP header).
+        let ttl = if inst.cfg.unicast() {
+            inst.cfg.unicast_ttl
+        } else {
+            VRRP_TTL
+        };
         if inst.cfg.ipv6 {
             let src = inst
                 .sm
@@ -640,7 +845,8 @@ fn send_advert(inst: &mut Inst, priority: u8) {
             for dst in dsts {
                 let mut out = Vec::with_capacity(inst.advert.payload_len());
                 inst.advert.encode_payload(src, dst, &mut out);
-                if let Err(e) = inst.socket.send(&out, dst) {
+                let Some(socket) = &inst.socket else { return };
+                if let Err(e) = socket.send(&out, dst) {
                     log::info(&format!("({}) send advert error ({})", inst.cfg.name, e));
                 }
             }
@@ -671,7 +877,8 @@ fn send_advert(inst: &mut Inst, priority: u8) {
                     unicast: inst.cfg.unicast(),
                 };
                 let bytes = encode_ipv4(&inst.advert, &frame);
-                if let Err(e) = inst.socket.send(&bytes, dst) {
+                let Some(socket) = &inst.socket else { return };
+                if let Err(e) = socket.send(&bytes, dst) {
                     log::info(&format!("({}) send advert error ({})", inst.cfg.name, e));
                 }
             }
@@ -781,6 +988,27 @@ impl Engine {
                 ));
             }
         }
+        if !inst.cfg.garp_interval.is_zero() || !inst.cfg.gna_interval.is_zero() {
+            // vrrp_garp_interval / vrrp_gna_interval: like keepalived, a message goes out at
+            // once when the interval since the last one has passed; otherwise the address is
+            // marked pending (once, however many repeats were asked for) and sent later.
+            let now = Instant::now();
+            for _ in 0..repeat.max(1) {
+                for a in v4
+                    .iter()
+                    .map(|a| IpAddr::V4(*a))
+                    .chain(v6.iter().map(|a| IpAddr::V6(*a)))
+                {
+                    if self.insts[i].garp_pending.contains(&a) {
+                        continue;
+                    }
+                    if !self.send_spaced(i, a, now) {
+                        self.insts[i].garp_pending.push(a);
+                    }
+                }
+            }
+            return;
+        }
         for _ in 0..repeat.max(1) {
             if let Err(e) = net::send_garps(inst.iface.index, inst.iface.mac, &v4) {
                 log::info(&format!(
@@ -797,10 +1025,35 @@ impl Engine {
         }
     }
 
+    /// Sends one GARP / NA for `a` if its interval allows it now; false when it must wait.
+    fn send_spaced(&mut self, i: usize, a: IpAddr, now: Instant) -> bool {
+        let inst = &mut self.insts[i];
+        let (next, gap) = match a {
+            IpAddr::V4(_) => (&mut inst.garp_next, inst.cfg.garp_interval),
+            IpAddr::V6(_) => (&mut inst.gna_next, inst.cfg.gna_interval),
+        };
+        if next.map(|t| now < t).unwrap_or(false) {
+            return false;
+        }
+        *next = Some(now + gap);
+        let (index, mac) = (inst.iface.index, inst.iface.mac);
+        let sent = match a {
+            IpAddr::V4(v4) => net::send_garps(index, mac, &[v4]),
+            IpAddr::V6(v6) => net::send_unsolicited_na(index, mac, &[v6]),
+        };
+        if let Err(e) = sent {
+            log::info(&format!(
+                "Error {e} sending gratuitous ARP/NA on {}",
+                inst.iface.name
+            ));
+        }
+        true
+    }
+
     /// Fault condition and total priority of instance `i` from its tracked objects.
     fn evaluate(&self, i: usize) -> (bool, i32) {
         let c = &self.insts[i].cfg;
-        let mut fault = !net::interface_is_up(&c.interface);
+        let mut fault = !c.dont_track_primary && !net::interface_is_up(&c.interface);
         let mut total = i32::from(c.priority);
         let mut weigh = |ok: bool, weight: i32, reverse: bool, fault: &mut bool| {
             let ok = ok != reverse;
@@ -824,6 +1077,14 @@ impl Engine {
         for t in &c.track_scripts {
             if let Some(up) = self.scripts.get(t.index).and_then(|s| s.up) {
                 weigh(up, t.weight, t.reverse, &mut fault);
+            }
+        }
+        for t in &c.track_processes {
+            if let (Some(p), Some(&n)) = (
+                self.cfg.track_processes.get(t.index),
+                self.track_process_counts.get(t.index),
+            ) {
+                weigh(super::process::is_up(p, n), t.weight, t.reverse, &mut fault);
             }
         }
         for t in &c.track_files {
@@ -859,8 +1120,84 @@ impl Engine {
         }
     }
 
+    /// Rescans /proc for tracked processes, at most every 250 ms.
+    fn poll_processes(&mut self, now: Instant) {
+        if self.cfg.track_processes.is_empty() {
+            return;
+        }
+        if let Some(t) = self.processes_scanned {
+            if now.duration_since(t) < Duration::from_millis(250) {
+                return;
+            }
+        }
+        self.processes_scanned = Some(now);
+        let counts = super::process::count_running(&self.cfg.track_processes);
+        for (k, p) in self.cfg.track_processes.iter().enumerate() {
+            let was = self
+                .track_process_counts
+                .get(k)
+                .map(|&n| super::process::is_up(p, n));
+            let up = super::process::is_up(p, counts[k]);
+            if was != Some(up) {
+                log::info(&format!(
+                    "Track process {} {}",
+                    p.name,
+                    if up { "is now up" } else { "is now down" }
+                ));
+            }
+        }
+        self.track_process_counts = counts;
+    }
+
+    /// `dynamic_interfaces`: opens the instances whose interface has appeared since.
+    fn open_appeared_interfaces(&mut self, now: Instant) {
+        let mut reopened = false;
+        for i in 0..self.insts.len() {
+            let Ok(index) = net::if_index(&self.insts[i].cfg.interface) else {
+                continue;
+            };
+            // Open when missing so far, or when the interface was re-created (new index).
+            let recreated = self.insts[i].cfg.use_vmac.is_none()
+                && self.insts[i].socket.is_some()
+                && index != self.insts[i].iface.index;
+            if self.insts[i].socket.is_some() && !recreated {
+                continue;
+            }
+            if recreated && !self.cfg.dynamic_interfaces {
+                continue;
+            }
+            let cfg = self.insts[i].cfg.clone();
+            match open_instance(&cfg, &mut self.netlink) {
+                Ok(mut inst) => {
+                    log::info(&format!(
+                        "({}) interface {} appeared",
+                        cfg.name, cfg.interface
+                    ));
+                    let std_now = now.into_std();
+                    let prev = self.insts[i].sm.state();
+                    inst.stats = self.insts[i].stats.clone();
+                    self.insts[i] = inst;
+                    let (fault, total) = self.evaluate(i);
+                    self.insts[i].faulted = fault;
+                    let mut acts = self.insts[i].sm.start(std_now, fault);
+                    if !fault {
+                        acts.extend(self.insts[i].sm.set_total_priority(std_now, total));
+                    }
+                    self.after(i, prev, acts, now, true);
+                    reopened = true;
+                }
+                Err(e) => log::detail_info(&e.to_string()),
+            }
+        }
+        if reopened {
+            self.spawn_tasks();
+        }
+    }
+
     fn poll_tracking(&mut self, now: Instant) {
+        self.open_appeared_interfaces(now);
         self.poll_files();
+        self.poll_processes(now);
         let std_now = now.into_std();
         for i in 0..self.insts.len() {
             if self.insts[i].sm.state() == VrrpState::Stop {
@@ -875,8 +1212,19 @@ impl Engine {
             }
             if !fault {
                 let prev = self.insts[i].sm.state();
+                let old_prio = self.insts[i].sm.effective_priority();
                 let acts = self.insts[i].sm.set_total_priority(std_now, total);
                 self.after(i, prev, acts, now, true);
+                if self.insts[i].cfg.notify_priority_changes
+                    && self.insts[i].sm.effective_priority() != old_prio
+                {
+                    let kind = if self.insts[i].sm.state() == VrrpState::Master {
+                        "MASTER_PRIORITY"
+                    } else {
+                        "BACKUP_PRIORITY"
+                    };
+                    self.event_notify(i, kind, false);
+                }
             }
         }
     }
@@ -949,6 +1297,7 @@ impl Engine {
                 let _ = self.netlink.delete_link(self.insts[i].iface.index);
             }
         }
+        self.static_config(false);
     }
 
     /// SIGHUP: re-read the configuration and carry running states over, so that an unchanged
@@ -956,7 +1305,7 @@ impl Engine {
     fn reload(&mut self, new_cfg: EngineConfig, now: Instant) {
         let mut new_insts = Vec::with_capacity(new_cfg.instances.len());
         for c in &new_cfg.instances {
-            match open_instance(c, &mut self.netlink) {
+            match open_or_wait(c, &mut self.netlink, new_cfg.dynamic_interfaces) {
                 Ok(i) => new_insts.push(i),
                 Err(e) => {
                     log::info(&format!(
@@ -990,7 +1339,29 @@ impl Engine {
         self.cfg.track_files = new_cfg.track_files.clone();
         self.poll_files();
         self.group_states = vec![None; new_cfg.sync_groups.len()];
+        // Static addresses and routes: drop what the new configuration no longer has, add the rest.
+        let gone_addrs: Vec<VipConfig> = self
+            .cfg
+            .static_addresses
+            .iter()
+            .filter(|a| !new_cfg.static_addresses.contains(a))
+            .cloned()
+            .collect();
+        let gone_routes: Vec<_> = self
+            .cfg
+            .static_routes
+            .iter()
+            .filter(|r| !new_cfg.static_routes.contains(r))
+            .cloned()
+            .collect();
+        self.cfg.static_addresses = gone_addrs;
+        self.cfg.static_routes = gone_routes;
+        self.static_config(false);
         self.cfg = new_cfg;
+        self.static_config(true);
+        self.track_process_counts = vec![0; self.cfg.track_processes.len()];
+        self.processes_scanned = None;
+        self.poll_processes(now);
         self.insts = new_insts;
         let std_now = now.into_std();
         for i in 0..self.insts.len() {

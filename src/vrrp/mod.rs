@@ -12,6 +12,7 @@ mod fifo;
 pub mod log;
 pub mod net;
 pub mod packet;
+pub mod process;
 pub mod scripts;
 pub mod state;
 

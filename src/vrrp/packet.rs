@@ -452,6 +452,8 @@ pub enum RxError {
     AddrMissing { vrid: u8, addr: IpAddr },
     #[error("unicast source address {0} not a unicast peer")]
     NotPeer(IpAddr),
+    #[error("TTL/HL {ttl} not in range {min} - {max}")]
+    TtlRange { ttl: u8, min: u8, max: u8 },
 }
 
 /// What the receiving instance expects (its configuration plus the AH replay counter).
@@ -468,6 +470,8 @@ pub struct RxExpect<'a> {
     pub unicast: bool,
     /// Non-empty with `check_unicast_src`: the sender must be one of these.
     pub unicast_peers: &'a [IpAddr],
+    /// `min_ttl` / `max_ttl` of each unicast peer (same order), checked with the source.
+    pub unicast_peer_ttl: &'a [(u8, u8)],
     pub check_unicast_src: bool,
     /// Last AH sequence number accepted or sent.
     pub ah_seq: u32,
@@ -595,8 +599,15 @@ pub fn check_advert(rx: &RxPacket<'_>, exp: &RxExpect<'_>) -> Result<RxAdvert, R
                 });
             }
         }
-        if exp.unicast && exp.check_unicast_src && !exp.unicast_peers.contains(&rx.src) {
-            return Err(RxError::NotPeer(rx.src));
+        if exp.unicast && exp.check_unicast_src {
+            let Some(k) = exp.unicast_peers.iter().position(|p| *p == rx.src) else {
+                return Err(RxError::NotPeer(rx.src));
+            };
+            if let (Some(ttl), Some(&(min, max))) = (rx.ttl, exp.unicast_peer_ttl.get(k)) {
+                if ttl < min || ttl > max {
+                    return Err(RxError::TtlRange { ttl, min, max });
+                }
+            }
         }
     }
     Ok(RxAdvert {
@@ -693,7 +704,7 @@ impl RxStats {
             RxError::UnexpectedAh | RxError::MissingAh | RxError::AuthTypeMismatch { .. } => {
                 self.authtype_mismatch += 1
             }
-            RxError::Ttl(_) => self.ip_ttl_err += 1,
+            RxError::Ttl(_) | RxError::TtlRange { .. } => self.ip_ttl_err += 1,
             RxError::Version { .. } => self.version_err += 1,
             RxError::InvalidAuthType(_) => self.invalid_authtype += 1,
             RxError::BadPassword | RxError::BadIcv | RxError::BadSpi | RxError::Replay { .. } => {
@@ -797,6 +808,7 @@ mod tests {
             check_vips: true,
             unicast: false,
             unicast_peers: &[],
+            unicast_peer_ttl: &[],
             check_unicast_src: false,
             ah_seq: 0,
         }
@@ -1068,7 +1080,7 @@ mod tests {
             let vips = [v4([10, 99, 0, 100])];
             for auth_type in [AuthType::None, AuthType::Pass, AuthType::Ah] {
                 let exp = RxExpect { version: VrrpVersion::V2, auth_type, auth_key: &key, adver_int_secs: 1,
-                    vips: &vips, check_vips: true, unicast: false, unicast_peers: &[], check_unicast_src: false, ah_seq: 0 };
+                    vips: &vips, check_vips: true, unicast: false, unicast_peers: &[], unicast_peer_ttl: &[], check_unicast_src: false, ah_seq: 0 };
                 if let Ok(rx) = parse_ipv4(&data) {
                     let _ = check_advert(&rx, &exp);
                 }

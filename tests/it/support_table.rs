@@ -45,12 +45,16 @@ fn keepalived_rows() -> Vec<Row> {
     tsv_rows("keepalived-keywords.tsv")
         .into_iter()
         .map(|c| {
-            // status may carry a note after a colon ("warned: deprecated ...").
+            // status may carry a note after a colon ("warned: deprecated ..."); a fifth
+            // column, when present, is the note.
             let raw = c.get(3).cloned().unwrap_or_default();
-            let (status, note) = match raw.split_once(':') {
+            let (status, mut note) = match raw.split_once(':') {
                 Some((s, n)) => (s.trim().to_string(), n.trim().to_string()),
                 None => (raw.trim().to_string(), String::new()),
             };
+            if let Some(n) = c.get(4).filter(|n| !n.trim().is_empty()) {
+                note = n.trim().to_string();
+            }
             Row {
                 keyword: c.get(1).cloned().unwrap_or_default(),
                 kind: c.get(2).cloned().unwrap_or_default(),

@@ -1849,3 +1849,562 @@ fn vrrp_interop_keepalived_custom_multicast_group() {
         k.log()
     );
 }
+
+/// `static_ipaddress` / `static_routes` are in place once the daemon runs (whatever its VRRP
+/// state) and gone after SIGTERM; with `dont_track_primary`, losing the carrier on the
+/// instance's own interface does not move it to FAULT (it stays MASTER), where without it the
+/// instance faults and drops the VIP.
+#[test]
+fn vrrp_static_config_and_dont_track_primary() {
+    if !require_netns() {
+        return;
+    }
+    let mut lab = Lab::new("vst");
+    let lb1 = lab.node("lb1", "eth0", &format!("{LB1}/24"));
+    let lb2 = lab.node("lb2", "eth0", &format!("{LB2}/24"));
+    let statics = "static_ipaddress {\n  10.77.0.1/32 dev eth0\n}\n\
+                   static_routes {\n  10.78.0.0/24 via 192.168.57.1 dev eth0\n}\n";
+    let has_route = |ns: &Ns| ns.ip(&["route", "show", "10.78.0.0/24"]).contains("10.78.0.0/24");
+    // The lab's bridge ports: p1 = lb1, p2 = lb2. Both cables are pulled from the start, so
+    // each node is alone with its interface down.
+    lab.set_port(1, false);
+    lab.set_port(2, false);
+    // lb1: dont_track_primary; lb2: default tracking.
+    let mut a = Daemon::start(
+        Impl::Ours,
+        &lb1,
+        "lb1",
+        &conf("s1", "BACKUP", 150, "1", "  dont_track_primary\n", statics),
+    );
+    let mut b = Daemon::start(
+        Impl::Ours,
+        &lb2,
+        "lb2",
+        &conf("s2", "BACKUP", 150, "1", "", ""),
+    );
+    let up = wait_until(Duration::from_secs(10), || {
+        lb1.has_addr("10.77.0.1") && has_route(&lb1) && holds_vip(&lb1)
+    });
+    assert!(up.is_some(), "statics/VIP missing on lb1:\n{}", a.log());
+    let lb2_faulted = wait_until(Duration::from_secs(8), || b.log().contains("FAULT"));
+    assert!(lb2_faulted.is_some(), "lb2 did not fault:\n{}", b.log());
+    assert!(!holds_vip(&lb2), "faulted lb2 holds the VIP:\n{}", b.log());
+    assert!(
+        !a.log().contains("FAULT"),
+        "dont_track_primary instance faulted:\n{}",
+        a.log()
+    );
+    lab.set_port(1, true);
+    lab.set_port(2, true);
+    a.stop();
+    b.stop();
+    assert!(
+        !lb1.has_addr("10.77.0.1") && !has_route(&lb1),
+        "static address/route left after stop:\n{}",
+        a.log()
+    );
+}
+
+/// `strict_mode` (as `vrrp_strict`) at run time: authentication is ignored (adverts carry none), so a strict
+/// instance with `auth_type PASS` elects with a peer configured without authentication.
+#[test]
+fn vrrp_strict_mode_ignores_authentication() {
+    if !require_netns() {
+        return;
+    }
+    let t = Topology::new("vsm");
+    let a = Daemon::start(
+        Impl::Ours,
+        &t.lb1,
+        "lb1",
+        &conf("m1", "BACKUP", 150, "1", &format!("  strict_mode\n{PASS}"), ""),
+    );
+    let b = Daemon::start(
+        Impl::Ours,
+        &t.lb2,
+        "lb2",
+        &conf("m2", "BACKUP", 100, "1", "", ""),
+    );
+    elect(&t.lb1, &a, &t.lb2, &b, Duration::from_secs(8));
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        holds_vip(&t.lb1) && !holds_vip(&t.lb2),
+        "strict instance did not win cleanly:\n{}\n{}",
+        a.log(),
+        b.log()
+    );
+    assert!(
+        !b.log().contains("auth") && !b.log().contains("Entering MASTER STATE"),
+        "peer saw authenticated adverts or became master:\n{}",
+        b.log()
+    );
+}
+
+/// `vrrp_track_process` with a negative weight: while the tracked process runs lb1 (150) is
+/// master; when it ends lb1 drops to 90 and lb2 (100) takes the VIP; when it runs again lb1
+/// preempts back. The process gets a unique name (a copy of sleep), since /proc is shared with
+/// the host.
+#[test]
+fn vrrp_track_process_weight_moves_the_vip() {
+    if !require_netns() {
+        return;
+    }
+    let t = Topology::new("vtp");
+    let bin_dir = tempfile::tempdir().expect("tempdir");
+    let pname = format!("rkp{}", std::process::id() % 100_000);
+    let exe = bin_dir.path().join(&pname);
+    fs::copy("/bin/sleep", &exe).expect("copy sleep");
+    let spawn = || Command::new(&exe).arg("300").spawn().expect("spawn tracked process");
+    let mut proc1 = spawn();
+    let global = format!(
+        "vrrp_track_process tp {{\n  process {pname}\n  weight -60\n  quorum 1\n}}\n"
+    );
+    let track = "  track_process {\n    tp\n  }\n";
+    let a = Daemon::start(
+        Impl::Ours,
+        &t.lb1,
+        "lb1",
+        &conf("p1", "BACKUP", 150, "1", track, &global),
+    );
+    let b = Daemon::start(
+        Impl::Ours,
+        &t.lb2,
+        "lb2",
+        &conf("p2", "BACKUP", 100, "1", "", ""),
+    );
+    elect(&t.lb1, &a, &t.lb2, &b, Duration::from_secs(8));
+    let _ = proc1.kill();
+    let _ = proc1.wait();
+    let moved = wait_until(Duration::from_secs(8), || {
+        holds_vip(&t.lb2) && !holds_vip(&t.lb1)
+    });
+    assert!(moved.is_some(), "VIP did not move:\n{}\n{}", a.log(), b.log());
+    assert!(
+        a.log().contains("(VI_1) Changing effective priority from 150 to 90"),
+        "{}",
+        a.log()
+    );
+    let mut proc2 = spawn();
+    let back = wait_until(Duration::from_secs(8), || {
+        holds_vip(&t.lb1) && !holds_vip(&t.lb2)
+    });
+    let _ = proc2.kill();
+    let _ = proc2.wait();
+    assert!(back.is_some(), "VIP did not come back:\n{}\n{}", a.log(), b.log());
+}
+
+/// `dynamic_interfaces`: an instance whose interface does not exist at start is in FAULT (the
+/// daemon keeps running its other instances); once the interface appears it starts and, alone
+/// on its link, becomes master holding its VIP.
+#[test]
+fn vrrp_dynamic_interfaces_fault_until_the_interface_appears() {
+    if !require_netns() {
+        return;
+    }
+    let mut lab = Lab::new("vdi");
+    let lb1 = lab.node("lb1", "eth0", &format!("{LB1}/24"));
+    let text = format!(
+        "global_defs {{\n  router_id d1\n  dynamic_interfaces\n}}\n\
+         vrrp_instance VI_1 {{\n  state BACKUP\n  interface eth0\n  virtual_router_id 51\n  priority 100\n  advert_int 1\n  virtual_ipaddress {{\n    {VIP}\n  }}\n}}\n\
+         vrrp_instance VI_2 {{\n  state BACKUP\n  interface eth5\n  virtual_router_id 52\n  priority 100\n  advert_int 1\n  virtual_ipaddress {{\n    10.59.0.222/24\n  }}\n}}\n"
+    );
+    let mut a = Daemon::start(Impl::Ours, &lb1, "lb1", &text);
+    let first = wait_until(Duration::from_secs(10), || {
+        holds_vip(&lb1) && a.log().contains("(VI_2) Entering FAULT STATE")
+    });
+    assert!(
+        first.is_some(),
+        "VI_1 not master or VI_2 not in FAULT:\n{}",
+        a.log()
+    );
+    assert!(a.alive(), "daemon exited:\n{}", a.log());
+    assert!(!lb1.has_addr("10.59.0.222"));
+    lab.connect(&lb1, "eth5", Some("10.59.0.130/24"));
+    let second = wait_until(Duration::from_secs(10), || lb1.has_addr("10.59.0.222"));
+    assert!(
+        second.is_some(),
+        "VI_2 did not take its VIP after eth5 appeared:\n{}",
+        a.log()
+    );
+    assert!(a.log().contains("(VI_2) Entering MASTER STATE"), "{}", a.log());
+    a.stop();
+}
+
+/// `unicast_ttl` and a unicast peer's `min_ttl`: lb1 sends its unicast adverts with TTL 10;
+/// lb2 accepts them while its range for lb1 is 1 - 255 (one master), and drops them as a TTL
+/// error when the range is 20 - 255 (lb2 then becomes master as well).
+#[test]
+fn vrrp_unicast_ttl_and_peer_ttl_range() {
+    if !require_netns() {
+        return;
+    }
+    let t = Topology::new("vut");
+    let a = Daemon::start(
+        Impl::Ours,
+        &t.lb1,
+        "lb1",
+        &conf(
+            "u1",
+            "BACKUP",
+            150,
+            "1",
+            &format!("  unicast_ttl 10\n  unicast_src_ip {LB1}\n  unicast_peer {{\n    {LB2}\n  }}\n"),
+            "",
+        ),
+    );
+    let peer_conf = |min: u8| {
+        conf(
+            "u2",
+            "BACKUP",
+            100,
+            "1",
+            &format!(
+                "  check_unicast_src\n  unicast_src_ip {LB2}\n  unicast_peer {{\n    {LB1} min_ttl {min} max_ttl 255\n  }}\n"
+            ),
+            "",
+        )
+    };
+    let mut b = Daemon::start(Impl::Ours, &t.lb2, "lb2", &peer_conf(1));
+    elect(&t.lb1, &a, &t.lb2, &b, Duration::from_secs(8));
+    b.stop();
+    let b = Daemon::start(Impl::Ours, &t.lb2, "lb2", &peer_conf(20));
+    let both = wait_until(Duration::from_secs(8), || {
+        holds_vip(&t.lb1) && holds_vip(&t.lb2)
+    });
+    assert!(
+        both.is_some(),
+        "lb2 accepted adverts with TTL 10 below min_ttl 20:\n{}\n{}",
+        a.log(),
+        b.log()
+    );
+    assert!(
+        b.log().contains("(VI_1) TTL/HL 10 not in range 20 - 255"),
+        "{}",
+        b.log()
+    );
+}
+
+/// `notify_priority_changes` and `notify_master_rx_lower_pri`, differentially: the same
+/// configuration under keepalived and under rkeepalived on lb1 (master, priority 200) gives the
+/// same FIFO lines and script calls when a track file raises its priority to 210 and a lower
+/// priority master's advert (priority 100, sent from the client) arrives.
+#[test]
+fn vrrp_priority_change_and_rx_lower_pri_notifies_match_keepalived() {
+    if !require_netns() || !require("keepalived") {
+        return;
+    }
+    let t = Topology::new("vpn");
+    let mut results = Vec::new();
+    for kind in [Impl::Keepalived, Impl::Ours] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let calls = dir.path().join("calls");
+        let lower = recorder(dir.path(), "lower.sh", &calls, Some("rx_lower_pri $*"));
+        let track = dir.path().join("track");
+        fs::write(&track, "0\n").expect("track file");
+        let fifo = dir.path().join("fifo");
+        let cpath = std::ffi::CString::new(fifo.to_string_lossy().as_bytes()).unwrap();
+        // SAFETY: mkfifo on a NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(cpath.as_ptr(), 0o600) }, 0);
+        let mut reader = {
+            use std::os::unix::fs::OpenOptionsExt;
+            fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(&fifo)
+                .expect("open fifo")
+        };
+        let global = format!(
+            "global_defs {{\n  enable_script_security\n  script_user root\n  vrrp_notify_fifo {}\n}}\n\
+             vrrp_track_file tf {{\n  file {}\n  weight 1\n}}\n",
+            fifo.display(),
+            track.display()
+        );
+        let extra = format!(
+            "  notify_priority_changes\n  notify_master_rx_lower_pri \"{}\"\n  track_file {{\n    tf\n  }}\n",
+            lower.display()
+        );
+        let mut a = Daemon::start(
+            kind,
+            &t.lb1,
+            &format!("{kind:?}"),
+            &conf("p1", "BACKUP", 200, "1", &extra, &global),
+        );
+        assert!(
+            wait_until(Duration::from_secs(8), || holds_vip(&t.lb1)).is_some(),
+            "{}",
+            a.log()
+        );
+        fs::write(&track, "10\n").expect("track file");
+        let raised = wait_until(Duration::from_secs(5), || {
+            a.log().contains("priority from 200 to 210")
+        });
+        assert!(raised.is_some(), "priority not raised:\n{}", a.log());
+        // A lower priority master's advert (priority 100) from the client.
+        inject_advert(&t.client, 51, 100, VIP);
+        let heard = wait_until(Duration::from_secs(5), || {
+            fs::read_to_string(&calls).unwrap_or_default().contains("rx_lower_pri")
+        });
+        std::thread::sleep(Duration::from_millis(500));
+        a.stop();
+        let mut fifo_lines = String::new();
+        let _ = std::io::Read::read_to_string(&mut reader, &mut fifo_lines);
+        assert!(heard.is_some(), "{kind:?}: no rx_lower_pri call:\n{}", a.log());
+        results.push((
+            kind,
+            fifo_lines,
+            fs::read_to_string(&calls).unwrap_or_default(),
+            a.log(),
+        ));
+    }
+    let (_, kfifo, kcalls, klog) = &results[0];
+    let (_, ofifo, ocalls, olog) = &results[1];
+    println!("keepalived fifo:\n{kfifo}rkeepalived fifo:\n{ofifo}");
+    assert!(kfifo.contains("INSTANCE \"VI_1\" MASTER_PRIORITY 210"), "{kfifo}");
+    assert!(kfifo.contains("INSTANCE \"VI_1\" MASTER_RX_LOWER_PRI 210"), "{kfifo}");
+    assert_eq!(ofifo, kfifo, "fifo lines differ\n{klog}\n{olog}");
+    assert_eq!(ocalls, kcalls, "script calls differ");
+}
+
+/// Sync group tracking like keepalived: a group's `track_file` applies to every member (value
+/// non-zero with weight 0 → both instances FAULT and both VIPs move), while a weighted
+/// instance-level track_file in the group is ignored (no `sync_group_tracking_weight`).
+#[test]
+fn vrrp_sync_group_tracking_applies_to_members() {
+    if !require_netns() {
+        return;
+    }
+    let t = Topology::new("vgt");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (gfile, ifile) = (dir.path().join("group"), dir.path().join("inst"));
+    fs::write(&gfile, "0\n").expect("write");
+    // would take VI_1 from 150 to 50 if instance weights applied in a sync group
+    fs::write(&ifile, "1\n").expect("write");
+    let text = |prio: u8, name: &str, tracked: bool| {
+        let (files, group_track, inst_track) = if tracked {
+            (
+                format!(
+                    "vrrp_track_file gf {{\n  file {}\n  weight 0\n}}\nvrrp_track_file inf {{\n  file {}\n  weight -100\n}}\n",
+                    gfile.display(),
+                    ifile.display()
+                ),
+                "  track_file {\n    gf\n  }\n",
+                "  track_file {\n    inf\n  }\n",
+            )
+        } else {
+            (String::new(), "", "")
+        };
+        format!(
+            "global_defs {{\n  router_id {name}\n}}\n{files}vrrp_sync_group G1 {{\n  group {{\n    VI_1\n    VI_2\n  }}\n{group_track}}}\n\
+             vrrp_instance VI_1 {{\n  state BACKUP\n  interface eth0\n  virtual_router_id 51\n  priority {prio}\n  advert_int 1\n{inst_track}  \
+             virtual_ipaddress {{\n    {VIP}\n  }}\n}}\n\
+             vrrp_instance VI_2 {{\n  state BACKUP\n  interface eth0\n  virtual_router_id 52\n  priority {prio}\n  advert_int 1\n  \
+             virtual_ipaddress {{\n    192.168.57.223\n  }}\n}}\n"
+        )
+    };
+    let a = Daemon::start(Impl::Ours, &t.lb1, "lb1", &text(150, "a", true));
+    let b = Daemon::start(Impl::Ours, &t.lb2, "lb2", &text(100, "b", false));
+    let both = |ns: &Ns| holds_vip(ns) && ns.has_addr("192.168.57.223");
+    let none = |ns: &Ns| !holds_vip(ns) && !ns.has_addr("192.168.57.223");
+    assert!(
+        wait_until(Duration::from_secs(8), || both(&t.lb1) && none(&t.lb2)).is_some(),
+        "lb1 should hold both (instance weight ignored):\n{}\n{}",
+        a.log(),
+        b.log()
+    );
+    fs::write(&gfile, "1\n").expect("write");
+    assert!(
+        wait_until(Duration::from_secs(8), || both(&t.lb2) && none(&t.lb1)).is_some(),
+        "group track_file did not fault both members:\n{}\n{}",
+        a.log(),
+        b.log()
+    );
+    fs::write(&gfile, "0\n").expect("write");
+    assert!(
+        wait_until(Duration::from_secs(10), || both(&t.lb1) && none(&t.lb2)).is_some(),
+        "group did not come back:\n{}\n{}",
+        a.log(),
+        b.log()
+    );
+}
+
+/// Sends one VRRPv2 advert (no authentication) from the client, as a lower priority master.
+fn inject_advert(client: &Ns, vrid: u8, priority: u8, vip: &str) {
+    let vip: Ipv4Addr = vip.parse().unwrap();
+    client.within(move || {
+        use rhaproxy::vrrp::packet::{
+            auth_key, encode_ipv4, Advert, AuthType, Ipv4Frame, VrrpVersion, MCAST_V4,
+        };
+        let advert = Advert {
+            version: VrrpVersion::V2,
+            vrid,
+            priority,
+            auth_type: AuthType::None,
+            adver_int: 1,
+            addrs: vec![std::net::IpAddr::V4(vip)],
+            auth_key: auth_key(""),
+        };
+        let frame = Ipv4Frame {
+            src: CLIENT.parse().unwrap(),
+            dst: MCAST_V4,
+            ttl: 255,
+            ip_id: 11,
+            ah: None,
+            unicast: false,
+        };
+        let sock = socket2::Socket::new(
+            socket2::Domain::IPV4,
+            socket2::Type::RAW,
+            Some(socket2::Protocol::from(112)),
+        )
+        .expect("raw socket");
+        sock.set_header_included_v4(true).expect("hdrincl");
+        sock.bind_device(Some(b"eth0")).expect("bind eth0");
+        let dst = socket2::SockAddr::from(std::net::SocketAddrV4::new(MCAST_V4, 0));
+        sock.send_to(&encode_ipv4(&advert, &frame), &dst)
+            .expect("send advert");
+    });
+}
+
+/// `garp_lower_prio_repeat` / `garp_lower_prio_delay`: a master hearing a lower priority
+/// advert sends that many GARPs at once and again after the delay, as keepalived does
+/// (rkeepalived on lb1 and keepalived on lb2, each master of its own VRID, same injected
+/// adverts; GARPs counted on the client).
+#[test]
+fn vrrp_garp_lower_prio_matches_keepalived() {
+    if !require_netns() || !require("keepalived") {
+        return;
+    }
+    let t = Topology::new("vglp");
+    let garp = "  garp_master_repeat 1\n  garp_master_delay 0\n  garp_lower_prio_repeat 2\n  garp_lower_prio_delay 1\n";
+    let ours = conf("o", "BACKUP", 200, "1", garp, "")
+        .replace("virtual_router_id 51", "virtual_router_id 73");
+    let kal = conf("k", "BACKUP", 200, "1", garp, "")
+        .replace("virtual_router_id 51", "virtual_router_id 74")
+        .replace(VIP, "192.168.57.223");
+    let o = Daemon::start(Impl::Ours, &t.lb1, "ours", &ours);
+    let k = Daemon::start(Impl::Keepalived, &t.lb2, "keepalived", &kal);
+    let up = wait_until(Duration::from_secs(8), || {
+        holds_vip(&t.lb1) && t.lb2.has_addr("192.168.57.223")
+    });
+    assert!(up.is_some(), "{}\n{}", o.log(), k.log());
+    std::thread::sleep(Duration::from_millis(500));
+    let seen: Arc<Mutex<Vec<Ipv4Addr>>> = Arc::new(Mutex::new(Vec::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let (seen2, stop2) = (seen.clone(), stop.clone());
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let watcher = t.client.spawn_within(move || {
+        let proto = socket2::Protocol::from(i32::from(0x0806u16.to_be()));
+        let s = socket2::Socket::new(socket2::Domain::PACKET, socket2::Type::RAW, Some(proto))
+            .expect("packet socket");
+        s.set_read_timeout(Some(Duration::from_millis(20)))
+            .expect("timeout");
+        let _ = ready_tx.send(());
+        let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 1600];
+        while !stop2.load(AtomicOrdering::Relaxed) {
+            if let Ok(n) = s.recv(&mut buf) {
+                // SAFETY: recv initialised the first n bytes.
+                let f: Vec<u8> = buf[..n].iter().map(|x| unsafe { x.assume_init() }).collect();
+                if f.len() >= 42 && f[12..14] == [8, 6] && f[20..22] == [0, 1] && f[28..32] == f[38..42]
+                {
+                    seen2.lock().unwrap().push(Ipv4Addr::new(f[28], f[29], f[30], f[31]));
+                }
+            }
+        }
+    });
+    ready_rx.recv_timeout(Duration::from_secs(2)).expect("watcher");
+    inject_advert(&t.client, 73, 100, VIP);
+    inject_advert(&t.client, 74, 100, "192.168.57.223");
+    std::thread::sleep(Duration::from_millis(2500));
+    stop.store(true, AtomicOrdering::Relaxed);
+    let _ = watcher.join();
+    let seen = seen.lock().unwrap().clone();
+    let count = |ip: &str| {
+        let ip: Ipv4Addr = ip.parse().unwrap();
+        seen.iter().filter(|a| **a == ip).count()
+    };
+    let (co, ck) = (count(VIP), count("192.168.57.223"));
+    println!("GARPs after a lower priority advert: rkeepalived {co}, keepalived {ck}");
+    assert_eq!(ck, 4, "keepalived reference changed:\n{}", k.log());
+    assert_eq!(co, ck, "ours differ from keepalived:\n{}", o.log());
+}
+
+/// Records gratuitous ARPs (address, time) seen on the client until the returned flag is set.
+#[allow(clippy::type_complexity)]
+fn garp_watcher(
+    client: &Ns,
+) -> (
+    Arc<Mutex<Vec<(Instant, Ipv4Addr)>>>,
+    Arc<AtomicBool>,
+    std::thread::JoinHandle<()>,
+) {
+    let seen: Arc<Mutex<Vec<(Instant, Ipv4Addr)>>> = Arc::new(Mutex::new(Vec::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let (seen2, stop2) = (seen.clone(), stop.clone());
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let handle = client.spawn_within(move || {
+        let proto = socket2::Protocol::from(i32::from(0x0806u16.to_be()));
+        let s = socket2::Socket::new(socket2::Domain::PACKET, socket2::Type::RAW, Some(proto))
+            .expect("packet socket");
+        s.set_read_timeout(Some(Duration::from_millis(20)))
+            .expect("timeout");
+        let _ = ready_tx.send(());
+        let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 1600];
+        while !stop2.load(AtomicOrdering::Relaxed) {
+            if let Ok(n) = s.recv(&mut buf) {
+                // SAFETY: recv initialised the first n bytes.
+                let f: Vec<u8> = buf[..n].iter().map(|x| unsafe { x.assume_init() }).collect();
+                if f.len() >= 42 && f[12..14] == [8, 6] && f[20..22] == [0, 1] && f[28..32] == f[38..42]
+                {
+                    seen2
+                        .lock()
+                        .unwrap()
+                        .push((Instant::now(), Ipv4Addr::new(f[28], f[29], f[30], f[31])));
+                }
+            }
+        }
+    });
+    ready_rx.recv_timeout(Duration::from_secs(2)).expect("watcher");
+    (seen, stop, handle)
+}
+
+/// `vrrp_garp_interval`: the GARPs of a burst are spaced like keepalived's. keepalived sends
+/// the first at once and marks the address pending for the rest (a pending address is not
+/// queued twice), so `garp_master_repeat 3` with a 0.4 s interval gives 2 GARPs 0.4 s apart.
+#[test]
+fn vrrp_garp_interval_spaces_garps_like_keepalived() {
+    if !require_netns() || !require("keepalived") {
+        return;
+    }
+    let t = Topology::new("vgi");
+    let (seen, stop, watcher) = garp_watcher(&t.client);
+    let garp = "  garp_master_repeat 3\n  garp_master_delay 0\n";
+    let global = "global_defs {\n  vrrp_garp_interval 0.4\n}\n";
+    let ours = conf("o", "MASTER", 255, "1", garp, global)
+        .replace("virtual_router_id 51", "virtual_router_id 75");
+    let kal = conf("k", "MASTER", 255, "1", garp, global)
+        .replace("virtual_router_id 51", "virtual_router_id 76")
+        .replace(VIP, "192.168.57.223");
+    let o = Daemon::start(Impl::Ours, &t.lb1, "ours", &ours);
+    let k = Daemon::start(Impl::Keepalived, &t.lb2, "keepalived", &kal);
+    std::thread::sleep(Duration::from_millis(5000));
+    stop.store(true, AtomicOrdering::Relaxed);
+    let _ = watcher.join();
+    let seen = seen.lock().unwrap().clone();
+    let span = |ip: &str| -> Option<(usize, Duration)> {
+        let ip: Ipv4Addr = ip.parse().unwrap();
+        let times: Vec<Instant> = seen.iter().filter(|(_, a)| *a == ip).map(|(t, _)| *t).collect();
+        Some((times.len(), *times.last()? - *times.first()?))
+    };
+    let (so, sk) = (span(VIP), span("192.168.57.223"));
+    println!("GARP count and first-to-last span: rkeepalived {so:?}, keepalived {sk:?}");
+    let (Some((no, dto)), Some((nk, dtk))) = (so, sk) else {
+        panic!("no GARPs seen:\n{}\n{}", o.log(), k.log());
+    };
+    assert_eq!(no, nk, "GARP counts differ\n{}", k.log());
+    assert!(dtk >= Duration::from_millis(300), "keepalived reference changed: {dtk:?}");
+    assert!(
+        dto >= Duration::from_millis(300) && dto <= dtk + Duration::from_millis(300),
+        "ours not spaced like keepalived: {dto:?} vs {dtk:?}\n{}",
+        o.log()
+    );
+}
