@@ -375,12 +375,13 @@ async fn send_error<C: AsyncWrite + Unpin>(
     fe: &Frontend,
     rt: &Runtime,
 ) -> Outcome {
-    // `errorfile` of the backend, else of the frontend, else HAProxy's built-in page
+    // `errorfile` of the backend, else of the frontend, else HAProxy's built-in page; the
+    // proxy's own lines come after the inherited `defaults` ones, and the last one wins
     let _ = rt;
     let be = rec.backend.as_deref();
     let custom = be
-        .and_then(|b| b.cfg.errorfiles.iter().find(|e| e.status == status))
-        .or_else(|| fe.cfg.errorfiles.iter().find(|e| e.status == status));
+        .and_then(|b| b.cfg.errorfiles.iter().rev().find(|e| e.status == status))
+        .or_else(|| fe.cfg.errorfiles.iter().rev().find(|e| e.status == status));
     let page: &[u8] = match custom {
         Some(e) => &e.content,
         None => http1::error_page(status),
@@ -789,7 +790,11 @@ where
         // allows (safe: not for the first request of a session), else a new one.
         let reuse_mode = reuse_of(&be);
         let reuse = match attached.take() {
-            Some(c) if c.server_uid == server.uid => Some(c),
+            Some(mut c) if c.server_uid == server.uid => {
+                // kept from the previous transaction: the server may have closed it since
+                c.reused = true;
+                Some(c)
+            }
             Some(c) => {
                 if reuse_mode != ReuseMode::Never {
                     pool::put(c);

@@ -864,6 +864,26 @@ impl Parser {
                     self.alert(span, "'errorfiles' expects <name> as argument.");
                     return;
                 }
+                // The section's pages join this proxy's errorfiles in directive order (the
+                // last line naming a status wins); sections declared later stay references.
+                let codes: Vec<u16> = (2..)
+                    .take_while(|&i| line.has(i))
+                    .map(|i| values::atol(line.arg(i)) as u16)
+                    .collect();
+                let pages: Vec<ErrorFile> = self
+                    .cfg
+                    .http_errors
+                    .iter()
+                    .find(|h| h.name == line.arg(1))
+                    .map(|h| {
+                        h.errorfiles
+                            .iter()
+                            .filter(|e| codes.is_empty() || codes.contains(&e.status))
+                            .cloned()
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                self.px().errorfiles.extend(pages);
                 self.px().http_errors_refs.push(line.arg(1).to_string());
                 self.px().http_errors_spans.push(span);
             }
