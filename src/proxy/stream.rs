@@ -589,7 +589,15 @@ where
 
     // ---- monitor-uri: answered by the proxy itself
     if let Some(m) = fe.cfg.monitor_uri.as_deref() {
-        if b.req.uri.starts_with(m.as_bytes()) && b.req.uri.len() == m.len() {
+        // the whole URI, or for a monitor-uri starting with '/' the path of an absolute-form
+        // URI too (HAProxy 2.6)
+        let uri = &b.req.uri[..];
+        let path_of_absolute = || -> Option<&[u8]> {
+            let after = uri.windows(3).position(|w| w == b"://")? + 3;
+            let slash = uri[after..].iter().position(|&c| c == b'/')? + after;
+            Some(&uri[slash..])
+        };
+        if uri == m.as_bytes() || (m.starts_with('/') && path_of_absolute() == Some(m.as_bytes())) {
             const OK: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 58\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n<html><body><h1>200 OK</h1>\nService ready.\n</body></html>\n";
             rec.status = 200;
             rec.bytes_out = OK.len() as u64;
