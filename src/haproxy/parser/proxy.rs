@@ -1453,6 +1453,11 @@ impl Parser {
                         version: Some(args[2..].join(" ")),
                     },
                 };
+                // the proxy gets its own http-check ruleset here: rules inherited from the
+                // defaults section are dropped (its own earlier lines stay)
+                if enable {
+                    self.drop_inherited_http_checks(false);
+                }
                 self.px().options.check = enable.then_some(CheckKind::HttpChk(chk));
             }
             "pgsql-check" => {
@@ -1859,6 +1864,43 @@ impl Parser {
         }
     }
 
+    /// A proxy's first own `option httpchk` or `http-check` line starts its own ruleset (as
+    /// HAProxy): the rules inherited from its defaults section are dropped, and for an
+    /// `http-check` line also the request of an inherited `option httpchk`.
+    fn drop_inherited_http_checks(&mut self, reset_request: bool) {
+        if !matches!(self.section, Section::Proxy(_)) {
+            return;
+        }
+        let parent = self
+            .px_ref()
+            .and_then(|p| p.defaults_from.clone())
+            .and_then(|n| {
+                if n.is_empty() {
+                    self.last_defaults
+                } else {
+                    self.cfg.defaults.iter().rposition(|d| d.name == n)
+                }
+            });
+        let Some(d) = parent.and_then(|i| self.cfg.defaults.get(i)) else {
+            return;
+        };
+        let (rules, check) = (d.http_checks.clone(), d.options.check.clone());
+        let px = self.px();
+        if px.http_checks != rules {
+            return;
+        }
+        px.http_checks.clear();
+        if reset_request && !rules.is_empty() || reset_request && px.options.check == check {
+            if let Some(CheckKind::HttpChk(_)) = &px.options.check {
+                px.options.check = Some(CheckKind::HttpChk(HttpChk {
+                    method: "OPTIONS".into(),
+                    uri: "/".into(),
+                    version: None,
+                }));
+            }
+        }
+    }
+
     fn http_check(&mut self, line: &Line) {
         let span = line.span;
         let sub_full = line.arg(1);
@@ -1991,6 +2033,14 @@ impl Parser {
                 return;
             }
         };
+        if matches!(
+            rule,
+            HttpCheckRule::Send { .. }
+                | HttpCheckRule::Expect { .. }
+                | HttpCheckRule::Connect { .. }
+        ) {
+            self.drop_inherited_http_checks(true);
+        }
         self.px().http_checks.push(rule);
     }
 
