@@ -128,6 +128,35 @@ pub fn probe_for(p: &ir::Proxy) -> Probe {
             _ => {}
         }
     }
+    // legacy headers appended to the version of `option httpchk` (`HTTP/1.1\r\nHost:\ x`)
+    // count only without `http-check send` rules
+    let has_send = p
+        .http_checks
+        .iter()
+        .any(|r| matches!(r, ir::HttpCheckRule::Send { .. }));
+    let mut legacy = Vec::new();
+    for sep in ["\r\n", "\\r\\n"] {
+        if let Some(i) = version.find(sep) {
+            let tail = version[i + sep.len()..].to_string();
+            version.truncate(i);
+            if !has_send {
+                for line in tail.split(sep).filter(|l| !l.is_empty()) {
+                    let line = line.replace("\\ ", " ");
+                    if let Some((n, v)) = line.split_once(':') {
+                        legacy.push((n.trim().to_string(), v.trim().to_string()));
+                    }
+                }
+            }
+            break;
+        }
+    }
+    headers.splice(0..0, legacy);
+    if !headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("connection"))
+    {
+        headers.push(("Connection".into(), "close".into()));
+    }
     let mut req = format!("{method} {uri} {version}\r\n").into_bytes();
     for (n, v) in &headers {
         req.extend_from_slice(format!("{n}: {v}\r\n").as_bytes());
@@ -346,7 +375,7 @@ fn apply_result(
     let Some(live) = be.live.get(srv.index) else {
         return;
     };
-    live.check_status.store(r.status as u32, Ordering::Relaxed);
+    let prev_status = live.check_status.swap(r.status as u32, Ordering::Relaxed);
     live.check_code.store(u32::from(r.code), Ordering::Relaxed);
     live.check_duration_ms
         .store(r.duration.as_millis() as u32, Ordering::Relaxed);
@@ -357,6 +386,18 @@ fn apply_result(
     let h = &srv.stats.health;
     let health = h.load(Ordering::Relaxed);
     let max = rise + fall - 1;
+    // `option log-health-checks`: a line when the check status or the health counter changes
+    let reported = (r.ok && health < max) || (!r.ok && health > 0);
+    if be.cfg.options.log_health_checks && (prev_status != r.status as u32 || reported) {
+        let new_health = match (r.ok, health) {
+            (true, h) if h < max && h + 1 >= rise => max,
+            (true, h) if h < max => h + 1,
+            (true, h) => h,
+            (false, h) if h > rise => h - 1,
+            (false, _) => 0,
+        };
+        log_check_result(logger, be, srv, r, new_health, rise, fall);
+    }
     if r.ok {
         if health < max {
             let nh = health + 1;
@@ -407,6 +448,53 @@ fn reason_text(r: &ProbeResult, up: bool) -> String {
         "{what}{code}{info}, check duration: {}ms",
         r.duration.as_millis()
     )
+}
+
+/// The `option log-health-checks` line for one check result (HAProxy's wording).
+fn log_check_result(
+    logger: &Logger,
+    be: &Backend,
+    srv: &Server,
+    r: &ProbeResult,
+    health: u32,
+    rise: u32,
+    fall: u32,
+) {
+    let what = match r.status {
+        CheckStatus::L4Ok => "Layer4 check passed",
+        CheckStatus::L4Conn => "Layer4 connection problem",
+        CheckStatus::L4Timeout => "Layer4 timeout",
+        CheckStatus::L7Ok => "Layer7 check passed",
+        CheckStatus::L7Timeout => "Layer7 timeout",
+        CheckStatus::L7Rsp => "Layer7 invalid response",
+        CheckStatus::L7Sts => "Layer7 wrong status",
+        _ => "",
+    };
+    let mut msg = format!(
+        "Health check for {}server {}/{} {}, reason: {what}",
+        if srv.backup { "backup " } else { "" },
+        be.name,
+        srv.name,
+        if r.ok { "succeeded" } else { "failed" },
+    );
+    // the response code only for statuses that carry one (HAProxy's L57DATA and above)
+    if matches!(r.status, CheckStatus::L7Ok | CheckStatus::L7Sts) {
+        msg.push_str(&format!(", code: {}", r.code));
+    }
+    if !r.info.is_empty() {
+        msg.push_str(&format!(", info: \"{}\"", r.info));
+    }
+    let (a, b, state) = if health >= rise {
+        (health - rise + 1, fall, "UP")
+    } else {
+        (health, rise, "DOWN")
+    };
+    msg.push_str(&format!(
+        ", check duration: {}ms, status: {a}/{b} {state}.",
+        r.duration.as_millis()
+    ));
+    eprintln!("[WARNING]  ({}) : {msg}", std::process::id());
+    logger.backend_event(be.index, 5, &msg);
 }
 
 /// Prints HAProxy's state-change messages on stderr.

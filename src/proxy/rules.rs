@@ -470,6 +470,8 @@ pub struct RuleSet {
     pub switching: Switching,
     /// `use-server` rules (backend side).
     pub use_servers: Vec<UseServerRule>,
+    /// `unique-id-format` and the optional `unique-id-header` it is sent in.
+    pub unique_id: Option<(LogFmt, Option<String>)>,
 }
 
 fn regex_bytes(r: &ir::Regex) -> Result<regex::bytes::Regex, CompileError> {
@@ -669,7 +671,22 @@ fn compile_action(
                 None => ReturnBody::None,
                 Some(ir::ReturnBody::String(s)) => ReturnBody::Static(Bytes::from(s.clone())),
                 Some(ir::ReturnBody::LfString(f)) => ReturnBody::Fmt(lf(f)?),
-                Some(ir::ReturnBody::File(p)) | Some(ir::ReturnBody::LfFile(p)) => {
+                Some(ir::ReturnBody::LfFile(p)) => {
+                    let text =
+                        std::fs::read_to_string(p).map_err(|e| CompileError::BadPattern {
+                            pattern: p.clone(),
+                            msg: e.to_string(),
+                        })?;
+                    let f =
+                        crate::haproxy::parser::sample::parse_log_format(&text).map_err(|e| {
+                            CompileError::BadPattern {
+                                pattern: p.clone(),
+                                msg: e.to_string(),
+                            }
+                        })?;
+                    ReturnBody::Fmt(lf(&f)?)
+                }
+                Some(ir::ReturnBody::File(p)) => {
                     ReturnBody::Static(Bytes::from(std::fs::read(p).map_err(|e| {
                         CompileError::BadPattern {
                             pattern: p.clone(),
@@ -777,6 +794,12 @@ impl RuleSet {
             redirects,
             switching,
             use_servers,
+            unique_id: p
+                .unique_id_format
+                .as_ref()
+                .map(|f| LogFmt::compile(f, env))
+                .transpose()?
+                .map(|f| (f, p.unique_id_header.clone())),
         })
     }
 
@@ -787,7 +810,31 @@ impl RuleSet {
         env: &RuleEnv<'_>,
         vars: &mut Vars,
     ) -> Verdict {
+        self.assign_unique_id(head, env, vars);
         apply_request_rules(&self.http_request, &self.proxy_name, head, env, vars)
+    }
+
+    /// Computes the stream's unique id once (`unique-id-format`, first proxy that has one) and
+    /// adds the `unique-id-header` when configured.
+    fn assign_unique_id(&self, head: &mut RequestHead, env: &RuleEnv<'_>, vars: &mut Vars) {
+        let Some((fmt, header)) = &self.unique_id else {
+            return;
+        };
+        if vars.get(crate::proxy::sample::UNIQUE_ID_VAR).is_some() {
+            return;
+        }
+        let id = {
+            let r = env.req_ctx(head, vars);
+            fmt.render_to_vec(&EvalCtx::new(&r))
+        };
+        if let Some(h) = header {
+            head.headers
+                .push(HdrField::new(h.as_bytes().to_vec(), id.clone()));
+        }
+        vars.set(
+            crate::proxy::sample::UNIQUE_ID_VAR,
+            crate::proxy::ctx::VarValue::Str(id.into()),
+        );
     }
 
     /// Runs the legacy `redirect` rules (after http-request rules, as HAProxy).

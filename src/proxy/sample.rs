@@ -339,6 +339,8 @@ pub enum Fetch {
     ProtoHttp,
     Env(Box<str>),
     Rand(Option<u64>),
+    /// `uuid`: a random version 4 UUID.
+    Uuid,
     Date(i64),
     ReqHdrNames(u8),
     /// A fetch the engine doesn't provide: never yields a value.
@@ -372,7 +374,31 @@ pub enum Conv {
         subst: Box<[u8]>,
         global: bool,
     },
-    UrlDec,
+    /// `url_dec([in_form])`: `+` becomes a space everywhere when true, else only after `?`.
+    UrlDec(bool),
+    /// `url_enc([query])`: percent-encodes everything but RFC 3986 unreserved characters.
+    UrlEnc,
+    /// `digest(alg)`, `sha1`, `sha2([bits])`: binary message digest.
+    Digest(DigestAlgo),
+    /// `hmac(alg,key)`: the key is base64, given inline or in a variable.
+    Hmac(DigestAlgo, KeyArg),
+    /// `iif(true,false)`.
+    Iif(Box<[u8]>, Box<[u8]>),
+    /// `secure_memcmp(var)`: whether the sample equals the variable's bytes.
+    SecureMemcmp(Box<str>),
+    /// `add_item(delim,[var][,suffix])`.
+    AddItem {
+        delim: Box<[u8]>,
+        var: Option<Box<str>>,
+        suffix: Box<[u8]>,
+    },
+    /// `be2dec(sep,chunk[,truncate])` / `be2hex([sep],[chunk],[truncate])`.
+    BeChunks {
+        hex: bool,
+        sep: Box<[u8]>,
+        chunk: usize,
+        truncate: bool,
+    },
     Ltrim(Box<[u8]>),
     Rtrim(Box<[u8]>),
     Bytes {
@@ -388,9 +414,10 @@ pub enum Conv {
     Bool,
     Odd,
     Even,
+    /// `ipmask(v4[,v6])`: masks given as prefix lengths or addresses (any bit pattern).
     Ipmask {
-        v4: u8,
-        v6: u8,
+        v4: u32,
+        v6: u128,
     },
     Concat {
         prefix: Box<[u8]>,
@@ -403,9 +430,80 @@ pub enum Conv {
         how: MapMatch,
     },
     Hash(crate::proxy::balance::HashFunction, bool),
-    Json,
+    Json(JsonInput),
     /// Converters we accept but do not apply (identity).
     Identity,
+}
+
+/// Message digest algorithms of `digest`, `hmac`, `sha1`, `sha2`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DigestAlgo {
+    Md5,
+    Sha1,
+    Sha224,
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl DigestAlgo {
+    fn from_name(n: &str) -> Option<Self> {
+        Some(match n.trim().to_ascii_lowercase().as_str() {
+            "md5" => DigestAlgo::Md5,
+            "sha1" => DigestAlgo::Sha1,
+            "sha224" => DigestAlgo::Sha224,
+            "sha256" => DigestAlgo::Sha256,
+            "sha384" => DigestAlgo::Sha384,
+            "sha512" => DigestAlgo::Sha512,
+            _ => return None,
+        })
+    }
+
+    fn digest(self, data: &[u8]) -> Vec<u8> {
+        use sha2::Digest;
+        match self {
+            DigestAlgo::Md5 => md5::Md5::digest(data).to_vec(),
+            DigestAlgo::Sha1 => sha1::Sha1::digest(data).to_vec(),
+            DigestAlgo::Sha224 => sha2::Sha224::digest(data).to_vec(),
+            DigestAlgo::Sha256 => sha2::Sha256::digest(data).to_vec(),
+            DigestAlgo::Sha384 => sha2::Sha384::digest(data).to_vec(),
+            DigestAlgo::Sha512 => sha2::Sha512::digest(data).to_vec(),
+        }
+    }
+
+    fn hmac(self, key: &[u8], data: &[u8]) -> Option<Vec<u8>> {
+        use hmac::{Hmac, Mac};
+        fn run<M: Mac + hmac::digest::KeyInit>(key: &[u8], data: &[u8]) -> Option<Vec<u8>> {
+            let mut m = <M as hmac::digest::KeyInit>::new_from_slice(key).ok()?;
+            m.update(data);
+            Some(m.finalize().into_bytes().to_vec())
+        }
+        match self {
+            DigestAlgo::Md5 => run::<Hmac<md5::Md5>>(key, data),
+            DigestAlgo::Sha1 => run::<Hmac<sha1::Sha1>>(key, data),
+            DigestAlgo::Sha224 => run::<Hmac<sha2::Sha224>>(key, data),
+            DigestAlgo::Sha256 => run::<Hmac<sha2::Sha256>>(key, data),
+            DigestAlgo::Sha384 => run::<Hmac<sha2::Sha384>>(key, data),
+            DigestAlgo::Sha512 => run::<Hmac<sha2::Sha512>>(key, data),
+        }
+    }
+}
+
+/// A converter argument that is a constant or the name of a variable (`txn.key`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyArg {
+    Const(Box<[u8]>),
+    Var(Box<str>),
+}
+
+/// Input decoding of the `json` converter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonInput {
+    Ascii,
+    /// UTF-8; `skip` drops bad sequences instead of failing.
+    Utf8 {
+        skip: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -810,6 +908,8 @@ pub fn compile_fetch(name: &str, args: &[String], env: &CompileEnv) -> Result<Fe
         "fe_name" => Fetch::FeName,
         "be_name" => Fetch::BeName,
         "var" => Fetch::Var(arg_name(f, args, 0).map(|b| String::from_utf8_lossy(&b).into())?),
+        "unique-id" => Fetch::Var(UNIQUE_ID_VAR.into()),
+        "uuid" => Fetch::Uuid,
         "str" => Fetch::Const(Smp::Str(Cow::Owned(
             args.first().cloned().unwrap_or_default().into_bytes(),
         ))),
@@ -918,7 +1018,101 @@ pub fn compile_conv(c: &ir::Converter) -> Result<Conv, CompileError> {
                 global: flags.contains('g'),
             }
         }
-        "url_dec" => Conv::UrlDec,
+        "url_dec" => Conv::UrlDec(
+            a.first()
+                .and_then(|x| x.trim().parse::<i64>().ok())
+                .is_some_and(|v| v != 0),
+        ),
+        "url_enc" => match a.first().map(|x| unquote(x)) {
+            None | Some("") | Some("query") => Conv::UrlEnc,
+            Some(_) => return Err(conv_err(n, "only 'query' encoding is supported")),
+        },
+        "sha1" => Conv::Digest(DigestAlgo::Sha1),
+        "sha2" => Conv::Digest(match a.first().map(|x| x.trim()).unwrap_or("256") {
+            "" | "256" => DigestAlgo::Sha256,
+            "224" => DigestAlgo::Sha224,
+            "384" => DigestAlgo::Sha384,
+            "512" => DigestAlgo::Sha512,
+            _ => return Err(conv_err(n, "bits must be 224, 256, 384 or 512")),
+        }),
+        "digest" => Conv::Digest(
+            a.first()
+                .and_then(|x| DigestAlgo::from_name(unquote(x)))
+                .ok_or_else(|| conv_err(n, "unsupported digest algorithm"))?,
+        ),
+        "hmac" => {
+            let alg = a
+                .first()
+                .and_then(|x| DigestAlgo::from_name(unquote(x)))
+                .ok_or_else(|| conv_err(n, "unsupported digest algorithm"))?;
+            let key = a.get(1).map(|x| unquote(x)).unwrap_or("");
+            let key = if is_var_name(key) {
+                KeyArg::Var(key.into())
+            } else {
+                KeyArg::Const(
+                    base64_decode(key.as_bytes())
+                        .ok_or_else(|| conv_err(n, "key must be base64"))?
+                        .into(),
+                )
+            };
+            Conv::Hmac(alg, key)
+        }
+        "iif" => Conv::Iif(
+            a.first()
+                .map(|x| unquote(x).as_bytes().into())
+                .unwrap_or_default(),
+            a.get(1)
+                .map(|x| unquote(x).as_bytes().into())
+                .unwrap_or_default(),
+        ),
+        "secure_memcmp" => Conv::SecureMemcmp(
+            a.first()
+                .map(|x| unquote(x).into())
+                .ok_or_else(|| conv_err(n, "missing variable"))?,
+        ),
+        "add_item" => Conv::AddItem {
+            delim: a
+                .first()
+                .map(|x| unescape(unquote(x)).into())
+                .unwrap_or_default(),
+            var: a
+                .get(1)
+                .map(|x| unquote(x))
+                .filter(|x| !x.is_empty())
+                .map(Into::into),
+            suffix: a
+                .get(2)
+                .map(|x| unescape(unquote(x)).into())
+                .unwrap_or_default(),
+        },
+        "be2dec" | "be2hex" => {
+            let hex = n == "be2hex";
+            let chunk = a
+                .get(1)
+                .map(|x| x.trim())
+                .filter(|x| !x.is_empty())
+                .map(|x| {
+                    x.parse::<usize>()
+                        .map_err(|_| conv_err(n, "bad chunk size"))
+                })
+                .transpose()?
+                .unwrap_or(0);
+            if !hex && !(1..=8).contains(&chunk) {
+                return Err(conv_err(n, "chunk size must be between 1 and 8"));
+            }
+            Conv::BeChunks {
+                hex,
+                sep: a
+                    .first()
+                    .map(|x| unescape(unquote(x)).into())
+                    .unwrap_or_default(),
+                chunk,
+                truncate: a
+                    .get(2)
+                    .and_then(|x| x.trim().parse::<i64>().ok())
+                    .is_some_and(|v| v != 0),
+            }
+        }
         "ltrim" => Conv::Ltrim(a.first().map(|s| s.as_bytes().into()).unwrap_or_default()),
         "rtrim" => Conv::Rtrim(a.first().map(|s| s.as_bytes().into()).unwrap_or_default()),
         "bytes" => Conv::Bytes {
@@ -952,9 +1146,9 @@ pub fn compile_conv(c: &ir::Converter) -> Result<Conv, CompileError> {
         "odd" => Conv::Odd,
         "even" => Conv::Even,
         "ipmask" => {
-            let v4 = mask_len(a.first().map(String::as_str).unwrap_or("32"), 32)
+            let v4 = mask_v4(a.first().map(String::as_str).unwrap_or("32"))
                 .ok_or_else(|| conv_err(n, "bad mask"))?;
-            let v6 = mask_len(a.get(1).map(String::as_str).unwrap_or("128"), 128)
+            let v6 = mask_v6(a.get(1).map(String::as_str).unwrap_or("128"))
                 .ok_or_else(|| conv_err(n, "bad mask"))?;
             Conv::Ipmask { v4, v6 }
         }
@@ -976,7 +1170,12 @@ pub fn compile_conv(c: &ir::Converter) -> Result<Conv, CompileError> {
             };
             Conv::Hash(f, a.first().map(|x| x == "1").unwrap_or(false))
         }
-        "json" => Conv::Json,
+        "json" => Conv::Json(match a.first().map(|x| unquote(x)).unwrap_or("") {
+            "" | "ascii" => JsonInput::Ascii,
+            "utf8" | "utf8p" => JsonInput::Utf8 { skip: false },
+            "utf8s" | "utf8ps" => JsonInput::Utf8 { skip: true },
+            _ => return Err(conv_err(n, "unknown input code")),
+        }),
         _ if n.starts_with("map") => {
             let how = match n {
                 "map" | "map_str" | "map_str_str" => MapMatch::Str,
@@ -1019,12 +1218,125 @@ pub fn compile_conv(c: &ir::Converter) -> Result<Conv, CompileError> {
     })
 }
 
-fn mask_len(s: &str, max: u8) -> Option<u8> {
-    if let Ok(n) = s.trim().parse::<u8>() {
-        return (n <= max).then_some(n);
+/// Strips one pair of surrounding quotes from a converter argument.
+fn unquote(s: &str) -> &str {
+    let t = s.trim();
+    for q in ['\'', '"'] {
+        if let Some(inner) = t.strip_prefix(q).and_then(|x| x.strip_suffix(q)) {
+            return inner;
+        }
     }
-    let ip: Ipv4Addr = s.trim().parse().ok()?;
-    Some(u32::from(ip).count_ones() as u8)
+    t
+}
+
+/// Whether a converter argument names a variable (`txn.x`, `sess.x`, ...).
+fn is_var_name(s: &str) -> bool {
+    ["proc.", "sess.", "txn.", "req.", "res."]
+        .iter()
+        .any(|p| s.starts_with(p))
+}
+
+fn var_bytes(c: &EvalCtx<'_>, name: &str) -> Option<Vec<u8>> {
+    Some(match c.req.vars.get(name)? {
+        VarValue::Str(s) => s.to_vec(),
+        VarValue::Int(i) => i.to_string().into_bytes(),
+        VarValue::Bool(b) => vec![if *b { b'1' } else { b'0' }],
+        VarValue::Ip(i) => i.to_string().into_bytes(),
+    })
+}
+
+/// Percent-encodes all bytes but RFC 3986 unreserved characters.
+fn url_encode_query(b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(b.len() * 3);
+    for &ch in b {
+        if ch.is_ascii_alphanumeric() || matches!(ch, b'-' | b'.' | b'_' | b'~') {
+            out.push(ch);
+        } else {
+            out.extend_from_slice(format!("%{ch:02X}").as_bytes());
+        }
+    }
+    out
+}
+
+/// `be2dec`/`be2hex`: big-endian chunks rendered as decimal or hex, separated.
+fn be_chunks(b: &[u8], hex: bool, sep: &[u8], chunk: usize, truncate: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    let size = if chunk == 0 { b.len().max(1) } else { chunk };
+    for (i, part) in b.chunks(size).enumerate() {
+        if truncate && part.len() < size {
+            break;
+        }
+        if i > 0 {
+            out.extend_from_slice(sep);
+        }
+        if hex {
+            for x in part {
+                out.extend_from_slice(format!("{x:02X}").as_bytes());
+            }
+        } else {
+            let v = part.iter().fold(0u64, |acc, &x| (acc << 8) | u64::from(x));
+            out.extend_from_slice(v.to_string().as_bytes());
+        }
+    }
+    out
+}
+
+/// Escapes a string for JSON; None when `Utf8 { skip: false }` meets a bad sequence.
+fn json_escape(b: &[u8], input: JsonInput) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(b.len());
+    let push_cp = |out: &mut Vec<u8>, cp: u32| match cp {
+        0x22 => out.extend_from_slice(b"\\\""),
+        0x5c => out.extend_from_slice(b"\\\\"),
+        0x2f => out.extend_from_slice(b"\\/"),
+        0x08 => out.extend_from_slice(b"\\b"),
+        0x0c => out.extend_from_slice(b"\\f"),
+        0x0a => out.extend_from_slice(b"\\n"),
+        0x0d => out.extend_from_slice(b"\\r"),
+        0x09 => out.extend_from_slice(b"\\t"),
+        c if !(0x20..0x7f).contains(&c) => out.extend_from_slice(format!("\\u{c:04x}").as_bytes()),
+        c => out.push(c as u8),
+    };
+    match input {
+        JsonInput::Ascii => {
+            for &ch in b {
+                push_cp(&mut out, u32::from(ch));
+            }
+        }
+        JsonInput::Utf8 { skip } => {
+            for chunk in b.utf8_chunks() {
+                for ch in chunk.valid().chars() {
+                    let cp = u32::from(ch);
+                    if cp > 0xffff {
+                        if skip {
+                            continue;
+                        }
+                        return None;
+                    }
+                    push_cp(&mut out, cp);
+                }
+                if !chunk.invalid().is_empty() && !skip {
+                    return None;
+                }
+            }
+        }
+    }
+    Some(out)
+}
+
+fn mask_v4(s: &str) -> Option<u32> {
+    let s = s.trim();
+    if let Ok(n) = s.parse::<u32>() {
+        return (n <= 32).then(|| u32::MAX.checked_shl(32 - n).unwrap_or(0));
+    }
+    s.parse::<Ipv4Addr>().ok().map(u32::from)
+}
+
+fn mask_v6(s: &str) -> Option<u128> {
+    let s = s.trim();
+    if let Ok(n) = s.parse::<u32>() {
+        return (n <= 128).then(|| u128::MAX.checked_shl(128 - n).unwrap_or(0));
+    }
+    s.parse::<Ipv6Addr>().ok().map(u128::from)
 }
 
 fn unescape(s: &str) -> Vec<u8> {
@@ -1397,6 +1709,7 @@ pub fn fetch_each<'a>(fetch: &Fetch, c: &EvalCtx<'a>, f: &mut dyn FnMut(Smp<'a>)
             Ok(v) => f(Smp::Str(Cow::Owned(v.into_bytes()))),
             Err(_) => false,
         },
+        Fetch::Uuid => f(owned(uuid_v4().into_bytes())),
         Fetch::Rand(range) => {
             let r = crate::proxy::sample::rand_u32() as u64;
             f(Smp::Int(match range {
@@ -1434,6 +1747,25 @@ pub fn canonical_ip(ip: IpAddr) -> IpAddr {
         },
         v4 => v4,
     }
+}
+
+/// The variable holding the stream's `unique-id-format` result (a name no `set-var` can use).
+pub const UNIQUE_ID_VAR: &str = "\u{0}unique-id";
+
+/// A random (version 4) UUID in its textual form.
+pub(crate) fn uuid_v4() -> String {
+    let w = [rand_u32(), rand_u32(), rand_u32(), rand_u32()];
+    let b: Vec<u8> = w.iter().flat_map(|x| x.to_be_bytes()).collect();
+    let hi = u16::from_be_bytes([b[6], b[7]]) & 0x0fff | 0x4000;
+    let var = u16::from_be_bytes([b[8], b[9]]) & 0x3fff | 0x8000;
+    format!(
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        u32::from_be_bytes([b[0], b[1], b[2], b[3]]),
+        u16::from_be_bytes([b[4], b[5]]),
+        hi,
+        var,
+        b[10..16].iter().fold(0u64, |a, &x| (a << 8) | u64::from(x))
+    )
 }
 
 pub(crate) fn rand_u32() -> u32 {
@@ -1510,7 +1842,52 @@ pub fn apply_conv<'a>(conv: &Conv, v: Smp<'a>, c: &EvalCtx<'a>) -> Option<Smp<'a
             };
             owned(out.into_owned())
         }
-        Conv::UrlDec => owned(url_decode(&v.to_bytes())),
+        Conv::UrlDec(in_form) => owned(url_decode(&v.to_bytes(), *in_form)),
+        Conv::UrlEnc => owned(url_encode_query(&v.to_bytes())),
+        Conv::Digest(alg) => owned(alg.digest(&v.to_bytes())),
+        Conv::Hmac(alg, key) => {
+            let key = match key {
+                KeyArg::Const(k) => k.to_vec(),
+                KeyArg::Var(name) => base64_decode(&var_bytes(c, name)?)?,
+            };
+            owned(alg.hmac(&key, &v.to_bytes())?)
+        }
+        Conv::Iif(t, f) => {
+            if v.to_bool() {
+                owned(t.to_vec())
+            } else {
+                owned(f.to_vec())
+            }
+        }
+        Conv::SecureMemcmp(name) => {
+            let other = var_bytes(c, name)?;
+            let b = v.to_bytes();
+            let same = b.len() == other.len()
+                && b.iter()
+                    .zip(other.iter())
+                    .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+                    == 0;
+            Smp::Bool(same)
+        }
+        Conv::AddItem { delim, var, suffix } => {
+            let mut out = v.to_bytes().into_owned();
+            let val = var.as_deref().and_then(|n| var_bytes(c, n));
+            let has_more = val.as_ref().is_some_and(|x| !x.is_empty()) || !suffix.is_empty();
+            if !out.is_empty() && has_more {
+                out.extend_from_slice(delim);
+            }
+            if let Some(x) = val {
+                out.extend_from_slice(&x);
+            }
+            out.extend_from_slice(suffix);
+            owned(out)
+        }
+        Conv::BeChunks {
+            hex,
+            sep,
+            chunk,
+            truncate,
+        } => owned(be_chunks(&v.to_bytes(), *hex, sep, *chunk, *truncate)),
         Conv::Ltrim(chars) => match v {
             Smp::Str(Cow::Borrowed(s)) => {
                 let start = s.iter().position(|c| !chars.contains(c)).unwrap_or(s.len());
@@ -1579,22 +1956,8 @@ pub fn apply_conv<'a>(conv: &Conv, v: Smp<'a>, c: &EvalCtx<'a>) -> Option<Smp<'a
         Conv::Odd => Smp::Bool(v.to_int()? & 1 == 1),
         Conv::Even => Smp::Bool(v.to_int()? & 1 == 0),
         Conv::Ipmask { v4, v6 } => match v.to_ip()? {
-            IpAddr::V4(a) => {
-                let m = if *v4 == 0 {
-                    0
-                } else {
-                    u32::MAX << (32 - *v4 as u32)
-                };
-                Smp::Ip(IpAddr::V4(Ipv4Addr::from(u32::from(a) & m)))
-            }
-            IpAddr::V6(a) => {
-                let m = if *v6 == 0 {
-                    0
-                } else {
-                    u128::MAX << (128 - *v6 as u32)
-                };
-                Smp::Ip(IpAddr::V6(Ipv6Addr::from(u128::from(a) & m)))
-            }
+            IpAddr::V4(a) => Smp::Ip(IpAddr::V4(Ipv4Addr::from(u32::from(a) & v4))),
+            IpAddr::V6(a) => Smp::Ip(IpAddr::V6(Ipv6Addr::from(u128::from(a) & v6))),
         },
         Conv::Concat {
             prefix,
@@ -1637,22 +2000,7 @@ pub fn apply_conv<'a>(conv: &Conv, v: Smp<'a>, c: &EvalCtx<'a>) -> Option<Smp<'a
                 h
             } as i64)
         }
-        Conv::Json => {
-            let b = v.to_bytes();
-            let mut out = Vec::with_capacity(b.len());
-            for &ch in b.iter() {
-                match ch {
-                    b'"' => out.extend_from_slice(b"\\\""),
-                    b'\\' => out.extend_from_slice(b"\\\\"),
-                    b'\n' => out.extend_from_slice(b"\\n"),
-                    b'\r' => out.extend_from_slice(b"\\r"),
-                    b'\t' => out.extend_from_slice(b"\\t"),
-                    c if c < 0x20 => out.extend_from_slice(format!("\\u{c:04x}").as_bytes()),
-                    c => out.push(c),
-                }
-            }
-            owned(out)
-        }
+        Conv::Json(input) => owned(json_escape(&v.to_bytes(), *input)?),
         Conv::Identity => v,
     })
 }
@@ -1747,11 +2095,17 @@ fn field<'a>(v: Smp<'a>, index: i32, delims: &[u8], count: i32, word: bool) -> O
     })
 }
 
-fn url_decode(s: &[u8]) -> Vec<u8> {
+fn url_decode(s: &[u8], in_form: bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(s.len());
+    let mut in_query = in_form;
     let mut i = 0;
     while i < s.len() {
         match s[i] {
+            b'?' => {
+                in_query = true;
+                out.push(b'?');
+            }
+            b'+' if in_query => out.push(b' '),
             b'%' if i + 2 < s.len() => match (hexval(s[i + 1]), hexval(s[i + 2])) {
                 (Some(a), Some(b)) => {
                     out.push(a * 16 + b);
@@ -1830,3 +2184,111 @@ pub fn base64_decode(input: &[u8]) -> Option<Vec<u8>> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod conv_tests {
+    use super::*;
+    use crate::proxy::ctx::{RequestCtx, Vars};
+    use crate::proxy::testutil::{conn, expr, req};
+
+    /// (expression, request header `h`, expected output; None = no value). Expected values
+    /// come from HAProxy's converter reg-tests and the 2.6 manual.
+    const CASES: &[(&str, &str, Option<&str>)] = &[
+        (
+            "req.hdr(h),url_enc",
+            "foo=bar+42 42~",
+            Some("foo%3Dbar%2B42%2042~"),
+        ),
+        (
+            "req.hdr(h),url_dec",
+            "/bla+%20?foo%3Dbar%2B42+42%20",
+            Some("/bla+ ?foo=bar+42 42 "),
+        ),
+        ("req.hdr(h),url_dec(1)", "/bla+%20?a+b", Some("/bla  ?a b")),
+        (
+            "req.hdr(h),sha1,hex,lower",
+            "1",
+            Some("356a192b7913b04c54574d18c28d46e6395428ab"),
+        ),
+        (
+            "req.hdr(h),sha2(224),hex,lower",
+            "1",
+            Some("e25388fde8290dc286a6164fa2d97e551b53498dcbf7bc378eb1f178"),
+        ),
+        (
+            "req.hdr(h),digest(sha256),hex,lower",
+            "1",
+            Some("6b86b273ff34fce19d6b804eff5a3f5747ada4eaa22f1d49c01e52ddb7875b4b"),
+        ),
+        (
+            "req.hdr(h),hmac(sha1,a2V5),hex,lower",
+            "1",
+            Some("e23feb105f9622241bf23db1638cd2b4208b1f53"),
+        ),
+        (
+            "req.hdr(h),hmac(sha256,a2V5),hex,lower",
+            "2",
+            Some("ae7b3ee87b8c9214f714df1c2042c7a985b9d711e9938a063937ad1636775a88"),
+        ),
+        ("req.hdr_cnt(h),iif(ok,ko)", "1", Some("ok")),
+        ("req.hdr_cnt(x),iif(ok,ko)", "1", Some("ko")),
+        ("req.hdr(h),json", "foo 1/2\"", Some("foo 1\\/2\\\"")),
+        (
+            "req.hdr(h),be2dec(-,3)",
+            "0123456789",
+            Some("3158322-3355701-3553080-57"),
+        ),
+        (
+            "req.hdr(h),be2dec(::,3,1)",
+            "0123456789",
+            Some("3158322::3355701::3553080"),
+        ),
+        (
+            "req.hdr(h),be2hex(--,3),lower",
+            "0123456789",
+            Some("303132--333435--363738--39"),
+        ),
+        ("req.hdr(h),be2hex,lower", "0123", Some("30313233")),
+        ("req.hdr(h),add_item(-,,_suff_)", "in", Some("in-_suff_")),
+        ("req.hdr(x),add_item(-,,_suff_)", "in", None),
+        (
+            "req.hdr(h),ipmask(24,ffff:ffff:ffff:ffff:ffff:ffff:ffff:fee0)",
+            "2001:db8::ffff",
+            Some("2001:db8::fee0"),
+        ),
+        (
+            "req.hdr(h),ipmask(255.255.0.0)",
+            "10.1.2.3",
+            Some("10.1.0.0"),
+        ),
+    ];
+
+    #[test]
+    fn converters_match_haproxy() {
+        let c = conn("127.0.0.1:1000", "127.0.0.1:80");
+        let vars = Vars::new();
+        let env = CompileEnv::default();
+        for (text, h, want) in CASES {
+            let head = req("GET", "/", &[("h", h)]);
+            let r = RequestCtx::new(&head, &c, "fe", "be", &vars);
+            let e = CompiledExpr::compile(&expr(text), &env).expect(text);
+            let got = e
+                .eval(&EvalCtx::new(&r))
+                .map(|v| String::from_utf8_lossy(&v.to_bytes()).into_owned());
+            assert_eq!(got.as_deref(), *want, "{text} on {h:?}");
+        }
+    }
+
+    #[test]
+    fn json_utf8_modes() {
+        assert_eq!(json_escape(b"\xE0", JsonInput::Utf8 { skip: false }), None);
+        assert_eq!(
+            json_escape(b"-\xE0-", JsonInput::Utf8 { skip: true }).as_deref(),
+            Some(&b"--"[..])
+        );
+        assert_eq!(
+            json_escape("é\n".as_bytes(), JsonInput::Utf8 { skip: false }).as_deref(),
+            Some(&b"\\u00e9\\n"[..])
+        );
+    }
+}

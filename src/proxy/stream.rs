@@ -392,12 +392,13 @@ async fn send_error<C: AsyncWrite + Unpin>(
     fe: &Frontend,
     rt: &Runtime,
 ) -> Outcome {
-    // `errorfile` of the backend, else of the frontend, else HAProxy's built-in page
+    // `errorfile` of the backend, else of the frontend, else HAProxy's built-in page; the
+    // proxy's own lines come after the inherited `defaults` ones, and the last one wins
     let _ = rt;
     let be = rec.backend.as_deref();
     let custom = be
-        .and_then(|b| b.cfg.errorfiles.iter().find(|e| e.status == status))
-        .or_else(|| fe.cfg.errorfiles.iter().find(|e| e.status == status));
+        .and_then(|b| b.cfg.errorfiles.iter().rev().find(|e| e.status == status))
+        .or_else(|| fe.cfg.errorfiles.iter().rev().find(|e| e.status == status));
     let page: &[u8] = match custom {
         Some(e) => &e.content,
         None => http1::error_page(status),
@@ -609,7 +610,15 @@ where
 
     // ---- monitor-uri: answered by the proxy itself
     if let Some(m) = fe.cfg.monitor_uri.as_deref() {
-        if b.req.uri.starts_with(m.as_bytes()) && b.req.uri.len() == m.len() {
+        // the whole URI, or for a monitor-uri starting with '/' the path of an absolute-form
+        // URI too (HAProxy 2.6)
+        let uri = &b.req.uri[..];
+        let path_of_absolute = || -> Option<&[u8]> {
+            let after = uri.windows(3).position(|w| w == b"://")? + 3;
+            let slash = uri[after..].iter().position(|&c| c == b'/')? + after;
+            Some(&uri[slash..])
+        };
+        if uri == m.as_bytes() || (m.starts_with('/') && path_of_absolute() == Some(m.as_bytes())) {
             const OK: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 58\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n<html><body><h1>200 OK</h1>\nService ready.\n</body></html>\n";
             rec.status = 200;
             rec.bytes_out = OK.len() as u64;
@@ -810,7 +819,11 @@ where
         // allows (safe: not for the first request of a session), else a new one.
         let reuse_mode = reuse_of(&be);
         let reuse = match attached.take() {
-            Some(c) if c.server_uid == server.uid => Some(c),
+            Some(mut c) if c.server_uid == server.uid => {
+                // kept from the previous transaction: the server may have closed it since
+                c.reused = true;
+                Some(c)
+            }
             Some(c) => {
                 if reuse_mode != ReuseMode::Never {
                     pool::put(c);

@@ -1800,3 +1800,36 @@ fn proxy_process_reload_with_sf_hands_over() {
         assert_eq!(get_once(port, "/").body, "new\n");
     }
 }
+
+/// A server that answers one request per connection and then closes it without saying so
+/// (no `Connection: close`, as VTest's servers do): the kept server connection is dead on the
+/// next request, which must go to a fresh connection instead of failing with a 502.
+#[test]
+fn proxy_http_kept_server_connection_closed_by_server_is_replaced() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let srv_port = l.local_addr().unwrap().port();
+    let conns = Arc::new(AtomicUsize::new(0));
+    let c2 = conns.clone();
+    thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { return };
+            c2.fetch_add(1, Ordering::SeqCst);
+            let mut r = BufReader::new(s.try_clone().unwrap());
+            let mut line = String::new();
+            while r.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
+                line.clear();
+            }
+            let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+            let _ = s.shutdown(Shutdown::Both);
+        }
+    });
+    let port = free_port();
+    let cfg = format!("{}{DEFAULTS}frontend fe\n  bind 127.0.0.1:{port}\n  default_backend be\nbackend be\n  server s1 127.0.0.1:{srv_port}\n", global(1));
+    let _px = Proxy::rhaproxy(&cfg, &[port]);
+    let mut c = Client::connect(port);
+    for i in 0..3 {
+        let r = c.get(&format!("/r{i}"));
+        assert_eq!(r.status, 200, "request {i}");
+    }
+    assert_eq!(conns.load(Ordering::SeqCst), 3, "one server connection per request");
+}

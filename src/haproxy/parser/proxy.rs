@@ -864,6 +864,26 @@ impl Parser {
                     self.alert(span, "'errorfiles' expects <name> as argument.");
                     return;
                 }
+                // The section's pages join this proxy's errorfiles in directive order (the
+                // last line naming a status wins); sections declared later stay references.
+                let codes: Vec<u16> = (2..)
+                    .take_while(|&i| line.has(i))
+                    .map(|i| values::atol(line.arg(i)) as u16)
+                    .collect();
+                let pages: Vec<ErrorFile> = self
+                    .cfg
+                    .http_errors
+                    .iter()
+                    .find(|h| h.name == line.arg(1))
+                    .map(|h| {
+                        h.errorfiles
+                            .iter()
+                            .filter(|e| codes.is_empty() || codes.contains(&e.status))
+                            .cloned()
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                self.px().errorfiles.extend(pages);
                 self.px().http_errors_refs.push(line.arg(1).to_string());
                 self.px().http_errors_spans.push(span);
             }
@@ -1436,6 +1456,11 @@ impl Parser {
                         version: Some(args[2..].join(" ")),
                     },
                 };
+                // the proxy gets its own http-check ruleset here: rules inherited from the
+                // defaults section are dropped (its own earlier lines stay)
+                if enable {
+                    self.drop_inherited_http_checks(false);
+                }
                 self.px().options.check = enable.then_some(CheckKind::HttpChk(chk));
             }
             "pgsql-check" => {
@@ -1842,6 +1867,43 @@ impl Parser {
         }
     }
 
+    /// A proxy's first own `option httpchk` or `http-check` line starts its own ruleset (as
+    /// HAProxy): the rules inherited from its defaults section are dropped, and for an
+    /// `http-check` line also the request of an inherited `option httpchk`.
+    fn drop_inherited_http_checks(&mut self, reset_request: bool) {
+        if !matches!(self.section, Section::Proxy(_)) {
+            return;
+        }
+        let parent = self
+            .px_ref()
+            .and_then(|p| p.defaults_from.clone())
+            .and_then(|n| {
+                if n.is_empty() {
+                    self.last_defaults
+                } else {
+                    self.cfg.defaults.iter().rposition(|d| d.name == n)
+                }
+            });
+        let Some(d) = parent.and_then(|i| self.cfg.defaults.get(i)) else {
+            return;
+        };
+        let (rules, check) = (d.http_checks.clone(), d.options.check.clone());
+        let px = self.px();
+        if px.http_checks != rules {
+            return;
+        }
+        px.http_checks.clear();
+        if reset_request && !rules.is_empty() || reset_request && px.options.check == check {
+            if let Some(CheckKind::HttpChk(_)) = &px.options.check {
+                px.options.check = Some(CheckKind::HttpChk(HttpChk {
+                    method: "OPTIONS".into(),
+                    uri: "/".into(),
+                    version: None,
+                }));
+            }
+        }
+    }
+
     fn http_check(&mut self, line: &Line) {
         let span = line.span;
         let sub_full = line.arg(1);
@@ -1974,6 +2036,14 @@ impl Parser {
                 return;
             }
         };
+        if matches!(
+            rule,
+            HttpCheckRule::Send { .. }
+                | HttpCheckRule::Expect { .. }
+                | HttpCheckRule::Connect { .. }
+        ) {
+            self.drop_inherited_http_checks(true);
+        }
         self.px().http_checks.push(rule);
     }
 
