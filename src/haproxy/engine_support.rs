@@ -5,14 +5,15 @@
 //! an ACL on such a fetch never matches and such a converter passes its input unchanged.
 //!
 //! Rules whose action the engine does not perform are warned by the parser itself, so their
-//! sample expressions are not walked again here (tcp rules, track-sc, capture...).
+//! sample expressions are not walked again here (track-sc, capture...). `tcp-request content`
+//! rules are run only by mode tcp frontends (`proxy::tcp`), so elsewhere they are warned here.
 
 use std::collections::HashSet;
 
 use crate::diag::Span;
 use crate::haproxy::ir::{
     Acl, AclRef, BackendRef, Condition, Config, HttpAction, HttpRule, LogFormat, LogFormatNode,
-    ReturnBody, SampleExpr,
+    ProxyKind, ProxyMode, ReturnBody, SampleExpr, TcpAction,
 };
 use crate::proxy::rules::is_supported_action;
 use crate::proxy::sample::{is_supported_converter, is_supported_fetch};
@@ -51,6 +52,28 @@ pub fn unsupported_samples(cfg: &Config) -> Vec<UnsupportedSample> {
         ] {
             for r in rules {
                 w.http_rule(set, r);
+            }
+        }
+        let runs_content =
+            p.mode == ProxyMode::Tcp && matches!(p.kind, ProxyKind::Frontend | ProxyKind::Listen);
+        for (set, rules) in [
+            ("tcp-request connection", &p.tcp_request_connection),
+            ("tcp-request content", &p.tcp_request_content),
+        ] {
+            for r in rules {
+                let name = tcp_action_name(&r.action);
+                if !is_supported_action(set, name) {
+                    // already warned as an unimplemented action
+                    continue;
+                }
+                if set == "tcp-request content" && !runs_content {
+                    w.note(
+                        r.span,
+                        format!("keyword '{set} {name}' outside a mode tcp frontend"),
+                    );
+                    continue;
+                }
+                w.cond(r.cond.as_ref());
             }
         }
         for u in &p.use_backends {
@@ -155,6 +178,16 @@ impl Walker {
     }
 }
 
+/// The catalogue name of a tcp action the engine may perform ("" for the others).
+fn tcp_action_name(a: &TcpAction) -> &'static str {
+    match a {
+        TcpAction::Accept => "accept",
+        TcpAction::Reject => "reject",
+        TcpAction::SilentDrop => "silent-drop",
+        _ => "",
+    }
+}
+
 /// The catalogue name of an http action the engine may perform ("" for the others).
 fn action_name(a: &HttpAction) -> &'static str {
     match a {
@@ -190,7 +223,9 @@ mod tests {
     use super::*;
     use crate::haproxy::catalogue::{self, Status};
     use crate::haproxy::ir;
-    use crate::proxy::rules::{SUPPORTED_HTTP_REQUEST_ACTIONS, SUPPORTED_HTTP_RESPONSE_ACTIONS};
+    use crate::proxy::rules::{
+        SUPPORTED_HTTP_REQUEST_ACTIONS, SUPPORTED_HTTP_RESPONSE_ACTIONS, SUPPORTED_TCP_ACTIONS,
+    };
     use crate::proxy::sample::{
         compile_conv, compile_fetch, split_acl_suffix, CompileEnv, Conv, Fetch,
         SUPPORTED_CONVERTERS, SUPPORTED_FETCHES,
@@ -298,13 +333,19 @@ mod tests {
             ("global", "user", W),            // no privilege drop
             ("global", "stats", W),           // no stats socket
             ("global", "master-worker", W),
-            ("global", "ssl-default-bind-ciphers", W), // no TLS
+            ("global", "ssl-default-bind-ciphers", W), // rustls default suites
             ("proxy", "balance", I),                   // balance.rs
             ("proxy", "timeout client", I),            // stream.rs
             ("proxy", "monitor-uri", I),               // stream.rs
             ("proxy", "http-reuse", I),                // stream.rs
             ("proxy", "stick on", I),                  // stick.rs
-            ("proxy", "tcp-request content", W),       // tcp rules not run
+            ("proxy", "tcp-request content", I),       // tcp.rs (mode tcp frontends)
+            ("proxy", "tcp-request connection", I),    // tcp.rs
+            ("proxy", "tcp-request inspect-delay", I), // tcp.rs
+            ("proxy", "tcp-request session", W),
+            ("proxy", "tcp-response content", W),
+            ("proxy", "tcp-check expect", I), // checks_db.rs
+            ("proxy", "tcp-check send-lf", W),
             ("proxy", "timeout client-fin", W),
             ("proxy", "capture request header", W),
             ("proxy", "unique-id-format", W),
@@ -314,20 +355,33 @@ mod tests {
             ("option", "redispatch", I), // stream.rs
             ("option", "httpchk", I),    // checker.rs
             ("option", "tcpka", W),
-            ("option", "mysql-check", W), // falls back to a TCP check
+            ("option", "mysql-check", I),   // checks_db.rs
+            ("option", "pgsql-check", I),   // checks_db.rs
+            ("option", "redis-check", I),   // checks_db.rs
+            ("option", "smtpchk", I),       // checks_db.rs
+            ("option", "ssl-hello-chk", I), // checks_db.rs
+            ("option", "tcp-check", I),     // checks_db.rs
+            ("option", "ldap-check", W),    // falls back to a TCP check
             ("option", "abortonclose", W),
-            ("bind", "v6only", I),  // listener.rs
-            ("bind", "backlog", I), // listener.rs
-            ("bind", "ssl", W),
-            ("bind", "accept-proxy", W),
+            ("bind", "v6only", I),       // listener.rs
+            ("bind", "backlog", I),      // listener.rs
+            ("bind", "ssl", I),          // tls.rs
+            ("bind", "crt", I),          // tls.rs
+            ("bind", "alpn", I),         // tls.rs
+            ("bind", "accept-proxy", I), // proxy_proto.rs
+            ("bind", "ciphers", W),      // ignored
+            ("bind", "verify", W),       // no client certificates
             ("bind", "tfo", W),
             ("server", "check", I),  // checker.rs
             ("server", "weight", I), // balance.rs
             ("server", "cookie", I), // cookie.rs
             ("server", "backup", I),
             ("server", "slowstart", W),
-            ("server", "send-proxy", W),
-            ("server", "ssl", W),
+            ("server", "send-proxy", I),     // tcp.rs, stream.rs
+            ("server", "send-proxy-v2", I),  // tcp.rs, stream.rs
+            ("server", "on-marked-down", I), // tcp.rs
+            ("server", "ssl", W),            // mode tcp only
+            ("server", "ciphers", W),        // ignored
             ("server", "track", W),
             ("section", "userlist", I), // http_auth
             ("section", "resolvers", W),
@@ -358,6 +412,8 @@ mod tests {
         for (set, list) in [
             ("http-request", SUPPORTED_HTTP_REQUEST_ACTIONS),
             ("http-response", SUPPORTED_HTTP_RESPONSE_ACTIONS),
+            ("tcp-request connection", SUPPORTED_TCP_ACTIONS),
+            ("tcp-request content", SUPPORTED_TCP_ACTIONS),
         ] {
             for a in list {
                 match catalogue::lookup("action", a) {
@@ -370,6 +426,8 @@ mod tests {
             }
         }
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-        assert!(!is_supported_action("tcp-request content", "accept"));
+        assert!(is_supported_action("tcp-request content", "accept"));
+        assert!(!is_supported_action("tcp-request session", "accept"));
+        assert!(!is_supported_action("tcp-response content", "reject"));
     }
 }

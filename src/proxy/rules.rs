@@ -526,6 +526,10 @@ pub const SUPPORTED_HTTP_REQUEST_ACTIONS: &[&str] = &[
     "unset-var",
 ];
 
+/// `tcp-request connection` and `tcp-request content` actions the engine performs
+/// (`proxy::tcp`; other tcp actions neither accept nor reject there).
+pub const SUPPORTED_TCP_ACTIONS: &[&str] = &["accept", "reject"];
+
 /// `http-response` and `http-after-response` actions the engine performs.
 pub const SUPPORTED_HTTP_RESPONSE_ACTIONS: &[&str] = &[
     "allow",
@@ -552,6 +556,8 @@ pub fn is_supported_action(ruleset: &str, action: &str) -> bool {
         "http-response" | "http-after-response" => {
             SUPPORTED_HTTP_RESPONSE_ACTIONS.contains(&action)
         }
+        // tcp.rs: connection rules in every mode, content rules in mode tcp frontends
+        "tcp-request connection" | "tcp-request content" => SUPPORTED_TCP_ACTIONS.contains(&action),
         _ => false,
     }
 }

@@ -33,13 +33,12 @@ const LINES: &[(&str, Option<&str>)] = &[
         Some("sample fetch 'req.body_size'"),
     ),
     ("  acl api path_beg /api", None),
-    (
-        "  tcp-request inspect-delay 5s",
-        Some("keyword 'tcp-request inspect-delay'"),
-    ),
+    ("  tcp-request connection reject if { src 10.0.0.1 }", None),
+    ("  tcp-request inspect-delay 5s", None),
+    // tcp content rules run only in mode tcp frontends; this one is mode http
     (
         "  tcp-request content accept",
-        Some("keyword 'tcp-request content accept'"),
+        Some("keyword 'tcp-request content accept' outside a mode tcp frontend"),
     ),
     ("  acl h hdr(host),lower -m str a", None),
     (
@@ -69,15 +68,17 @@ const LINES: &[(&str, Option<&str>)] = &[
     ("  default_backend be", None),
     ("backend be", None),
     ("  balance roundrobin", None),
-    ("  option mysql-check", Some("keyword 'option mysql-check'")),
+    ("  option mysql-check", None),
     ("  server a 127.0.0.1:9 check inter 2s weight 10", None),
     (
         "  server b 127.0.0.1:9 slowstart 10s",
         Some("keyword 'server slowstart'"),
     ),
+    ("  server c 127.0.0.1:9 send-proxy", None),
+    // TLS towards servers is done in mode tcp only
     (
-        "  server c 127.0.0.1:9 send-proxy",
-        Some("keyword 'server send-proxy'"),
+        "  server d 127.0.0.1:9 ssl verify none",
+        Some("keyword 'server ssl'"),
     ),
     ("backend be2", None),
     (
