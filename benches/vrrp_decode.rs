@@ -3,7 +3,8 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use rhaproxy::vrrp::packet::{
-    auth_key, check_advert, encode_ipv4, parse_ipv4, Advert, AuthType, Ipv4Frame, RxExpect, VrrpVersion, MCAST_V4,
+    auth_key, check_advert, encode_ipv4, parse_ipv4, Advert, AuthType, Ipv4Frame, RxExpect,
+    VrrpVersion, MCAST_V4,
 };
 
 fn advert(auth_type: AuthType, version: VrrpVersion) -> Advert {
@@ -53,7 +54,9 @@ fn bench(c: &mut Criterion) {
                 rx.map(|rx| check_advert(&rx, &exp).is_ok())
             })
         });
-        c.bench_function(&format!("encode_{name}"), |b| b.iter(|| encode_ipv4(black_box(&adv), &frame)));
+        c.bench_function(&format!("encode_{name}"), |b| {
+            b.iter(|| encode_ipv4(black_box(&adv), &frame))
+        });
     }
 }
 

@@ -22,7 +22,12 @@ pub struct Span {
 
 impl Span {
     pub fn new(file: FileId, line: u32, start: usize, end: usize) -> Self {
-        Span { file, line, start: start as u32, end: end as u32 }
+        Span {
+            file,
+            line,
+            start: start as u32,
+            end: end as u32,
+        }
     }
     /// The smallest span covering both (same file assumed).
     pub fn join(self, other: Span) -> Span {
@@ -54,7 +59,10 @@ impl SourceMap {
         Self::default()
     }
     pub fn add(&mut self, name: impl Into<String>, text: impl Into<Arc<str>>) -> FileId {
-        self.files.push(SourceFile { name: name.into(), text: text.into() });
+        self.files.push(SourceFile {
+            name: name.into(),
+            text: text.into(),
+        });
         FileId((self.files.len() - 1) as u32)
     }
     pub fn get(&self, id: FileId) -> Option<&SourceFile> {
@@ -64,7 +72,10 @@ impl SourceMap {
         self.get(id).map(|f| f.name.as_str()).unwrap_or("<unknown>")
     }
     pub fn files(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
-        self.files.iter().enumerate().map(|(i, f)| (FileId(i as u32), f))
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (FileId(i as u32), f))
     }
 }
 
@@ -99,13 +110,28 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn error(span: Option<Span>, message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Error, message: message.into(), span, help: None }
+        Diagnostic {
+            severity: Severity::Error,
+            message: message.into(),
+            span,
+            help: None,
+        }
     }
     pub fn warning(span: Option<Span>, message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Warning, message: message.into(), span, help: None }
+        Diagnostic {
+            severity: Severity::Warning,
+            message: message.into(),
+            span,
+            help: None,
+        }
     }
     pub fn notice(span: Option<Span>, message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Notice, message: message.into(), span, help: None }
+        Diagnostic {
+            severity: Severity::Notice,
+            message: message.into(),
+            span,
+            help: None,
+        }
     }
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
@@ -122,7 +148,10 @@ impl Diagnostic {
         if let Some(span) = self.span {
             if let Some(file) = sources.get(span.file) {
                 let len = span.end.saturating_sub(span.start) as usize;
-                labels.push(miette::LabeledSpan::at(span.start as usize..span.start as usize + len, "here"));
+                labels.push(miette::LabeledSpan::at(
+                    span.start as usize..span.start as usize + len,
+                    "here",
+                ));
                 src = Some(miette::NamedSource::new(
                     format!("{}:{}", file.name, span.line),
                     file.text.to_string(),
@@ -149,7 +178,10 @@ impl Diagnostic {
 }
 
 /// The closest candidate to `word` by edit distance, if it is close enough to be a likely typo.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let limit = (word.chars().count() / 3).clamp(1, 3);
     candidates
         .into_iter()

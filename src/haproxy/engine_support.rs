@@ -323,16 +323,16 @@ mod tests {
     fn catalogue_status_of_representative_keywords() {
         use Status::{Implemented as I, ParsedWarned as W};
         const TABLE: &[(&str, &str, Status)] = &[
-            ("global", "maxconn", I),         // process.rs: accept semaphore
-            ("global", "daemon", I),          // process.rs
-            ("global", "pidfile", I),         // process.rs
-            ("global", "nbthread", I),        // process.rs: tokio workers
-            ("global", "hard-stop-after", I), // process.rs
-            ("global", "description", I),     // informational
-            ("global", "chroot", W),          // never read by the engine
-            ("global", "user", W),            // no privilege drop
-            ("global", "stats", W),           // no stats socket
-            ("global", "master-worker", W),
+            ("global", "maxconn", I),                  // process.rs: accept semaphore
+            ("global", "daemon", I),                   // process.rs
+            ("global", "pidfile", I),                  // process.rs
+            ("global", "nbthread", I),                 // process.rs: tokio workers
+            ("global", "hard-stop-after", I),          // process.rs
+            ("global", "description", I),              // informational
+            ("global", "chroot", W),                   // never read by the engine
+            ("global", "user", W),                     // no privilege drop
+            ("global", "stats", I),                    // stats socket: the runtime API
+            ("global", "master-worker", I),            // master.rs
             ("global", "ssl-default-bind-ciphers", W), // rustls default suites
             ("proxy", "balance", I),                   // balance.rs
             ("proxy", "timeout client", I),            // stream.rs

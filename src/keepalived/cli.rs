@@ -119,7 +119,10 @@ fn default_config_id() -> Option<String> {
 /// Runs the program with `args` (argv[0] included) and returns the exit status.
 pub fn main(args: Vec<OsString>) -> i32 {
     if let Some(pos) = args.iter().position(|a| a == "--genhash" || a == "-T") {
-        let rest: Vec<String> = args[pos + 1..].iter().map(|a| a.to_string_lossy().into_owned()).collect();
+        let rest: Vec<String> = args[pos + 1..]
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
         return crate::lvs::genhash::main(&rest);
     }
     let args = match Args::try_parse_from(args) {
@@ -152,7 +155,9 @@ pub fn main(args: Vec<OsString>) -> i32 {
     let config_id = args.config_id.clone().or_else(default_config_id);
     let sys = HostSystem;
     let mut loaded = load(&config_file, config_id.as_deref(), &sys);
-    loaded.findings.extend(crate::lvs::config_notes(&loaded.config));
+    loaded
+        .findings
+        .extend(crate::lvs::config_notes(&loaded.config));
     if args.config_test.is_some() {
         report_findings(&loaded);
         if args.dump || args.dump_conf {

@@ -34,7 +34,10 @@ pub struct ProbeResult {
 #[derive(Debug, Clone)]
 pub enum Probe {
     Tcp,
-    Http { request: Vec<u8>, expect: Expect },
+    Http {
+        request: Vec<u8>,
+        expect: Expect,
+    },
     /// Protocol checks and tcp-check sequences (see `checks_db`).
     Seq(super::checks_db::CheckSeq),
 }

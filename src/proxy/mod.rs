@@ -13,9 +13,6 @@ pub mod acl;
 pub mod balance;
 pub mod checker;
 pub mod checks_db;
-pub mod proxy_proto;
-pub mod tcp;
-pub mod tls;
 pub mod cli_api;
 pub mod cookie;
 pub mod crypt;
@@ -27,6 +24,7 @@ pub mod master;
 pub mod pool;
 pub mod process;
 pub mod prometheus;
+pub mod proxy_proto;
 pub mod rules;
 pub mod runtime;
 pub mod sample;
@@ -34,6 +32,8 @@ pub mod server_state;
 pub mod server_state_file;
 pub mod stats;
 pub mod stick;
+pub mod tcp;
+pub mod tls;
 
 pub mod stream;
 

@@ -502,6 +502,7 @@ fn compile_redirect(r: &ir::Redirect, env: &CompileEnv) -> Result<CompiledRedire
 /// `http-request` actions the engine performs (see [`compile_action`]; every other action
 /// compiles to `Action::Ignored`).
 pub const SUPPORTED_HTTP_REQUEST_ACTIONS: &[&str] = &[
+    "use-service",
     "allow",
     "deny",
     "tarpit",

@@ -756,6 +756,8 @@ pub const SUPPORTED_FETCHES: &[&str] = &[
     "rand",
     "date",
     "req.hdr_names",
+    "unique-id",
+    "uuid",
 ];
 
 /// Whether the engine evaluates the fetch `name` (also ACL-suffixed forms like `path_beg`).
@@ -767,9 +769,49 @@ pub fn is_supported_fetch(name: &str) -> bool {
 /// Converters the engine applies: exactly the names [`compile_conv`] has an arm for (any other
 /// name compiles to [`Conv::Identity`]), plus every `map*` form.
 pub const SUPPORTED_CONVERTERS: &[&str] = &[
-    "lower", "upper", "base64", "b64dec", "hex", "length", "field", "word", "regsub", "url_dec",
-    "ltrim", "rtrim", "bytes", "add", "sub", "mul", "div", "mod", "and", "or", "xor", "neg", "not",
-    "bool", "odd", "even", "ipmask", "concat", "djb2", "sdbm", "wt6", "crc32", "json",
+    "lower",
+    "upper",
+    "base64",
+    "b64dec",
+    "hex",
+    "length",
+    "field",
+    "word",
+    "regsub",
+    "url_dec",
+    "ltrim",
+    "rtrim",
+    "bytes",
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "mod",
+    "and",
+    "or",
+    "xor",
+    "neg",
+    "not",
+    "bool",
+    "odd",
+    "even",
+    "ipmask",
+    "concat",
+    "djb2",
+    "sdbm",
+    "wt6",
+    "crc32",
+    "json",
+    "url_enc",
+    "sha1",
+    "sha2",
+    "digest",
+    "hmac",
+    "iif",
+    "secure_memcmp",
+    "add_item",
+    "be2dec",
+    "be2hex",
 ];
 
 /// Whether the engine applies the converter `name`.
@@ -895,7 +937,9 @@ pub fn compile_fetch(name: &str, args: &[String], env: &CompileEnv) -> Result<Fe
         "ssl_fc" => Fetch::SslFc,
         "ssl_fc_sni" | "req.ssl_sni" | "req_ssl_sni" => Fetch::SslFcSni,
         "req.len" | "req_len" => Fetch::Var(super::tcp::VAR_REQ_LEN.into()),
-        "req.ssl_hello_type" | "req_ssl_hello_type" => Fetch::Var(super::tcp::VAR_HELLO_TYPE.into()),
+        "req.ssl_hello_type" | "req_ssl_hello_type" => {
+            Fetch::Var(super::tcp::VAR_HELLO_TYPE.into())
+        }
         "http_auth" => {
             Fetch::HttpAuth(env.userlist(args.first().map(String::as_str).unwrap_or(""))?)
         }

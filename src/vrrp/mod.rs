@@ -156,7 +156,9 @@ pub fn run_with_loader(
     let loader: engine::Loader =
         Box::new(move || reload().and_then(|c| config::from_ir(&c).map_err(|e| e.to_string())));
     // keepalived's checker side: virtual_servers served beside VRRP (see crate::lvs).
-    let lvs = (!options.vrrp_only).then(|| crate::lvs::spawn(&config)).flatten();
+    let lvs = (!options.vrrp_only)
+        .then(|| crate::lvs::spawn(&config))
+        .flatten();
     let status = runtime.block_on(engine::run_engine(engine_cfg, loader));
     drop(lvs);
     for f in [&pid_file, &vrrp_pid_file] {

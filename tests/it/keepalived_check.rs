@@ -642,7 +642,12 @@ fn not_implemented_keywords_are_named_with_file_and_line() {
     for (i, (name, text, expected, notices)) in notice_cases().into_iter().enumerate() {
         let file = format!("n{i}.conf");
         std::fs::write(tmp.path().join(&file), &text).expect("write");
-        let (ours, err) = ns.run(tmp.path(), &bin, &["-t", "-f", &file], Duration::from_secs(10));
+        let (ours, err) = ns.run(
+            tmp.path(),
+            &bin,
+            &["-t", "-f", &file],
+            Duration::from_secs(10),
+        );
         if ours != expected {
             failures.push(format!("{name}: exit {ours}, expected {expected}: {err}"));
         }
@@ -652,15 +657,23 @@ fn not_implemented_keywords_are_named_with_file_and_line() {
             .collect();
         let want: Vec<String> = notices
             .iter()
-            .map(|(line, kw)| format!("({file}: Line {line}) keyword '{kw}' {NOT_IMPLEMENTED_NOTICE}"))
+            .map(|(line, kw)| {
+                format!("({file}: Line {line}) keyword '{kw}' {NOT_IMPLEMENTED_NOTICE}")
+            })
             .collect();
         if got != want {
             failures.push(format!("{name}: notices {got:?}, expected {want:?}"));
         }
         // Notices come after every keepalived-style line.
-        let first_notice = err.lines().position(|l| l.ends_with(NOT_IMPLEMENTED_NOTICE));
+        let first_notice = err
+            .lines()
+            .position(|l| l.ends_with(NOT_IMPLEMENTED_NOTICE));
         if let Some(p) = first_notice {
-            if err.lines().skip(p).any(|l| !l.ends_with(NOT_IMPLEMENTED_NOTICE)) {
+            if err
+                .lines()
+                .skip(p)
+                .any(|l| !l.ends_with(NOT_IMPLEMENTED_NOTICE))
+            {
                 failures.push(format!("{name}: a keepalived line follows a notice: {err}"));
             }
         }

@@ -114,7 +114,9 @@ impl Ns {
 
     /// Runs `f` on a thread that has entered this namespace (sockets it opens stay in it).
     pub fn within<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
-        self.spawn_within(f).join().expect("namespace thread panicked")
+        self.spawn_within(f)
+            .join()
+            .expect("namespace thread panicked")
     }
 
     /// Starts a thread that enters this namespace and runs `f` (a packet watcher, a server...).

@@ -1831,5 +1831,9 @@ fn proxy_http_kept_server_connection_closed_by_server_is_replaced() {
         let r = c.get(&format!("/r{i}"));
         assert_eq!(r.status, 200, "request {i}");
     }
-    assert_eq!(conns.load(Ordering::SeqCst), 3, "one server connection per request");
+    assert_eq!(
+        conns.load(Ordering::SeqCst),
+        3,
+        "one server connection per request"
+    );
 }

@@ -557,7 +557,10 @@ fn verdict_reply(v: Verdict) -> Option<Observed> {
             ],
         }),
         Verdict::Reply(r) => Some(reply_observed(r)),
-        Verdict::Prometheus => Some(Observed { status: 200, headers: Vec::new() }),
+        Verdict::Prometheus => Some(Observed {
+            status: 200,
+            headers: Vec::new(),
+        }),
     }
 }
 

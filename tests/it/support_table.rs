@@ -70,10 +70,18 @@ fn keepalived_rows() -> Vec<Row> {
 fn summary(title: &str, rows: &[Row], statuses: &[String]) -> String {
     let mut counts: BTreeMap<&str, BTreeMap<&str, usize>> = BTreeMap::new();
     for r in rows {
-        *counts.entry(r.kind.as_str()).or_default().entry(r.status.as_str()).or_default() += 1;
+        *counts
+            .entry(r.kind.as_str())
+            .or_default()
+            .entry(r.status.as_str())
+            .or_default() += 1;
     }
     let mut out = String::new();
-    let _ = writeln!(out, "| {title} keywords | {} | total |", statuses.join(" | "));
+    let _ = writeln!(
+        out,
+        "| {title} keywords | {} | total |",
+        statuses.join(" | ")
+    );
     let _ = writeln!(out, "|---|{}---|", "---|".repeat(statuses.len()));
     let mut totals = vec![0usize; statuses.len()];
     for (kind, by_status) in &counts {
@@ -94,7 +102,9 @@ fn summary(title: &str, rows: &[Row], statuses: &[String]) -> String {
 }
 
 fn full_list(title: &str, rows: &[Row]) -> String {
-    let mut out = format!("## {title}\n\n| keyword | kind | where | status | note |\n|---|---|---|---|---|\n");
+    let mut out = format!(
+        "## {title}\n\n| keyword | kind | where | status | note |\n|---|---|---|---|---|\n"
+    );
     for r in rows {
         let _ = writeln!(
             out,
@@ -111,14 +121,26 @@ fn full_list(title: &str, rows: &[Row]) -> String {
 
 /// The statuses present in `rows`: the usual ones first, in their order, then any other.
 fn statuses(rows: &[Row]) -> Vec<String> {
-    const ORDER: [&str; 6] = ["implemented", "typed", "parsed-warned", "accepted", "warned", "rejected"];
+    const ORDER: [&str; 6] = [
+        "implemented",
+        "typed",
+        "parsed-warned",
+        "accepted",
+        "warned",
+        "rejected",
+    ];
     let mut present: Vec<String> = Vec::new();
     for r in rows {
         if !present.contains(&r.status) {
             present.push(r.status.clone());
         }
     }
-    present.sort_by_key(|s| (ORDER.iter().position(|o| o == s).unwrap_or(ORDER.len()), s.clone()));
+    present.sort_by_key(|s| {
+        (
+            ORDER.iter().position(|o| o == s).unwrap_or(ORDER.len()),
+            s.clone(),
+        )
+    });
     present
 }
 
@@ -158,6 +180,12 @@ fn support_tables_match_the_catalogues() {
         std::fs::write(&support_path, &support).expect("write SUPPORT.md");
         return;
     }
-    assert_eq!(current_block, block, "README.md support table is stale: run with UPDATE_SUPPORT=1");
-    assert_eq!(current_support, support, "grammar/SUPPORT.md is stale: run with UPDATE_SUPPORT=1");
+    assert_eq!(
+        current_block, block,
+        "README.md support table is stale: run with UPDATE_SUPPORT=1"
+    );
+    assert_eq!(
+        current_support, support,
+        "grammar/SUPPORT.md is stale: run with UPDATE_SUPPORT=1"
+    );
 }

@@ -1864,7 +1864,10 @@ fn vrrp_static_config_and_dont_track_primary() {
     let lb2 = lab.node("lb2", "eth0", &format!("{LB2}/24"));
     let statics = "static_ipaddress {\n  10.77.0.1/32 dev eth0\n}\n\
                    static_routes {\n  10.78.0.0/24 via 192.168.57.1 dev eth0\n}\n";
-    let has_route = |ns: &Ns| ns.ip(&["route", "show", "10.78.0.0/24"]).contains("10.78.0.0/24");
+    let has_route = |ns: &Ns| {
+        ns.ip(&["route", "show", "10.78.0.0/24"])
+            .contains("10.78.0.0/24")
+    };
     // The lab's bridge ports: p1 = lb1, p2 = lb2. Both cables are pulled from the start, so
     // each node is alone with its interface down.
     lab.set_port(1, false);
@@ -1917,7 +1920,14 @@ fn vrrp_strict_mode_ignores_authentication() {
         Impl::Ours,
         &t.lb1,
         "lb1",
-        &conf("m1", "BACKUP", 150, "1", &format!("  strict_mode\n{PASS}"), ""),
+        &conf(
+            "m1",
+            "BACKUP",
+            150,
+            "1",
+            &format!("  strict_mode\n{PASS}"),
+            "",
+        ),
     );
     let b = Daemon::start(
         Impl::Ours,
@@ -1954,11 +1964,15 @@ fn vrrp_track_process_weight_moves_the_vip() {
     let pname = format!("rkp{}", std::process::id() % 100_000);
     let exe = bin_dir.path().join(&pname);
     fs::copy("/bin/sleep", &exe).expect("copy sleep");
-    let spawn = || Command::new(&exe).arg("300").spawn().expect("spawn tracked process");
+    let spawn = || {
+        Command::new(&exe)
+            .arg("300")
+            .spawn()
+            .expect("spawn tracked process")
+    };
     let mut proc1 = spawn();
-    let global = format!(
-        "vrrp_track_process tp {{\n  process {pname}\n  weight -60\n  quorum 1\n}}\n"
-    );
+    let global =
+        format!("vrrp_track_process tp {{\n  process {pname}\n  weight -60\n  quorum 1\n}}\n");
     let track = "  track_process {\n    tp\n  }\n";
     let a = Daemon::start(
         Impl::Ours,
@@ -1978,9 +1992,15 @@ fn vrrp_track_process_weight_moves_the_vip() {
     let moved = wait_until(Duration::from_secs(8), || {
         holds_vip(&t.lb2) && !holds_vip(&t.lb1)
     });
-    assert!(moved.is_some(), "VIP did not move:\n{}\n{}", a.log(), b.log());
     assert!(
-        a.log().contains("(VI_1) Changing effective priority from 150 to 90"),
+        moved.is_some(),
+        "VIP did not move:\n{}\n{}",
+        a.log(),
+        b.log()
+    );
+    assert!(
+        a.log()
+            .contains("(VI_1) Changing effective priority from 150 to 90"),
         "{}",
         a.log()
     );
@@ -1990,7 +2010,12 @@ fn vrrp_track_process_weight_moves_the_vip() {
     });
     let _ = proc2.kill();
     let _ = proc2.wait();
-    assert!(back.is_some(), "VIP did not come back:\n{}\n{}", a.log(), b.log());
+    assert!(
+        back.is_some(),
+        "VIP did not come back:\n{}\n{}",
+        a.log(),
+        b.log()
+    );
 }
 
 /// `dynamic_interfaces`: an instance whose interface does not exist at start is in FAULT (the
@@ -2026,7 +2051,11 @@ fn vrrp_dynamic_interfaces_fault_until_the_interface_appears() {
         "VI_2 did not take its VIP after eth5 appeared:\n{}",
         a.log()
     );
-    assert!(a.log().contains("(VI_2) Entering MASTER STATE"), "{}", a.log());
+    assert!(
+        a.log().contains("(VI_2) Entering MASTER STATE"),
+        "{}",
+        a.log()
+    );
     a.stop();
 }
 
@@ -2048,7 +2077,9 @@ fn vrrp_unicast_ttl_and_peer_ttl_range() {
             "BACKUP",
             150,
             "1",
-            &format!("  unicast_ttl 10\n  unicast_src_ip {LB1}\n  unicast_peer {{\n    {LB2}\n  }}\n"),
+            &format!(
+                "  unicast_ttl 10\n  unicast_src_ip {LB1}\n  unicast_peer {{\n    {LB2}\n  }}\n"
+            ),
             "",
         ),
     );
@@ -2142,13 +2173,19 @@ fn vrrp_priority_change_and_rx_lower_pri_notifies_match_keepalived() {
         // A lower priority master's advert (priority 100) from the client.
         inject_advert(&t.client, 51, 100, VIP);
         let heard = wait_until(Duration::from_secs(5), || {
-            fs::read_to_string(&calls).unwrap_or_default().contains("rx_lower_pri")
+            fs::read_to_string(&calls)
+                .unwrap_or_default()
+                .contains("rx_lower_pri")
         });
         std::thread::sleep(Duration::from_millis(500));
         a.stop();
         let mut fifo_lines = String::new();
         let _ = std::io::Read::read_to_string(&mut reader, &mut fifo_lines);
-        assert!(heard.is_some(), "{kind:?}: no rx_lower_pri call:\n{}", a.log());
+        assert!(
+            heard.is_some(),
+            "{kind:?}: no rx_lower_pri call:\n{}",
+            a.log()
+        );
         results.push((
             kind,
             fifo_lines,
@@ -2159,8 +2196,14 @@ fn vrrp_priority_change_and_rx_lower_pri_notifies_match_keepalived() {
     let (_, kfifo, kcalls, klog) = &results[0];
     let (_, ofifo, ocalls, olog) = &results[1];
     println!("keepalived fifo:\n{kfifo}rkeepalived fifo:\n{ofifo}");
-    assert!(kfifo.contains("INSTANCE \"VI_1\" MASTER_PRIORITY 210"), "{kfifo}");
-    assert!(kfifo.contains("INSTANCE \"VI_1\" MASTER_RX_LOWER_PRI 210"), "{kfifo}");
+    assert!(
+        kfifo.contains("INSTANCE \"VI_1\" MASTER_PRIORITY 210"),
+        "{kfifo}"
+    );
+    assert!(
+        kfifo.contains("INSTANCE \"VI_1\" MASTER_RX_LOWER_PRI 210"),
+        "{kfifo}"
+    );
     assert_eq!(ofifo, kfifo, "fifo lines differ\n{klog}\n{olog}");
     assert_eq!(ocalls, kcalls, "script calls differ");
 }
@@ -2303,15 +2346,26 @@ fn vrrp_garp_lower_prio_matches_keepalived() {
         while !stop2.load(AtomicOrdering::Relaxed) {
             if let Ok(n) = s.recv(&mut buf) {
                 // SAFETY: recv initialised the first n bytes.
-                let f: Vec<u8> = buf[..n].iter().map(|x| unsafe { x.assume_init() }).collect();
-                if f.len() >= 42 && f[12..14] == [8, 6] && f[20..22] == [0, 1] && f[28..32] == f[38..42]
+                let f: Vec<u8> = buf[..n]
+                    .iter()
+                    .map(|x| unsafe { x.assume_init() })
+                    .collect();
+                if f.len() >= 42
+                    && f[12..14] == [8, 6]
+                    && f[20..22] == [0, 1]
+                    && f[28..32] == f[38..42]
                 {
-                    seen2.lock().unwrap().push(Ipv4Addr::new(f[28], f[29], f[30], f[31]));
+                    seen2
+                        .lock()
+                        .unwrap()
+                        .push(Ipv4Addr::new(f[28], f[29], f[30], f[31]));
                 }
             }
         }
     });
-    ready_rx.recv_timeout(Duration::from_secs(2)).expect("watcher");
+    ready_rx
+        .recv_timeout(Duration::from_secs(2))
+        .expect("watcher");
     inject_advert(&t.client, 73, 100, VIP);
     inject_advert(&t.client, 74, 100, "192.168.57.223");
     std::thread::sleep(Duration::from_millis(2500));
@@ -2352,8 +2406,14 @@ fn garp_watcher(
         while !stop2.load(AtomicOrdering::Relaxed) {
             if let Ok(n) = s.recv(&mut buf) {
                 // SAFETY: recv initialised the first n bytes.
-                let f: Vec<u8> = buf[..n].iter().map(|x| unsafe { x.assume_init() }).collect();
-                if f.len() >= 42 && f[12..14] == [8, 6] && f[20..22] == [0, 1] && f[28..32] == f[38..42]
+                let f: Vec<u8> = buf[..n]
+                    .iter()
+                    .map(|x| unsafe { x.assume_init() })
+                    .collect();
+                if f.len() >= 42
+                    && f[12..14] == [8, 6]
+                    && f[20..22] == [0, 1]
+                    && f[28..32] == f[38..42]
                 {
                     seen2
                         .lock()
@@ -2363,7 +2423,9 @@ fn garp_watcher(
             }
         }
     });
-    ready_rx.recv_timeout(Duration::from_secs(2)).expect("watcher");
+    ready_rx
+        .recv_timeout(Duration::from_secs(2))
+        .expect("watcher");
     (seen, stop, handle)
 }
 
@@ -2392,7 +2454,11 @@ fn vrrp_garp_interval_spaces_garps_like_keepalived() {
     let seen = seen.lock().unwrap().clone();
     let span = |ip: &str| -> Option<(usize, Duration)> {
         let ip: Ipv4Addr = ip.parse().unwrap();
-        let times: Vec<Instant> = seen.iter().filter(|(_, a)| *a == ip).map(|(t, _)| *t).collect();
+        let times: Vec<Instant> = seen
+            .iter()
+            .filter(|(_, a)| *a == ip)
+            .map(|(t, _)| *t)
+            .collect();
         Some((times.len(), *times.last()? - *times.first()?))
     };
     let (so, sk) = (span(VIP), span("192.168.57.223"));
@@ -2401,7 +2467,10 @@ fn vrrp_garp_interval_spaces_garps_like_keepalived() {
         panic!("no GARPs seen:\n{}\n{}", o.log(), k.log());
     };
     assert_eq!(no, nk, "GARP counts differ\n{}", k.log());
-    assert!(dtk >= Duration::from_millis(300), "keepalived reference changed: {dtk:?}");
+    assert!(
+        dtk >= Duration::from_millis(300),
+        "keepalived reference changed: {dtk:?}"
+    );
     assert!(
         dto >= Duration::from_millis(300) && dto <= dtk + Duration::from_millis(300),
         "ours not spaced like keepalived: {dto:?} vs {dtk:?}\n{}",
