@@ -42,8 +42,8 @@ const LINES: &[(&str, Option<&str>)] = &[
     ),
     ("  acl h hdr(host),lower -m str a", None),
     (
-        "  http-request set-header X %[req.hdr(host),sha1]",
-        Some("converter 'sha1'"),
+        "  http-request set-header X %[req.hdr(host),crc32c]",
+        Some("converter 'crc32c'"),
     ),
     ("  http-request set-header Y %[req.hdr(host),lower]", None),
     (
