@@ -986,34 +986,3 @@ fn lvs_ssl_get_smtp_and_dns_checkers() {
     }
 }
 
-/// Throughput figures (not a pass/fail test): wrk through the user-space director vs straight to
-/// one real server. `cargo test --test it lvs_throughput -- --ignored --nocapture`
-#[test]
-#[ignore]
-fn lvs_throughput_figures() {
-    if !require_netns() || !require("nginx") || !require("wrk") {
-        return;
-    }
-    let lab = LvsLab::new("lvsw", 2, false);
-    let tcp = tcp_check();
-    let conf = format!(
-        "{vrrp}virtual_server {VIP} 80 {{\n delay_loop 5\n lb_algo wrr\n lb_kind NAT\n protocol TCP\n{a}{b}}}\n",
-        vrrp = vrrp_block(150),
-        a = real_server("10.0.0.11", 1, &tcp),
-        b = real_server("10.0.0.12", 1, &tcp),
-    );
-    let _d = lab.start(&conf);
-    for (what, url) in [
-        ("direct to rs1", "http://10.0.0.11/"),
-        ("through rkeepalived", &format!("http://{VIP}/")),
-    ] {
-        for conns in ["1", "50"] {
-            let out = lab.client.run_ok(&["wrk", "-t1", "-c", conns, "-d3s", url]);
-            let rps = out
-                .lines()
-                .find(|l| l.starts_with("Requests/sec"))
-                .unwrap_or("Requests/sec: ?");
-            println!("{what:22} c={conns:3} {rps}");
-        }
-    }
-}
