@@ -985,4 +985,3 @@ fn lvs_ssl_get_smtp_and_dns_checkers() {
         assert_eq!(ours.trim(), theirs.trim());
     }
 }
-
