@@ -194,59 +194,8 @@ const HAPROXY_OPTION_ORDER: &[&str] = &[
     "original-to",
 ];
 
-const OPTION_NAMES: &[&str] = &[
-    "abortonclose",
-    "allbackups",
-    "checkcache",
-    "clitcpka",
-    "contstats",
-    "dontlognull",
-    "http-buffer-request",
-    "http-ignore-probes",
-    "idle-close-on-response",
-    "prefer-last-server",
-    "logasap",
-    "nolinger",
-    "persist",
-    "srvtcpka",
-    "transparent",
-    "splice-request",
-    "splice-response",
-    "splice-auto",
-    "accept-invalid-http-request",
-    "accept-invalid-http-response",
-    "dontlog-normal",
-    "log-separate-errors",
-    "log-health-checks",
-    "socket-stats",
-    "tcp-smart-accept",
-    "tcp-smart-connect",
-    "independent-streams",
-    "http-use-proxy-header",
-    "http-pretend-keepalive",
-    "http-no-delay",
-    "h1-case-adjust-bogus-client",
-    "h1-case-adjust-bogus-server",
-    "disable-h2-upgrade",
-    "httpclose",
-    "http-server-close",
-    "http-keep-alive",
-    "redispatch",
-    "httplog",
-    "tcplog",
-    "tcpka",
-    "httpchk",
-    "ssl-hello-chk",
-    "smtpchk",
-    "pgsql-check",
-    "redis-check",
-    "mysql-check",
-    "ldap-check",
-    "spop-check",
-    "tcp-check",
-    "external-check",
-    "forwardfor",
-    "original-to",
+/// Option names accepted beyond [`HAPROXY_OPTION_ORDER`] (never suggested by "did you mean").
+const OPTION_NAMES_NOT_SUGGESTED: &[&str] = &[
     "httpslog",
     "http-restrict-req-hdr-names",
     "originalto",
@@ -1217,7 +1166,7 @@ impl Parser {
             self.alert_loc(super::Loc::ParsingTight, span, "option 'http_proxy' is not supported any more since HAProxy 2.5. This option stopped working in HAProxy 1.9 and usually had nasty side effects. It can be more reliably implemented with combinations of 'http-request set-dst' and 'http-request set-uri', and even 'http-request do-resolve' if DNS resolution is desired.");
             return;
         }
-        if !OPTION_NAMES.contains(&name) {
+        if !HAPROXY_OPTION_ORDER.contains(&name) && !OPTION_NAMES_NOT_SUGGESTED.contains(&name) {
             match catalogue::best_match(name, HAPROXY_OPTION_ORDER.iter().copied()) {
                 Some(b) => self.alert_help(
                     line.word_span(1),
