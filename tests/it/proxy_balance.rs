@@ -6,8 +6,6 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::net::UnixStream;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rhaproxy::proxy::balance::{
@@ -17,41 +15,6 @@ use rhaproxy::proxy::ctx::{ConnInfo, RequestCtx, RequestHead, Vars};
 use rhaproxy::proxy::server_state::{ServerSet, ServerState};
 
 use crate::util;
-
-/// A backend that answers every request with its own name, until dropped.
-struct NameServer {
-    port: u16,
-    stop: Arc<AtomicBool>,
-}
-
-impl NameServer {
-    fn start(name: &str) -> NameServer {
-        let l = TcpListener::bind("127.0.0.1:0").expect("bind backend");
-        let port = l.local_addr().expect("addr").port();
-        let stop = Arc::new(AtomicBool::new(false));
-        let stop2 = stop.clone();
-        let name = name.to_string();
-        std::thread::spawn(move || {
-            for s in l.incoming() {
-                if stop2.load(Ordering::Relaxed) {
-                    break;
-                }
-                if let Ok(s) = s {
-                    let name = name.clone();
-                    std::thread::spawn(move || serve(s, &name));
-                }
-            }
-        });
-        NameServer { port, stop }
-    }
-}
-
-impl Drop for NameServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        let _ = TcpStream::connect(("127.0.0.1", self.port));
-    }
-}
 
 fn serve(s: TcpStream, name: &str) {
     let _ = s.set_nonblocking(false);
@@ -228,9 +191,9 @@ fn varied(i: usize) -> String {
 const NAMES: [&str; 6] = ["s1", "s2", "s3", "s4", "s5", "s6"];
 
 fn run_case(c: &Case) {
-    let backends: Vec<NameServer> = NAMES[..c.weights.len()]
+    let backends: Vec<util::ThreadServer> = NAMES[..c.weights.len()]
         .iter()
-        .map(|n| NameServer::start(n))
+        .map(|n| util::ThreadServer::start(n, serve))
         .collect();
     let mut body = format!("    balance {}\n", c.balance);
     if c.allbackups {

@@ -10,7 +10,6 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::net::UnixStream;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,42 +26,6 @@ use rhaproxy::proxy::server_state::{ServerSet, ServerState};
 use rhaproxy::proxy::stick::{StickRules, StickTable};
 
 use crate::util;
-
-/// Echo backend: answers 200 with X-Server, X-Uri, and X-Echo-<name> for each received
-/// `x-*`/`cookie` header; `X-Want-Set-Cookie: v` makes it send `Set-Cookie: v`.
-struct EchoServer {
-    port: u16,
-    stop: Arc<AtomicBool>,
-}
-
-impl EchoServer {
-    fn start(name: &str) -> EchoServer {
-        let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = l.local_addr().expect("addr").port();
-        let stop = Arc::new(AtomicBool::new(false));
-        let stop2 = stop.clone();
-        let name = name.to_string();
-        std::thread::spawn(move || {
-            for s in l.incoming() {
-                if stop2.load(Ordering::Relaxed) {
-                    break;
-                }
-                if let Ok(s) = s {
-                    let name = name.clone();
-                    std::thread::spawn(move || echo_conn(s, &name));
-                }
-            }
-        });
-        EchoServer { port, stop }
-    }
-}
-
-impl Drop for EchoServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        let _ = TcpStream::connect(("127.0.0.1", self.port));
-    }
-}
 
 /// The response head an echo backend builds for a request head (shared by the real backend
 /// and the simulation).
@@ -89,6 +52,8 @@ fn echo_response(name: &str, uri: &str, headers: &[(String, String)]) -> Vec<(St
     out
 }
 
+/// Echo backend connection: answers 200 with X-Server, X-Uri, and X-Echo-<name> for each
+/// received `x-*`/`cookie` header; `X-Want-Set-Cookie: v` makes it send `Set-Cookie: v`.
 fn echo_conn(s: TcpStream, name: &str) {
     let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
     let _ = s.set_nodelay(true);
@@ -584,8 +549,8 @@ struct Case {
 const DEFAULTS: &str = "defaults\n    mode http\n    timeout connect 2s\n    timeout client 5s\n    timeout server 5s\n\n";
 
 fn run_case(c: &Case) {
-    let servers: Vec<EchoServer> = (1..=4)
-        .map(|i| EchoServer::start(&format!("s{i}")))
+    let servers: Vec<util::ThreadServer> = (1..=4)
+        .map(|i| util::ThreadServer::start(&format!("s{i}"), echo_conn))
         .collect();
     let port = TcpListener::bind("127.0.0.1:0")
         .expect("bind")

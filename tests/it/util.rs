@@ -175,3 +175,40 @@ impl Drop for TestNetns {
             .status();
     }
 }
+
+/// A loopback TCP server that runs `handler(connection, name)` on a thread per connection until
+/// it is dropped: the in-test backends that answer with their own name.
+pub struct ThreadServer {
+    pub port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl ThreadServer {
+    pub fn start(name: &str, handler: fn(std::net::TcpStream, &str)) -> ThreadServer {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind backend");
+        let port = l.local_addr().expect("addr").port();
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let stop2 = stop.clone();
+        let name = name.to_string();
+        std::thread::spawn(move || {
+            for s in l.incoming() {
+                if stop2.load(Ordering::Relaxed) {
+                    break;
+                }
+                if let Ok(s) = s {
+                    let name = name.clone();
+                    std::thread::spawn(move || handler(s, &name));
+                }
+            }
+        });
+        ThreadServer { port, stop }
+    }
+}
+
+impl Drop for ThreadServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let _ = std::net::TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
