@@ -60,6 +60,41 @@ pub fn health_disabled(uid: usize) -> bool {
     HEALTH_OFF.lock().map(|s| s.contains(&uid)).unwrap_or(false)
 }
 
+/// Servers (by unique index) whose agent checks were disabled (`disable agent`, stats page).
+static AGENT_OFF: Mutex<BTreeSet<usize>> = Mutex::new(BTreeSet::new());
+
+/// `disable health` / `enable health` (also the stats page's "Health: disable/enable checks").
+pub fn set_health_enabled(srv: &Server, enable: bool) {
+    if let Ok(mut set) = HEALTH_OFF.lock() {
+        if enable {
+            set.remove(&srv.uid);
+        } else {
+            set.insert(srv.uid);
+        }
+    }
+}
+
+/// Whether the server has an agent check configured (`agent-check`).
+pub fn agent_configured(srv: &Server) -> bool {
+    srv.cfg.agent_check
+}
+
+/// Whether the server's agent check is configured and not disabled at runtime.
+pub fn agent_enabled(srv: &Server) -> bool {
+    agent_configured(srv) && !AGENT_OFF.lock().map(|s| s.contains(&srv.uid)).unwrap_or(false)
+}
+
+/// `disable agent` / `enable agent` (also the stats page's "Agent: disable/enable checks").
+pub fn set_agent_enabled(srv: &Server, enable: bool) {
+    if let Ok(mut set) = AGENT_OFF.lock() {
+        if enable {
+            set.remove(&srv.uid);
+        } else {
+            set.insert(srv.uid);
+        }
+    }
+}
+
 const PERMISSION_DENIED: &str = "Permission denied\n";
 
 // ---------------------------------------------------------------------------------------------
@@ -523,13 +558,7 @@ pub fn execute(engine: &Engine, w: &[String], sess: &mut Session) -> String {
                         return "Health check was not configured on this server, cannot enable.\n"
                             .into();
                     }
-                    if let Ok(mut set) = HEALTH_OFF.lock() {
-                        if enable {
-                            set.remove(&srv.uid);
-                        } else {
-                            set.insert(srv.uid);
-                        }
-                    }
+                    set_health_enabled(srv, enable);
                     String::new()
                 }
                 Err(e) => e.into(),
@@ -936,7 +965,7 @@ fn typed_fields(rt: &Runtime, mut f: impl FnMut(Option<&TypedField<'_>>)) {
 
 /// `show stat typed`: `F.iid.sid.pos.name.1:tags:type:value` lines, derived from the CSV
 /// export so both stay in step.
-fn show_stat_typed(rt: &Runtime) -> String {
+pub(crate) fn show_stat_typed(rt: &Runtime) -> String {
     let mut out = String::new();
     typed_fields(rt, |field| match field {
         Some(t) => {
@@ -978,7 +1007,7 @@ fn json_str(s: &str) -> String {
 }
 
 /// `show stat json`: HAProxy's array (one per object) of field objects.
-fn show_stat_json(rt: &Runtime) -> String {
+pub(crate) fn show_stat_json(rt: &Runtime) -> String {
     let mut objects: Vec<String> = Vec::new();
     let mut cur: Vec<String> = Vec::new();
     typed_fields(rt, |field| match field {

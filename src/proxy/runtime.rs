@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 use super::balance::{BalanceConf, Balancer, HashFunction, HashLookup, HashType, LbAlgo, LbServer};
+use super::acl::CompiledCond;
 use super::cookie::CookiePersist;
 use super::ctx::ProxyLookup;
 use super::rules::RuleSet;
@@ -167,6 +168,8 @@ pub struct Backend {
     pub stick: StickRules,
     pub server_ids: Vec<u32>,
     pub last_change: AtomicU64,
+    /// `stats admin if|unless` rules (any match allows the stats page's admin actions).
+    pub stats_admin: Vec<CompiledCond>,
 }
 
 impl Backend {
@@ -194,6 +197,8 @@ pub struct Frontend {
     /// 0 = unlimited.
     pub maxconn: u32,
     pub rules: Arc<RuleSet>,
+    /// `stats admin if|unless` rules (any match allows the stats page's admin actions).
+    pub stats_admin: Vec<CompiledCond>,
 }
 
 /// Every compiled proxy, plus global settings.
@@ -232,7 +237,8 @@ impl Runtime {
     pub fn compile(config: &ir::Config) -> Result<Runtime, CompileError> {
         let now = unix_now();
         // Proxy ids (`iid`) as HAProxy assigns them: in file order from 1.
-        let mut next_id = 1u32;
+        // The GLOBAL proxy carrying the stats socket takes id 0 but still shifts the numbering.
+        let mut next_id = if config.global.stats_sockets.is_empty() { 1u32 } else { 2 };
         let mut ids: HashMap<String, u32> = HashMap::new();
         for p in &config.proxies {
             let id = p.id.map(|i| i as u32).unwrap_or(next_id);
@@ -249,6 +255,19 @@ impl Runtime {
             rulesets.insert(p.name.clone(), Arc::new(rs));
         }
         let rules_of = |name: &str| rulesets.get(name).cloned().unwrap_or_default();
+        let stats_admin = |p: &ir::Proxy| -> Result<Vec<CompiledCond>, CompileError> {
+            let rs = rules_of(&p.name);
+            p.stats
+                .admin
+                .iter()
+                .map(|c| {
+                    CompiledCond::compile(c, &rs.acls, &env).map_err(|e| CompileError::Rules {
+                        proxy: p.name.clone(),
+                        msg: e.to_string(),
+                    })
+                })
+                .collect()
+        };
         let mut backends = Vec::new();
         let mut frontends = Vec::new();
         let mut backend_by_name = HashMap::new();
@@ -334,6 +353,7 @@ impl Runtime {
                 stick,
                 server_ids,
                 last_change: AtomicU64::new(now),
+                stats_admin: stats_admin(p)?,
             }));
         }
         for p in config
@@ -368,6 +388,7 @@ impl Runtime {
                 counters: Counters::default(),
                 maxconn: p.maxconn.unwrap_or(0),
                 rules: rules_of(&p.name),
+                stats_admin: stats_admin(p)?,
             }));
         }
         Ok(Runtime {

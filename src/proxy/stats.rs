@@ -4,7 +4,9 @@
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 
+use super::acl::CompiledCond;
 use super::runtime::{unix_now, Backend, Counters, Frontend, Runtime, Server};
+use super::stats_admin::AdminStatus;
 use crate::haproxy::ir;
 
 /// HAProxy 2.6's CSV columns, in order (the header line is `# ` + these joined by `,` + `,`).
@@ -140,33 +142,179 @@ pub const CSV_COLUMNS: &[&str] = &[
 ];
 
 /// Where a stats request is heading, decided from the proxy's `stats` settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum StatsKind {
+    #[default]
     Html,
     Csv,
+    /// `;typed`: the CLI's `show stat typed` form.
+    Typed,
+    /// `;json`: the CLI's `show stat json` form.
+    Json,
 }
 
 /// The stats settings that apply to a request through `fe`/`be`, if any is enabled.
 pub fn settings<'a>(fe: &'a Frontend, be: Option<&'a Backend>) -> Option<&'a ir::StatsSettings> {
+    site(fe, be).map(|s| s.cfg)
+}
+
+/// The proxy whose `stats` settings serve a request: its settings and `stats admin` rules.
+#[derive(Debug, Clone, Copy)]
+pub struct StatsSite<'a> {
+    pub cfg: &'a ir::StatsSettings,
+    pub admin: &'a [CompiledCond],
+}
+
+/// The stats site of a request through `fe` (and `be` once chosen): the backend's settings
+/// win, as in HAProxy where the stats applet belongs to the stream's backend.
+pub fn site<'a>(fe: &'a Frontend, be: Option<&'a Backend>) -> Option<StatsSite<'a>> {
     if let Some(b) = be {
         if b.cfg.stats.enabled || b.cfg.stats.uri.is_some() {
-            return Some(&b.cfg.stats);
+            return Some(StatsSite {
+                cfg: &b.cfg.stats,
+                admin: &b.stats_admin,
+            });
         }
     }
-    (fe.cfg.stats.enabled || fe.cfg.stats.uri.is_some()).then_some(&fe.cfg.stats)
+    (fe.cfg.stats.enabled || fe.cfg.stats.uri.is_some()).then_some(StatsSite {
+        cfg: &fe.cfg.stats,
+        admin: &fe.stats_admin,
+    })
+}
+
+/// The URI options of a stats request (`;csv`, `;up`, `;no-maint`, `;norefresh`, `;st=`,
+/// `scope=`), read as HAProxy 2.6 reads them: anywhere after the stats prefix.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StatsQuery {
+    pub kind: StatsKind,
+    /// `;up`: hide servers that are not up.
+    pub hide_down: bool,
+    /// `;no-maint`: hide servers in maintenance.
+    pub no_maint: bool,
+    /// `;norefresh` (only when `stats refresh` is set).
+    pub no_refresh: bool,
+    /// `;st=CODE`: the result of the admin action that redirected here.
+    pub status: Option<AdminStatus>,
+    /// `scope=TEXT`: only proxies whose name contains TEXT (case-insensitive).
+    pub scope: Option<String>,
+}
+
+/// Longest `scope=` text HAProxy keeps.
+const SCOPE_MAX: usize = 20;
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The path (and query) of an absolute-form URI, or the URI itself.
+fn path_of(uri: &[u8]) -> &[u8] {
+    if uri.first() == Some(&b'/') {
+        return uri;
+    }
+    let Some(after) = find(uri, b"://").map(|p| p + 3) else {
+        return uri;
+    };
+    match uri[after..].iter().position(|&c| c == b'/') {
+        Some(slash) => &uri[after + slash..],
+        None => b"/",
+    }
+}
+
+/// Whether `uri` addresses the stats page, and with which options.
+pub fn query(s: &ir::StatsSettings, uri: &[u8]) -> Option<StatsQuery> {
+    let prefix = s.uri.as_deref().unwrap_or("/haproxy?stats").as_bytes();
+    let uri = if prefix.first() == Some(&b'/') {
+        path_of(uri)
+    } else {
+        uri
+    };
+    let rest = uri.strip_prefix(prefix)?;
+    let has = |k: &[u8]| find(rest, k).is_some();
+    let mut q = StatsQuery {
+        hide_down: has(b";up"),
+        no_maint: has(b";no-maint"),
+        no_refresh: s.refresh.is_some() && has(b";norefresh"),
+        ..StatsQuery::default()
+    };
+    if has(b";csv") {
+        q.kind = StatsKind::Csv;
+    }
+    if has(b";typed") {
+        q.kind = StatsKind::Typed;
+    }
+    if has(b";json") && !has(b";json-schema") {
+        q.kind = StatsKind::Json;
+    }
+    if let Some(p) = find(rest, b";st=") {
+        if rest.len() >= p + 8 {
+            q.status = Some(AdminStatus::from_code(&rest[p + 4..]));
+        }
+    }
+    if let Some(p) = find(rest, b"scope=") {
+        let v = &rest[p + 6..];
+        let end = v
+            .iter()
+            .position(|&c| matches!(c, b';' | b'&' | b' '))
+            .unwrap_or(v.len());
+        let v = &v[..end.min(SCOPE_MAX)];
+        let valid = v
+            .iter()
+            .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b':' | b'_' | b'-'));
+        if !v.is_empty() && valid {
+            q.scope = Some(String::from_utf8_lossy(v).into_owned());
+        }
+    }
+    Some(q)
 }
 
 /// Whether `uri` addresses the stats page, and in which form.
 pub fn matches(s: &ir::StatsSettings, uri: &[u8]) -> Option<StatsKind> {
-    let prefix = s.uri.as_deref().unwrap_or("/haproxy?stats").as_bytes();
-    if !uri.starts_with(prefix) {
-        return None;
+    query(s, uri).map(|q| q.kind)
+}
+
+/// Which proxies and servers a stats request shows (`stats scope`, `scope=`, `;up`,
+/// `;no-maint`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct View<'a> {
+    /// `stats scope` names (`.` = the request's own backend); empty = all.
+    pub allowed: &'a [String],
+    /// The request's backend (for `stats scope .`).
+    pub own: &'a str,
+    pub search: Option<&'a str>,
+    pub hide_down: bool,
+    pub no_maint: bool,
+}
+
+impl<'a> View<'a> {
+    /// Everything (the CLI's `show stat`).
+    pub fn all() -> View<'static> {
+        View::default()
     }
-    let rest = &uri[prefix.len()..];
-    if rest.windows(4).any(|w| w == b";csv") {
-        Some(StatsKind::Csv)
-    } else {
-        Some(StatsKind::Html)
+    pub fn new(s: &'a ir::StatsSettings, q: &'a StatsQuery, own: &'a str) -> View<'a> {
+        View {
+            allowed: &s.scope,
+            own,
+            search: q.scope.as_deref(),
+            hide_down: q.hide_down,
+            no_maint: q.no_maint,
+        }
+    }
+    pub fn shows_proxy(&self, name: &str) -> bool {
+        let allowed = self.allowed.is_empty()
+            || self
+                .allowed
+                .iter()
+                .any(|a| a == name || (a == "." && name == self.own));
+        let searched = self.search.map_or(true, |s| {
+            name.to_ascii_lowercase().contains(&s.to_ascii_lowercase())
+        });
+        allowed && searched
+    }
+    pub fn shows_server(&self, be: &Backend, srv: &Server) -> bool {
+        let Some(l) = be.live.get(srv.index) else {
+            return true;
+        };
+        !(self.no_maint && l.is_maint()) && !(self.hide_down && !l.is_up())
     }
 }
 
@@ -285,8 +433,13 @@ fn common(row: &mut [String], idx: &dyn Fn(&str) -> usize, c: &Counters) {
     }
 }
 
-/// Renders the CSV export.
+/// Renders the CSV export (every proxy and server).
 pub fn csv(rt: &Runtime) -> String {
+    csv_view(rt, &View::all())
+}
+
+/// Renders the CSV export of what `view` shows.
+pub fn csv_view(rt: &Runtime, view: &View<'_>) -> String {
     let idx = |k: &str| CSV_COLUMNS.iter().position(|c| *c == k).unwrap_or(0);
     let mut out = String::with_capacity(4096);
     out.push_str("# ");
@@ -324,6 +477,9 @@ pub fn csv(rt: &Runtime) -> String {
     }
     order.sort_by_key(|(_, f, b)| f.map(|f| f.id).or(b.map(|b| b.id)).unwrap_or(0));
     for (name, fe, be) in order {
+        if !view.shows_proxy(name) {
+            continue;
+        }
         if let Some(fe) = fe {
             let mut row = vec![String::new(); CSV_COLUMNS.len()];
             common(&mut row, &idx, &fe.counters);
@@ -381,9 +537,9 @@ pub fn csv(rt: &Runtime) -> String {
             let mut bck = 0u32;
             let mut wact = 0u32;
             for srv in &be.servers {
-                let row = server_row(be, srv, &idx, now);
                 if let Some(l) = be.live.get(srv.index) {
-                    if l.is_up() {
+                    // HAProxy counts usable servers: up, not draining, weight > 0
+                    if l.is_lb_usable() {
                         if srv.backup {
                             bck += 1;
                         } else {
@@ -392,7 +548,9 @@ pub fn csv(rt: &Runtime) -> String {
                         }
                     }
                 }
-                push_row(&mut out, &row);
+                if view.shows_server(be, srv) {
+                    push_row(&mut out, &server_row(be, srv, &idx, now));
+                }
             }
             let mut row = vec![String::new(); CSV_COLUMNS.len()];
             common(&mut row, &idx, &be.counters);
@@ -606,8 +764,37 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// What an HTML page is rendered for: the request's options and whether admin is allowed.
+#[derive(Debug, Clone, Copy)]
+pub struct HtmlPage<'a> {
+    pub query: &'a StatsQuery,
+    pub view: View<'a>,
+    /// `stats admin` matched: show the per-server checkboxes and the action form.
+    pub admin: bool,
+}
+
+/// The stats URI prefix (`stats uri`, default `/haproxy?stats`).
+pub fn uri_prefix(s: &ir::StatsSettings) -> &str {
+    s.uri.as_deref().unwrap_or("/haproxy?stats")
+}
+
+/// `;up`, `;norefresh` and `?scope=` of the current page, kept in links and redirects.
+pub fn carried_options(q: &StatsQuery) -> String {
+    let mut o = String::new();
+    if q.hide_down {
+        o.push_str(";up");
+    }
+    if q.no_refresh {
+        o.push_str(";norefresh");
+    }
+    if let Some(sc) = &q.scope {
+        let _ = write!(o, "?scope={sc}");
+    }
+    o
+}
+
 /// Renders the HTML report.
-pub fn html(rt: &Runtime, s: &ir::StatsSettings) -> String {
+pub fn html(rt: &Runtime, s: &ir::StatsSettings, page: &HtmlPage<'_>) -> String {
     let mut o = String::with_capacity(16384);
     let pid = std::process::id();
     o.push_str("<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01 Transitional//EN\"\n\"http://www.w3.org/TR/html4/loose.dtd\">\n");
@@ -615,7 +802,7 @@ pub fn html(rt: &Runtime, s: &ir::StatsSettings) -> String {
     o.push_str("<meta http-equiv=\"content-type\" content=\"text/html; charset=iso-8859-1\">\n");
     o.push_str("<style type=\"text/css\"><!--\nbody { font-family: arial, helvetica, sans-serif; font-size: 12px; }\n");
     o.push_str("table.tbl { border-collapse: collapse; } table.tbl td, table.tbl th { border: 1px solid gray; padding: 2px 3px; }\n");
-    o.push_str(".active_up {background: #c0ffc0;} .active_down {background: #ff9090;} .maintain {background: #c07820;} .backup_up {background: #b0d0ff;}\n");
+    o.push_str(".active_up {background: #c0ffc0;} .active_down {background: #ff9090;} .active_going_down {background: #ffffa0;} .active_no_check {background: #e0e0e0;} .maintain {background: #c07820;} .draining {background: #20a0ff;} .backup_up {background: #b0d0ff;}\n");
     o.push_str("th.pxname { background: #b00040; color: #ffff40; }\n--></style></head>\n<body>");
     if s.hide_version {
         o.push_str("<h1><a href=\"http://www.haproxy.org/\" style=\"text-decoration: none;\">HAProxy</a></h1>\n");
@@ -633,45 +820,115 @@ pub fn html(rt: &Runtime, s: &ir::StatsSettings) -> String {
     let uptime = rt.started.elapsed().as_secs();
     let _ = write!(
         o,
-        "<h3>&gt; General process information</h3>\n<table border=0><tr><td align=\"left\" nowrap width=\"1%\"><p><b>pid = </b> {pid} (process #1, nbproc = 1, nbthread = {})<br>\n<b>uptime = </b> {}d {}h{:02}m{:02}s<br>\n</td></tr></table>\n",
+        "<h3>&gt; General process information</h3>\n<table border=0><tr><td align=\"left\" nowrap width=\"1%\"><p><b>pid = </b> {pid} (process #1, nbproc = 1, nbthread = {})<br>\n<b>uptime = </b> {}d {}h{:02}m{:02}s<br>\n</td>",
         rt.global.nbthread.unwrap_or(1),
         uptime / 86400,
         uptime % 86400 / 3600,
         uptime % 3600 / 60,
         uptime % 60
     );
-    let head = "<tr><th>Name</th><th>Cur queue</th><th>Max queue</th><th>Cur sessions</th><th>Max sessions</th><th>Total sessions</th><th>Bytes in</th><th>Bytes out</th><th>Status</th><th>LastChk</th><th>Wght</th><th>Act</th><th>Bck</th></tr>\n";
-    for fe in &rt.frontends {
-        let _ = write!(o, "<table class=\"tbl\" width=\"100%\">\n<tr class=\"titre\"><th class=\"pxname\" width=\"10%\"><a name=\"{0}\"></a>{0}</th></tr>\n{head}", esc(&fe.name));
-        let c = &fe.counters;
+    let _ = write!(
+        o,
+        "<td align=\"left\" valign=\"top\" nowrap width=\"1%\"><b>Display option:</b><ul style=\"margin-top: 0.25em;\"><li><form method=\"GET\">Scope : <input value=\"{}\" type=\"text\" name=\"scope\" size=\"8\" maxlength=\"{SCOPE_MAX}\"></form>\n</ul></td></tr></table>\n",
+        esc(page.query.scope.as_deref().unwrap_or(""))
+    );
+    if let Some(st) = page.query.status {
+        let (class, msg) = st.banner();
         let _ = write!(
             o,
-            "<tr class=\"frontend\"><td>Frontend</td><td></td><td></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>OPEN</td><td></td><td></td><td></td><td></td></tr>\n",
-            ld32(&c.cur), ld32(&c.max), ld(&c.total), ld(&c.bytes_in), ld(&c.bytes_out)
+            "<p><div class={class} id=\"admin-status\" data-status=\"{}\"><a class=lfsb href=\"{}{}\" title=\"Remove this message\">[X]</a> {msg}</div>\n",
+            st.code(),
+            esc(uri_prefix(s)),
+            esc(&carried_options(page.query)),
         );
-        if let Some(be) = fe.own_backend.and_then(|i| rt.backends.get(i)) {
-            backend_rows(&mut o, be);
+    }
+    let view = &page.view;
+    for fe in &rt.frontends {
+        if !view.shows_proxy(&fe.name) {
+            continue;
         }
-        o.push_str("</table><p>\n");
+        let be = fe.own_backend.and_then(|i| rt.backends.get(i));
+        proxy_table(&mut o, &fe.name, Some(fe), be.map(|b| &**b), page);
     }
     for be in &rt.backends {
         if rt.frontends.iter().any(|f| f.own_backend == Some(be.index)) {
             continue;
         }
-        let _ = write!(o, "<table class=\"tbl\" width=\"100%\">\n<tr class=\"titre\"><th class=\"pxname\" width=\"10%\"><a name=\"{0}\"></a>{0}</th></tr>\n{head}", esc(&be.name));
-        backend_rows(&mut o, be);
-        o.push_str("</table><p>\n");
+        if !view.shows_proxy(&be.name) {
+            continue;
+        }
+        proxy_table(&mut o, &be.name, None, Some(be), page);
     }
     o.push_str("</body></html>\n");
     o
 }
 
-fn backend_rows(o: &mut String, be: &Backend) {
+/// One proxy's table; with admin rights and servers, wrapped in the action form HAProxy
+/// prints (checkbox `s` per server, `action` select, hidden `b=#ID`, Apply).
+fn proxy_table(
+    o: &mut String,
+    name: &str,
+    fe: Option<&Frontend>,
+    be: Option<&Backend>,
+    page: &HtmlPage<'_>,
+) {
+    let form = page.admin && be.is_some_and(|b| !b.servers.is_empty());
+    let name_e = esc(name);
+    if form {
+        o.push_str("<form method=\"post\">");
+    }
+    let _ = write!(
+        o,
+        "<table class=\"tbl\" width=\"100%\">\n<tr class=\"titre\">"
+    );
+    if page.admin {
+        if form {
+            let _ = write!(
+                o,
+                "<th rowspan=2 width=1><input type=\"checkbox\" onclick=\"for(c in document.getElementsByClassName('{name_e}-checkbox')) document.getElementsByClassName('{name_e}-checkbox').item(c).checked = this.checked\"></th>"
+            );
+        } else {
+            o.push_str("<th rowspan=2></th>");
+        }
+    }
+    let _ = write!(
+        o,
+        "<th class=\"pxname\" width=\"10%\"><a name=\"{name_e}\"></a><a class=px href=\"#{name_e}\">{name_e}</a></th></tr>\n<tr class=\"titre\"><th>Name</th><th>Cur queue</th><th>Max queue</th><th>Cur sessions</th><th>Max sessions</th><th>Total sessions</th><th>Bytes in</th><th>Bytes out</th><th>Status</th><th>LastChk</th><th>Wght</th><th>Act</th><th>Bck</th></tr>\n"
+    );
+    let blank = if page.admin { "<td></td>" } else { "" };
+    if let Some(fe) = fe {
+        let c = &fe.counters;
+        let _ = write!(
+            o,
+            "<tr class=\"frontend\">{blank}<td>Frontend</td><td></td><td></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>OPEN</td><td></td><td></td><td></td><td></td></tr>\n",
+            ld32(&c.cur), ld32(&c.max), ld(&c.total), ld(&c.bytes_in), ld(&c.bytes_out)
+        );
+    }
+    if let Some(be) = be {
+        backend_rows(o, be, page);
+    }
+    o.push_str("</table>");
+    if let (true, Some(be)) = (form, be) {
+        let _ = write!(
+            o,
+            "Choose the action to perform on the checked servers : <select name=action><option value=\"\"></option><option value=\"ready\">Set state to READY</option><option value=\"drain\">Set state to DRAIN</option><option value=\"maint\">Set state to MAINT</option><option value=\"dhlth\">Health: disable checks</option><option value=\"ehlth\">Health: enable checks</option><option value=\"hrunn\">Health: force UP</option><option value=\"hnolb\">Health: force NOLB</option><option value=\"hdown\">Health: force DOWN</option><option value=\"dagent\">Agent: disable checks</option><option value=\"eagent\">Agent: enable checks</option><option value=\"arunn\">Agent: force UP</option><option value=\"adown\">Agent: force DOWN</option><option value=\"shutdown\">Kill Sessions</option></select><input type=\"hidden\" name=\"b\" value=\"#{}\">&nbsp;<input type=\"submit\" value=\"Apply\"></form>",
+            be.id
+        );
+    }
+    o.push_str("<p>\n");
+}
+
+fn backend_rows(o: &mut String, be: &Backend, page: &HtmlPage<'_>) {
+    let be_e = esc(&be.name);
     for srv in &be.servers {
+        if !page.view.shows_server(be, srv) {
+            continue;
+        }
         let live = be.live.get(srv.index);
         let c = &srv.stats.counters;
         let (class, status) = match live {
             Some(l) if l.is_maint() => ("maintain", "MAINT"),
+            Some(l) if l.is_drain() && l.is_running() => ("draining", "DRAIN"),
             Some(l) if l.is_running() => (
                 if srv.backup { "backup_up" } else { "active_up" },
                 if srv.cfg.check { "UP" } else { "no check" },
@@ -679,10 +936,15 @@ fn backend_rows(o: &mut String, be: &Backend) {
             _ => ("active_down", "DOWN"),
         };
         let chk = live.map(|l| l.check_status().as_str()).unwrap_or("");
+        let srv_e = esc(&srv.name);
+        let checkbox = if page.admin {
+            format!("<td><input class='{be_e}-checkbox' type=\"checkbox\" name=\"s\" value=\"{srv_e}\"></td>")
+        } else {
+            String::new()
+        };
         let _ = write!(
             o,
-            "<tr class=\"{class}\"><td>{}</td><td>0</td><td>0</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{status}</td><td>{chk}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-            esc(&srv.name),
+            "<tr class=\"{class}\">{checkbox}<td>{srv_e}</td><td>0</td><td>0</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{status}</td><td>{chk}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
             ld32(&c.cur),
             ld32(&c.max),
             ld(&c.total),
@@ -696,7 +958,8 @@ fn backend_rows(o: &mut String, be: &Backend) {
     let c = &be.counters;
     let _ = write!(
         o,
-        "<tr class=\"backend\"><td>Backend</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td></td><td></td><td></td><td></td></tr>\n",
+        "<tr class=\"backend\">{}<td>Backend</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td></td><td></td><td></td><td></td></tr>\n",
+        if page.admin { "<td></td>" } else { "" },
         ld32(&c.queue_cur),
         ld32(&c.queue_max),
         ld32(&c.cur),
@@ -708,21 +971,49 @@ fn backend_rows(o: &mut String, be: &Backend) {
     );
 }
 
-/// A complete stats response (head + body) for `kind`.
-pub fn response(rt: &Runtime, s: &ir::StatsSettings, kind: StatsKind) -> Vec<u8> {
-    let (ctype, body) = match kind {
-        StatsKind::Csv => ("text/plain", csv(rt)),
-        StatsKind::Html => ("text/html", html(rt, s)),
+/// A complete stats response (head + body) for a GET/HEAD.
+pub fn response(
+    rt: &Runtime,
+    s: &ir::StatsSettings,
+    q: &StatsQuery,
+    own_backend: &str,
+    admin: bool,
+    head_only: bool,
+) -> Vec<u8> {
+    let view = View::new(s, q, own_backend);
+    let (ctype, body) = match q.kind {
+        StatsKind::Csv => ("text/plain", csv_view(rt, &view)),
+        StatsKind::Typed => ("text/plain", super::cli_api::show_stat_typed(rt)),
+        StatsKind::Json => ("application/json", super::cli_api::show_stat_json(rt)),
+        StatsKind::Html => (
+            "text/html",
+            html(
+                rt,
+                s,
+                &HtmlPage {
+                    query: q,
+                    view,
+                    admin,
+                },
+            ),
+        ),
     };
     let mut head =
         format!("HTTP/1.1 200 OK\r\ncache-control: no-cache\r\ncontent-type: {ctype}\r\n");
-    if let Some(r) = s.refresh {
+    if let (Some(r), StatsKind::Html, false) = (s.refresh, q.kind, q.no_refresh) {
         let _ = write!(head, "refresh: {}\r\n", r.as_secs());
     }
     let _ = write!(head, "content-length: {}\r\n\r\n", body.len());
     let mut out = head.into_bytes();
-    out.extend_from_slice(body.as_bytes());
+    if !head_only {
+        out.extend_from_slice(body.as_bytes());
+    }
     out
+}
+
+/// The `Location` of the redirect after an admin POST: `PREFIX;st=CODE[;up][;norefresh][?scope=X]`.
+pub fn admin_location(s: &ir::StatsSettings, q: &StatsQuery, st: AdminStatus) -> String {
+    format!("{};st={}{}", uri_prefix(s), st.code(), carried_options(q))
 }
 
 #[cfg(test)]

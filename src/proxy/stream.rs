@@ -574,6 +574,75 @@ fn set_connection(headers: &mut Vec<super::ctx::HdrField>, close: bool, keep_ali
     }
 }
 
+/// Serves the stats page (GET/HEAD) or applies its admin form (POST) when the request is for
+/// the stats URI of `site`; None when it is not a stats request. `close` says whether the
+/// connection must close after the reply for other reasons than an unread request body.
+#[allow(clippy::too_many_arguments)]
+async fn stats_page<C>(
+    client: &mut C,
+    info: &ConnInfo,
+    fe: &Frontend,
+    own_backend: &str,
+    site: stats::StatsSite<'_>,
+    rt: &Runtime,
+    b: &mut Bufs,
+    req_body: BodyKind,
+    rec: &mut LogRecord,
+    close_ka: bool,
+) -> Option<Outcome>
+where
+    C: AsyncRead + AsyncWrite + Unpin,
+{
+    use super::stats_admin::{self, AdminStatus};
+    let method = &b.req.method[..];
+    let (get, head, post) = (method == b"GET", method == b"HEAD", method == b"POST");
+    if !(get || head || post) {
+        return None;
+    }
+    let q = stats::query(site.cfg, &b.req.uri)?;
+    let authorization = http1::header(&b.req.headers, b"authorization");
+    // an unread body forces the close; a POST body read below does not
+    let mut close = close_ka || req_body != BodyKind::None;
+    let (status, page) = if !stats::authorized(site.cfg, authorization) {
+        (401, stats::unauthorized(site.cfg))
+    } else {
+        let admin = {
+            let ctx = RequestCtx::new(&b.req, info, &fe.name, own_backend, &b.vars)
+                .with_proxies(rt as &dyn ProxyLookup);
+            let ec = EvalCtx::new(&ctx);
+            site.admin.iter().any(|c| c.eval(&ec))
+        };
+        if post {
+            let st = if !admin {
+                AdminStatus::Deny
+            } else {
+                let wait = or_forever(fe.cfg.timeouts.client).min(Duration::from_secs(30));
+                // HAProxy's limit: one buffer minus the rewrite reserve
+                match stats_admin::read_body(client, &mut b.cbuf, req_body, 15360, wait).await {
+                    Ok(form) => {
+                        close = close_ka;
+                        stats_admin::apply(rt, &form)
+                    }
+                    Err(stats_admin::BodyError::TooLarge(_)) => AdminStatus::Excd,
+                    Err(_) => return Some(Outcome::Abort),
+                }
+            };
+            let loc = stats::admin_location(site.cfg, &q, st);
+            (303, stats_admin::redirect(&loc))
+        } else {
+            (200, stats::response(rt, site.cfg, &q, own_backend, admin, head))
+        }
+    };
+    rec.status = status;
+    rec.stats_page = true;
+    fe.counters.count_status(status);
+    if client.write_all(&page).await.is_err() {
+        return Some(Outcome::Abort);
+    }
+    rec.bytes_out = page.len() as u64;
+    Some(if close { Outcome::Close } else { Outcome::KeepAlive })
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn transaction<C>(
     client: &mut C,
@@ -669,6 +738,17 @@ where
             .and_then(|n| rt.backend_index(&n))
             .or(fe.own_backend)
     };
+    if be_idx.is_none() {
+        // no backend: the frontend's own stats settings may still serve the page
+        if let Some(site) = stats::site(fe, None) {
+            let close = !client_wants_ka
+                || fe.cfg.options.http_mode == HttpConnMode::Close
+                || engine.is_stopping();
+            if let Some(out) = stats_page(client, info, fe, &fe.name, site, rt, b, req_body, rec, close).await {
+                return out;
+            }
+        }
+    }
     let Some(be) = be_idx.and_then(|i| rt.backends.get(i)).cloned() else {
         rec.term = *b"SC";
         return send_error(client, 503, rec, fe, rt).await;
@@ -701,27 +781,11 @@ where
             return local_verdict(client, verdict, rec, fe, Some(&be), rt, close, req_minor).await;
         }
     }
-    if let Some(st) = stats::settings(fe, Some(&be)) {
-        if let Some(kind) = stats::matches(st, &b.req.uri) {
-            let authorization = http1::header(&b.req.headers, b"authorization");
-            let (status, page) = if stats::authorized(st, authorization) {
-                (200, stats::response(rt, st, kind))
-            } else {
-                (401, stats::unauthorized(st))
-            };
-            rec.status = status;
-            rec.stats_page = true;
-            fe.counters.count_status(status);
-            be.counters.count_status(status);
-            if client.write_all(&page).await.is_err() {
-                return Outcome::Abort;
-            }
-            rec.bytes_out = page.len() as u64;
-            return if local_close(mode == HttpConnMode::Close) {
-                Outcome::Close
-            } else {
-                Outcome::KeepAlive
-            };
+    if let Some(site) = stats::site(fe, Some(&be)) {
+        let close = !client_wants_ka || mode == HttpConnMode::Close || engine.is_stopping();
+        if let Some(out) = stats_page(client, info, fe, &be.name, site, rt, b, req_body, rec, close).await {
+            be.counters.count_status(rec.status);
+            return out;
         }
     }
     // ---- cookie persistence (request side)
