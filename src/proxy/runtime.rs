@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
-use super::balance::{BalanceConf, Balancer, HashFunction, HashLookup, HashType, LbAlgo, LbServer};
 use super::acl::CompiledCond;
+use super::balance::{BalanceConf, Balancer, HashFunction, HashLookup, HashType, LbAlgo, LbServer};
 use super::cookie::CookiePersist;
 use super::ctx::ProxyLookup;
 use super::rules::RuleSet;
@@ -238,7 +238,11 @@ impl Runtime {
         let now = unix_now();
         // Proxy ids (`iid`) as HAProxy assigns them: in file order from 1.
         // The GLOBAL proxy carrying the stats socket takes id 0 but still shifts the numbering.
-        let mut next_id = if config.global.stats_sockets.is_empty() { 1u32 } else { 2 };
+        let mut next_id = if config.global.stats_sockets.is_empty() {
+            1u32
+        } else {
+            2
+        };
         let mut ids: HashMap<String, u32> = HashMap::new();
         for p in &config.proxies {
             let id = p.id.map(|i| i as u32).unwrap_or(next_id);

@@ -250,7 +250,8 @@ pub fn query(s: &ir::StatsSettings, uri: &[u8]) -> Option<StatsQuery> {
             q.status = Some(AdminStatus::from_code(&rest[p + 4..]));
         }
     }
-    if let Some(p) = find(rest, b"scope=") {
+    // HAProxy only looks for `scope=` where at least 8 bytes remain (so at least 2 of value)
+    if let Some(p) = find(rest, b"scope=").filter(|p| rest.len() >= p + 8) {
         let v = &rest[p + 6..];
         let end = v
             .iter()
@@ -567,7 +568,12 @@ pub fn csv_view(rt: &Runtime, view: &View<'_>) -> String {
             set("eresp", ld(&c.err_resp).to_string());
             set("wretr", ld(&c.retries).to_string());
             set("wredis", ld(&c.redispatches).to_string());
-            set("status", if act + bck > 0 { "UP" } else { "DOWN" }.into());
+            let mut status = if act + bck > 0 { "UP" } else { "DOWN" }.to_string();
+            if view.hide_down || view.no_maint {
+                let nbup = be.live.iter().filter(|l| l.is_up()).count();
+                let _ = write!(status, " ({nbup}/{})", be.servers.len());
+            }
+            set("status", status);
             set("weight", wact.to_string());
             set("act", act.to_string());
             set("bck", bck.to_string());
@@ -827,17 +833,66 @@ pub fn html(rt: &Runtime, s: &ir::StatsSettings, page: &HtmlPage<'_>) -> String 
         uptime % 3600 / 60,
         uptime % 60
     );
+    let q = page.query;
+    let prefix = esc(uri_prefix(s));
+    let scope_txt = q
+        .scope
+        .as_deref()
+        .map(|sc| format!("?scope={}", esc(sc)))
+        .unwrap_or_default();
+    let (up, norefresh) = (
+        if q.hide_down { ";up" } else { "" },
+        if q.no_refresh { ";norefresh" } else { "" },
+    );
     let _ = write!(
         o,
-        "<td align=\"left\" valign=\"top\" nowrap width=\"1%\"><b>Display option:</b><ul style=\"margin-top: 0.25em;\"><li><form method=\"GET\">Scope : <input value=\"{}\" type=\"text\" name=\"scope\" size=\"8\" maxlength=\"{SCOPE_MAX}\"></form>\n</ul></td></tr></table>\n",
-        esc(page.query.scope.as_deref().unwrap_or(""))
+        "<td align=\"left\" valign=\"top\" nowrap width=\"1%\"><b>Display option:</b><ul style=\"margin-top: 0.25em;\"><li><form method=\"GET\">Scope : <input value=\"{}\" name=\"scope\" size=\"8\" maxlength=\"{SCOPE_MAX}\" tabindex=\"1\"/></form>\n",
+        esc(q.scope.as_deref().unwrap_or(""))
     );
+    if q.hide_down {
+        let _ = writeln!(
+            o,
+            "<li><a href=\"{prefix}{norefresh}{scope_txt}\">Show all servers</a><br>"
+        );
+    } else {
+        let _ = writeln!(
+            o,
+            "<li><a href=\"{prefix};up{norefresh}{scope_txt}\">Hide 'DOWN' servers</a><br>"
+        );
+    }
+    if s.refresh.is_some() {
+        if q.no_refresh {
+            let _ = writeln!(
+                o,
+                "<li><a href=\"{prefix}{up}{scope_txt}\">Enable refresh</a><br>"
+            );
+        } else {
+            let _ = writeln!(
+                o,
+                "<li><a href=\"{prefix}{up};norefresh{scope_txt}\">Disable refresh</a><br>"
+            );
+        }
+    }
+    let _ = writeln!(
+        o,
+        "<li><a href=\"{prefix}{up}{norefresh}{scope_txt}\">Refresh now</a><br>"
+    );
+    let nr = if s.refresh.is_some() {
+        ";norefresh"
+    } else {
+        ""
+    };
+    let _ = writeln!(
+        o,
+        "<li><a href=\"{prefix};csv{nr}{scope_txt}\">CSV export</a><br>"
+    );
+    let _ = writeln!(o, "<li><a href=\"{prefix};json{nr}{scope_txt}\">JSON export</a> (<a href=\"{prefix};json-schema\">schema</a>)<br>");
+    o.push_str("</ul></td></tr></table>\n");
     if let Some(st) = page.query.status {
         let (class, msg) = st.banner();
         let _ = write!(
             o,
-            "<p><div class={class} id=\"admin-status\" data-status=\"{}\"><a class=lfsb href=\"{}{}\" title=\"Remove this message\">[X]</a> {msg}</div>\n",
-            st.code(),
+            "<p><div class={class}><a class=lfsb href=\"{}{}\" title=\"Remove this message\">[X]</a> {msg}</div>\n",
             esc(uri_prefix(s)),
             esc(&carried_options(page.query)),
         );
@@ -1000,7 +1055,7 @@ pub fn response(
     };
     let mut head =
         format!("HTTP/1.1 200 OK\r\ncache-control: no-cache\r\ncontent-type: {ctype}\r\n");
-    if let (Some(r), StatsKind::Html, false) = (s.refresh, q.kind, q.no_refresh) {
+    if let (Some(r), false) = (s.refresh, q.no_refresh) {
         let _ = write!(head, "refresh: {}\r\n", r.as_secs());
     }
     let _ = write!(head, "content-length: {}\r\n\r\n", body.len());

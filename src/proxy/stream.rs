@@ -630,7 +630,10 @@ where
             let loc = stats::admin_location(site.cfg, &q, st);
             (303, stats_admin::redirect(&loc))
         } else {
-            (200, stats::response(rt, site.cfg, &q, own_backend, admin, head))
+            (
+                200,
+                stats::response(rt, site.cfg, &q, own_backend, admin, head),
+            )
         }
     };
     rec.status = status;
@@ -640,7 +643,11 @@ where
         return Some(Outcome::Abort);
     }
     rec.bytes_out = page.len() as u64;
-    Some(if close { Outcome::Close } else { Outcome::KeepAlive })
+    Some(if close {
+        Outcome::Close
+    } else {
+        Outcome::KeepAlive
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -744,7 +751,11 @@ where
             let close = !client_wants_ka
                 || fe.cfg.options.http_mode == HttpConnMode::Close
                 || engine.is_stopping();
-            if let Some(out) = stats_page(client, info, fe, &fe.name, site, rt, b, req_body, rec, close).await {
+            if let Some(out) = stats_page(
+                client, info, fe, &fe.name, site, rt, b, req_body, rec, close,
+            )
+            .await
+            {
                 return out;
             }
         }
@@ -783,7 +794,11 @@ where
     }
     if let Some(site) = stats::site(fe, Some(&be)) {
         let close = !client_wants_ka || mode == HttpConnMode::Close || engine.is_stopping();
-        if let Some(out) = stats_page(client, info, fe, &be.name, site, rt, b, req_body, rec, close).await {
+        if let Some(out) = stats_page(
+            client, info, fe, &be.name, site, rt, b, req_body, rec, close,
+        )
+        .await
+        {
             be.counters.count_status(rec.status);
             return out;
         }

@@ -12,6 +12,7 @@ mod proxy_http;
 mod proxy_l7_diff;
 mod proxy_ops;
 mod proxy_pgsql;
+mod proxy_stats_admin;
 pub mod proxy_tcp;
 mod proxy_tls;
 mod support_table;
