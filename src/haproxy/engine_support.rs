@@ -349,7 +349,7 @@ mod tests {
             ("proxy", "timeout client-fin", W),
             ("proxy", "capture request header", W),
             ("proxy", "unique-id-format", W),
-            ("proxy", "stats admin", W),
+            ("proxy", "stats admin", I), // stats_admin.rs
             ("option", "httplog", I),    // log.rs
             ("option", "forwardfor", I), // stream.rs
             ("option", "redispatch", I), // stream.rs

@@ -59,7 +59,7 @@ const LINES: &[(&str, Option<&str>)] = &[
         "  timeout client-fin 1s",
         Some("keyword 'timeout client-fin'"),
     ),
-    ("  stats admin if TRUE", Some("keyword 'stats admin'")),
+    ("  stats admin if TRUE", None),
     (
         "  capture request header Host len 20",
         Some("keyword 'capture request header'"),
