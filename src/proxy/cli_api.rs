@@ -81,7 +81,11 @@ pub fn agent_configured(srv: &Server) -> bool {
 
 /// Whether the server's agent check is configured and not disabled at runtime.
 pub fn agent_enabled(srv: &Server) -> bool {
-    agent_configured(srv) && !AGENT_OFF.lock().map(|s| s.contains(&srv.uid)).unwrap_or(false)
+    agent_configured(srv)
+        && !AGENT_OFF
+            .lock()
+            .map(|s| s.contains(&srv.uid))
+            .unwrap_or(false)
 }
 
 /// `disable agent` / `enable agent` (also the stats page's "Agent: disable/enable checks").
@@ -494,7 +498,42 @@ pub fn execute(engine: &Engine, w: &[String], sess: &mut Session) -> String {
             }
             out
         }
-        ["show", "sess", ..] => show_sess(engine),
+        ["show", "sess", rest @ ..] => {
+            if sess.level < Level::Operator {
+                return PERMISSION_DENIED.into();
+            }
+            show_sess(&rt, rest.first().copied())
+        }
+        ["shutdown", "session", rest @ ..] => {
+            if !admin {
+                return PERMISSION_DENIED.into();
+            }
+            match rest
+                .first()
+                .and_then(|v| parse_c_ulong(v))
+                .filter(|&id| id != 0)
+            {
+                None => "Session pointer expected (use 'show sess').\n".into(),
+                Some(id) if super::sessions::shutdown_session(id) => String::new(),
+                Some(_) => "No such session (use 'show sess').\n".into(),
+            }
+        }
+        ["disable" | "enable", "agent", rest @ ..] => {
+            if !admin {
+                return PERMISSION_DENIED.into();
+            }
+            match find_server(&rt, rest.first().copied()) {
+                Ok((_, srv)) => {
+                    let enable = a[0] == "enable";
+                    if enable && !agent_configured(srv) {
+                        return "Agent was not configured on this server, cannot enable.\n".into();
+                    }
+                    set_agent_enabled(srv, enable);
+                    String::new()
+                }
+                Err(e) => e.into(),
+            }
+        }
         ["show", "table", rest @ ..] => show_table(&rt, rest.first().copied()),
         ["clear", "table", rest @ ..] => {
             if sess.level < Level::Operator {
@@ -592,19 +631,60 @@ pub fn execute(engine: &Engine, w: &[String], sess: &mut Session) -> String {
                 Err(e) => e.into(),
             }
         }
+        ["set", "maxconn", "frontend", rest @ ..] => {
+            if !admin {
+                return PERMISSION_DENIED.into();
+            }
+            let Some(name) = rest.first().filter(|n| !n.is_empty()) else {
+                return "A frontend name is expected.\n".into();
+            };
+            let Some(fe) = rt.frontends.iter().find(|f| f.name == *name) else {
+                return "No such frontend.\n".into();
+            };
+            let Some(v) = rest.get(1).filter(|v| !v.is_empty()) else {
+                return "Integer value expected.\n".into();
+            };
+            let v = c_atoi(v);
+            if v < 0 {
+                return "Value out of range.\n".into();
+            }
+            if let Some(l) = engine.limits.frontend(fe.index) {
+                l.set_limit(v as u32);
+            }
+            String::new()
+        }
+        ["set", "maxconn", "global", rest @ ..] => {
+            if !admin {
+                return PERMISSION_DENIED.into();
+            }
+            let Some(v) = rest.first().filter(|v| !v.is_empty()) else {
+                return "Expects an integer value.\n".into();
+            };
+            let v = c_atoi(v);
+            let hard = engine.limits.hard_global;
+            if hard > 0 && v > i64::from(hard) {
+                return "Value out of range.\n".into();
+            }
+            // 0 or negative: back to the hard limit (unlimited when none was configured)
+            let v = if v <= 0 { hard } else { v as u32 };
+            engine.limits.global.set_limit(v);
+            String::new()
+        }
         ["set", "maxconn", ..] => {
             if !admin {
                 return PERMISSION_DENIED.into();
             }
-            "rhaproxy: changing the frontend or global maxconn at runtime is not supported yet.\n"
-                .into()
+            "'set maxconn' only supports 'frontend', 'global' and 'server'.\n".into()
         }
         ["shutdown", "sessions", "server", rest @ ..] => {
             if !admin {
                 return PERMISSION_DENIED.into();
             }
             match find_server(&rt, rest.first().copied()) {
-                Ok(_) => "rhaproxy: 'shutdown sessions server' is not supported yet.\n".into(),
+                Ok((_, srv)) => {
+                    super::sessions::shutdown_server(srv.uid);
+                    String::new()
+                }
                 Err(e) => e.into(),
             }
         }
@@ -738,7 +818,39 @@ fn set_server(be: &Backend, srv: &Server, opts: &[&str]) -> String {
             }
             String::new()
         }
-        ["addr", ..] => "rhaproxy: changing a server's address at runtime is not supported yet.\n".into(),
+        ["addr"] | ["addr", ""] => {
+            "set server <b>/<s> addr requires an address and optionally a port.\n".into()
+        }
+        ["addr", addr, rest @ ..] => {
+            let port = match rest {
+                ["port", p, ..] => Some(*p),
+                ["port"] => Some(""),
+                _ => None,
+            };
+            set_server_addr(srv, addr, port)
+        }
+        ["agent", st, ..] => {
+            if !agent_enabled(srv) {
+                return "agent checks are not enabled on this server.\n".into();
+            }
+            match *st {
+                "up" => {
+                    be.live.set_running(srv.index, true);
+                }
+                "down" => {
+                    be.live.set_running(srv.index, false);
+                }
+                _ => return "'set server <srv> agent' expects 'up' or 'down'.\n".into(),
+            }
+            String::new()
+        }
+        ["agent"] => {
+            if agent_enabled(srv) {
+                "'set server <srv> agent' expects 'up' or 'down'.\n".into()
+            } else {
+                "agent checks are not enabled on this server.\n".into()
+            }
+        }
         _ => "'set server <srv>' only supports 'agent', 'health', 'state', 'weight', 'addr', 'fqdn', 'check-addr', 'check-port' and 'ssl'.\n".into(),
     }
 }
@@ -1116,7 +1228,7 @@ pub fn show_servers_state(rt: &Runtime, backend: Option<&str>) -> String {
             } else {
                 0
             };
-            let (addr, port) = match srv.target {
+            let (addr, port) = match srv.target() {
                 Some(t) => (
                     t.ip.to_string(),
                     match t.port {
@@ -1168,15 +1280,194 @@ pub fn show_servers_state(rt: &Runtime, backend: Option<&str>) -> String {
     out
 }
 
-fn show_sess(engine: &Engine) -> String {
-    // Connections are not registered individually; report the count per frontend.
-    let rt = engine.runtime.load();
+/// C's `atoi`: optional sign and leading digits, 0 when there are none.
+fn c_atoi(v: &str) -> i64 {
+    let v = v.trim_start();
+    let (neg, digits) = match v.as_bytes().first() {
+        Some(b'-') => (true, &v[1..]),
+        Some(b'+') => (false, &v[1..]),
+        _ => (false, v),
+    };
+    let n: i64 = digits
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .take(18)
+        .fold(0, |acc, d| acc * 10 + i64::from(d - b'0'));
+    if neg {
+        -n
+    } else {
+        n
+    }
+}
+
+/// C's `strtoul(v, NULL, 0)`: decimal, `0x` hex or `0` octal prefix; None when no digit.
+fn parse_c_ulong(v: &str) -> Option<u64> {
+    let v = v.trim();
+    let (digits, radix) = if let Some(h) = v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")) {
+        (h, 16)
+    } else if v.len() > 1 && v.starts_with('0') {
+        (&v[1..], 8)
+    } else {
+        (v, 10)
+    };
+    let end = digits
+        .find(|c: char| !c.is_digit(radix))
+        .unwrap_or(digits.len());
+    u64::from_str_radix(&digits[..end], radix).ok()
+}
+
+/// `set server B/S addr IP [port P]`, with HAProxy's report of what changed. As in HAProxy,
+/// an address change is kept even when the port part is then refused.
+fn set_server_addr(srv: &Server, addr: &str, port: Option<&str>) -> String {
+    let by = " by 'stats socket command'\n";
+    let Ok(ip) = addr.parse::<std::net::IpAddr>() else {
+        return format!("Invalid addr '{addr}'{by}");
+    };
+    let Some(cur) = srv.target() else {
+        return format!("Update for the current server address family is only supported through configuration file{by}");
+    };
+    let mut next = cur;
+    let mut msg = if cur.ip == ip {
+        "no need to change the addr".to_string()
+    } else {
+        next.ip = ip;
+        format!("IP changed from '{}' to '{addr}'", cur.ip)
+    };
+    if let Some(p) = port {
+        msg.push_str(", ");
+        port_change(srv, cur, &mut next, p, &mut msg);
+    }
+    if next != cur {
+        srv.addr.store(Some(Arc::new(next)));
+        // idle connections to the old address must not be reused
+        while super::pool::take(srv.uid).is_some() {}
+    }
+    msg + by
+}
+
+/// The port part of `set server addr`: updates `next.port` and reports into `msg`.
+fn port_change(
+    srv: &Server,
+    cur: super::runtime::ServerTarget,
+    next: &mut super::runtime::ServerTarget,
+    p: &str,
+    msg: &mut String,
+) {
+    let sign = p.chars().next();
+    let digits = p.strip_prefix(['+', '-']).unwrap_or(p);
+    let end = digits
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(digits.len());
+    let Ok(n) = digits[..end].parse::<i64>() else {
+        let _ = write!(msg, "problem converting port '{p}' to an int");
+        return;
+    };
+    let (cur_port, mapped) = match cur.port {
+        ir::ServerPort::Fixed(p) => (i64::from(p), false),
+        ir::ServerPort::None => (0, true),
+        ir::ServerPort::Offset(o) => (i64::from(o), true),
+    };
+    let relative = matches!(sign, Some('+' | '-'));
+    let new = if sign == Some('-') { -n } else { n };
+    if relative && !mapped && srv.cfg.check_port.is_none() {
+        msg.push_str("can't change <port> to port map because it is incompatible with current health check port configuration (use 'port' statement from the 'server' directive.");
+        return;
+    }
+    if relative != mapped || cur_port != new {
+        next.port = if relative {
+            ir::ServerPort::Offset(new.clamp(-65535, 65535) as i32)
+        } else {
+            ir::ServerPort::Fixed(new as u16)
+        };
+        let cur_txt = if mapped {
+            format!("+{cur_port}")
+        } else {
+            cur_port.to_string()
+        };
+        let new_txt = match sign {
+            Some('+') => format!("+{n}"),
+            Some('-') => format!("-{n}"),
+            _ => (new as u16).to_string(),
+        };
+        let _ = write!(msg, "port changed from '{cur_txt}' to '{new_txt}'");
+    } else {
+        msg.push_str("no need to change the port");
+    }
+}
+
+/// `age=` of `show sess`: HAProxy's compact human time.
+fn human_age(secs: u64) -> String {
+    match secs {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m{}s", s / 60, s % 60),
+        s if s < 86400 => format!("{}h{}m", s / 3600, s % 3600 / 60),
+        s => format!("{}d{}h", s / 86400, s % 86400 / 3600),
+    }
+}
+
+/// `show sess [all|ID]`: one line per stream in HAProxy's format (the fields a tool parses:
+/// address, proto, src, fe, be, srv, age, calls; buffer and flag fields carry neutral
+/// values), the CLI's own stream last; `all` or an id adds HAProxy's detail lines.
+fn show_sess(rt: &Runtime, arg: Option<&str>) -> String {
+    let streams = super::sessions::snapshot();
+    let target = match arg {
+        None | Some("") => None,
+        Some("all") => Some(None),
+        // as strtoul: no number means no target (the plain list)
+        Some(v) => parse_c_ulong(v).filter(|&id| id != 0).map(Some),
+    };
     let mut out = String::new();
-    for fe in &rt.frontends {
-        let cur = fe.counters.cur.load(Ordering::Relaxed);
-        if cur > 0 {
-            let _ = writeln!(out, "fe={} sessions={cur}", fe.name);
+    let proto = |a: &std::net::SocketAddr| if a.is_ipv4() { "tcpv4" } else { "tcpv6" };
+    let mut found = false;
+    for e in &streams {
+        let fe = rt.frontends.get(e.frontend);
+        let fe_name = fe.map_or("?", |f| f.name.as_str());
+        let be = e.backend().and_then(|i| rt.backends.get(i));
+        let be_name = be.map_or(fe_name, |b| b.name.as_str());
+        let srv = be.and_then(|b| {
+            let uid = e.server_uid()?;
+            b.servers.iter().find(|s| s.uid == uid)
+        });
+        let age = human_age(e.started.elapsed().as_secs());
+        match target {
+            None => {
+                let _ = writeln!(
+                    out,
+                    "{:#x}: proto={} src={} fe={fe_name} be={be_name} srv={} ts=00 epoch=0 age={age} calls={} rate=0 cpu=0 lat=0 rq[f=0h,i=0,an=00h,rx=,wx=,ax=] rp[f=0h,i=0,an=00h,rx=,wx=,ax=] scf=[8,0h,fd=-1] scb=[8,0h,fd=-1] exp= rc=0 c_exp=",
+                    e.id,
+                    proto(&e.src),
+                    e.src,
+                    srv.map_or("<none>", |s| s.name.as_str()),
+                    e.calls.load(Ordering::Relaxed).max(1),
+                );
+            }
+            Some(want) if want.map_or(true, |id| id == e.id) => {
+                found = true;
+                let _ = writeln!(
+                    out,
+                    "{:#x}: id={} proto={} source={}\n  flags=0x0, conn_retries=0, conn_exp=<NEVER> conn_et=0x000 srv_conn={}\n  frontend={fe_name} (id={} mode={}), listener=? addr={}\n  backend={be_name} (id={})\n  server={} (id={}) addr={}\n  age={age} calls={}",
+                    e.id,
+                    e.id,
+                    proto(&e.src),
+                    e.src,
+                    srv.map_or("(nil)".to_string(), |s| format!("{:p}", Arc::as_ptr(s))),
+                    fe.map_or(0, |f| f.id),
+                    fe.map_or("tcp", |f| if f.mode == ir::ProxyMode::Http { "http" } else { "tcp" }),
+                    e.dst,
+                    be.map_or(0, |b| b.id),
+                    srv.map_or("<none>", |s| s.name.as_str()),
+                    srv.map_or(0, |s| s.id),
+                    srv.and_then(|s| s.target()).map_or("<none>".to_string(), |t| t.addr(e.dst.port()).to_string()),
+                    e.calls.load(Ordering::Relaxed).max(1),
+                );
+            }
+            Some(_) => {}
         }
+    }
+    match target {
+        None => out.push_str("0x1: proto=unix_stream src=unix:1 fe=GLOBAL be=<NONE> srv=<none> ts=00 epoch=0 age=0s calls=1 rate=0 cpu=0 lat=0 rq[f=0h,i=0,an=00h,rx=,wx=,ax=] rp[f=0h,i=0,an=00h,rx=,wx=,ax=] scf=[8,0h,fd=-1] scb=[8,0h,fd=-1] exp= rc=0 c_exp=\n"),
+        Some(Some(_)) if !found => out.push_str("Session not found.\n"),
+        _ => {}
     }
     out
 }

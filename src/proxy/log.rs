@@ -755,11 +755,11 @@ fn render(
                     "lc" | "rt" => {
                         push_num(out, fe.counters.requests.load(Ordering::Relaxed) as i64)
                     }
-                    "si" => match server.and_then(|s| s.target) {
+                    "si" => match server.and_then(|s| s.target()) {
                         Some(t) => push_str(out, t.ip.to_string().as_bytes(), quote),
                         None => push_str(out, b"-", quote),
                     },
-                    "sp" => match server.and_then(|s| s.target) {
+                    "sp" => match server.and_then(|s| s.target()) {
                         Some(t) => push_num(out, i64::from(t.addr(rec.local.port()).port())),
                         None => push_str(out, b"-", quote),
                     },

@@ -14,6 +14,7 @@ pub mod balance;
 pub mod checker;
 pub mod checks_db;
 pub mod cli_api;
+pub mod conn_limit;
 pub mod cookie;
 pub mod crypt;
 pub mod ctx;
@@ -58,11 +59,15 @@ pub struct Engine {
     /// Woken whenever a client connection ends (soft stop waits on it).
     pub conn_done: Notify,
     pub logger: log::Logger,
+    /// Global and per-frontend `maxconn`, changeable from the runtime API.
+    pub limits: conn_limit::Limits,
 }
 
 impl Engine {
     pub fn new(rt: Runtime, logger: log::Logger) -> Arc<Engine> {
+        let limits = conn_limit::Limits::from_runtime(&rt);
         Arc::new(Engine {
+            limits,
             runtime: ArcSwap::from_pointee(rt),
             stopping: AtomicBool::new(false),
             stop: Notify::new(),

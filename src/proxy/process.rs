@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 
 use super::ctx::ConnInfo;
 use super::listener::BoundListener;
@@ -166,18 +165,8 @@ pub(crate) fn daemonize(pidfile: Option<&str>) -> std::io::Result<bool> {
 
 pub async fn serve_all(rt: Runtime, bound: Vec<BoundListener>, _quiet: bool) -> i32 {
     let logger = Logger::new(&rt);
-    let global_max = rt
-        .global
-        .maxconn
-        .map(|m| m as usize)
-        .unwrap_or(Semaphore::MAX_PERMITS);
     let frontends = rt.frontends.clone();
     let engine = Engine::new(rt, logger);
-    let global_sem = Arc::new(Semaphore::new(global_max.min(Semaphore::MAX_PERMITS)));
-    let fe_sems: Vec<Option<Arc<Semaphore>>> = frontends
-        .iter()
-        .map(|f| (f.maxconn > 0).then(|| Arc::new(Semaphore::new(f.maxconn as usize))))
-        .collect();
     let mut accept_tasks = Vec::new();
     let server_tls = match super::tcp::server_tls_table(&engine.runtime.load()) {
         Ok(t) => t,
@@ -197,7 +186,6 @@ pub async fn serve_all(rt: Runtime, bound: Vec<BoundListener>, _quiet: bool) -> 
         let Some(fe) = frontends.get(b.frontend).cloned() else {
             continue;
         };
-        let fe_sem = fe_sems.get(b.frontend).cloned().flatten();
         let rt_now = engine.runtime.load();
         let l4 = match super::tcp::ListenerL4::build(&b.options, &fe, &rt_now, server_tls.clone()) {
             Ok(l) => l,
@@ -212,8 +200,6 @@ pub async fn serve_all(rt: Runtime, bound: Vec<BoundListener>, _quiet: bool) -> 
             l4,
             fe,
             engine.clone(),
-            global_sem.clone(),
-            fe_sem,
         )));
     }
     super::checker::spawn_checks(&engine);
@@ -272,19 +258,13 @@ async fn accept_loop(
     l4: Arc<super::tcp::ListenerL4>,
     fe: Arc<Frontend>,
     engine: Arc<Engine>,
-    global_sem: Arc<Semaphore>,
-    fe_sem: Option<Arc<Semaphore>>,
 ) {
     let local_is_wildcard = local.ip().is_unspecified();
     loop {
-        let Ok(gp) = global_sem.clone().acquire_owned().await else {
-            return;
-        };
-        let fp = match &fe_sem {
-            Some(s) => match s.clone().acquire_owned().await {
-                Ok(p) => Some(p),
-                Err(_) => return,
-            },
+        // global and frontend maxconn (both changeable with `set maxconn`)
+        let gp = engine.limits.global.acquire().await;
+        let fp = match engine.limits.frontend(fe.index) {
+            Some(l) => Some(l.acquire().await),
             None => None,
         };
         let (sock, peer) = match listener.accept().await {
@@ -316,7 +296,10 @@ async fn accept_loop(
         let engine = engine.clone();
         let l4 = l4.clone();
         tokio::spawn(async move {
-            super::tcp::dispatch(sock, info, fe.clone(), engine.clone(), l4).await;
+            let (src, dst) = (info.src, info.dst);
+            let conn = super::tcp::dispatch(sock, info, fe.clone(), engine.clone(), l4);
+            // registered for `show sess` / `shutdown session(s)`
+            super::sessions::run(fe.index, src, dst, conn).await;
             fe.counters.leave();
             drop(fp);
             drop(gp);

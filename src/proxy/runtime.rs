@@ -122,8 +122,9 @@ pub struct Server {
     pub index: usize,
     /// Unique index across all backends (pool slot).
     pub uid: usize,
-    /// None when the address could not be resolved (the server stays down).
-    pub target: Option<ServerTarget>,
+    /// None when the address could not be resolved (the server stays down). Changed at
+    /// runtime by `set server B/S addr`; read it with [`Server::target`].
+    pub addr: arc_swap::ArcSwapOption<ServerTarget>,
     pub backup: bool,
     /// Configured weight.
     pub weight: u32,
@@ -136,6 +137,11 @@ pub struct Server {
 }
 
 impl Server {
+    /// Where the server's connections go now (None: unresolved address).
+    #[inline]
+    pub fn target(&self) -> Option<ServerTarget> {
+        self.addr.load().as_deref().copied()
+    }
     /// This server's load-balancing state in its backend's set.
     pub fn live<'a>(&self, be: &'a Backend) -> Option<&'a LiveState> {
         be.live.get(self.index)
@@ -299,7 +305,7 @@ impl Runtime {
                     id,
                     index: servers.len(),
                     uid,
-                    target,
+                    addr: arc_swap::ArcSwapOption::from_pointee(target),
                     backup: s.backup,
                     weight: s.weight,
                     maxconn: s.maxconn.unwrap_or(0),

@@ -53,7 +53,8 @@ impl StreamEntry {
     }
 }
 
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+/// Ids start high so they never collide with the CLI's own pseudo-stream (`0x1`).
+static NEXT_ID: AtomicU64 = AtomicU64::new(0x1000);
 static STREAMS: Mutex<BTreeMap<u64, Arc<StreamEntry>>> = Mutex::new(BTreeMap::new());
 
 tokio::task_local! {

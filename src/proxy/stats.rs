@@ -732,7 +732,7 @@ fn server_row(be: &Backend, srv: &Server, idx: &dyn Fn(&str) -> usize, now: u64)
             srv.stats.health.load(Ordering::Relaxed).to_string(),
         );
     }
-    if let Some(t) = srv.target {
+    if let Some(t) = srv.target() {
         set("addr", t.addr(0).to_string());
     }
     if let Some(ck) = &srv.cookie {

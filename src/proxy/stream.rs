@@ -923,10 +923,11 @@ where
                 None
             }
         });
+        super::sessions::attach_server(be.index, server.uid);
         if let Some(c) = reuse {
             break (server, c, served);
         }
-        let Some(target) = server.target else {
+        let Some(target) = server.target() else {
             exclude = Some(server.index);
             continue;
         };
@@ -1314,7 +1315,7 @@ async fn reconnect(
     info: &ConnInfo,
     connect_timeout: Duration,
 ) -> Option<ServerConn> {
-    let target = server.target?;
+    let target = server.target()?;
     let stream = tokio::time::timeout(
         connect_timeout,
         TcpStream::connect(target.addr(info.dst.port())),
@@ -1539,7 +1540,8 @@ pub async fn serve_tcp(
             }
         };
         let served = ServedGuard::new(server.clone(), be.clone());
-        let Some(target) = server.target else {
+        super::sessions::attach_server(be.index, server.uid);
+        let Some(target) = server.target() else {
             exclude = Some(server.index);
             continue;
         };

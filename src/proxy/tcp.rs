@@ -507,7 +507,8 @@ pub async fn serve_l4<C>(
             server: server.clone(),
             backend: be.clone(),
         };
-        let Some(target) = server.target else {
+        super::sessions::attach_server(be.index, server.uid);
+        let Some(target) = server.target() else {
             exclude = Some(server.index);
             continue;
         };

@@ -1056,3 +1056,280 @@ fn proxy_ops_classic_reload_with_socket_transfer() {
     );
     assert!(ok > 100, "only {ok} requests");
 }
+
+// ---------------------------------------------------------------------------------------------
+// runtime API: addresses, connection limits, sessions
+// ---------------------------------------------------------------------------------------------
+
+/// `set maxconn frontend|global`, `set server addr|agent`, `enable|disable agent`,
+/// `shutdown session(s)`, `show sess ID`: every reply identical to haproxy's, and the
+/// resulting `addr` column of `show stat` too.
+#[test]
+fn proxy_ops_cli_runtime_commands_differential() {
+    if !require("socat") || !require("haproxy") {
+        return;
+    }
+    let steps: &[&str] = &[
+        "set maxconn frontend fe 10",
+        "set maxconn frontend nope 10",
+        "set maxconn frontend fe",
+        "set maxconn frontend fe -1",
+        "set maxconn frontend fe abc",
+        "set maxconn global 100",
+        "set maxconn global 100000000",
+        "set maxconn global",
+        "set maxconn global 0",
+        "set server be/s1 addr",
+        "set server be/s1 addr foo",
+        "set server be/s1 addr 127.0.0.2",
+        "set server be/s1 addr 127.0.0.2",
+        "set server be/s1 addr 127.0.0.3 port 81",
+        "set server be/s1 addr 127.0.0.3 port 81",
+        "set server be/s1 addr 127.0.0.3 port",
+        "set server be/s1 addr 127.0.0.4 port abc",
+        "set server be/s1 addr ::1 port +5",
+        "set server be/s2 addr 127.0.0.9 port +5",
+        "set server be/s1 agent up",
+        "set server be/s2 agent up",
+        "set server be/s2 agent sideways",
+        "disable agent be/s2",
+        "set server be/s2 agent down",
+        "enable agent be/s1",
+        "enable agent be/s2",
+        "shutdown sessions server be/zz",
+        "shutdown sessions server be/s1",
+        "shutdown session",
+        "shutdown session abc",
+        "shutdown session 0x77",
+        "show sess 0x77",
+    ];
+    let run = |bin: &Path| -> Vec<String> {
+        let (fe, dead) = (free_port(), free_port());
+        let cfg = format!(
+            "global\n  maxconn 5000\n  stats socket {{dir}}/admin.sock level admin\n\
+             defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n\
+             frontend fe\n  bind 127.0.0.1:{fe}\n  default_backend be\n\
+             backend be\n  server s1 127.0.0.1:7001\n  server s2 127.0.0.1:7002 agent-check agent-port {dead} agent-inter 1h port 7002\n"
+        );
+        let p = Running::start(bin, &cfg, &["-db"], &[fe]);
+        p.wait_sock("admin.sock");
+        let sock = p.sock("admin.sock");
+        let mut out: Vec<String> = steps.iter().map(|c| cli(&sock, c)).collect();
+        let addrs: Vec<String> = cli(&sock, "show stat")
+            .lines()
+            .filter(|l| l.starts_with("be,s"))
+            .map(|l| l.split(',').nth(73).unwrap_or("").to_string())
+            .collect();
+        out.push(addrs.join(" "));
+        out
+    };
+    let ours = run(&rhaproxy_bin());
+    let theirs = run(Path::new("haproxy"));
+    let diffs: Vec<String> = ours
+        .iter()
+        .zip(&theirs)
+        .enumerate()
+        .filter(|(_, (o, t))| o != t)
+        .map(|(i, (o, t))| {
+            format!(
+                "step {i} {:?}:\n ours: {o:?}\n haproxy: {t:?}",
+                steps.get(i).unwrap_or(&"show stat addr")
+            )
+        })
+        .collect();
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+    assert!(theirs[13].starts_with("IP changed from '127.0.0.2' to '127.0.0.3', port changed"));
+    assert_eq!(theirs.last().unwrap(), "[::1]:81 127.0.0.9:5");
+}
+
+/// `set server B/S addr IP port P` sends the next requests to the new address (the idle
+/// connection to the old one is not reused).
+#[test]
+fn proxy_ops_cli_set_server_addr_moves_traffic() {
+    if !require("socat") {
+        return;
+    }
+    let (a, b) = (http_server("A"), http_server("B"));
+    let fe = free_port();
+    let cfg = format!(
+        "global\n  stats socket {{dir}}/admin.sock level admin\n\
+         defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n\
+         listen l\n  bind 127.0.0.1:{fe}\n  server s1 127.0.0.1:{a}\n"
+    );
+    let p = Running::start(&rhaproxy_bin(), &cfg, &["-db"], &[fe]);
+    p.wait_sock("admin.sock");
+    assert_eq!(bodies(fe, 3), vec!["A", "A", "A"]);
+    let reply = cli(
+        &p.sock("admin.sock"),
+        &format!("set server l/s1 addr 127.0.0.1 port {b}"),
+    );
+    assert_eq!(
+        reply,
+        format!("no need to change the addr, port changed from '{a}' to '{b}' by 'stats socket command'\n\n")
+    );
+    assert_eq!(bodies(fe, 3), vec!["B", "B", "B"]);
+}
+
+/// One HTTP request on a fresh connection to `port`, not waiting for the answer.
+fn open_request(port: u16) -> TcpStream {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    s
+}
+
+/// Waits until `s` is closed by the peer (EOF or reset); false after `limit`.
+fn closed_within(s: &mut TcpStream, limit: Duration) -> bool {
+    s.set_read_timeout(Some(limit)).unwrap();
+    let mut buf = [0u8; 512];
+    let start = Instant::now();
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut =>
+            {
+                return false
+            }
+            Err(_) => return true,
+        }
+        if start.elapsed() > limit {
+            return false;
+        }
+    }
+}
+
+/// `show sess` lists streams in HAProxy's format with their frontend, backend and server;
+/// `shutdown sessions server` closes the streams on that server, `shutdown session ID` one
+/// stream; both disappear from `show sess`.
+#[test]
+fn proxy_ops_cli_show_and_shutdown_sessions() {
+    if !require("socat") {
+        return;
+    }
+    let slow = http_server_slow("slow", Duration::from_secs(8));
+    let fe = free_port();
+    let cfg = format!(
+        "global\n  stats socket {{dir}}/admin.sock level admin\n  stats socket {{dir}}/user.sock level user\n\
+         defaults\n  mode http\n  timeout connect 1s\n  timeout client 20s\n  timeout server 20s\n\
+         frontend fe\n  bind 127.0.0.1:{fe}\n  default_backend be\n\
+         backend be\n  server s1 127.0.0.1:{slow}\n"
+    );
+    let p = Running::start(&rhaproxy_bin(), &cfg, &["-db"], &[fe]);
+    p.wait_sock("admin.sock");
+    let sock = p.sock("admin.sock");
+    let mut busy = open_request(fe);
+    let mut idle = TcpStream::connect(("127.0.0.1", fe)).unwrap();
+    let lines = std::cell::RefCell::new(Vec::new());
+    wait_for("two streams in show sess", || {
+        let now: Vec<String> = cli(&sock, "show sess")
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect();
+        let ok = now.iter().any(|l| l.contains(" srv=s1 ")) && now.len() >= 3;
+        *lines.borrow_mut() = now;
+        ok
+    });
+    let lines = lines.into_inner();
+    let on_s1 = lines.iter().find(|l| l.contains(" srv=s1 ")).unwrap();
+    assert!(
+        on_s1.contains(": proto=tcpv4 src=127.0.0.1:") && on_s1.contains(" fe=fe be=be srv=s1 ts="),
+        "{on_s1}"
+    );
+    let waiting = lines
+        .iter()
+        .find(|l| l.contains(" fe=fe ") && l.contains(" srv=<none> "))
+        .unwrap_or_else(|| panic!("no idle stream in {lines:?}"));
+    assert!(lines
+        .last()
+        .unwrap()
+        .contains("fe=GLOBAL be=<NONE> srv=<none>"));
+    assert_eq!(
+        cli(&p.sock("user.sock"), "show sess"),
+        "Permission denied\n\n"
+    );
+
+    assert_eq!(cli(&sock, "shutdown sessions server be/s1"), "\n");
+    assert!(
+        closed_within(&mut busy, Duration::from_secs(5)),
+        "stream on s1 not closed"
+    );
+    let id = waiting.split(':').next().unwrap().to_string();
+    let detail = cli(&sock, &format!("show sess {id}"));
+    assert!(
+        detail.starts_with(&format!("{id}: id=")) && detail.contains("frontend=fe"),
+        "{detail}"
+    );
+    assert_eq!(cli(&sock, &format!("shutdown session {id}")), "\n");
+    assert!(
+        closed_within(&mut idle, Duration::from_secs(5)),
+        "idle stream not closed"
+    );
+    wait_for("streams gone from show sess", || {
+        cli(&sock, "show sess")
+            .lines()
+            .filter(|l| !l.is_empty())
+            .count()
+            == 1
+    });
+    assert_eq!(
+        cli(&sock, &format!("shutdown session {id}")),
+        "No such session (use 'show sess').\n\n"
+    );
+}
+
+/// `set maxconn frontend`: at 1, a second connection waits while the first is open; raising
+/// the limit lets it in at once. `set maxconn global` lowers and restores the process limit.
+#[test]
+fn proxy_ops_cli_set_maxconn_frontend_and_global() {
+    if !require("socat") {
+        return;
+    }
+    let s1 = http_server("s1");
+    let fe = free_port();
+    let cfg = format!(
+        "global\n  maxconn 100\n  stats socket {{dir}}/admin.sock level admin\n\
+         defaults\n  mode http\n  timeout connect 1s\n  timeout client 10s\n  timeout server 5s\n\
+         frontend fe\n  bind 127.0.0.1:{fe}\n  default_backend be\n\
+         backend be\n  server s1 127.0.0.1:{s1}\n"
+    );
+    let p = Running::start(&rhaproxy_bin(), &cfg, &["-db"], &[fe]);
+    p.wait_sock("admin.sock");
+    let sock = p.sock("admin.sock");
+    for (cmd, first_limit) in [
+        ("set maxconn frontend fe", "set maxconn frontend fe 1"),
+        ("set maxconn global", "set maxconn global 1"),
+    ] {
+        assert_eq!(cli(&sock, first_limit), "\n");
+        // the first connection holds the only slot (keep-alive, one answered request)
+        let mut first = open_request(fe);
+        first
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut buf = [0u8; 256];
+        assert!(first.read(&mut buf).unwrap() > 0);
+        let mut second = open_request(fe);
+        second
+            .set_read_timeout(Some(Duration::from_millis(400)))
+            .unwrap();
+        assert!(
+            second.read(&mut buf).is_err(),
+            "{cmd} 1: second connection served"
+        );
+        assert_eq!(cli(&sock, &format!("{cmd} 10")), "\n");
+        second
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let n = second.read(&mut buf).unwrap();
+        assert!(
+            String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"),
+            "{cmd} 10"
+        );
+    }
+    assert_eq!(
+        cli(&sock, "set maxconn global 101"),
+        "Value out of range.\n\n"
+    );
+}
