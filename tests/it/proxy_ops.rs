@@ -1333,3 +1333,127 @@ fn proxy_ops_cli_set_maxconn_frontend_and_global() {
         "Value out of range.\n\n"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// logs
+// ---------------------------------------------------------------------------------------------
+
+/// Every syslog datagram received until the socket stays quiet for `quiet`.
+fn drain_syslog(sock: &std::net::UdpSocket, quiet: Duration) -> Vec<String> {
+    sock.set_read_timeout(Some(quiet)).unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = sock.recv(&mut buf) {
+        out.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+    }
+    out
+}
+
+/// What a log line is about, for comparing two proxies: its `<PRI>`, the syslog header
+/// form, and which of our requests produced it.
+fn log_signature(line: &str) -> String {
+    let pri = line
+        .split_once('>')
+        .map(|(p, _)| format!("{p}>"))
+        .unwrap_or_default();
+    let form = if line.contains(">1 ") {
+        "rfc5424"
+    } else {
+        "rfc3164"
+    };
+    let what = if line.contains("GET /ok ") {
+        "200 /ok"
+    } else if line.contains("GET /dead ") {
+        "503 /dead"
+    } else if line.contains("<BADREQ>") {
+        "null connection"
+    } else {
+        "other"
+    };
+    format!("{pri} {form} {what}")
+}
+
+/// `log` targets with facility, max and min level and format, `option dontlognull` and
+/// `option log-separate-errors`: for the same traffic (a 200, a 503, a connection without a
+/// request) rhaproxy sends the same syslog priorities as haproxy, and nothing more.
+#[test]
+fn proxy_ops_logs_levels_dontlognull_separate_errors_differential() {
+    if !require("haproxy") {
+        return;
+    }
+    let ok = http_server("ok");
+    let dead = free_port();
+    // (log line, extra frontend options)
+    let cases: &[(&str, &str)] = &[
+        ("log 127.0.0.1:{sys} local3", ""),
+        (
+            "log 127.0.0.1:{sys} local3",
+            "  option dontlognull\n  option log-separate-errors\n",
+        ),
+        (
+            "log 127.0.0.1:{sys} local0 notice",
+            "  option log-separate-errors\n",
+        ),
+        (
+            "log 127.0.0.1:{sys} len 1024 format rfc5424 daemon info err",
+            "  option log-separate-errors\n  option dontlognull\n",
+        ),
+        ("log 127.0.0.1:{sys} local7 debug notice", ""),
+    ];
+    let run = |bin: &Path, log: &str, opts: &str| -> Vec<String> {
+        let sys = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let sport = sys.local_addr().unwrap().port();
+        let fe = free_port();
+        let cfg = format!(
+            "global\n  nbthread 1\n\
+             defaults\n  mode http\n  retries 0\n  timeout connect 1s\n  timeout client 2s\n  timeout server 5s\n\
+             frontend fe\n  bind 127.0.0.1:{fe}\n  {}\n  option httplog\n{opts}  use_backend bdead if {{ path_beg /dead }}\n  default_backend bok\n\
+             backend bok\n  server s1 127.0.0.1:{ok}\n\
+             backend bdead\n  server s1 127.0.0.1:{dead}\n",
+            log.replace("{sys}", &sport.to_string())
+        );
+        let p = Running::start(bin, &cfg, &["-db"], &[fe]);
+        assert_eq!(get(fe, "/ok").0, 200);
+        assert_eq!(get(fe, "/dead").0, 503);
+        drop(TcpStream::connect(("127.0.0.1", fe)).unwrap());
+        let mut sigs: Vec<String> = drain_syslog(&sys, Duration::from_millis(500))
+            .iter()
+            .map(|l| log_signature(l))
+            .collect();
+        drop(p);
+        sigs.sort();
+        sigs
+    };
+    let mut diffs = Vec::new();
+    let mut reference = Vec::new();
+    for (log, opts) in cases {
+        let ours = run(&rhaproxy_bin(), log, opts);
+        let theirs = run(Path::new("haproxy"), log, opts);
+        if ours != theirs {
+            diffs.push(format!(
+                "{log} / {opts:?}:\n ours:    {ours:?}\n haproxy: {theirs:?}"
+            ));
+        }
+        reference.push(theirs);
+    }
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+    // what haproxy did, so the comparison is about something: local3 info = <158>,
+    // err = <155>; dontlognull drops the null connections
+    assert!(
+        reference[0].contains(&"<158> rfc3164 200 /ok".to_string()),
+        "{:?}",
+        reference[0]
+    );
+    assert!(reference[0].iter().any(|s| s.ends_with("null connection")));
+    assert!(
+        reference[1].contains(&"<155> rfc3164 503 /dead".to_string()),
+        "{:?}",
+        reference[1]
+    );
+    assert!(!reference[1].iter().any(|s| s.ends_with("null connection")));
+    assert!(
+        !reference[2].iter().any(|s| s.contains("200 /ok")),
+        "{:?}",
+        reference[2]
+    );
+}
