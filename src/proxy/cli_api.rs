@@ -337,12 +337,14 @@ const HELP: &[(&str, &str, Level)] = &[
         "clear max statistics counters (or all counters)",
         Level::Operator,
     ),
+    ("disable agent", "disable agent checks", Level::Admin),
     ("disable health", "disable health checks", Level::Admin),
     (
         "disable server (DEPRECATED)",
         "disable a server for maintenance (use 'set server' instead)",
         Level::Admin,
     ),
+    ("enable agent", "enable agent checks", Level::Admin),
     ("enable health", "enable health checks", Level::Admin),
     (
         "enable server  (DEPRECATED)",
@@ -418,6 +420,11 @@ const HELP: &[(&str, &str, Level)] = &[
         "show table <table> [<filter>]*",
         "report table usage stats or dump this table's contents (filter: data/key)",
         Level::User,
+    ),
+    (
+        "shutdown session [id]",
+        "kill a specific session",
+        Level::Admin,
     ),
     (
         "shutdown sessions server <bk>/<srv>",
