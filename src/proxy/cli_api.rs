@@ -894,7 +894,9 @@ pub fn info_fields(rt: &Runtime, cur: u32, stopping: bool) -> Vec<(&'static str,
         .iter()
         .map(|f| f.counters.bytes_out.load(Ordering::Relaxed))
         .sum();
-    let maxconn = rt.global.maxconn.unwrap_or(0);
+    let hard_maxconn = rt.global.maxconn.unwrap_or(0);
+    // as enforced now (`set maxconn global`)
+    let maxconn = rt.global_limit.limit();
     let nbthread = rt.global.nbthread.unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get() as u32)
@@ -934,7 +936,7 @@ pub fn info_fields(rt: &Runtime, cur: u32, stopping: bool) -> Vec<(&'static str,
         ("Ulimit-n", nofile().to_string()),
         ("Maxsock", nofile().to_string()),
         ("Maxconn", maxconn.to_string()),
-        ("Hard_maxconn", maxconn.to_string()),
+        ("Hard_maxconn", hard_maxconn.to_string()),
         ("CurrConns", cur.to_string()),
         ("CumConns", cum_conns.to_string()),
         ("CumReq", cum_req.to_string()),

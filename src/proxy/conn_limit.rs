@@ -91,16 +91,13 @@ pub struct Limits {
 }
 
 impl Limits {
+    /// The limits compiled into `rt` (they live in the runtime so the stats page and
+    /// `show info` report what is enforced).
     pub fn from_runtime(rt: &Runtime) -> Limits {
-        let global = rt.global.maxconn.unwrap_or(0);
         Limits {
-            global: ConnLimit::new(global),
-            hard_global: global,
-            frontends: rt
-                .frontends
-                .iter()
-                .map(|f| ConnLimit::new(f.maxconn))
-                .collect(),
+            global: rt.global_limit.clone(),
+            hard_global: rt.global.maxconn.unwrap_or(0),
+            frontends: rt.frontends.iter().map(|f| f.conn_limit.clone()).collect(),
         }
     }
 

@@ -12,6 +12,7 @@ use tokio::sync::Notify;
 
 use super::acl::CompiledCond;
 use super::balance::{BalanceConf, Balancer, HashFunction, HashLookup, HashType, LbAlgo, LbServer};
+use super::conn_limit::ConnLimit;
 use super::cookie::CookiePersist;
 use super::ctx::ProxyLookup;
 use super::rules::RuleSet;
@@ -205,6 +206,8 @@ pub struct Frontend {
     pub rules: Arc<RuleSet>,
     /// `stats admin if|unless` rules (any match allows the stats page's admin actions).
     pub stats_admin: Vec<CompiledCond>,
+    /// `maxconn` as enforced now (`set maxconn frontend` changes it; 0 = unlimited).
+    pub conn_limit: Arc<ConnLimit>,
 }
 
 /// Every compiled proxy, plus global settings.
@@ -221,6 +224,8 @@ pub struct Runtime {
     pub started_unix: u64,
     /// Number of servers across backends (pool slots).
     pub server_count: usize,
+    /// Global `maxconn` as enforced now (`set maxconn global` changes it).
+    pub global_limit: Arc<ConnLimit>,
 }
 
 /// A problem found while compiling the IR (reported like HAProxy's startup alerts).
@@ -399,6 +404,7 @@ impl Runtime {
                 maxconn: p.maxconn.unwrap_or(0),
                 rules: rules_of(&p.name),
                 stats_admin: stats_admin(p)?,
+                conn_limit: ConnLimit::new(p.maxconn.unwrap_or(0)),
             }));
         }
         Ok(Runtime {
@@ -419,6 +425,7 @@ impl Runtime {
             started: Instant::now(),
             started_unix: now,
             server_count: uid,
+            global_limit: ConnLimit::new(config.global.maxconn.unwrap_or(0)),
         })
     }
 

@@ -490,7 +490,11 @@ pub fn csv_view(rt: &Runtime, view: &View<'_>) -> String {
             set("svname", "FRONTEND".into());
             set(
                 "slim",
-                if fe.maxconn > 0 { fe.maxconn } else { 2000 }.to_string(),
+                match fe.conn_limit.limit() {
+                    0 => 2000,
+                    n => n,
+                }
+                .to_string(),
             );
             set("dreq", ld(&c.denied_req).to_string());
             set("dresp", ld(&c.denied_resp).to_string());

@@ -1079,6 +1079,8 @@ fn proxy_ops_cli_runtime_commands_differential() {
         "set maxconn global 100000000",
         "set maxconn global",
         "set maxconn global 0",
+        "set maxconn frontend fe 7",
+        "set maxconn global 300",
         "set server be/s1 addr",
         "set server be/s1 addr foo",
         "set server be/s1 addr 127.0.0.2",
@@ -1121,6 +1123,22 @@ fn proxy_ops_cli_runtime_commands_differential() {
             .map(|l| l.split(',').nth(73).unwrap_or("").to_string())
             .collect();
         out.push(addrs.join(" "));
+        // the limits now in force: the frontend's `slim` and `show info`'s Maxconn
+        let stat = cli(&sock, "show stat");
+        let fe_row = stat.lines().find(|l| l.starts_with("fe,FRONTEND,"));
+        out.push(
+            fe_row
+                .and_then(|l| l.split(',').nth(6))
+                .unwrap_or("")
+                .to_string(),
+        );
+        let info = cli(&sock, "show info");
+        out.push(
+            info.lines()
+                .filter(|l| l.starts_with("Maxconn:") || l.starts_with("Hard_maxconn:"))
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
         out
     };
     let ours = run(&rhaproxy_bin());
@@ -1138,8 +1156,11 @@ fn proxy_ops_cli_runtime_commands_differential() {
         })
         .collect();
     assert!(diffs.is_empty(), "{}", diffs.join("\n"));
-    assert!(theirs[13].starts_with("IP changed from '127.0.0.2' to '127.0.0.3', port changed"));
-    assert_eq!(theirs.last().unwrap(), "[::1]:81 127.0.0.9:5");
+    assert!(theirs[15].starts_with("IP changed from '127.0.0.2' to '127.0.0.3', port changed"));
+    let n = theirs.len();
+    assert_eq!(theirs[n - 3], "[::1]:81 127.0.0.9:5");
+    assert_eq!(theirs[n - 2], "7");
+    assert_eq!(theirs[n - 1], "Maxconn: 300 Hard_maxconn: 5000");
 }
 
 /// `set server B/S addr IP port P` sends the next requests to the new address (the idle
