@@ -378,3 +378,51 @@ fn ours_port(report: &str) -> String {
         .map(|s| s.chars().take_while(char::is_ascii_digit).collect())
         .unwrap_or_default()
 }
+
+/// "Kill Sessions" on the stats page closes the streams attached to the ticked server.
+#[test]
+fn proxy_stats_admin_kill_sessions_closes_streams() {
+    // a server that accepts and never answers: the request stays attached to it
+    let hold = TcpListener::bind("127.0.0.1:0").unwrap();
+    let hold_port = hold.local_addr().unwrap().port();
+    thread::spawn(move || {
+        let mut kept = Vec::new();
+        for s in hold.incoming().flatten() {
+            kept.push(s);
+        }
+    });
+    let (fe, stats) = (free_port(), free_port());
+    let cfg = format!(
+        "global\n  stats socket {{dir}}/admin.sock level admin\n\
+         defaults\n  mode http\n  timeout connect 1s\n  timeout client 30s\n  timeout server 30s\n\
+         frontend web\n  bind 127.0.0.1:{fe}\n  default_backend be\n\
+         frontend st\n  bind 127.0.0.1:{stats}\n  stats enable\n  stats uri /\n  stats admin if {{ src 127.0.0.1 }}\n\
+         backend be\n  server s1 127.0.0.1:{hold_port}\n"
+    );
+    let p = Proxy::start(&rhaproxy_bin(), &cfg, stats);
+    let mut stuck = TcpStream::connect(("127.0.0.1", fe)).unwrap();
+    stuck
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !p.cli("show sess").contains(" srv=s1 ") {
+        assert!(Instant::now() < deadline, "stream never reached s1");
+        thread::sleep(Duration::from_millis(20));
+    }
+    let (st, head, _) = http(stats, "POST", "/", "s=s1&action=shutdown&b=be");
+    assert_eq!((st, header(&head, "location")), (303, Some("/;st=done")));
+    stuck
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut buf = [0u8; 64];
+    let closed = match stuck.read(&mut buf) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(e) => !matches!(
+            e.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ),
+    };
+    assert!(closed, "the stream on s1 is still open");
+    assert!(!p.cli("show sess").contains(" srv=s1 "));
+}
