@@ -617,6 +617,17 @@ where
                 AdminStatus::Deny
             } else {
                 let wait = or_forever(fe.cfg.timeouts.client).min(Duration::from_secs(30));
+                let expect_continue = http1::header(&b.req.headers, b"expect")
+                    .is_some_and(|v| v.eq_ignore_ascii_case(b"100-continue"));
+                if expect_continue
+                    && b.cbuf.is_empty()
+                    && client
+                        .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+                        .await
+                        .is_err()
+                {
+                    return Some(Outcome::Abort);
+                }
                 // HAProxy's limit: one buffer minus the rewrite reserve
                 match stats_admin::read_body(client, &mut b.cbuf, req_body, 15360, wait).await {
                     Ok(form) => {
