@@ -248,8 +248,12 @@ impl Runtime {
     pub fn compile(config: &ir::Config) -> Result<Runtime, CompileError> {
         let now = unix_now();
         // Proxy ids (`iid`) as HAProxy assigns them: in file order from 1.
-        // The GLOBAL proxy carrying the stats socket takes id 0 but still shifts the numbering.
-        let mut next_id = if config.global.stats_sockets.is_empty() {
+        // The GLOBAL proxy carrying the stats socket (created by `stats socket|timeout|maxconn`)
+        // takes id 0 but still shifts the numbering.
+        let g = &config.global;
+        let global_proxy =
+            !g.stats_sockets.is_empty() || g.stats_timeout.is_some() || g.stats_maxconn.is_some();
+        let mut next_id = if !global_proxy {
             1u32
         } else {
             2
