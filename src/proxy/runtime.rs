@@ -253,11 +253,7 @@ impl Runtime {
         let g = &config.global;
         let global_proxy =
             !g.stats_sockets.is_empty() || g.stats_timeout.is_some() || g.stats_maxconn.is_some();
-        let mut next_id = if !global_proxy {
-            1u32
-        } else {
-            2
-        };
+        let mut next_id = if !global_proxy { 1u32 } else { 2 };
         let mut ids: HashMap<String, u32> = HashMap::new();
         for p in &config.proxies {
             let id = p.id.map(|i| i as u32).unwrap_or(next_id);
