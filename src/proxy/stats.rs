@@ -315,7 +315,7 @@ impl<'a> View<'a> {
         let Some(l) = be.live.get(srv.index) else {
             return true;
         };
-        !(self.no_maint && l.is_maint()) && !(self.hide_down && !l.is_up())
+        (!self.no_maint || !l.is_maint()) && (!self.hide_down || l.is_up())
     }
 }
 
@@ -817,15 +817,15 @@ pub fn html(rt: &Runtime, s: &ir::StatsSettings, page: &HtmlPage<'_>) -> String 
     if s.hide_version {
         o.push_str("<h1><a href=\"http://www.haproxy.org/\" style=\"text-decoration: none;\">HAProxy</a></h1>\n");
     } else {
-        let _ = write!(
+        let _ = writeln!(
             o,
-            "<h1><a href=\"http://www.haproxy.org/\" style=\"text-decoration: none;\">HAProxy version {} (rhaproxy)</a></h1>\n",
+            "<h1><a href=\"http://www.haproxy.org/\" style=\"text-decoration: none;\">HAProxy version {} (rhaproxy)</a></h1>",
             env!("CARGO_PKG_VERSION")
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         o,
-        "<h2>Statistics Report for pid {pid}</h2>\n<hr width=\"100%\" class=\"hr\">\n"
+        "<h2>Statistics Report for pid {pid}</h2>\n<hr width=\"100%\" class=\"hr\">"
     );
     let uptime = rt.started.elapsed().as_secs();
     let _ = write!(
@@ -848,9 +848,9 @@ pub fn html(rt: &Runtime, s: &ir::StatsSettings, page: &HtmlPage<'_>) -> String 
         if q.hide_down { ";up" } else { "" },
         if q.no_refresh { ";norefresh" } else { "" },
     );
-    let _ = write!(
+    let _ = writeln!(
         o,
-        "<td align=\"left\" valign=\"top\" nowrap width=\"1%\"><b>Display option:</b><ul style=\"margin-top: 0.25em;\"><li><form method=\"GET\">Scope : <input value=\"{}\" name=\"scope\" size=\"8\" maxlength=\"{SCOPE_MAX}\" tabindex=\"1\"/></form>\n",
+        "<td align=\"left\" valign=\"top\" nowrap width=\"1%\"><b>Display option:</b><ul style=\"margin-top: 0.25em;\"><li><form method=\"GET\">Scope : <input value=\"{}\" name=\"scope\" size=\"8\" maxlength=\"{SCOPE_MAX}\" tabindex=\"1\"/></form>",
         esc(q.scope.as_deref().unwrap_or(""))
     );
     if q.hide_down {
@@ -894,9 +894,9 @@ pub fn html(rt: &Runtime, s: &ir::StatsSettings, page: &HtmlPage<'_>) -> String 
     o.push_str("</ul></td></tr></table>\n");
     if let Some(st) = page.query.status {
         let (class, msg) = st.banner();
-        let _ = write!(
+        let _ = writeln!(
             o,
-            "<p><div class={class}><a class=lfsb href=\"{}{}\" title=\"Remove this message\">[X]</a> {msg}</div>\n",
+            "<p><div class={class}><a class=lfsb href=\"{}{}\" title=\"Remove this message\">[X]</a> {msg}</div>",
             esc(uri_prefix(s)),
             esc(&carried_options(page.query)),
         );
@@ -950,16 +950,16 @@ fn proxy_table(
             o.push_str("<th rowspan=2></th>");
         }
     }
-    let _ = write!(
+    let _ = writeln!(
         o,
-        "<th class=\"pxname\" width=\"10%\"><a name=\"{name_e}\"></a><a class=px href=\"#{name_e}\">{name_e}</a></th></tr>\n<tr class=\"titre\"><th>Name</th><th>Cur queue</th><th>Max queue</th><th>Cur sessions</th><th>Max sessions</th><th>Total sessions</th><th>Bytes in</th><th>Bytes out</th><th>Status</th><th>LastChk</th><th>Wght</th><th>Act</th><th>Bck</th></tr>\n"
+        "<th class=\"pxname\" width=\"10%\"><a name=\"{name_e}\"></a><a class=px href=\"#{name_e}\">{name_e}</a></th></tr>\n<tr class=\"titre\"><th>Name</th><th>Cur queue</th><th>Max queue</th><th>Cur sessions</th><th>Max sessions</th><th>Total sessions</th><th>Bytes in</th><th>Bytes out</th><th>Status</th><th>LastChk</th><th>Wght</th><th>Act</th><th>Bck</th></tr>"
     );
     let blank = if page.admin { "<td></td>" } else { "" };
     if let Some(fe) = fe {
         let c = &fe.counters;
-        let _ = write!(
+        let _ = writeln!(
             o,
-            "<tr class=\"frontend\">{blank}<td>Frontend</td><td></td><td></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>OPEN</td><td></td><td></td><td></td><td></td></tr>\n",
+            "<tr class=\"frontend\">{blank}<td>Frontend</td><td></td><td></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>OPEN</td><td></td><td></td><td></td><td></td></tr>",
             ld32(&c.cur), ld32(&c.max), ld(&c.total), ld(&c.bytes_in), ld(&c.bytes_out)
         );
     }
@@ -1001,9 +1001,9 @@ fn backend_rows(o: &mut String, be: &Backend, page: &HtmlPage<'_>) {
         } else {
             String::new()
         };
-        let _ = write!(
+        let _ = writeln!(
             o,
-            "<tr class=\"{class}\">{checkbox}<td>{srv_e}</td><td>0</td><td>0</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{status}</td><td>{chk}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            "<tr class=\"{class}\">{checkbox}<td>{srv_e}</td><td>0</td><td>0</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{status}</td><td>{chk}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             ld32(&c.cur),
             ld32(&c.max),
             ld(&c.total),
@@ -1015,9 +1015,9 @@ fn backend_rows(o: &mut String, be: &Backend, page: &HtmlPage<'_>) {
         );
     }
     let c = &be.counters;
-    let _ = write!(
+    let _ = writeln!(
         o,
-        "<tr class=\"backend\">{}<td>Backend</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td></td><td></td><td></td><td></td></tr>\n",
+        "<tr class=\"backend\">{}<td>Backend</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td></td><td></td><td></td><td></td></tr>",
         if page.admin { "<td></td>" } else { "" },
         ld32(&c.queue_cur),
         ld32(&c.queue_max),
