@@ -140,13 +140,14 @@ fn body_of(head: &str, body: &str) -> String {
 }
 
 /// Two backends, a stats page with admin rights for everyone on fe1 and a read-only one on
-/// fe2, and a runtime API socket. The servers point at a closed port (no checks: "no check").
+/// fe2 limited to b1 and itself (`stats scope`), and a runtime API socket. The servers point
+/// at a closed port (no checks: "no check").
 fn admin_config(fe1: u16, fe2: u16, dead: u16) -> String {
     format!(
         "global\n  stats socket {{dir}}/admin.sock level admin\n\
          defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n\
          frontend fe1\n  bind 127.0.0.1:{fe1}\n  stats enable\n  stats refresh 5s\n  stats uri /\n  stats admin if TRUE\n\
-         frontend fe2\n  bind 127.0.0.1:{fe2}\n  stats enable\n  stats uri /st\n  stats admin if FALSE\n\
+         frontend fe2\n  bind 127.0.0.1:{fe2}\n  stats enable\n  stats uri /st\n  stats admin if FALSE\n  stats scope b1\n  stats scope .\n\
          backend b1\n  server srv1 127.0.0.1:{dead}\n  server srv2 127.0.0.1:{dead}\n  server srv3 127.0.0.1:{dead}\n\
          backend b2\n  server srv1 127.0.0.1:{dead}\n  server srv2 127.0.0.1:{dead}\n"
     )
@@ -186,6 +187,8 @@ const STEPS: &[(u8, &str, &str, &str)] = &[
     (1, "GET", "/;csv;up;scope=b", ""),
     (1, "GET", "/;csv;no-maint", ""),
     (1, "GET", "/;csv;scope=b2;up", ""),
+    (2, "GET", "/st;csv", ""),
+    (2, "GET", "/st;csv;scope=fe", ""),
 ];
 
 #[test]
@@ -239,6 +242,20 @@ fn proxy_stats_admin_post_differential_against_haproxy() {
         theirs[0]
     );
     assert!(theirs[20].contains("-> 303 /st;st=deny"), "{}", theirs[20]);
+    // `stats scope b1` + `stats scope .` on fe2: b1 and fe2 itself, never b2 or fe1
+    let csv_part = |i: usize| theirs[i].split(" :: ").next().unwrap_or("").to_string();
+    let scoped = csv_part(STEPS.len() - 2);
+    assert!(
+        scoped.contains("|b1,BACKEND")
+            && scoped.contains("|fe2,FRONTEND")
+            && !scoped.contains("b2,"),
+        "{scoped}"
+    );
+    let searched = csv_part(STEPS.len() - 1);
+    assert!(
+        searched.contains("fe2,") && !searched.contains("b1,"),
+        "{searched}"
+    );
 }
 
 /// The HTML page offers the admin form only where `stats admin` matches.
