@@ -13,6 +13,7 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader
 
 use super::runtime::{unix_now, Backend, Runtime, Server};
 use super::server_state::CheckStatus;
+use super::stats_admin::{report_admin_change, AdminSnapshot};
 use super::stick::StickKey;
 use super::Engine;
 use crate::haproxy::ir;
@@ -587,7 +588,9 @@ pub fn execute(engine: &Engine, w: &[String], sess: &mut Session) -> String {
             }
             match find_server(&rt, rest.first().copied()) {
                 Ok((be, srv)) => {
+                    let before = AdminSnapshot::of(be, srv);
                     be.live.set_maint(srv.index, a[0] == "disable");
+                    report_admin_change(&engine.logger, be, srv, before);
                     String::new()
                 }
                 Err(e) => e.into(),
@@ -615,7 +618,12 @@ pub fn execute(engine: &Engine, w: &[String], sess: &mut Session) -> String {
                 return PERMISSION_DENIED.into();
             }
             match find_server(&rt, rest.first().copied()) {
-                Ok((be, srv)) => set_server(be, srv, &rest[1..]),
+                Ok((be, srv)) => {
+                    let before = AdminSnapshot::of(be, srv);
+                    let out = set_server(be, srv, &rest[1..]);
+                    report_admin_change(&engine.logger, be, srv, before);
+                    out
+                }
                 Err(e) => e.into(),
             }
         }
@@ -804,6 +812,7 @@ fn set_server(be: &Backend, srv: &Server, opts: &[&str]) -> String {
                 }
                 "maint" => {
                     be.live.set_maint(srv.index, true);
+                    be.live.set_drain(srv.index, false);
                 }
                 _ => return "'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n".into(),
             }

@@ -11,6 +11,7 @@ use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use super::http1::{BodyKind, BodyProgress};
+use super::log::Logger;
 use super::runtime::{Backend, Runtime, Server};
 
 /// The result of an admin request, as the `;st=` code of the redirect and the page's message.
@@ -214,7 +215,14 @@ fn backend_by_ref<'a>(rt: &'a Runtime, r: &str) -> Option<&'a Backend> {
 
 /// Applies `action` to one server; returns whether it counts as changed (HAProxy counts a
 /// server only when the action applies to it, e.g. health actions need a configured check).
-fn apply_to_server(be: &Backend, srv: &Server, action: AdminAction) -> bool {
+fn apply_to_server(logger: &Logger, be: &Backend, srv: &Server, action: AdminAction) -> bool {
+    let before = AdminSnapshot::of(be, srv);
+    let changed = apply_action(be, srv, action);
+    report_admin_change(logger, be, srv, before);
+    changed
+}
+
+fn apply_action(be: &Backend, srv: &Server, action: AdminAction) -> bool {
     let live = &be.live;
     let idx = srv.index;
     let Some(st) = live.get(idx) else {
@@ -281,7 +289,7 @@ fn apply_to_server(be: &Backend, srv: &Server, action: AdminAction) -> bool {
 }
 
 /// Applies a posted admin form; the result is the `;st=` code.
-pub fn apply(rt: &Runtime, body: &[u8]) -> AdminStatus {
+pub fn apply(rt: &Runtime, logger: &Logger, body: &[u8]) -> AdminStatus {
     let form = AdminForm::parse(body);
     let be = match form.backend.as_deref() {
         Some(b) => match backend_by_ref(rt, b) {
@@ -305,7 +313,7 @@ pub fn apply(rt: &Runtime, body: &[u8]) -> AdminStatus {
     for name in &form.servers {
         match be.server(name) {
             Some(srv) => {
-                if apply_to_server(be, srv, action) {
+                if apply_to_server(logger, be, srv, action) {
                     altered += 1;
                     total += 1;
                 }
@@ -325,6 +333,109 @@ pub fn apply(rt: &Runtime, body: &[u8]) -> AdminStatus {
         AdminStatus::Done
     } else {
         AdminStatus::Part
+    }
+}
+
+/// A server's administrative and operational state before a change, to report the change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AdminSnapshot {
+    maint: bool,
+    drain: bool,
+    running: bool,
+}
+
+impl AdminSnapshot {
+    pub fn of(be: &Backend, srv: &Server) -> AdminSnapshot {
+        let l = be.live.get(srv.index);
+        AdminSnapshot {
+            maint: l.is_some_and(|l| l.is_maint()),
+            drain: l.is_some_and(|l| l.is_drain()),
+            running: l.is_some_and(|l| l.is_running()),
+        }
+    }
+}
+
+/// Reports a maintenance / drain change of `srv` as HAProxy does: a `[WARNING]` line on
+/// stderr and the backend's log targets (alert when a running server goes to maintenance,
+/// notice otherwise), plus the backend alert when it has no usable server left.
+pub fn report_admin_change(logger: &Logger, be: &Backend, srv: &Server, before: AdminSnapshot) {
+    let after = AdminSnapshot::of(be, srv);
+    if after == before {
+        return;
+    }
+    let kind = if srv.backup {
+        "Backup Server"
+    } else {
+        "Server"
+    };
+    let name = format!("{kind} {}/{}", be.name, srv.name);
+    let usable = |backup: bool| {
+        be.servers
+            .iter()
+            .filter(|s| {
+                s.backup == backup && be.live.get(s.index).is_some_and(|l| l.is_lb_usable())
+            })
+            .count()
+    };
+    let (act, bck) = (usable(false), usable(true));
+    let on_backup = if bck > 0 && act == 0 {
+        " Running on backup."
+    } else {
+        ""
+    };
+    let sessions = be
+        .live
+        .get(srv.index)
+        .map_or(0, |l| l.cur_conns.load(Ordering::Relaxed));
+    let mut events: Vec<(u8, String)> = Vec::new();
+    if !before.maint && after.maint {
+        if before.running {
+            events.push((1, format!("{name} is going DOWN for maintenance. {act} active and {bck} backup servers left.{on_backup} {sessions} sessions active, 0 requeued, 0 remaining in queue.")));
+        } else {
+            events.push((5, format!("{name} was DOWN and now enters maintenance.")));
+        }
+    } else if before.maint && !after.maint {
+        events.push((
+            5,
+            format!(
+                "{name} is {}/{} (leaving forced maintenance).",
+                if after.running { "UP" } else { "DOWN" },
+                if after.drain { "DRAIN" } else { "READY" }
+            ),
+        ));
+        if after.drain {
+            events.push((5, format!("{name} remains in forced drain mode.")));
+        }
+    } else if !after.maint && !before.drain && after.drain {
+        events.push((5, format!("{name} enters drain state. {act} active and {bck} backup servers online.{on_backup} 0 sessions requeued, 0 total in queue.")));
+    } else if !after.maint && before.drain && !after.drain {
+        events.push((
+            5,
+            format!(
+                "{name} is {} (leaving forced drain).",
+                if after.running { "UP" } else { "DOWN" }
+            ),
+        ));
+    }
+    let pid = std::process::id();
+    for (level, msg) in events {
+        eprintln!("[WARNING]  ({pid}) : {msg}");
+        logger.backend_event(be.index, level, &msg);
+    }
+    let had_servers =
+        be.servers.iter().any(|s| {
+            s.index != srv.index && be.live.get(s.index).is_some_and(|l| l.is_lb_usable())
+        }) || (before.running && !before.maint && !before.drain);
+    if after.maint && !before.maint && act == 0 && bck == 0 && had_servers {
+        eprintln!(
+            "[ALERT]    ({pid}) : backend '{}' has no server available!",
+            be.name
+        );
+        logger.backend_event(
+            be.index,
+            0,
+            &format!("backend {} has no server available!", be.name),
+        );
     }
 }
 

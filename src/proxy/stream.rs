@@ -589,6 +589,7 @@ async fn stats_page<C>(
     req_body: BodyKind,
     rec: &mut LogRecord,
     close_ka: bool,
+    logger: &super::log::Logger,
 ) -> Option<Outcome>
 where
     C: AsyncRead + AsyncWrite + Unpin,
@@ -632,7 +633,7 @@ where
                 match stats_admin::read_body(client, &mut b.cbuf, req_body, 15360, wait).await {
                     Ok(form) => {
                         close = close_ka;
-                        stats_admin::apply(rt, &form)
+                        stats_admin::apply(rt, logger, &form)
                     }
                     Err(stats_admin::BodyError::TooLarge(_)) => AdminStatus::Excd,
                     Err(_) => return Some(Outcome::Abort),
@@ -763,7 +764,17 @@ where
                 || fe.cfg.options.http_mode == HttpConnMode::Close
                 || engine.is_stopping();
             if let Some(out) = stats_page(
-                client, info, fe, &fe.name, site, rt, b, req_body, rec, close,
+                client,
+                info,
+                fe,
+                &fe.name,
+                site,
+                rt,
+                b,
+                req_body,
+                rec,
+                close,
+                &engine.logger,
             )
             .await
             {
@@ -806,7 +817,17 @@ where
     if let Some(site) = stats::site(fe, Some(&be)) {
         let close = !client_wants_ka || mode == HttpConnMode::Close || engine.is_stopping();
         if let Some(out) = stats_page(
-            client, info, fe, &be.name, site, rt, b, req_body, rec, close,
+            client,
+            info,
+            fe,
+            &be.name,
+            site,
+            rt,
+            b,
+            req_body,
+            rec,
+            close,
+            &engine.logger,
         )
         .await
         {

@@ -1478,3 +1478,75 @@ fn proxy_ops_logs_levels_dontlognull_separate_errors_differential() {
         reference[2]
     );
 }
+
+/// Maintenance and drain changes (runtime API and stats page) are reported on stderr with
+/// HAProxy's wording and counts, including the backend having no server left.
+#[test]
+fn proxy_ops_admin_state_changes_reported_like_haproxy() {
+    if !require("socat") || !require("haproxy") {
+        return;
+    }
+    let steps: &[&str] = &[
+        "set server b1/srv1 state maint",
+        "set server b1/srv2 state drain",
+        "set server b1/srv2 state maint",
+        "set server b1/srv3 state maint",
+        "set server b1/srv1 state ready",
+        "set server b1/srv2 state drain",
+        "set server b1/srv2 state ready",
+        "disable server b2/srv1",
+        "enable server b2/srv1",
+        "POST s=srv2&action=drain&b=b2",
+        "POST s=srv2&action=ready&b=b2",
+    ];
+    let run = |bin: &Path| -> Vec<String> {
+        let (fe, st, dead) = (free_port(), free_port(), free_port());
+        let cfg = format!(
+            "global\n  stats socket {{dir}}/admin.sock level admin\n\
+             defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n\
+             frontend fe\n  bind 127.0.0.1:{fe}\n  default_backend b1\n\
+             listen stats\n  bind 127.0.0.1:{st}\n  stats enable\n  stats uri /\n  stats admin if TRUE\n\
+             backend b1\n  server srv1 127.0.0.1:{dead}\n  server srv2 127.0.0.1:{dead}\n  server srv3 127.0.0.1:{dead}\n\
+             backend b2\n  server srv1 127.0.0.1:{dead}\n  server srv2 127.0.0.1:{dead} backup\n"
+        );
+        let p = Running::start(bin, &cfg, &["-db"], &[fe, st]);
+        p.wait_sock("admin.sock");
+        for step in steps {
+            match step.strip_prefix("POST ") {
+                Some(form) => {
+                    let mut s = TcpStream::connect(("127.0.0.1", st)).unwrap();
+                    write!(
+                        s,
+                        "POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{form}",
+                        form.len()
+                    )
+                    .unwrap();
+                    let mut out = String::new();
+                    let _ = s.read_to_string(&mut out);
+                    assert!(out.starts_with("HTTP/1.1 303"), "{out}");
+                }
+                None => assert_eq!(cli(&p.sock("admin.sock"), step), "\n"),
+            }
+        }
+        thread::sleep(Duration::from_millis(200));
+        p.stderr()
+            .lines()
+            .filter(|l| {
+                l.contains(" : Server ")
+                    || l.contains(" : Backup Server ")
+                    || l.contains("has no server")
+            })
+            .map(|l| match (l.find('('), l.find(')')) {
+                (Some(a), Some(b)) if a < b => format!("{}(PID{}", &l[..a], &l[b..]),
+                _ => l.to_string(),
+            })
+            .collect()
+    };
+    let ours = run(&rhaproxy_bin());
+    let theirs = run(Path::new("haproxy"));
+    assert_eq!(ours, theirs);
+    assert!(theirs.len() >= 12, "{theirs:#?}");
+    assert!(theirs
+        .iter()
+        .any(|l| l.contains("backend 'b1' has no server available!")));
+}
