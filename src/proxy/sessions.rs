@@ -1,11 +1,11 @@
 //! The live client streams, for `show sess`, `shutdown session` and `shutdown sessions server`
 //! (runtime API) and the stats page's "Kill Sessions".
 //!
-//! Each accepted connection registers one [`StreamEntry`] for its lifetime (one short lock at
-//! accept and one at close, none per request). The connection task runs inside [`run`], which
-//! drops the whole connection future, closing both sides, when the entry is killed. The
-//! request path records which server the stream is attached to with [`attach_server`]
-//! (a task-local, two atomic stores).
+//! Each accepted connection registers one [`StreamEntry`] for its lifetime (one short lock of
+//! one of 16 shards at accept and one at close, none per request). The connection task runs
+//! inside [`run`], which drops the whole connection future, closing both sides, when the entry
+//! is killed. The request path records which server the stream is attached to with
+//! [`attach_server`] (a task-local, three atomic operations).
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -55,7 +55,14 @@ impl StreamEntry {
 
 /// Ids start high so they never collide with the CLI's own pseudo-stream (`0x1`).
 static NEXT_ID: AtomicU64 = AtomicU64::new(0x1000);
-static STREAMS: Mutex<BTreeMap<u64, Arc<StreamEntry>>> = Mutex::new(BTreeMap::new());
+/// Shards of the registry (by id), so accepts on different threads rarely meet on a lock.
+const SHARDS: usize = 16;
+type Shard = Mutex<BTreeMap<u64, Arc<StreamEntry>>>;
+static STREAMS: [Shard; SHARDS] = [const { Mutex::new(BTreeMap::new()) }; SHARDS];
+
+fn shard(id: u64) -> &'static Shard {
+    &STREAMS[(id % SHARDS as u64) as usize]
+}
 
 tokio::task_local! {
     static CURRENT: Arc<StreamEntry>;
@@ -65,7 +72,7 @@ tokio::task_local! {
 struct Registration(u64);
 impl Drop for Registration {
     fn drop(&mut self) {
-        if let Ok(mut m) = STREAMS.lock() {
+        if let Ok(mut m) = shard(self.0).lock() {
             m.remove(&self.0);
         }
     }
@@ -91,7 +98,7 @@ pub async fn run<F: Future<Output = ()>>(
         killed: AtomicBool::new(false),
         kill: Notify::new(),
     });
-    if let Ok(mut m) = STREAMS.lock() {
+    if let Ok(mut m) = shard(entry.id).lock() {
         m.insert(entry.id, entry.clone());
     }
     let _reg = Registration(entry.id);
@@ -122,10 +129,17 @@ pub fn detach_server() {
 
 /// Every live stream, oldest first.
 pub fn snapshot() -> Vec<Arc<StreamEntry>> {
-    STREAMS
-        .lock()
-        .map(|m| m.values().cloned().collect())
-        .unwrap_or_default()
+    let mut all: Vec<Arc<StreamEntry>> = STREAMS
+        .iter()
+        .filter_map(|m| {
+            m.lock()
+                .ok()
+                .map(|m| m.values().cloned().collect::<Vec<_>>())
+        })
+        .flatten()
+        .collect();
+    all.sort_by_key(|e| e.id);
+    all
 }
 
 /// Kills every stream attached to the server with unique index `uid`; returns how many.
@@ -142,7 +156,7 @@ pub fn shutdown_server(uid: usize) -> usize {
 
 /// Kills the stream with this id; false if there is none.
 pub fn shutdown_session(id: u64) -> bool {
-    let e = STREAMS.lock().ok().and_then(|m| m.get(&id).cloned());
+    let e = shard(id).lock().ok().and_then(|m| m.get(&id).cloned());
     match e {
         Some(e) => {
             e.kill();
