@@ -123,8 +123,10 @@ pub struct Server {
     pub index: usize,
     /// Unique index across all backends (pool slot).
     pub uid: usize,
-    /// None when the address could not be resolved (the server stays down). Changed at
-    /// runtime by `set server B/S addr`; read it with [`Server::target`].
+    /// The address from the configuration; None when it could not be resolved (the server
+    /// stays down). Connections use [`Server::target`], which follows `set server B/S addr`.
+    pub target: Option<ServerTarget>,
+    /// Where connections go now (the configured address until `set server addr` changes it).
     pub addr: arc_swap::ArcSwapOption<ServerTarget>,
     pub backup: bool,
     /// Configured weight.
@@ -310,6 +312,7 @@ impl Runtime {
                     id,
                     index: servers.len(),
                     uid,
+                    target,
                     addr: arc_swap::ArcSwapOption::from_pointee(target),
                     backup: s.backup,
                     weight: s.weight,

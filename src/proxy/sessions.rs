@@ -14,7 +14,8 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering}
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use tokio::sync::Notify;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
 
 /// No server / backend attached yet.
 const NONE: usize = usize::MAX;
@@ -34,7 +35,8 @@ pub struct StreamEntry {
     /// Requests handled on this stream so far (`calls` in `show sess`).
     pub calls: AtomicU32,
     killed: AtomicBool,
-    kill: Notify,
+    /// The connection task's waker, to wake it when killed (touched only when it changes).
+    waker: Mutex<Option<Waker>>,
 }
 
 impl StreamEntry {
@@ -49,7 +51,10 @@ impl StreamEntry {
     /// Asks the connection task to end now (both sides closed).
     pub fn kill(&self) {
         self.killed.store(true, Ordering::SeqCst);
-        self.kill.notify_one();
+        let waker = self.waker.lock().ok().and_then(|mut w| w.take());
+        if let Some(w) = waker {
+            w.wake();
+        }
     }
 }
 
@@ -96,21 +101,54 @@ pub async fn run<F: Future<Output = ()>>(
         server: AtomicUsize::new(NONE),
         calls: AtomicU32::new(0),
         killed: AtomicBool::new(false),
-        kill: Notify::new(),
+        waker: Mutex::new(None),
     });
     if let Ok(mut m) = shard(entry.id).lock() {
         m.insert(entry.id, entry.clone());
     }
     let _reg = Registration(entry.id);
-    let killer = entry.clone();
-    CURRENT
-        .scope(entry, async move {
-            tokio::select! {
-                _ = fut => {}
-                _ = killer.kill.notified() => {}
+    let killable = Killable {
+        fut: Box::pin(fut),
+        entry: entry.clone(),
+        registered: None,
+    };
+    CURRENT.scope(entry, killable).await;
+}
+
+/// A connection future that ends early when its entry is killed. Per poll it costs one atomic
+/// load; the task's waker is stored only when it changes (once, for a task).
+struct Killable<F> {
+    fut: Pin<Box<F>>,
+    entry: Arc<StreamEntry>,
+    registered: Option<Waker>,
+}
+
+impl<F: Future<Output = ()>> Future for Killable<F> {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = &mut *self;
+        if this.entry.killed.load(Ordering::Acquire) {
+            return Poll::Ready(());
+        }
+        if this.fut.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(());
+        }
+        if !this
+            .registered
+            .as_ref()
+            .is_some_and(|w| w.will_wake(cx.waker()))
+        {
+            this.registered = Some(cx.waker().clone());
+            if let Ok(mut w) = this.entry.waker.lock() {
+                *w = Some(cx.waker().clone());
             }
-        })
-        .await;
+            // a kill between the first check and the store found no waker: see it now
+            if this.entry.killed.load(Ordering::Acquire) {
+                return Poll::Ready(());
+            }
+        }
+        Poll::Pending
+    }
 }
 
 /// Records, for the current connection task, the backend and server its request went to.
