@@ -305,7 +305,7 @@ pub fn spawn_checks(engine: &Arc<Engine>) {
     for be in &rt.backends {
         let probe = probe_for(&be.cfg);
         for srv in &be.servers {
-            if srv.cfg.check && srv.target().is_some() {
+            if srv.cfg.check && srv.target.is_some() {
                 tokio::spawn(check_loop(
                     engine.clone(),
                     be.clone(),
@@ -324,7 +324,7 @@ async fn check_loop(engine: Arc<Engine>, be: Arc<Backend>, srv: Arc<Server>, pro
     let inter = cfg.inter.max(Duration::from_millis(10));
     let fastinter = cfg.fastinter.unwrap_or(inter);
     let downinter = cfg.downinter.unwrap_or(inter);
-    let Some(target) = srv.target() else { return };
+    let Some(target) = srv.target else { return };
     let port = cfg.check_port.unwrap_or_else(|| target.addr(0).port());
     let ip = cfg
         .check_addr
