@@ -244,7 +244,10 @@ where
             Ok::<_, hyper::Error>(resp)
         }
     });
+    // The connection window stays at the protocol's 65535 until data is received, as
+    // HAProxy does: no WINDOW_UPDATE between our SETTINGS and the client's SETTINGS ack.
     let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+        .initial_connection_window_size(65_535)
         .serve_connection(TokioIo::new(client), svc)
         .await;
 }
