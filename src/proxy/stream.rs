@@ -591,18 +591,20 @@ where
 {
     let req_body = match http1::request_body(&b.req.headers) {
         Ok(k) => k,
-        Err(_) => {
+        Err(e) => {
             rec.term = *b"PR";
             Counters::add(&fe.counters.err_req, 1);
-            return send_error(client, 400, rec, fe, rt).await;
+            let status = if e == http1::HttpError::UnknownCoding { 422 } else { 400 };
+            return send_error(client, status, rec, fe, rt).await;
         }
     };
-    if req_body == BodyKind::Chunked {
-        // Transfer-Encoding wins over Content-Length (RFC 9112 6.3): never forward both.
-        http1::del_header(&mut b.req.headers, b"content-length");
-    }
-    let client_wants_ka = http1::wants_keep_alive(&b.req.version, &b.req.headers);
     let req_minor = http1::minor(&b.req.version);
+    // Transfer-Encoding wins over Content-Length (RFC 9112 6.3): never forward both; like
+    // HAProxy, T-E with C-L or on HTTP/1.0 closes the connection after this transaction.
+    let te_forces_close = req_body == BodyKind::Chunked
+        && (http1::del_header(&mut b.req.headers, b"content-length") > 0 || req_minor == 0);
+    let client_wants_ka =
+        !te_forces_close && http1::wants_keep_alive(&b.req.version, &b.req.headers);
     // A local reply can keep the connection only when no request body is left unread.
     let body_pending = req_body != BodyKind::None;
     let local_close =
@@ -750,6 +752,7 @@ where
     let method_is_head = &b.req.method[..] == b"HEAD";
     let method = b.req.method.clone();
 
+    http1::sanitize_te(&mut b.req.headers);
     add_forwarded_for(&mut b.req, &fe.cfg, &be.cfg, info.src.ip());
     add_original_to(&mut b.req, &fe.cfg, &be.cfg, info.dst.ip());
     set_connection(
@@ -1124,8 +1127,12 @@ where
             return send_error(client, 502, rec, fe, rt).await;
         }
     };
-    if resp_body == BodyKind::Chunked {
-        http1::del_header(&mut b.resp.headers, b"content-length");
+    if resp_body == BodyKind::Chunked
+        && (http1::del_header(&mut b.resp.headers, b"content-length") > 0
+            || http1::minor(&b.resp.version) == 0)
+    {
+        // T-E with C-L, or T-E from an HTTP/1.0 server: HAProxy closes the client side too
+        client_close = true;
     }
     let upgrade = status == 101 || (&method[..] == b"CONNECT" && (200..300).contains(&status));
     let server_ka = !server_close
