@@ -958,9 +958,9 @@ pub fn compile_fetch(name: &str, args: &[String], env: &CompileEnv) -> Result<Fe
         "var" => Fetch::Var(arg_name(f, args, 0).map(|b| String::from_utf8_lossy(&b).into())?),
         "unique-id" => Fetch::Var(UNIQUE_ID_VAR.into()),
         "uuid" => Fetch::Uuid,
-        "str" => Fetch::Const(Smp::Str(Cow::Owned(
-            args.first().cloned().unwrap_or_default().into_bytes(),
-        ))),
+        "str" => Fetch::Const(Smp::Str(Cow::Owned(crate::haproxy::lexer::text_to_bytes(
+            args.first().map_or("", |a| a.as_str()),
+        )))),
         "int" => Fetch::Const(Smp::Int(
             args.first()
                 .and_then(|a| a.trim().parse().ok())
