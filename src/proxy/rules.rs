@@ -401,6 +401,9 @@ pub enum Action {
         body: ReturnBody,
         headers: Vec<(Bytes, LogFmt)>,
     },
+    /// `wait-for-body time T [at-least N]`: the engine buffers the payload before the rules
+    /// run (`proxy::body_wait`); the rule itself does nothing when reached.
+    WaitForBody(super::body_wait::BodyWait),
     /// Accepted but not implemented: ignored.
     Ignored,
 }
@@ -525,6 +528,7 @@ pub const SUPPORTED_HTTP_REQUEST_ACTIONS: &[&str] = &[
     "set-var",
     "set-var-fmt",
     "unset-var",
+    "wait-for-body",
 ];
 
 /// `tcp-request connection` and `tcp-request content` actions the engine performs
@@ -546,6 +550,7 @@ pub const SUPPORTED_HTTP_RESPONSE_ACTIONS: &[&str] = &[
     "set-var",
     "set-var-fmt",
     "unset-var",
+    "wait-for-body",
 ];
 
 /// Whether the engine performs `action` in the rule set `ruleset` (`http-request`,
@@ -723,6 +728,12 @@ fn compile_action(
             }
         }
         A::UseService(s) if s == "prometheus-exporter" => Action::UsePrometheus,
+        A::WaitForBody(args) => Action::WaitForBody(
+            super::body_wait::BodyWait::parse(args).map_err(|msg| CompileError::BadPattern {
+                pattern: args.join(" "),
+                msg,
+            })?,
+        ),
         _ => Action::Ignored,
     })
 }

@@ -341,6 +341,10 @@ pub enum Fetch {
     Rand(Option<u64>),
     /// `uuid`: a random version 4 UUID.
     Uuid,
+    /// `req.body`: the buffered request payload (see `http-request wait-for-body`).
+    ReqBody,
+    /// `req.body_len`: its length.
+    ReqBodyLen,
     Date(i64),
     ReqHdrNames(u8),
     /// A fetch the engine doesn't provide: never yields a value.
@@ -431,6 +435,11 @@ pub enum Conv {
     },
     Hash(crate::proxy::balance::HashFunction, bool),
     Json(JsonInput),
+    /// `json_query(path[,int])`.
+    JsonQuery {
+        steps: Vec<json_query::Step>,
+        int: bool,
+    },
     /// Converters we accept but do not apply (identity).
     Identity,
 }
@@ -758,6 +767,8 @@ pub const SUPPORTED_FETCHES: &[&str] = &[
     "req.hdr_names",
     "unique-id",
     "uuid",
+    "req.body",
+    "req.body_len",
 ];
 
 /// Whether the engine evaluates the fetch `name` (also ACL-suffixed forms like `path_beg`).
@@ -802,6 +813,7 @@ pub const SUPPORTED_CONVERTERS: &[&str] = &[
     "wt6",
     "crc32",
     "json",
+    "json_query",
     "url_enc",
     "sha1",
     "sha2",
@@ -958,6 +970,8 @@ pub fn compile_fetch(name: &str, args: &[String], env: &CompileEnv) -> Result<Fe
         "var" => Fetch::Var(arg_name(f, args, 0).map(|b| String::from_utf8_lossy(&b).into())?),
         "unique-id" => Fetch::Var(UNIQUE_ID_VAR.into()),
         "uuid" => Fetch::Uuid,
+        "req.body" => Fetch::ReqBody,
+        "req.body_len" => Fetch::ReqBodyLen,
         "str" => Fetch::Const(Smp::Str(Cow::Owned(crate::haproxy::lexer::text_to_bytes(
             args.first().map_or("", |a| a.as_str()),
         )))),
@@ -1218,6 +1232,15 @@ pub fn compile_conv(c: &ir::Converter) -> Result<Conv, CompileError> {
             };
             Conv::Hash(f, a.first().map(|x| x == "1").unwrap_or(false))
         }
+        "json_query" => Conv::JsonQuery {
+            steps: json_query::compile(a.first().map(|x| unquote(x)).unwrap_or(""))
+                .ok_or_else(|| conv_err(n, "expects a JSON path starting with '$'"))?,
+            int: match a.get(1).map(|x| unquote(x)) {
+                None | Some("") => false,
+                Some("int") => true,
+                Some(_) => return Err(conv_err(n, "output type must be 'int'")),
+            },
+        },
         "json" => Conv::Json(match a.first().map(|x| unquote(x)).unwrap_or("") {
             "" | "ascii" => JsonInput::Ascii,
             "utf8" | "utf8p" => JsonInput::Utf8 { skip: false },
@@ -1758,6 +1781,8 @@ pub fn fetch_each<'a>(fetch: &Fetch, c: &EvalCtx<'a>, f: &mut dyn FnMut(Smp<'a>)
             Err(_) => false,
         },
         Fetch::Uuid => f(owned(uuid_v4().into_bytes())),
+        Fetch::ReqBody => f(Smp::str(req.body)),
+        Fetch::ReqBodyLen => f(Smp::Int(req.body.len() as i64)),
         Fetch::Rand(range) => {
             let r = crate::proxy::sample::rand_u32() as u64;
             f(Smp::Int(match range {
@@ -2049,6 +2074,24 @@ pub fn apply_conv<'a>(conv: &Conv, v: Smp<'a>, c: &EvalCtx<'a>) -> Option<Smp<'a
             } as i64)
         }
         Conv::Json(input) => owned(json_escape(&v.to_bytes(), *input)?),
+        Conv::JsonQuery { steps, int } => match json_query::query(&v.to_bytes(), steps)? {
+            json_query::Found::Str(s) => owned(s),
+            json_query::Found::Bool(b) => Smp::Bool(b),
+            json_query::Found::Number(t) => {
+                let t = std::str::from_utf8(&t).ok()?;
+                if *int {
+                    // HAProxy: strtoll, then limited to what a JSON integer can hold exactly
+                    let end = t.find(|c: char| c != '-' && !c.is_ascii_digit()).unwrap_or(t.len());
+                    let i: i64 = t[..end].parse().ok()?;
+                    if i.unsigned_abs() > (1u64 << 53) - 1 {
+                        return None;
+                    }
+                    Smp::Int(i)
+                } else {
+                    owned(json_query::format_g(t.parse::<f64>().ok()?).into_bytes())
+                }
+            }
+        },
         Conv::Identity => v,
     })
 }
@@ -2229,6 +2272,8 @@ pub fn base64_decode(input: &[u8]) -> Option<Vec<u8>> {
     }
     Some(out)
 }
+
+mod json_query;
 
 #[cfg(test)]
 mod tests;

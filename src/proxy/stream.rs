@@ -14,6 +14,7 @@ use tokio::time::timeout_at;
 
 use super::balance;
 use super::ctx::{ConnInfo, ProxyLookup, RequestCtx, RequestHead, ResponseCtx, ResponseHead, Vars};
+use super::body_wait::{self, BodyWait, WaitEnd as BodyWaitEnd};
 use super::http1::{self, BodyKind, BodyProgress, HeadParser, Parsed};
 use super::log::LogRecord;
 use super::pool::{self, ServerConn};
@@ -635,6 +636,27 @@ where
             };
         }
     }
+    // ---- wait-for-body / option http-buffer-request: buffer the payload before the rules
+    b.req.body = Bytes::new();
+    if body_pending {
+        match wait_for_request_body(client, info, fe, rt, b, req_body).await {
+            Ok(()) => {}
+            Err(BodyWaitEnd::Timeout) => {
+                rec.term = *b"cD";
+                Counters::add(&fe.counters.err_req, 1);
+                return send_error(client, 408, rec, fe, rt).await;
+            }
+            Err(BodyWaitEnd::Invalid) => {
+                rec.term = *b"PR";
+                Counters::add(&fe.counters.err_req, 1);
+                return send_error(client, 400, rec, fe, rt).await;
+            }
+            Err(_) => {
+                rec.term = *b"CD";
+                return Outcome::Abort;
+            }
+        }
+    }
     // ---- frontend http-request rules, redirects, backend switching
     let fe_env = RuleEnv {
         conn: info,
@@ -1036,6 +1058,25 @@ where
         break;
     }
     rec.t_response = ms(t_wait_resp.elapsed());
+    // ---- http-response wait-for-body
+    if let Some(wait) = response_body_wait(info, fe, &be, separate_backend, b, rt) {
+        let kind = http1::response_body(b.resp.status, &b.resp.headers, &method);
+        if let Ok(kind @ (BodyKind::Length(_) | BodyKind::Chunked | BodyKind::UntilClose)) = kind {
+            match body_wait::fill(&mut conn.stream, &mut b.sbuf, kind, wait, srv_timeout).await {
+                BodyWaitEnd::Ready => {}
+                BodyWaitEnd::Timeout => {
+                    rec.term = *b"sD";
+                    Counters::add(&be.counters.err_resp, 1);
+                    return send_error(client, 504, rec, fe, rt).await;
+                }
+                _ => {
+                    rec.term = *b"SD";
+                    Counters::add(&be.counters.err_resp, 1);
+                    return send_error(client, 502, rec, fe, rt).await;
+                }
+            }
+        }
+    }
     // ---- http-response rules (backend, then frontend) and cookie persistence
     {
         let be_env = RuleEnv {
@@ -1228,6 +1269,74 @@ where
     } else {
         Outcome::KeepAlive
     }
+}
+
+/// Buffers the request payload when `option http-buffer-request` or a matching
+/// `http-request wait-for-body` asks for it (and answers `Expect: 100-continue` itself then).
+async fn wait_for_request_body<C>(
+    client: &mut C,
+    info: &ConnInfo,
+    fe: &Frontend,
+    rt: &Arc<Runtime>,
+    b: &mut Bufs,
+    kind: BodyKind,
+) -> Result<(), BodyWaitEnd>
+where
+    C: AsyncRead + AsyncWrite + Unpin,
+{
+    let rule_wait = if fe.rules.http_request.is_empty() {
+        None
+    } else {
+        let ctx = RequestCtx::new(&b.req, info, &fe.name, "", &b.vars)
+            .with_proxies(&**rt as &dyn ProxyLookup);
+        BodyWait::first_matching(&fe.rules.http_request, &EvalCtx::new(&ctx))
+    };
+    let httpreq = fe.cfg.timeouts.http_request;
+    let wait = match rule_wait {
+        Some(w) => w,
+        None if fe.cfg.options.http_buffer_request => BodyWait {
+            time: httpreq,
+            at_least: 0,
+        },
+        None => return Ok(()),
+    };
+    if http1::header(&b.req.headers, b"expect").is_some_and(|v| v.eq_ignore_ascii_case(b"100-continue")) {
+        http1::del_header(&mut b.req.headers, b"expect");
+        if client.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await.is_err() {
+            return Err(BodyWaitEnd::Closed);
+        }
+    }
+    let idle = or_forever(fe.cfg.timeouts.client);
+    match body_wait::fill(client, &mut b.cbuf, kind, wait, idle).await {
+        BodyWaitEnd::Ready => {
+            b.req.body = body_wait::payload(&b.cbuf, kind);
+            Ok(())
+        }
+        end => Err(end),
+    }
+}
+
+/// The `http-response wait-for-body` rule (backend, then frontend) that applies, if any.
+fn response_body_wait(
+    info: &ConnInfo,
+    fe: &Frontend,
+    be: &Backend,
+    separate_backend: bool,
+    b: &Bufs,
+    rt: &Arc<Runtime>,
+) -> Option<BodyWait> {
+    let sets = [separate_backend.then_some(&be.rules), Some(&fe.rules)];
+    let has_rules = sets.iter().flatten().any(|r| !r.http_response.is_empty());
+    if !has_rules {
+        return None;
+    }
+    let ctx = RequestCtx::new(&b.req, info, &fe.name, &be.name, &b.vars)
+        .with_proxies(&**rt as &dyn ProxyLookup);
+    let rctx = ResponseCtx::new(&b.resp);
+    let ec = EvalCtx::with_response(&ctx, &rctx);
+    sets.iter()
+        .flatten()
+        .find_map(|r| BodyWait::first_matching(&r.http_response, &ec))
 }
 
 struct LeaveGuard<'a>(&'a Counters);

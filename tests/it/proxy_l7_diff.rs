@@ -343,6 +343,7 @@ impl Sim {
                 .chain(hdrs.iter().copied())
                 .map(|(n, v)| HdrField::new(n.as_bytes().to_vec(), v.as_bytes().to_vec()))
                 .collect(),
+                ..Default::default()
         };
         let conn = ConnInfo {
             src: "127.0.0.1:40000".parse().expect("addr"),
