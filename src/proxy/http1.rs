@@ -89,8 +89,11 @@ impl HeadParser {
             let mut raw: [MaybeUninit<httparse::Header<'_>>; MAX_HEADERS] =
                 [const { MaybeUninit::uninit() }; MAX_HEADERS];
             let mut req = httparse::Request::new(&mut []);
-            let len = match req
-                .parse_with_uninit_headers(data, &mut raw)
+            // HAProxy accepts several spaces between the parts of the request line
+            let mut cfg = httparse::ParserConfig::default();
+            cfg.allow_multiple_spaces_in_request_line_delimiters(true);
+            let len = match cfg
+                .parse_request_with_uninit_headers(&mut req, data, &mut raw)
                 .map_err(map_err)?
             {
                 httparse::Status::Partial => return Ok(Parsed::Partial),

@@ -638,6 +638,9 @@ where
     }
     // ---- wait-for-body / option http-buffer-request: buffer the payload before the rules
     b.req.body = Bytes::new();
+    // a client that closes while its payload is awaited still goes through the rules and
+    // the backend choice (logged there with `CR`), as in HAProxy
+    let mut body_aborted = false;
     if body_pending {
         match wait_for_request_body(client, info, fe, rt, b, req_body).await {
             Ok(()) => {}
@@ -651,10 +654,7 @@ where
                 Counters::add(&fe.counters.err_req, 1);
                 return send_error(client, 400, rec, fe, rt).await;
             }
-            Err(_) => {
-                rec.term = *b"CD";
-                return Outcome::Abort;
-            }
+            Err(_) => body_aborted = true,
         }
     }
     // ---- frontend http-request rules, redirects, backend switching
@@ -724,6 +724,10 @@ where
             let close = local_close(mode == HttpConnMode::Close);
             return local_verdict(client, verdict, rec, fe, Some(&be), rt, close, req_minor).await;
         }
+    }
+    if body_aborted {
+        rec.term = *b"CR";
+        return Outcome::Abort;
     }
     if let Some(st) = stats::settings(fe, Some(&be)) {
         if let Some(kind) = stats::matches(st, &b.req.uri) {
