@@ -110,9 +110,7 @@ pub async fn fill<R: AsyncRead + Unpin>(
         let Ok((done, payload)) = progress(buf, kind) else {
             return WaitEnd::Invalid;
         };
-        if done
-            || payload >= BUFFER_LIMIT
-            || (wait.at_least > 0 && payload as u64 >= wait.at_least)
+        if done || payload >= BUFFER_LIMIT || (wait.at_least > 0 && payload as u64 >= wait.at_least)
         {
             return WaitEnd::Ready;
         }

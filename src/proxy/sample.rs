@@ -80,7 +80,10 @@ impl<'a> Smp<'a> {
         match self {
             Smp::Int(i) => Some(*i),
             Smp::Bool(b) => Some(*b as i64),
-            Smp::Str(s) => parse_int_prefix(s),
+            // HAProxy's string to integer cast: fails only on an empty string; text without
+            // leading digits reads as 0
+            Smp::Str(s) if s.is_empty() => None,
+            Smp::Str(s) => Some(parse_int_prefix(s).unwrap_or(0)),
             Smp::Ip(_) => None,
         }
     }

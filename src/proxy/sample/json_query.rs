@@ -46,7 +46,11 @@ pub fn compile(path: &str) -> Option<Vec<Step>> {
             }
             b'[' => {
                 let end = i + b[i..].iter().position(|&c| c == b']')?;
-                let n = std::str::from_utf8(&b[i + 1..end]).ok()?.trim().parse().ok()?;
+                let n = std::str::from_utf8(&b[i + 1..end])
+                    .ok()?
+                    .trim()
+                    .parse()
+                    .ok()?;
                 steps.push(Step::Index(n));
                 i = end + 1;
             }
@@ -83,10 +87,20 @@ pub fn query(doc: &[u8], steps: &[Step]) -> Option<Found> {
 /// A number as C's `printf("%g")` prints it (6 significant digits).
 pub fn format_g(v: f64) -> String {
     if !v.is_finite() {
-        return if v.is_nan() { "nan".into() } else if v > 0.0 { "inf".into() } else { "-inf".into() };
+        return if v.is_nan() {
+            "nan".into()
+        } else if v > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        };
     }
     if v == 0.0 {
-        return if v.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if v.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     let exp = v.abs().log10().floor() as i32;
     // round to 6 significant digits first; rounding may bump the exponent
@@ -213,7 +227,10 @@ impl Parser<'_> {
     fn number(&mut self) -> Option<()> {
         let start = self.i;
         while self.i < self.b.len()
-            && matches!(self.b[self.i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+            && matches!(
+                self.b[self.i],
+                b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9'
+            )
         {
             self.i += 1;
         }
