@@ -769,6 +769,15 @@ where
             &EvalCtx::new(&ctx),
             &tables,
             &be.server_ids,
+            &|key, by_addr| {
+                be.servers.iter().position(|s| {
+                    if by_addr {
+                        s.target.is_some_and(|t| t.addr(info.dst.port()).to_string() == key)
+                    } else {
+                        s.name == key
+                    }
+                })
+            },
             &be.live,
             be.cfg.options.persist,
         )
@@ -931,7 +940,7 @@ where
         let ctx = RequestCtx::new(&b.req, info, &fe.name, &be.name, &b.vars)
             .with_proxies(&**rt as &dyn ProxyLookup);
         be.stick
-            .store_request(&EvalCtx::new(&ctx), &tables, server.id);
+            .store_request(&EvalCtx::new(&ctx), &tables, stored_server(&server, info));
     }
     server.stats.counters.enter();
     let _srv_guard = LeaveGuard(&server.stats.counters);
@@ -1132,7 +1141,11 @@ where
                 .with_proxies(&**rt as &dyn ProxyLookup);
             let rctx = ResponseCtx::new(&b.resp);
             be.stick
-                .store_response(&EvalCtx::with_response(&ctx, &rctx), &tables, server.id);
+                .store_response(
+                    &EvalCtx::with_response(&ctx, &rctx),
+                    &tables,
+                    stored_server(&server, info),
+                );
         }
         // http-after-response (backend, then frontend); a deny there is ignored as in HAProxy
         if separate_backend && !be.rules.http_after_response.is_empty() {
@@ -1341,6 +1354,15 @@ fn response_body_wait(
     sets.iter()
         .flatten()
         .find_map(|r| BodyWait::first_matching(&r.http_response, &ec))
+}
+
+/// The server as a stick table records it (`srvkey name|addr`).
+fn stored_server<'a>(server: &'a Server, info: &ConnInfo) -> super::stick::StoredServer<'a> {
+    super::stick::StoredServer {
+        id: server.id,
+        name: &server.name,
+        addr: server.target.map(|t| t.addr(info.dst.port())),
+    }
 }
 
 struct LeaveGuard<'a>(&'a Counters);
