@@ -816,6 +816,11 @@ where
     let queue_timeout = bt.queue.or(bt.connect);
     let mut exclude: Option<usize> = None;
     let mut retries_left = be.retries;
+    // `option abortonclose`: a client that closes while its stream waits for a server (in
+    // the queue, during connection attempts, for the response head) aborts the stream; what
+    // it sends meanwhile is kept in `stash`
+    let abort_on_close = be.cfg.options.abortonclose;
+    let mut stash = BytesMut::new();
     let t_queue_start = Instant::now();
     let (server, mut conn, _served) = loop {
         let ctx = RequestCtx::new(&b.req, info, &fe.name, &be.name, &b.vars);
@@ -841,8 +846,16 @@ where
                 be.counters.queue_max.fetch_max(n, Ordering::Relaxed);
                 let deadline =
                     tokio::time::Instant::from_std(t_queue_start + or_forever(queue_timeout));
-                let woke = timeout_at(deadline, be.queue_notify.notified()).await;
+                let woke = tokio::select! {
+                    w = timeout_at(deadline, be.queue_notify.notified()) => Some(w),
+                    _ = client_gone(client, &mut stash, abort_on_close) => None,
+                };
                 be.counters.queue_cur.fetch_sub(1, Ordering::Relaxed);
+                let Some(woke) = woke else {
+                    rec.t_queue = ms(t_queue_start.elapsed());
+                    rec.term = *b"CQ";
+                    return Outcome::Abort;
+                };
                 if woke.is_err() {
                     rec.t_queue = ms(t_queue_start.elapsed());
                     rec.term = *b"sQ";
@@ -891,7 +904,16 @@ where
         };
         let addr = target.addr(info.dst.port());
         let t_conn = Instant::now();
-        match tokio::time::timeout(connect_timeout, TcpStream::connect(addr)).await {
+        let connected = tokio::select! {
+            c = tokio::time::timeout(connect_timeout, TcpStream::connect(addr)) => Some(c),
+            _ = client_gone(client, &mut stash, abort_on_close) => None,
+        };
+        let Some(connected) = connected else {
+            rec.server = Some(server.clone());
+            rec.term = *b"CC";
+            return Outcome::Abort;
+        };
+        match connected {
             Ok(Ok(mut stream)) => {
                 let _ = stream.set_nodelay(true);
                 super::tcp::send_proxy_header(&server.cfg, &mut stream, info).await;
@@ -927,7 +949,15 @@ where
                     Counters::add(&be.counters.redispatches, 1);
                 } else {
                     // turn-around timer before retrying the same server
-                    tokio::time::sleep(connect_timeout.min(Duration::from_secs(1))).await;
+                    let turn_around = tokio::time::sleep(connect_timeout.min(Duration::from_secs(1)));
+                    if tokio::select! {
+                        _ = turn_around => false,
+                        _ = client_gone(client, &mut stash, abort_on_close) => true,
+                    } {
+                        rec.server = Some(server.clone());
+                        rec.term = *b"CC";
+                        return Outcome::Abort;
+                    }
                     exclude = None;
                 }
                 drop(served);
@@ -936,6 +966,11 @@ where
         }
     };
     rec.server = Some(server.clone());
+    if !stash.is_empty() {
+        // payload the client sent while we waited for a server (abortonclose watch)
+        b.cbuf.extend_from_slice(&stash);
+        stash.clear();
+    }
     if !be.stick.is_empty() {
         let ctx = RequestCtx::new(&b.req, info, &fe.name, &be.name, &b.vars)
             .with_proxies(&**rt as &dyn ProxyLookup);
@@ -1025,7 +1060,22 @@ where
     let t_wait_resp = Instant::now();
     loop {
         if !got_final_early || b.resp.status == 0 {
-            match read_response_head(&mut conn.stream, b, srv_timeout).await {
+            let head = tokio::select! {
+                h = read_response_head(&mut conn.stream, b, srv_timeout) => Some(h),
+                _ = client_gone(client, &mut stash, abort_on_close) => None,
+            };
+            let Some(head) = head else {
+                // HAProxy logs a client abort while waiting for the response as 400 `CH`
+                rec.status = 400;
+                rec.term = *b"CH";
+                rec.t_response = -1;
+                return Outcome::Abort;
+            };
+            if !stash.is_empty() {
+                b.cbuf.extend_from_slice(&stash);
+                stash.clear();
+            }
+            match head {
                 Ok(()) => {}
                 Err(e) => {
                     // a reused connection closed by the server before answering: replay once
@@ -1354,6 +1404,24 @@ fn response_body_wait(
     sets.iter()
         .flatten()
         .find_map(|r| BodyWait::first_matching(&r.http_response, &ec))
+}
+
+/// Resolves when the client closes its side, when `enabled` (`option abortonclose`); bytes
+/// the client sends meanwhile are kept in `stash`. Never resolves otherwise.
+async fn client_gone<C: AsyncRead + Unpin>(client: &mut C, stash: &mut BytesMut, enabled: bool) {
+    if !enabled {
+        return std::future::pending().await;
+    }
+    loop {
+        if stash.len() >= MAX_HEAD {
+            return std::future::pending().await;
+        }
+        stash.reserve(4096);
+        match client.read_buf(stash).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+    }
 }
 
 /// The server as a stick table records it (`srvkey name|addr`).
