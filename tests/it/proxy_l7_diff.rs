@@ -417,7 +417,14 @@ impl Sim {
                 Some(s) => s,
                 None => match be
                     .stick
-                    .match_request(&ec, &tables, &be.ids, &be.live, be.persist)
+                    .match_request(
+                        &ec,
+                        &tables,
+                        &be.ids,
+                        &|k, _| be.servers.iter().position(|s| s == k),
+                        &be.live,
+                        be.persist,
+                    )
                 {
                     Some(s) => s,
                     None => match be.balancer.pick(&rc, &be.live) {
@@ -431,7 +438,12 @@ impl Sim {
                     },
                 },
             };
-            be.stick.store_request(&ec, &tables, be.ids[chosen]);
+            let stored = rhaproxy::proxy::stick::StoredServer {
+                id: be.ids[chosen],
+                name: &be.servers[chosen],
+                addr: None,
+            };
+            be.stick.store_request(&ec, &tables, stored);
             chosen
         };
         // The server sees `head`; build its echo response.

@@ -350,3 +350,87 @@ fn proxy_msg_http_buffer_request_with_json_query_int() {
     // "x" casts to 0 for add(1), as in HAProxy
     assert_eq!(hdr(&seen[1], "x-q"), Some("1"));
 }
+
+/// A backend that reads a request and never answers (holds the connection 3 s).
+fn silent_backend(mut s: TcpStream, _name: &str) {
+    let _ = s.set_read_timeout(Some(Duration::from_secs(3)));
+    let mut buf = Vec::new();
+    let _ = read_head(&mut s, &mut buf);
+    std::thread::sleep(Duration::from_secs(3));
+}
+
+/// `option abortonclose`: a client that half-closes while queued is logged `CQ--`, one that
+/// closes while waiting for the response head `CH--` with status 400, as haproxy logs them.
+#[test]
+fn proxy_msg_abortonclose_log_states() {
+    let be = ThreadServer::start("silent", silent_backend);
+    let run = |bin: &Path| -> Vec<(String, String)> {
+        let port = free_port();
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = format!(
+            "defaults\n  mode http\n  option abortonclose\n  timeout connect 5s\n  timeout client 5s\n  timeout server 5s\n  timeout queue 5s\n\
+             frontend fe\n  bind 127.0.0.1:{port}\n  log stdout format raw local0 info\n  option httplog\n  default_backend be\n\
+             backend be\n  server s1 127.0.0.1:{} maxconn 1\n",
+            be.port
+        );
+        let path = dir.path().join("haproxy.cfg");
+        std::fs::write(&path, cfg).unwrap();
+        let out_path = dir.path().join("stdout.txt");
+        let child = Command::new(bin)
+            .arg("-db")
+            .arg("-f")
+            .arg(&path)
+            .stdout(std::fs::File::create(&out_path).unwrap())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let _p = Proc(child, tempfile::tempdir().unwrap());
+        let t0 = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(t0.elapsed() < Duration::from_secs(10));
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let mut a = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        a.write_all(b"GET /held HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        let mut q = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        q.write_all(b"GET /queued HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        q.shutdown(std::net::Shutdown::Write).unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        a.shutdown(std::net::Shutdown::Write).unwrap();
+        let t0 = Instant::now();
+        loop {
+            let text = std::fs::read_to_string(&out_path).unwrap_or_default();
+            let lines: Vec<(String, String)> = ["/queued", "/held"]
+                .iter()
+                .filter_map(|p| {
+                    let l = text.lines().find(|l| l.contains(&format!("GET {p} ")))?;
+                    // "... STATUS BYTES - - TERM ..." : the fields after the timers
+                    let w: Vec<&str> = l.split_whitespace().collect();
+                    let i = w.iter().position(|x| x.matches('/').count() == 4)?;
+                    Some((w.get(i + 1)?.to_string(), w.get(i + 5)?.to_string()))
+                })
+                .collect();
+            if lines.len() == 2 || t0.elapsed() > Duration::from_secs(8) {
+                drop(a);
+                drop(q);
+                return lines;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let ours = run(&rhaproxy_bin());
+    assert_eq!(
+        ours,
+        vec![
+            ("-1".to_string(), "CQ--".to_string()),
+            ("400".to_string(), "CH--".to_string())
+        ]
+    );
+    if require("haproxy") {
+        assert_eq!(run(Path::new("haproxy")), ours, "haproxy vs rhaproxy");
+    }
+}
