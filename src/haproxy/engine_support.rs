@@ -362,7 +362,7 @@ mod tests {
             ("option", "ssl-hello-chk", I), // checks_db.rs
             ("option", "tcp-check", I),     // checks_db.rs
             ("option", "ldap-check", W),    // falls back to a TCP check
-            ("option", "abortonclose", I), // stream.rs
+            ("option", "abortonclose", I),
             ("bind", "v6only", I),       // listener.rs
             ("bind", "backlog", I),      // listener.rs
             ("bind", "ssl", I),          // tls.rs

@@ -373,6 +373,15 @@ fn hex_val(c: u8) -> Option<u8> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn raw_bytes_survive_a_word() {
+        for b in [&b"\xe0"[..], b"-\xe0-", b"caf\xc3\xa9", b"\xff\xfe ok"] {
+            assert_eq!(super::text_to_bytes(&super::bytes_to_text(b)), b);
+        }
+        assert_eq!(super::bytes_to_text(b"plain"), "plain");
+    }
+
     use super::*;
 
     fn env(name: &str) -> Option<String> {

@@ -375,7 +375,7 @@ mod tests {
                 .iter()
                 .map(|(n, v)| HdrField::new(n.as_bytes().to_vec(), v.as_bytes().to_vec()))
                 .collect(),
-                ..Default::default()
+            ..Default::default()
         }
     }
 

@@ -881,6 +881,51 @@ mod tests {
     }
 
     #[test]
+    fn transfer_encoding_as_haproxy() {
+        let te = |v: &str| {
+            vec![HdrField::new(
+                b"Transfer-Encoding".to_vec(),
+                v.as_bytes().to_vec(),
+            )]
+        };
+        assert_eq!(request_body(&te("chunked")), Ok(BodyKind::Chunked));
+        assert_eq!(
+            request_body(&te("gzip, chunked")),
+            Err(HttpError::UnknownCoding)
+        );
+        for bad in ["chunked, chunked", "chunked, gzip", "gzip"] {
+            assert_eq!(
+                request_body(&te(bad)),
+                Err(HttpError::Invalid("transfer-encoding")),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            response_body(200, &te("chunked"), b"GET"),
+            Ok(BodyKind::Chunked)
+        );
+        for bad in ["gzip", "chunked, gzip", "gzip, chunked", "chunked, chunked"] {
+            assert!(response_body(200, &te(bad), b"GET").is_err(), "{bad}");
+        }
+        // bodyless responses ignore the header
+        assert_eq!(response_body(204, &te("gzip"), b"GET"), Ok(BodyKind::None));
+    }
+
+    #[test]
+    fn te_header_keeps_only_trailers() {
+        let run = |v: &str| {
+            let mut h = vec![HdrField::new(b"TE".to_vec(), v.as_bytes().to_vec())];
+            sanitize_te(&mut h);
+            header(&h, b"te").map(|v| String::from_utf8_lossy(v).into_owned())
+        };
+        assert_eq!(run("trailers"), Some("trailers".into()));
+        assert_eq!(run("trailers, gzip"), Some("trailers".into()));
+        assert_eq!(run("gzip, trailers"), Some("trailers".into()));
+        assert_eq!(run("gzip"), None);
+        assert_eq!(run("trailers;q=0.5"), None);
+    }
+
+    #[test]
     fn keep_alive_rules() {
         let ka = |raw: &str| {
             let h = req(raw);

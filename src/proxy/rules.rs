@@ -728,12 +728,14 @@ fn compile_action(
             }
         }
         A::UseService(s) if s == "prometheus-exporter" => Action::UsePrometheus,
-        A::WaitForBody(args) => Action::WaitForBody(
-            super::body_wait::BodyWait::parse(args).map_err(|msg| CompileError::BadPattern {
-                pattern: args.join(" "),
-                msg,
-            })?,
-        ),
+        A::WaitForBody(args) => {
+            Action::WaitForBody(super::body_wait::BodyWait::parse(args).map_err(|msg| {
+                CompileError::BadPattern {
+                    pattern: args.join(" "),
+                    msg,
+                }
+            })?)
+        }
         _ => Action::Ignored,
     })
 }

@@ -2084,7 +2084,9 @@ pub fn apply_conv<'a>(conv: &Conv, v: Smp<'a>, c: &EvalCtx<'a>) -> Option<Smp<'a
                 let t = std::str::from_utf8(&t).ok()?;
                 if *int {
                     // HAProxy: strtoll, then limited to what a JSON integer can hold exactly
-                    let end = t.find(|c: char| c != '-' && !c.is_ascii_digit()).unwrap_or(t.len());
+                    let end = t
+                        .find(|c: char| c != '-' && !c.is_ascii_digit())
+                        .unwrap_or(t.len());
                     let i: i64 = t[..end].parse().ok()?;
                     if i.unsigned_abs() > (1u64 << 53) - 1 {
                         return None;

@@ -13,8 +13,8 @@ use tokio::net::TcpStream;
 use tokio::time::timeout_at;
 
 use super::balance;
-use super::ctx::{ConnInfo, ProxyLookup, RequestCtx, RequestHead, ResponseCtx, ResponseHead, Vars};
 use super::body_wait::{self, BodyWait, WaitEnd as BodyWaitEnd};
+use super::ctx::{ConnInfo, ProxyLookup, RequestCtx, RequestHead, ResponseCtx, ResponseHead, Vars};
 use super::http1::{self, BodyKind, BodyProgress, HeadParser, Parsed};
 use super::log::LogRecord;
 use super::pool::{self, ServerConn};
@@ -595,7 +595,11 @@ where
         Err(e) => {
             rec.term = *b"PR";
             Counters::add(&fe.counters.err_req, 1);
-            let status = if e == http1::HttpError::UnknownCoding { 422 } else { 400 };
+            let status = if e == http1::HttpError::UnknownCoding {
+                422
+            } else {
+                400
+            };
             return send_error(client, status, rec, fe, rt).await;
         }
     };
@@ -772,7 +776,8 @@ where
             &|key, by_addr| {
                 be.servers.iter().position(|s| {
                     if by_addr {
-                        s.target.is_some_and(|t| t.addr(info.dst.port()).to_string() == key)
+                        s.target
+                            .is_some_and(|t| t.addr(info.dst.port()).to_string() == key)
                     } else {
                         s.name == key
                     }
@@ -949,7 +954,8 @@ where
                     Counters::add(&be.counters.redispatches, 1);
                 } else {
                     // turn-around timer before retrying the same server
-                    let turn_around = tokio::time::sleep(connect_timeout.min(Duration::from_secs(1)));
+                    let turn_around =
+                        tokio::time::sleep(connect_timeout.min(Duration::from_secs(1)));
                     if tokio::select! {
                         _ = turn_around => false,
                         _ = client_gone(client, &mut stash, abort_on_close) => true,
@@ -1190,12 +1196,11 @@ where
             let ctx = RequestCtx::new(&b.req, info, &fe.name, &be.name, &b.vars)
                 .with_proxies(&**rt as &dyn ProxyLookup);
             let rctx = ResponseCtx::new(&b.resp);
-            be.stick
-                .store_response(
-                    &EvalCtx::with_response(&ctx, &rctx),
-                    &tables,
-                    stored_server(&server, info),
-                );
+            be.stick.store_response(
+                &EvalCtx::with_response(&ctx, &rctx),
+                &tables,
+                stored_server(&server, info),
+            );
         }
         // http-after-response (backend, then frontend); a deny there is ignored as in HAProxy
         if separate_backend && !be.rules.http_after_response.is_empty() {
@@ -1367,9 +1372,15 @@ where
         },
         None => return Ok(()),
     };
-    if http1::header(&b.req.headers, b"expect").is_some_and(|v| v.eq_ignore_ascii_case(b"100-continue")) {
+    if http1::header(&b.req.headers, b"expect")
+        .is_some_and(|v| v.eq_ignore_ascii_case(b"100-continue"))
+    {
         http1::del_header(&mut b.req.headers, b"expect");
-        if client.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await.is_err() {
+        if client
+            .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+            .await
+            .is_err()
+        {
             return Err(BodyWaitEnd::Closed);
         }
     }
