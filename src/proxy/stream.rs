@@ -909,9 +909,14 @@ where
         };
         let addr = target.addr(info.dst.port());
         let t_conn = Instant::now();
-        let connected = tokio::select! {
-            c = tokio::time::timeout(connect_timeout, TcpStream::connect(addr)) => Some(c),
-            _ = client_gone(client, &mut stash, abort_on_close) => None,
+        let connect = tokio::time::timeout(connect_timeout, TcpStream::connect(addr));
+        let connected = if abort_on_close {
+            tokio::select! {
+                c = connect => Some(c),
+                _ = client_gone(client, &mut stash, true) => None,
+            }
+        } else {
+            Some(connect.await)
         };
         let Some(connected) = connected else {
             rec.server = Some(server.clone());
@@ -1066,9 +1071,14 @@ where
     let t_wait_resp = Instant::now();
     loop {
         if !got_final_early || b.resp.status == 0 {
-            let head = tokio::select! {
-                h = read_response_head(&mut conn.stream, b, srv_timeout) => Some(h),
-                _ = client_gone(client, &mut stash, abort_on_close) => None,
+            let read_head = read_response_head(&mut conn.stream, b, srv_timeout);
+            let head = if abort_on_close {
+                tokio::select! {
+                    h = read_head => Some(h),
+                    _ = client_gone(client, &mut stash, true) => None,
+                }
+            } else {
+                Some(read_head.await)
             };
             let Some(head) = head else {
                 // HAProxy logs a client abort while waiting for the response as 400 `CH`
