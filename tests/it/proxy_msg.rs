@@ -434,3 +434,81 @@ fn proxy_msg_abortonclose_log_states() {
         assert_eq!(run(Path::new("haproxy")), ours, "haproxy vs rhaproxy");
     }
 }
+
+/// A backend answering its own name as the body.
+fn name_backend(mut s: TcpStream, name: &str) {
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    loop {
+        let mut buf = Vec::new();
+        if read_head(&mut s, &mut buf).is_none() {
+            return;
+        }
+        let resp = format!(
+            "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{name}",
+            name.len()
+        );
+        if s.write_all(resp.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+/// A `table` of a `peers` section shared by two backends whose servers are listed in a
+/// different order: entries name their server (`srvkey name`), so both backends send a key
+/// to the same server, as haproxy does.
+#[test]
+fn proxy_msg_peers_table_shared_by_backends_routes_by_server_name() {
+    let a = ThreadServer::start("a", name_backend);
+    let b = ThreadServer::start("b", name_backend);
+    let run = |bin: &Path| -> Vec<String> {
+        let port = free_port();
+        let peer_port = free_port();
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = format!(
+            "defaults\n  mode http\n  timeout connect 5s\n  timeout client 5s\n  timeout server 5s\n\
+             peers mypeers\n  peer local 127.0.0.1:{peer_port}\n  table t type string size 1k\n\
+             frontend fe\n  bind 127.0.0.1:{port}\n  use_backend be2 if {{ path_beg /be2 }}\n  default_backend be1\n\
+             backend be1\n  balance roundrobin\n  stick on urlp(c) table mypeers/t\n  server a 127.0.0.1:{pa}\n  server b 127.0.0.1:{pb}\n\
+             backend be2\n  balance roundrobin\n  stick on urlp(c) table mypeers/t\n  server b 127.0.0.1:{pb}\n  server a 127.0.0.1:{pa}\n",
+            pa = a.port,
+            pb = b.port
+        );
+        let path = dir.path().join("haproxy.cfg");
+        std::fs::write(&path, cfg).unwrap();
+        let child = Command::new(bin)
+            .args(["-db", "-L", "local", "-f"])
+            .arg(&path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let _p = Proc(child, dir);
+        let t0 = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                t0.elapsed() < Duration::from_secs(10),
+                "proxy did not listen"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        ["/be1?c=x", "/be2?c=x", "/be1?c=y", "/be2?c=y", "/be2?c=x"]
+            .iter()
+            .map(|p| {
+                let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+                s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                s.write_all(
+                    format!("GET {p} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+                )
+                .unwrap();
+                let mut out = String::new();
+                let _ = s.read_to_string(&mut out);
+                out.rsplit("\r\n\r\n").next().unwrap_or("").to_string()
+            })
+            .collect()
+    };
+    let ours = run(&rhaproxy_bin());
+    assert_eq!(ours, ["a", "a", "b", "b", "a"]);
+    if require("haproxy") {
+        assert_eq!(run(Path::new("haproxy")), ours, "haproxy vs rhaproxy");
+    }
+}
