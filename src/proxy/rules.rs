@@ -535,6 +535,10 @@ pub const SUPPORTED_HTTP_REQUEST_ACTIONS: &[&str] = &[
 /// (`proxy::tcp`; other tcp actions neither accept nor reject there).
 pub const SUPPORTED_TCP_ACTIONS: &[&str] = &["accept", "reject"];
 
+/// `tcp-request content` and `tcp-response content` actions the engine performs in mode tcp
+/// (`proxy::tcp`).
+pub const SUPPORTED_TCP_CONTENT_ACTIONS: &[&str] = &["accept", "reject", "set-var"];
+
 /// `http-response` and `http-after-response` actions the engine performs.
 pub const SUPPORTED_HTTP_RESPONSE_ACTIONS: &[&str] = &[
     "allow",
@@ -554,8 +558,8 @@ pub const SUPPORTED_HTTP_RESPONSE_ACTIONS: &[&str] = &[
 ];
 
 /// Whether the engine performs `action` in the rule set `ruleset` (`http-request`,
-/// `http-response`, `http-after-response`, `tcp-request content`...). tcp-request and
-/// tcp-response rules are not run by this engine yet, so no action is supported there.
+/// `http-response`, `http-after-response`, `tcp-request content`...). Other tcp rule sets
+/// (`tcp-request session`) are not run by this engine yet.
 pub fn is_supported_action(ruleset: &str, action: &str) -> bool {
     match ruleset {
         "http-request" => SUPPORTED_HTTP_REQUEST_ACTIONS.contains(&action),
@@ -563,7 +567,10 @@ pub fn is_supported_action(ruleset: &str, action: &str) -> bool {
             SUPPORTED_HTTP_RESPONSE_ACTIONS.contains(&action)
         }
         // tcp.rs: connection rules in every mode, content rules in mode tcp frontends
-        "tcp-request connection" | "tcp-request content" => SUPPORTED_TCP_ACTIONS.contains(&action),
+        "tcp-request connection" => SUPPORTED_TCP_ACTIONS.contains(&action),
+        "tcp-request content" | "tcp-response content" => {
+            SUPPORTED_TCP_CONTENT_ACTIONS.contains(&action)
+        }
         _ => false,
     }
 }

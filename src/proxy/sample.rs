@@ -350,7 +350,11 @@ pub enum Fetch {
     ReqBodyLen,
     /// `req.payload(off,len)` / `res.payload(off,len)` (len 0: up to the end): the bytes a
     /// content inspection holds (mode tcp), `req.body` for a request in mode http.
-    Payload { res: bool, off: usize, len: usize },
+    Payload {
+        res: bool,
+        off: usize,
+        len: usize,
+    },
     Date(i64),
     ReqHdrNames(u8),
     /// A fetch the engine doesn't provide: never yields a value.

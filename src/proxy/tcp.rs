@@ -107,7 +107,10 @@ fn run_content(
                 .with_proxies(rt as &dyn ProxyLookup);
             let ec = EvalCtx::new(&ctx);
             if cond_ok(r.cond.as_ref(), &ec) {
-                let v = r.set_var.as_ref().and_then(|(_, e)| e.eval(&ec).map(|s| s.to_var()));
+                let v = r
+                    .set_var
+                    .as_ref()
+                    .and_then(|(_, e)| e.eval(&ec).map(|s| s.to_var()));
                 (true, v)
             } else {
                 (false, None)
@@ -644,7 +647,10 @@ pub async fn serve_l4<C>(
         let mut done = delay.is_zero();
         let mut sbuf: Vec<u8> = Vec::new();
         loop {
-            vars.set(RES_PAYLOAD_VAR, VarValue::Str(Bytes::copy_from_slice(&sbuf)));
+            vars.set(
+                RES_PAYLOAD_VAR,
+                VarValue::Str(Bytes::copy_from_slice(&sbuf)),
+            );
             let names = (fe.name.as_str(), be.name.as_str());
             let (verdict, may_change) = run_content(rules, &head, &info, names, &mut vars, &rt);
             match verdict {

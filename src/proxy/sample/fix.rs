@@ -218,9 +218,18 @@ mod tests {
         let swapped = fix("FIX.4.4", "49=CLIENT1|35=A|56=EXECUTOR|98=0|");
         assert_eq!(validate(&swapped), Check::Invalid);
         // unknown version, tag id out of the version's range
-        assert_eq!(validate(&fix("FIX.9.9", "35=A|49=C|56=E|98=0|")), Check::Invalid);
-        assert_eq!(validate(&fix("FIX.4.0", "35=A|49=C|56=E|900=0|")), Check::Invalid);
-        assert_eq!(validate(&fix("FIX.4.4", "35=A|49=C|=0|56=EXECUTOR|")), Check::Invalid);
+        assert_eq!(
+            validate(&fix("FIX.9.9", "35=A|49=C|56=E|98=0|")),
+            Check::Invalid
+        );
+        assert_eq!(
+            validate(&fix("FIX.4.0", "35=A|49=C|56=E|900=0|")),
+            Check::Invalid
+        );
+        assert_eq!(
+            validate(&fix("FIX.4.4", "35=A|49=C|=0|56=EXECUTOR|")),
+            Check::Invalid
+        );
     }
 
     #[test]
