@@ -512,3 +512,95 @@ fn proxy_msg_peers_table_shared_by_backends_routes_by_server_name() {
         assert_eq!(run(Path::new("haproxy")), ours, "haproxy vs rhaproxy");
     }
 }
+
+/// A FIX message (`|` for SOH) completed with BodyLength and CheckSum.
+fn fix_msg(body: &str) -> Vec<u8> {
+    let body = body.replace('|', "\x01");
+    let mut m = format!("8=FIX.4.4\x019={}\x01{body}", body.len()).into_bytes();
+    let sum = m.iter().fold(0u8, |a, &c| a.wrapping_add(c));
+    m.extend_from_slice(format!("10={sum:03}\x01").as_bytes());
+    m
+}
+
+/// Answers a FIX logon with a valid logon, or with garbage when the target is `BADREPLY`.
+fn fix_backend(mut s: TcpStream, _name: &str) {
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut buf = Vec::new();
+    let mut tmp = [0u8; 1024];
+    while !buf.windows(4).any(|w| w == b"\x0110=") || buf.last() != Some(&1) {
+        match s.read(&mut tmp) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => buf.extend_from_slice(&tmp[..n]),
+        }
+    }
+    let reply = if buf.windows(12).any(|w| w == b"56=BADREPLY\x01") {
+        b"not a FIX message at all, sorry".to_vec()
+    } else {
+        fix_msg("35=A|49=EXECUTOR|56=CLIENT1|98=0|108=30|")
+    };
+    let _ = s.write_all(&reply);
+}
+
+/// mode tcp content inspection: `req.payload`/`res.payload`, `fix_is_valid`, `fix_tag_value`,
+/// `tcp-request content set-var`, `tcp-response content reject`; the bytes each client gets
+/// back are compared with haproxy's.
+#[test]
+fn proxy_msg_tcp_content_inspection_with_fix() {
+    let be = ThreadServer::start("fix", fix_backend);
+    let good = fix_msg("35=A|49=CLIENT1|56=EXECUTOR|98=0|108=30|");
+    let mut bad_sum = good.clone();
+    let n = bad_sum.len();
+    bad_sum[n - 2] = if bad_sum[n - 2] == b'9' { b'0' } else { b'9' };
+    let rows: Vec<(&str, Vec<Vec<u8>>)> = vec![
+        (
+            "valid, in two parts",
+            vec![good[..30].to_vec(), good[30..].to_vec()],
+        ),
+        (
+            "other sender",
+            vec![fix_msg("35=A|49=CLIENT2|56=EXECUTOR|98=0|")],
+        ),
+        ("bad checksum", vec![bad_sum]),
+        (
+            "invalid reply",
+            vec![fix_msg("35=A|49=CLIENT1|56=BADREPLY|98=0|")],
+        ),
+    ];
+    let run = |bin: &Path| -> Vec<usize> {
+        let port = free_port();
+        let cfg = format!(
+            "defaults\n  mode tcp\n  timeout connect 5s\n  timeout client 5s\n  timeout server 5s\n\
+             frontend fe\n  bind 127.0.0.1:{port}\n  tcp-request inspect-delay 3s\n\
+               tcp-request content reject unless {{ req.payload(0,0),fix_is_valid }}\n\
+               tcp-request content set-var(req.sender) req.payload(0,0),fix_tag_value(SenderCompID)\n\
+               tcp-request content reject unless {{ var(req.sender) -m str CLIENT1 }}\n\
+               default_backend be\n\
+             backend be\n  tcp-response inspect-delay 3s\n\
+               tcp-response content reject unless {{ res.payload(0,0),fix_is_valid }}\n\
+               server s 127.0.0.1:{}\n",
+            be.port
+        );
+        let _p = start(bin, &cfg, port);
+        rows.iter()
+            .map(|(_, parts)| {
+                let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+                s.set_read_timeout(Some(Duration::from_secs(8))).unwrap();
+                for (i, p) in parts.iter().enumerate() {
+                    if i > 0 {
+                        std::thread::sleep(Duration::from_millis(100));
+                    }
+                    s.write_all(p).unwrap();
+                }
+                let mut out = Vec::new();
+                let _ = s.read_to_end(&mut out);
+                out.len()
+            })
+            .collect()
+    };
+    let ours = run(&rhaproxy_bin());
+    let reply = fix_msg("35=A|49=EXECUTOR|56=CLIENT1|98=0|108=30|").len();
+    assert_eq!(ours, vec![reply, 0, 0, 0]);
+    if require("haproxy") {
+        assert_eq!(run(Path::new("haproxy")), ours, "haproxy vs rhaproxy");
+    }
+}
