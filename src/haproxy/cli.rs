@@ -236,6 +236,10 @@ pub fn main(args: Vec<OsString>) -> i32 {
         }
         None => DiagFormat::auto(),
     };
+    if let Some(name) = &parsed.local_peer {
+        // as HAProxy: the local peer name is exported (the peers checks read it back)
+        std::env::set_var("HAPROXY_LOCALPEER", name);
+    }
     let copts = CheckOptions {
         paths: files.clone(),
         ignore_resolution_failures: parsed.dr,

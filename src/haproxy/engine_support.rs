@@ -225,6 +225,7 @@ mod tests {
     use crate::haproxy::ir;
     use crate::proxy::rules::{
         SUPPORTED_HTTP_REQUEST_ACTIONS, SUPPORTED_HTTP_RESPONSE_ACTIONS, SUPPORTED_TCP_ACTIONS,
+        SUPPORTED_TCP_CONTENT_ACTIONS,
     };
     use crate::proxy::sample::{
         compile_conv, compile_fetch, split_acl_suffix, CompileEnv, Conv, Fetch,
@@ -343,7 +344,7 @@ mod tests {
             ("proxy", "tcp-request connection", I),    // tcp.rs
             ("proxy", "tcp-request inspect-delay", I), // tcp.rs
             ("proxy", "tcp-request session", W),
-            ("proxy", "tcp-response content", W),
+            ("proxy", "tcp-response content", I),
             ("proxy", "tcp-check expect", I), // checks_db.rs
             ("proxy", "tcp-check send-lf", W),
             ("proxy", "timeout client-fin", W),
@@ -362,7 +363,7 @@ mod tests {
             ("option", "ssl-hello-chk", I), // checks_db.rs
             ("option", "tcp-check", I),     // checks_db.rs
             ("option", "ldap-check", W),    // falls back to a TCP check
-            ("option", "abortonclose", W),
+            ("option", "abortonclose", I),
             ("bind", "v6only", I),       // listener.rs
             ("bind", "backlog", I),      // listener.rs
             ("bind", "ssl", I),          // tls.rs
@@ -413,7 +414,8 @@ mod tests {
             ("http-request", SUPPORTED_HTTP_REQUEST_ACTIONS),
             ("http-response", SUPPORTED_HTTP_RESPONSE_ACTIONS),
             ("tcp-request connection", SUPPORTED_TCP_ACTIONS),
-            ("tcp-request content", SUPPORTED_TCP_ACTIONS),
+            ("tcp-request content", SUPPORTED_TCP_CONTENT_ACTIONS),
+            ("tcp-response content", SUPPORTED_TCP_CONTENT_ACTIONS),
         ] {
             for a in list {
                 match catalogue::lookup("action", a) {
@@ -428,6 +430,7 @@ mod tests {
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
         assert!(is_supported_action("tcp-request content", "accept"));
         assert!(!is_supported_action("tcp-request session", "accept"));
-        assert!(!is_supported_action("tcp-response content", "reject"));
+        assert!(is_supported_action("tcp-response content", "reject"));
+        assert!(!is_supported_action("tcp-request connection", "set-var"));
     }
 }

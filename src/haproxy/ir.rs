@@ -1289,6 +1289,8 @@ pub struct StickTable {
     pub size: u64,
     pub expire: Option<Duration>,
     pub nopurge: bool,
+    /// `srvkey addr`: entries name their server by address (default: by name).
+    pub srvkey_addr: bool,
     pub peers: Option<String>,
     /// `store` data types, e.g. `conn_cur`, `http_req_rate(10s)`.
     pub store: Vec<String>,
@@ -1369,6 +1371,8 @@ pub struct PeersSection {
     pub binds: Vec<Bind>,
     pub servers: Vec<Peer>,
     pub table: Vec<RawDirective>,
+    /// `table NAME ...` lines: stick tables known to proxies as `SECTION/NAME`.
+    pub tables: Vec<(String, StickTable)>,
     pub disabled: bool,
     pub raw: Vec<RawDirective>,
     pub span: Span,

@@ -144,7 +144,7 @@ pub fn lex_line(
 
     macro_rules! push_word {
         ($end:expr) => {{
-            let text = String::from_utf8_lossy(&cur).into_owned();
+            let text = bytes_to_text(&cur);
             words.push(Word {
                 text,
                 span: Span::new(file, number, offset + start, offset + $end),
@@ -327,6 +327,42 @@ pub fn lex_line(
     Ok(words)
 }
 
+/// First of the private-use code points that stand for raw bytes 0x80..=0xFF a `\xNN`
+/// escape put into a word where they are not valid UTF-8 (see [`text_to_bytes`]).
+const RAW_BYTE_BASE: u32 = 0x10_FF00;
+
+/// A word's bytes as text: valid UTF-8 as is, each byte of an invalid sequence as the
+/// private-use character `RAW_BYTE_BASE + byte`, so no byte of the file is lost.
+fn bytes_to_text(b: &[u8]) -> String {
+    if let Ok(s) = std::str::from_utf8(b) {
+        return s.to_owned();
+    }
+    let mut out = String::with_capacity(b.len() + 8);
+    for chunk in b.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for &x in chunk.invalid() {
+            out.extend(char::from_u32(RAW_BYTE_BASE + u32::from(x)));
+        }
+    }
+    out
+}
+
+/// The bytes a word stands for: the inverse of the lexer's raw-byte escaping, for the
+/// places that use a word's bytes as data (`str()`, log-format literals).
+pub fn text_to_bytes(s: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    for ch in s.chars() {
+        let cp = u32::from(ch);
+        if (RAW_BYTE_BASE + 0x80..=RAW_BYTE_BASE + 0xFF).contains(&cp) {
+            out.push((cp - RAW_BYTE_BASE) as u8);
+        } else {
+            let mut buf = [0u8; 4];
+            out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+        }
+    }
+    out
+}
+
 fn is_space(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\x0b' | b'\x0c')
 }
@@ -337,6 +373,15 @@ fn hex_val(c: u8) -> Option<u8> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn raw_bytes_survive_a_word() {
+        for b in [&b"\xe0"[..], b"-\xe0-", b"caf\xc3\xa9", b"\xff\xfe ok"] {
+            assert_eq!(super::text_to_bytes(&super::bytes_to_text(b)), b);
+        }
+        assert_eq!(super::bytes_to_text(b"plain"), "plain");
+    }
+
     use super::*;
 
     fn env(name: &str) -> Option<String> {

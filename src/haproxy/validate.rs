@@ -204,10 +204,16 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
         }
         for sr in p.stick_rules.iter().filter(|_| p.kind.has_backend()) {
             let table_ok = match &sr.table {
-                Some(t) => cfg
-                    .proxies
-                    .iter()
-                    .any(|x| &x.name == t && x.stick_table.is_some()),
+                Some(t) => {
+                    cfg.proxies
+                        .iter()
+                        .any(|x| &x.name == t && x.stick_table.is_some())
+                        || t.split_once('/').is_some_and(|(sec, name)| {
+                            cfg.peers
+                                .iter()
+                                .any(|p| p.name == sec && p.tables.iter().any(|(n, _)| n == name))
+                        })
+                }
                 None => p.stick_table.is_some(),
             };
             if !table_ok {
@@ -417,9 +423,9 @@ pub fn validate(cfg: &mut Config, sources: &SourceMap, opts: ValidateOptions) ->
         }
     }
     cross_references(cfg, sources, &mut out);
-    if let Some(host) = hostname() {
+    if let Some(host) = local_peer_name() {
         for pr in cfg.peers.iter().filter(|p| !p.disabled) {
-            if !pr.peers.iter().any(|p| p.name == host) {
+            if !pr.peers.iter().chain(&pr.servers).any(|p| p.name == host) {
                 out.push(finding(
                     Severity::Warning,
                     Loc::None,
@@ -772,6 +778,15 @@ pub fn has_listener(cfg: &Config, local_peer: Option<&str>) -> bool {
     cfg.peers
         .iter()
         .any(|pr| !pr.disabled && pr.peers.iter().any(|p| Some(&p.name) == host.as_ref()))
+}
+
+/// The local peer name: `-L NAME` (exported as `HAPROXY_LOCALPEER`, as HAProxy does), else
+/// the host name.
+fn local_peer_name() -> Option<String> {
+    std::env::var("HAPROXY_LOCALPEER")
+        .ok()
+        .filter(|n| !n.is_empty())
+        .or_else(hostname)
 }
 
 fn hostname() -> Option<String> {

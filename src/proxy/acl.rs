@@ -454,7 +454,12 @@ impl CompiledAcl {
                     Conv::Length | Conv::Arith { .. } | Conv::Neg | Conv::Hash(..) => {
                         MatchMethod::Int
                     }
-                    Conv::Bool | Conv::Not | Conv::Odd | Conv::Even | Conv::SecureMemcmp(_) => {
+                    Conv::Bool
+                    | Conv::Not
+                    | Conv::Odd
+                    | Conv::Even
+                    | Conv::SecureMemcmp(_)
+                    | Conv::FixIsValid => {
                         if acl.patterns.is_empty() {
                             MatchMethod::Bool
                         } else {

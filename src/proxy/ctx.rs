@@ -43,6 +43,9 @@ pub struct RequestHead {
     /// `HTTP/1.1`, `HTTP/1.0`.
     pub version: Bytes,
     pub headers: Vec<HdrField>,
+    /// The payload received so far when the engine waited for it (`http-request
+    /// wait-for-body`, `option http-buffer-request`), de-chunked; empty otherwise (`req.body`).
+    pub body: Bytes,
 }
 
 /// A parsed response head. The engine owns it; http-response rules edit it.
@@ -155,6 +158,8 @@ pub struct RequestCtx<'a> {
     pub uri: &'a [u8],
     pub version: &'a [u8],
     pub headers: &'a [HdrField],
+    /// The buffered request payload (see [`RequestHead::body`]).
+    pub body: &'a [u8],
     pub conn: &'a ConnInfo,
     /// Name of the frontend handling the stream.
     pub frontend: &'a str,
@@ -180,6 +185,7 @@ impl<'a> RequestCtx<'a> {
             uri: &head.uri,
             version: &head.version,
             headers: &head.headers,
+            body: &head.body,
             conn,
             frontend,
             backend,
@@ -369,6 +375,7 @@ mod tests {
                 .iter()
                 .map(|(n, v)| HdrField::new(n.as_bytes().to_vec(), v.as_bytes().to_vec()))
                 .collect(),
+            ..Default::default()
         }
     }
 

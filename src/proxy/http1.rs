@@ -20,6 +20,9 @@ pub enum HttpError {
     Invalid(&'static str),
     #[error("message head larger than the buffer")]
     TooLarge,
+    /// A request Transfer-Encoding other than `chunked` (HAProxy answers 422).
+    #[error("unknown transfer-encoding")]
+    UnknownCoding,
 }
 
 /// Outcome of feeding bytes to a head parser.
@@ -86,8 +89,11 @@ impl HeadParser {
             let mut raw: [MaybeUninit<httparse::Header<'_>>; MAX_HEADERS] =
                 [const { MaybeUninit::uninit() }; MAX_HEADERS];
             let mut req = httparse::Request::new(&mut []);
-            let len = match req
-                .parse_with_uninit_headers(data, &mut raw)
+            // HAProxy accepts several spaces between the parts of the request line
+            let mut cfg = httparse::ParserConfig::default();
+            cfg.allow_multiple_spaces_in_request_line_delimiters(true);
+            let len = match cfg
+                .parse_request_with_uninit_headers(&mut req, data, &mut raw)
                 .map_err(map_err)?
             {
                 httparse::Status::Partial => return Ok(Parsed::Partial),
@@ -251,14 +257,13 @@ pub fn wants_keep_alive(version: &[u8], headers: &[HdrField]) -> bool {
     }
 }
 
-/// Body framing of a request (RFC 7230 3.3.3).
+/// Body framing of a request (RFC 7230 3.3.3), judged as HAProxy's H1 parser does: a
+/// Transfer-Encoding whose last coding is not `chunked`, or with `chunked` twice, is a bad
+/// request (400); a valid one with another coding before `chunked` is refused with
+/// [`HttpError::UnknownCoding`] (422).
 pub fn request_body(headers: &[HdrField]) -> Result<BodyKind, HttpError> {
-    if let Some(te) = transfer_encoding_chunked(headers)? {
-        return if te {
-            Ok(BodyKind::Chunked)
-        } else {
-            Err(HttpError::Invalid("transfer-encoding"))
-        };
+    if transfer_encoding(headers, false)? {
+        return Ok(BodyKind::Chunked);
     }
     match content_length(headers)? {
         Some(0) | None => Ok(BodyKind::None),
@@ -267,6 +272,7 @@ pub fn request_body(headers: &[HdrField]) -> Result<BodyKind, HttpError> {
 }
 
 /// Body framing of a response with `status` to a request with `request_method`.
+/// A Transfer-Encoding other than a single `chunked` is invalid (HAProxy answers 502).
 pub fn response_body(
     status: u16,
     headers: &[HdrField],
@@ -278,12 +284,8 @@ pub fn response_body(
     if request_method == b"CONNECT" && (200..300).contains(&status) {
         return Ok(BodyKind::None);
     }
-    if let Some(te) = transfer_encoding_chunked(headers)? {
-        return Ok(if te {
-            BodyKind::Chunked
-        } else {
-            BodyKind::UntilClose
-        });
+    if transfer_encoding(headers, true)? {
+        return Ok(BodyKind::Chunked);
     }
     match content_length(headers)? {
         Some(0) => Ok(BodyKind::None),
@@ -292,23 +294,70 @@ pub fn response_body(
     }
 }
 
-/// `Some(true)` if the last transfer coding is chunked, `Some(false)` for another coding,
-/// `None` without Transfer-Encoding.
-fn transfer_encoding_chunked(headers: &[HdrField]) -> Result<Option<bool>, HttpError> {
-    let mut last: Option<bool> = None;
+/// Whether the message carries a Transfer-Encoding header at all.
+pub fn has_transfer_encoding(headers: &[HdrField]) -> bool {
+    headers.iter().any(|h| h.is(b"transfer-encoding"))
+}
+
+/// `true` when the message is chunked, `false` without Transfer-Encoding; an error for a
+/// coding HAProxy refuses: `chunked` applied twice, a request coding after `chunked` or not
+/// ending with it (invalid), any coding other than `chunked` (unknown coding).
+fn transfer_encoding(headers: &[HdrField], response: bool) -> Result<bool, HttpError> {
+    let (mut present, mut seen_chunked, mut last_chunked, mut other) = (false, false, false, false);
     for v in header_all(headers, b"transfer-encoding") {
         for tok in v.split(|&c| c == b',') {
             let tok = trim(tok);
             if tok.is_empty() {
                 continue;
             }
-            if last == Some(true) {
-                return Err(HttpError::Invalid("transfer-encoding"));
+            present = true;
+            if tok.eq_ignore_ascii_case(b"chunked") {
+                if seen_chunked {
+                    return Err(HttpError::Invalid("transfer-encoding"));
+                }
+                seen_chunked = true;
+                last_chunked = true;
+            } else {
+                if !response && seen_chunked {
+                    return Err(HttpError::Invalid("transfer-encoding"));
+                }
+                last_chunked = false;
+                other = true;
             }
-            last = Some(tok.eq_ignore_ascii_case(b"chunked"));
         }
     }
-    Ok(last)
+    if !present {
+        return Ok(false);
+    }
+    if !response && !last_chunked {
+        return Err(HttpError::Invalid("transfer-encoding"));
+    }
+    if other {
+        return Err(if response {
+            HttpError::Invalid("transfer-encoding")
+        } else {
+            HttpError::UnknownCoding
+        });
+    }
+    Ok(true)
+}
+
+/// The `TE` request header as HAProxy forwards it: only `trailers` survives (when it is a
+/// token of its own, without parameters); otherwise the header is dropped.
+pub fn sanitize_te(headers: &mut Vec<HdrField>) {
+    let Some(i) = headers.iter().position(|h| h.is(b"te")) else {
+        return;
+    };
+    let keep = {
+        let v = &headers[i].value[..];
+        v.windows(8)
+            .position(|w| w == b"trailers")
+            .is_some_and(|p| v.get(p + 8).map_or(true, |&c| c == b','))
+    };
+    del_header(headers, b"te");
+    if keep {
+        add_header(headers, b"te", Bytes::from_static(b"trailers"));
+    }
 }
 
 /// The Content-Length, refusing invalid or conflicting values.
@@ -640,6 +689,7 @@ pub fn error_page(status: u16) -> &'static [u8] {
         408 => ERR_408,
         410 => ERR_410,
         413 => ERR_413,
+        422 => ERR_422,
         429 => ERR_429,
         500 => ERR_500,
         501 => ERR_501,
@@ -657,6 +707,7 @@ pub const ERR_405: &[u8] = b"HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 
 pub const ERR_408: &[u8] = b"HTTP/1.1 408 Request Time-out\r\nContent-length: 110\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>408 Request Time-out</h1>\nYour browser didn't send a complete request in time.\n</body></html>\n";
 pub const ERR_410: &[u8] = b"HTTP/1.1 410 Gone\r\ncontent-length: 114\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n<html><body><h1>410 Gone</h1>\nThe resource is no longer available and will not be available again.\n</body></html>\n";
 pub const ERR_413: &[u8] = b"HTTP/1.1 413 Payload Too Large\r\ncontent-length: 106\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n<html><body><h1>413 Payload Too Large</h1>\nThe request entity exceeds the maximum allowed.\n</body></html>\n";
+pub const ERR_422: &[u8] = b"HTTP/1.1 422 Unprocessable Content\r\nContent-length: 116\r\nCache-Control: no-cache\r\nContent-Type: text/html\r\n\r\n<html><body><h1>422 Unprocessable Content</h1>\nThe server cannot process the contained instructions.\n</body></html>\n";
 pub const ERR_429: &[u8] = b"HTTP/1.1 429 Too Many Requests\r\ncontent-length: 117\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n<html><body><h1>429 Too Many Requests</h1>\nYou have sent too many requests in a given amount of time.\n</body></html>\n";
 pub const ERR_500: &[u8] = b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 97\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n<html><body><h1>500 Internal Server Error</h1>\nAn internal server error occurred.\n</body></html>\n";
 pub const ERR_501: &[u8] = b"HTTP/1.1 501 Not Implemented\r\ncontent-length: 136\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n<html><body><h1>501 Not Implemented</h1>\n.The server does not support the functionality required to fulfill the request.\n</body></html>\n";
@@ -789,7 +840,11 @@ mod tests {
             ),
             (
                 "POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
-                Ok(BodyKind::Chunked),
+                Err(()), // HAProxy: 422, no coding but chunked is forwarded
+            ),
+            (
+                "POST / HTTP/1.1\r\nTransfer-Encoding: chunked, chunked\r\n\r\n",
+                Err(()),
             ),
             (
                 "POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
@@ -826,6 +881,51 @@ mod tests {
     }
 
     #[test]
+    fn transfer_encoding_as_haproxy() {
+        let te = |v: &str| {
+            vec![HdrField::new(
+                b"Transfer-Encoding".to_vec(),
+                v.as_bytes().to_vec(),
+            )]
+        };
+        assert_eq!(request_body(&te("chunked")), Ok(BodyKind::Chunked));
+        assert_eq!(
+            request_body(&te("gzip, chunked")),
+            Err(HttpError::UnknownCoding)
+        );
+        for bad in ["chunked, chunked", "chunked, gzip", "gzip"] {
+            assert_eq!(
+                request_body(&te(bad)),
+                Err(HttpError::Invalid("transfer-encoding")),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            response_body(200, &te("chunked"), b"GET"),
+            Ok(BodyKind::Chunked)
+        );
+        for bad in ["gzip", "chunked, gzip", "gzip, chunked", "chunked, chunked"] {
+            assert!(response_body(200, &te(bad), b"GET").is_err(), "{bad}");
+        }
+        // bodyless responses ignore the header
+        assert_eq!(response_body(204, &te("gzip"), b"GET"), Ok(BodyKind::None));
+    }
+
+    #[test]
+    fn te_header_keeps_only_trailers() {
+        let run = |v: &str| {
+            let mut h = vec![HdrField::new(b"TE".to_vec(), v.as_bytes().to_vec())];
+            sanitize_te(&mut h);
+            header(&h, b"te").map(|v| String::from_utf8_lossy(v).into_owned())
+        };
+        assert_eq!(run("trailers"), Some("trailers".into()));
+        assert_eq!(run("trailers, gzip"), Some("trailers".into()));
+        assert_eq!(run("gzip, trailers"), Some("trailers".into()));
+        assert_eq!(run("gzip"), None);
+        assert_eq!(run("trailers;q=0.5"), None);
+    }
+
+    #[test]
     fn keep_alive_rules() {
         let ka = |raw: &str| {
             let h = req(raw);
@@ -840,7 +940,7 @@ mod tests {
     #[test]
     fn error_pages_have_matching_lengths() {
         for s in [
-            400, 401, 403, 404, 405, 408, 410, 413, 429, 500, 501, 502, 503, 504,
+            400, 401, 403, 404, 405, 408, 410, 413, 422, 429, 500, 501, 502, 503, 504,
         ] {
             let page = error_page(s);
             let mut h = ResponseHead::default();

@@ -690,7 +690,15 @@ fn render(
                     "Tt" => push_num(out, tt),
                     "Tu" => push_num(out, tt),
                     "Td" => push_num(out, -1),
-                    "ST" => push_num(out, i64::from(rec.status)),
+                    // -1: no status (the stream ended before any answer)
+                    "ST" => push_num(
+                        out,
+                        if rec.status == 0 {
+                            -1
+                        } else {
+                            i64::from(rec.status)
+                        },
+                    ),
                     "B" => push_num(out, rec.bytes_out as i64),
                     "U" => push_num(out, rec.bytes_in as i64),
                     "CC" | "CS" | "hr" | "hs" | "hrl" | "hsl" => {

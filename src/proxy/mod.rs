@@ -11,6 +11,7 @@
 //! - [`ctx`] and the decision modules: balance, ACLs, rules (pure logic, no I/O)
 pub mod acl;
 pub mod balance;
+pub mod body_wait;
 pub mod checker;
 pub mod checks_db;
 pub mod cli_api;

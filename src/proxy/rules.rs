@@ -401,6 +401,9 @@ pub enum Action {
         body: ReturnBody,
         headers: Vec<(Bytes, LogFmt)>,
     },
+    /// `wait-for-body time T [at-least N]`: the engine buffers the payload before the rules
+    /// run (`proxy::body_wait`); the rule itself does nothing when reached.
+    WaitForBody(super::body_wait::BodyWait),
     /// Accepted but not implemented: ignored.
     Ignored,
 }
@@ -525,11 +528,16 @@ pub const SUPPORTED_HTTP_REQUEST_ACTIONS: &[&str] = &[
     "set-var",
     "set-var-fmt",
     "unset-var",
+    "wait-for-body",
 ];
 
 /// `tcp-request connection` and `tcp-request content` actions the engine performs
 /// (`proxy::tcp`; other tcp actions neither accept nor reject there).
 pub const SUPPORTED_TCP_ACTIONS: &[&str] = &["accept", "reject"];
+
+/// `tcp-request content` and `tcp-response content` actions the engine performs in mode tcp
+/// (`proxy::tcp`).
+pub const SUPPORTED_TCP_CONTENT_ACTIONS: &[&str] = &["accept", "reject", "set-var"];
 
 /// `http-response` and `http-after-response` actions the engine performs.
 pub const SUPPORTED_HTTP_RESPONSE_ACTIONS: &[&str] = &[
@@ -546,11 +554,12 @@ pub const SUPPORTED_HTTP_RESPONSE_ACTIONS: &[&str] = &[
     "set-var",
     "set-var-fmt",
     "unset-var",
+    "wait-for-body",
 ];
 
 /// Whether the engine performs `action` in the rule set `ruleset` (`http-request`,
-/// `http-response`, `http-after-response`, `tcp-request content`...). tcp-request and
-/// tcp-response rules are not run by this engine yet, so no action is supported there.
+/// `http-response`, `http-after-response`, `tcp-request content`...). Other tcp rule sets
+/// (`tcp-request session`) are not run by this engine yet.
 pub fn is_supported_action(ruleset: &str, action: &str) -> bool {
     match ruleset {
         "http-request" => SUPPORTED_HTTP_REQUEST_ACTIONS.contains(&action),
@@ -558,7 +567,10 @@ pub fn is_supported_action(ruleset: &str, action: &str) -> bool {
             SUPPORTED_HTTP_RESPONSE_ACTIONS.contains(&action)
         }
         // tcp.rs: connection rules in every mode, content rules in mode tcp frontends
-        "tcp-request connection" | "tcp-request content" => SUPPORTED_TCP_ACTIONS.contains(&action),
+        "tcp-request connection" => SUPPORTED_TCP_ACTIONS.contains(&action),
+        "tcp-request content" | "tcp-response content" => {
+            SUPPORTED_TCP_CONTENT_ACTIONS.contains(&action)
+        }
         _ => false,
     }
 }
@@ -723,6 +735,14 @@ fn compile_action(
             }
         }
         A::UseService(s) if s == "prometheus-exporter" => Action::UsePrometheus,
+        A::WaitForBody(args) => {
+            Action::WaitForBody(super::body_wait::BodyWait::parse(args).map_err(|msg| {
+                CompileError::BadPattern {
+                    pattern: args.join(" "),
+                    msg,
+                }
+            })?)
+        }
         _ => Action::Ignored,
     })
 }

@@ -424,6 +424,13 @@ impl Runtime {
                         .as_ref()
                         .map(|t| (p.name.clone(), Arc::new(StickTable::from_ir(t))))
                 })
+                // `table NAME` of a peers section, named `SECTION/NAME` (kept locally: the
+                // peers protocol is not spoken)
+                .chain(config.peers.iter().flat_map(|pr| {
+                    pr.tables.iter().map(|(n, t)| {
+                        (format!("{}/{n}", pr.name), Arc::new(StickTable::from_ir(t)))
+                    })
+                }))
                 .collect(),
             started: Instant::now(),
             started_unix: now,

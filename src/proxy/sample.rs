@@ -80,7 +80,10 @@ impl<'a> Smp<'a> {
         match self {
             Smp::Int(i) => Some(*i),
             Smp::Bool(b) => Some(*b as i64),
-            Smp::Str(s) => parse_int_prefix(s),
+            // HAProxy's string to integer cast: fails only on an empty string; text without
+            // leading digits reads as 0
+            Smp::Str(s) if s.is_empty() => None,
+            Smp::Str(s) => Some(parse_int_prefix(s).unwrap_or(0)),
             Smp::Ip(_) => None,
         }
     }
@@ -341,6 +344,17 @@ pub enum Fetch {
     Rand(Option<u64>),
     /// `uuid`: a random version 4 UUID.
     Uuid,
+    /// `req.body`: the buffered request payload (see `http-request wait-for-body`).
+    ReqBody,
+    /// `req.body_len`: its length.
+    ReqBodyLen,
+    /// `req.payload(off,len)` / `res.payload(off,len)` (len 0: up to the end): the bytes a
+    /// content inspection holds (mode tcp), `req.body` for a request in mode http.
+    Payload {
+        res: bool,
+        off: usize,
+        len: usize,
+    },
     Date(i64),
     ReqHdrNames(u8),
     /// A fetch the engine doesn't provide: never yields a value.
@@ -431,6 +445,15 @@ pub enum Conv {
     },
     Hash(crate::proxy::balance::HashFunction, bool),
     Json(JsonInput),
+    /// `fix_is_valid`: whether the input is a valid FIX message.
+    FixIsValid,
+    /// `fix_tag_value(tag)`: the value of a tag of a FIX message.
+    FixTagValue(u32),
+    /// `json_query(path[,int])`.
+    JsonQuery {
+        steps: Vec<json_query::Step>,
+        int: bool,
+    },
     /// Converters we accept but do not apply (identity).
     Identity,
 }
@@ -758,6 +781,11 @@ pub const SUPPORTED_FETCHES: &[&str] = &[
     "req.hdr_names",
     "unique-id",
     "uuid",
+    "req.body",
+    "req.body_len",
+    "req.payload",
+    "payload",
+    "res.payload",
 ];
 
 /// Whether the engine evaluates the fetch `name` (also ACL-suffixed forms like `path_beg`).
@@ -802,6 +830,9 @@ pub const SUPPORTED_CONVERTERS: &[&str] = &[
     "wt6",
     "crc32",
     "json",
+    "json_query",
+    "fix_is_valid",
+    "fix_tag_value",
     "url_enc",
     "sha1",
     "sha2",
@@ -958,9 +989,26 @@ pub fn compile_fetch(name: &str, args: &[String], env: &CompileEnv) -> Result<Fe
         "var" => Fetch::Var(arg_name(f, args, 0).map(|b| String::from_utf8_lossy(&b).into())?),
         "unique-id" => Fetch::Var(UNIQUE_ID_VAR.into()),
         "uuid" => Fetch::Uuid,
-        "str" => Fetch::Const(Smp::Str(Cow::Owned(
-            args.first().cloned().unwrap_or_default().into_bytes(),
-        ))),
+        "req.body" => Fetch::ReqBody,
+        "req.payload" | "payload" | "res.payload" => {
+            let num = |i: usize| -> Result<usize, CompileError> {
+                args.get(i)
+                    .and_then(|a| a.trim().parse().ok())
+                    .ok_or_else(|| CompileError::BadFetchArg {
+                        fetch: f.into(),
+                        msg: "expects <offset>,<length>".into(),
+                    })
+            };
+            Fetch::Payload {
+                res: f == "res.payload",
+                off: num(0)?,
+                len: num(1)?,
+            }
+        }
+        "req.body_len" => Fetch::ReqBodyLen,
+        "str" => Fetch::Const(Smp::Str(Cow::Owned(crate::haproxy::lexer::text_to_bytes(
+            args.first().map_or("", |a| a.as_str()),
+        )))),
         "int" => Fetch::Const(Smp::Int(
             args.first()
                 .and_then(|a| a.trim().parse().ok())
@@ -1218,6 +1266,21 @@ pub fn compile_conv(c: &ir::Converter) -> Result<Conv, CompileError> {
             };
             Conv::Hash(f, a.first().map(|x| x == "1").unwrap_or(false))
         }
+        "fix_is_valid" => Conv::FixIsValid,
+        "fix_tag_value" => Conv::FixTagValue(
+            a.first()
+                .and_then(|x| fix::tag_id(unquote(x)))
+                .ok_or_else(|| conv_err(n, "expects a known FIX tag name or id"))?,
+        ),
+        "json_query" => Conv::JsonQuery {
+            steps: json_query::compile(a.first().map(|x| unquote(x)).unwrap_or(""))
+                .ok_or_else(|| conv_err(n, "expects a JSON path starting with '$'"))?,
+            int: match a.get(1).map(|x| unquote(x)) {
+                None | Some("") => false,
+                Some("int") => true,
+                Some(_) => return Err(conv_err(n, "output type must be 'int'")),
+            },
+        },
         "json" => Conv::Json(match a.first().map(|x| unquote(x)).unwrap_or("") {
             "" | "ascii" => JsonInput::Ascii,
             "utf8" | "utf8p" => JsonInput::Utf8 { skip: false },
@@ -1739,7 +1802,13 @@ pub fn fetch_each<'a>(fetch: &Fetch, c: &EvalCtx<'a>, f: &mut dyn FnMut(Smp<'a>)
         }
         Fetch::FeName => f(Smp::str(req.frontend.as_bytes())),
         Fetch::BeName => f(Smp::str(req.backend.as_bytes())),
-        Fetch::Var(name) => match req.vars.get(name) {
+        Fetch::Var(name) => match {
+            // the tcp layer's inspection values (`req.len`...) grow with the buffer
+            if name.starts_with("\0req.") {
+                note_may_change();
+            }
+            req.vars.get(name)
+        } {
             Some(VarValue::Bool(b)) => f(Smp::Bool(*b)),
             Some(VarValue::Int(i)) => f(Smp::Int(*i)),
             Some(VarValue::Ip(i)) => f(Smp::Ip(*i)),
@@ -1758,6 +1827,26 @@ pub fn fetch_each<'a>(fetch: &Fetch, c: &EvalCtx<'a>, f: &mut dyn FnMut(Smp<'a>)
             Err(_) => false,
         },
         Fetch::Uuid => f(owned(uuid_v4().into_bytes())),
+        Fetch::ReqBody => f(Smp::str(req.body)),
+        Fetch::ReqBodyLen => f(Smp::Int(req.body.len() as i64)),
+        Fetch::Payload { res, off, len } => {
+            let data: &[u8] = if *res {
+                match req.vars.get(RES_PAYLOAD_VAR) {
+                    Some(VarValue::Str(b)) => b,
+                    _ => return false,
+                }
+            } else {
+                req.body
+            };
+            let end = if *len == 0 { data.len() } else { off + len };
+            match data.get(*off..end) {
+                Some(d) if !d.is_empty() => f(Smp::str(d)),
+                _ => {
+                    note_may_change();
+                    false
+                }
+            }
+        }
         Fetch::Rand(range) => {
             let r = crate::proxy::sample::rand_u32() as u64;
             f(Smp::Int(match range {
@@ -2049,6 +2138,42 @@ pub fn apply_conv<'a>(conv: &Conv, v: Smp<'a>, c: &EvalCtx<'a>) -> Option<Smp<'a
             } as i64)
         }
         Conv::Json(input) => owned(json_escape(&v.to_bytes(), *input)?),
+        Conv::FixIsValid => match fix::validate(&v.to_bytes()) {
+            fix::Check::Valid => Smp::Bool(true),
+            fix::Check::Invalid => Smp::Bool(false),
+            fix::Check::NeedMore => {
+                note_may_change();
+                return None;
+            }
+        },
+        Conv::FixTagValue(tag) => match fix::tag_value(&v.to_bytes(), *tag) {
+            fix::TagValue::Found(x) => owned(x.to_vec()),
+            fix::TagValue::Absent => return None,
+            fix::TagValue::NeedMore => {
+                note_may_change();
+                return None;
+            }
+        },
+        Conv::JsonQuery { steps, int } => match json_query::query(&v.to_bytes(), steps)? {
+            json_query::Found::Str(s) => owned(s),
+            json_query::Found::Bool(b) => Smp::Bool(b),
+            json_query::Found::Number(t) => {
+                let t = std::str::from_utf8(&t).ok()?;
+                if *int {
+                    // HAProxy: strtoll, then limited to what a JSON integer can hold exactly
+                    let end = t
+                        .find(|c: char| c != '-' && !c.is_ascii_digit())
+                        .unwrap_or(t.len());
+                    let i: i64 = t[..end].parse().ok()?;
+                    if i.unsigned_abs() > (1u64 << 53) - 1 {
+                        return None;
+                    }
+                    Smp::Int(i)
+                } else {
+                    owned(json_query::format_g(t.parse::<f64>().ok()?).into_bytes())
+                }
+            }
+        },
         Conv::Identity => v,
     })
 }
@@ -2228,6 +2353,27 @@ pub fn base64_decode(input: &[u8]) -> Option<Vec<u8>> {
         }
     }
     Some(out)
+}
+
+mod fix;
+mod json_query;
+
+/// Variable holding the server data a `tcp-response content` inspection sees (`res.payload`).
+pub const RES_PAYLOAD_VAR: &str = "\0res.payload";
+
+thread_local! {
+    /// Set by a fetch or converter that lacked data which may still arrive (HAProxy's
+    /// SMP_F_MAY_CHANGE); content inspection reads it after each synchronous evaluation.
+    static MAY_CHANGE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn note_may_change() {
+    MAY_CHANGE.with(|c| c.set(true));
+}
+
+/// Whether an evaluation since the last call lacked data that may still arrive (and resets).
+pub fn take_may_change() -> bool {
+    MAY_CHANGE.with(|c| c.replace(false))
 }
 
 #[cfg(test)]

@@ -5,12 +5,14 @@
 //! concurrent workers rarely contend; a lookup or store is one short critical section and no
 //! allocation for fixed-size keys (IP, integer) — string keys allocate on store only.
 //!
-//! As in HAProxy the table stores the server's numeric id (`id` keyword or position), so a
-//! table may be shared by several backends (`stick on src table other`).
+//! As in HAProxy the table stores the server's numeric id (`id` keyword or position) and its
+//! key (`srvkey name`, the default, or `srvkey addr`): a lookup finds the server of the
+//! current backend with that name (or address) first, then the one with that id, so a table
+//! may be shared by several backends (`stick on src table other`, `table peers/name`).
 
 use std::collections::HashMap;
-use std::net::IpAddr;
-use std::sync::Mutex;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::haproxy::ir;
@@ -36,9 +38,11 @@ enum KeyKind {
     Binary(usize),
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Entry {
     server_id: u32,
+    /// The server's name or address (`srvkey`).
+    server_key: Option<Arc<str>>,
     expires: Option<Instant>,
     touched: Instant,
 }
@@ -52,7 +56,17 @@ pub struct StickTable {
     /// Max entries per shard.
     shard_cap: usize,
     expire: Option<Duration>,
+    /// `srvkey addr`: entries name their server by address instead of name.
+    srvkey_addr: bool,
     shards: Vec<Mutex<HashMap<StickKey, Entry>>>,
+}
+
+/// The server a stream was sent to, as a stick table records it.
+#[derive(Debug, Clone, Copy)]
+pub struct StoredServer<'a> {
+    pub id: u32,
+    pub name: &'a str,
+    pub addr: Option<SocketAddr>,
 }
 
 impl StickTable {
@@ -68,7 +82,9 @@ impl StickTable {
                 KeyKind::Binary(if len == 0 { 32 } else { len as usize })
             }
         };
-        Self::new(kind, t.size, t.expire)
+        let mut table = Self::new(kind, t.size, t.expire);
+        table.srvkey_addr = t.srvkey_addr;
+        table
     }
 
     fn new(kind: KeyKind, size: u64, expire: Option<Duration>) -> Self {
@@ -77,6 +93,7 @@ impl StickTable {
             kind,
             shard_cap: size.div_ceil(SHARDS).max(1),
             expire,
+            srvkey_addr: false,
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
         }
     }
@@ -115,10 +132,17 @@ impl StickTable {
 
     /// The server id stored for `k`, if present and not expired.
     pub fn lookup(&self, k: &StickKey) -> Option<u32> {
+        self.lookup_entry(k).map(|(id, _)| id)
+    }
+
+    /// The server id and server key stored for `k`, if present and not expired.
+    pub fn lookup_entry(&self, k: &StickKey) -> Option<(u32, Option<Arc<str>>)> {
         let now = Instant::now();
         let mut m = self.shard(k).lock().unwrap_or_else(|e| e.into_inner());
         match m.get(k) {
-            Some(e) if e.expires.map_or(true, |x| x > now) => Some(e.server_id),
+            Some(e) if e.expires.map_or(true, |x| x > now) => {
+                Some((e.server_id, e.server_key.clone()))
+            }
             Some(_) => {
                 m.remove(k);
                 None
@@ -130,6 +154,25 @@ impl StickTable {
     /// Stores (or refreshes) `k` → `server_id`. When full, expired entries are purged first,
     /// then the least recently touched entry is evicted (HAProxy evicts the oldest too).
     pub fn store(&self, k: StickKey, server_id: u32) {
+        self.store_entry(k, server_id, None)
+    }
+
+    /// Whether entries name their server by address (`srvkey addr`).
+    pub fn srvkey_addr(&self) -> bool {
+        self.srvkey_addr
+    }
+
+    /// Stores `k` → the server's id and key (name or address, per `srvkey`).
+    pub fn store_server(&self, k: StickKey, server: StoredServer<'_>) {
+        let key: Option<Arc<str>> = if self.srvkey_addr {
+            server.addr.map(|a| Arc::from(a.to_string()))
+        } else {
+            Some(Arc::from(server.name))
+        };
+        self.store_entry(k, server.id, key)
+    }
+
+    fn store_entry(&self, k: StickKey, server_id: u32, server_key: Option<Arc<str>>) {
         let now = Instant::now();
         let expires = self.expire.map(|d| now + d);
         let mut m = self.shard(&k).lock().unwrap_or_else(|e| e.into_inner());
@@ -149,6 +192,7 @@ impl StickTable {
             k,
             Entry {
                 server_id,
+                server_key,
                 expires,
                 touched: now,
             },
@@ -221,6 +265,7 @@ impl StickRules {
         ec: &EvalCtx<'_>,
         tables: &dyn Fn(Option<&str>) -> Option<std::sync::Arc<StickTable>>,
         server_ids: &[u32],
+        key_index: &dyn Fn(&str, bool) -> Option<usize>,
         live: &ServerSet,
         persist: bool,
     ) -> Option<usize> {
@@ -236,8 +281,12 @@ impl StickRules {
             };
             let Some(s) = r.expr.eval(ec) else { continue };
             let Some(k) = t.key_of(&s) else { continue };
-            let Some(id) = t.lookup(&k) else { continue };
-            let Some(idx) = server_ids.iter().position(|&x| x == id) else {
+            let Some((id, key)) = t.lookup_entry(&k) else {
+                continue;
+            };
+            // the server with the stored name (or address) first, then the one with the id
+            let by_key = key.and_then(|k| key_index(&k, t.srvkey_addr));
+            let Some(idx) = by_key.or_else(|| server_ids.iter().position(|&x| x == id)) else {
                 continue;
             };
             if live.get(idx).map(|s| s.is_up()).unwrap_or(false) || persist {
@@ -252,12 +301,12 @@ impl StickRules {
         &self,
         ec: &EvalCtx<'_>,
         tables: &dyn Fn(Option<&str>) -> Option<std::sync::Arc<StickTable>>,
-        server_id: u32,
+        server: StoredServer<'_>,
     ) {
         self.store(
             ec,
             tables,
-            server_id,
+            server,
             &[ir::StickRuleKind::On, ir::StickRuleKind::StoreRequest],
         );
     }
@@ -267,16 +316,16 @@ impl StickRules {
         &self,
         ec: &EvalCtx<'_>,
         tables: &dyn Fn(Option<&str>) -> Option<std::sync::Arc<StickTable>>,
-        server_id: u32,
+        server: StoredServer<'_>,
     ) {
-        self.store(ec, tables, server_id, &[ir::StickRuleKind::StoreResponse]);
+        self.store(ec, tables, server, &[ir::StickRuleKind::StoreResponse]);
     }
 
     fn store(
         &self,
         ec: &EvalCtx<'_>,
         tables: &dyn Fn(Option<&str>) -> Option<std::sync::Arc<StickTable>>,
-        server_id: u32,
+        server: StoredServer<'_>,
         kinds: &[ir::StickRuleKind],
     ) {
         // HAProxy stores at most one key per table per stream (first matching rule).
@@ -293,7 +342,7 @@ impl StickRules {
             };
             let Some(s) = r.expr.eval(ec) else { continue };
             if let Some(k) = t.key_of(&s) {
-                t.store(k, server_id);
+                t.store_server(k, server);
                 done.push(r.table.as_deref());
             }
         }
@@ -362,6 +411,7 @@ mod tests {
                 size: 1000,
                 expire: None,
                 nopurge: false,
+                srvkey_addr: false,
                 peers: None,
                 store: vec![],
                 span: Default::default(),
@@ -395,20 +445,43 @@ mod tests {
         let c = conn("1.2.3.4:5", "9.9.9.9:80");
         let r = RequestCtx::new(&h, &c, "fe", "be", &vars);
         let ec = EvalCtx::new(&r);
-        assert_eq!(rules.match_request(&ec, &tables, &ids, &live, false), None);
-        rules.store_request(&ec, &tables, 2);
+        let names = ["s1", "s2"];
+        let by_name = |k: &str, _addr: bool| names.iter().position(|n| *n == k);
+        let by_id_only = |_: &str, _: bool| None;
         assert_eq!(
-            rules.match_request(&ec, &tables, &ids, &live, false),
+            rules.match_request(&ec, &tables, &ids, &by_name, &live, false),
+            None
+        );
+        let stored = StoredServer {
+            id: 2,
+            name: "s2",
+            addr: None,
+        };
+        rules.store_request(&ec, &tables, stored);
+        assert_eq!(
+            rules.match_request(&ec, &tables, &ids, &by_name, &live, false),
             Some(1)
         );
+        assert_eq!(
+            rules.match_request(&ec, &tables, &ids, &by_id_only, &live, false),
+            Some(1),
+            "no server with that name: by id"
+        );
+        let renamed = |k: &str, _: bool| (k == "s2").then_some(0);
+        assert_eq!(
+            rules.match_request(&ec, &tables, &ids, &renamed, &live, false),
+            Some(0),
+            "the name wins over the id (a table shared by backends)"
+        );
+        let ids = [1u32, 2];
         live.set_running(1, false);
         assert_eq!(
-            rules.match_request(&ec, &tables, &ids, &live, false),
+            rules.match_request(&ec, &tables, &ids, &by_name, &live, false),
             None,
             "down server not used"
         );
         assert_eq!(
-            rules.match_request(&ec, &tables, &ids, &live, true),
+            rules.match_request(&ec, &tables, &ids, &by_name, &live, true),
             Some(1),
             "option persist"
         );

@@ -13,6 +13,7 @@ use tokio::net::TcpStream;
 use tokio::time::timeout_at;
 
 use super::balance;
+use super::body_wait::{self, BodyWait, WaitEnd as BodyWaitEnd};
 use super::ctx::{ConnInfo, ProxyLookup, RequestCtx, RequestHead, ResponseCtx, ResponseHead, Vars};
 use super::http1::{self, BodyKind, BodyProgress, HeadParser, Parsed};
 use super::log::LogRecord;
@@ -679,18 +680,24 @@ where
 {
     let req_body = match http1::request_body(&b.req.headers) {
         Ok(k) => k,
-        Err(_) => {
+        Err(e) => {
             rec.term = *b"PR";
             Counters::add(&fe.counters.err_req, 1);
-            return send_error(client, 400, rec, fe, rt).await;
+            let status = if e == http1::HttpError::UnknownCoding {
+                422
+            } else {
+                400
+            };
+            return send_error(client, status, rec, fe, rt).await;
         }
     };
-    if req_body == BodyKind::Chunked {
-        // Transfer-Encoding wins over Content-Length (RFC 9112 6.3): never forward both.
-        http1::del_header(&mut b.req.headers, b"content-length");
-    }
-    let client_wants_ka = http1::wants_keep_alive(&b.req.version, &b.req.headers);
     let req_minor = http1::minor(&b.req.version);
+    // Transfer-Encoding wins over Content-Length (RFC 9112 6.3): never forward both; like
+    // HAProxy, T-E with C-L or on HTTP/1.0 closes the connection after this transaction.
+    let te_forces_close = req_body == BodyKind::Chunked
+        && (http1::del_header(&mut b.req.headers, b"content-length") > 0 || req_minor == 0);
+    let client_wants_ka =
+        !te_forces_close && http1::wants_keep_alive(&b.req.version, &b.req.headers);
     // A local reply can keep the connection only when no request body is left unread.
     let body_pending = req_body != BodyKind::None;
     let local_close =
@@ -719,6 +726,27 @@ where
             } else {
                 Outcome::KeepAlive
             };
+        }
+    }
+    // ---- wait-for-body / option http-buffer-request: buffer the payload before the rules
+    b.req.body = Bytes::new();
+    // a client that closes while its payload is awaited still goes through the rules and
+    // the backend choice (logged there with `CR`), as in HAProxy
+    let mut body_aborted = false;
+    if body_pending {
+        match wait_for_request_body(client, info, fe, rt, b, req_body).await {
+            Ok(()) => {}
+            Err(BodyWaitEnd::Timeout) => {
+                rec.term = *b"cD";
+                Counters::add(&fe.counters.err_req, 1);
+                return send_error(client, 408, rec, fe, rt).await;
+            }
+            Err(BodyWaitEnd::Invalid) => {
+                rec.term = *b"PR";
+                Counters::add(&fe.counters.err_req, 1);
+                return send_error(client, 400, rec, fe, rt).await;
+            }
+            Err(_) => body_aborted = true,
         }
     }
     // ---- frontend http-request rules, redirects, backend switching
@@ -814,6 +842,10 @@ where
             return local_verdict(client, verdict, rec, fe, Some(&be), rt, close, req_minor).await;
         }
     }
+    if body_aborted {
+        rec.term = *b"CR";
+        return Outcome::Abort;
+    }
     if let Some(site) = stats::site(fe, Some(&be)) {
         let close = !client_wants_ka || mode == HttpConnMode::Close || engine.is_stopping();
         if let Some(out) = stats_page(
@@ -852,6 +884,16 @@ where
             &EvalCtx::new(&ctx),
             &tables,
             &be.server_ids,
+            &|key, by_addr| {
+                be.servers.iter().position(|s| {
+                    if by_addr {
+                        s.target
+                            .is_some_and(|t| t.addr(info.dst.port()).to_string() == key)
+                    } else {
+                        s.name == key
+                    }
+                })
+            },
             &be.live,
             be.cfg.options.persist,
         )
@@ -861,6 +903,7 @@ where
     let method_is_head = &b.req.method[..] == b"HEAD";
     let method = b.req.method.clone();
 
+    http1::sanitize_te(&mut b.req.headers);
     add_forwarded_for(&mut b.req, &fe.cfg, &be.cfg, info.src.ip());
     add_original_to(&mut b.req, &fe.cfg, &be.cfg, info.dst.ip());
     set_connection(
@@ -889,6 +932,11 @@ where
     let queue_timeout = bt.queue.or(bt.connect);
     let mut exclude: Option<usize> = None;
     let mut retries_left = be.retries;
+    // `option abortonclose`: a client that closes while its stream waits for a server (in
+    // the queue, during connection attempts, for the response head) aborts the stream; what
+    // it sends meanwhile is kept in `stash`
+    let abort_on_close = be.cfg.options.abortonclose;
+    let mut stash = BytesMut::new();
     let t_queue_start = Instant::now();
     let (server, mut conn, _served) = loop {
         let ctx = RequestCtx::new(&b.req, info, &fe.name, &be.name, &b.vars);
@@ -914,8 +962,16 @@ where
                 be.counters.queue_max.fetch_max(n, Ordering::Relaxed);
                 let deadline =
                     tokio::time::Instant::from_std(t_queue_start + or_forever(queue_timeout));
-                let woke = timeout_at(deadline, be.queue_notify.notified()).await;
+                let woke = tokio::select! {
+                    w = timeout_at(deadline, be.queue_notify.notified()) => Some(w),
+                    _ = client_gone(client, &mut stash, abort_on_close) => None,
+                };
                 be.counters.queue_cur.fetch_sub(1, Ordering::Relaxed);
+                let Some(woke) = woke else {
+                    rec.t_queue = ms(t_queue_start.elapsed());
+                    rec.term = *b"CQ";
+                    return Outcome::Abort;
+                };
                 if woke.is_err() {
                     rec.t_queue = ms(t_queue_start.elapsed());
                     rec.term = *b"sQ";
@@ -965,7 +1021,21 @@ where
         };
         let addr = target.addr(info.dst.port());
         let t_conn = Instant::now();
-        match tokio::time::timeout(connect_timeout, TcpStream::connect(addr)).await {
+        let connect = tokio::time::timeout(connect_timeout, TcpStream::connect(addr));
+        let connected = if abort_on_close {
+            tokio::select! {
+                c = connect => Some(c),
+                _ = client_gone(client, &mut stash, true) => None,
+            }
+        } else {
+            Some(connect.await)
+        };
+        let Some(connected) = connected else {
+            rec.server = Some(server.clone());
+            rec.term = *b"CC";
+            return Outcome::Abort;
+        };
+        match connected {
             Ok(Ok(mut stream)) => {
                 let _ = stream.set_nodelay(true);
                 super::tcp::send_proxy_header(&server.cfg, &mut stream, info).await;
@@ -1001,7 +1071,16 @@ where
                     Counters::add(&be.counters.redispatches, 1);
                 } else {
                     // turn-around timer before retrying the same server
-                    tokio::time::sleep(connect_timeout.min(Duration::from_secs(1))).await;
+                    let turn_around =
+                        tokio::time::sleep(connect_timeout.min(Duration::from_secs(1)));
+                    if tokio::select! {
+                        _ = turn_around => false,
+                        _ = client_gone(client, &mut stash, abort_on_close) => true,
+                    } {
+                        rec.server = Some(server.clone());
+                        rec.term = *b"CC";
+                        return Outcome::Abort;
+                    }
                     exclude = None;
                 }
                 drop(served);
@@ -1010,11 +1089,16 @@ where
         }
     };
     rec.server = Some(server.clone());
+    if !stash.is_empty() {
+        // payload the client sent while we waited for a server (abortonclose watch)
+        b.cbuf.extend_from_slice(&stash);
+        stash.clear();
+    }
     if !be.stick.is_empty() {
         let ctx = RequestCtx::new(&b.req, info, &fe.name, &be.name, &b.vars)
             .with_proxies(&**rt as &dyn ProxyLookup);
         be.stick
-            .store_request(&EvalCtx::new(&ctx), &tables, server.id);
+            .store_request(&EvalCtx::new(&ctx), &tables, stored_server(&server, info));
     }
     server.stats.counters.enter();
     let _srv_guard = LeaveGuard(&server.stats.counters);
@@ -1099,7 +1183,27 @@ where
     let t_wait_resp = Instant::now();
     loop {
         if !got_final_early || b.resp.status == 0 {
-            match read_response_head(&mut conn.stream, b, srv_timeout).await {
+            let read_head = read_response_head(&mut conn.stream, b, srv_timeout);
+            let head = if abort_on_close {
+                tokio::select! {
+                    h = read_head => Some(h),
+                    _ = client_gone(client, &mut stash, true) => None,
+                }
+            } else {
+                Some(read_head.await)
+            };
+            let Some(head) = head else {
+                // HAProxy logs a client abort while waiting for the response as 400 `CH`
+                rec.status = 400;
+                rec.term = *b"CH";
+                rec.t_response = -1;
+                return Outcome::Abort;
+            };
+            if !stash.is_empty() {
+                b.cbuf.extend_from_slice(&stash);
+                stash.clear();
+            }
+            match head {
                 Ok(()) => {}
                 Err(e) => {
                     // a reused connection closed by the server before answering: replay once
@@ -1145,6 +1249,25 @@ where
         break;
     }
     rec.t_response = ms(t_wait_resp.elapsed());
+    // ---- http-response wait-for-body
+    if let Some(wait) = response_body_wait(info, fe, &be, separate_backend, b, rt) {
+        let kind = http1::response_body(b.resp.status, &b.resp.headers, &method);
+        if let Ok(kind @ (BodyKind::Length(_) | BodyKind::Chunked | BodyKind::UntilClose)) = kind {
+            match body_wait::fill(&mut conn.stream, &mut b.sbuf, kind, wait, srv_timeout).await {
+                BodyWaitEnd::Ready => {}
+                BodyWaitEnd::Timeout => {
+                    rec.term = *b"sD";
+                    Counters::add(&be.counters.err_resp, 1);
+                    return send_error(client, 504, rec, fe, rt).await;
+                }
+                _ => {
+                    rec.term = *b"SD";
+                    Counters::add(&be.counters.err_resp, 1);
+                    return send_error(client, 502, rec, fe, rt).await;
+                }
+            }
+        }
+    }
     // ---- http-response rules (backend, then frontend) and cookie persistence
     {
         let be_env = RuleEnv {
@@ -1195,8 +1318,11 @@ where
             let ctx = RequestCtx::new(&b.req, info, &fe.name, &be.name, &b.vars)
                 .with_proxies(&**rt as &dyn ProxyLookup);
             let rctx = ResponseCtx::new(&b.resp);
-            be.stick
-                .store_response(&EvalCtx::with_response(&ctx, &rctx), &tables, server.id);
+            be.stick.store_response(
+                &EvalCtx::with_response(&ctx, &rctx),
+                &tables,
+                stored_server(&server, info),
+            );
         }
         // http-after-response (backend, then frontend); a deny there is ignored as in HAProxy
         if separate_backend && !be.rules.http_after_response.is_empty() {
@@ -1236,8 +1362,12 @@ where
             return send_error(client, 502, rec, fe, rt).await;
         }
     };
-    if resp_body == BodyKind::Chunked {
-        http1::del_header(&mut b.resp.headers, b"content-length");
+    if resp_body == BodyKind::Chunked
+        && (http1::del_header(&mut b.resp.headers, b"content-length") > 0
+            || http1::minor(&b.resp.version) == 0)
+    {
+        // T-E with C-L, or T-E from an HTTP/1.0 server: HAProxy closes the client side too
+        client_close = true;
     }
     let upgrade = status == 101 || (&method[..] == b"CONNECT" && (200..300).contains(&status));
     let server_ka = !server_close
@@ -1332,6 +1462,107 @@ where
         Outcome::Close
     } else {
         Outcome::KeepAlive
+    }
+}
+
+/// Buffers the request payload when `option http-buffer-request` or a matching
+/// `http-request wait-for-body` asks for it (and answers `Expect: 100-continue` itself then).
+async fn wait_for_request_body<C>(
+    client: &mut C,
+    info: &ConnInfo,
+    fe: &Frontend,
+    rt: &Arc<Runtime>,
+    b: &mut Bufs,
+    kind: BodyKind,
+) -> Result<(), BodyWaitEnd>
+where
+    C: AsyncRead + AsyncWrite + Unpin,
+{
+    let rule_wait = if fe.rules.http_request.is_empty() {
+        None
+    } else {
+        let ctx = RequestCtx::new(&b.req, info, &fe.name, "", &b.vars)
+            .with_proxies(&**rt as &dyn ProxyLookup);
+        BodyWait::first_matching(&fe.rules.http_request, &EvalCtx::new(&ctx))
+    };
+    let httpreq = fe.cfg.timeouts.http_request;
+    let wait = match rule_wait {
+        Some(w) => w,
+        None if fe.cfg.options.http_buffer_request => BodyWait {
+            time: httpreq,
+            at_least: 0,
+        },
+        None => return Ok(()),
+    };
+    if http1::header(&b.req.headers, b"expect")
+        .is_some_and(|v| v.eq_ignore_ascii_case(b"100-continue"))
+    {
+        http1::del_header(&mut b.req.headers, b"expect");
+        if client
+            .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+            .await
+            .is_err()
+        {
+            return Err(BodyWaitEnd::Closed);
+        }
+    }
+    let idle = or_forever(fe.cfg.timeouts.client);
+    match body_wait::fill(client, &mut b.cbuf, kind, wait, idle).await {
+        BodyWaitEnd::Ready => {
+            b.req.body = body_wait::payload(&b.cbuf, kind);
+            Ok(())
+        }
+        end => Err(end),
+    }
+}
+
+/// The `http-response wait-for-body` rule (backend, then frontend) that applies, if any.
+fn response_body_wait(
+    info: &ConnInfo,
+    fe: &Frontend,
+    be: &Backend,
+    separate_backend: bool,
+    b: &Bufs,
+    rt: &Arc<Runtime>,
+) -> Option<BodyWait> {
+    let sets = [separate_backend.then_some(&be.rules), Some(&fe.rules)];
+    let has_rules = sets.iter().flatten().any(|r| !r.http_response.is_empty());
+    if !has_rules {
+        return None;
+    }
+    let ctx = RequestCtx::new(&b.req, info, &fe.name, &be.name, &b.vars)
+        .with_proxies(&**rt as &dyn ProxyLookup);
+    let rctx = ResponseCtx::new(&b.resp);
+    let ec = EvalCtx::with_response(&ctx, &rctx);
+    sets.iter()
+        .flatten()
+        .find_map(|r| BodyWait::first_matching(&r.http_response, &ec))
+}
+
+/// Resolves when the client closes its side, when `enabled` (`option abortonclose`); bytes
+/// the client sends meanwhile are kept in `stash`. Never resolves otherwise.
+async fn client_gone<C: AsyncRead + Unpin>(client: &mut C, stash: &mut BytesMut, enabled: bool) {
+    if !enabled {
+        return std::future::pending().await;
+    }
+    loop {
+        if stash.len() >= MAX_HEAD {
+            return std::future::pending().await;
+        }
+        stash.reserve(4096);
+        match client.read_buf(stash).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+    }
+}
+
+/// The server as a stick table records it (`srvkey name|addr`).
+fn stored_server<'a>(server: &'a Server, info: &ConnInfo) -> super::stick::StoredServer<'a> {
+    super::stick::StoredServer {
+        id: server.id,
+        name: &server.name,
+        addr: server.target.map(|t| t.addr(info.dst.port())),
     }
 }
 

@@ -25,7 +25,9 @@ use super::ctx::{ConnInfo, ProxyLookup, RequestCtx, RequestHead, VarValue, Vars}
 use super::log::LogRecord;
 use super::proxy_proto;
 use super::runtime::{or_forever, Backend, Counters, Frontend, Runtime, Server};
-use super::sample::{AuthList, CompileEnv, EvalCtx};
+use super::sample::{
+    take_may_change, AuthList, CompileEnv, CompiledExpr, EvalCtx, RES_PAYLOAD_VAR,
+};
 use super::stream;
 use super::tls::{self, ServerTls};
 use super::Engine;
@@ -48,8 +50,85 @@ enum TcpVerdict {
 #[derive(Debug, Default)]
 pub struct TcpRules {
     connection: Vec<(TcpVerdict, Option<CompiledCond>)>,
-    content: Vec<(TcpVerdict, Option<CompiledCond>)>,
+    content: Vec<ContentRule>,
     inspect_delay: Option<Duration>,
+}
+
+/// A `tcp-request content` / `tcp-response content` rule: accept, reject, `set-var`, or an
+/// action this engine does not run.
+#[derive(Debug)]
+struct ContentRule {
+    verdict: TcpVerdict,
+    cond: Option<CompiledCond>,
+    set_var: Option<(Box<str>, CompiledExpr)>,
+}
+
+fn compile_content(
+    rules: &[ir::TcpRule],
+    acls: &AclSet,
+    env: &CompileEnv,
+) -> Result<Vec<ContentRule>, String> {
+    let verdicts = compile_tcp(rules, acls, env)?;
+    rules
+        .iter()
+        .zip(verdicts)
+        .map(|(r, (verdict, cond))| {
+            let set_var = match &r.action {
+                ir::TcpAction::SetVar { name, expr } => Some((
+                    Box::from(name.as_str()),
+                    CompiledExpr::compile(expr, env).map_err(|e| e.to_string())?,
+                )),
+                _ => None,
+            };
+            Ok(ContentRule {
+                verdict,
+                cond,
+                set_var,
+            })
+        })
+        .collect()
+}
+
+/// Runs content rules in order (`set-var` rules set their variable and go on); the first
+/// accept or reject ends them. Also says whether a fetch lacked data that may still arrive,
+/// in which case a reject (or no decision) is only final once inspection is over.
+fn run_content(
+    rules: &[ContentRule],
+    head: &RequestHead,
+    info: &ConnInfo,
+    names: (&str, &str),
+    vars: &mut Vars,
+    rt: &Runtime,
+) -> (Option<TcpVerdict>, bool) {
+    let _ = take_may_change();
+    for r in rules {
+        let (matched, value) = {
+            let ctx = RequestCtx::new(head, info, names.0, names.1, vars)
+                .with_proxies(rt as &dyn ProxyLookup);
+            let ec = EvalCtx::new(&ctx);
+            if cond_ok(r.cond.as_ref(), &ec) {
+                let v = r
+                    .set_var
+                    .as_ref()
+                    .and_then(|(_, e)| e.eval(&ec).map(|s| s.to_var()));
+                (true, v)
+            } else {
+                (false, None)
+            }
+        };
+        if !matched {
+            continue;
+        }
+        match r.verdict {
+            TcpVerdict::Continue => {
+                if let (Some((name, _)), Some(v)) = (&r.set_var, value) {
+                    vars.set(name, v);
+                }
+            }
+            v => return (Some(v), take_may_change()),
+        }
+    }
+    (None, take_may_change())
 }
 
 fn compile_tcp(
@@ -90,6 +169,8 @@ pub struct ListenerL4 {
     /// `proto h2` on the bind: HTTP/2 with prior knowledge (h2c, or h2 whatever ALPN says).
     force_h2: bool,
     rules: TcpRules,
+    /// `tcp-response content` rules of every backend (by backend index).
+    response: Vec<Vec<ContentRule>>,
     /// Server-side TLS configs by server uid.
     server_tls: Arc<Vec<Option<ServerTls>>>,
 }
@@ -131,14 +212,20 @@ impl ListenerL4 {
         let acls = &fe.rules.acls;
         let rules = TcpRules {
             connection: compile_tcp(&fe.cfg.tcp_request_connection, acls, &env)?,
-            content: compile_tcp(&fe.cfg.tcp_request_content, acls, &env)?,
+            content: compile_content(&fe.cfg.tcp_request_content, acls, &env)?,
             inspect_delay: fe.cfg.tcp_request_inspect_delay,
         };
+        let response = rt
+            .backends
+            .iter()
+            .map(|be| compile_content(&be.cfg.tcp_response_content, &be.rules.acls, &env))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Arc::new(ListenerL4 {
             tls,
             accept_proxy: opts.accept_proxy,
             force_h2: opts.proto.as_deref() == Some("h2"),
             rules,
+            response,
             server_tls,
         }))
     }
@@ -244,7 +331,10 @@ where
             Ok::<_, hyper::Error>(resp)
         }
     });
+    // The connection window stays at the protocol's 65535 until data is received, as
+    // HAProxy does: no WINDOW_UPDATE between our SETTINGS and the client's SETTINGS ack.
     let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+        .initial_connection_window_size(65_535)
         .serve_connection(TokioIo::new(client), svc)
         .await;
 }
@@ -403,7 +493,7 @@ pub async fn serve_l4<C>(
     let mut rec = LogRecord::new(&info, std::time::SystemTime::now(), &fe);
     rec.ssl = info.ssl_fc;
     let t0 = Instant::now();
-    let head = RequestHead::default();
+    let mut head = RequestHead::default();
     let mut vars = Vars::new();
     let mut buf: Vec<u8> = Vec::new();
     // ---- tcp-request content, with inspect-delay
@@ -423,9 +513,13 @@ pub async fn serve_l4<C>(
         // a ClientHello still arriving leaves the SNI undecided: wait for it
         let decided = hello.is_some() || done_reading;
         if decided {
-            let ctx = RequestCtx::new(&head, &info, &fe.name, "", &vars)
-                .with_proxies(&*rt as &dyn ProxyLookup);
-            match first_verdict(&l4.rules.content, &EvalCtx::new(&ctx)) {
+            // what `req.payload` inspects
+            head.body = Bytes::copy_from_slice(&buf);
+            let names = (fe.name.as_str(), "");
+            let (verdict, may_change) =
+                run_content(&l4.rules.content, &head, &info, names, &mut vars, &rt);
+            match verdict {
+                Some(TcpVerdict::Reject) if may_change && !done_reading => {}
                 Some(TcpVerdict::Reject) => {
                     Counters::add(&fe.counters.denied_req, 1);
                     rec.term = *b"PR";
@@ -434,7 +528,7 @@ pub async fn serve_l4<C>(
                     return;
                 }
                 Some(_) => break,
-                None if done_reading => break,
+                None if done_reading || !may_change => break,
                 None => {}
             }
         }
@@ -546,6 +640,53 @@ pub async fn serve_l4<C>(
         rec.term = *b"SD";
         engine.logger.log(&rec, &fe, &engine);
         return;
+    }
+    // ---- tcp-response content, with tcp-response inspect-delay
+    if let Some(rules) = l4.response.get(be.index).filter(|r| !r.is_empty()) {
+        let delay = be.cfg.tcp_response_inspect_delay.unwrap_or(Duration::ZERO);
+        let deadline = tokio::time::Instant::now() + delay;
+        let mut done = delay.is_zero();
+        let mut sbuf: Vec<u8> = Vec::new();
+        loop {
+            vars.set(
+                RES_PAYLOAD_VAR,
+                VarValue::Str(Bytes::copy_from_slice(&sbuf)),
+            );
+            let names = (fe.name.as_str(), be.name.as_str());
+            let (verdict, may_change) = run_content(rules, &head, &info, names, &mut vars, &rt);
+            match verdict {
+                Some(TcpVerdict::Reject) if may_change && !done => {}
+                Some(TcpVerdict::Reject) => {
+                    Counters::add(&be.counters.denied_resp, 1);
+                    rec.term = *b"PD";
+                    rec.t_active = ms(t0.elapsed());
+                    engine.logger.log(&rec, &fe, &engine);
+                    return;
+                }
+                Some(_) => break,
+                None if done || !may_change => break,
+                None => {}
+            }
+            if done {
+                break;
+            }
+            let mut tmp = [0u8; 4096];
+            match timeout_at(deadline, conn.read(&mut tmp)).await {
+                Err(_) | Ok(Ok(0)) | Ok(Err(_)) => done = true,
+                Ok(Ok(n)) => {
+                    sbuf.extend_from_slice(&tmp[..n]);
+                    if sbuf.len() >= 16384 {
+                        done = true;
+                    }
+                }
+            }
+        }
+        vars.unset(RES_PAYLOAD_VAR);
+        if !sbuf.is_empty() && client.write_all(&sbuf).await.is_err() {
+            rec.term = *b"CD";
+            engine.logger.log(&rec, &fe, &engine);
+            return;
+        }
     }
     let idle = be
         .cfg

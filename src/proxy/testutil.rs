@@ -158,6 +158,7 @@ pub fn req(method: &str, uri: &str, hdrs: &[(&str, &str)]) -> RequestHead {
             .iter()
             .map(|(n, v)| HdrField::new(n.as_bytes().to_vec(), v.as_bytes().to_vec()))
             .collect(),
+        ..Default::default()
     }
 }
 

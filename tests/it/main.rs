@@ -10,6 +10,7 @@ mod netns;
 mod proxy_balance;
 mod proxy_http;
 mod proxy_l7_diff;
+mod proxy_msg;
 mod proxy_ops;
 mod proxy_pgsql;
 mod proxy_stats_admin;

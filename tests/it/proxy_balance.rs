@@ -270,6 +270,7 @@ fn run_case(c: &Case) {
             uri: path.clone().into(),
             version: "HTTP/1.1".into(),
             headers: vec![],
+            ..Default::default()
         };
         let conn = ConnInfo::default();
         let vars = Vars::new();

@@ -343,6 +343,7 @@ impl Sim {
                 .chain(hdrs.iter().copied())
                 .map(|(n, v)| HdrField::new(n.as_bytes().to_vec(), v.as_bytes().to_vec()))
                 .collect(),
+            ..Default::default()
         };
         let conn = ConnInfo {
             src: "127.0.0.1:40000".parse().expect("addr"),
@@ -414,10 +415,14 @@ impl Sim {
             };
             let chosen = match ck.server.or_else(by_use_server) {
                 Some(s) => s,
-                None => match be
-                    .stick
-                    .match_request(&ec, &tables, &be.ids, &be.live, be.persist)
-                {
+                None => match be.stick.match_request(
+                    &ec,
+                    &tables,
+                    &be.ids,
+                    &|k, _| be.servers.iter().position(|s| s == k),
+                    &be.live,
+                    be.persist,
+                ) {
                     Some(s) => s,
                     None => match be.balancer.pick(&rc, &be.live) {
                         Pick::Server(s) => s,
@@ -430,7 +435,12 @@ impl Sim {
                     },
                 },
             };
-            be.stick.store_request(&ec, &tables, be.ids[chosen]);
+            let stored = rhaproxy::proxy::stick::StoredServer {
+                id: be.ids[chosen],
+                name: &be.servers[chosen],
+                addr: None,
+            };
+            be.stick.store_request(&ec, &tables, stored);
             chosen
         };
         // The server sees `head`; build its echo response.

@@ -714,6 +714,7 @@ impl Parser {
                     binds: vec![],
                     servers: vec![],
                     table: vec![],
+                    tables: vec![],
                     disabled: false,
                     raw: vec![],
                     span,
@@ -1533,11 +1534,19 @@ impl Parser {
             }
             "disabled" => self.cfg.peers[i].disabled = true,
             "enabled" | "enable" => self.cfg.peers[i].disabled = false,
-            "table" => self.cfg.peers[i].table.push(RawDirective {
-                keyword: "table".into(),
-                args: line.args_from(1),
-                span,
-            }),
+            "table" => {
+                self.cfg.peers[i].table.push(RawDirective {
+                    keyword: "table".into(),
+                    args: line.args_from(1),
+                    span,
+                });
+                let name = line.arg(1).to_string();
+                if name.is_empty() {
+                    self.alert(span, "'table' expects a table name.");
+                } else if let Some(st) = self.parse_stick_table(line, 2) {
+                    self.cfg.peers[i].tables.push((name, st));
+                }
+            }
             kw if catalogue::lookup("peers", kw).is_some() => {
                 self.unimplemented(span, kw);
                 self.cfg.peers[i].raw.push(RawDirective {

@@ -1544,17 +1544,26 @@ impl Parser {
     }
 
     fn stick_table(&mut self, line: &Line) {
+        if let Some(st) = self.parse_stick_table(line, 1) {
+            self.px().stick_table = Some(st);
+        }
+    }
+
+    /// The arguments of a stick table from word `first` on (`stick-table ...` in a proxy,
+    /// `table NAME ...` in a peers section); None after an alert.
+    pub(super) fn parse_stick_table(&mut self, line: &Line, first: usize) -> Option<StickTable> {
         let span = line.span;
         let mut st = StickTable {
             key: StickKeyType::Ip,
             size: 0,
             expire: None,
             nopurge: false,
+            srvkey_addr: false,
             peers: None,
             store: vec![],
             span,
         };
-        let mut i = 1;
+        let mut i = first;
         let mut have_type = false;
         while line.has(i) {
             match line.arg(i) {
@@ -1581,7 +1590,7 @@ impl Parser {
                         }
                         t => {
                             self.alert(span, format!("stick-table: unknown type '{t}'."));
-                            return;
+                            return None;
                         }
                     };
                     have_type = true;
@@ -1592,7 +1601,7 @@ impl Parser {
                         Some(s) => st.size = s,
                         None => {
                             self.alert(span, format!("stick-table: unexpected character in argument of 'size' ('{}').", line.arg(i)));
-                            return;
+                            return None;
                         }
                     }
                 }
@@ -1602,7 +1611,7 @@ impl Parser {
                         Ok(d) => st.expire = Some(d),
                         Err(_) => {
                             self.alert(span, format!("stick-table: unexpected character in argument of 'expire' ('{}').", line.arg(i)));
-                            return;
+                            return None;
                         }
                     }
                 }
@@ -1615,27 +1624,38 @@ impl Parser {
                     i += 1;
                     st.store.extend(split_top_commas(line.arg(i)));
                 }
-                "srvkey" | "write-to" | "recv-only" => {
+                "srvkey" => {
+                    i += 1;
+                    match line.arg(i) {
+                        "name" => st.srvkey_addr = false,
+                        "addr" => st.srvkey_addr = true,
+                        k => {
+                            self.alert(span, format!("stick-table: unexpected value for 'srvkey' ('{k}'). Expecting either 'name' or 'addr'."));
+                            return None;
+                        }
+                    }
+                }
+                "write-to" | "recv-only" => {
                     if line.arg(i) != "recv-only" {
                         i += 1;
                     }
                 }
                 other => {
                     self.alert(span, format!("stick-table: unknown argument '{other}'."));
-                    return;
+                    return None;
                 }
             }
             i += 1;
         }
         if !have_type {
             self.alert(span, "stick-table: missing type.");
-            return;
+            return None;
         }
         if st.size == 0 {
             self.alert(span, "stick-table: missing size.");
-            return;
+            return None;
         }
-        self.px().stick_table = Some(st);
+        Some(st)
     }
 
     fn stick_rule(&mut self, line: &Line) {

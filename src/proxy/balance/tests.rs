@@ -20,6 +20,7 @@ fn head(uri: &str, hdrs: &[(&str, &str)]) -> RequestHead {
             .iter()
             .map(|(n, v)| HdrField::new(n.as_bytes().to_vec(), v.as_bytes().to_vec()))
             .collect(),
+        ..Default::default()
     }
 }
 
