@@ -28,6 +28,10 @@ pub enum Matcher {
     MysqlHandshake,
     /// MySQL OK packet after the handshake (not an error packet).
     MysqlOk,
+    /// LDAPv3 BindResponse with resultCode 0 (`option ldap-check`).
+    LdapBind,
+    /// SPOP AGENT-HELLO (`option spop-check`).
+    SpopHello,
 }
 
 #[derive(Debug, Clone)]
@@ -51,6 +55,8 @@ pub enum ErrInfo {
     Fixed(String),
     /// `res.payload(N,0)` up to the first NUL (PostgreSQL error fields).
     PayloadToNul(usize),
+    /// `res.payload(0,0),cut_crlf`: the first line received (Redis errors).
+    FirstLine,
     /// `res.payload(N,0),ltrim(' '),cut_crlf`, and the status code from the first 3 bytes
     /// (SMTP replies; N = 0 for the banner check, which sets no code).
     SmtpReply(usize),
@@ -335,11 +341,35 @@ pub fn seq_for(p: &ir::Proxy) -> Option<CheckSeq> {
         ir::CheckKind::RedisChk => {
             let mut e = expect(Matcher::Bytes(b"+PONG\r\n".to_vec()));
             e.error_status = CheckStatus::L7Sts;
-            e.err_info = Some(ErrInfo::Fixed("Redis server is not ready".into()));
+            e.err_info = Some(ErrInfo::FirstLine);
             e.ok_info = Some("Redis server is ok".into());
             CheckSeq {
                 steps: vec![
                     Step::Send(b"*1\r\n$4\r\nPING\r\n".to_vec()),
+                    Step::Expect(e),
+                ],
+                ok_status: CheckStatus::L7Ok,
+            }
+        }
+        ir::CheckKind::LdapChk => {
+            let mut first = expect(Matcher::Rbinary(regex::Regex::new("^30").ok()?));
+            first.min_recv = Some(14);
+            first.err_info = Some(ErrInfo::Fixed("Not LDAPv3 protocol".into()));
+            CheckSeq {
+                steps: vec![
+                    Step::Send(super::checks_proto::LDAP_BIND_REQUEST.to_vec()),
+                    Step::Expect(first),
+                    Step::Expect(expect(Matcher::LdapBind)),
+                ],
+                ok_status: CheckStatus::L7Ok,
+            }
+        }
+        ir::CheckKind::SpopChk => {
+            let mut e = expect(Matcher::SpopHello);
+            e.min_recv = Some(4);
+            CheckSeq {
+                steps: vec![
+                    Step::Send(super::checks_proto::spop_hello_request()),
                     Step::Expect(e),
                 ],
                 ok_status: CheckStatus::L7Ok,
@@ -407,6 +437,8 @@ fn hex_upper(b: &[u8]) -> String {
 enum Verdict {
     Pass,
     Fail,
+    /// Failed with this status (instead of the expect's error status).
+    FailWith(CheckStatus),
     /// Need more bytes (unless the peer closed).
     More,
 }
@@ -425,11 +457,26 @@ fn judge(e: &ExpectStep, buf: &[u8], closed: bool) -> (Verdict, Option<String>, 
     if matches!(e.matcher, Matcher::MysqlHandshake | Matcher::MysqlOk) {
         return judge_mysql(e, buf, closed);
     }
+    if matches!(e.matcher, Matcher::LdapBind | Matcher::SpopHello) {
+        let reply = match e.matcher {
+            Matcher::LdapBind => super::checks_proto::ldap_bind_response(buf, closed),
+            _ => super::checks_proto::spop_hello_reply(buf, closed),
+        };
+        return match reply {
+            super::checks_proto::Reply::Ok(info) => (Verdict::Pass, Some(info.to_string()), 0),
+            super::checks_proto::Reply::More => (Verdict::More, None, 0),
+            super::checks_proto::Reply::Fail(status, code, info) => {
+                (Verdict::FailWith(status), Some(info), code)
+            }
+        };
+    }
     let hit = match &e.matcher {
         Matcher::Bytes(s) => !s.is_empty() && buf.windows(s.len()).any(|w| w == &s[..]),
         Matcher::Rstring(re) => re.is_match(buf),
         Matcher::Rbinary(re) => re.is_match(&hex_upper(buf)),
-        Matcher::MysqlHandshake | Matcher::MysqlOk => false,
+        Matcher::MysqlHandshake | Matcher::MysqlOk | Matcher::LdapBind | Matcher::SpopHello => {
+            false
+        }
     };
     if !hit && !closed && e.min_recv.is_none() {
         return (Verdict::More, None, 0);
@@ -443,6 +490,13 @@ fn judge(e: &ExpectStep, buf: &[u8], closed: bool) -> (Verdict, Option<String>, 
             let p = buf.get(*o..).unwrap_or_default();
             let p = p.split(|c| *c == 0).next().unwrap_or_default();
             (Some(String::from_utf8_lossy(p).into_owned()), 0)
+        }
+        Some(ErrInfo::FirstLine) => {
+            let end = buf
+                .iter()
+                .position(|c| *c == b'\r' || *c == b'\n')
+                .unwrap_or(buf.len());
+            (Some(String::from_utf8_lossy(&buf[..end]).into_owned()), 0)
         }
         Some(ErrInfo::SmtpReply(o)) => {
             let p = buf.get(*o..).unwrap_or_default();
@@ -581,12 +635,12 @@ pub async fn run(seq: &CheckSeq, addr: SocketAddr, limit: Duration) -> ProbeResu
                         }
                         break;
                     }
-                    Verdict::Fail => {
+                    Verdict::Fail | Verdict::FailWith(_) => {
                         let info = info.unwrap_or_default();
-                        let status = if closed && buf.is_empty() {
-                            CheckStatus::L7Rsp
-                        } else {
-                            e.error_status
+                        let status = match v {
+                            Verdict::FailWith(s) => s,
+                            _ if closed && buf.is_empty() => CheckStatus::L7Rsp,
+                            _ => e.error_status,
                         };
                         let mut r = result(false, status, info);
                         r.code = code;

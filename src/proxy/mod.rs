@@ -13,6 +13,7 @@ pub mod acl;
 pub mod balance;
 pub mod checker;
 pub mod checks_db;
+pub mod checks_proto;
 pub mod cli_api;
 pub mod cookie;
 pub mod crypt;

@@ -231,8 +231,9 @@ pub fn unix_now() -> u64 {
 impl Runtime {
     pub fn compile(config: &ir::Config) -> Result<Runtime, CompileError> {
         let now = unix_now();
-        // Proxy ids (`iid`) as HAProxy assigns them: in file order from 1.
-        let mut next_id = 1u32;
+        // Proxy ids (`iid`) as HAProxy assigns them: in file order from 1, or from 2 when the
+        // global section has a `stats socket` (its CLI frontend takes 1).
+        let mut next_id = if config.global.stats_sockets.is_empty() { 1u32 } else { 2 };
         let mut ids: HashMap<String, u32> = HashMap::new();
         for p in &config.proxies {
             let id = p.id.map(|i| i as u32).unwrap_or(next_id);

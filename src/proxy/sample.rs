@@ -343,6 +343,9 @@ pub enum Fetch {
     Uuid,
     Date(i64),
     ReqHdrNames(u8),
+    /// `req.payload(offset,length)`: bytes of the request buffer being inspected
+    /// (`tcp-request content`); length 0 means up to the end.
+    Payload { offset: usize, len: usize },
     /// A fetch the engine doesn't provide: never yields a value.
     Never,
 }
@@ -358,6 +361,8 @@ pub enum Conv {
     Base64,
     B64Dec,
     Hex,
+    /// `hex2i`: a hex string as a signed 64-bit integer.
+    Hex2i,
     Length,
     Field {
         index: i32,
@@ -589,6 +594,7 @@ pub fn default_match(fetch: &Fetch) -> ir::MatchMethod {
         Fetch::Const(Smp::Int(_)) => M::Int,
         Fetch::Var(n) if n.starts_with('\0') => M::Int, // req.len, req.ssl_hello_type (tcp.rs)
         Fetch::Const(Smp::Ip(_)) => M::Ip,
+        Fetch::Payload { .. } => M::Bin,
         _ => M::Str,
     }
 }
@@ -735,6 +741,8 @@ pub const SUPPORTED_FETCHES: &[&str] = &[
     "req_len",
     "req.ssl_hello_type",
     "req_ssl_hello_type",
+    "req.payload",
+    "payload",
     "http_auth",
     "http_auth_group",
     "http_auth_user",
@@ -774,6 +782,7 @@ pub const SUPPORTED_CONVERTERS: &[&str] = &[
     "base64",
     "b64dec",
     "hex",
+    "hex2i",
     "length",
     "field",
     "word",
@@ -940,6 +949,20 @@ pub fn compile_fetch(name: &str, args: &[String], env: &CompileEnv) -> Result<Fe
         "req.ssl_hello_type" | "req_ssl_hello_type" => {
             Fetch::Var(super::tcp::VAR_HELLO_TYPE.into())
         }
+        "req.payload" | "payload" => {
+            let num = |i: usize| -> Result<usize, CompileError> {
+                args.get(i)
+                    .and_then(|a| a.trim().parse().ok())
+                    .ok_or_else(|| CompileError::BadFetchArg {
+                        fetch: f.into(),
+                        msg: "expects <offset>,<length>".into(),
+                    })
+            };
+            Fetch::Payload {
+                offset: num(0)?,
+                len: num(1)?,
+            }
+        }
         "http_auth" => {
             Fetch::HttpAuth(env.userlist(args.first().map(String::as_str).unwrap_or(""))?)
         }
@@ -1027,6 +1050,7 @@ pub fn compile_conv(c: &ir::Converter) -> Result<Conv, CompileError> {
         "base64" => Conv::Base64,
         "b64dec" => Conv::B64Dec,
         "hex" => Conv::Hex,
+        "hex2i" => Conv::Hex2i,
         "length" => Conv::Length,
         "field" | "word" => {
             let index = int_arg(n, a, 0)? as i32;
@@ -1739,6 +1763,16 @@ pub fn fetch_each<'a>(fetch: &Fetch, c: &EvalCtx<'a>, f: &mut dyn FnMut(Smp<'a>)
         }
         Fetch::FeName => f(Smp::str(req.frontend.as_bytes())),
         Fetch::BeName => f(Smp::str(req.backend.as_bytes())),
+        Fetch::Payload { offset, len } => match req.vars.get(super::tcp::VAR_REQ_PAYLOAD) {
+            Some(VarValue::Str(s)) => {
+                let end = if *len == 0 { s.len() } else { offset + len };
+                match s.get(*offset..end) {
+                    Some(p) => f(Smp::str(p)),
+                    None => false,
+                }
+            }
+            _ => false,
+        },
         Fetch::Var(name) => match req.vars.get(name) {
             Some(VarValue::Bool(b)) => f(Smp::Bool(*b)),
             Some(VarValue::Int(i)) => f(Smp::Int(*i)),
@@ -1868,6 +1902,18 @@ pub fn apply_conv<'a>(conv: &Conv, v: Smp<'a>, c: &EvalCtx<'a>) -> Option<Smp<'a
                 s.extend_from_slice(format!("{x:02X}").as_bytes());
             }
             owned(s)
+        }
+        Conv::Hex2i => {
+            // as HAProxy: every character must be a hex digit, else no value
+            let b = v.to_bytes();
+            let mut n: i64 = 0;
+            for c in b.iter() {
+                match (*c as char).to_digit(16) {
+                    Some(d) => n = (n << 4).wrapping_add(i64::from(d)),
+                    None => return None,
+                }
+            }
+            Smp::Int(n)
         }
         Conv::Length => Smp::Int(v.to_bytes().len() as i64),
         Conv::Field {

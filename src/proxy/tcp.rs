@@ -35,6 +35,8 @@ use crate::haproxy::ir;
 /// (the sample module maps those fetches to these names).
 pub const VAR_REQ_LEN: &str = "\0req.len";
 pub const VAR_HELLO_TYPE: &str = "\0req.ssl_hello_type";
+/// The bytes received so far while inspecting (`req.payload`).
+pub const VAR_REQ_PAYLOAD: &str = "\0req.payload";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum TcpVerdict {
@@ -414,6 +416,9 @@ pub async fn serve_l4<C>(
     loop {
         let hello = parse_client_hello(&buf);
         vars.set(VAR_REQ_LEN, VarValue::Int(buf.len() as i64));
+        if !l4.rules.content.is_empty() {
+            vars.set(VAR_REQ_PAYLOAD, VarValue::Str(Bytes::copy_from_slice(&buf)));
+        }
         if let Some((t, sni)) = &hello {
             vars.set(VAR_HELLO_TYPE, VarValue::Int(*t));
             if inspect_sni {
