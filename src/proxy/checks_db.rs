@@ -328,9 +328,14 @@ pub fn seq_for(p: &ir::Proxy) -> Option<CheckSeq> {
                 e.error_status = CheckStatus::L7Sts;
                 Step::Expect(e)
             };
-            let mut steps = vec![mysql(Matcher::MysqlHandshake)];
+            // as HAProxy: the authentication packet goes out at once, before the handshake
+            // is read
+            let mut steps = Vec::new();
             if let Some(u) = user {
                 steps.push(Step::Send(mysql_auth(u, *post41)));
+            }
+            steps.push(mysql(Matcher::MysqlHandshake));
+            if user.is_some() {
                 steps.push(mysql(Matcher::MysqlOk));
             }
             CheckSeq {

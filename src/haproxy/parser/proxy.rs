@@ -1433,7 +1433,8 @@ impl Parser {
                 } else {
                     None
                 };
-                let post41 = line.arg(4) == "post-41";
+                // HAProxy: the 4.1 protocol unless `pre-41` is given
+                let post41 = line.arg(4) != "pre-41";
                 self.px().options.check = enable.then_some(CheckKind::MysqlChk { user, post41 });
             }
             "redis-check" => self.px().options.check = enable.then_some(CheckKind::RedisChk),
