@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+pub use super::checks_db::Limits;
 use super::log::Logger;
 use super::runtime::{Backend, Server};
 use super::server_state::CheckStatus;
@@ -187,10 +188,11 @@ fn parse_status_list(p: &str) -> Vec<(u16, u16)> {
 }
 
 /// Runs one probe against `addr`.
-pub async fn run_probe(probe: &Probe, addr: std::net::SocketAddr, limit: Duration) -> ProbeResult {
+pub async fn run_probe(probe: &Probe, addr: std::net::SocketAddr, limits: Limits) -> ProbeResult {
     if let Probe::Seq(seq) = probe {
-        return super::checks_db::run(seq, addr, limit).await;
+        return super::checks_db::run(seq, addr, limits).await;
     }
+    let limit = limits.connect;
     let start = Instant::now();
     let fail = |status: CheckStatus, code: u16, info: String| ProbeResult {
         ok: false,
@@ -223,7 +225,10 @@ pub async fn run_probe(probe: &Probe, addr: std::net::SocketAddr, limit: Duratio
         Probe::Http { request, expect } => (request, expect),
         Probe::Seq(_) => return fail(CheckStatus::L7Rsp, 0, String::new()),
     };
-    let deadline = start + limit;
+    let deadline = match limits.read {
+        Some(r) => Instant::now() + r,
+        None => start + limit,
+    };
     let io = async {
         stream.write_all(request).await?;
         let mut buf = Vec::with_capacity(1024);
@@ -332,12 +337,15 @@ async fn check_loop(engine: Arc<Engine>, be: Arc<Backend>, srv: Arc<Server>, pro
         .and_then(|a| a.parse().ok())
         .unwrap_or(target.ip);
     let addr = std::net::SocketAddr::new(ip, port);
-    let limit = be
-        .cfg
-        .timeouts
-        .check
-        .or(be.cfg.timeouts.connect)
-        .map_or(inter, |t| t.min(inter));
+    // HAProxy: without `timeout check` the whole check gets `inter`; with it, the connection
+    // gets min(timeout connect, inter) and the reading `timeout check`
+    let limits = match be.cfg.timeouts.check {
+        None => Limits::total(inter),
+        Some(c) => Limits {
+            connect: be.cfg.timeouts.connect.map_or(inter, |t| t.min(inter)),
+            read: Some(c),
+        },
+    };
     // HAProxy starts servers up, but one failure is enough to put them down.
     srv.stats.health.store(rise, Ordering::Relaxed);
     if let Some(l) = be.live.get(srv.index) {
@@ -352,7 +360,7 @@ async fn check_loop(engine: Arc<Engine>, be: Arc<Backend>, srv: Arc<Server>, pro
             tokio::time::sleep(inter).await;
             continue;
         }
-        let r = run_probe(&probe, addr, limit).await;
+        let r = run_probe(&probe, addr, limits).await;
         apply_result(&engine.logger, &be, &srv, &r, rise, fall);
         let health = srv.stats.health.load(Ordering::Relaxed);
         let up = be.live.get(srv.index).is_some_and(|l| l.is_running());
@@ -566,13 +574,18 @@ mod tests {
                     .await;
             }
         });
-        let r = run_probe(&Probe::Tcp, addr, Duration::from_secs(1)).await;
+        let r = run_probe(&Probe::Tcp, addr, Limits::total(Duration::from_secs(1))).await;
         assert!(r.ok && r.status == CheckStatus::L4Ok);
         let http = |expect| Probe::Http {
             request: b"GET / HTTP/1.0\r\n\r\n".to_vec(),
             expect,
         };
-        let r = run_probe(&http(Expect::Default), addr, Duration::from_secs(1)).await;
+        let r = run_probe(
+            &http(Expect::Default),
+            addr,
+            Limits::total(Duration::from_secs(1)),
+        )
+        .await;
         assert!(!r.ok && r.code == 503 && r.status == CheckStatus::L7Sts);
         let r = run_probe(
             &http(Expect::Status {
@@ -580,7 +593,7 @@ mod tests {
                 negate: false,
             }),
             addr,
-            Duration::from_secs(1),
+            Limits::total(Duration::from_secs(1)),
         )
         .await;
         assert!(r.ok);
@@ -590,7 +603,7 @@ mod tests {
                 negate: false,
             }),
             addr,
-            Duration::from_secs(1),
+            Limits::total(Duration::from_secs(1)),
         )
         .await;
         assert!(r.ok);
@@ -598,7 +611,7 @@ mod tests {
         let r = run_probe(
             &Probe::Tcp,
             "127.0.0.1:1".parse().unwrap(),
-            Duration::from_secs(1),
+            Limits::total(Duration::from_secs(1)),
         )
         .await;
         assert!(!r.ok && r.status == CheckStatus::L4Conn && r.info == "Connection refused");

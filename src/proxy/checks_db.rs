@@ -47,6 +47,12 @@ pub struct ExpectStep {
     /// Rule number in the tcp-check list (1-based) and its description, for the generic
     /// messages of explicit `tcp-check` rules (None for protocol checks).
     pub user_rule: Option<(usize, String)>,
+    /// `comment` of the rule, added to its messages.
+    pub comment: Option<String>,
+    /// `tout-status`: status on a read timeout (L7TOUT by default).
+    pub tout_status: Option<CheckStatus>,
+    /// `ok-status`: status when this expect is the last rule and passes.
+    pub ok_status: Option<CheckStatus>,
 }
 
 /// How the info text of a failed expect is built.
@@ -64,9 +70,13 @@ pub enum ErrInfo {
 
 #[derive(Debug, Clone)]
 pub enum Step {
-    /// (Re)connect, optionally to another port.
+    /// (Re)connect, optionally to another address or port.
     Connect {
         port: Option<u16>,
+        addr: Option<std::net::IpAddr>,
+        /// Rule number (1-based) in the tcp-check list.
+        step: usize,
+        comment: Option<String>,
     },
     Send(Vec<u8>),
     Expect(ExpectStep),
@@ -78,6 +88,9 @@ pub struct CheckSeq {
     pub steps: Vec<Step>,
     /// Status reported when every step passed.
     pub ok_status: CheckStatus,
+    /// An explicit `tcp-check` ruleset: HAProxy's generic messages ("at step N of
+    /// tcp-check", "(tcp-check)"), which protocol checks don't use.
+    pub generic: bool,
 }
 
 fn expect(matcher: Matcher) -> ExpectStep {
@@ -89,6 +102,9 @@ fn expect(matcher: Matcher) -> ExpectStep {
         ok_info: None,
         err_info: None,
         user_rule: None,
+        comment: None,
+        tout_status: None,
+        ok_status: None,
     }
 }
 
@@ -241,6 +257,9 @@ fn tcp_check_expect(
         match o.as_str() {
             "min-recv" => e.min_recv = it.next().and_then(|v| v.parse().ok()),
             "error-status" => e.error_status = status_of(it.next().map_or("", |s| s)),
+            "tout-status" => e.tout_status = it.next().map(|s| status_of(s)),
+            "ok-status" => e.ok_status = it.next().map(|s| status_of(s)),
+            "comment" => e.comment = it.next().cloned(),
             "on-success" => e.ok_info = it.next().cloned(),
             "on-error" => e.err_info = it.next().cloned().map(ErrInfo::Fixed),
             _ => {}
@@ -254,12 +273,18 @@ fn from_tcp_checks(rules: &[ir::TcpCheckRule]) -> CheckSeq {
     for (i, r) in rules.iter().enumerate() {
         match r {
             ir::TcpCheckRule::Connect { options } => {
-                let port = options
-                    .iter()
-                    .position(|o| o == "port")
-                    .and_then(|i| options.get(i + 1))
-                    .and_then(|p| p.parse().ok());
-                steps.push(Step::Connect { port });
+                let opt = |name: &str| {
+                    options
+                        .iter()
+                        .position(|o| o == name)
+                        .and_then(|i| options.get(i + 1))
+                };
+                steps.push(Step::Connect {
+                    port: opt("port").and_then(|p| p.parse().ok()),
+                    addr: opt("addr").and_then(|a| parse_check_addr(a)),
+                    step: i + 1,
+                    comment: opt("comment").cloned(),
+                });
             }
             ir::TcpCheckRule::Send { data, hex, .. } => {
                 let bytes = if *hex {
@@ -285,7 +310,16 @@ fn from_tcp_checks(rules: &[ir::TcpCheckRule]) -> CheckSeq {
     CheckSeq {
         steps,
         ok_status: CheckStatus::L7Ok,
+        generic: true,
     }
+}
+
+/// `addr` of a `connect` rule: an IP address, optionally with `:port` (the port is taken by
+/// the `port` option).
+fn parse_check_addr(a: &str) -> Option<std::net::IpAddr> {
+    a.parse()
+        .ok()
+        .or_else(|| a.parse::<SocketAddr>().ok().map(|s| s.ip()))
 }
 
 /// The check sequence of a backend, when its check is a protocol/tcp-check one
@@ -320,6 +354,7 @@ pub fn seq_for(p: &ir::Proxy) -> Option<CheckSeq> {
                     CheckStatus::L4Ok
                 },
                 steps,
+                generic: false,
             }
         }
         ir::CheckKind::MysqlChk { user, post41 } => {
@@ -341,6 +376,7 @@ pub fn seq_for(p: &ir::Proxy) -> Option<CheckSeq> {
             CheckSeq {
                 steps,
                 ok_status: CheckStatus::L7Ok,
+                generic: false,
             }
         }
         ir::CheckKind::RedisChk => {
@@ -354,6 +390,7 @@ pub fn seq_for(p: &ir::Proxy) -> Option<CheckSeq> {
                     Step::Expect(e),
                 ],
                 ok_status: CheckStatus::L7Ok,
+                generic: false,
             }
         }
         ir::CheckKind::LdapChk => {
@@ -367,6 +404,7 @@ pub fn seq_for(p: &ir::Proxy) -> Option<CheckSeq> {
                     Step::Expect(expect(Matcher::LdapBind)),
                 ],
                 ok_status: CheckStatus::L7Ok,
+                generic: false,
             }
         }
         ir::CheckKind::SpopChk => {
@@ -378,6 +416,7 @@ pub fn seq_for(p: &ir::Proxy) -> Option<CheckSeq> {
                     Step::Expect(e),
                 ],
                 ok_status: CheckStatus::L7Ok,
+                generic: false,
             }
         }
         ir::CheckKind::SslHelloChk => {
@@ -386,6 +425,7 @@ pub fn seq_for(p: &ir::Proxy) -> Option<CheckSeq> {
             CheckSeq {
                 steps: vec![Step::Send(ssl_client_hello()), Step::Expect(e)],
                 ok_status: CheckStatus::L7Ok,
+                generic: false,
             }
         }
         ir::CheckKind::SmtpChk { hello, domain } => {
@@ -423,6 +463,7 @@ pub fn seq_for(p: &ir::Proxy) -> Option<CheckSeq> {
                     Step::Send(b"QUIT\r\n".to_vec()),
                 ],
                 ok_status: CheckStatus::L7Ok,
+                generic: false,
             }
         }
         _ => return None,
@@ -581,10 +622,48 @@ fn judge_mysql(e: &ExpectStep, buf: &[u8], closed: bool) -> (Verdict, Option<Str
     (Verdict::Pass, ver, 0)
 }
 
-/// Runs `seq` against `addr` within `limit`.
-pub async fn run(seq: &CheckSeq, addr: SocketAddr, limit: Duration) -> ProbeResult {
+/// How long a check may take: `connect` for the connection, then `read` (HAProxy's
+/// `timeout check`) from the connection on, or, without it, until `connect` runs out counted
+/// from the start (the whole check then gets `inter`).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub connect: Duration,
+    pub read: Option<Duration>,
+}
+
+impl Limits {
+    pub fn total(d: Duration) -> Limits {
+        Limits {
+            connect: d,
+            read: None,
+        }
+    }
+}
+
+/// The rule a check failed on, for HAProxy's generic "at step N of tcp-check" texts.
+fn step_suffix(seq: &CheckSeq, what: Option<(usize, String, Option<&str>)>) -> String {
+    if !seq.generic {
+        return String::new();
+    }
+    match what {
+        None => " at initial connection step of tcp-check".to_string(),
+        Some((step, desc, comment)) => {
+            let mut s = format!(" at step {step} of tcp-check ({desc})");
+            if let Some(c) = comment {
+                s.push_str(&format!(" comment: '{c}'"));
+            }
+            s
+        }
+    }
+}
+
+/// Runs `seq` against `addr` within `limits`, as HAProxy evaluates a tcp-check ruleset:
+/// an implicit connect unless the first rule is one; an `expect` after a `send` or a
+/// `connect` reads before it judges; received bytes accumulate until the next `connect`.
+pub async fn run(seq: &CheckSeq, addr: SocketAddr, limits: Limits) -> ProbeResult {
     let start = Instant::now();
-    let deadline = tokio::time::Instant::from_std(start + limit);
+    let conn_deadline = tokio::time::Instant::from_std(start + limits.connect);
+    let mut deadline = conn_deadline;
     let result = |ok: bool, status: CheckStatus, info: String| ProbeResult {
         ok,
         status,
@@ -595,100 +674,189 @@ pub async fn run(seq: &CheckSeq, addr: SocketAddr, limit: Duration) -> ProbeResu
     let mut stream: Option<TcpStream> = None;
     let mut buf: Vec<u8> = Vec::new();
     let mut closed = false;
-    let mut last_info = String::new();
-    let connect = |port: Option<u16>| {
-        let a = SocketAddr::new(addr.ip(), port.unwrap_or(addr.port()));
-        tokio::time::timeout_at(deadline, TcpStream::connect(a))
+    let mut must_read = false;
+    let mut last_info: Option<String> = None;
+    // what decides the result when every rule passed: the last connect or expect
+    let mut last_ok = (CheckStatus::L4Ok, None::<String>);
+    let connect = |ip: Option<std::net::IpAddr>, port: Option<u16>| {
+        let a = SocketAddr::new(ip.unwrap_or(addr.ip()), port.unwrap_or(addr.port()));
+        tokio::time::timeout_at(conn_deadline, TcpStream::connect(a))
+    };
+    let read_deadline = |d: tokio::time::Instant| match limits.read {
+        Some(r) => tokio::time::Instant::now() + r,
+        None => d,
     };
     // an implicit connect first, unless the sequence starts with its own
-    let explicit = matches!(seq.steps.first(), Some(Step::Connect { .. }));
-    if !explicit {
-        match connect(None).await {
-            Err(_) => return result(false, CheckStatus::L4Timeout, String::new()),
-            Ok(Err(e)) => return result(false, CheckStatus::L4Conn, conn_err(&e)),
-            Ok(Ok(s)) => stream = Some(s),
+    if !matches!(seq.steps.first(), Some(Step::Connect { .. })) {
+        match connect(None, None).await {
+            Err(_) => {
+                return result(false, CheckStatus::L4Timeout, step_suffix(seq, None));
+            }
+            Ok(Err(e)) => {
+                let info = format!("{}{}", conn_err(&e), step_suffix(seq, None));
+                return result(false, CheckStatus::L4Conn, info);
+            }
+            Ok(Ok(s)) => {
+                stream = Some(s);
+                deadline = read_deadline(deadline);
+                must_read = true;
+            }
         }
     }
     for step in &seq.steps {
         match step {
-            Step::Connect { port } => match connect(*port).await {
-                Err(_) => return result(false, CheckStatus::L4Timeout, String::new()),
-                Ok(Err(e)) => return result(false, CheckStatus::L4Conn, conn_err(&e)),
-                Ok(Ok(s)) => {
-                    stream = Some(s);
-                    buf.clear();
-                    closed = false;
+            Step::Connect {
+                port,
+                addr: ip,
+                step,
+                comment,
+            } => {
+                if let Some(mut old) = stream.take() {
+                    let _ = old.shutdown().await;
                 }
-            },
+                let desc = match port {
+                    Some(p) => format!("connect port {p}"),
+                    None => "connect".to_string(),
+                };
+                let suffix = step_suffix(seq, Some((*step, desc, comment.as_deref())));
+                match connect(*ip, *port).await {
+                    Err(_) => return result(false, CheckStatus::L4Timeout, suffix),
+                    Ok(Err(e)) => {
+                        return result(
+                            false,
+                            CheckStatus::L4Conn,
+                            format!("{}{suffix}", conn_err(&e)),
+                        )
+                    }
+                    Ok(Ok(s)) => {
+                        stream = Some(s);
+                        deadline = read_deadline(deadline);
+                        buf.clear();
+                        closed = false;
+                        must_read = true;
+                        last_ok = (
+                            CheckStatus::L4Ok,
+                            seq.generic.then(|| "(tcp-check)".to_string()),
+                        );
+                    }
+                }
+            }
             Step::Send(data) => {
                 let Some(s) = stream.as_mut() else {
                     return result(false, CheckStatus::L7Rsp, String::new());
                 };
                 match tokio::time::timeout_at(deadline, s.write_all(data)).await {
                     // the receive buffer is kept: later expects see everything (as HAProxy)
-                    Ok(Ok(())) => {}
+                    Ok(Ok(())) => must_read = true,
                     Ok(Err(e)) => return result(false, CheckStatus::L7Rsp, e.to_string()),
                     Err(_) => return result(false, CheckStatus::L7Timeout, String::new()),
                 }
             }
-            Step::Expect(e) => loop {
-                let (v, info, code) = judge(e, &buf, closed);
-                match v {
-                    Verdict::Pass => {
-                        if let Some(i) = info.or_else(|| e.ok_info.clone()) {
-                            last_info = i;
-                        }
-                        break;
-                    }
-                    Verdict::Fail | Verdict::FailWith(_) => {
-                        let info = info.unwrap_or_default();
-                        let status = match v {
-                            Verdict::FailWith(s) => s,
-                            _ if closed && buf.is_empty() => CheckStatus::L7Rsp,
-                            _ => e.error_status,
-                        };
-                        let mut r = result(false, status, info);
-                        r.code = code;
-                        return r;
-                    }
-                    Verdict::More => {
-                        let Some(s) = stream.as_mut() else {
-                            return result(false, CheckStatus::L7Rsp, String::new());
-                        };
-                        let mut tmp = [0u8; 4096];
-                        match tokio::time::timeout_at(deadline, s.read(&mut tmp)).await {
-                            Err(_) => {
-                                let info = match &e.user_rule {
-                                    Some((step, d)) => {
-                                        format!(" at step {step} of tcp-check (expect {d})")
-                                    }
-                                    None => String::new(),
-                                };
-                                return result(false, CheckStatus::L7Timeout, info);
+            Step::Expect(e) => {
+                let mut first = must_read;
+                must_read = false;
+                loop {
+                    let (v, info, code) = if first && !closed {
+                        (Verdict::More, None, 0)
+                    } else {
+                        judge(e, &buf, closed)
+                    };
+                    match v {
+                        Verdict::Pass => {
+                            if let Some(i) = info.or_else(|| e.ok_info.clone()) {
+                                last_info = Some(i);
                             }
-                            Ok(Ok(0)) | Ok(Err(_)) => closed = true,
-                            Ok(Ok(n)) => {
-                                buf.extend_from_slice(&tmp[..n]);
-                                if buf.len() > 65536 {
-                                    closed = true;
+                            last_ok = (
+                                e.ok_status.unwrap_or(seq.ok_status),
+                                e.ok_info.clone().or_else(|| {
+                                    (seq.generic && e.user_rule.is_some())
+                                        .then(|| "(tcp-check)".to_string())
+                                }),
+                            );
+                            break;
+                        }
+                        Verdict::Fail | Verdict::FailWith(_) => {
+                            let mut info = info.unwrap_or_default();
+                            if let Some(c) = &e.comment {
+                                info.push_str(&format!(" comment: {c}"));
+                            }
+                            let status = match v {
+                                Verdict::FailWith(s) => s,
+                                _ if closed && buf.is_empty() => CheckStatus::L7Rsp,
+                                _ => e.error_status,
+                            };
+                            let mut r = result(false, status, info);
+                            r.code = code;
+                            return r;
+                        }
+                        Verdict::More => {
+                            let Some(s) = stream.as_mut() else {
+                                return result(false, CheckStatus::L7Rsp, String::new());
+                            };
+                            let mut tmp = [0u8; 4096];
+                            match tokio::time::timeout_at(deadline, s.read(&mut tmp)).await {
+                                Err(_) => {
+                                    let info = match &e.user_rule {
+                                        Some((step, d)) => step_suffix(
+                                            seq,
+                                            Some((
+                                                *step,
+                                                format!("expect {d}"),
+                                                e.comment.as_deref(),
+                                            )),
+                                        ),
+                                        None => String::new(),
+                                    };
+                                    let status = e.tout_status.unwrap_or(CheckStatus::L7Timeout);
+                                    return result(false, status, info);
+                                }
+                                Ok(Ok(0)) | Ok(Err(_)) => closed = true,
+                                Ok(Ok(n)) => {
+                                    buf.extend_from_slice(&tmp[..n]);
+                                    if buf.len() > 65536 {
+                                        closed = true;
+                                    }
                                 }
                             }
+                            first = false;
                         }
                     }
                 }
-            },
+            }
         }
     }
     if let Some(mut s) = stream {
         let _ = s.shutdown().await;
     }
-    result(true, seq.ok_status, last_info)
+    // protocol checks report their own text (server version, "... is ok"); explicit
+    // tcp-check rules "(tcp-check)" or their on-success text
+    let (status, generic_info) = last_ok;
+    let status = if seq.generic { status } else { seq.ok_status };
+    let info = if seq.generic {
+        generic_info.unwrap_or_default()
+    } else {
+        last_info.unwrap_or_default()
+    };
+    result(true, status, info)
 }
 
-fn conn_err(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::ConnectionRefused => "Connection refused".to_string(),
-        _ => e.to_string(),
+/// A connection error as HAProxy words it: `strerror()` text, and for errors that the
+/// connect() call itself returns, "General socket error (...)".
+pub fn conn_err(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    let text = match text.find(" (os error ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    };
+    match e.raw_os_error() {
+        Some(libc::ENETUNREACH)
+        | Some(libc::EHOSTUNREACH)
+        | Some(libc::EACCES)
+        | Some(libc::EPERM)
+        | Some(libc::EAFNOSUPPORT) => {
+            format!("General socket error ({text})")
+        }
+        _ => text,
     }
 }
 
@@ -747,10 +915,10 @@ mod tests {
             user: Some("u".into()),
         });
         let seq = seq_for(&p).unwrap();
-        let r = run(&seq, addr, Duration::from_secs(2)).await;
+        let r = run(&seq, addr, Limits::total(Duration::from_secs(2))).await;
         assert!(r.ok, "{r:?}");
         assert_eq!(r.info, "PostgreSQL server is ok");
-        let r = run(&seq, addr, Duration::from_secs(2)).await;
+        let r = run(&seq, addr, Limits::total(Duration::from_secs(2))).await;
         assert!(!r.ok);
         assert_eq!(r.status, CheckStatus::L7Rsp);
     }
