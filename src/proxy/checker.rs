@@ -356,7 +356,9 @@ async fn check_loop(engine: Arc<Engine>, be: Arc<Backend>, srv: Arc<Server>, pro
     let first_delay = inter.mul_f64((srv.index as f64 + 1.0) / (be.servers.len() as f64 + 1.0));
     tokio::time::sleep(first_delay.min(inter)).await;
     loop {
-        if super::cli_api::health_disabled(srv.uid) {
+        // checks pause while the server is in maintenance (HAProxy's CHK_ST_PAUSED)
+        let in_maint = be.live.get(srv.index).is_some_and(|l| l.is_maint());
+        if in_maint || super::cli_api::health_disabled(srv.uid) {
             tokio::time::sleep(inter).await;
             continue;
         }
@@ -506,6 +508,86 @@ fn log_check_result(
     ));
     eprintln!("[WARNING]  ({}) : {msg}", std::process::id());
     logger.backend_event(be.index, 5, &msg);
+}
+
+/// A server entered (`entering`) or left forced maintenance (`disable server`, `set server
+/// state maint|ready`...): as HAProxy, entering stops the server and pauses its checks
+/// (health 0), leaving puts it back up with health `rise` (checked again at once); both are
+/// logged with HAProxy's wording. Call after the maintenance bit changed.
+pub fn maint_changed(logger: &Logger, be: &Backend, srv: &Server, entering: bool) {
+    let Some(live) = be.live.get(srv.index) else {
+        return;
+    };
+    let pid = std::process::id();
+    let kind = if srv.backup {
+        "Backup Server"
+    } else {
+        "Server"
+    };
+    if entering {
+        srv.stats.health.store(0, Ordering::Relaxed);
+        if be.live.set_running(srv.index, false) {
+            let (active, backup) = up_counts(be);
+            let msg = format!(
+                "{kind} {}/{} is going DOWN for maintenance. {active} active and {backup} backup servers left. {} sessions active, 0 requeued, 0 remaining in queue.",
+                be.name,
+                srv.name,
+                live.cur_conns.load(Ordering::Relaxed)
+            );
+            eprintln!("[WARNING]  ({pid}) : {msg}");
+            logger.backend_event(be.index, 1, &msg);
+            if active == 0 && backup == 0 {
+                backend_down(logger, be);
+            }
+        } else {
+            let (active, backup) = up_counts(be);
+            let msg = format!(
+                "{kind} {}/{} was DOWN and now enters maintenance. {active} active and {backup} backup servers left. {} sessions active, 0 requeued, 0 remaining in queue.",
+                be.name,
+                srv.name,
+                live.cur_conns.load(Ordering::Relaxed)
+            );
+            eprintln!("[WARNING]  ({pid}) : {msg}");
+            logger.backend_event(be.index, 5, &msg);
+        }
+    } else {
+        let rise = srv.cfg.rise.max(1);
+        let fall = srv.cfg.fall.max(1);
+        if srv.cfg.check {
+            // up with the health of a server that just rose ("start OK but check at once")
+            srv.stats.health.store(rise + fall - 1, Ordering::Relaxed);
+        }
+        be.live.set_running(srv.index, true);
+        let msg = format!(
+            "{kind} {}/{} is UP/{} (leaving forced maintenance).",
+            be.name,
+            srv.name,
+            if live.is_drain() { "DRAIN" } else { "READY" }
+        );
+        eprintln!("[WARNING]  ({pid}) : {msg}");
+        logger.backend_event(be.index, 5, &msg);
+    }
+}
+
+/// Active and backup servers that can take traffic.
+fn up_counts(be: &Backend) -> (usize, usize) {
+    let up = |backup: bool| {
+        be.servers
+            .iter()
+            .filter(|s| s.backup == backup && be.live.get(s.index).is_some_and(|l| l.is_up()))
+            .count()
+    };
+    (up(false), up(true))
+}
+
+fn backend_down(logger: &Logger, be: &Backend) {
+    let msg = format!("backend {} has no server available!", be.name);
+    eprintln!(
+        "[ALERT]    ({}) : backend '{}' has no server available!",
+        std::process::id(),
+        be.name
+    );
+    logger.backend_event(be.index, 0, &msg);
 }
 
 /// Prints HAProxy's state-change messages on stderr.

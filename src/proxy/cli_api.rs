@@ -506,7 +506,10 @@ pub fn execute(engine: &Engine, w: &[String], sess: &mut Session) -> String {
             }
             match find_server(&rt, rest.first().copied()) {
                 Ok((be, srv)) => {
-                    be.live.set_maint(srv.index, a[0] == "disable");
+                    let maint = a[0] == "disable";
+                    if be.live.set_maint(srv.index, maint) {
+                        super::checker::maint_changed(&engine.logger, be, srv, maint);
+                    }
                     String::new()
                 }
                 Err(e) => e.into(),
@@ -540,7 +543,7 @@ pub fn execute(engine: &Engine, w: &[String], sess: &mut Session) -> String {
                 return PERMISSION_DENIED.into();
             }
             match find_server(&rt, rest.first().copied()) {
-                Ok((be, srv)) => set_server(be, srv, &rest[1..]),
+                Ok((be, srv)) => set_server(be, srv, &rest[1..], &engine.logger),
                 Err(e) => e.into(),
             }
         }
@@ -673,22 +676,25 @@ fn set_weight(be: &Backend, srv: &Server, arg: Option<&str>) -> String {
     String::new()
 }
 
-fn set_server(be: &Backend, srv: &Server, opts: &[&str]) -> String {
+fn set_server(be: &Backend, srv: &Server, opts: &[&str], logger: &super::log::Logger) -> String {
+    let set_maint = |maint: bool| {
+        if be.live.set_maint(srv.index, maint) {
+            super::checker::maint_changed(logger, be, srv, maint);
+        }
+    };
     match opts {
         ["weight", rest @ ..] => set_weight(be, srv, rest.first().copied()),
         ["state", st, ..] => {
             match *st {
                 "ready" => {
-                    be.live.set_maint(srv.index, false);
                     be.live.set_drain(srv.index, false);
+                    set_maint(false);
                 }
                 "drain" => {
-                    be.live.set_maint(srv.index, false);
                     be.live.set_drain(srv.index, true);
+                    set_maint(false);
                 }
-                "maint" => {
-                    be.live.set_maint(srv.index, true);
-                }
+                "maint" => set_maint(true),
                 _ => return "'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n".into(),
             }
             String::new()
@@ -1035,6 +1041,16 @@ fn hchk_status(c: CheckStatus) -> u32 {
     }
 }
 
+/// HAProxy's `check->result` of the last check: unknown (0), failed (2), passed (3).
+fn check_result(configured: bool, c: CheckStatus) -> u32 {
+    match c {
+        _ if !configured => 0,
+        CheckStatus::None | CheckStatus::Ini => 0,
+        CheckStatus::L4Ok | CheckStatus::L7Ok => 3,
+        _ => 2,
+    }
+}
+
 /// The header of `show servers state` and of server-state files (format version 1).
 pub const SERVERS_STATE_HEADER: &str = "1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port\n";
 
@@ -1120,11 +1136,7 @@ pub fn show_servers_state(rt: &Runtime, backend: Option<&str>) -> String {
                 srv.weight,
                 since,
                 hchk_status(live.check_status()),
-                if srv.cfg.check && live.is_running() {
-                    3
-                } else {
-                    0
-                },
+                check_result(srv.cfg.check, live.check_status()),
                 health,
                 chk_state,
                 u8::from(be.cfg.id.is_some()),
