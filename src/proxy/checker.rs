@@ -437,16 +437,7 @@ fn apply_result(
 }
 
 fn reason_text(r: &ProbeResult, up: bool) -> String {
-    let what = match r.status {
-        CheckStatus::L4Ok => "Layer4 check passed".to_string(),
-        CheckStatus::L4Conn => "Layer4 connection problem".to_string(),
-        CheckStatus::L4Timeout => "Layer4 timeout".to_string(),
-        CheckStatus::L7Ok => "Layer7 check passed".to_string(),
-        CheckStatus::L7Timeout => "Layer7 timeout".to_string(),
-        CheckStatus::L7Rsp => "Layer7 invalid response".to_string(),
-        CheckStatus::L7Sts => "Layer7 wrong status".to_string(),
-        _ => String::new(),
-    };
+    let what = r.status.description();
     let code = if r.code != 0 || r.status == CheckStatus::L7Sts {
         format!(", code: {}", r.code)
     } else {
@@ -473,16 +464,7 @@ fn log_check_result(
     rise: u32,
     fall: u32,
 ) {
-    let what = match r.status {
-        CheckStatus::L4Ok => "Layer4 check passed",
-        CheckStatus::L4Conn => "Layer4 connection problem",
-        CheckStatus::L4Timeout => "Layer4 timeout",
-        CheckStatus::L7Ok => "Layer7 check passed",
-        CheckStatus::L7Timeout => "Layer7 timeout",
-        CheckStatus::L7Rsp => "Layer7 invalid response",
-        CheckStatus::L7Sts => "Layer7 wrong status",
-        _ => "",
-    };
+    let what = r.status.description();
     let mut msg = format!(
         "Health check for {}server {}/{} {}, reason: {what}",
         if srv.backup { "backup " } else { "" },

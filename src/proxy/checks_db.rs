@@ -49,6 +49,8 @@ pub struct ExpectStep {
     pub user_rule: Option<(usize, String)>,
     /// `comment` of the rule, added to its messages.
     pub comment: Option<String>,
+    /// Rule number (1-based) in HAProxy's ruleset, for "at step N" texts.
+    pub step: usize,
     /// `tout-status`: status on a read timeout (L7TOUT by default).
     pub tout_status: Option<CheckStatus>,
     /// `ok-status`: status when this expect is the last rule and passes.
@@ -103,6 +105,7 @@ fn expect(matcher: Matcher) -> ExpectStep {
         err_info: None,
         user_rule: None,
         comment: None,
+        step: 0,
         tout_status: None,
         ok_status: None,
     }
@@ -222,6 +225,9 @@ fn status_of(s: &str) -> CheckStatus {
         "L7OK" | "L7OKC" => CheckStatus::L7Ok,
         "L7STS" => CheckStatus::L7Sts,
         "L7TOUT" => CheckStatus::L7Timeout,
+        "L6OK" => CheckStatus::L6Ok,
+        "L6TOUT" => CheckStatus::L6Timeout,
+        "L6RSP" => CheckStatus::L6Rsp,
         "L4OK" => CheckStatus::L4Ok,
         "L4TOUT" => CheckStatus::L4Timeout,
         "L4CON" => CheckStatus::L4Conn,
@@ -252,6 +258,7 @@ fn tcp_check_expect(
         _ => "binary regex".to_string(),
     };
     e.user_rule = Some((step, desc));
+    e.step = step;
     let mut it = options.iter();
     while let Some(o) = it.next() {
         match o.as_str() {
@@ -422,9 +429,11 @@ pub fn seq_for(p: &ir::Proxy) -> Option<CheckSeq> {
         ir::CheckKind::SslHelloChk => {
             let mut e = expect(Matcher::Rbinary(regex::Regex::new("^1[56]").ok()?));
             e.min_recv = Some(5);
+            e.error_status = CheckStatus::L6Rsp;
+            e.tout_status = Some(CheckStatus::L6Timeout);
             CheckSeq {
                 steps: vec![Step::Send(ssl_client_hello()), Step::Expect(e)],
-                ok_status: CheckStatus::L7Ok,
+                ok_status: CheckStatus::L6Ok,
                 generic: false,
             }
         }
@@ -468,6 +477,22 @@ pub fn seq_for(p: &ir::Proxy) -> Option<CheckSeq> {
         }
         _ => return None,
     };
+    let mut seq = seq;
+    if !seq.generic {
+        // rule numbers as in HAProxy's built-in rulesets, which start with an explicit
+        // connect for these checks
+        let offset = usize::from(matches!(
+            kind,
+            ir::CheckKind::MysqlChk { .. }
+                | ir::CheckKind::PgsqlChk { .. }
+                | ir::CheckKind::SmtpChk { .. }
+        ));
+        for (i, st) in seq.steps.iter_mut().enumerate() {
+            if let Step::Expect(e) = st {
+                e.step = i + 1 + offset;
+            }
+        }
+    }
     Some(seq)
 }
 
@@ -810,7 +835,19 @@ pub async fn run(seq: &CheckSeq, addr: SocketAddr, limits: Limits) -> ProbeResul
                                     let status = e.tout_status.unwrap_or(CheckStatus::L7Timeout);
                                     return result(false, status, info);
                                 }
-                                Ok(Ok(0)) | Ok(Err(_)) => closed = true,
+                                Ok(Ok(0)) | Ok(Err(_)) => {
+                                    closed = true;
+                                    if first && buf.is_empty() {
+                                        let mut info = format!(
+                                            "TCPCHK got an empty response at step {}",
+                                            e.step
+                                        );
+                                        if let Some(c) = &e.comment {
+                                            info.push_str(&format!(" comment: '{c}'"));
+                                        }
+                                        return result(false, e.error_status, info);
+                                    }
+                                }
                                 Ok(Ok(n)) => {
                                     buf.extend_from_slice(&tmp[..n]);
                                     if buf.len() > 65536 {

@@ -1034,6 +1034,10 @@ fn hchk_status(c: CheckStatus) -> u32 {
         CheckStatus::L4Ok => 6,
         CheckStatus::L4Timeout => 7,
         CheckStatus::L4Conn => 8,
+        CheckStatus::SockErr => 5,
+        CheckStatus::L6Ok => 9,
+        CheckStatus::L6Timeout => 10,
+        CheckStatus::L6Rsp => 11,
         CheckStatus::L7Timeout => 12,
         CheckStatus::L7Rsp => 13,
         CheckStatus::L7Ok => 15,
@@ -1046,7 +1050,7 @@ fn check_result(configured: bool, c: CheckStatus) -> u32 {
     match c {
         _ if !configured => 0,
         CheckStatus::None | CheckStatus::Ini => 0,
-        CheckStatus::L4Ok | CheckStatus::L7Ok => 3,
+        c if c.passed() => 3,
         _ => 2,
     }
 }

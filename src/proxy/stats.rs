@@ -551,14 +551,8 @@ fn server_row(be: &Backend, srv: &Server, idx: &dyn Fn(&str) -> usize, now: u64)
     }
     if checked {
         let desc = match live.map(|l| l.check_status()) {
-            Some(super::server_state::CheckStatus::L4Ok) => "Layer4 check passed",
-            Some(super::server_state::CheckStatus::L4Conn) => "Layer4 connection problem",
-            Some(super::server_state::CheckStatus::L4Timeout) => "Layer4 timeout",
-            Some(super::server_state::CheckStatus::L7Ok) => "Layer7 check passed",
-            Some(super::server_state::CheckStatus::L7Sts) => "Layer7 wrong status",
-            Some(super::server_state::CheckStatus::L7Rsp) => "Layer7 invalid response",
-            Some(super::server_state::CheckStatus::L7Timeout) => "Layer7 timeout",
-            _ => "Initializing",
+            Some(super::server_state::CheckStatus::None) | None => "Initializing",
+            Some(s) => s.description(),
         };
         set("check_desc", desc.into());
         set("check_rise", srv.cfg.rise.to_string());
