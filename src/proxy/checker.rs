@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 pub use super::checks_db::Limits;
 use super::log::Logger;
@@ -188,9 +187,14 @@ fn parse_status_list(p: &str) -> Vec<(u16, u16)> {
 }
 
 /// Runs one probe against `addr`.
-pub async fn run_probe(probe: &Probe, addr: std::net::SocketAddr, limits: Limits) -> ProbeResult {
+pub async fn run_probe(
+    probe: &Probe,
+    addr: std::net::SocketAddr,
+    limits: Limits,
+    via_socks4: Option<std::net::SocketAddr>,
+) -> ProbeResult {
     if let Probe::Seq(seq) = probe {
-        return super::checks_db::run(seq, addr, limits).await;
+        return super::checks_db::run(seq, addr, limits, via_socks4).await;
     }
     let limit = limits.connect;
     let start = Instant::now();
@@ -201,7 +205,8 @@ pub async fn run_probe(probe: &Probe, addr: std::net::SocketAddr, limits: Limits
         info,
         duration: start.elapsed(),
     };
-    let mut stream = match tokio::time::timeout(limit, TcpStream::connect(addr)).await {
+    let conn = super::checks_db::open_conn(addr, via_socks4);
+    let mut stream = match tokio::time::timeout(limit, conn).await {
         Err(_) => return fail(CheckStatus::L4Timeout, 0, String::new()),
         Ok(Err(e)) => {
             let info = match e.kind() {
@@ -270,7 +275,6 @@ pub async fn run_probe(probe: &Probe, addr: std::net::SocketAddr, limits: Limits
         (true, Some(c)) => c,
         _ => return fail(CheckStatus::L7Rsp, 0, "Invalid HTTP response".into()),
     };
-    let reason = parts.next().unwrap_or("").to_string();
     let body_start = buf
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -295,8 +299,9 @@ pub async fn run_probe(probe: &Probe, addr: std::net::SocketAddr, limits: Limits
             CheckStatus::L7Sts
         },
         code,
+        // HAProxy reports no text for a passed HTTP check
         info: if ok {
-            reason
+            String::new()
         } else {
             format!("HTTP status check returned code <3C>{code}<3E>")
         },
@@ -337,6 +342,14 @@ async fn check_loop(engine: Arc<Engine>, be: Arc<Backend>, srv: Arc<Server>, pro
         .and_then(|a| a.parse().ok())
         .unwrap_or(target.ip);
     let addr = std::net::SocketAddr::new(ip, port);
+    // `check-via-socks4`: through the server's `socks4` proxy (numeric address)
+    let via_socks4 = cfg
+        .raw
+        .iter()
+        .find(|(k, _)| k == "socks4")
+        .and_then(|(_, v)| v.first())
+        .filter(|_| cfg.check_via_socks4)
+        .and_then(|a| a.parse::<std::net::SocketAddr>().ok());
     // HAProxy: without `timeout check` the whole check gets `inter`; with it, the connection
     // gets min(timeout connect, inter) and the reading `timeout check`
     let limits = match be.cfg.timeouts.check {
@@ -362,7 +375,7 @@ async fn check_loop(engine: Arc<Engine>, be: Arc<Backend>, srv: Arc<Server>, pro
             tokio::time::sleep(inter).await;
             continue;
         }
-        let r = run_probe(&probe, addr, limits).await;
+        let r = run_probe(&probe, addr, limits, via_socks4).await;
         apply_result(&engine.logger, &be, &srv, &r, rise, fall);
         let health = srv.stats.health.load(Ordering::Relaxed);
         let up = be.live.get(srv.index).is_some_and(|l| l.is_running());
@@ -638,7 +651,7 @@ mod tests {
                     .await;
             }
         });
-        let r = run_probe(&Probe::Tcp, addr, Limits::total(Duration::from_secs(1))).await;
+        let r = run_probe(&Probe::Tcp, addr, Limits::total(Duration::from_secs(1)), None).await;
         assert!(r.ok && r.status == CheckStatus::L4Ok);
         let http = |expect| Probe::Http {
             request: b"GET / HTTP/1.0\r\n\r\n".to_vec(),
@@ -647,7 +660,7 @@ mod tests {
         let r = run_probe(
             &http(Expect::Default),
             addr,
-            Limits::total(Duration::from_secs(1)),
+            Limits::total(Duration::from_secs(1)), None
         )
         .await;
         assert!(!r.ok && r.code == 503 && r.status == CheckStatus::L7Sts);
@@ -657,7 +670,7 @@ mod tests {
                 negate: false,
             }),
             addr,
-            Limits::total(Duration::from_secs(1)),
+            Limits::total(Duration::from_secs(1)), None
         )
         .await;
         assert!(r.ok);
@@ -667,7 +680,7 @@ mod tests {
                 negate: false,
             }),
             addr,
-            Limits::total(Duration::from_secs(1)),
+            Limits::total(Duration::from_secs(1)), None
         )
         .await;
         assert!(r.ok);
@@ -675,7 +688,7 @@ mod tests {
         let r = run_probe(
             &Probe::Tcp,
             "127.0.0.1:1".parse().unwrap(),
-            Limits::total(Duration::from_secs(1)),
+            Limits::total(Duration::from_secs(1)), None
         )
         .await;
         assert!(!r.ok && r.status == CheckStatus::L4Conn && r.info == "Connection refused");

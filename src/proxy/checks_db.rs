@@ -685,7 +685,12 @@ fn step_suffix(seq: &CheckSeq, what: Option<(usize, String, Option<&str>)>) -> S
 /// Runs `seq` against `addr` within `limits`, as HAProxy evaluates a tcp-check ruleset:
 /// an implicit connect unless the first rule is one; an `expect` after a `send` or a
 /// `connect` reads before it judges; received bytes accumulate until the next `connect`.
-pub async fn run(seq: &CheckSeq, addr: SocketAddr, limits: Limits) -> ProbeResult {
+pub async fn run(
+    seq: &CheckSeq,
+    addr: SocketAddr,
+    limits: Limits,
+    via_socks4: Option<SocketAddr>,
+) -> ProbeResult {
     let start = Instant::now();
     let conn_deadline = tokio::time::Instant::from_std(start + limits.connect);
     let mut deadline = conn_deadline;
@@ -705,7 +710,7 @@ pub async fn run(seq: &CheckSeq, addr: SocketAddr, limits: Limits) -> ProbeResul
     let mut last_ok = (CheckStatus::L4Ok, None::<String>);
     let connect = |ip: Option<std::net::IpAddr>, port: Option<u16>| {
         let a = SocketAddr::new(ip.unwrap_or(addr.ip()), port.unwrap_or(addr.port()));
-        tokio::time::timeout_at(conn_deadline, TcpStream::connect(a))
+        tokio::time::timeout_at(conn_deadline, open_conn(a, via_socks4))
     };
     let read_deadline = |d: tokio::time::Instant| match limits.read {
         Some(r) => tokio::time::Instant::now() + r,
@@ -877,6 +882,39 @@ pub async fn run(seq: &CheckSeq, addr: SocketAddr, limits: Limits) -> ProbeResul
     result(true, status, info)
 }
 
+/// Opens a check connection to `target`, directly or through a SOCKS4 proxy (server
+/// `socks4` with `check-via-socks4`): CONNECT request with user id "HAProxy", granted when
+/// the reply's status byte is 0x5a.
+pub async fn open_conn(
+    target: SocketAddr,
+    via_socks4: Option<SocketAddr>,
+) -> std::io::Result<TcpStream> {
+    let Some(proxy) = via_socks4 else {
+        return TcpStream::connect(target).await;
+    };
+    let std::net::IpAddr::V4(ip) = target.ip() else {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::Unsupported,
+            "SOCKS4 reaches IPv4 servers only",
+        ));
+    };
+    let mut s = TcpStream::connect(proxy).await?;
+    let mut req = vec![4u8, 1];
+    req.extend_from_slice(&target.port().to_be_bytes());
+    req.extend_from_slice(&ip.octets());
+    req.extend_from_slice(b"HAProxy\0");
+    s.write_all(&req).await?;
+    let mut reply = [0u8; 8];
+    s.read_exact(&mut reply).await?;
+    if reply[1] != 0x5a {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionRefused,
+            "SOCKS4 proxy refused the connection",
+        ));
+    }
+    Ok(s)
+}
+
 /// A connection error as HAProxy words it: `strerror()` text, and for errors that the
 /// connect() call itself returns, "General socket error (...)".
 pub fn conn_err(e: &std::io::Error) -> String {
@@ -952,10 +990,10 @@ mod tests {
             user: Some("u".into()),
         });
         let seq = seq_for(&p).unwrap();
-        let r = run(&seq, addr, Limits::total(Duration::from_secs(2))).await;
+        let r = run(&seq, addr, Limits::total(Duration::from_secs(2)), None).await;
         assert!(r.ok, "{r:?}");
         assert_eq!(r.info, "PostgreSQL server is ok");
-        let r = run(&seq, addr, Limits::total(Duration::from_secs(2))).await;
+        let r = run(&seq, addr, Limits::total(Duration::from_secs(2)), None).await;
         assert!(!r.ok);
         assert_eq!(r.status, CheckStatus::L7Rsp);
     }
