@@ -323,6 +323,9 @@ pub fn spawn_checks(engine: &Arc<Engine>) {
                     probe.clone(),
                 ));
             }
+            if srv.cfg.agent_check && srv.cfg.agent_port.is_some() && srv.target.is_some() {
+                tokio::spawn(agent_loop(engine.clone(), be.clone(), srv.clone()));
+            }
         }
     }
 }
@@ -387,6 +390,154 @@ async fn check_loop(engine: Arc<Engine>, be: Arc<Backend>, srv: Arc<Server>, pro
             inter
         };
         tokio::time::sleep(wait).await;
+    }
+}
+
+/// What an agent reply asks for (HAProxy's agent-check words; the last of a kind wins).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct AgentReply {
+    /// `up` (true) or `down`/`stopped`/`fail` (false).
+    pub health: Option<bool>,
+    /// `ready`, `drain` or `maint`.
+    pub admin: Option<String>,
+    /// `NN%`: percentage of the configured weight.
+    pub weight_pct: Option<u32>,
+    /// `maxconn:NN`.
+    pub maxconn: Option<u32>,
+    /// Text after `#`.
+    pub desc: String,
+}
+
+/// Parses the first line of an agent's reply: words separated by spaces, tabs or commas,
+/// an optional `# description` at the end.
+pub fn parse_agent_reply(line: &str) -> AgentReply {
+    let line = line.split(['\r', '\n']).next().unwrap_or("");
+    let (words, desc) = match line.split_once('#') {
+        Some((w, d)) => (w, d.trim().to_string()),
+        None => (line, String::new()),
+    };
+    let mut r = AgentReply {
+        desc,
+        ..AgentReply::default()
+    };
+    for w in words.split([' ', '\t', ',']).filter(|w| !w.is_empty()) {
+        let lw = w.to_ascii_lowercase();
+        match lw.as_str() {
+            "up" => r.health = Some(true),
+            "down" | "stopped" | "fail" => r.health = Some(false),
+            "ready" | "drain" | "maint" => r.admin = Some(lw.clone()),
+            _ => {
+                if let Some(v) = lw.strip_prefix("maxconn:") {
+                    r.maxconn = v.trim().parse().ok().or(r.maxconn);
+                } else if lw.starts_with(|c: char| c.is_ascii_digit()) && lw.contains('%') {
+                    r.weight_pct = lw
+                        .split('%')
+                        .next()
+                        .and_then(|n| n.parse().ok())
+                        .or(r.weight_pct);
+                }
+            }
+        }
+    }
+    r
+}
+
+/// `agent-check`: every `agent-inter`, connects to `agent-addr:agent-port`, sends
+/// `agent-send`, reads one line and applies it (admin state, weight, maxconn, health).
+async fn agent_loop(engine: Arc<Engine>, be: Arc<Backend>, srv: Arc<Server>) {
+    let cfg = &srv.cfg;
+    let Some(target) = srv.target else { return };
+    let Some(port) = cfg.agent_port else { return };
+    let inter = cfg
+        .agent_inter
+        .unwrap_or(cfg.inter)
+        .max(Duration::from_millis(10));
+    let ip = cfg
+        .agent_addr
+        .as_deref()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(target.ip);
+    let addr = std::net::SocketAddr::new(ip, port);
+    let limit = be.cfg.timeouts.check.unwrap_or(inter);
+    let first_delay = inter.mul_f64((srv.index as f64 + 1.0) / (be.servers.len() as f64 + 1.0));
+    tokio::time::sleep(first_delay.min(inter)).await;
+    loop {
+        let exchange = async {
+            let mut s = tokio::net::TcpStream::connect(addr).await?;
+            if let Some(send) = &cfg.agent_send {
+                s.write_all(send.as_bytes()).await?;
+            }
+            let mut buf = Vec::new();
+            let mut tmp = [0u8; 512];
+            loop {
+                let n = s.read(&mut tmp).await?;
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&tmp[..n]);
+                if buf.contains(&b'\n') || buf.contains(&b'\r') || buf.len() > 4096 {
+                    break;
+                }
+            }
+            Ok::<Vec<u8>, std::io::Error>(buf)
+        };
+        if let Ok(Ok(reply)) = tokio::time::timeout(limit, exchange).await {
+            let text = String::from_utf8_lossy(&reply);
+            apply_agent_reply(&engine.logger, &be, &srv, &parse_agent_reply(&text));
+        }
+        tokio::time::sleep(inter).await;
+    }
+}
+
+/// Applies an agent's reply: admin state first, then weight and maxconn, then health.
+pub fn apply_agent_reply(logger: &Logger, be: &Backend, srv: &Server, r: &AgentReply) {
+    let Some(live) = be.live.get(srv.index) else {
+        return;
+    };
+    match r.admin.as_deref() {
+        Some("maint") => {
+            if be.live.set_maint(srv.index, true) {
+                maint_changed(logger, be, srv, true);
+            }
+        }
+        Some("drain") => {
+            be.live.set_drain(srv.index, true);
+        }
+        Some(_) => {
+            be.live.set_drain(srv.index, false);
+            if be.live.set_maint(srv.index, false) {
+                maint_changed(logger, be, srv, false);
+            }
+        }
+        None => {}
+    }
+    if let Some(pct) = r.weight_pct {
+        let w = (u64::from(srv.weight) * u64::from(pct) / 100).min(256) as u32;
+        be.live.set_weight(srv.index, w);
+    }
+    if let Some(m) = r.maxconn {
+        live.set_maxconn(m);
+    }
+    if let Some(up) = r.health {
+        // the agent can bring a server down; up again only when its health check agrees
+        let check_ok =
+            !srv.cfg.check || srv.stats.health.load(Ordering::Relaxed) >= srv.cfg.rise.max(1);
+        let result = ProbeResult {
+            ok: up,
+            status: if up {
+                CheckStatus::L7Ok
+            } else {
+                CheckStatus::L7Sts
+            },
+            code: 0,
+            info: r.desc.clone(),
+            duration: Duration::ZERO,
+        };
+        if !up && !live.is_maint() && be.live.set_running(srv.index, false) {
+            log_change(logger, be, srv, &result, false);
+        } else if up && check_ok && !live.is_maint() && be.live.set_running(srv.index, true) {
+            log_change(logger, be, srv, &result, true);
+        }
     }
 }
 
@@ -651,7 +802,13 @@ mod tests {
                     .await;
             }
         });
-        let r = run_probe(&Probe::Tcp, addr, Limits::total(Duration::from_secs(1)), None).await;
+        let r = run_probe(
+            &Probe::Tcp,
+            addr,
+            Limits::total(Duration::from_secs(1)),
+            None,
+        )
+        .await;
         assert!(r.ok && r.status == CheckStatus::L4Ok);
         let http = |expect| Probe::Http {
             request: b"GET / HTTP/1.0\r\n\r\n".to_vec(),
@@ -660,7 +817,8 @@ mod tests {
         let r = run_probe(
             &http(Expect::Default),
             addr,
-            Limits::total(Duration::from_secs(1)), None
+            Limits::total(Duration::from_secs(1)),
+            None,
         )
         .await;
         assert!(!r.ok && r.code == 503 && r.status == CheckStatus::L7Sts);
@@ -670,7 +828,8 @@ mod tests {
                 negate: false,
             }),
             addr,
-            Limits::total(Duration::from_secs(1)), None
+            Limits::total(Duration::from_secs(1)),
+            None,
         )
         .await;
         assert!(r.ok);
@@ -680,7 +839,8 @@ mod tests {
                 negate: false,
             }),
             addr,
-            Limits::total(Duration::from_secs(1)), None
+            Limits::total(Duration::from_secs(1)),
+            None,
         )
         .await;
         assert!(r.ok);
@@ -688,7 +848,8 @@ mod tests {
         let r = run_probe(
             &Probe::Tcp,
             "127.0.0.1:1".parse().unwrap(),
-            Limits::total(Duration::from_secs(1)), None
+            Limits::total(Duration::from_secs(1)),
+            None,
         )
         .await;
         assert!(!r.ok && r.status == CheckStatus::L4Conn && r.info == "Connection refused");

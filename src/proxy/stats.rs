@@ -477,8 +477,10 @@ fn server_row(be: &Backend, srv: &Server, idx: &dyn Fn(&str) -> usize, now: u64)
     set("svname", srv.name.clone());
     set("qcur", "0".into());
     set("qmax", "0".into());
-    if srv.maxconn > 0 {
-        set("slim", srv.maxconn.to_string());
+    // the live maxconn (`set maxconn server`, agent-check `maxconn:N`)
+    let maxconn = live.map_or(srv.maxconn, |l| l.maxconn());
+    if maxconn > 0 {
+        set("slim", maxconn.to_string());
     }
     set("dresp", ld(&c.denied_resp).to_string());
     set("econ", ld(&c.err_conn).to_string());
