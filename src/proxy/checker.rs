@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-pub use super::checks_db::Limits;
+pub use super::checks_db::{Limits, Route};
 use super::log::Logger;
 use super::runtime::{Backend, Server};
 use super::server_state::CheckStatus;
@@ -191,10 +191,10 @@ pub async fn run_probe(
     probe: &Probe,
     addr: std::net::SocketAddr,
     limits: Limits,
-    via_socks4: Option<std::net::SocketAddr>,
+    route: &Route,
 ) -> ProbeResult {
     if let Probe::Seq(seq) = probe {
-        return super::checks_db::run(seq, addr, limits, via_socks4).await;
+        return super::checks_db::run(seq, addr, limits, route).await;
     }
     let limit = limits.connect;
     let start = Instant::now();
@@ -205,23 +205,21 @@ pub async fn run_probe(
         info,
         duration: start.elapsed(),
     };
-    let conn = super::checks_db::open_conn(addr, via_socks4);
-    let mut stream = match tokio::time::timeout(limit, conn).await {
-        Err(_) => return fail(CheckStatus::L4Timeout, 0, String::new()),
-        Ok(Err(e)) => {
-            let info = match e.kind() {
-                std::io::ErrorKind::ConnectionRefused => "Connection refused".to_string(),
-                _ => e.to_string(),
-            };
-            return fail(CheckStatus::L4Conn, 0, info);
-        }
-        Ok(Ok(s)) => s,
+    let conn_deadline = tokio::time::Instant::from_std(start + limit);
+    let conn = super::checks_db::open_route(addr, route, route.tls.as_ref(), conn_deadline);
+    let mut stream = match conn.await {
+        Err((status, info)) => return fail(status, 0, info),
+        Ok(s) => s,
     };
     let (request, expect) = match probe {
         Probe::Tcp => {
             return ProbeResult {
                 ok: true,
-                status: CheckStatus::L4Ok,
+                status: if route.tls.is_some() {
+                    CheckStatus::L6Ok
+                } else {
+                    CheckStatus::L4Ok
+                },
                 code: 0,
                 info: String::new(),
                 duration: start.elapsed(),
@@ -330,6 +328,33 @@ pub fn spawn_checks(engine: &Arc<Engine>) {
     }
 }
 
+/// TLS for the checks of a server: `check-ssl`, or the server's own `ssl` when the checks go
+/// to the server's address and port (HAProxy does not inherit it with `port`/`addr`), with
+/// `check-sni` and `check-alpn`. None when TLS is off or its configuration fails.
+fn check_tls(cfg: &ir::Server) -> Option<super::checks_db::CheckTls> {
+    let inherited = cfg.ssl && cfg.check_port.is_none() && cfg.check_addr.is_none();
+    if !cfg.check_ssl && !inherited {
+        return None;
+    }
+    let mut c = cfg.clone();
+    c.ssl = true;
+    c.sni = cfg.check_sni.clone();
+    c.verifyhost = None;
+    let t = super::tls::client_config(&c).ok().flatten()?;
+    let mut config = (*t.config).clone();
+    config.alpn_protocols = cfg
+        .check_alpn
+        .iter()
+        .flat_map(|a| a.split(','))
+        .filter(|a| !a.is_empty())
+        .map(|a| a.as_bytes().to_vec())
+        .collect();
+    Some(super::checks_db::CheckTls {
+        config: Arc::new(config),
+        sni: t.sni,
+    })
+}
+
 async fn check_loop(engine: Arc<Engine>, be: Arc<Backend>, srv: Arc<Server>, probe: Probe) {
     let cfg = &srv.cfg;
     let rise = cfg.rise.max(1);
@@ -353,6 +378,10 @@ async fn check_loop(engine: Arc<Engine>, be: Arc<Backend>, srv: Arc<Server>, pro
         .and_then(|(_, v)| v.first())
         .filter(|_| cfg.check_via_socks4)
         .and_then(|a| a.parse::<std::net::SocketAddr>().ok());
+    let route = Route {
+        via_socks4,
+        tls: check_tls(cfg),
+    };
     // HAProxy: without `timeout check` the whole check gets `inter`; with it, the connection
     // gets min(timeout connect, inter) and the reading `timeout check`
     let limits = match be.cfg.timeouts.check {
@@ -378,7 +407,7 @@ async fn check_loop(engine: Arc<Engine>, be: Arc<Backend>, srv: Arc<Server>, pro
             tokio::time::sleep(inter).await;
             continue;
         }
-        let r = run_probe(&probe, addr, limits, via_socks4).await;
+        let r = run_probe(&probe, addr, limits, &route).await;
         apply_result(&engine.logger, &be, &srv, &r, rise, fall);
         let health = srv.stats.health.load(Ordering::Relaxed);
         let up = be.live.get(srv.index).is_some_and(|l| l.is_running());

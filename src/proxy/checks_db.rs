@@ -685,12 +685,7 @@ fn step_suffix(seq: &CheckSeq, what: Option<(usize, String, Option<&str>)>) -> S
 /// Runs `seq` against `addr` within `limits`, as HAProxy evaluates a tcp-check ruleset:
 /// an implicit connect unless the first rule is one; an `expect` after a `send` or a
 /// `connect` reads before it judges; received bytes accumulate until the next `connect`.
-pub async fn run(
-    seq: &CheckSeq,
-    addr: SocketAddr,
-    limits: Limits,
-    via_socks4: Option<SocketAddr>,
-) -> ProbeResult {
+pub async fn run(seq: &CheckSeq, addr: SocketAddr, limits: Limits, route: &Route) -> ProbeResult {
     let start = Instant::now();
     let conn_deadline = tokio::time::Instant::from_std(start + limits.connect);
     let mut deadline = conn_deadline;
@@ -701,7 +696,7 @@ pub async fn run(
         info,
         duration: start.elapsed(),
     };
-    let mut stream: Option<TcpStream> = None;
+    let mut stream: Option<CheckStream> = None;
     let mut buf: Vec<u8> = Vec::new();
     let mut closed = false;
     let mut must_read = false;
@@ -710,7 +705,7 @@ pub async fn run(
     let mut last_ok = (CheckStatus::L4Ok, None::<String>);
     let connect = |ip: Option<std::net::IpAddr>, port: Option<u16>| {
         let a = SocketAddr::new(ip.unwrap_or(addr.ip()), port.unwrap_or(addr.port()));
-        tokio::time::timeout_at(conn_deadline, open_conn(a, via_socks4))
+        open_route(a, route, route.tls.as_ref(), conn_deadline)
     };
     let read_deadline = |d: tokio::time::Instant| match limits.read {
         Some(r) => tokio::time::Instant::now() + r,
@@ -719,14 +714,11 @@ pub async fn run(
     // an implicit connect first, unless the sequence starts with its own
     if !matches!(seq.steps.first(), Some(Step::Connect { .. })) {
         match connect(None, None).await {
-            Err(_) => {
-                return result(false, CheckStatus::L4Timeout, step_suffix(seq, None));
+            Err((status, text)) => {
+                let info = format!("{text}{}", step_suffix(seq, None));
+                return result(false, status, info);
             }
-            Ok(Err(e)) => {
-                let info = format!("{}{}", conn_err(&e), step_suffix(seq, None));
-                return result(false, CheckStatus::L4Conn, info);
-            }
-            Ok(Ok(s)) => {
+            Ok(s) => {
                 stream = Some(s);
                 deadline = read_deadline(deadline);
                 must_read = true;
@@ -750,24 +742,19 @@ pub async fn run(
                 };
                 let suffix = step_suffix(seq, Some((*step, desc, comment.as_deref())));
                 match connect(*ip, *port).await {
-                    Err(_) => return result(false, CheckStatus::L4Timeout, suffix),
-                    Ok(Err(e)) => {
-                        return result(
-                            false,
-                            CheckStatus::L4Conn,
-                            format!("{}{suffix}", conn_err(&e)),
-                        )
-                    }
-                    Ok(Ok(s)) => {
+                    Err((status, text)) => return result(false, status, format!("{text}{suffix}")),
+                    Ok(s) => {
                         stream = Some(s);
                         deadline = read_deadline(deadline);
                         buf.clear();
                         closed = false;
                         must_read = true;
-                        last_ok = (
-                            CheckStatus::L4Ok,
-                            seq.generic.then(|| "(tcp-check)".to_string()),
-                        );
+                        let status = if route.tls.is_some() {
+                            CheckStatus::L6Ok
+                        } else {
+                            CheckStatus::L4Ok
+                        };
+                        last_ok = (status, seq.generic.then(|| "(tcp-check)".to_string()));
                     }
                 }
             }
@@ -882,6 +869,62 @@ pub async fn run(
     result(true, status, info)
 }
 
+/// TLS of a check connection (`check-ssl`, or inherited from a server's `ssl`).
+#[derive(Clone)]
+pub struct CheckTls {
+    pub config: std::sync::Arc<rustls::ClientConfig>,
+    /// `check-sni` (no SNI without it).
+    pub sni: Option<rustls::pki_types::ServerName<'static>>,
+}
+
+impl std::fmt::Debug for CheckTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CheckTls").field("sni", &self.sni).finish()
+    }
+}
+
+/// How a check reaches its server: optionally through a SOCKS4 proxy, optionally over TLS.
+#[derive(Debug, Clone, Default)]
+pub struct Route {
+    pub via_socks4: Option<SocketAddr>,
+    pub tls: Option<CheckTls>,
+}
+
+/// A check connection, plain or TLS.
+pub type CheckStream = Box<dyn super::tcp::AsyncStream>;
+
+/// Why a check connection could not be opened: status and HAProxy's text.
+pub type ConnFailure = (CheckStatus, String);
+
+/// Opens a check connection along `route` before `deadline`: L4 errors and timeouts, then
+/// L6 ones for the TLS handshake ("SSL handshake failure").
+pub async fn open_route(
+    target: SocketAddr,
+    route: &Route,
+    tls: Option<&CheckTls>,
+    deadline: tokio::time::Instant,
+) -> Result<CheckStream, ConnFailure> {
+    let tcp = match tokio::time::timeout_at(deadline, open_conn(target, route.via_socks4)).await {
+        Err(_) => return Err((CheckStatus::L4Timeout, String::new())),
+        Ok(Err(e)) => return Err((CheckStatus::L4Conn, conn_err(&e))),
+        Ok(Ok(s)) => s,
+    };
+    let _ = tcp.set_nodelay(true);
+    let Some(t) = tls else {
+        return Ok(Box::new(tcp));
+    };
+    let name = t
+        .sni
+        .clone()
+        .unwrap_or_else(|| rustls::pki_types::ServerName::IpAddress(target.ip().into()));
+    let c = tokio_rustls::TlsConnector::from(t.config.clone());
+    match tokio::time::timeout_at(deadline, c.connect(name, tcp)).await {
+        Err(_) => Err((CheckStatus::L6Timeout, String::new())),
+        Ok(Err(_)) => Err((CheckStatus::L6Rsp, "SSL handshake failure".to_string())),
+        Ok(Ok(s)) => Ok(Box::new(s)),
+    }
+}
+
 /// Opens a check connection to `target`, directly or through a SOCKS4 proxy (server
 /// `socks4` with `check-via-socks4`): CONNECT request with user id "HAProxy", granted when
 /// the reply's status byte is 0x5a.
@@ -990,10 +1033,22 @@ mod tests {
             user: Some("u".into()),
         });
         let seq = seq_for(&p).unwrap();
-        let r = run(&seq, addr, Limits::total(Duration::from_secs(2)), None).await;
+        let r = run(
+            &seq,
+            addr,
+            Limits::total(Duration::from_secs(2)),
+            &Route::default(),
+        )
+        .await;
         assert!(r.ok, "{r:?}");
         assert_eq!(r.info, "PostgreSQL server is ok");
-        let r = run(&seq, addr, Limits::total(Duration::from_secs(2)), None).await;
+        let r = run(
+            &seq,
+            addr,
+            Limits::total(Duration::from_secs(2)),
+            &Route::default(),
+        )
+        .await;
         assert!(!r.ok);
         assert_eq!(r.status, CheckStatus::L7Rsp);
     }

@@ -151,7 +151,7 @@ fn proxy_checks_protocol_log_lines_differential() {
          "failed, reason: Layer7 invalid response, info: \"fragmentation not supported\""),
         ("  option spop-check\n", Script::Talk(b"", spop_vsn),
          "failed, reason: Layer7 invalid response, info: \"unsupported version\""),
-        ("  option redis-check\n", Script::Talk(b"", &[b"-LOADING wait\r\n"]),
+        ("  option redis-check\n", Script::Reply(b"-LOADING wait\r\n"),
          "failed, reason: Layer7 wrong status, code: 0, info: \"-LOADING wait\""),
         ("  option mysql-check user haproxy\n", Script::Talk(MYSQL_HS, &[MYSQL_OK]),
          "succeeded, reason: Layer7 check passed, code: 0, info: \"5.5.5-10.11.6-MariaDB\""),
