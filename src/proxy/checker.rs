@@ -206,7 +206,7 @@ pub async fn run_probe(
         duration: start.elapsed(),
     };
     let conn_deadline = tokio::time::Instant::from_std(start + limit);
-    let conn = super::checks_db::open_route(addr, route, route.tls.as_ref(), conn_deadline);
+    let conn = super::checks_db::open_route(addr, route, route.tls.clone(), conn_deadline);
     let mut stream = match conn.await {
         Err((status, info)) => return fail(status, 0, info),
         Ok(s) => s,
@@ -336,14 +336,22 @@ fn check_tls(cfg: &ir::Server) -> Option<super::checks_db::CheckTls> {
     if !cfg.check_ssl && !inherited {
         return None;
     }
+    build_check_tls(cfg, cfg.check_sni.clone(), &cfg.check_alpn)
+}
+
+/// A check TLS config from the server's verify settings, with this SNI and ALPN list.
+fn build_check_tls(
+    cfg: &ir::Server,
+    sni: Option<String>,
+    alpn: &[String],
+) -> Option<super::checks_db::CheckTls> {
     let mut c = cfg.clone();
     c.ssl = true;
-    c.sni = cfg.check_sni.clone();
+    c.sni = sni;
     c.verifyhost = None;
     let t = super::tls::client_config(&c).ok().flatten()?;
     let mut config = (*t.config).clone();
-    config.alpn_protocols = cfg
-        .check_alpn
+    config.alpn_protocols = alpn
         .iter()
         .flat_map(|a| a.split(','))
         .filter(|a| !a.is_empty())
@@ -378,10 +386,25 @@ async fn check_loop(engine: Arc<Engine>, be: Arc<Backend>, srv: Arc<Server>, pro
         .and_then(|(_, v)| v.first())
         .filter(|_| cfg.check_via_socks4)
         .and_then(|a| a.parse::<std::net::SocketAddr>().ok());
-    let route = Route {
+    let mut route = Route {
         via_socks4,
         tls: check_tls(cfg),
+        rule_tls: Vec::new(),
     };
+    if let Probe::Seq(seq) = &probe {
+        for st in &seq.steps {
+            if let super::checks_db::Step::Connect {
+                step,
+                tls: super::checks_db::ConnectTls::Ssl { sni, alpn },
+                ..
+            } = st
+            {
+                if let Some(t) = build_check_tls(cfg, sni.clone(), alpn) {
+                    route.rule_tls.push((*step, t));
+                }
+            }
+        }
+    }
     // HAProxy: without `timeout check` the whole check gets `inter`; with it, the connection
     // gets min(timeout connect, inter) and the reading `timeout check`
     let limits = match be.cfg.timeouts.check {

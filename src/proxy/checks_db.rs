@@ -70,6 +70,19 @@ pub enum ErrInfo {
     SmtpReply(usize),
 }
 
+/// TLS of a `tcp-check connect` rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectTls {
+    Plain,
+    /// `default`: as the server's checks (`check-ssl`, inherited `ssl`).
+    Default,
+    /// `ssl [sni NAME] [alpn LIST]`.
+    Ssl {
+        sni: Option<String>,
+        alpn: Vec<String>,
+    },
+}
+
 #[derive(Debug, Clone)]
 pub enum Step {
     /// (Re)connect, optionally to another address or port.
@@ -79,6 +92,7 @@ pub enum Step {
         /// Rule number (1-based) in the tcp-check list.
         step: usize,
         comment: Option<String>,
+        tls: ConnectTls,
     },
     Send(Vec<u8>),
     Expect(ExpectStep),
@@ -286,11 +300,24 @@ fn from_tcp_checks(rules: &[ir::TcpCheckRule]) -> CheckSeq {
                         .position(|o| o == name)
                         .and_then(|i| options.get(i + 1))
                 };
+                let tls = if options.iter().any(|o| o == "default") {
+                    ConnectTls::Default
+                } else if options.iter().any(|o| o == "ssl") {
+                    ConnectTls::Ssl {
+                        sni: opt("sni").cloned(),
+                        alpn: opt("alpn")
+                            .map(|a| a.split(',').map(String::from).collect())
+                            .unwrap_or_default(),
+                    }
+                } else {
+                    ConnectTls::Plain
+                };
                 steps.push(Step::Connect {
                     port: opt("port").and_then(|p| p.parse().ok()),
                     addr: opt("addr").and_then(|a| parse_check_addr(a)),
                     step: i + 1,
                     comment: opt("comment").cloned(),
+                    tls,
                 });
             }
             ir::TcpCheckRule::Send { data, hex, .. } => {
@@ -703,9 +730,9 @@ pub async fn run(seq: &CheckSeq, addr: SocketAddr, limits: Limits, route: &Route
     let mut last_info: Option<String> = None;
     // what decides the result when every rule passed: the last connect or expect
     let mut last_ok = (CheckStatus::L4Ok, None::<String>);
-    let connect = |ip: Option<std::net::IpAddr>, port: Option<u16>| {
+    let connect = |ip: Option<std::net::IpAddr>, port: Option<u16>, tls: Option<CheckTls>| {
         let a = SocketAddr::new(ip.unwrap_or(addr.ip()), port.unwrap_or(addr.port()));
-        open_route(a, route, route.tls.as_ref(), conn_deadline)
+        open_route(a, route, tls, conn_deadline)
     };
     let read_deadline = |d: tokio::time::Instant| match limits.read {
         Some(r) => tokio::time::Instant::now() + r,
@@ -713,7 +740,7 @@ pub async fn run(seq: &CheckSeq, addr: SocketAddr, limits: Limits, route: &Route
     };
     // an implicit connect first, unless the sequence starts with its own
     if !matches!(seq.steps.first(), Some(Step::Connect { .. })) {
-        match connect(None, None).await {
+        match connect(None, None, route.tls.clone()).await {
             Err((status, text)) => {
                 let info = format!("{text}{}", step_suffix(seq, None));
                 return result(false, status, info);
@@ -732,7 +759,17 @@ pub async fn run(seq: &CheckSeq, addr: SocketAddr, limits: Limits, route: &Route
                 addr: ip,
                 step,
                 comment,
+                tls,
             } => {
+                let tls = match tls {
+                    ConnectTls::Plain => None,
+                    ConnectTls::Default => route.tls.clone(),
+                    ConnectTls::Ssl { .. } => route
+                        .rule_tls
+                        .iter()
+                        .find(|(n, _)| n == step)
+                        .map(|(_, t)| t.clone()),
+                };
                 if let Some(mut old) = stream.take() {
                     let _ = old.shutdown().await;
                 }
@@ -741,7 +778,8 @@ pub async fn run(seq: &CheckSeq, addr: SocketAddr, limits: Limits, route: &Route
                     None => "connect".to_string(),
                 };
                 let suffix = step_suffix(seq, Some((*step, desc, comment.as_deref())));
-                match connect(*ip, *port).await {
+                let tls_on = tls.is_some();
+                match connect(*ip, *port, tls).await {
                     Err((status, text)) => return result(false, status, format!("{text}{suffix}")),
                     Ok(s) => {
                         stream = Some(s);
@@ -749,7 +787,7 @@ pub async fn run(seq: &CheckSeq, addr: SocketAddr, limits: Limits, route: &Route
                         buf.clear();
                         closed = false;
                         must_read = true;
-                        let status = if route.tls.is_some() {
+                        let status = if tls_on {
                             CheckStatus::L6Ok
                         } else {
                             CheckStatus::L4Ok
@@ -888,6 +926,8 @@ impl std::fmt::Debug for CheckTls {
 pub struct Route {
     pub via_socks4: Option<SocketAddr>,
     pub tls: Option<CheckTls>,
+    /// TLS of the `tcp-check connect ... ssl` rules, by rule number.
+    pub rule_tls: Vec<(usize, CheckTls)>,
 }
 
 /// A check connection, plain or TLS.
@@ -901,7 +941,7 @@ pub type ConnFailure = (CheckStatus, String);
 pub async fn open_route(
     target: SocketAddr,
     route: &Route,
-    tls: Option<&CheckTls>,
+    tls: Option<CheckTls>,
     deadline: tokio::time::Instant,
 ) -> Result<CheckStream, ConnFailure> {
     let tcp = match tokio::time::timeout_at(deadline, open_conn(target, route.via_socks4)).await {

@@ -592,6 +592,7 @@ pub fn default_match(fetch: &Fetch) -> ir::MatchMethod {
         Fetch::SslFc | Fetch::HttpAuth(_) | Fetch::ProtoHttp => M::Bool,
         Fetch::Const(Smp::Bool(_)) => M::Bool,
         Fetch::Const(Smp::Int(_)) => M::Int,
+        Fetch::Var(n) if n.as_ref() == super::tcp::VAR_REQ_ALPN => M::Str,
         Fetch::Var(n) if n.starts_with('\0') => M::Int, // req.len, req.ssl_hello_type (tcp.rs)
         Fetch::Const(Smp::Ip(_)) => M::Ip,
         Fetch::Payload { .. } => M::Bin,
@@ -743,6 +744,7 @@ pub const SUPPORTED_FETCHES: &[&str] = &[
     "req_ssl_hello_type",
     "req.payload",
     "payload",
+    "req.ssl_alpn",
     "http_auth",
     "http_auth_group",
     "http_auth_user",
@@ -949,6 +951,7 @@ pub fn compile_fetch(name: &str, args: &[String], env: &CompileEnv) -> Result<Fe
         "req.ssl_hello_type" | "req_ssl_hello_type" => {
             Fetch::Var(super::tcp::VAR_HELLO_TYPE.into())
         }
+        "req.ssl_alpn" => Fetch::Var(super::tcp::VAR_REQ_ALPN.into()),
         "req.payload" | "payload" => {
             let num = |i: usize| -> Result<usize, CompileError> {
                 args.get(i)
