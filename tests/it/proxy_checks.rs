@@ -413,3 +413,159 @@ fn proxy_checks_maintenance_from_cli_differential() {
     assert_eq!(h_events, r_events);
     assert_eq!(h_states, r_states);
 }
+
+/// A self-signed certificate for `ok.test` as HAProxy's combined PEM, in `dir`.
+fn self_signed_pem(dir: &std::path::Path) -> std::path::PathBuf {
+    let o = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "k.pem",
+            "-out",
+            "c.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=ok.test",
+        ])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut pem = std::fs::read(dir.join("c.pem")).unwrap();
+    pem.extend(std::fs::read(dir.join("k.pem")).unwrap());
+    let path = dir.join("ok.pem");
+    std::fs::write(&path, pem).unwrap();
+    path
+}
+
+/// Checks over TLS against one TLS server (real haproxy, fronted by SNI and ALPN filters):
+/// `check-ssl` with `check-sni`/`check-alpn`, `ssl` inherited by httpchk, `tcp-check connect
+/// ssl sni`, and a plain connect; both binaries must log the same results.
+#[test]
+fn proxy_checks_over_tls_differential() {
+    if !require("haproxy") || !require("openssl") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let pem = self_signed_pem(dir.path());
+    let (tls, sni, alpn, ready) = (free_port(), free_port(), free_port(), free_port());
+    let server_cfg = format!(
+        "defaults\n  mode tcp\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n\
+         frontend tls\n  mode http\n  bind 127.0.0.1:{tls} ssl crt {}\n  http-request return status 200\n\
+         listen sni\n  bind 127.0.0.1:{sni}\n  tcp-request inspect-delay 300ms\n  tcp-request content reject if {{ req.ssl_hello_type 0 }}\n  tcp-request content accept if {{ req.ssl_sni ok.test }}\n  tcp-request content reject\n  server s 127.0.0.1:{tls}\n\
+         listen alpn\n  bind 127.0.0.1:{alpn}\n  tcp-request inspect-delay 300ms\n  tcp-request content reject if {{ req.ssl_hello_type 0 }}\n  tcp-request content accept if {{ req.ssl_alpn h2 }}\n  tcp-request content reject\n  server s 127.0.0.1:{tls}\n\
+         listen ready\n  bind 127.0.0.1:{ready}\n  server s 127.0.0.1:{tls}\n",
+        pem.display()
+    );
+    let _tls_server = Proxy::haproxy(&server_cfg, &[tls, sni, alpn, ready]);
+    let srv = |port: u16, opts: &str| {
+        format!("  server s 127.0.0.1:{port} {opts} inter 300 rise 1 fall 1\n")
+    };
+    let rows = [
+        ("", srv(sni, "check check-ssl check-sni ok.test verify none"),
+         "succeeded, reason: Layer6 check passed"),
+        ("", srv(sni, "check check-ssl check-sni bad.test verify none"),
+         "failed, reason: Layer6 invalid response, info: \"SSL handshake failure\""),
+        ("", srv(alpn, "check check-ssl check-alpn h2,http/1.1 verify none"),
+         "succeeded, reason: Layer6 check passed"),
+        ("  option httpchk GET /\n", srv(tls, "ssl verify none check"),
+         "succeeded, reason: Layer7 check passed, code: 200"),
+        ("  option tcp-check\n  tcp-check connect ssl sni ok.test\n", srv(sni, "check verify none"),
+         "succeeded, reason: Layer6 check passed, info: \"(tcp-check)\""),
+        ("  option tcp-check\n  tcp-check connect ssl sni bad.test\n", srv(sni, "check verify none"),
+         "failed, reason: Layer6 invalid response, info: \"SSL handshake failure at step 1 of tcp-check (connect)\""),
+        ("", srv(tls, "check"), "succeeded, reason: Layer4 check passed"),
+    ];
+    let mut cfg = DEFAULTS.replace("default_backend b0", "default_backend b00");
+    for (i, (opts, server, _)) in rows.iter().enumerate() {
+        cfg.push_str(&format!("backend b{i:02}\n{opts}{server}"));
+    }
+    let (h, r) = both_check_lines(&cfg, rows.len());
+    assert_eq!(h.len(), rows.len(), "haproxy: {h:#?}");
+    for (i, (got, (_, _, want))) in h.iter().zip(&rows).enumerate() {
+        let want = format!("Health check for server b{i:02}/s {want}");
+        assert!(
+            got.starts_with(&want),
+            "haproxy said {got}, row wants {want}"
+        );
+    }
+    assert_eq!(h, r);
+}
+
+/// `agent-check`: each agent answers one line; the server's state, weights and maxconn as
+/// `show servers state` and `show stat` report them must be haproxy's.
+#[test]
+fn proxy_checks_agent_replies_differential() {
+    if !require("haproxy") {
+        return;
+    }
+    let rows: &[&'static [u8]] = &[
+        b"75%\n",
+        b"maxconn:30\n",
+        b"maint\n",
+        b"drain\n",
+        b"down # going away\n",
+        b"up, 50%\n",
+        b"ready 200%\n",
+    ];
+    let agents: Vec<u16> = rows.iter().map(|r| fake_server(Script::Reply(r))).collect();
+    let up = fake_server(Script::Silent);
+    let run = |rh: bool| {
+        let port = free_port();
+        let dir = tempfile::tempdir().unwrap();
+        let sock = dir.path().join("admin.sock");
+        let mut cfg = format!(
+            "global\n  stats socket {} level admin\n{}",
+            sock.display(),
+            DEFAULTS
+                .replace("{PORT}", &port.to_string())
+                .replace("  option log-health-checks\n", "")
+        );
+        for (i, agent) in agents.iter().enumerate() {
+            cfg.push_str(&format!(
+                "backend b{i}\n  server s 127.0.0.1:{up} weight 100 agent-check agent-port {agent} agent-inter 200\n"
+            ));
+        }
+        cfg = cfg.replace("default_backend b0", "default_backend b1");
+        let p = if rh {
+            Proxy::rhaproxy(&cfg, &[port])
+        } else {
+            Proxy::haproxy(&cfg, &[port])
+        };
+        thread::sleep(Duration::from_millis(1200));
+        // be_name, op_state, admin_state, uweight, iweight of each server
+        let state: Vec<String> = cli(&sock, "show servers state")
+            .lines()
+            .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()) && l.contains(' '))
+            .map(|l| {
+                let w: Vec<&str> = l.split(' ').collect();
+                format!("{} op={} admin={} w={}/{}", w[1], w[5], w[6], w[7], w[8])
+            })
+            .collect();
+        // pxname, svname, slim, status, weight
+        let stat: Vec<String> = cli(&sock, "show stat")
+            .lines()
+            .filter(|l| l.contains(",s,"))
+            .map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                format!("{} slim={} status={} weight={}", f[0], f[6], f[17], f[18])
+            })
+            .collect();
+        drop(p);
+        (state, stat)
+    };
+    let (h_state, h_stat) = run(false);
+    assert_eq!(
+        h_state.first().map(String::as_str),
+        Some("b0 op=2 admin=0 w=75/100"),
+        "{h_state:#?}"
+    );
+    let (r_state, r_stat) = run(true);
+    assert_eq!(h_state, r_state);
+    assert_eq!(h_stat, r_stat);
+}
