@@ -445,6 +445,16 @@ async fn check_loop(engine: Arc<Engine>, be: Arc<Backend>, srv: Arc<Server>, pro
     }
 }
 
+/// Servers (by unique index) whose agent last said `down`/`stopped`/`fail` (HAProxy's agent
+/// health 0: the stats show "DOWN (agent)").
+static AGENT_DOWN: std::sync::Mutex<std::collections::BTreeSet<usize>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
+/// Whether the agent of the server with this unique index last reported it down.
+pub fn agent_says_down(uid: usize) -> bool {
+    AGENT_DOWN.lock().map(|s| s.contains(&uid)).unwrap_or(false)
+}
+
 /// What an agent reply asks for (HAProxy's agent-check words; the last of a kind wins).
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct AgentReply {
@@ -571,6 +581,13 @@ pub fn apply_agent_reply(logger: &Logger, be: &Backend, srv: &Server, r: &AgentR
         live.set_maxconn(m);
     }
     if let Some(up) = r.health {
+        if let Ok(mut set) = AGENT_DOWN.lock() {
+            if up {
+                set.remove(&srv.uid);
+            } else {
+                set.insert(srv.uid);
+            }
+        }
         // the agent can bring a server down; up again only when its health check agrees
         let check_ok =
             !srv.cfg.check || srv.stats.health.load(Ordering::Relaxed) >= srv.cfg.rise.max(1);

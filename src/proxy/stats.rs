@@ -490,6 +490,7 @@ fn server_row(be: &Backend, srv: &Server, idx: &dyn Fn(&str) -> usize, now: u64)
     let checked = srv.cfg.check;
     let status = match live {
         Some(l) if l.is_maint() => "MAINT".to_string(),
+        Some(l) if l.is_drain() && srv.cfg.agent_check => "DRAIN (agent)".to_string(),
         Some(l) if l.is_drain() => "DRAIN".to_string(),
         Some(l) if l.is_running() => {
             if checked {
@@ -497,6 +498,9 @@ fn server_row(be: &Backend, srv: &Server, idx: &dyn Fn(&str) -> usize, now: u64)
             } else {
                 "no check".to_string()
             }
+        }
+        _ if srv.cfg.agent_check && super::checker::agent_says_down(srv.uid) => {
+            "DOWN (agent)".to_string()
         }
         _ => "DOWN".to_string(),
     };

@@ -528,7 +528,7 @@ fn proxy_checks_agent_replies_differential() {
         );
         for (i, agent) in agents.iter().enumerate() {
             cfg.push_str(&format!(
-                "backend b{i}\n  server s 127.0.0.1:{up} weight 100 agent-check agent-port {agent} agent-inter 200\n"
+                "backend b{i}\n  server s 127.0.0.1:{up} weight 100 agent-check agent-port {agent} agent-inter 200 agent-send hello\n"
             ));
         }
         cfg = cfg.replace("default_backend b0", "default_backend b1");
