@@ -875,7 +875,7 @@ mod tests {
             &Probe::Tcp,
             addr,
             Limits::total(Duration::from_secs(1)),
-            None,
+            &Route::default(),
         )
         .await;
         assert!(r.ok && r.status == CheckStatus::L4Ok);
@@ -887,7 +887,7 @@ mod tests {
             &http(Expect::Default),
             addr,
             Limits::total(Duration::from_secs(1)),
-            None,
+            &Route::default(),
         )
         .await;
         assert!(!r.ok && r.code == 503 && r.status == CheckStatus::L7Sts);
@@ -898,7 +898,7 @@ mod tests {
             }),
             addr,
             Limits::total(Duration::from_secs(1)),
-            None,
+            &Route::default(),
         )
         .await;
         assert!(r.ok);
@@ -909,7 +909,7 @@ mod tests {
             }),
             addr,
             Limits::total(Duration::from_secs(1)),
-            None,
+            &Route::default(),
         )
         .await;
         assert!(r.ok);
@@ -918,7 +918,7 @@ mod tests {
             &Probe::Tcp,
             "127.0.0.1:1".parse().unwrap(),
             Limits::total(Duration::from_secs(1)),
-            None,
+            &Route::default(),
         )
         .await;
         assert!(!r.ok && r.status == CheckStatus::L4Conn && r.info == "Connection refused");
