@@ -755,12 +755,9 @@ pub fn maint_changed(logger: &Logger, be: &Backend, srv: &Server, entering: bool
                 backend_down(logger, be);
             }
         } else {
-            let (active, backup) = up_counts(be);
             let msg = format!(
-                "{kind} {}/{} was DOWN and now enters maintenance. {active} active and {backup} backup servers left. {} sessions active, 0 requeued, 0 remaining in queue.",
-                be.name,
-                srv.name,
-                live.cur_conns.load(Ordering::Relaxed)
+                "{kind} {}/{} was DOWN and now enters maintenance.",
+                be.name, srv.name
             );
             eprintln!("[WARNING]  ({pid}) : {msg}");
             logger.backend_event(be.index, 5, &msg);

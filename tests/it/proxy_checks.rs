@@ -569,3 +569,59 @@ fn proxy_checks_agent_replies_differential() {
     assert_eq!(h_state, r_state);
     assert_eq!(h_stat, r_stat);
 }
+
+/// A server already DOWN by its checks "enters maintenance" without going down again, comes
+/// back UP/READY, and its checks bring it down again: the same lines as haproxy.
+#[test]
+fn proxy_checks_maintenance_of_a_down_server_differential() {
+    if !require("haproxy") {
+        return;
+    }
+    let closed = free_port();
+    let run = |rh: bool| {
+        let port = free_port();
+        let dir = tempfile::tempdir().unwrap();
+        let sock = dir.path().join("admin.sock");
+        let cfg = format!(
+            "global\n  stats socket {} level admin\n{}backend b1\n  server s1 127.0.0.1:{closed} check inter 100 rise 1 fall 1\n",
+            sock.display(),
+            DEFAULTS
+                .replace("{PORT}", &port.to_string())
+                .replace("  option log-health-checks\n", "")
+                // the readiness probe's connection must not count as a session of b1
+                .replace("default_backend b0", "default_backend none\nbackend none")
+        );
+        let p = if rh {
+            Proxy::rhaproxy(&cfg, &[port])
+        } else {
+            Proxy::haproxy(&cfg, &[port])
+        };
+        let wait_for = |needle: &str, n: usize| {
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while p.stderr().matches(needle).count() < n && Instant::now() < deadline {
+                thread::sleep(Duration::from_millis(30));
+            }
+        };
+        wait_for("is DOWN", 1);
+        cli(&sock, "disable server b1/s1");
+        wait_for("enters maintenance", 1);
+        cli(&sock, "enable server b1/s1");
+        wait_for("is DOWN", 2);
+        p.stderr()
+            .lines()
+            .filter(|l| l.contains("Server b1/s1") || l.contains("no server"))
+            .map(|l| l.split(" : ").nth(1).unwrap_or(l).to_string())
+            .map(|l| match l.find(", check duration") {
+                Some(i) => l[..i].to_string() + &l[l.find("ms.").map_or(l.len(), |j| j + 2)..],
+                None => l,
+            })
+            .collect::<Vec<String>>()
+    };
+    let h = run(false);
+    assert_eq!(
+        h.get(2).map(String::as_str),
+        Some("Server b1/s1 was DOWN and now enters maintenance."),
+        "{h:#?}"
+    );
+    assert_eq!(h, run(true));
+}
