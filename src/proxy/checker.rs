@@ -232,6 +232,22 @@ pub async fn run_probe(
         Some(r) => Instant::now() + r,
         None => start + limit,
     };
+    // `http-check send-state`: one more header, built for this run
+    let with_state;
+    let request: &[u8] = match (
+        &route.state_header,
+        request.windows(4).position(|w| w == b"\r\n\r\n"),
+    ) {
+        (Some(h), Some(end)) => {
+            let mut r = Vec::with_capacity(request.len() + h.len() + 32);
+            r.extend_from_slice(&request[..end + 2]);
+            r.extend_from_slice(format!("x-haproxy-server-state: {h}\r\n").as_bytes());
+            r.extend_from_slice(&request[end + 2..]);
+            with_state = r;
+            &with_state
+        }
+        _ => request,
+    };
     let io = async {
         stream.write_all(request).await?;
         let mut buf = Vec::with_capacity(1024);
@@ -328,6 +344,53 @@ pub fn spawn_checks(engine: &Arc<Engine>) {
     }
 }
 
+/// The `X-Haproxy-Server-State` value of `http-check send-state`, as HAProxy builds it:
+/// state with the health counters while changing, address, port, name, node, weights,
+/// sessions and queue.
+fn server_state_header(be: &Backend, srv: &Server, node: &str, rise: u32, fall: u32) -> String {
+    let live = be.live.get(srv.index);
+    let health = srv.stats.health.load(Ordering::Relaxed);
+    let running = live.is_some_and(|l| l.is_up());
+    let state = if super::cli_api::health_disabled(srv.uid) {
+        "no check".to_string()
+    } else if running {
+        if health >= rise + fall - 1 {
+            "UP".to_string()
+        } else {
+            format!("UP {}/{fall}", (health + 1).saturating_sub(rise))
+        }
+    } else if health > 0 {
+        format!("DOWN {health}/{rise}")
+    } else {
+        "DOWN".to_string()
+    };
+    let (addr, port) = match srv.target {
+        Some(t) => (t.ip.to_string(), t.addr(0).port().to_string()),
+        None => (String::new(), String::new()),
+    };
+    let weight = live.filter(|l| l.is_lb_usable()).map_or(0, |l| l.weight());
+    let usable = |backup: bool| -> u32 {
+        be.servers
+            .iter()
+            .filter(|s| s.backup == backup)
+            .filter_map(|s| be.live.get(s.index))
+            .filter(|l| l.is_lb_usable())
+            .map(|l| l.weight())
+            .sum()
+    };
+    let total = match usable(false) {
+        0 => usable(true),
+        t => t,
+    };
+    let scur = live.map_or(0, |l| l.cur_conns.load(Ordering::Relaxed));
+    let qcur = live.map_or(0, |l| l.queued.load(Ordering::Relaxed));
+    let be_cur = be.counters.cur.load(Ordering::Relaxed);
+    format!(
+        "{state}; address={addr}; port={port}; name={}/{}; node={node}; weight={weight}/{total}; scur={scur}/{be_cur}; qcur={qcur}",
+        be.name, srv.name
+    )
+}
+
 /// TLS for the checks of a server: `check-ssl`, or the server's own `ssl` when the checks go
 /// to the server's address and port (HAProxy does not inherit it with `port`/`addr`), with
 /// `check-sni` and `check-alpn`. None when TLS is off or its configuration fails.
@@ -390,6 +453,24 @@ async fn check_loop(engine: Arc<Engine>, be: Arc<Backend>, srv: Arc<Server>, pro
         via_socks4,
         tls: check_tls(cfg),
         rule_tls: Vec::new(),
+        state_header: None,
+    };
+    let send_state = matches!(probe, Probe::Http { .. })
+        && be
+            .cfg
+            .http_checks
+            .iter()
+            .any(|r| matches!(r, ir::HttpCheckRule::SendState));
+    let node = if send_state {
+        engine
+            .runtime
+            .load()
+            .global
+            .node
+            .clone()
+            .unwrap_or_else(super::cli_api::hostname)
+    } else {
+        String::new()
     };
     if let Probe::Seq(seq) = &probe {
         for st in &seq.steps {
@@ -429,6 +510,9 @@ async fn check_loop(engine: Arc<Engine>, be: Arc<Backend>, srv: Arc<Server>, pro
         if in_maint || super::cli_api::health_disabled(srv.uid) {
             tokio::time::sleep(inter).await;
             continue;
+        }
+        if send_state {
+            route.state_header = Some(server_state_header(&be, &srv, &node, rise, fall));
         }
         let r = run_probe(&probe, addr, limits, &route).await;
         apply_result(&engine.logger, &be, &srv, &r, rise, fall);

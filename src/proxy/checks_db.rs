@@ -928,6 +928,8 @@ pub struct Route {
     pub tls: Option<CheckTls>,
     /// TLS of the `tcp-check connect ... ssl` rules, by rule number.
     pub rule_tls: Vec<(usize, CheckTls)>,
+    /// `http-check send-state`: the `X-Haproxy-Server-State` value for this run.
+    pub state_header: Option<String>,
 }
 
 /// A check connection, plain or TLS.

@@ -852,7 +852,7 @@ pub fn info_fields(rt: &Runtime, cur: u32, stopping: bool) -> Vec<(&'static str,
     fields
 }
 
-fn hostname() -> String {
+pub(crate) fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|s| s.trim().to_string())
         .unwrap_or_default()

@@ -625,3 +625,97 @@ fn proxy_checks_maintenance_of_a_down_server_differential() {
     );
     assert_eq!(h, run(true));
 }
+
+/// An HTTP server that answers 200 and keeps the `X-Haproxy-Server-State` values it saw.
+fn state_recorder() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let keep = seen.clone();
+    thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { continue };
+            let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+            let mut req = Vec::new();
+            let mut b = [0u8; 2048];
+            while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                match s.read(&mut b) {
+                    Ok(n) if n > 0 => req.extend_from_slice(&b[..n]),
+                    _ => break,
+                }
+            }
+            let text = String::from_utf8_lossy(&req).to_string();
+            if let Some(v) = text.lines().find_map(|l| {
+                l.to_ascii_lowercase()
+                    .starts_with("x-haproxy-server-state:")
+                    .then(|| l[23..].trim().to_string())
+            }) {
+                keep.lock().unwrap().push(v);
+            }
+            let _ = s.write_all(b"HTTP/1.0 200 OK\r\ncontent-length: 0\r\n\r\n");
+        }
+    });
+    (port, seen)
+}
+
+/// `http-check send-state`: the header of the first checks (servers starting UP with the
+/// health of `rise`, weights, sessions) is haproxy's, and a plain backend sends none.
+#[test]
+fn proxy_checks_send_state_header_differential() {
+    if !require("haproxy") {
+        return;
+    }
+    let run = |rh: bool| {
+        let (p1, seen1) = state_recorder();
+        let (p2, seen2) = state_recorder();
+        let (p3, seen3) = state_recorder();
+        let port = free_port();
+        let cfg = format!(
+            "defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n\
+             frontend f\n  bind 127.0.0.1:{port}\n  default_backend b\n\
+             backend b\n  option httpchk GET /\n  http-check send-state\n\
+             \x20 server s1 127.0.0.1:{p1} check inter 200 weight 2\n\
+             \x20 server s2 127.0.0.1:{p2} check inter 200 rise 1 fall 1 weight 3\n\
+             backend plain\n  option httpchk GET /\n  server s3 127.0.0.1:{p3} check inter 200\n"
+        );
+        let p = if rh {
+            Proxy::rhaproxy(&cfg, &[port])
+        } else {
+            Proxy::haproxy(&cfg, &[port])
+        };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while (seen1.lock().unwrap().len() < 2 || seen2.lock().unwrap().is_empty())
+            && Instant::now() < deadline
+        {
+            thread::sleep(Duration::from_millis(30));
+        }
+        drop(p);
+        let first_two = |v: &std::sync::Arc<std::sync::Mutex<Vec<String>>>| {
+            v.lock()
+                .unwrap()
+                .iter()
+                .take(2)
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        let port_of = |s: String, p: u16| s.replace(&p.to_string(), "PORT");
+        let s1: Vec<String> = first_two(&seen1)
+            .into_iter()
+            .map(|s| port_of(s, p1))
+            .collect();
+        let s2: Vec<String> = first_two(&seen2)
+            .into_iter()
+            .map(|s| port_of(s, p2))
+            .collect();
+        let n3 = seen3.lock().unwrap().len();
+        (s1, s2, n3)
+    };
+    let h = run(false);
+    assert!(
+        h.0.first()
+            .is_some_and(|s| s.starts_with("UP 1/3; address=127.0.0.1; port=PORT; name=b/s1;")),
+        "{h:#?}"
+    );
+    assert_eq!(h.2, 0, "no header without send-state");
+    assert_eq!(h, run(true));
+}
