@@ -55,6 +55,9 @@ pub struct ExpectStep {
     pub tout_status: Option<CheckStatus>,
     /// `ok-status`: status when this expect is the last rule and passes.
     pub ok_status: Option<CheckStatus>,
+    /// On success, report the reply's code and text (SMTP: `status-code` and `on-success`
+    /// taken from the reply line).
+    pub ok_reply: bool,
 }
 
 /// How the info text of a failed expect is built.
@@ -122,6 +125,7 @@ fn expect(matcher: Matcher) -> ExpectStep {
         step: 0,
         tout_status: None,
         ok_status: None,
+        ok_reply: false,
     }
 }
 
@@ -490,6 +494,14 @@ pub fn seq_for(p: &ir::Proxy) -> Option<CheckSeq> {
             ehlo.error_status = CheckStatus::L7Sts;
             ehlo.min_recv = Some(4);
             ehlo.err_info = Some(ErrInfo::SmtpReply(4));
+            // HAProxy 2.6.12 ends the conversation: QUIT, and 221 reported with its text
+            let mut quit = expect(Matcher::Rstring(
+                regex::bytes::Regex::new("^221[ \r]").ok()?,
+            ));
+            quit.error_status = CheckStatus::L7Sts;
+            quit.min_recv = Some(4);
+            quit.err_info = Some(ErrInfo::SmtpReply(4));
+            quit.ok_reply = true;
             CheckSeq {
                 steps: vec![
                     Step::Expect(banner),
@@ -497,6 +509,7 @@ pub fn seq_for(p: &ir::Proxy) -> Option<CheckSeq> {
                     Step::Send(cmd.into_bytes()),
                     Step::Expect(ehlo),
                     Step::Send(b"QUIT\r\n".to_vec()),
+                    Step::Expect(quit),
                 ],
                 ok_status: CheckStatus::L7Ok,
                 generic: false,
@@ -597,19 +610,8 @@ fn judge(e: &ExpectStep, buf: &[u8], closed: bool) -> (Verdict, Option<String>, 
             (Some(String::from_utf8_lossy(&buf[..end]).into_owned()), 0)
         }
         Some(ErrInfo::SmtpReply(o)) => {
-            let p = buf.get(*o..).unwrap_or_default();
-            let start = p.iter().position(|c| *c != b' ').unwrap_or(p.len());
-            let p = &p[start..];
-            let end = p
-                .iter()
-                .position(|c| *c == b'\r' || *c == b'\n')
-                .unwrap_or(p.len());
-            let code = std::str::from_utf8(buf.get(..3).unwrap_or_default())
-                .ok()
-                .and_then(|c| c.parse().ok())
-                .unwrap_or(0);
-            let code = if *o == 0 { 0 } else { code };
-            (Some(String::from_utf8_lossy(&p[..end]).into_owned()), code)
+            let (text, code) = smtp_reply(buf, *o);
+            (Some(text), if *o == 0 { 0 } else { code })
         }
         None => match &e.user_rule {
             Some((step, desc)) => {
@@ -630,6 +632,23 @@ fn judge(e: &ExpectStep, buf: &[u8], closed: bool) -> (Verdict, Option<String>, 
         },
     };
     (Verdict::Fail, info, code)
+}
+
+/// `res.payload(offset,0),ltrim(' '),cut_crlf` and the code in the first 3 bytes of an
+/// SMTP reply.
+fn smtp_reply(buf: &[u8], offset: usize) -> (String, u16) {
+    let p = buf.get(offset..).unwrap_or_default();
+    let start = p.iter().position(|c| *c != b' ').unwrap_or(p.len());
+    let p = &p[start..];
+    let end = p
+        .iter()
+        .position(|c| *c == b'\r' || *c == b'\n')
+        .unwrap_or(p.len());
+    let code = std::str::from_utf8(buf.get(..3).unwrap_or_default())
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (String::from_utf8_lossy(&p[..end]).into_owned(), code)
 }
 
 /// MySQL packets as HAProxy reads them: the handshake at 0, the OK after it; an error packet
@@ -728,6 +747,7 @@ pub async fn run(seq: &CheckSeq, addr: SocketAddr, limits: Limits, route: &Route
     let mut closed = false;
     let mut must_read = false;
     let mut last_info: Option<String> = None;
+    let mut last_code: u16 = 0;
     // what decides the result when every rule passed: the last connect or expect
     let mut last_ok = (CheckStatus::L4Ok, None::<String>);
     let connect = |ip: Option<std::net::IpAddr>, port: Option<u16>, tls: Option<CheckTls>| {
@@ -800,8 +820,10 @@ pub async fn run(seq: &CheckSeq, addr: SocketAddr, limits: Limits, route: &Route
                 let Some(s) = stream.as_mut() else {
                     return result(false, CheckStatus::L7Rsp, String::new());
                 };
+                // as HAProxy, each send releases what was received before
+                buf.clear();
+                closed = false;
                 match tokio::time::timeout_at(deadline, s.write_all(data)).await {
-                    // the receive buffer is kept: later expects see everything (as HAProxy)
                     Ok(Ok(())) => must_read = true,
                     Ok(Err(e)) => return result(false, CheckStatus::L7Rsp, e.to_string()),
                     Err(_) => return result(false, CheckStatus::L7Timeout, String::new()),
@@ -820,6 +842,11 @@ pub async fn run(seq: &CheckSeq, addr: SocketAddr, limits: Limits, route: &Route
                         Verdict::Pass => {
                             if let Some(i) = info.or_else(|| e.ok_info.clone()) {
                                 last_info = Some(i);
+                            }
+                            if e.ok_reply {
+                                let (text, code) = smtp_reply(&buf, 4);
+                                last_info = Some(text);
+                                last_code = code;
                             }
                             last_ok = (
                                 e.ok_status.unwrap_or(seq.ok_status),
@@ -904,7 +931,9 @@ pub async fn run(seq: &CheckSeq, addr: SocketAddr, limits: Limits, route: &Route
     } else {
         last_info.unwrap_or_default()
     };
-    result(true, status, info)
+    let mut r = result(true, status, info);
+    r.code = last_code;
+    r
 }
 
 /// TLS of a check connection (`check-ssl`, or inherited from a server's `ssl`).
