@@ -362,7 +362,7 @@ mod tests {
             ("option", "smtpchk", I),       // checks_db.rs
             ("option", "ssl-hello-chk", I), // checks_db.rs
             ("option", "tcp-check", I),     // checks_db.rs
-            ("option", "ldap-check", W),    // falls back to a TCP check
+            ("option", "ldap-check", I),    // checks_db.rs, checks_proto.rs
             ("option", "abortonclose", I),
             ("bind", "v6only", I),       // listener.rs
             ("bind", "backlog", I),      // listener.rs

@@ -451,7 +451,11 @@ impl CompiledAcl {
             use crate::proxy::sample::Conv;
             if let Some(last) = expr.convs.last() {
                 method = match last {
-                    Conv::Length | Conv::Arith { .. } | Conv::Neg | Conv::Hash(..) => {
+                    Conv::Length
+                    | Conv::Arith { .. }
+                    | Conv::Neg
+                    | Conv::Hash(..)
+                    | Conv::Hex2i => {
                         MatchMethod::Int
                     }
                     Conv::Bool
@@ -468,7 +472,7 @@ impl CompiledAcl {
                     }
                     Conv::Ipmask { .. } => MatchMethod::Ip,
                     _ => {
-                        if matches!(natural, MatchMethod::Int | MatchMethod::Ip) {
+                        if matches!(natural, MatchMethod::Int | MatchMethod::Ip | MatchMethod::Bin) {
                             MatchMethod::Str
                         } else {
                             natural

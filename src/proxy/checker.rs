@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
+pub use super::checks_db::{Limits, Route};
 use super::log::Logger;
 use super::runtime::{Backend, Server};
 use super::server_state::CheckStatus;
@@ -187,10 +187,16 @@ fn parse_status_list(p: &str) -> Vec<(u16, u16)> {
 }
 
 /// Runs one probe against `addr`.
-pub async fn run_probe(probe: &Probe, addr: std::net::SocketAddr, limit: Duration) -> ProbeResult {
+pub async fn run_probe(
+    probe: &Probe,
+    addr: std::net::SocketAddr,
+    limits: Limits,
+    route: &Route,
+) -> ProbeResult {
     if let Probe::Seq(seq) = probe {
-        return super::checks_db::run(seq, addr, limit).await;
+        return super::checks_db::run(seq, addr, limits, route).await;
     }
+    let limit = limits.connect;
     let start = Instant::now();
     let fail = |status: CheckStatus, code: u16, info: String| ProbeResult {
         ok: false,
@@ -199,22 +205,21 @@ pub async fn run_probe(probe: &Probe, addr: std::net::SocketAddr, limit: Duratio
         info,
         duration: start.elapsed(),
     };
-    let mut stream = match tokio::time::timeout(limit, TcpStream::connect(addr)).await {
-        Err(_) => return fail(CheckStatus::L4Timeout, 0, String::new()),
-        Ok(Err(e)) => {
-            let info = match e.kind() {
-                std::io::ErrorKind::ConnectionRefused => "Connection refused".to_string(),
-                _ => e.to_string(),
-            };
-            return fail(CheckStatus::L4Conn, 0, info);
-        }
-        Ok(Ok(s)) => s,
+    let conn_deadline = tokio::time::Instant::from_std(start + limit);
+    let conn = super::checks_db::open_route(addr, route, route.tls.clone(), conn_deadline);
+    let mut stream = match conn.await {
+        Err((status, info)) => return fail(status, 0, info),
+        Ok(s) => s,
     };
     let (request, expect) = match probe {
         Probe::Tcp => {
             return ProbeResult {
                 ok: true,
-                status: CheckStatus::L4Ok,
+                status: if route.tls.is_some() {
+                    CheckStatus::L6Ok
+                } else {
+                    CheckStatus::L4Ok
+                },
                 code: 0,
                 info: String::new(),
                 duration: start.elapsed(),
@@ -223,7 +228,26 @@ pub async fn run_probe(probe: &Probe, addr: std::net::SocketAddr, limit: Duratio
         Probe::Http { request, expect } => (request, expect),
         Probe::Seq(_) => return fail(CheckStatus::L7Rsp, 0, String::new()),
     };
-    let deadline = start + limit;
+    let deadline = match limits.read {
+        Some(r) => Instant::now() + r,
+        None => start + limit,
+    };
+    // `http-check send-state`: one more header, built for this run
+    let with_state;
+    let request: &[u8] = match (
+        &route.state_header,
+        request.windows(4).position(|w| w == b"\r\n\r\n"),
+    ) {
+        (Some(h), Some(end)) => {
+            let mut r = Vec::with_capacity(request.len() + h.len() + 32);
+            r.extend_from_slice(&request[..end + 2]);
+            r.extend_from_slice(format!("x-haproxy-server-state: {h}\r\n").as_bytes());
+            r.extend_from_slice(&request[end + 2..]);
+            with_state = r;
+            &with_state
+        }
+        _ => request,
+    };
     let io = async {
         stream.write_all(request).await?;
         let mut buf = Vec::with_capacity(1024);
@@ -265,7 +289,6 @@ pub async fn run_probe(probe: &Probe, addr: std::net::SocketAddr, limit: Duratio
         (true, Some(c)) => c,
         _ => return fail(CheckStatus::L7Rsp, 0, "Invalid HTTP response".into()),
     };
-    let reason = parts.next().unwrap_or("").to_string();
     let body_start = buf
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -290,8 +313,9 @@ pub async fn run_probe(probe: &Probe, addr: std::net::SocketAddr, limit: Duratio
             CheckStatus::L7Sts
         },
         code,
+        // HAProxy reports no text for a passed HTTP check
         info: if ok {
-            reason
+            String::new()
         } else {
             format!("HTTP status check returned code <3C>{code}<3E>")
         },
@@ -313,8 +337,93 @@ pub fn spawn_checks(engine: &Arc<Engine>) {
                     probe.clone(),
                 ));
             }
+            if srv.cfg.agent_check && srv.cfg.agent_port.is_some() && srv.target.is_some() {
+                tokio::spawn(agent_loop(engine.clone(), be.clone(), srv.clone()));
+            }
         }
     }
+}
+
+/// The `X-Haproxy-Server-State` value of `http-check send-state`, as HAProxy builds it:
+/// state with the health counters while changing, address, port, name, node, weights,
+/// sessions and queue.
+fn server_state_header(be: &Backend, srv: &Server, node: &str, rise: u32, fall: u32) -> String {
+    let live = be.live.get(srv.index);
+    let health = srv.stats.health.load(Ordering::Relaxed);
+    let running = live.is_some_and(|l| l.is_up());
+    let state = if super::cli_api::health_disabled(srv.uid) {
+        "no check".to_string()
+    } else if running {
+        if health >= rise + fall - 1 {
+            "UP".to_string()
+        } else {
+            format!("UP {}/{fall}", (health + 1).saturating_sub(rise))
+        }
+    } else if health > 0 {
+        format!("DOWN {health}/{rise}")
+    } else {
+        "DOWN".to_string()
+    };
+    let (addr, port) = match srv.target {
+        Some(t) => (t.ip.to_string(), t.addr(0).port().to_string()),
+        None => (String::new(), String::new()),
+    };
+    let weight = live.filter(|l| l.is_lb_usable()).map_or(0, |l| l.weight());
+    let usable = |backup: bool| -> u32 {
+        be.servers
+            .iter()
+            .filter(|s| s.backup == backup)
+            .filter_map(|s| be.live.get(s.index))
+            .filter(|l| l.is_lb_usable())
+            .map(|l| l.weight())
+            .sum()
+    };
+    let total = match usable(false) {
+        0 => usable(true),
+        t => t,
+    };
+    let scur = live.map_or(0, |l| l.cur_conns.load(Ordering::Relaxed));
+    let qcur = live.map_or(0, |l| l.queued.load(Ordering::Relaxed));
+    let be_cur = be.counters.cur.load(Ordering::Relaxed);
+    format!(
+        "{state}; address={addr}; port={port}; name={}/{}; node={node}; weight={weight}/{total}; scur={scur}/{be_cur}; qcur={qcur}",
+        be.name, srv.name
+    )
+}
+
+/// TLS for the checks of a server: `check-ssl`, or the server's own `ssl` when the checks go
+/// to the server's address and port (HAProxy does not inherit it with `port`/`addr`), with
+/// `check-sni` and `check-alpn`. None when TLS is off or its configuration fails.
+fn check_tls(cfg: &ir::Server) -> Option<super::checks_db::CheckTls> {
+    let inherited = cfg.ssl && cfg.check_port.is_none() && cfg.check_addr.is_none();
+    if !cfg.check_ssl && !inherited {
+        return None;
+    }
+    build_check_tls(cfg, cfg.check_sni.clone(), &cfg.check_alpn)
+}
+
+/// A check TLS config from the server's verify settings, with this SNI and ALPN list.
+fn build_check_tls(
+    cfg: &ir::Server,
+    sni: Option<String>,
+    alpn: &[String],
+) -> Option<super::checks_db::CheckTls> {
+    let mut c = cfg.clone();
+    c.ssl = true;
+    c.sni = sni;
+    c.verifyhost = None;
+    let t = super::tls::client_config(&c).ok().flatten()?;
+    let mut config = (*t.config).clone();
+    config.alpn_protocols = alpn
+        .iter()
+        .flat_map(|a| a.split(','))
+        .filter(|a| !a.is_empty())
+        .map(|a| a.as_bytes().to_vec())
+        .collect();
+    Some(super::checks_db::CheckTls {
+        config: Arc::new(config),
+        sni: t.sni,
+    })
 }
 
 async fn check_loop(engine: Arc<Engine>, be: Arc<Backend>, srv: Arc<Server>, probe: Probe) {
@@ -332,12 +441,60 @@ async fn check_loop(engine: Arc<Engine>, be: Arc<Backend>, srv: Arc<Server>, pro
         .and_then(|a| a.parse().ok())
         .unwrap_or(target.ip);
     let addr = std::net::SocketAddr::new(ip, port);
-    let limit = be
-        .cfg
-        .timeouts
-        .check
-        .or(be.cfg.timeouts.connect)
-        .map_or(inter, |t| t.min(inter));
+    // `check-via-socks4`: through the server's `socks4` proxy (numeric address)
+    let via_socks4 = cfg
+        .raw
+        .iter()
+        .find(|(k, _)| k == "socks4")
+        .and_then(|(_, v)| v.first())
+        .filter(|_| cfg.check_via_socks4)
+        .and_then(|a| a.parse::<std::net::SocketAddr>().ok());
+    let mut route = Route {
+        via_socks4,
+        tls: check_tls(cfg),
+        rule_tls: Vec::new(),
+        state_header: None,
+    };
+    let send_state = matches!(probe, Probe::Http { .. })
+        && be
+            .cfg
+            .http_checks
+            .iter()
+            .any(|r| matches!(r, ir::HttpCheckRule::SendState));
+    let node = if send_state {
+        engine
+            .runtime
+            .load()
+            .global
+            .node
+            .clone()
+            .unwrap_or_else(super::cli_api::hostname)
+    } else {
+        String::new()
+    };
+    if let Probe::Seq(seq) = &probe {
+        for st in &seq.steps {
+            if let super::checks_db::Step::Connect {
+                step,
+                tls: super::checks_db::ConnectTls::Ssl { sni, alpn },
+                ..
+            } = st
+            {
+                if let Some(t) = build_check_tls(cfg, sni.clone(), alpn) {
+                    route.rule_tls.push((*step, t));
+                }
+            }
+        }
+    }
+    // HAProxy: without `timeout check` the whole check gets `inter`; with it, the connection
+    // gets min(timeout connect, inter) and the reading `timeout check`
+    let limits = match be.cfg.timeouts.check {
+        None => Limits::total(inter),
+        Some(c) => Limits {
+            connect: be.cfg.timeouts.connect.map_or(inter, |t| t.min(inter)),
+            read: Some(c),
+        },
+    };
     // HAProxy starts servers up, but one failure is enough to put them down.
     srv.stats.health.store(rise, Ordering::Relaxed);
     if let Some(l) = be.live.get(srv.index) {
@@ -348,11 +505,16 @@ async fn check_loop(engine: Arc<Engine>, be: Arc<Backend>, srv: Arc<Server>, pro
     let first_delay = inter.mul_f64((srv.index as f64 + 1.0) / (be.servers.len() as f64 + 1.0));
     tokio::time::sleep(first_delay.min(inter)).await;
     loop {
-        if super::cli_api::health_disabled(srv.uid) {
+        // checks pause while the server is in maintenance (HAProxy's CHK_ST_PAUSED)
+        let in_maint = be.live.get(srv.index).is_some_and(|l| l.is_maint());
+        if in_maint || super::cli_api::health_disabled(srv.uid) {
             tokio::time::sleep(inter).await;
             continue;
         }
-        let r = run_probe(&probe, addr, limit).await;
+        if send_state {
+            route.state_header = Some(server_state_header(&be, &srv, &node, rise, fall));
+        }
+        let r = run_probe(&probe, addr, limits, &route).await;
         apply_result(&engine.logger, &be, &srv, &r, rise, fall);
         let health = srv.stats.health.load(Ordering::Relaxed);
         let up = be.live.get(srv.index).is_some_and(|l| l.is_running());
@@ -364,6 +526,171 @@ async fn check_loop(engine: Arc<Engine>, be: Arc<Backend>, srv: Arc<Server>, pro
             inter
         };
         tokio::time::sleep(wait).await;
+    }
+}
+
+/// Servers (by unique index) whose agent last said `down`/`stopped`/`fail` (HAProxy's agent
+/// health 0: the stats show "DOWN (agent)").
+static AGENT_DOWN: std::sync::Mutex<std::collections::BTreeSet<usize>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
+/// Whether the agent of the server with this unique index last reported it down.
+pub fn agent_says_down(uid: usize) -> bool {
+    AGENT_DOWN.lock().map(|s| s.contains(&uid)).unwrap_or(false)
+}
+
+/// What an agent reply asks for (HAProxy's agent-check words; the last of a kind wins).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct AgentReply {
+    /// `up` (true) or `down`/`stopped`/`fail` (false).
+    pub health: Option<bool>,
+    /// `ready`, `drain` or `maint`.
+    pub admin: Option<String>,
+    /// `NN%`: percentage of the configured weight.
+    pub weight_pct: Option<u32>,
+    /// `maxconn:NN`.
+    pub maxconn: Option<u32>,
+    /// Text after `#`.
+    pub desc: String,
+}
+
+/// Parses the first line of an agent's reply: words separated by spaces, tabs or commas,
+/// an optional `# description` at the end.
+pub fn parse_agent_reply(line: &str) -> AgentReply {
+    let line = line.split(['\r', '\n']).next().unwrap_or("");
+    let (words, desc) = match line.split_once('#') {
+        Some((w, d)) => (w, d.trim().to_string()),
+        None => (line, String::new()),
+    };
+    let mut r = AgentReply {
+        desc,
+        ..AgentReply::default()
+    };
+    for w in words.split([' ', '\t', ',']).filter(|w| !w.is_empty()) {
+        let lw = w.to_ascii_lowercase();
+        match lw.as_str() {
+            "up" => r.health = Some(true),
+            "down" | "stopped" | "fail" => r.health = Some(false),
+            "ready" | "drain" | "maint" => r.admin = Some(lw.clone()),
+            _ => {
+                if let Some(v) = lw.strip_prefix("maxconn:") {
+                    r.maxconn = v.trim().parse().ok().or(r.maxconn);
+                } else if lw.starts_with(|c: char| c.is_ascii_digit()) && lw.contains('%') {
+                    r.weight_pct = lw
+                        .split('%')
+                        .next()
+                        .and_then(|n| n.parse().ok())
+                        .or(r.weight_pct);
+                }
+            }
+        }
+    }
+    r
+}
+
+/// `agent-check`: every `agent-inter`, connects to `agent-addr:agent-port`, sends
+/// `agent-send`, reads one line and applies it (admin state, weight, maxconn, health).
+async fn agent_loop(engine: Arc<Engine>, be: Arc<Backend>, srv: Arc<Server>) {
+    let cfg = &srv.cfg;
+    let Some(target) = srv.target else { return };
+    let Some(port) = cfg.agent_port else { return };
+    let inter = cfg
+        .agent_inter
+        .unwrap_or(cfg.inter)
+        .max(Duration::from_millis(10));
+    let ip = cfg
+        .agent_addr
+        .as_deref()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(target.ip);
+    let addr = std::net::SocketAddr::new(ip, port);
+    let limit = be.cfg.timeouts.check.unwrap_or(inter);
+    let first_delay = inter.mul_f64((srv.index as f64 + 1.0) / (be.servers.len() as f64 + 1.0));
+    tokio::time::sleep(first_delay.min(inter)).await;
+    loop {
+        let exchange = async {
+            let mut s = tokio::net::TcpStream::connect(addr).await?;
+            if let Some(send) = &cfg.agent_send {
+                s.write_all(send.as_bytes()).await?;
+            }
+            let mut buf = Vec::new();
+            let mut tmp = [0u8; 512];
+            loop {
+                let n = s.read(&mut tmp).await?;
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&tmp[..n]);
+                if buf.contains(&b'\n') || buf.contains(&b'\r') || buf.len() > 4096 {
+                    break;
+                }
+            }
+            Ok::<Vec<u8>, std::io::Error>(buf)
+        };
+        if let Ok(Ok(reply)) = tokio::time::timeout(limit, exchange).await {
+            let text = String::from_utf8_lossy(&reply);
+            apply_agent_reply(&engine.logger, &be, &srv, &parse_agent_reply(&text));
+        }
+        tokio::time::sleep(inter).await;
+    }
+}
+
+/// Applies an agent's reply: admin state first, then weight and maxconn, then health.
+pub fn apply_agent_reply(logger: &Logger, be: &Backend, srv: &Server, r: &AgentReply) {
+    let Some(live) = be.live.get(srv.index) else {
+        return;
+    };
+    match r.admin.as_deref() {
+        Some("maint") => {
+            if be.live.set_maint(srv.index, true) {
+                maint_changed(logger, be, srv, true);
+            }
+        }
+        Some("drain") => {
+            be.live.set_drain(srv.index, true);
+        }
+        Some(_) => {
+            be.live.set_drain(srv.index, false);
+            if be.live.set_maint(srv.index, false) {
+                maint_changed(logger, be, srv, false);
+            }
+        }
+        None => {}
+    }
+    if let Some(pct) = r.weight_pct {
+        let w = (u64::from(srv.weight) * u64::from(pct) / 100).min(256) as u32;
+        be.live.set_weight(srv.index, w);
+    }
+    if let Some(m) = r.maxconn {
+        live.set_maxconn(m);
+    }
+    if let Some(up) = r.health {
+        if let Ok(mut set) = AGENT_DOWN.lock() {
+            if up {
+                set.remove(&srv.uid);
+            } else {
+                set.insert(srv.uid);
+            }
+        }
+        // the agent can bring a server down; up again only when its health check agrees
+        let check_ok =
+            !srv.cfg.check || srv.stats.health.load(Ordering::Relaxed) >= srv.cfg.rise.max(1);
+        let result = ProbeResult {
+            ok: up,
+            status: if up {
+                CheckStatus::L7Ok
+            } else {
+                CheckStatus::L7Sts
+            },
+            code: 0,
+            info: r.desc.clone(),
+            duration: Duration::ZERO,
+        };
+        if !up && !live.is_maint() && be.live.set_running(srv.index, false) {
+            log_change(logger, be, srv, &result, false);
+        } else if up && check_ok && !live.is_maint() && be.live.set_running(srv.index, true) {
+            log_change(logger, be, srv, &result, true);
+        }
     }
 }
 
@@ -427,16 +754,7 @@ fn apply_result(
 }
 
 fn reason_text(r: &ProbeResult, up: bool) -> String {
-    let what = match r.status {
-        CheckStatus::L4Ok => "Layer4 check passed".to_string(),
-        CheckStatus::L4Conn => "Layer4 connection problem".to_string(),
-        CheckStatus::L4Timeout => "Layer4 timeout".to_string(),
-        CheckStatus::L7Ok => "Layer7 check passed".to_string(),
-        CheckStatus::L7Timeout => "Layer7 timeout".to_string(),
-        CheckStatus::L7Rsp => "Layer7 invalid response".to_string(),
-        CheckStatus::L7Sts => "Layer7 wrong status".to_string(),
-        _ => String::new(),
-    };
+    let what = r.status.description();
     let code = if r.code != 0 || r.status == CheckStatus::L7Sts {
         format!(", code: {}", r.code)
     } else {
@@ -463,16 +781,7 @@ fn log_check_result(
     rise: u32,
     fall: u32,
 ) {
-    let what = match r.status {
-        CheckStatus::L4Ok => "Layer4 check passed",
-        CheckStatus::L4Conn => "Layer4 connection problem",
-        CheckStatus::L4Timeout => "Layer4 timeout",
-        CheckStatus::L7Ok => "Layer7 check passed",
-        CheckStatus::L7Timeout => "Layer7 timeout",
-        CheckStatus::L7Rsp => "Layer7 invalid response",
-        CheckStatus::L7Sts => "Layer7 wrong status",
-        _ => "",
-    };
+    let what = r.status.description();
     let mut msg = format!(
         "Health check for {}server {}/{} {}, reason: {what}",
         if srv.backup { "backup " } else { "" },
@@ -498,6 +807,83 @@ fn log_check_result(
     ));
     eprintln!("[WARNING]  ({}) : {msg}", std::process::id());
     logger.backend_event(be.index, 5, &msg);
+}
+
+/// A server entered (`entering`) or left forced maintenance (`disable server`, `set server
+/// state maint|ready`...): as HAProxy, entering stops the server and pauses its checks
+/// (health 0), leaving puts it back up with health `rise` (checked again at once); both are
+/// logged with HAProxy's wording. Call after the maintenance bit changed.
+pub fn maint_changed(logger: &Logger, be: &Backend, srv: &Server, entering: bool) {
+    let Some(live) = be.live.get(srv.index) else {
+        return;
+    };
+    let pid = std::process::id();
+    let kind = if srv.backup {
+        "Backup Server"
+    } else {
+        "Server"
+    };
+    if entering {
+        srv.stats.health.store(0, Ordering::Relaxed);
+        if be.live.set_running(srv.index, false) {
+            let (active, backup) = up_counts(be);
+            let msg = format!(
+                "{kind} {}/{} is going DOWN for maintenance. {active} active and {backup} backup servers left. {} sessions active, 0 requeued, 0 remaining in queue.",
+                be.name,
+                srv.name,
+                live.cur_conns.load(Ordering::Relaxed)
+            );
+            eprintln!("[WARNING]  ({pid}) : {msg}");
+            logger.backend_event(be.index, 1, &msg);
+            if active == 0 && backup == 0 {
+                backend_down(logger, be);
+            }
+        } else {
+            let msg = format!(
+                "{kind} {}/{} was DOWN and now enters maintenance.",
+                be.name, srv.name
+            );
+            eprintln!("[WARNING]  ({pid}) : {msg}");
+            logger.backend_event(be.index, 5, &msg);
+        }
+    } else {
+        let rise = srv.cfg.rise.max(1);
+        let fall = srv.cfg.fall.max(1);
+        if srv.cfg.check {
+            // up with the health of a server that just rose ("start OK but check at once")
+            srv.stats.health.store(rise + fall - 1, Ordering::Relaxed);
+        }
+        be.live.set_running(srv.index, true);
+        let msg = format!(
+            "{kind} {}/{} is UP/{} (leaving forced maintenance).",
+            be.name,
+            srv.name,
+            if live.is_drain() { "DRAIN" } else { "READY" }
+        );
+        eprintln!("[WARNING]  ({pid}) : {msg}");
+        logger.backend_event(be.index, 5, &msg);
+    }
+}
+
+/// Active and backup servers that can take traffic.
+fn up_counts(be: &Backend) -> (usize, usize) {
+    let up = |backup: bool| {
+        be.servers
+            .iter()
+            .filter(|s| s.backup == backup && be.live.get(s.index).is_some_and(|l| l.is_up()))
+            .count()
+    };
+    (up(false), up(true))
+}
+
+fn backend_down(logger: &Logger, be: &Backend) {
+    let msg = format!("backend {} has no server available!", be.name);
+    eprintln!(
+        "[ALERT]    ({}) : backend '{}' has no server available!",
+        std::process::id(),
+        be.name
+    );
+    logger.backend_event(be.index, 0, &msg);
 }
 
 /// Prints HAProxy's state-change messages on stderr.
@@ -566,13 +952,25 @@ mod tests {
                     .await;
             }
         });
-        let r = run_probe(&Probe::Tcp, addr, Duration::from_secs(1)).await;
+        let r = run_probe(
+            &Probe::Tcp,
+            addr,
+            Limits::total(Duration::from_secs(1)),
+            &Route::default(),
+        )
+        .await;
         assert!(r.ok && r.status == CheckStatus::L4Ok);
         let http = |expect| Probe::Http {
             request: b"GET / HTTP/1.0\r\n\r\n".to_vec(),
             expect,
         };
-        let r = run_probe(&http(Expect::Default), addr, Duration::from_secs(1)).await;
+        let r = run_probe(
+            &http(Expect::Default),
+            addr,
+            Limits::total(Duration::from_secs(1)),
+            &Route::default(),
+        )
+        .await;
         assert!(!r.ok && r.code == 503 && r.status == CheckStatus::L7Sts);
         let r = run_probe(
             &http(Expect::Status {
@@ -580,7 +978,8 @@ mod tests {
                 negate: false,
             }),
             addr,
-            Duration::from_secs(1),
+            Limits::total(Duration::from_secs(1)),
+            &Route::default(),
         )
         .await;
         assert!(r.ok);
@@ -590,7 +989,8 @@ mod tests {
                 negate: false,
             }),
             addr,
-            Duration::from_secs(1),
+            Limits::total(Duration::from_secs(1)),
+            &Route::default(),
         )
         .await;
         assert!(r.ok);
@@ -598,7 +998,8 @@ mod tests {
         let r = run_probe(
             &Probe::Tcp,
             "127.0.0.1:1".parse().unwrap(),
-            Duration::from_secs(1),
+            Limits::total(Duration::from_secs(1)),
+            &Route::default(),
         )
         .await;
         assert!(!r.ok && r.status == CheckStatus::L4Conn && r.info == "Connection refused");

@@ -588,9 +588,10 @@ pub fn execute(engine: &Engine, w: &[String], sess: &mut Session) -> String {
             }
             match find_server(&rt, rest.first().copied()) {
                 Ok((be, srv)) => {
-                    let before = AdminSnapshot::of(be, srv);
-                    be.live.set_maint(srv.index, a[0] == "disable");
-                    report_admin_change(&engine.logger, be, srv, before);
+                    let maint = a[0] == "disable";
+                    if be.live.set_maint(srv.index, maint) {
+                        super::checker::maint_changed(&engine.logger, be, srv, maint);
+                    }
                     String::new()
                 }
                 Err(e) => e.into(),
@@ -620,7 +621,7 @@ pub fn execute(engine: &Engine, w: &[String], sess: &mut Session) -> String {
             match find_server(&rt, rest.first().copied()) {
                 Ok((be, srv)) => {
                     let before = AdminSnapshot::of(be, srv);
-                    let out = set_server(be, srv, &rest[1..]);
+                    let out = set_server(be, srv, &rest[1..], &engine.logger);
                     report_admin_change(&engine.logger, be, srv, before);
                     out
                 }
@@ -797,23 +798,25 @@ fn set_weight(be: &Backend, srv: &Server, arg: Option<&str>) -> String {
     String::new()
 }
 
-fn set_server(be: &Backend, srv: &Server, opts: &[&str]) -> String {
+fn set_server(be: &Backend, srv: &Server, opts: &[&str], logger: &super::log::Logger) -> String {
+    let set_maint = |maint: bool| {
+        if be.live.set_maint(srv.index, maint) {
+            super::checker::maint_changed(logger, be, srv, maint);
+        }
+    };
     match opts {
         ["weight", rest @ ..] => set_weight(be, srv, rest.first().copied()),
         ["state", st, ..] => {
             match *st {
                 "ready" => {
-                    be.live.set_maint(srv.index, false);
                     be.live.set_drain(srv.index, false);
+                    set_maint(false);
                 }
                 "drain" => {
-                    be.live.set_maint(srv.index, false);
                     be.live.set_drain(srv.index, true);
+                    set_maint(false);
                 }
-                "maint" => {
-                    be.live.set_maint(srv.index, true);
-                    be.live.set_drain(srv.index, false);
-                }
+                "maint" => set_maint(true),
                 _ => return "'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n".into(),
             }
             String::new()
@@ -1005,7 +1008,7 @@ pub fn info_fields(rt: &Runtime, cur: u32, stopping: bool) -> Vec<(&'static str,
     fields
 }
 
-fn hostname() -> String {
+pub(crate) fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|s| s.trim().to_string())
         .unwrap_or_default()
@@ -1187,10 +1190,24 @@ fn hchk_status(c: CheckStatus) -> u32 {
         CheckStatus::L4Ok => 6,
         CheckStatus::L4Timeout => 7,
         CheckStatus::L4Conn => 8,
+        CheckStatus::SockErr => 5,
+        CheckStatus::L6Ok => 9,
+        CheckStatus::L6Timeout => 10,
+        CheckStatus::L6Rsp => 11,
         CheckStatus::L7Timeout => 12,
         CheckStatus::L7Rsp => 13,
         CheckStatus::L7Ok => 15,
         CheckStatus::L7Sts => 17,
+    }
+}
+
+/// HAProxy's `check->result` of the last check: unknown (0), failed (2), passed (3).
+fn check_result(configured: bool, c: CheckStatus) -> u32 {
+    match c {
+        _ if !configured => 0,
+        CheckStatus::None | CheckStatus::Ini => 0,
+        c if c.passed() => 3,
+        _ => 2,
     }
 }
 
@@ -1279,11 +1296,7 @@ pub fn show_servers_state(rt: &Runtime, backend: Option<&str>) -> String {
                 srv.weight,
                 since,
                 hchk_status(live.check_status()),
-                if srv.cfg.check && live.is_running() {
-                    3
-                } else {
-                    0
-                },
+                check_result(srv.cfg.check, live.check_status()),
                 health,
                 chk_state,
                 u8::from(be.cfg.id.is_some()),

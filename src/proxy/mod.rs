@@ -14,6 +14,7 @@ pub mod balance;
 pub mod body_wait;
 pub mod checker;
 pub mod checks_db;
+pub mod checks_proto;
 pub mod cli_api;
 pub mod conn_limit;
 pub mod cookie;

@@ -372,6 +372,8 @@ pub enum Conv {
     Base64,
     B64Dec,
     Hex,
+    /// `hex2i`: a hex string as a signed 64-bit integer.
+    Hex2i,
     Length,
     Field {
         index: i32,
@@ -610,8 +612,10 @@ pub fn default_match(fetch: &Fetch) -> ir::MatchMethod {
         Fetch::SslFc | Fetch::HttpAuth(_) | Fetch::ProtoHttp => M::Bool,
         Fetch::Const(Smp::Bool(_)) => M::Bool,
         Fetch::Const(Smp::Int(_)) => M::Int,
+        Fetch::Var(n) if n.as_ref() == super::tcp::VAR_REQ_ALPN => M::Str,
         Fetch::Var(n) if n.starts_with('\0') => M::Int, // req.len, req.ssl_hello_type (tcp.rs)
         Fetch::Const(Smp::Ip(_)) => M::Ip,
+        Fetch::Payload { .. } => M::Bin,
         _ => M::Str,
     }
 }
@@ -758,6 +762,9 @@ pub const SUPPORTED_FETCHES: &[&str] = &[
     "req_len",
     "req.ssl_hello_type",
     "req_ssl_hello_type",
+    "req.payload",
+    "payload",
+    "req.ssl_alpn",
     "http_auth",
     "http_auth_group",
     "http_auth_user",
@@ -802,6 +809,7 @@ pub const SUPPORTED_CONVERTERS: &[&str] = &[
     "base64",
     "b64dec",
     "hex",
+    "hex2i",
     "length",
     "field",
     "word",
@@ -971,6 +979,7 @@ pub fn compile_fetch(name: &str, args: &[String], env: &CompileEnv) -> Result<Fe
         "req.ssl_hello_type" | "req_ssl_hello_type" => {
             Fetch::Var(super::tcp::VAR_HELLO_TYPE.into())
         }
+        "req.ssl_alpn" => Fetch::Var(super::tcp::VAR_REQ_ALPN.into()),
         "http_auth" => {
             Fetch::HttpAuth(env.userlist(args.first().map(String::as_str).unwrap_or(""))?)
         }
@@ -1075,6 +1084,7 @@ pub fn compile_conv(c: &ir::Converter) -> Result<Conv, CompileError> {
         "base64" => Conv::Base64,
         "b64dec" => Conv::B64Dec,
         "hex" => Conv::Hex,
+        "hex2i" => Conv::Hex2i,
         "length" => Conv::Length,
         "field" | "word" => {
             let index = int_arg(n, a, 0)? as i32;
@@ -1957,6 +1967,18 @@ pub fn apply_conv<'a>(conv: &Conv, v: Smp<'a>, c: &EvalCtx<'a>) -> Option<Smp<'a
                 s.extend_from_slice(format!("{x:02X}").as_bytes());
             }
             owned(s)
+        }
+        Conv::Hex2i => {
+            // as HAProxy: every character must be a hex digit, else no value
+            let b = v.to_bytes();
+            let mut n: i64 = 0;
+            for c in b.iter() {
+                match (*c as char).to_digit(16) {
+                    Some(d) => n = (n << 4).wrapping_add(i64::from(d)),
+                    None => return None,
+                }
+            }
+            Smp::Int(n)
         }
         Conv::Length => Smp::Int(v.to_bytes().len() as i64),
         Conv::Field {

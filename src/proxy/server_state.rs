@@ -31,6 +31,10 @@ pub enum CheckStatus {
     L7Sts = 7,
     /// Initialising (before the first result).
     Ini = 8,
+    SockErr = 9,
+    L6Ok = 10,
+    L6Timeout = 11,
+    L6Rsp = 12,
 }
 
 impl CheckStatus {
@@ -44,6 +48,10 @@ impl CheckStatus {
             6 => CheckStatus::L7Rsp,
             7 => CheckStatus::L7Sts,
             8 => CheckStatus::Ini,
+            9 => CheckStatus::SockErr,
+            10 => CheckStatus::L6Ok,
+            11 => CheckStatus::L6Timeout,
+            12 => CheckStatus::L6Rsp,
             _ => CheckStatus::None,
         }
     }
@@ -59,7 +67,36 @@ impl CheckStatus {
             CheckStatus::L7Rsp => "L7RSP",
             CheckStatus::L7Sts => "L7STS",
             CheckStatus::Ini => "INI",
+            CheckStatus::SockErr => "SOCKERR",
+            CheckStatus::L6Ok => "L6OK",
+            CheckStatus::L6Timeout => "L6TOUT",
+            CheckStatus::L6Rsp => "L6RSP",
         }
+    }
+    /// HAProxy's description (`Layer4 check passed`...), as in logs and `check_desc`.
+    pub fn description(self) -> &'static str {
+        match self {
+            CheckStatus::None => "Unknown",
+            CheckStatus::Ini => "Initializing",
+            CheckStatus::SockErr => "Socket error",
+            CheckStatus::L4Ok => "Layer4 check passed",
+            CheckStatus::L4Timeout => "Layer4 timeout",
+            CheckStatus::L4Conn => "Layer4 connection problem",
+            CheckStatus::L6Ok => "Layer6 check passed",
+            CheckStatus::L6Timeout => "Layer6 timeout",
+            CheckStatus::L6Rsp => "Layer6 invalid response",
+            CheckStatus::L7Timeout => "Layer7 timeout",
+            CheckStatus::L7Rsp => "Layer7 invalid response",
+            CheckStatus::L7Ok => "Layer7 check passed",
+            CheckStatus::L7Sts => "Layer7 wrong status",
+        }
+    }
+    /// Whether the check passed.
+    pub fn passed(self) -> bool {
+        matches!(
+            self,
+            CheckStatus::L4Ok | CheckStatus::L6Ok | CheckStatus::L7Ok
+        )
     }
 }
 

@@ -645,8 +645,10 @@ fn server_row(be: &Backend, srv: &Server, idx: &dyn Fn(&str) -> usize, now: u64)
     set("svname", srv.name.clone());
     set("qcur", "0".into());
     set("qmax", "0".into());
-    if srv.maxconn > 0 {
-        set("slim", srv.maxconn.to_string());
+    // the live maxconn (`set maxconn server`, agent-check `maxconn:N`)
+    let maxconn = live.map_or(srv.maxconn, |l| l.maxconn());
+    if maxconn > 0 {
+        set("slim", maxconn.to_string());
     }
     set("dresp", ld(&c.denied_resp).to_string());
     set("econ", ld(&c.err_conn).to_string());
@@ -656,6 +658,7 @@ fn server_row(be: &Backend, srv: &Server, idx: &dyn Fn(&str) -> usize, now: u64)
     let checked = srv.cfg.check;
     let status = match live {
         Some(l) if l.is_maint() => "MAINT".to_string(),
+        Some(l) if l.is_drain() && srv.cfg.agent_check => "DRAIN (agent)".to_string(),
         Some(l) if l.is_drain() => "DRAIN".to_string(),
         Some(l) if l.is_running() => {
             if checked {
@@ -663,6 +666,9 @@ fn server_row(be: &Backend, srv: &Server, idx: &dyn Fn(&str) -> usize, now: u64)
             } else {
                 "no check".to_string()
             }
+        }
+        _ if srv.cfg.agent_check && super::checker::agent_says_down(srv.uid) => {
+            "DOWN (agent)".to_string()
         }
         _ => "DOWN".to_string(),
     };
@@ -719,14 +725,8 @@ fn server_row(be: &Backend, srv: &Server, idx: &dyn Fn(&str) -> usize, now: u64)
     }
     if checked {
         let desc = match live.map(|l| l.check_status()) {
-            Some(super::server_state::CheckStatus::L4Ok) => "Layer4 check passed",
-            Some(super::server_state::CheckStatus::L4Conn) => "Layer4 connection problem",
-            Some(super::server_state::CheckStatus::L4Timeout) => "Layer4 timeout",
-            Some(super::server_state::CheckStatus::L7Ok) => "Layer7 check passed",
-            Some(super::server_state::CheckStatus::L7Sts) => "Layer7 wrong status",
-            Some(super::server_state::CheckStatus::L7Rsp) => "Layer7 invalid response",
-            Some(super::server_state::CheckStatus::L7Timeout) => "Layer7 timeout",
-            _ => "Initializing",
+            Some(super::server_state::CheckStatus::None) | None => "Initializing",
+            Some(s) => s.description(),
         };
         set("check_desc", desc.into());
         set("check_rise", srv.cfg.rise.to_string());

@@ -218,6 +218,10 @@ fn backend_by_ref<'a>(rt: &'a Runtime, r: &str) -> Option<&'a Backend> {
 fn apply_to_server(logger: &Logger, be: &Backend, srv: &Server, action: AdminAction) -> bool {
     let before = AdminSnapshot::of(be, srv);
     let changed = apply_action(be, srv, action);
+    let maint = be.live.get(srv.index).is_some_and(|l| l.is_maint());
+    if maint != before.maint {
+        super::checker::maint_changed(logger, be, srv, maint);
+    }
     report_admin_change(logger, be, srv, before);
     changed
 }
@@ -355,7 +359,7 @@ impl AdminSnapshot {
     }
 }
 
-/// Reports a maintenance / drain change of `srv` as HAProxy does: a `[WARNING]` line on
+/// Reports a drain change of `srv` as HAProxy does (maintenance: `checker::maint_changed`): a `[WARNING]` line on
 /// stderr and the backend's log targets (alert when a running server goes to maintenance,
 /// notice otherwise), plus the backend alert when it has no usable server left.
 pub fn report_admin_change(logger: &Logger, be: &Backend, srv: &Server, before: AdminSnapshot) {
@@ -383,27 +387,11 @@ pub fn report_admin_change(logger: &Logger, be: &Backend, srv: &Server, before: 
     } else {
         ""
     };
-    let sessions = be
-        .live
-        .get(srv.index)
-        .map_or(0, |l| l.cur_conns.load(Ordering::Relaxed));
     let mut events: Vec<(u8, String)> = Vec::new();
-    if !before.maint && after.maint {
-        if before.running {
-            events.push((1, format!("{name} is going DOWN for maintenance. {act} active and {bck} backup servers left.{on_backup} {sessions} sessions active, 0 requeued, 0 remaining in queue.")));
-        } else {
-            events.push((5, format!("{name} was DOWN and now enters maintenance.")));
-        }
-    } else if before.maint && !after.maint {
-        events.push((
-            5,
-            format!(
-                "{name} is {}/{} (leaving forced maintenance).",
-                if after.running { "UP" } else { "DOWN" },
-                if after.drain { "DRAIN" } else { "READY" }
-            ),
-        ));
-        if after.drain {
+    // maintenance changes are reported by `checker::maint_changed`, which also moves the
+    // operational state; only what follows from them for drain is reported here
+    if before.maint != after.maint {
+        if before.maint && after.drain {
             events.push((5, format!("{name} remains in forced drain mode.")));
         }
     } else if !after.maint && !before.drain && after.drain {

@@ -37,6 +37,10 @@ use crate::haproxy::ir;
 /// (the sample module maps those fetches to these names).
 pub const VAR_REQ_LEN: &str = "\0req.len";
 pub const VAR_HELLO_TYPE: &str = "\0req.ssl_hello_type";
+/// The first ALPN protocol of a ClientHello (`req.ssl_alpn`).
+pub const VAR_REQ_ALPN: &str = "\0req.ssl_alpn";
+/// The bytes received so far while inspecting (`req.payload`).
+pub const VAR_REQ_PAYLOAD: &str = "\0req.payload";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum TcpVerdict {
@@ -367,6 +371,34 @@ pub fn parse_client_hello(buf: &[u8]) -> Option<(i64, Option<Vec<u8>>)> {
     Some((1, sni_of(hs)))
 }
 
+/// The first protocol of the ALPN extension of a complete ClientHello record in `buf`.
+pub fn client_hello_alpn(buf: &[u8]) -> Option<Vec<u8>> {
+    let rec_len = u16::from_be_bytes([*buf.get(3)?, *buf.get(4)?]) as usize;
+    let hs = buf.get(5..5 + rec_len)?;
+    if hs.first() != Some(&1) {
+        return None;
+    }
+    let mut p = 4 + 2 + 32; // header, version, random
+    p += 1 + *hs.get(p)? as usize;
+    p += 2 + u16::from_be_bytes([*hs.get(p)?, *hs.get(p + 1)?]) as usize;
+    p += 1 + *hs.get(p)? as usize;
+    let ext_len = u16::from_be_bytes([*hs.get(p)?, *hs.get(p + 1)?]) as usize;
+    p += 2;
+    let end = (p + ext_len).min(hs.len());
+    while p + 4 <= end {
+        let t = u16::from_be_bytes([hs[p], hs[p + 1]]);
+        let l = u16::from_be_bytes([hs[p + 2], hs[p + 3]]) as usize;
+        let body = hs.get(p + 4..p + 4 + l)?;
+        if t == 16 {
+            // protocol_name_list: len(2), then len(1) name...
+            let n = *body.get(2)? as usize;
+            return body.get(3..3 + n).map(<[u8]>::to_vec);
+        }
+        p += 4 + l;
+    }
+    None
+}
+
 /// The server_name extension of a ClientHello handshake message.
 fn sni_of(hs: &[u8]) -> Option<Vec<u8>> {
     let mut p = 4 + 2 + 32; // header, version, random
@@ -506,6 +538,9 @@ pub async fn serve_l4<C>(
         vars.set(VAR_REQ_LEN, VarValue::Int(buf.len() as i64));
         if let Some((t, sni)) = &hello {
             vars.set(VAR_HELLO_TYPE, VarValue::Int(*t));
+            if let Some(alpn) = client_hello_alpn(&buf) {
+                vars.set(VAR_REQ_ALPN, VarValue::Str(Bytes::from(alpn)));
+            }
             if inspect_sni {
                 info.ssl_sni = sni.as_ref().map(|s| Bytes::copy_from_slice(s));
             }

@@ -504,12 +504,7 @@ fn proxy_tcp_protocol_checks_differential() {
         thread::sleep(Duration::from_millis(1500));
         state_lines(&p.stderr())
     };
-    // known difference: rhaproxy has no Layer6 check statuses yet (ssl-hello-chk reports
-    // Layer7); everything else must be identical
-    let want: Vec<String> = run(false)
-        .into_iter()
-        .map(|l| l.replace("Layer6 invalid response", "Layer7 invalid response"))
-        .collect();
+    let want: Vec<String> = run(false);
     let got = run(true);
     let downs: Vec<&str> = want
         .iter()

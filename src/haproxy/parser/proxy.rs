@@ -1433,7 +1433,8 @@ impl Parser {
                 } else {
                     None
                 };
-                let post41 = line.arg(4) == "post-41";
+                // HAProxy: the 4.1 protocol unless `pre-41` is given
+                let post41 = line.arg(4) != "pre-41";
                 self.px().options.check = enable.then_some(CheckKind::MysqlChk { user, post41 });
             }
             "redis-check" => self.px().options.check = enable.then_some(CheckKind::RedisChk),
@@ -1978,7 +1979,7 @@ impl Parser {
                         return;
                     }
                 }
-                let pattern = line.args_from(i + 1).join(" ");
+                let pattern = expect_pattern_and_options(line, i + 1, &mut options);
                 HttpCheckRule::Expect {
                     negate,
                     kind,
@@ -2070,10 +2071,11 @@ impl Parser {
                     self.alert(span, format!("'tcp-check expect' : 'only supports min-recv, '[!]binary', '[!]string', '[!]rstring', '[!]string-lf''[!]rbinary', '[!]binary-lf' or comment but got '{kind}' as argument.."));
                     return;
                 }
+                let pattern = expect_pattern_and_options(line, i + 1, &mut options);
                 TcpCheckRule::Expect {
                     negate,
                     kind,
-                    pattern: line.args_from(i + 1).join(" "),
+                    pattern,
                     options,
                 }
             }
@@ -2088,6 +2090,38 @@ impl Parser {
         };
         self.px().tcp_checks.push(rule);
     }
+}
+
+/// The pattern words of a `tcp-check expect` / `http-check expect` from word `from` on, and
+/// the `name value` options (`comment`, `min-recv`, `on-error`...) that may follow it, which
+/// are added to `options`.
+fn expect_pattern_and_options(line: &Line, from: usize, options: &mut Vec<String>) -> String {
+    let mut pattern: Vec<String> = Vec::new();
+    let mut i = from;
+    while line.has(i) {
+        let w = line.arg(i);
+        let is_option = !pattern.is_empty()
+            && matches!(
+                w,
+                "min-recv"
+                    | "comment"
+                    | "ok-status"
+                    | "error-status"
+                    | "tout-status"
+                    | "on-success"
+                    | "on-error"
+                    | "status-code"
+            );
+        if is_option {
+            options.push(w.to_string());
+            options.push(line.arg(i + 1).to_string());
+            i += 2;
+        } else {
+            pattern.push(w.to_string());
+            i += 1;
+        }
+    }
+    pattern.join(" ")
 }
 
 /// Arguments of an engine-supported keyword that the engine does not act on yet:
