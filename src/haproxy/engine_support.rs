@@ -165,7 +165,9 @@ impl Walker {
             | HttpAction::SetVarFmt { format: f, .. } => self.log_format(f, span),
             HttpAction::SetVar { expr, .. } => self.expr(expr, span),
             HttpAction::Redirect(rd) => self.log_format(&rd.target, span),
-            HttpAction::Return { body, headers, .. } => {
+            HttpAction::Return { body, headers, .. }
+            | HttpAction::Deny { body, headers, .. }
+            | HttpAction::Tarpit { body, headers, .. } => {
                 if let Some(ReturnBody::LfString(f)) = body {
                     self.log_format(f, span);
                 }

@@ -198,9 +198,28 @@ fn hostname() -> &'static str {
 pub struct Reply {
     pub status: u16,
     pub reason: Cow<'static, str>,
-    /// Header fields in order (Content-Length is NOT included: the engine frames `body`).
+    /// Header fields in order (for a `Generated` reply Content-Length is NOT included: the
+    /// engine frames `body`).
     pub headers: Vec<(Bytes, Bytes)>,
     pub body: Bytes,
+    pub source: ReplySource,
+}
+
+/// Where a [`Reply`] comes from, which decides how it is framed on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplySource {
+    /// Built from rule arguments: the engine adds Content-Length (and Connection: close).
+    Generated,
+    /// An error page (errorfile, http-errors, built-in): a full message whose header fields
+    /// already frame the body; sent as is, then the connection closes.
+    Errorfile,
+    /// An empty errorfile (`/dev/null`): close without answering.
+    Silent,
+    /// An errorfile that is not a valid HTTP response: its bytes are sent as they are.
+    Raw,
+    /// `default-errorfiles`: stands for the proxies' error page for `status`; the engine
+    /// resolves it with [`error_reply`].
+    ProxyErrors,
 }
 
 /// Outcome of a rule list.
@@ -334,11 +353,7 @@ pub enum Action {
     Allow,
     /// `use-service prometheus-exporter`.
     UsePrometheus,
-    Deny {
-        status: u16,
-        content_type: Option<Bytes>,
-        body: Option<Bytes>,
-    },
+    Deny(ReplySpec),
     Tarpit {
         status: u16,
     },
@@ -395,12 +410,7 @@ pub enum Action {
         code: u16,
         reason: Option<Bytes>,
     },
-    Return {
-        status: u16,
-        content_type: Option<Bytes>,
-        body: ReturnBody,
-        headers: Vec<(Bytes, LogFmt)>,
-    },
+    Return(ReplySpec),
     /// Accepted but not implemented: ignored.
     Ignored,
 }
@@ -410,8 +420,262 @@ pub enum ReturnBody {
     None,
     Static(Bytes),
     Fmt(LogFmt),
-    /// A complete raw HTTP response from an errorfile (status line included).
-    RawResponse(Bytes),
+    /// A complete HTTP response from an errorfile, parsed at load.
+    Page(Arc<Reply>),
+    /// `default-errorfiles`: the proxies' error page for the status.
+    ProxyErrors,
+}
+
+/// A compiled http reply: `deny`/`return` arguments or an `http-error` / errorfile page.
+#[derive(Debug, Clone)]
+pub struct ReplySpec {
+    pub status: u16,
+    pub content_type: Option<Bytes>,
+    pub body: ReturnBody,
+    pub headers: Vec<(Bytes, LogFmt)>,
+}
+
+impl ReplySpec {
+    /// An errorfile page for `status`.
+    fn page(status: u16, content: &[u8]) -> ReplySpec {
+        ReplySpec {
+            status,
+            content_type: None,
+            body: ReturnBody::Page(Arc::new(parse_page(content))),
+            headers: Vec::new(),
+        }
+    }
+
+    fn compile(
+        status: u16,
+        content_type: &Option<String>,
+        body: &Option<ir::ReturnBody>,
+        headers: &[(String, ir::LogFormat)],
+        env: &CompileEnv,
+    ) -> Result<ReplySpec, CompileError> {
+        let lf = |f: &ir::LogFormat| LogFmt::compile(f, env);
+        let read = |p: &String| {
+            std::fs::read(p).map_err(|e| CompileError::BadPattern {
+                pattern: p.clone(),
+                msg: e.to_string(),
+            })
+        };
+        let body = match body {
+            None => ReturnBody::None,
+            Some(ir::ReturnBody::String(s)) => ReturnBody::Static(Bytes::from(s.clone())),
+            Some(ir::ReturnBody::LfString(f)) => ReturnBody::Fmt(lf(f)?),
+            Some(ir::ReturnBody::LfFile(p)) => {
+                let text = String::from_utf8_lossy(&read(p)?).into_owned();
+                let f = crate::haproxy::parser::sample::parse_log_format(&text).map_err(|e| {
+                    CompileError::BadPattern {
+                        pattern: p.clone(),
+                        msg: e.to_string(),
+                    }
+                })?;
+                ReturnBody::Fmt(lf(&f)?)
+            }
+            Some(ir::ReturnBody::File(p)) => ReturnBody::Static(Bytes::from(read(p)?)),
+            Some(ir::ReturnBody::Errorfile(p)) => ReturnBody::Page(Arc::new(parse_page(&read(p)?))),
+            Some(ir::ReturnBody::Errorfiles { page, .. }) => match page {
+                Some(c) => ReturnBody::Page(Arc::new(parse_page(c))),
+                None => ReturnBody::None,
+            },
+            Some(ir::ReturnBody::DefaultErrorfiles) => ReturnBody::ProxyErrors,
+        };
+        let mut hs = Vec::with_capacity(headers.len());
+        for (n, v) in headers {
+            hs.push((Bytes::from(n.clone()), lf(v)?));
+        }
+        Ok(ReplySpec {
+            status,
+            content_type: content_type.as_ref().map(|s| Bytes::from(s.clone())),
+            body,
+            headers: hs,
+        })
+    }
+
+    /// The reply for this request. Header values that render empty are left out, as HAProxy.
+    pub fn build(&self, c: &EvalCtx<'_>) -> Reply {
+        let body = match &self.body {
+            ReturnBody::Page(p) => return (**p).clone(),
+            ReturnBody::ProxyErrors => {
+                return Reply {
+                    status: self.status,
+                    reason: Cow::Borrowed(reason_phrase(self.status)),
+                    headers: Vec::new(),
+                    body: Bytes::new(),
+                    source: ReplySource::ProxyErrors,
+                }
+            }
+            ReturnBody::None => Bytes::new(),
+            ReturnBody::Static(b) => b.clone(),
+            ReturnBody::Fmt(f) => Bytes::from(f.render_to_vec(c)),
+        };
+        let mut hs = Vec::with_capacity(self.headers.len() + 1);
+        for (n, f) in &self.headers {
+            let v = f.render_to_vec(c);
+            if !v.is_empty() {
+                hs.push((n.clone(), Bytes::from(v)));
+            }
+        }
+        if let Some(ct) = &self.content_type {
+            if !body.is_empty() {
+                hs.push((Bytes::from_static(b"content-type"), ct.clone()));
+            }
+        }
+        Reply {
+            status: self.status,
+            reason: Cow::Borrowed(reason_phrase(self.status)),
+            headers: hs,
+            body,
+            source: ReplySource::Generated,
+        }
+    }
+}
+
+/// An errorfile's content as a reply: parsed into status, header fields and body.
+pub fn parse_page(content: &[u8]) -> Reply {
+    let raw = || Reply {
+        status: 0,
+        reason: Cow::Borrowed(""),
+        headers: Vec::new(),
+        body: Bytes::copy_from_slice(content),
+        source: ReplySource::Raw,
+    };
+    if content.is_empty() {
+        return Reply {
+            source: ReplySource::Silent,
+            ..raw()
+        };
+    }
+    let mut hdrs = [httparse::EMPTY_HEADER; 64];
+    let mut res = httparse::Response::new(&mut hdrs);
+    let Ok(httparse::Status::Complete(n)) = res.parse(content) else {
+        return raw();
+    };
+    let status = res.code.unwrap_or(0);
+    Reply {
+        status,
+        reason: Cow::Owned(res.reason.unwrap_or("").to_string()),
+        headers: res
+            .headers
+            .iter()
+            .map(|h| {
+                (
+                    Bytes::copy_from_slice(h.name.as_bytes()),
+                    Bytes::copy_from_slice(h.value),
+                )
+            })
+            .collect(),
+        body: Bytes::copy_from_slice(&content[n..]),
+        source: ReplySource::Errorfile,
+    }
+}
+
+/// The error page for `status`: the backend's (`errorfile`, `errorfiles`, `http-error`), else
+/// the frontend's, else HAProxy's built-in page.
+pub fn error_reply(status: u16, be: Option<&RuleSet>, fe: &RuleSet, c: &EvalCtx<'_>) -> Reply {
+    for rs in be.into_iter().chain(std::iter::once(fe)) {
+        if let Some(spec) = rs.error_pages.iter().rev().find(|p| p.status == status) {
+            let r = spec.build(c);
+            if r.source != ReplySource::ProxyErrors {
+                return r;
+            }
+        }
+    }
+    parse_page(crate::proxy::http1::error_page(status))
+}
+
+/// The 401 reply of `auth`.
+pub fn auth_reply(realm: &str) -> Reply {
+    Reply {
+        status: 401,
+        reason: Cow::Borrowed("Unauthorized"),
+        headers: vec![
+            (
+                Bytes::from_static(b"cache-control"),
+                Bytes::from_static(b"no-cache"),
+            ),
+            (
+                Bytes::from_static(b"content-type"),
+                Bytes::from_static(b"text/html"),
+            ),
+            (
+                Bytes::from_static(b"www-authenticate"),
+                Bytes::from(format!("Basic realm=\"{realm}\"")),
+            ),
+        ],
+        body: Bytes::from_static(b"<html><body><h1>401 Unauthorized</h1>\nYou need a valid user and password to access this content.\n</body></html>\n"),
+        source: ReplySource::Generated,
+    }
+}
+
+/// Runs `http-after-response` rules (backend's, then frontend's) on a locally generated reply,
+/// as HAProxy does for every response it forwards.
+pub fn after_response_on_reply(
+    reply: &mut Reply,
+    sets: &[&RuleSet],
+    req: &RequestHead,
+    env: &RuleEnv<'_>,
+    vars: &mut Vars,
+) {
+    if matches!(reply.source, ReplySource::Silent | ReplySource::Raw)
+        || sets.iter().all(|s| s.http_after_response.is_empty())
+    {
+        return;
+    }
+    let mut res = ResponseHead {
+        version: Bytes::from_static(b"HTTP/1.1"),
+        status: reply.status,
+        reason: Bytes::copy_from_slice(reply.reason.as_bytes()),
+        headers: reply
+            .headers
+            .drain(..)
+            .map(|(n, v)| HdrField { name: n, value: v })
+            .collect(),
+    };
+    for rs in sets {
+        let _ = apply_response_rules(&rs.http_after_response, req, &mut res, env, vars);
+    }
+    reply.status = res.status;
+    reply.reason = Cow::Owned(String::from_utf8_lossy(&res.reason).into_owned());
+    reply.headers = res.headers.into_iter().map(|h| (h.name, h.value)).collect();
+}
+
+/// A reply on the wire (`HTTP/1.0` when the request was), None for a silent close.
+pub fn write_reply(r: &Reply, req_minor: u8, close: bool) -> Option<Vec<u8>> {
+    match r.source {
+        ReplySource::Silent => return None,
+        ReplySource::Raw => return Some(r.body.to_vec()),
+        _ => {}
+    }
+    let mut out = Vec::with_capacity(256 + r.body.len());
+    out.extend_from_slice(if req_minor == 0 {
+        b"HTTP/1.0 "
+    } else {
+        b"HTTP/1.1 "
+    });
+    out.extend_from_slice(r.status.to_string().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(r.reason.as_bytes());
+    out.extend_from_slice(b"\r\n");
+    for (n, v) in &r.headers {
+        let at = out.len();
+        out.extend_from_slice(n);
+        out[at..].make_ascii_lowercase();
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(v);
+        out.extend_from_slice(b"\r\n");
+    }
+    if r.source != ReplySource::Errorfile {
+        out.extend_from_slice(format!("content-length: {}\r\n", r.body.len()).as_bytes());
+        if close {
+            out.extend_from_slice(b"connection: close\r\n");
+        }
+    }
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(&r.body);
+    Some(out)
 }
 
 #[derive(Debug, Clone)]
@@ -466,6 +730,8 @@ pub struct RuleSet {
     pub http_request: Vec<Rule>,
     pub http_response: Vec<Rule>,
     pub http_after_response: Vec<Rule>,
+    /// The proxy's error pages (`errorfile`, `errorfiles`, `http-error`), last one wins.
+    pub error_pages: Vec<ReplySpec>,
     pub redirects: Vec<(CompiledRedirect, Option<CompiledCond>)>,
     pub switching: Switching,
     /// `use-server` rules (backend side).
@@ -576,12 +842,15 @@ fn compile_action(
             status,
             content_type,
             body,
-        } => Action::Deny {
-            status: status.unwrap_or(if response { 502 } else { 403 }),
-            content_type: content_type.as_ref().map(|s| Bytes::from(s.clone())),
-            body: body.as_ref().map(|s| Bytes::from(s.clone())),
-        },
-        A::Tarpit { status } => Action::Tarpit {
+            headers,
+        } => Action::Deny(ReplySpec::compile(
+            status.unwrap_or(if response { 502 } else { 403 }),
+            content_type,
+            &Some(body.clone().unwrap_or(ir::ReturnBody::DefaultErrorfiles)),
+            headers,
+            env,
+        )?),
+        A::Tarpit { status, .. } => Action::Tarpit {
             status: status.unwrap_or(500),
         },
         A::Auth { realm } => Action::Auth {
@@ -673,55 +942,13 @@ fn compile_action(
             content_type,
             body,
             headers,
-        } => {
-            let body = match body {
-                None => ReturnBody::None,
-                Some(ir::ReturnBody::String(s)) => ReturnBody::Static(Bytes::from(s.clone())),
-                Some(ir::ReturnBody::LfString(f)) => ReturnBody::Fmt(lf(f)?),
-                Some(ir::ReturnBody::LfFile(p)) => {
-                    let text =
-                        std::fs::read_to_string(p).map_err(|e| CompileError::BadPattern {
-                            pattern: p.clone(),
-                            msg: e.to_string(),
-                        })?;
-                    let f =
-                        crate::haproxy::parser::sample::parse_log_format(&text).map_err(|e| {
-                            CompileError::BadPattern {
-                                pattern: p.clone(),
-                                msg: e.to_string(),
-                            }
-                        })?;
-                    ReturnBody::Fmt(lf(&f)?)
-                }
-                Some(ir::ReturnBody::File(p)) => {
-                    ReturnBody::Static(Bytes::from(std::fs::read(p).map_err(|e| {
-                        CompileError::BadPattern {
-                            pattern: p.clone(),
-                            msg: e.to_string(),
-                        }
-                    })?))
-                }
-                Some(ir::ReturnBody::Errorfile(p)) => {
-                    ReturnBody::RawResponse(Bytes::from(std::fs::read(p).map_err(|e| {
-                        CompileError::BadPattern {
-                            pattern: p.clone(),
-                            msg: e.to_string(),
-                        }
-                    })?))
-                }
-                Some(ir::ReturnBody::Errorfiles(_)) => ReturnBody::None,
-            };
-            let mut hs = Vec::with_capacity(headers.len());
-            for (n, v) in headers {
-                hs.push((Bytes::from(n.clone()), lf(v)?));
-            }
-            Action::Return {
-                status: *status,
-                content_type: content_type.as_ref().map(|s| Bytes::from(s.clone())),
-                body,
-                headers: hs,
-            }
-        }
+        } => Action::Return(ReplySpec::compile(
+            *status,
+            content_type,
+            body,
+            headers,
+            env,
+        )?),
         A::UseService(s) if s == "prometheus-exporter" => Action::UsePrometheus,
         _ => Action::Ignored,
     })
@@ -758,6 +985,20 @@ impl RuleSet {
         let http_request = compile_rules(&p.http_request, &acls, env, false)?;
         let http_response = compile_rules(&p.http_response, &acls, env, true)?;
         let http_after_response = compile_rules(&p.http_after_response, &acls, env, true)?;
+        let mut error_pages: Vec<ReplySpec> = p
+            .errorfiles
+            .iter()
+            .map(|e| ReplySpec::page(e.status, &e.content))
+            .collect();
+        for e in &p.error_replies {
+            error_pages.push(ReplySpec::compile(
+                e.status,
+                &e.content_type,
+                &e.body,
+                &e.headers,
+                env,
+            )?);
+        }
         let mut redirects = Vec::new();
         for r in &p.redirects {
             redirects.push((
@@ -798,6 +1039,7 @@ impl RuleSet {
             http_request,
             http_response,
             http_after_response,
+            error_pages,
             redirects,
             switching,
             use_servers,
@@ -1087,44 +1329,7 @@ pub fn build_redirect(rd: &CompiledRedirect, c: &EvalCtx<'_>) -> Reply {
         reason: Cow::Borrowed(reason_phrase(code)),
         headers,
         body: Bytes::new(),
-    }
-}
-
-fn build_return(
-    status: u16,
-    content_type: &Option<Bytes>,
-    body: &ReturnBody,
-    headers: &[(Bytes, LogFmt)],
-    c: &EvalCtx<'_>,
-) -> Reply {
-    let mut hs = Vec::with_capacity(headers.len() + 1);
-    for (n, f) in headers {
-        hs.push((n.clone(), Bytes::from(f.render_to_vec(c))));
-    }
-    let body = match body {
-        ReturnBody::None => Bytes::new(),
-        ReturnBody::Static(b) => b.clone(),
-        ReturnBody::Fmt(f) => Bytes::from(f.render_to_vec(c)),
-        ReturnBody::RawResponse(raw) => {
-            // An errorfile is a full response: keep its body, take its status line's code.
-            let split = raw
-                .windows(4)
-                .position(|w| w == b"\r\n\r\n")
-                .map(|p| p + 4)
-                .unwrap_or(raw.len());
-            raw.slice(split..)
-        }
-    };
-    if let Some(ct) = content_type {
-        if !body.is_empty() {
-            hs.push((Bytes::from_static(b"content-type"), ct.clone()));
-        }
-    }
-    Reply {
-        status,
-        reason: Cow::Borrowed(reason_phrase(status)),
-        headers: hs,
-        body,
+        source: ReplySource::Generated,
     }
 }
 
@@ -1149,22 +1354,12 @@ pub fn apply_request_rules(
             }
             match &rule.action {
                 Action::Allow => return Verdict::Continue,
-                Action::Deny {
-                    status,
-                    content_type,
-                    body,
-                } => {
-                    return match body {
-                        Some(b) => Verdict::Reply(Reply {
-                            status: *status,
-                            reason: Cow::Borrowed(reason_phrase(*status)),
-                            headers: content_type
-                                .iter()
-                                .map(|ct| (Bytes::from_static(b"content-type"), ct.clone()))
-                                .collect(),
-                            body: b.clone(),
-                        }),
-                        None => Verdict::Deny { status: *status },
+                Action::Deny(spec) => {
+                    return match spec.body {
+                        ReturnBody::ProxyErrors => Verdict::Deny {
+                            status: spec.status,
+                        },
+                        _ => Verdict::Reply(spec.build(&ec)),
                     }
                 }
                 Action::Tarpit { status } => return Verdict::Tarpit { status: *status },
@@ -1175,14 +1370,7 @@ pub fn apply_request_rules(
                     }
                 }
                 Action::Redirect(rd) => return Verdict::Reply(build_redirect(rd, &ec)),
-                Action::Return {
-                    status,
-                    content_type,
-                    body,
-                    headers,
-                } => {
-                    return Verdict::Reply(build_return(*status, content_type, body, headers, &ec))
-                }
+                Action::Return(spec) => return Verdict::Reply(spec.build(&ec)),
                 Action::SetHeader { value, .. }
                 | Action::AddHeader { value, .. }
                 | Action::SetPath(value)
@@ -1299,33 +1487,16 @@ pub fn apply_response_rules(
             }
             match &rule.action {
                 Action::Allow => return Verdict::Continue,
-                Action::Deny {
-                    status,
-                    content_type,
-                    body,
-                } => {
-                    return match body {
-                        Some(b) => Verdict::Reply(Reply {
-                            status: *status,
-                            reason: Cow::Borrowed(reason_phrase(*status)),
-                            headers: content_type
-                                .iter()
-                                .map(|ct| (Bytes::from_static(b"content-type"), ct.clone()))
-                                .collect(),
-                            body: b.clone(),
-                        }),
-                        None => Verdict::Deny { status: *status },
+                Action::Deny(spec) => {
+                    return match spec.body {
+                        ReturnBody::ProxyErrors => Verdict::Deny {
+                            status: spec.status,
+                        },
+                        _ => Verdict::Reply(spec.build(&ec)),
                     }
                 }
                 Action::Redirect(rd) => return Verdict::Reply(build_redirect(rd, &ec)),
-                Action::Return {
-                    status,
-                    content_type,
-                    body,
-                    headers,
-                } => {
-                    return Verdict::Reply(build_return(*status, content_type, body, headers, &ec))
-                }
+                Action::Return(spec) => return Verdict::Reply(spec.build(&ec)),
                 Action::SetHeader { value, .. } | Action::AddHeader { value, .. } => {
                     rendered = Some(value.render_to_vec(&ec))
                 }

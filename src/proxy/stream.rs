@@ -17,7 +17,7 @@ use super::ctx::{ConnInfo, ProxyLookup, RequestCtx, RequestHead, ResponseCtx, Re
 use super::http1::{self, BodyKind, BodyProgress, HeadParser, Parsed};
 use super::log::LogRecord;
 use super::pool::{self, ServerConn};
-use super::rules::{apply_response_rules, RuleEnv, Verdict};
+use super::rules::{self, apply_response_rules, RuleEnv, Verdict};
 use super::runtime::{
     conn_mode, or_forever, Backend, Counters, Frontend, HttpConnMode, Runtime, Server,
 };
@@ -392,25 +392,24 @@ async fn send_error<C: AsyncWrite + Unpin>(
     fe: &Frontend,
     rt: &Runtime,
 ) -> Outcome {
-    // `errorfile` of the backend, else of the frontend, else HAProxy's built-in page; the
-    // proxy's own lines come after the inherited `defaults` ones, and the last one wins
+    // the backend's error page, else the frontend's, else HAProxy's built-in one (rules.rs);
+    // no request is at hand here, so log-format pages render against an empty one
     let _ = rt;
-    let be = rec.backend.as_deref();
-    let custom = be
-        .and_then(|b| b.cfg.errorfiles.iter().rev().find(|e| e.status == status))
-        .or_else(|| fe.cfg.errorfiles.iter().rev().find(|e| e.status == status));
-    let page: &[u8] = match custom {
-        Some(e) => &e.content,
-        None => http1::error_page(status),
-    };
-    let _ = client.write_all(page).await;
+    let (req, vars, info) = (RequestHead::default(), Vars::new(), ConnInfo::default());
+    let ctx = RequestCtx::new(&req, &info, &fe.name, "", &vars);
+    let be_rules = rec.backend.as_deref().map(|b| &*b.rules);
+    let reply = rules::error_reply(status, be_rules, &fe.rules, &EvalCtx::new(&ctx));
     rec.status = status;
-    rec.bytes_out = page.len() as u64;
     fe.counters.count_status(status);
+    if let Some(bytes) = rules::write_reply(&reply, 1, true) {
+        let _ = client.write_all(&bytes).await;
+        rec.bytes_out = bytes.len() as u64;
+    }
     Outcome::Close
 }
 
-/// Sends the answer of a rule that stopped processing (deny, tarpit, auth, redirect, return).
+/// Sends the answer of a rule that stopped processing (deny, tarpit, auth, redirect, return),
+/// after the http-after-response rules.
 #[allow(clippy::too_many_arguments)]
 async fn local_verdict<C: AsyncWrite + Unpin>(
     client: &mut C,
@@ -421,17 +420,30 @@ async fn local_verdict<C: AsyncWrite + Unpin>(
     rt: &Runtime,
     close: bool,
     req_minor: u8,
+    req: &RequestHead,
+    vars: &mut Vars,
+    info: &ConnInfo,
 ) -> Outcome {
     if let Some(be) = be {
         rec.backend = Some(be.clone());
     }
-    let (status, bytes) = match verdict {
+    let be_name = be.map(|b| b.name.as_str()).unwrap_or("");
+    let be_rules = be
+        .filter(|b| fe.own_backend != Some(b.index))
+        .map(|b| &*b.rules);
+    let error_page = |status: u16, vars: &Vars| {
+        let ctx = RequestCtx::new(req, info, &fe.name, be_name, vars)
+            .with_proxies(rt as &dyn ProxyLookup);
+        rules::error_reply(status, be_rules, &fe.rules, &EvalCtx::new(&ctx))
+    };
+    let mut close = close;
+    let mut reply = match verdict {
         Verdict::Continue => return Outcome::KeepAlive,
         Verdict::Deny { status } => {
             Counters::add(&fe.counters.denied_req, 1);
             rec.term = *b"PR";
-            send_error(client, status, rec, fe, rt).await;
-            return Outcome::Close;
+            close = true;
+            error_page(status, vars)
         }
         Verdict::Tarpit { status } => {
             let t = be
@@ -441,57 +453,54 @@ async fn local_verdict<C: AsyncWrite + Unpin>(
             tokio::time::sleep(t.unwrap_or(Duration::ZERO)).await;
             Counters::add(&fe.counters.denied_req, 1);
             rec.term = *b"PT";
-            send_error(client, status, rec, fe, rt).await;
-            return Outcome::Close;
+            close = true;
+            error_page(status, vars)
         }
         Verdict::Auth { realm } => {
-            let body: &[u8] = b"<html><body><h1>401 Unauthorized</h1>\nYou need a valid user and password to access this content.\n</body></html>\n";
-            let mut out = format!(
-                "HTTP/1.1 401 Unauthorized\r\ncontent-length: {}\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nwww-authenticate: Basic realm=\"{realm}\"\r\n{}\r\n",
-                body.len(),
-                if close { "connection: close\r\n" } else { "" }
-            )
-            .into_bytes();
-            out.extend_from_slice(body);
             rec.term = *b"PR";
-            (401, out)
+            rules::auth_reply(&realm)
         }
         Verdict::Prometheus => {
             rec.term = *b"LR";
-            (200, super::prometheus::response(rt, req_minor == 0, close))
+            let bytes = super::prometheus::response(rt, req_minor == 0, close);
+            rec.status = 200;
+            rec.bytes_out = bytes.len() as u64;
+            fe.counters.count_status(200);
+            if client.write_all(&bytes).await.is_err() {
+                return Outcome::Abort;
+            }
+            return if close {
+                Outcome::Close
+            } else {
+                Outcome::KeepAlive
+            };
         }
         Verdict::Reply(r) => {
-            let mut out = Vec::with_capacity(256 + r.body.len());
-            out.extend_from_slice(if req_minor == 0 {
-                b"HTTP/1.0 "
-            } else {
-                b"HTTP/1.1 "
-            });
-            out.extend_from_slice(r.status.to_string().as_bytes());
-            out.push(b' ');
-            out.extend_from_slice(r.reason.as_bytes());
-            out.extend_from_slice(b"\r\n");
-            for (n, v) in &r.headers {
-                let at = out.len();
-                out.extend_from_slice(n);
-                out[at..].make_ascii_lowercase();
-                out.extend_from_slice(b": ");
-                out.extend_from_slice(v);
-                out.extend_from_slice(b"\r\n");
-            }
-            out.extend_from_slice(format!("content-length: {}\r\n", r.body.len()).as_bytes());
-            if close {
-                out.extend_from_slice(b"connection: close\r\n");
-            }
-            out.extend_from_slice(b"\r\n");
-            out.extend_from_slice(&r.body);
             rec.term = *b"LR";
-            (r.status, out)
+            if r.source == rules::ReplySource::ProxyErrors {
+                error_page(r.status, vars)
+            } else {
+                r
+            }
         }
     };
-    rec.status = status;
+    if reply.source != rules::ReplySource::Generated {
+        close = true;
+    }
+    let env = RuleEnv {
+        conn: info,
+        frontend: &fe.name,
+        backend: be_name,
+        proxies: Some(rt as &dyn ProxyLookup),
+    };
+    let sets: Vec<&rules::RuleSet> = be_rules.into_iter().chain([&*fe.rules]).collect();
+    rules::after_response_on_reply(&mut reply, &sets, req, &env, vars);
+    rec.status = reply.status;
+    fe.counters.count_status(reply.status);
+    let Some(bytes) = rules::write_reply(&reply, req_minor, close) else {
+        return Outcome::Close;
+    };
     rec.bytes_out = bytes.len() as u64;
-    fe.counters.count_status(status);
     if client.write_all(&bytes).await.is_err() {
         return Outcome::Abort;
     }
@@ -643,7 +652,10 @@ where
     let verdict = fe.rules.apply_request(&mut b.req, &fe_env, &mut b.vars);
     if verdict != Verdict::Continue {
         let close = local_close(fe.cfg.options.http_mode == HttpConnMode::Close);
-        return local_verdict(client, verdict, rec, fe, None, rt, close, req_minor).await;
+        return local_verdict(
+            client, verdict, rec, fe, None, rt, close, req_minor, &b.req, &mut b.vars, info,
+        )
+        .await;
     }
     if let Some(reply) = fe.rules.apply_redirects(&b.req, &fe_env, &b.vars) {
         let close = local_close(fe.cfg.options.http_mode == HttpConnMode::Close);
@@ -656,6 +668,9 @@ where
             rt,
             close,
             req_minor,
+            &b.req,
+            &mut b.vars,
+            info,
         )
         .await;
     }
@@ -698,7 +713,11 @@ where
         };
         if verdict != Verdict::Continue {
             let close = local_close(mode == HttpConnMode::Close);
-            return local_verdict(client, verdict, rec, fe, Some(&be), rt, close, req_minor).await;
+            return local_verdict(
+                client, verdict, rec, fe, Some(&be), rt, close, req_minor, &b.req, &mut b.vars,
+                info,
+            )
+            .await;
         }
     }
     if let Some(st) = stats::settings(fe, Some(&be)) {
@@ -1054,11 +1073,10 @@ where
         }
         if verdict != Verdict::Continue {
             Counters::add(&be.counters.denied_resp, 1);
-            let v = match verdict {
-                Verdict::Deny { .. } => Verdict::Deny { status: 502 },
-                v => v,
-            };
-            local_verdict(client, v, rec, fe, Some(&be), rt, true, req_minor).await;
+            local_verdict(
+                client, verdict, rec, fe, Some(&be), rt, true, req_minor, &b.req, &mut b.vars, info,
+            )
+            .await;
             return Outcome::Close;
         }
         if let (Some(c), Some(t)) = (&be.cookie, &cookie_txn) {

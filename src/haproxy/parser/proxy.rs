@@ -782,12 +782,15 @@ impl Parser {
                 let status = values::atol(line.arg(1)) as u16;
                 let path = line.arg(2).to_string();
                 match crate::haproxy::parser::read_config_file(&path).ok_or(()) {
-                    Ok(content) => self.px().errorfiles.push(ErrorFile {
-                        status,
-                        path,
-                        content,
-                        span,
-                    }),
+                    Ok(content) => {
+                        self.px().error_replies.retain(|e| e.status != status);
+                        self.px().errorfiles.push(ErrorFile {
+                            status,
+                            path,
+                            content,
+                            span,
+                        })
+                    }
                     Err(_) => self.alert(span, format!("errorfile : error opening file '{path}'.")),
                 }
             }
@@ -832,6 +835,9 @@ impl Parser {
                             .collect()
                     })
                     .unwrap_or_default();
+                self.px()
+                    .error_replies
+                    .retain(|e| !pages.iter().any(|p| p.status == e.status));
                 self.px().errorfiles.extend(pages);
                 self.px().http_errors_refs.push(line.arg(1).to_string());
                 self.px().http_errors_spans.push(span);
@@ -870,23 +876,7 @@ impl Parser {
                 self.unimplemented(span, "compression");
                 self.px().compression.push(raw(line));
             }
-            "http-error" => {
-                self.unimplemented(span, kw);
-                // "http-error status N [content-type T] [errorfile F|file F|...]"
-                let words = line.args_from(1);
-                if let Some(i) = words
-                    .iter()
-                    .position(|w| matches!(w.as_str(), "errorfile" | "file" | "lf-file"))
-                {
-                    if let Some(path) = words.get(i + 1) {
-                        if !crate::haproxy::parser::config_file_readable(path) {
-                            self.alert(span, format!("http-error : error opening file '{path}'"));
-                            return;
-                        }
-                    }
-                }
-                self.px().raw.push(raw(line));
-            }
+            "http-error" => self.http_error(line),
             _ => self.proxy_fallback(line),
         }
     }
