@@ -350,7 +350,7 @@ mod tests {
             ("proxy", "tcp-check send-lf", W),
             ("proxy", "timeout client-fin", W),
             ("proxy", "capture request header", W),
-            ("proxy", "unique-id-format", W),
+            ("proxy", "unique-id-format", I), // rules.rs
             ("proxy", "stats admin", W),
             ("option", "httplog", I),    // log.rs
             ("option", "forwardfor", I), // stream.rs

@@ -231,6 +231,10 @@ pub struct Proxy {
     pub stick_table: Option<StickTable>,
     pub stick_rules: Vec<StickRule>,
     pub captures: Vec<Capture>,
+    /// Request capture slots in declaration order (`capture request header`, `declare capture
+    /// request`, `http-request capture ... len`): each slot's max length; the index is what
+    /// `capture.req.hdr(N)` and `capture ... id N` name.
+    pub req_capture_lens: Vec<u32>,
     pub email_alert: Vec<RawDirective>,
     pub filters: Vec<RawDirective>,
     pub compression: Vec<RawDirective>,
@@ -1001,6 +1005,8 @@ pub struct Redirect {
     pub append_slash: bool,
     pub set_cookie: Option<String>,
     pub clear_cookie: Option<String>,
+    /// `ignore-empty`: the rule does nothing when the target renders empty.
+    pub ignore_empty: bool,
 }
 
 /// `redirect ...` proxy keyword.

@@ -592,6 +592,9 @@ fn redirect(r: &Redirect) -> String {
     if r.drop_query {
         s.push_str(" drop-query");
     }
+    if r.ignore_empty {
+        s.push_str(" ignore-empty");
+    }
     if r.append_slash {
         s.push_str(" append-slash");
     }

@@ -65,6 +65,8 @@ pub struct ConnInfo {
     pub ssl_fc: bool,
     /// The SNI the client sent, if any (`ssl_fc_sni`).
     pub ssl_sni: Option<Bytes>,
+    /// The unique id TLV of the client's PROXY v2 header (`fc_pp_unique_id`).
+    pub pp_unique_id: Option<Bytes>,
 }
 
 impl Default for ConnInfo {
@@ -75,6 +77,7 @@ impl Default for ConnInfo {
             dst: a,
             ssl_fc: false,
             ssl_sni: None,
+            pp_unique_id: None,
         }
     }
 }
@@ -97,6 +100,8 @@ pub struct Vars {
     /// The method as received, kept when `set-method` changes it: HAProxy's `method` fetch
     /// keeps reporting the original method.
     orig_method: Option<Bytes>,
+    /// Request capture slots (`http-request capture`), by slot index.
+    captures: Vec<Option<Bytes>>,
 }
 
 impl Vars {
@@ -104,6 +109,7 @@ impl Vars {
         Vars {
             entries: Vec::new(),
             orig_method: None,
+            captures: Vec::new(),
         }
     }
     /// Remembers the received method before a rewrite (first call wins).
@@ -134,6 +140,18 @@ impl Vars {
     pub fn clear(&mut self) {
         self.entries.clear();
         self.orig_method = None;
+        self.captures.clear();
+    }
+    /// Stores a request capture in slot `slot`.
+    pub fn set_capture(&mut self, slot: usize, value: Bytes) {
+        if self.captures.len() <= slot {
+            self.captures.resize(slot + 1, None);
+        }
+        self.captures[slot] = Some(value);
+    }
+    /// The request capture in slot `slot` (`capture.req.hdr(N)`).
+    pub fn capture(&self, slot: usize) -> Option<&Bytes> {
+        self.captures.get(slot)?.as_ref()
     }
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()

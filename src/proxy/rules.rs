@@ -345,6 +345,8 @@ pub struct CompiledRedirect {
     pub append_slash: bool,
     /// Full Set-Cookie value (`NAME=v; path=/;` or `NAME; path=/; Max-Age=0;`).
     pub cookie: Option<Bytes>,
+    /// `ignore-empty`: no redirect when the target renders empty.
+    pub ignore_empty: bool,
 }
 
 /// A compiled http-request / http-response action.
@@ -411,6 +413,12 @@ pub enum Action {
         reason: Option<Bytes>,
     },
     Return(ReplySpec),
+    /// `http-request capture EXPR len N | id N`: into request capture slot `slot`, cut to `len`.
+    Capture {
+        expr: CompiledExpr,
+        slot: usize,
+        len: usize,
+    },
     /// Accepted but not implemented: ignored.
     Ignored,
 }
@@ -762,6 +770,7 @@ fn compile_redirect(r: &ir::Redirect, env: &CompileEnv) -> Result<CompiledRedire
         drop_query: r.drop_query,
         append_slash: r.append_slash,
         cookie,
+        ignore_empty: r.ignore_empty,
     })
 }
 
@@ -791,6 +800,7 @@ pub const SUPPORTED_HTTP_REQUEST_ACTIONS: &[&str] = &[
     "set-var",
     "set-var-fmt",
     "unset-var",
+    "capture",
 ];
 
 /// `tcp-request connection` and `tcp-request content` actions the engine performs
@@ -833,6 +843,7 @@ fn compile_action(
     a: &ir::HttpAction,
     env: &CompileEnv,
     response: bool,
+    capture_slots: &[u32],
 ) -> Result<Action, CompileError> {
     use ir::HttpAction as A;
     let lf = |f: &ir::LogFormat| LogFmt::compile(f, env);
@@ -950,6 +961,16 @@ fn compile_action(
             env,
         )?),
         A::UseService(s) if s == "prometheus-exporter" => Action::UsePrometheus,
+        A::CaptureSample {
+            expr, id: Some(id), ..
+        } if !response => match capture_slots.get(*id as usize) {
+            Some(len) => Action::Capture {
+                expr: CompiledExpr::compile(expr, env)?,
+                slot: *id as usize,
+                len: *len as usize,
+            },
+            None => Action::Ignored,
+        },
         _ => Action::Ignored,
     })
 }
@@ -959,12 +980,13 @@ fn compile_rules(
     acls: &AclSet,
     env: &CompileEnv,
     response: bool,
+    capture_slots: &[u32],
 ) -> Result<Vec<Rule>, CompileError> {
     rules
         .iter()
         .map(|r| {
             Ok(Rule {
-                action: compile_action(&r.action, env, response)?,
+                action: compile_action(&r.action, env, response, capture_slots)?,
                 cond: CompiledCond::compile_opt(r.cond.as_ref(), acls, env)?,
             })
         })
@@ -982,9 +1004,10 @@ impl RuleSet {
     /// Compiles a proxy's ACLs, http rules, redirects and switching rules.
     pub fn compile(p: &ir::Proxy, env: &CompileEnv) -> Result<RuleSet, CompileError> {
         let acls = AclSet::compile(&p.acls, env)?;
-        let http_request = compile_rules(&p.http_request, &acls, env, false)?;
-        let http_response = compile_rules(&p.http_response, &acls, env, true)?;
-        let http_after_response = compile_rules(&p.http_after_response, &acls, env, true)?;
+        let slots = &p.req_capture_lens;
+        let http_request = compile_rules(&p.http_request, &acls, env, false, slots)?;
+        let http_response = compile_rules(&p.http_response, &acls, env, true, slots)?;
+        let http_after_response = compile_rules(&p.http_after_response, &acls, env, true, slots)?;
         let mut error_pages: Vec<ReplySpec> = p
             .errorfiles
             .iter()
@@ -1097,7 +1120,9 @@ impl RuleSet {
         let ec = EvalCtx::new(&r);
         for (rd, cond) in &self.redirects {
             if cond_ok(cond.as_ref(), &ec) {
-                return Some(build_redirect(rd, &ec));
+                if let Some(r) = redirect_reply(rd, &ec) {
+                    return Some(r);
+                }
             }
         }
         None
@@ -1276,6 +1301,14 @@ fn join3(a: &[u8], b: &[u8], c: &[u8]) -> Bytes {
 }
 
 /// Builds a redirect reply (HAProxy's http_apply_redirect_rule).
+/// The redirect's reply, None when `ignore-empty` applies.
+pub fn redirect_reply(rd: &CompiledRedirect, c: &EvalCtx<'_>) -> Option<Reply> {
+    if rd.ignore_empty && rd.target.render_to_vec(c).is_empty() {
+        return None;
+    }
+    Some(build_redirect(rd, c))
+}
+
 pub fn build_redirect(rd: &CompiledRedirect, c: &EvalCtx<'_>) -> Reply {
     let mut loc = Vec::with_capacity(64);
     let req = c.req;
@@ -1369,7 +1402,11 @@ pub fn apply_request_rules(
                         realm: realm.clone().unwrap_or_else(|| proxy_name.to_string()),
                     }
                 }
-                Action::Redirect(rd) => return Verdict::Reply(build_redirect(rd, &ec)),
+                Action::Redirect(rd) => {
+                    if let Some(r) = redirect_reply(rd, &ec) {
+                        return Verdict::Reply(r);
+                    }
+                }
                 Action::Return(spec) => return Verdict::Reply(spec.build(&ec)),
                 Action::SetHeader { value, .. }
                 | Action::AddHeader { value, .. }
@@ -1379,6 +1416,13 @@ pub fn apply_request_rules(
                 | Action::SetUri(value)
                 | Action::SetMethod(value) => rendered = Some(value.render_to_vec(&ec)),
                 Action::SetVar { expr, .. } => var_value = expr.eval(&ec).map(|s| s.to_var()),
+                Action::Capture { expr, len, .. } => {
+                    rendered = expr.eval(&ec).map(|v| {
+                        let mut b = v.to_bytes().to_vec();
+                        b.truncate(*len);
+                        b
+                    })
+                }
                 Action::ReplaceHeader { subst, .. }
                 | Action::ReplacePath { subst, .. }
                 | Action::ReplacePathq { subst, .. }
@@ -1460,6 +1504,11 @@ pub fn apply_request_rules(
                 }
             }
             Action::UnsetVar { name } => vars.unset(name),
+            Action::Capture { slot, .. } => {
+                if let Some(v) = rendered {
+                    vars.set_capture(*slot, Bytes::from(v));
+                }
+            }
             _ => {}
         }
     }
@@ -1495,7 +1544,11 @@ pub fn apply_response_rules(
                         _ => Verdict::Reply(spec.build(&ec)),
                     }
                 }
-                Action::Redirect(rd) => return Verdict::Reply(build_redirect(rd, &ec)),
+                Action::Redirect(rd) => {
+                    if let Some(r) = redirect_reply(rd, &ec) {
+                        return Verdict::Reply(r);
+                    }
+                }
                 Action::Return(spec) => return Verdict::Reply(spec.build(&ec)),
                 Action::SetHeader { value, .. } | Action::AddHeader { value, .. } => {
                     rendered = Some(value.render_to_vec(&ec))

@@ -327,6 +327,12 @@ pub enum Fetch {
     DstPort,
     SslFc,
     SslFcSni,
+    FcPpUniqueId,
+    /// `capture.req.hdr(N)`: request capture slot N.
+    CaptureReqHdr(usize),
+    CaptureReqUri,
+    CaptureReqMethod,
+    CaptureReqVer,
     HttpAuth(Arc<AuthList>),
     HttpAuthGroup(Arc<AuthList>),
     HttpAuthUser,
@@ -731,6 +737,11 @@ pub const SUPPORTED_FETCHES: &[&str] = &[
     "ssl_fc_sni",
     "req.ssl_sni",
     "req_ssl_sni",
+    "fc_pp_unique_id",
+    "capture.req.hdr",
+    "capture.req.uri",
+    "capture.req.method",
+    "capture.req.ver",
     "req.len",
     "req_len",
     "req.ssl_hello_type",
@@ -936,6 +947,18 @@ pub fn compile_fetch(name: &str, args: &[String], env: &CompileEnv) -> Result<Fe
         "dst_port" => Fetch::DstPort,
         "ssl_fc" => Fetch::SslFc,
         "ssl_fc_sni" | "req.ssl_sni" | "req_ssl_sni" => Fetch::SslFcSni,
+        "fc_pp_unique_id" => Fetch::FcPpUniqueId,
+        "capture.req.hdr" => Fetch::CaptureReqHdr(
+            args.first()
+                .and_then(|a| a.trim().parse().ok())
+                .ok_or_else(|| CompileError::BadFetchArg {
+                    fetch: f.to_string(),
+                    msg: "expects a capture slot number".into(),
+                })?,
+        ),
+        "capture.req.uri" => Fetch::CaptureReqUri,
+        "capture.req.method" => Fetch::CaptureReqMethod,
+        "capture.req.ver" => Fetch::CaptureReqVer,
         "req.len" | "req_len" => Fetch::Var(super::tcp::VAR_REQ_LEN.into()),
         "req.ssl_hello_type" | "req_ssl_hello_type" => {
             Fetch::Var(super::tcp::VAR_HELLO_TYPE.into())
@@ -1702,6 +1725,20 @@ pub fn fetch_each<'a>(fetch: &Fetch, c: &EvalCtx<'a>, f: &mut dyn FnMut(Smp<'a>)
             Some(s) => f(Smp::str(s)),
             None => false,
         },
+        Fetch::FcPpUniqueId => match &req.conn.pp_unique_id {
+            Some(s) => f(Smp::str(s)),
+            None => false,
+        },
+        // the request line stays available to the response phase through these
+        Fetch::CaptureReqHdr(slot) => match req.vars.capture(*slot) {
+            Some(v) => f(Smp::str(v)),
+            None => false,
+        },
+        Fetch::CaptureReqUri => f(Smp::str(req.path_and_query())),
+        Fetch::CaptureReqMethod => f(Smp::str(
+            req.vars.orig_method().map(|b| &b[..]).unwrap_or(req.method),
+        )),
+        Fetch::CaptureReqVer => f(Smp::str(req.version)),
         Fetch::HttpAuth(list) => {
             let ok = basic_credentials(req)
                 .map(|(u, p)| list.check(&u, &p).is_some())
@@ -2033,6 +2070,23 @@ pub fn apply_conv<'a>(conv: &Conv, v: Smp<'a>, c: &EvalCtx<'a>) -> Option<Smp<'a
             how,
         } => {
             let key = v.to_bytes();
+            if *how == MapMatch::Reg {
+                // map_regm: the value may refer to the pattern's groups (\1 ... \9)
+                for (k, val) in entries.iter() {
+                    let Ok(re) = regex::bytes::Regex::new(&String::from_utf8_lossy(k)) else {
+                        continue;
+                    };
+                    if let Some(caps) = re.captures(&key) {
+                        let mut out = Vec::new();
+                        caps.expand(&regex_subst_template(val), &mut out);
+                        return Some(owned(out));
+                    }
+                }
+                return match default {
+                    Some(d) => Some(owned(d.to_vec())),
+                    None => None,
+                };
+            }
             let found = entries.iter().find(|(k, _)| map_matches(*how, &key, k));
             match (found, default) {
                 (Some((_, val)), _) => owned(val.to_vec()),

@@ -845,6 +845,7 @@ impl Parser {
             "stick-table" => self.stick_table(line),
             "stick" => self.stick_rule(line),
             "capture" => self.capture(line),
+            "declare" => self.declare(line),
             "stats" => self.stats_kw(line),
             "http-check" => self.http_check(line),
             "tcp-check" => self.tcp_check(line),
@@ -1732,7 +1733,31 @@ impl Parser {
                 return;
             }
         };
+        if let Capture::RequestHeader { len, .. } = &cap {
+            let len = *len;
+            self.px().req_capture_lens.push(len);
+        }
         self.px().captures.push(cap);
+    }
+
+    /// `declare capture { request | response } len N`.
+    fn declare(&mut self, line: &Line) {
+        let span = line.span;
+        if line.arg(1) != "capture" {
+            self.alert(span, "'declare' expects 'capture' as argument.");
+            return;
+        }
+        if !matches!(line.arg(2), "request" | "response") || line.arg(3) != "len" {
+            self.alert(
+                span,
+                "'declare capture' expects 'request' or 'response' followed by 'len' <length>.",
+            );
+            return;
+        }
+        let len = values::atol(line.arg(4)).max(0) as u32;
+        if line.arg(2) == "request" {
+            self.px().req_capture_lens.push(len);
+        }
     }
 
     fn stats_kw(&mut self, line: &Line) {

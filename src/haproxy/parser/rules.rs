@@ -554,6 +554,14 @@ impl Parser {
                     _ => {}
                 }
                 consumed = 3.min(args.len());
+                if ruleset == "http-request" {
+                    if let Some(l) = len {
+                        // a new request capture slot
+                        let slots = &mut self.px().req_capture_lens;
+                        id = Some(slots.len() as u32);
+                        slots.push(l);
+                    }
+                }
                 HttpAction::CaptureSample { expr, len, id }
             }
             "do-resolve" => {
@@ -698,6 +706,7 @@ impl Parser {
             code: 302,
             drop_query: false,
             append_slash: false,
+            ignore_empty: false,
             set_cookie: None,
             clear_cookie: None,
         };
@@ -740,7 +749,10 @@ impl Parser {
                     r.append_slash = true;
                     k += 1;
                 }
-                "ignore-empty" => k += 1,
+                "ignore-empty" => {
+                    r.ignore_empty = true;
+                    k += 1;
+                }
                 "if" | "unless" => break,
                 o => {
                     return Err(format!("expects 'code', 'prefix', 'location', 'scheme', 'set-cookie', 'clear-cookie', 'drop-query', 'ignore-empty' or 'append-slash' (was '{o}')."))

@@ -49,6 +49,7 @@ fn redirect(
         append_slash,
         set_cookie: None,
         clear_cookie: None,
+        ignore_empty: false,
     }
 }
 
