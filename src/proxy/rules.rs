@@ -650,6 +650,26 @@ pub fn after_response_on_reply(
     reply.headers = res.headers.into_iter().map(|h| (h.name, h.value)).collect();
 }
 
+/// [`after_response_on_reply`] for a response the engine already serialized (the stats
+/// page): unchanged when no rule applies.
+pub fn after_response_on_page(
+    page: Vec<u8>,
+    sets: &[&RuleSet],
+    req: &RequestHead,
+    env: &RuleEnv<'_>,
+    vars: &mut Vars,
+) -> Vec<u8> {
+    if sets.iter().all(|s| s.http_after_response.is_empty()) {
+        return page;
+    }
+    let mut reply = parse_page(&page);
+    if reply.source != ReplySource::Errorfile {
+        return page;
+    }
+    after_response_on_reply(&mut reply, sets, req, env, vars);
+    write_reply(&reply, 1, false).unwrap_or(page)
+}
+
 /// A reply on the wire (`HTTP/1.0` when the request was), None for a silent close.
 pub fn write_reply(r: &Reply, req_minor: u8, close: bool) -> Option<Vec<u8>> {
     match r.source {

@@ -728,6 +728,19 @@ where
             } else {
                 (401, stats::unauthorized(st))
             };
+            let page = {
+                let env = RuleEnv {
+                    conn: info,
+                    frontend: &fe.name,
+                    backend: &be.name,
+                    proxies: Some(&**rt as &dyn ProxyLookup),
+                };
+                let sets: Vec<&rules::RuleSet> = (separate_backend.then_some(&*be.rules))
+                    .into_iter()
+                    .chain([&*fe.rules])
+                    .collect();
+                rules::after_response_on_page(page, &sets, &b.req, &env, &mut b.vars)
+            };
             rec.status = status;
             rec.stats_page = true;
             fe.counters.count_status(status);
