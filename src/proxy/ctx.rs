@@ -102,6 +102,9 @@ pub struct Vars {
     orig_method: Option<Bytes>,
     /// Request capture slots (`http-request capture`), by slot index.
     captures: Vec<Option<Bytes>>,
+    /// The connection as `set-src`/`set-dst` rules rewrote it (kept with the stream's other
+    /// state; fetches and rules then see these addresses).
+    conn: Option<Box<ConnInfo>>,
 }
 
 impl Vars {
@@ -110,6 +113,7 @@ impl Vars {
             entries: Vec::new(),
             orig_method: None,
             captures: Vec::new(),
+            conn: None,
         }
     }
     /// Remembers the received method before a rewrite (first call wins).
@@ -141,6 +145,15 @@ impl Vars {
         self.entries.clear();
         self.orig_method = None;
         self.captures.clear();
+        self.conn = None;
+    }
+    /// The connection facts as rewritten by `set-src`/`set-dst`, if any rule did.
+    pub fn conn_override(&self) -> Option<&ConnInfo> {
+        self.conn.as_deref()
+    }
+    /// Records rewritten connection facts (`set-src`, `set-dst`, ...).
+    pub fn set_conn_override(&mut self, conn: ConnInfo) {
+        self.conn = Some(Box::new(conn));
     }
     /// Stores a request capture in slot `slot`.
     pub fn set_capture(&mut self, slot: usize, value: Bytes) {

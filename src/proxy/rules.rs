@@ -413,6 +413,12 @@ pub enum Action {
         reason: Option<Bytes>,
     },
     Return(ReplySpec),
+    /// `set-src`, `set-dst`, `set-src-port`, `set-dst-port`.
+    SetAddr {
+        expr: CompiledExpr,
+        dst: bool,
+        port: bool,
+    },
     /// `http-request capture EXPR len N | id N`: into request capture slot `slot`, cut to `len`.
     Capture {
         expr: CompiledExpr,
@@ -744,7 +750,8 @@ pub struct RuleEnv<'a> {
 
 impl<'a> RuleEnv<'a> {
     fn req_ctx(&self, head: &'a RequestHead, vars: &'a Vars) -> RequestCtx<'a> {
-        let mut r = RequestCtx::new(head, self.conn, self.frontend, self.backend, vars);
+        let conn = vars.conn_override().unwrap_or(self.conn);
+        let mut r = RequestCtx::new(head, conn, self.frontend, self.backend, vars);
         r.proxies = self.proxies;
         r
     }
@@ -821,6 +828,10 @@ pub const SUPPORTED_HTTP_REQUEST_ACTIONS: &[&str] = &[
     "set-var-fmt",
     "unset-var",
     "capture",
+    "set-src",
+    "set-dst",
+    "set-src-port",
+    "set-dst-port",
 ];
 
 /// `tcp-request connection` and `tcp-request content` actions the engine performs
@@ -981,6 +992,13 @@ fn compile_action(
             env,
         )?),
         A::UseService(s) if s == "prometheus-exporter" => Action::UsePrometheus,
+        A::SetSrc(e) | A::SetDst(e) | A::SetSrcPort(e) | A::SetDstPort(e) if !response => {
+            Action::SetAddr {
+                expr: CompiledExpr::compile(e, env)?,
+                dst: matches!(a, A::SetDst(_) | A::SetDstPort(_)),
+                port: matches!(a, A::SetSrcPort(_) | A::SetDstPort(_)),
+            }
+        }
         A::CaptureSample {
             expr, id: Some(id), ..
         } if !response => match capture_slots.get(*id as usize) {
@@ -1396,6 +1414,7 @@ pub fn apply_request_rules(
 ) -> Verdict {
     for rule in rules {
         // Phase 1: evaluate the condition and render values with an immutable view.
+        let mut new_conn: Option<ConnInfo> = None;
         let mut rendered: Option<Vec<u8>> = None;
         let mut var_value = None;
         let mut tmpl: Option<Cow<'_, [u8]>> = None;
@@ -1436,6 +1455,23 @@ pub fn apply_request_rules(
                 | Action::SetUri(value)
                 | Action::SetMethod(value) => rendered = Some(value.render_to_vec(&ec)),
                 Action::SetVar { expr, .. } => var_value = expr.eval(&ec).map(|s| s.to_var()),
+                Action::SetAddr { expr, dst, port } => {
+                    // the address (port kept when the family allows) or the port
+                    let mut conn = ec.req.conn.clone();
+                    let target = if *dst { &mut conn.dst } else { &mut conn.src };
+                    let changed = match expr.eval(&ec) {
+                        Some(v) if *port => v
+                            .to_int()
+                            .and_then(|p| u16::try_from(p).ok())
+                            .map(|p| target.set_port(p))
+                            .is_some(),
+                        Some(v) => v.to_ip().map(|ip| target.set_ip(ip)).is_some(),
+                        None => false,
+                    };
+                    if changed {
+                        new_conn = Some(conn);
+                    }
+                }
                 Action::Capture { expr, len, .. } => {
                     rendered = expr.eval(&ec).map(|v| {
                         let mut b = v.to_bytes().to_vec();
@@ -1527,6 +1563,11 @@ pub fn apply_request_rules(
             Action::Capture { slot, .. } => {
                 if let Some(v) = rendered {
                     vars.set_capture(*slot, Bytes::from(v));
+                }
+            }
+            Action::SetAddr { .. } => {
+                if let Some(c) = new_conn {
+                    vars.set_conn_override(c);
                 }
             }
             _ => {}

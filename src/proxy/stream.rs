@@ -782,8 +782,13 @@ where
     let method_is_head = &b.req.method[..] == b"HEAD";
     let method = b.req.method.clone();
 
-    add_forwarded_for(&mut b.req, &fe.cfg, &be.cfg, info.src.ip());
-    add_original_to(&mut b.req, &fe.cfg, &be.cfg, info.dst.ip());
+    // the addresses as set-src/set-dst left them
+    let (src, dst) = {
+        let c = b.vars.conn_override().unwrap_or(info);
+        (c.src.ip(), c.dst.ip())
+    };
+    add_forwarded_for(&mut b.req, &fe.cfg, &be.cfg, src);
+    add_original_to(&mut b.req, &fe.cfg, &be.cfg, dst);
     set_connection(
         &mut b.req.headers,
         server_close,
