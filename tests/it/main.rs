@@ -8,6 +8,7 @@ mod keepalived_check;
 mod lvs;
 mod netns;
 mod proxy_balance;
+mod proxy_errors;
 mod proxy_http;
 mod proxy_l7_diff;
 mod proxy_ops;
