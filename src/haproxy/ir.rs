@@ -752,8 +752,19 @@ pub struct ProxyOptions {
     pub contstats: bool,
     pub disable_h2_upgrade: bool,
     pub idle_close_on_response: bool,
+    /// `option http-restrict-req-hdr-names` (None: preserve).
+    pub restrict_req_hdr_names: Option<RestrictHdrNames>,
     /// Every `[no] option X` seen, by name, after inheritance (true = enabled).
     pub all: BTreeMap<String, bool>,
+}
+
+/// `option http-restrict-req-hdr-names { preserve | delete | reject }`: what to do with request
+/// header names holding characters outside `[A-Za-z0-9-]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RestrictHdrNames {
+    Preserve,
+    Delete,
+    Reject,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -205,6 +205,28 @@ pub struct Reply {
     pub source: ReplySource,
 }
 
+impl Reply {
+    /// Whether the connection may serve another request after this reply: generated replies
+    /// are framed by the engine; an error page only when its own header fields frame it and
+    /// do not ask to close.
+    pub fn keeps_connection(&self) -> bool {
+        match self.source {
+            ReplySource::Generated => true,
+            ReplySource::Errorfile => {
+                let has = |n: &[u8]| self.headers.iter().any(|(h, _)| h.eq_ignore_ascii_case(n));
+                has(b"content-length")
+                    && !self.headers.iter().any(|(h, v)| {
+                        h.eq_ignore_ascii_case(b"connection")
+                            && v.split(|&c| c == b',').any(|t| {
+                                crate::proxy::http1::trim(t).eq_ignore_ascii_case(b"close")
+                            })
+                    })
+            }
+            _ => false,
+        }
+    }
+}
+
 /// Where a [`Reply`] comes from, which decides how it is framed on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReplySource {
@@ -672,8 +694,9 @@ pub fn after_response_on_page(
     if reply.source != ReplySource::Errorfile {
         return page;
     }
+    let close = !reply.keeps_connection();
     after_response_on_reply(&mut reply, sets, req, env, vars);
-    write_reply(&reply, 1, false).unwrap_or(page)
+    write_reply(&reply, 1, close).unwrap_or(page)
 }
 
 /// A reply on the wire (`HTTP/1.0` when the request was), None for a silent close.
@@ -694,6 +717,9 @@ pub fn write_reply(r: &Reply, req_minor: u8, close: bool) -> Option<Vec<u8>> {
     out.extend_from_slice(r.reason.as_bytes());
     out.extend_from_slice(b"\r\n");
     for (n, v) in &r.headers {
+        if r.source == ReplySource::Errorfile && n.eq_ignore_ascii_case(b"connection") {
+            continue; // said once below, as HAProxy's H1 layer does
+        }
         let at = out.len();
         out.extend_from_slice(n);
         out[at..].make_ascii_lowercase();
@@ -703,9 +729,9 @@ pub fn write_reply(r: &Reply, req_minor: u8, close: bool) -> Option<Vec<u8>> {
     }
     if r.source != ReplySource::Errorfile {
         out.extend_from_slice(format!("content-length: {}\r\n", r.body.len()).as_bytes());
-        if close {
-            out.extend_from_slice(b"connection: close\r\n");
-        }
+    }
+    if close {
+        out.extend_from_slice(b"connection: close\r\n");
     }
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(&r.body);
@@ -767,6 +793,8 @@ pub struct RuleSet {
     pub http_after_response: Vec<Rule>,
     /// The proxy's error pages (`errorfile`, `errorfiles`, `http-error`), last one wins.
     pub error_pages: Vec<ReplySpec>,
+    /// `option http-restrict-req-hdr-names delete|reject` (after the http-request rules).
+    pub restrict_hdr_names: Option<ir::RestrictHdrNames>,
     pub redirects: Vec<(CompiledRedirect, Option<CompiledCond>)>,
     pub switching: Switching,
     /// `use-server` rules (backend side).
@@ -1101,6 +1129,10 @@ impl RuleSet {
             http_response,
             http_after_response,
             error_pages,
+            restrict_hdr_names: p
+                .options
+                .restrict_req_hdr_names
+                .filter(|r| *r != ir::RestrictHdrNames::Preserve),
             redirects,
             switching,
             use_servers,
@@ -1121,7 +1153,26 @@ impl RuleSet {
         vars: &mut Vars,
     ) -> Verdict {
         self.assign_unique_id(head, env, vars);
-        apply_request_rules(&self.http_request, &self.proxy_name, head, env, vars)
+        let v = apply_request_rules(&self.http_request, &self.proxy_name, head, env, vars);
+        if v != Verdict::Continue {
+            return v;
+        }
+        // option http-restrict-req-hdr-names: names outside [A-Za-z0-9-]
+        let bad = |h: &HdrField| {
+            !h.name
+                .iter()
+                .all(|c| c.is_ascii_alphanumeric() || *c == b'-')
+        };
+        match self.restrict_hdr_names {
+            Some(ir::RestrictHdrNames::Reject) if head.headers.iter().any(bad) => {
+                Verdict::Deny { status: 403 }
+            }
+            Some(ir::RestrictHdrNames::Delete) => {
+                head.headers.retain(|h| !bad(h));
+                Verdict::Continue
+            }
+            _ => Verdict::Continue,
+        }
     }
 
     /// Computes the stream's unique id once (`unique-id-format`, first proxy that has one) and

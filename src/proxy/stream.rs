@@ -442,7 +442,6 @@ async fn local_verdict<C: AsyncWrite + Unpin>(
         Verdict::Deny { status } => {
             Counters::add(&fe.counters.denied_req, 1);
             rec.term = *b"PR";
-            close = true;
             error_page(status, vars)
         }
         Verdict::Tarpit { status } => {
@@ -484,7 +483,7 @@ async fn local_verdict<C: AsyncWrite + Unpin>(
             }
         }
     };
-    if reply.source != rules::ReplySource::Generated {
+    if !reply.keeps_connection() {
         close = true;
     }
     let env = RuleEnv {

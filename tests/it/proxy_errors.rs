@@ -45,6 +45,8 @@ fn wait_port(port: u16) -> bool {
 /// A parsed answer: None when the proxy closed without answering.
 #[derive(Debug, Clone, PartialEq)]
 struct Answer {
+    /// Everything received.
+    raw: Vec<u8>,
     status: u16,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
@@ -81,6 +83,7 @@ fn exchange(port: u16, raw: &[u8]) -> Option<Answer> {
         })
         .collect();
     Some(Answer {
+        raw: buf.clone(),
         status,
         headers,
         body: buf[end..].to_vec(),
@@ -98,6 +101,8 @@ enum Want {
     ),
     /// The connection closes without any answer.
     Close,
+    /// Several responses on the one connection, with these statuses in order.
+    Statuses(&'static [u16]),
 }
 
 struct Case {
@@ -262,6 +267,27 @@ const CASES: &[Case] = &[
         want: Want::Reply(200, &[("x-r", Some("passed")), ("location", None)], None),
         ours_only: false,
     },
+    Case {
+        name: "http-restrict-req-hdr-names reject answers 403",
+        config: "frontend f\n  bind 127.0.0.1:{P}\n  option http-restrict-req-hdr-names reject\n  http-request set-header x-seen 1\n  default_backend b\nbackend b\n  server s 127.0.0.1:{P2}\nfrontend echo\n  bind 127.0.0.1:{P2}\n  http-request return status 200\n",
+        request: b"GET / HTTP/1.1\r\nHost: t\r\nX-my_hdr: on\r\nConnection: close\r\n\r\n",
+        want: Want::Reply(403, &[], None),
+        ours_only: false,
+    },
+    Case {
+        name: "http-restrict-req-hdr-names delete drops the header before the backend",
+        config: "frontend f\n  bind 127.0.0.1:{P}\n  default_backend b\nbackend b\n  option http-restrict-req-hdr-names delete\n  server s 127.0.0.1:{P2}\nfrontend echo\n  bind 127.0.0.1:{P2}\n  http-request return status 200 hdr x-got \"%[req.hdr(x-my_hdr)]\" hdr x-ok \"%[req.hdr(x-ok)]\"\n",
+        request: b"GET / HTTP/1.1\r\nHost: t\r\nX-my_hdr: on\r\nX-ok: yes\r\nConnection: close\r\n\r\n",
+        want: Want::Reply(200, &[("x-got", None), ("x-ok", Some("yes"))], None),
+        ours_only: false,
+    },
+    Case {
+        name: "a deny with the built-in page keeps the connection",
+        config: "frontend f\n  bind 127.0.0.1:{P}\n  http-request deny if { path /d }\n  http-request return status 200 hdr x-second yes\n",
+        request: b"GET /d HTTP/1.1\r\nHost: t\r\n\r\nGET /ok HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+        want: Want::Statuses(&[403, 200]),
+        ours_only: false,
+    },
 ];
 
 fn write_files(dir: &Path) {
@@ -314,7 +340,20 @@ fn check(case: &Case, got: Option<Answer>) -> Result<(), String> {
     match (case.want, got) {
         (Want::Close, None) => Ok(()),
         (Want::Close, Some(a)) => Err(format!("wanted a close, got {a:?}")),
-        (Want::Reply(..), None) => Err("closed without answering".into()),
+        (Want::Reply(..) | Want::Statuses(_), None) => Err("closed without answering".into()),
+        (Want::Statuses(want), Some(a)) => {
+            let text = String::from_utf8_lossy(&a.raw).into_owned();
+            let got: Vec<u16> = text
+                .split("HTTP/1.1 ")
+                .skip(1)
+                .filter_map(|r| r.get(..3)?.parse().ok())
+                .collect();
+            if got == want {
+                Ok(())
+            } else {
+                Err(format!("statuses {got:?} (want {want:?}): {text:?}"))
+            }
+        }
         (Want::Reply(status, headers, body), Some(a)) => {
             if a.status != status {
                 return Err(format!("status {} (want {status}): {a:?}", a.status));

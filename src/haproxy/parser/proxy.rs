@@ -1437,6 +1437,22 @@ impl Parser {
                 };
                 self.px().options.check = enable.then_some(CheckKind::SmtpChk { hello, domain });
             }
+            "http-restrict-req-hdr-names" => {
+                let policy = match line.arg(2) {
+                    "preserve" => RestrictHdrNames::Preserve,
+                    "delete" => RestrictHdrNames::Delete,
+                    "reject" => RestrictHdrNames::Reject,
+                    "" => {
+                        self.alert(span, format!("missing parameter. option '{name}' expects 'preserve', 'reject' or 'delete' option."));
+                        return;
+                    }
+                    o => {
+                        self.alert(span, format!("invalid parameter '{o}'. option '{name}' expects 'preserve', 'reject' or 'delete' option."));
+                        return;
+                    }
+                };
+                self.px().options.restrict_req_hdr_names = Some(policy);
+            }
             "ldap-check" => self.px().options.check = enable.then_some(CheckKind::LdapChk),
             "spop-check" => self.px().options.check = enable.then_some(CheckKind::SpopChk),
             "tcp-check" => self.px().options.check = enable.then_some(CheckKind::TcpCheck),
