@@ -435,6 +435,8 @@ pub enum Action {
         reason: Option<Bytes>,
     },
     Return(ReplySpec),
+    /// `normalize-uri <normalizer>`.
+    NormalizeUri(normalize::Normalizer),
     /// `set-src`, `set-dst`, `set-src-port`, `set-dst-port`.
     SetAddr {
         expr: CompiledExpr,
@@ -860,6 +862,7 @@ pub const SUPPORTED_HTTP_REQUEST_ACTIONS: &[&str] = &[
     "set-dst",
     "set-src-port",
     "set-dst-port",
+    "normalize-uri",
 ];
 
 /// `tcp-request connection` and `tcp-request content` actions the engine performs
@@ -882,6 +885,11 @@ pub const SUPPORTED_HTTP_RESPONSE_ACTIONS: &[&str] = &[
     "set-var-fmt",
     "unset-var",
 ];
+
+/// Checks the words of `http-request normalize-uri` (HAProxy's messages).
+pub fn check_normalizer(args: &[String]) -> Result<(), String> {
+    normalize::Normalizer::from_args(args).map(|_| ())
+}
 
 /// Whether the engine performs `action` in the rule set `ruleset` (`http-request`,
 /// `http-response`, `http-after-response`, `tcp-request content`...). tcp-request and
@@ -1020,6 +1028,14 @@ fn compile_action(
             env,
         )?),
         A::UseService(s) if s == "prometheus-exporter" => Action::UsePrometheus,
+        A::NormalizeUri(args) if !response => {
+            Action::NormalizeUri(normalize::Normalizer::from_args(args).map_err(|msg| {
+                CompileError::BadPattern {
+                    pattern: args.join(" "),
+                    msg,
+                }
+            })?)
+        }
         A::SetSrc(e) | A::SetDst(e) | A::SetSrcPort(e) | A::SetDstPort(e) if !response => {
             Action::SetAddr {
                 expr: CompiledExpr::compile(e, env)?,
@@ -1621,6 +1637,11 @@ pub fn apply_request_rules(
                     vars.set_conn_override(c);
                 }
             }
+            Action::NormalizeUri(n) => match n.apply(&head.uri) {
+                Ok(Some(u)) => head.uri = Bytes::from(u),
+                Ok(None) => {}
+                Err(()) => return Verdict::Deny { status: 400 },
+            },
             _ => {}
         }
     }
@@ -1719,6 +1740,8 @@ pub fn apply_response_rules(
 
 /// Shared handle type the engine can keep per proxy.
 pub type SharedRuleSet = Arc<RuleSet>;
+
+mod normalize;
 
 #[cfg(test)]
 mod tests;

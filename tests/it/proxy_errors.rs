@@ -288,6 +288,27 @@ const CASES: &[Case] = &[
         want: Want::Statuses(&[403, 200]),
         ours_only: false,
     },
+    Case {
+        name: "normalize-uri path-strip-dotdot, merge-slashes and query-sort-by-name",
+        config: "global\n  expose-experimental-directives\nfrontend f\n  bind 127.0.0.1:{P}\n  http-request normalize-uri path-merge-slashes\n  http-request normalize-uri path-strip-dotdot\n  http-request normalize-uri query-sort-by-name\n  http-request return status 200 hdr x-url \"%[url]\"\n",
+        request: b"GET //a//b/../../../c/?z=1&a=2&a=1 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+        want: Want::Reply(200, &[("x-url", Some("/../c/?a=2&a=1&z=1"))], None),
+        ours_only: false,
+    },
+    Case {
+        name: "normalize-uri percent-decode-unreserved and percent-to-uppercase",
+        config: "global\n  expose-experimental-directives\nfrontend f\n  bind 127.0.0.1:{P}\n  http-request normalize-uri percent-decode-unreserved\n  http-request normalize-uri percent-to-uppercase\n  http-request return status 200 hdr x-url \"%[url]\"\n",
+        request: b"GET /%61dmin/%3f%zz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+        want: Want::Reply(200, &[("x-url", Some("/admin/%3F%zz"))], None),
+        ours_only: false,
+    },
+    Case {
+        name: "normalize-uri percent-to-uppercase strict rejects a bad escape with 400",
+        config: "global\n  expose-experimental-directives\nfrontend f\n  bind 127.0.0.1:{P}\n  http-request normalize-uri percent-to-uppercase strict\n  http-request return status 200\n",
+        request: b"GET /%zz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+        want: Want::Reply(400, &[], None),
+        ours_only: false,
+    },
 ];
 
 fn write_files(dir: &Path) {

@@ -610,6 +610,10 @@ impl Parser {
                     self.abort();
                     return;
                 }
+                if let Err(e) = crate::proxy::rules::check_normalizer(&args) {
+                    rule_err(self, format!("{e}."));
+                    return;
+                }
                 HttpAction::NormalizeUri(args.clone())
             }
             "wait-for-body" => HttpAction::WaitForBody(args.clone()),
