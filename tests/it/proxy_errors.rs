@@ -309,6 +309,13 @@ const CASES: &[Case] = &[
         want: Want::Reply(400, &[], None),
         ours_only: false,
     },
+    Case {
+        name: "a backslash in converter arguments stays unless it escapes a quote, space or backslash",
+        config: "frontend f\n  bind 127.0.0.1:{P}\n  http-request return status 200 hdr x-a %[req.hdr(host),regsub(:\\d+$,)] hdr x-b %[req.hdr(host),regsub(\\.,\\ )]\n",
+        request: b"GET / HTTP/1.1\r\nHost: example.org:8443\r\nConnection: close\r\n\r\n",
+        want: Want::Reply(200, &[("x-a", Some("example.org")), ("x-b", Some("example org:8443"))], None),
+        ours_only: false,
+    },
 ];
 
 fn write_files(dir: &Path) {
