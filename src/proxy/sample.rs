@@ -431,7 +431,7 @@ pub enum Conv {
         suffix: Box<[u8]>,
     },
     Map {
-        entries: Arc<MapEntries>,
+        map: Arc<crate::proxy::maps::MapFile>,
         default: Option<Box<[u8]>>,
         how: MapMatch,
     },
@@ -1261,23 +1261,10 @@ pub fn compile_conv(c: &ir::Converter) -> Result<Conv, CompileError> {
                 _ => MapMatch::Str,
             };
             let file = a.first().ok_or_else(|| conv_err(n, "missing map file"))?;
-            let text = std::fs::read(file)
+            let map = crate::proxy::maps::load(file)
                 .map_err(|e| conv_err(n, &format!("cannot read {file}: {e}")))?;
-            let mut entries = Vec::new();
-            for line in text.split(|&c| c == b'\n') {
-                let l = trim_blanks(line.strip_suffix(b"\r").unwrap_or(line));
-                if l.is_empty() || l[0] == b'#' {
-                    continue;
-                }
-                let sp = l
-                    .iter()
-                    .position(|&c| c == b' ' || c == b'\t')
-                    .unwrap_or(l.len());
-                let (k, v) = (&l[..sp], trim_blanks(&l[sp..]));
-                entries.push((k.into(), v.into()));
-            }
             Conv::Map {
-                entries: Arc::new(entries),
+                map,
                 default: a.get(1).map(|d| d.as_bytes().into()),
                 how,
             }
@@ -2064,15 +2051,13 @@ pub fn apply_conv<'a>(conv: &Conv, v: Smp<'a>, c: &EvalCtx<'a>) -> Option<Smp<'a
             out.extend_from_slice(suffix);
             owned(out)
         }
-        Conv::Map {
-            entries,
-            default,
-            how,
-        } => {
+        Conv::Map { map, default, how } => {
             let key = v.to_bytes();
+            let entries = map.entries();
             if *how == MapMatch::Reg {
                 // map_regm: the value may refer to the pattern's groups (\1 ... \9)
-                for (k, val) in entries.iter() {
+                for e in entries.iter() {
+                    let (k, val) = (&e.key, &e.value);
                     let Ok(re) = regex::bytes::Regex::new(&String::from_utf8_lossy(k)) else {
                         continue;
                     };
@@ -2087,9 +2072,9 @@ pub fn apply_conv<'a>(conv: &Conv, v: Smp<'a>, c: &EvalCtx<'a>) -> Option<Smp<'a
                     None => None,
                 };
             }
-            let found = entries.iter().find(|(k, _)| map_matches(*how, &key, k));
+            let found = entries.iter().find(|e| map_matches(*how, &key, &e.key));
             match (found, default) {
-                (Some((_, val)), _) => owned(val.to_vec()),
+                (Some(e), _) => owned(e.value.to_vec()),
                 (None, Some(d)) => owned(d.to_vec()),
                 (None, None) => return None,
             }
