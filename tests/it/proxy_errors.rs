@@ -427,3 +427,74 @@ fn http_replies_and_error_pages_match_haproxy() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Sends one runtime-API command over a unix socket and returns the answer.
+fn cli(sock: &Path, cmd: &str) -> String {
+    let mut s = std::os::unix::net::UnixStream::connect(sock).expect("connect stats socket");
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok();
+    s.write_all(cmd.as_bytes()).expect("send");
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
+}
+
+/// `show/add/del/clear map` edit the map every converter naming the file uses, as in haproxy.
+#[test]
+fn runtime_api_edits_maps_like_haproxy() {
+    let mut bins = vec![rhaproxy_bin()];
+    if have("haproxy") {
+        bins.push(std::path::PathBuf::from("haproxy"));
+    }
+    for bin in bins {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let map = dir.path().join("hosts.map");
+        std::fs::write(&map, "a.example be-a\nb.example be-b\n").expect("map");
+        let sock = dir.path().join("stats.sock");
+        let port = free_port();
+        let cfg = format!(
+            "global\n  stats socket {} level admin\ndefaults\n  mode http\n  timeout connect 2s\n  timeout client 5s\n  timeout server 5s\nfrontend f\n  bind 127.0.0.1:{port}\n  http-request return status 200 hdr x-be \"%[req.hdr(host),map_str({},none)]\"\n",
+            sock.display(),
+            map.display()
+        );
+        let path = dir.path().join("h.cfg");
+        std::fs::write(&path, cfg).expect("cfg");
+        let _proc = Proc(
+            Command::new(&bin)
+                .arg("-f")
+                .arg(&path)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn"),
+        );
+        assert!(wait_port(port), "{} did not start", bin.display());
+        let lookup = |host: &str| {
+            let req = format!("GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+            exchange(port, req.as_bytes())
+                .and_then(|a| a.header("x-be").map(str::to_string))
+                .unwrap_or_default()
+        };
+        let m = map.display().to_string();
+        assert_eq!(lookup("b.example"), "be-b", "{}", bin.display());
+        let shown = cli(&sock, &format!("show map {m}\n"));
+        let lines: Vec<&str> = shown.lines().filter(|l| !l.is_empty()).collect();
+        assert_eq!(lines.len(), 2, "{}: {shown:?}", bin.display());
+        assert!(lines[0].starts_with("0x") && lines[0].ends_with(" a.example be-a"));
+        assert_eq!(cli(&sock, &format!("del map {m} b.example\n")).trim(), "");
+        assert_eq!(
+            cli(&sock, &format!("add map {m} c.example be-c\n")).trim(),
+            ""
+        );
+        cli(
+            &sock,
+            &format!("add map {m} <<\nd.example be-d\ne.example be-e\n\n"),
+        );
+        assert_eq!(lookup("b.example"), "none", "{}", bin.display());
+        assert_eq!(lookup("c.example"), "be-c", "{}", bin.display());
+        assert_eq!(lookup("e.example"), "be-e", "{}", bin.display());
+        cli(&sock, &format!("clear map {m}\n"));
+        assert_eq!(lookup("a.example"), "none", "{}", bin.display());
+        assert_eq!(cli(&sock, &format!("show map {m}\n")).trim(), "");
+    }
+}
