@@ -11,6 +11,12 @@ use arc_swap::ArcSwap;
 
 use crate::proxy::ctx::trim_blanks;
 
+/// A map file's `(key, value)` lines as read.
+pub type Pairs = Vec<(Box<[u8]>, Box<[u8]>)>;
+
+/// Every map file loaded, by the path the configuration names.
+type Registry = Mutex<HashMap<String, Arc<MapFile>>>;
+
 /// One `key value` line, with the id `show map` prints.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MapEntry {
@@ -28,7 +34,7 @@ pub struct MapFile {
 }
 
 impl MapFile {
-    fn new(path: &str, pairs: Vec<(Box<[u8]>, Box<[u8]>)>) -> MapFile {
+    fn new(path: &str, pairs: Pairs) -> MapFile {
         let f = MapFile {
             path: path.to_string(),
             entries: ArcSwap::from_pointee(Vec::new()),
@@ -115,13 +121,13 @@ impl MapFile {
     }
 }
 
-fn registry() -> &'static Mutex<HashMap<String, Arc<MapFile>>> {
-    static MAPS: OnceLock<Mutex<HashMap<String, Arc<MapFile>>>> = OnceLock::new();
+fn registry() -> &'static Registry {
+    static MAPS: OnceLock<Registry> = OnceLock::new();
     MAPS.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
 /// Parses a map file's text: `key value` per line, `#` comments, blank lines ignored.
-pub fn parse(text: &[u8]) -> Vec<(Box<[u8]>, Box<[u8]>)> {
+pub fn parse(text: &[u8]) -> Pairs {
     let mut entries = Vec::new();
     for line in text.split(|&c| c == b'\n') {
         let l = trim_blanks(line.strip_suffix(b"\r").unwrap_or(line));

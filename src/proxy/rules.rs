@@ -514,10 +514,10 @@ impl ReplySpec {
             }
             Some(ir::ReturnBody::File(p)) => ReturnBody::Static(Bytes::from(read(p)?)),
             Some(ir::ReturnBody::Errorfile(p)) => ReturnBody::Page(Arc::new(parse_page(&read(p)?))),
-            Some(ir::ReturnBody::Errorfiles { page, .. }) => match page {
-                Some(c) => ReturnBody::Page(Arc::new(parse_page(c))),
-                None => ReturnBody::None,
-            },
+            Some(ir::ReturnBody::Errorfiles { page: Some(c), .. }) => {
+                ReturnBody::Page(Arc::new(parse_page(c)))
+            }
+            Some(ir::ReturnBody::Errorfiles { page: None, .. }) => ReturnBody::None,
             Some(ir::ReturnBody::DefaultErrorfiles) => ReturnBody::ProxyErrors,
         };
         let mut hs = Vec::with_capacity(headers.len());

@@ -2067,10 +2067,7 @@ pub fn apply_conv<'a>(conv: &Conv, v: Smp<'a>, c: &EvalCtx<'a>) -> Option<Smp<'a
                         return Some(owned(out));
                     }
                 }
-                return match default {
-                    Some(d) => Some(owned(d.to_vec())),
-                    None => None,
-                };
+                return default.as_ref().map(|d| owned(d.to_vec()));
             }
             let found = entries.iter().find(|e| map_matches(*how, &key, &e.key));
             match (found, default) {
