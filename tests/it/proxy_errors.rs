@@ -316,6 +316,13 @@ const CASES: &[Case] = &[
         want: Want::Reply(200, &[("x-a", Some("example.org")), ("x-b", Some("example org:8443"))], None),
         ours_only: false,
     },
+    Case {
+        name: "http-error in defaults is inherited",
+        config: "defaults\n  mode http\n  timeout connect 2s\n  timeout client 5s\n  timeout server 5s\n  http-error status 403 content-type text/plain string \"from defaults\"\nfrontend f\n  bind 127.0.0.1:{P}\n  http-request deny\n",
+        request: GET,
+        want: Want::Reply(403, &[("content-type", Some("text/plain"))], Some("from defaults")),
+        ours_only: false,
+    },
 ];
 
 fn write_files(dir: &Path) {
