@@ -105,6 +105,9 @@ pub struct Vars {
     /// The connection as `set-src`/`set-dst` rules rewrote it (kept with the stream's other
     /// state; fetches and rules then see these addresses).
     conn: Option<Box<ConnInfo>>,
+    /// Buffer room left for header rewrites of the request and of the response (computed at
+    /// the first rewrite of the message; `tune.bufsize` / `tune.maxrewrite`).
+    rewrite_room: [Option<usize>; 2],
 }
 
 impl Vars {
@@ -114,6 +117,7 @@ impl Vars {
             orig_method: None,
             captures: Vec::new(),
             conn: None,
+            rewrite_room: [None, None],
         }
     }
     /// Remembers the received method before a rewrite (first call wins).
@@ -146,6 +150,14 @@ impl Vars {
         self.orig_method = None;
         self.captures.clear();
         self.conn = None;
+        self.rewrite_room = [None, None];
+    }
+    /// Room left for rewrites of the request (`response` false) or the response.
+    pub fn rewrite_room(&self, response: bool) -> Option<usize> {
+        self.rewrite_room[response as usize]
+    }
+    pub fn set_rewrite_room(&mut self, response: bool, room: Option<usize>) {
+        self.rewrite_room[response as usize] = room;
     }
     /// The connection facts as rewritten by `set-src`/`set-dst`, if any rule did.
     pub fn conn_override(&self) -> Option<&ConnInfo> {

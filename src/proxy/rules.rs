@@ -437,6 +437,8 @@ pub enum Action {
     Return(ReplySpec),
     /// `normalize-uri <normalizer>`.
     NormalizeUri(normalize::Normalizer),
+    /// `strict-mode on|off`: whether a failed rewrite (no buffer room left) is an error.
+    StrictMode(bool),
     /// `set-src`, `set-dst`, `set-src-port`, `set-dst-port`.
     SetAddr {
         expr: CompiledExpr,
@@ -785,6 +787,115 @@ impl<'a> RuleEnv<'a> {
     }
 }
 
+/// The buffer a message lives in, as far as rewrites are concerned: HAProxy reads at most
+/// `bufsize - maxrewrite` bytes of a message (head and the body that came with it) and header
+/// rewrites must fit in what is left of `bufsize`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BufferLimits {
+    pub bufsize: usize,
+    pub maxrewrite: usize,
+}
+
+impl Default for BufferLimits {
+    fn default() -> Self {
+        BufferLimits {
+            bufsize: 16384,
+            maxrewrite: 1024,
+        }
+    }
+}
+
+impl BufferLimits {
+    /// From `tune.bufsize` / `tune.maxrewrite` (maxrewrite at most half of bufsize).
+    pub fn from_global(g: &ir::Global) -> BufferLimits {
+        let mut b = BufferLimits::default();
+        let num = |k: &str| {
+            g.tune
+                .iter()
+                .rev()
+                .find(|(n, _)| n == k)
+                .and_then(|(_, v)| v.first()?.parse::<usize>().ok())
+        };
+        if let Some(n) = num("tune.bufsize").filter(|&n| n > 0) {
+            b.bufsize = n;
+        }
+        if let Some(n) = num("tune.maxrewrite") {
+            b.maxrewrite = n;
+        }
+        b.maxrewrite = b.maxrewrite.min(b.bufsize / 2);
+        b
+    }
+
+    /// Room left for rewrites in a message whose head takes `head` bytes and whose body is
+    /// `body` bytes long (what of it arrived with the head shares the buffer).
+    fn room(&self, head: usize, body: usize) -> usize {
+        let read_limit = self.bufsize - self.maxrewrite;
+        let occupied = (head + body).min(head.max(read_limit));
+        self.bufsize.saturating_sub(occupied)
+    }
+}
+
+/// Bytes a header field takes on the wire (`name: value\r\n`).
+fn field_len(name: &[u8], value: &[u8]) -> usize {
+    name.len() + value.len() + 4
+}
+
+fn head_len(start_line: usize, headers: &[HdrField]) -> usize {
+    start_line
+        + 2
+        + headers
+            .iter()
+            .map(|h| field_len(&h.name, &h.value))
+            .sum::<usize>()
+        + 2
+}
+
+fn body_len(headers: &[HdrField]) -> usize {
+    crate::proxy::http1::header(headers, b"content-length")
+        .and_then(|v| std::str::from_utf8(v).ok()?.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// How many bytes `set-header`/`add-header` adds to a head (set-header first removes the field).
+fn header_growth(a: &Action, name: &[u8], value: Option<&[u8]>, headers: &[HdrField]) -> usize {
+    let removed: usize = match a {
+        Action::SetHeader { .. } => headers
+            .iter()
+            .filter(|h| h.is(name))
+            .map(|h| field_len(&h.name, &h.value))
+            .sum(),
+        _ => 0,
+    };
+    field_len(name, value.unwrap_or(b"")).saturating_sub(removed)
+}
+
+/// Whether a header edit adding `grow` bytes fits; takes the room when it does. The room is
+/// computed at the message's first growing rewrite.
+fn take_room(
+    vars: &mut Vars,
+    response: bool,
+    limits: &BufferLimits,
+    grow: usize,
+    head: impl FnOnce() -> (usize, usize),
+) -> bool {
+    if grow == 0 {
+        return true;
+    }
+    let room = match vars.rewrite_room(response) {
+        Some(r) => r,
+        None => {
+            let (h, b) = head();
+            limits.room(h, b)
+        }
+    };
+    if grow > room {
+        vars.set_rewrite_room(response, Some(room));
+        return false;
+    }
+    vars.set_rewrite_room(response, Some(room - grow));
+    true
+}
+
 /// One proxy's compiled HTTP rules.
 #[derive(Debug, Clone, Default)]
 pub struct RuleSet {
@@ -797,6 +908,8 @@ pub struct RuleSet {
     pub error_pages: Vec<ReplySpec>,
     /// `option http-restrict-req-hdr-names delete|reject` (after the http-request rules).
     pub restrict_hdr_names: Option<ir::RestrictHdrNames>,
+    /// `tune.bufsize` / `tune.maxrewrite`: how much header rewrites may add to a message.
+    pub buffer: BufferLimits,
     pub redirects: Vec<(CompiledRedirect, Option<CompiledCond>)>,
     pub switching: Switching,
     /// `use-server` rules (backend side).
@@ -863,6 +976,7 @@ pub const SUPPORTED_HTTP_REQUEST_ACTIONS: &[&str] = &[
     "set-src-port",
     "set-dst-port",
     "normalize-uri",
+    "strict-mode",
 ];
 
 /// `tcp-request connection` and `tcp-request content` actions the engine performs
@@ -871,6 +985,7 @@ pub const SUPPORTED_TCP_ACTIONS: &[&str] = &["accept", "reject"];
 
 /// `http-response` and `http-after-response` actions the engine performs.
 pub const SUPPORTED_HTTP_RESPONSE_ACTIONS: &[&str] = &[
+    "strict-mode",
     "allow",
     "deny",
     "redirect",
@@ -1028,6 +1143,9 @@ fn compile_action(
             env,
         )?),
         A::UseService(s) if s == "prometheus-exporter" => Action::UsePrometheus,
+        A::Raw { action, args } if action == "strict-mode" => {
+            Action::StrictMode(args.first().map(String::as_str) == Some("on"))
+        }
         A::NormalizeUri(args) if !response => {
             Action::NormalizeUri(normalize::Normalizer::from_args(args).map_err(|msg| {
                 CompileError::BadPattern {
@@ -1083,6 +1201,11 @@ fn backend_target(b: &ir::BackendRef, env: &CompileEnv) -> Result<BackendTarget,
 }
 
 impl RuleSet {
+    /// Applies the global `tune.bufsize` / `tune.maxrewrite`.
+    pub fn set_buffer_limits(&mut self, g: &ir::Global) {
+        self.buffer = BufferLimits::from_global(g);
+    }
+
     /// Compiles a proxy's ACLs, http rules, redirects and switching rules.
     pub fn compile(p: &ir::Proxy, env: &CompileEnv) -> Result<RuleSet, CompileError> {
         let acls = AclSet::compile(&p.acls, env)?;
@@ -1145,6 +1268,7 @@ impl RuleSet {
             http_response,
             http_after_response,
             error_pages,
+            buffer: BufferLimits::default(),
             restrict_hdr_names: p
                 .options
                 .restrict_req_hdr_names
@@ -1168,8 +1292,20 @@ impl RuleSet {
         env: &RuleEnv<'_>,
         vars: &mut Vars,
     ) -> Verdict {
+        if env.backend.is_empty() {
+            // a new transaction: its messages have not been rewritten yet
+            vars.set_rewrite_room(false, None);
+            vars.set_rewrite_room(true, None);
+        }
         self.assign_unique_id(head, env, vars);
-        let v = apply_request_rules(&self.http_request, &self.proxy_name, head, env, vars);
+        let v = request_rules(
+            &self.http_request,
+            &self.proxy_name,
+            head,
+            env,
+            vars,
+            &self.buffer,
+        );
         if v != Verdict::Continue {
             return v;
         }
@@ -1241,7 +1377,7 @@ impl RuleSet {
         env: &RuleEnv<'_>,
         vars: &mut Vars,
     ) -> Verdict {
-        apply_response_rules(&self.http_response, req, res, env, vars)
+        response_rules(&self.http_response, req, res, env, vars, Some(&self.buffer))
     }
 }
 
@@ -1479,6 +1615,18 @@ pub fn apply_request_rules(
     env: &RuleEnv<'_>,
     vars: &mut Vars,
 ) -> Verdict {
+    request_rules(rules, proxy_name, head, env, vars, &BufferLimits::default())
+}
+
+fn request_rules(
+    rules: &[Rule],
+    proxy_name: &str,
+    head: &mut RequestHead,
+    env: &RuleEnv<'_>,
+    vars: &mut Vars,
+    limits: &BufferLimits,
+) -> Verdict {
+    let mut strict = true;
     for rule in rules {
         // Phase 1: evaluate the condition and render values with an immutable view.
         let mut new_conn: Option<ConnInfo> = None;
@@ -1558,7 +1706,25 @@ pub fn apply_request_rules(
                 _ => {}
             }
         }
-        // Phase 2: apply the edit.
+        // Phase 2: apply the edit (a header addition must fit in the buffer room).
+        if let Action::StrictMode(on) = &rule.action {
+            strict = *on;
+            continue;
+        }
+        if let Action::SetHeader { name, .. } | Action::AddHeader { name, .. } = &rule.action {
+            let grow = header_growth(&rule.action, name, rendered.as_deref(), &head.headers);
+            let h = &*head;
+            let measure = || {
+                let start = h.method.len() + h.uri.len() + 10;
+                (head_len(start, &h.headers), body_len(&h.headers))
+            };
+            if !take_room(vars, false, limits, grow, measure) {
+                if strict {
+                    return Verdict::Deny { status: 500 };
+                }
+                continue;
+            }
+        }
         match &rule.action {
             Action::SetHeader { name, .. } => {
                 set_header(&mut head.headers, name, rendered.unwrap_or_default())
@@ -1656,6 +1822,19 @@ pub fn apply_response_rules(
     env: &RuleEnv<'_>,
     vars: &mut Vars,
 ) -> Verdict {
+    response_rules(rules, req, res, env, vars, None)
+}
+
+/// [`apply_response_rules`]; with `limits`, header additions must fit in the buffer room.
+fn response_rules(
+    rules: &[Rule],
+    req: &RequestHead,
+    res: &mut ResponseHead,
+    env: &RuleEnv<'_>,
+    vars: &mut Vars,
+    limits: Option<&BufferLimits>,
+) -> Verdict {
+    let mut strict = true;
     for rule in rules {
         let mut rendered: Option<Vec<u8>> = None;
         let mut var_value = None;
@@ -1697,6 +1876,26 @@ pub fn apply_response_rules(
                     )))
                 }
                 _ => {}
+            }
+        }
+        if let Action::StrictMode(on) = &rule.action {
+            strict = *on;
+            continue;
+        }
+        if let (Some(limits), Action::SetHeader { name, .. } | Action::AddHeader { name, .. }) =
+            (limits, &rule.action)
+        {
+            let grow = header_growth(&rule.action, name, rendered.as_deref(), &res.headers);
+            let h = &*res;
+            let measure = || {
+                let start = h.reason.len() + 13;
+                (head_len(start, &h.headers), body_len(&h.headers))
+            };
+            if !take_room(vars, true, limits, grow, measure) {
+                if strict {
+                    return Verdict::Deny { status: 500 };
+                }
+                continue;
             }
         }
         match &rule.action {

@@ -505,3 +505,52 @@ fn runtime_api_edits_maps_like_haproxy() {
         assert_eq!(cli(&sock, &format!("show map {m}\n")).trim(), "");
     }
 }
+
+/// `tune.bufsize`/`tune.maxrewrite` leave little room for header additions to a request whose
+/// body fills the buffer: in strict mode (the default) a rewrite that does not fit is a 500,
+/// after `strict-mode off` it is skipped. Same answers as haproxy.
+#[test]
+fn strict_mode_and_rewrite_room_like_haproxy() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let value = "1234567890".repeat(6);
+    let cfg_text = |port: u16| {
+        format!(
+            "global\n  tune.bufsize 2048\n  tune.maxrewrite 128\ndefaults\n  mode http\n  timeout connect 2s\n  timeout client 5s\n  timeout server 5s\nfrontend f\n  bind 127.0.0.1:{port}\n  http-request set-header x-hdr1 {value}\n  http-request set-header x-hdr2 {value} if {{ path /two }}\n  http-request strict-mode off if {{ path /soft }}\n  http-request set-header x-hdr3 {value} if {{ path /soft }}\n  http-request return status 200 hdr x-h3 \"%[req.hdr(x-hdr3)]\" hdr x-h1 \"%[req.hdr(x-hdr1),length]\"\n"
+        )
+    };
+    let mut bins = vec![("rhaproxy", rhaproxy_bin())];
+    if have("haproxy") {
+        bins.push(("haproxy", std::path::PathBuf::from("haproxy")));
+    }
+    for (tag, bin) in bins {
+        let port = free_port();
+        let path = dir.path().join(format!("{tag}.cfg"));
+        std::fs::write(&path, cfg_text(port)).expect("cfg");
+        let _proc = Proc(
+            Command::new(&bin)
+                .arg("-f")
+                .arg(&path)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn"),
+        );
+        assert!(wait_port(port), "{tag} did not start");
+        let ask = |path: &str, body: usize| {
+            let mut req = format!(
+                "GET {path} HTTP/1.1\r\nHost: t\r\nContent-Length: {body}\r\nConnection: close\r\n\r\n"
+            )
+            .into_bytes();
+            req.extend(std::iter::repeat(b'x').take(body));
+            exchange(port, &req)
+        };
+        let one = ask("/one", 2000).expect("answer");
+        assert_eq!((one.status, one.header("x-h1")), (200, Some("60")), "{tag}");
+        assert_eq!(ask("/two", 2000).map(|a| a.status), Some(500), "{tag}");
+        let soft = ask("/soft", 2000).expect("answer");
+        assert_eq!((soft.status, soft.header("x-h3")), (200, None), "{tag}");
+        // a small request has all the room it needs
+        assert_eq!(ask("/two", 10).map(|a| a.status), Some(200), "{tag}");
+    }
+}

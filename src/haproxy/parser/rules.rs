@@ -625,6 +625,18 @@ impl Parser {
                 consumed = 1;
                 HttpAction::CacheStore(args.first().cloned().unwrap_or_default())
             }
+            "strict-mode" => {
+                // kept as its words; the engine reads `on`/`off`
+                if !matches!(args.first().map(String::as_str), Some("on" | "off")) {
+                    rule_err(self, "expects 'on' or 'off' as argument.".into());
+                    return;
+                }
+                consumed = 1;
+                HttpAction::Raw {
+                    action: "strict-mode".into(),
+                    args: args[..1].to_vec(),
+                }
+            }
             b if b.starts_with("lua.") => HttpAction::Lua {
                 name: b[4..].to_string(),
                 args: args.clone(),
@@ -637,7 +649,7 @@ impl Parser {
                 }
             }
         };
-        if !matches!(act, HttpAction::Raw { .. })
+        if !matches!(&act, HttpAction::Raw { action, .. } if action != "strict-mode")
             && !crate::proxy::rules::is_supported_action(&ruleset, &base)
         {
             // parsed and validated, but the engine does not perform it yet
