@@ -2027,8 +2027,13 @@ pub fn apply_conv<'a>(conv: &Conv, v: Smp<'a>, c: &EvalCtx<'a>) -> Option<Smp<'a
         Conv::Bool => Smp::Bool(v.to_bool()),
         Conv::Odd => Smp::Bool(v.to_int()? & 1 == 1),
         Conv::Even => Smp::Bool(v.to_int()? & 1 == 0),
+        // an IPv4-mapped IPv6 address is masked as the IPv4 address it carries, as HAProxy
         Conv::Ipmask { v4, v6 } => match v.to_ip()? {
             IpAddr::V4(a) => Smp::Ip(IpAddr::V4(Ipv4Addr::from(u32::from(a) & v4))),
+            IpAddr::V6(a) if a.to_ipv4_mapped().is_some() => {
+                let a = a.to_ipv4_mapped()?;
+                Smp::Ip(IpAddr::V4(Ipv4Addr::from(u32::from(a) & v4)))
+            }
             IpAddr::V6(a) => Smp::Ip(IpAddr::V6(Ipv6Addr::from(u128::from(a) & v6))),
         },
         Conv::Concat {

@@ -323,6 +323,13 @@ const CASES: &[Case] = &[
         want: Want::Reply(403, &[("content-type", Some("text/plain"))], Some("from defaults")),
         ours_only: false,
     },
+    Case {
+        name: "ipmask masks an IPv4-mapped IPv6 address as IPv4",
+        config: "frontend f\n  bind 127.0.0.1:{P}\n  http-request return status 200 hdr x-m \"%[req.hdr_ip(x-a),ipmask(24,64)]\" hdr x-n \"%[req.hdr_ip(x-b),ipmask(24,64)]\"\n",
+        request: b"GET / HTTP/1.1\r\nHost: t\r\nx-a: ::FFFF:192.168.1.101\r\nx-b: 2001:db8:1:2:3:4:5:6\r\nConnection: close\r\n\r\n",
+        want: Want::Reply(200, &[("x-m", Some("192.168.1.0")), ("x-n", Some("2001:db8:1:2::"))], None),
+        ours_only: false,
+    },
 ];
 
 fn write_files(dir: &Path) {
