@@ -48,6 +48,7 @@ fn conn() -> ConnInfo {
         dst: "10.0.0.1:80".parse().unwrap(),
         ssl_fc: false,
         ssl_sni: None,
+        pp_unique_id: None,
     }
 }
 

@@ -165,7 +165,9 @@ impl Walker {
             | HttpAction::SetVarFmt { format: f, .. } => self.log_format(f, span),
             HttpAction::SetVar { expr, .. } => self.expr(expr, span),
             HttpAction::Redirect(rd) => self.log_format(&rd.target, span),
-            HttpAction::Return { body, headers, .. } => {
+            HttpAction::Return { body, headers, .. }
+            | HttpAction::Deny { body, headers, .. }
+            | HttpAction::Tarpit { body, headers, .. } => {
                 if let Some(ReturnBody::LfString(f)) = body {
                     self.log_format(f, span);
                 }
@@ -349,7 +351,7 @@ mod tests {
             ("proxy", "tcp-check send-lf", W),
             ("proxy", "timeout client-fin", W),
             ("proxy", "capture request header", W),
-            ("proxy", "unique-id-format", W),
+            ("proxy", "unique-id-format", I), // rules.rs
             ("proxy", "stats admin", I), // stats_admin.rs
             ("option", "httplog", I),    // log.rs
             ("option", "forwardfor", I), // stream.rs

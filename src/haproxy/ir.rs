@@ -222,12 +222,19 @@ pub struct Proxy {
     pub tcp_checks: Vec<TcpCheckRule>,
     pub errorfiles: Vec<ErrorFile>,
     pub errorloc: Vec<ErrorLoc>,
+    /// `http-error` lines with their own payload; a status is either here or in `errorfiles`
+    /// (the later directive replaces the earlier one).
+    pub error_replies: Vec<ErrorReply>,
     pub http_errors_refs: Vec<String>,
     /// Where each `errorfiles` reference was written (same order as `http_errors_refs`).
     pub http_errors_spans: Vec<Span>,
     pub stick_table: Option<StickTable>,
     pub stick_rules: Vec<StickRule>,
     pub captures: Vec<Capture>,
+    /// Request capture slots in declaration order (`capture request header`, `declare capture
+    /// request`, `http-request capture ... len`): each slot's max length; the index is what
+    /// `capture.req.hdr(N)` and `capture ... id N` name.
+    pub req_capture_lens: Vec<u32>,
     pub email_alert: Vec<RawDirective>,
     pub filters: Vec<RawDirective>,
     pub compression: Vec<RawDirective>,
@@ -745,8 +752,19 @@ pub struct ProxyOptions {
     pub contstats: bool,
     pub disable_h2_upgrade: bool,
     pub idle_close_on_response: bool,
+    /// `option http-restrict-req-hdr-names` (None: preserve).
+    pub restrict_req_hdr_names: Option<RestrictHdrNames>,
     /// Every `[no] option X` seen, by name, after inheritance (true = enabled).
     pub all: BTreeMap<String, bool>,
+}
+
+/// `option http-restrict-req-hdr-names { preserve | delete | reject }`: what to do with request
+/// header names holding characters outside `[A-Za-z0-9-]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RestrictHdrNames {
+    Preserve,
+    Delete,
+    Reject,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -998,6 +1016,8 @@ pub struct Redirect {
     pub append_slash: bool,
     pub set_cookie: Option<String>,
     pub clear_cookie: Option<String>,
+    /// `ignore-empty`: the rule does nothing when the target renders empty.
+    pub ignore_empty: bool,
 }
 
 /// `redirect ...` proxy keyword.
@@ -1012,13 +1032,20 @@ pub struct RedirectRule {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HttpAction {
     Allow,
+    /// `deny`: `status` None = 403 (http-request) / 502 (http-response); `body` None = the
+    /// proxy's error page for the status (`default-errorfiles` implied).
     Deny {
         status: Option<u16>,
         content_type: Option<String>,
-        body: Option<String>,
+        body: Option<ReturnBody>,
+        headers: Vec<(String, LogFormat)>,
     },
+    /// `tarpit`: same reply arguments as `deny`, 500 by default.
     Tarpit {
         status: Option<u16>,
+        content_type: Option<String>,
+        body: Option<ReturnBody>,
+        headers: Vec<(String, LogFormat)>,
     },
     Auth {
         realm: Option<String>,
@@ -1140,7 +1167,26 @@ pub enum ReturnBody {
     String(String),
     LfString(LogFormat),
     Errorfile(String),
-    Errorfiles(String),
+    /// `errorfiles NAME`: the page of that http-errors section for the reply's status, resolved
+    /// at parse time (None: the section has no page for it, an empty reply is sent).
+    Errorfiles {
+        section: String,
+        page: Option<Vec<u8>>,
+    },
+    /// `default-errorfiles`: the proxy's error page for the status (errorfile, http-error or
+    /// HAProxy's built-in page).
+    DefaultErrorfiles,
+}
+
+/// `http-error status N ...` with a payload of its own (string, lf-string, file, lf-file or
+/// none). The errorfile forms of `http-error` are kept as [`ErrorFile`]s.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorReply {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: Option<ReturnBody>,
+    pub headers: Vec<(String, LogFormat)>,
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -380,17 +380,69 @@ fn acl_body(a: &Acl) -> String {
     w.join(" ")
 }
 
+/// The reply arguments of deny/tarpit/return/http-error, with a leading space.
+fn reply_args(
+    status: Option<(&str, u16)>,
+    content_type: &Option<String>,
+    body: &Option<ReturnBody>,
+    headers: &[(String, LogFormat)],
+) -> String {
+    let mut s = String::new();
+    if let Some((kw, st)) = status {
+        let _ = write!(s, " {kw} {st}");
+    }
+    if let Some(ct) = content_type {
+        let _ = write!(s, " content-type {}", quote(ct));
+    }
+    match body {
+        Some(ReturnBody::String(b)) => {
+            let _ = write!(s, " string {}", quote(b));
+        }
+        Some(ReturnBody::LfString(f)) => {
+            let _ = write!(s, " lf-string {}", quote(&f.text));
+        }
+        Some(ReturnBody::File(f)) => {
+            let _ = write!(s, " file {}", quote(f));
+        }
+        Some(ReturnBody::LfFile(f)) => {
+            let _ = write!(s, " lf-file {}", quote(f));
+        }
+        Some(ReturnBody::Errorfile(f)) => {
+            let _ = write!(s, " errorfile {}", quote(f));
+        }
+        Some(ReturnBody::Errorfiles { section, .. }) => {
+            let _ = write!(s, " errorfiles {}", quote(section));
+        }
+        Some(ReturnBody::DefaultErrorfiles) => s.push_str(" default-errorfiles"),
+        None => {}
+    }
+    for (n, v) in headers {
+        let _ = write!(s, " hdr {} {}", quote(n), quote(&v.text));
+    }
+    s
+}
+
 fn http_action(a: &HttpAction) -> String {
     match a {
         HttpAction::Allow => "allow".into(),
-        HttpAction::Deny { status, .. } => match status {
-            Some(s) => format!("deny deny_status {s}"),
-            None => "deny".into(),
-        },
-        HttpAction::Tarpit { status } => match status {
-            Some(s) => format!("tarpit deny_status {s}"),
-            None => "tarpit".into(),
-        },
+        HttpAction::Deny {
+            status,
+            content_type,
+            body,
+            headers,
+        } => format!(
+            "deny{}",
+            reply_args(status.map(|s| ("deny_status", s)), content_type, body, headers)
+        ),
+        HttpAction::Tarpit {
+            status,
+            content_type,
+            body,
+            headers,
+        } => format!(
+            "tarpit{}",
+            reply_args(status.map(|s| ("deny_status", s)), content_type, body, headers)
+        ),
         HttpAction::Auth { realm } => match realm {
             Some(r) => format!("auth realm {}", quote(r)),
             None => "auth".into(),
@@ -467,37 +519,10 @@ fn http_action(a: &HttpAction) -> String {
             content_type,
             body,
             headers,
-        } => {
-            let mut s = format!("return status {status}");
-            if let Some(ct) = content_type {
-                let _ = write!(s, " content-type {}", quote(ct));
-            }
-            match body {
-                Some(ReturnBody::String(b)) => {
-                    let _ = write!(s, " string {}", quote(b));
-                }
-                Some(ReturnBody::LfString(f)) => {
-                    let _ = write!(s, " lf-string {}", quote(&f.text));
-                }
-                Some(ReturnBody::File(f)) => {
-                    let _ = write!(s, " file {}", quote(f));
-                }
-                Some(ReturnBody::LfFile(f)) => {
-                    let _ = write!(s, " lf-file {}", quote(f));
-                }
-                Some(ReturnBody::Errorfile(f)) => {
-                    let _ = write!(s, " errorfile {}", quote(f));
-                }
-                Some(ReturnBody::Errorfiles(f)) => {
-                    let _ = write!(s, " errorfiles {}", quote(f));
-                }
-                None => {}
-            }
-            for (n, v) in headers {
-                let _ = write!(s, " hdr {} {}", quote(n), quote(&v.text));
-            }
-            s
-        }
+        } => format!(
+            "return{}",
+            reply_args(Some(("status", *status)), content_type, body, headers)
+        ),
         HttpAction::SetLogLevel(l) => format!("set-log-level {l}"),
         HttpAction::SetNice(n) => format!("set-nice {n}"),
         HttpAction::SetTos(t) => format!("set-tos {t}"),
@@ -566,6 +591,9 @@ fn redirect(r: &Redirect) -> String {
     }
     if r.drop_query {
         s.push_str(" drop-query");
+    }
+    if r.ignore_empty {
+        s.push_str(" ignore-empty");
     }
     if r.append_slash {
         s.push_str(" append-slash");
@@ -984,6 +1012,17 @@ fn print_proxy(out: &mut String, p: &Proxy) {
     }
     for e in &p.errorfiles {
         l(format!("errorfile {} {}", e.status, quote(&e.path)));
+    }
+    for e in &p.error_replies {
+        l(format!(
+            "http-error{}",
+            reply_args(
+                Some(("status", e.status)),
+                &e.content_type,
+                &e.body,
+                &e.headers
+            )
+        ));
     }
     for r in &p.raw {
         l(words(&r.keyword, &r.args));

@@ -233,6 +233,18 @@ async fn serve_with_fd<S: AsyncRead + AsyncWrite + Unpin>(
             }
             break;
         }
+        // a command ending in `<<` takes the following lines up to an empty one as payload
+        let mut line = line;
+        if line.trim_end().ends_with("<<") {
+            line = line.trim_end().to_string();
+            while let Ok(Ok(Some(l))) = tokio::time::timeout(timeout, lines.next_line()).await {
+                if l.is_empty() {
+                    break;
+                }
+                line.push('\n');
+                line.push_str(&l);
+            }
+        }
         let out = execute_line(&engine, &line, &mut sess);
         if w.write_all(out.as_bytes()).await.is_err() {
             break;
@@ -252,7 +264,15 @@ async fn serve_with_fd<S: AsyncRead + AsyncWrite + Unpin>(
 pub fn execute_line(engine: &Engine, line: &str, sess: &mut Session) -> String {
     let mut out = String::new();
     for cmd in split_commands(line) {
-        let words = split_words(&cmd);
+        // `cmd <<` + payload lines: the payload travels as one last word starting with `<<`
+        let words = match cmd.split_once('\n') {
+            Some((first, payload)) if first.trim_end().ends_with("<<") => {
+                let mut w = split_words(first.trim_end().trim_end_matches("<<"));
+                w.push(format!("<<{payload}"));
+                w
+            }
+            _ => split_words(&cmd),
+        };
         if words.is_empty() {
             if sess.prompt {
                 continue;
@@ -488,6 +508,17 @@ pub fn execute(engine: &Engine, w: &[String], sess: &mut Session) -> String {
             String::new()
         }
         ["show", "cli", "level"] => format!("{}\n", sess.level.name()),
+        [verb @ ("show" | "clear" | "add" | "del" | "set"), "map", rest @ ..] => {
+            // maps.rs; `add map FILE <<` carries its entries as a payload
+            if *verb != "show" && !admin {
+                return PERMISSION_DENIED.into();
+            }
+            let (rest, payload) = match rest.split_last() {
+                Some((last, head)) if last.starts_with("<<") => (head, last.get(2..)),
+                _ => (rest, None),
+            };
+            super::maps::cli(verb, rest, payload).unwrap_or_else(|| help(sess.level, true))
+        }
         ["show", "info", ..] => show_info(engine, &rt),
         ["show", "stat", rest @ ..] => {
             if rest.contains(&"typed") {

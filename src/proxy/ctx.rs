@@ -68,6 +68,8 @@ pub struct ConnInfo {
     pub ssl_fc: bool,
     /// The SNI the client sent, if any (`ssl_fc_sni`).
     pub ssl_sni: Option<Bytes>,
+    /// The unique id TLV of the client's PROXY v2 header (`fc_pp_unique_id`).
+    pub pp_unique_id: Option<Bytes>,
 }
 
 impl Default for ConnInfo {
@@ -78,6 +80,7 @@ impl Default for ConnInfo {
             dst: a,
             ssl_fc: false,
             ssl_sni: None,
+            pp_unique_id: None,
         }
     }
 }
@@ -100,6 +103,14 @@ pub struct Vars {
     /// The method as received, kept when `set-method` changes it: HAProxy's `method` fetch
     /// keeps reporting the original method.
     orig_method: Option<Bytes>,
+    /// Request capture slots (`http-request capture`), by slot index.
+    captures: Vec<Option<Bytes>>,
+    /// The connection as `set-src`/`set-dst` rules rewrote it (kept with the stream's other
+    /// state; fetches and rules then see these addresses).
+    conn: Option<Box<ConnInfo>>,
+    /// Buffer room left for header rewrites of the request and of the response (computed at
+    /// the first rewrite of the message; `tune.bufsize` / `tune.maxrewrite`).
+    rewrite_room: [Option<usize>; 2],
 }
 
 impl Vars {
@@ -107,6 +118,9 @@ impl Vars {
         Vars {
             entries: Vec::new(),
             orig_method: None,
+            captures: Vec::new(),
+            conn: None,
+            rewrite_room: [None, None],
         }
     }
     /// Remembers the received method before a rewrite (first call wins).
@@ -137,6 +151,35 @@ impl Vars {
     pub fn clear(&mut self) {
         self.entries.clear();
         self.orig_method = None;
+        self.captures.clear();
+        self.conn = None;
+        self.rewrite_room = [None, None];
+    }
+    /// Room left for rewrites of the request (`response` false) or the response.
+    pub fn rewrite_room(&self, response: bool) -> Option<usize> {
+        self.rewrite_room[response as usize]
+    }
+    pub fn set_rewrite_room(&mut self, response: bool, room: Option<usize>) {
+        self.rewrite_room[response as usize] = room;
+    }
+    /// The connection facts as rewritten by `set-src`/`set-dst`, if any rule did.
+    pub fn conn_override(&self) -> Option<&ConnInfo> {
+        self.conn.as_deref()
+    }
+    /// Records rewritten connection facts (`set-src`, `set-dst`, ...).
+    pub fn set_conn_override(&mut self, conn: ConnInfo) {
+        self.conn = Some(Box::new(conn));
+    }
+    /// Stores a request capture in slot `slot`.
+    pub fn set_capture(&mut self, slot: usize, value: Bytes) {
+        if self.captures.len() <= slot {
+            self.captures.resize(slot + 1, None);
+        }
+        self.captures[slot] = Some(value);
+    }
+    /// The request capture in slot `slot` (`capture.req.hdr(N)`).
+    pub fn capture(&self, slot: usize) -> Option<&Bytes> {
+        self.captures.get(slot)?.as_ref()
     }
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()

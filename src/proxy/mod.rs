@@ -23,6 +23,7 @@ pub mod ctx;
 pub mod http1;
 pub mod listener;
 pub mod log;
+pub mod maps;
 pub mod master;
 pub mod pool;
 pub mod process;

@@ -286,6 +286,7 @@ async fn accept_loop(
             dst,
             ssl_fc: false,
             ssl_sni: None,
+            pp_unique_id: None,
         };
         engine.active.fetch_add(1, Ordering::Relaxed);
         fe.counters.enter();

@@ -141,11 +141,45 @@ fn parse_v2(buf: &[u8]) -> Result<Option<(usize, Option<ProxyAddrs>)>, ProxyProt
     Ok(Some((total, addrs)))
 }
 
+/// The value of the PP2_TYPE_UNIQUE_ID (0x05) TLV of a complete v2 header (`fc_pp_unique_id`).
+pub fn v2_unique_id(header: &[u8]) -> Option<&[u8]> {
+    if header.len() < 16 || header[..12] != V2_SIG {
+        return None;
+    }
+    let len = u16::from_be_bytes([header[14], header[15]]) as usize;
+    let body = header.get(16..16 + len)?;
+    let addr_len = match header[13] >> 4 {
+        1 => 12,
+        2 => 36,
+        3 => 216,
+        _ => 0,
+    };
+    let mut tlvs = body.get(addr_len..)?;
+    while tlvs.len() >= 3 {
+        let (kind, n) = (tlvs[0], u16::from_be_bytes([tlvs[1], tlvs[2]]) as usize);
+        let value = tlvs.get(3..3 + n)?;
+        if kind == 0x05 {
+            return Some(value);
+        }
+        tlvs = &tlvs[3 + n..];
+    }
+    None
+}
+
 /// Reads a PROXY header off `sock` within `limit`, consuming exactly its bytes.
 pub async fn read_header(
     sock: &mut TcpStream,
     limit: Duration,
 ) -> Result<Option<ProxyAddrs>, ProxyProtoError> {
+    read_header_with_id(sock, limit).await.map(|(a, _)| a)
+}
+
+/// [`read_header`], also returning the v2 header's unique id TLV.
+pub async fn read_header_with_id(
+    sock: &mut TcpStream,
+    limit: Duration,
+) -> Result<(Option<ProxyAddrs>, Option<bytes::Bytes>), ProxyProtoError> {
+    let uid = |h: &[u8]| v2_unique_id(h).map(bytes::Bytes::copy_from_slice);
     let deadline = tokio::time::Instant::now() + limit;
     let mut peek = [0u8; 232];
     loop {
@@ -160,7 +194,7 @@ pub async fn read_header(
                 sock.read_exact(&mut discard)
                     .await
                     .map_err(|_| ProxyProtoError::Closed)?;
-                return Ok(addrs);
+                return Ok((addrs, uid(&discard)));
             }
             None => {
                 if n == peek.len() {
@@ -171,7 +205,10 @@ pub async fn read_header(
                         sock.read_exact(&mut all)
                             .await
                             .map_err(|_| ProxyProtoError::Closed)?;
-                        return parse(&all)?.map(|(_, a)| a).ok_or(ProxyProtoError::Invalid);
+                        let addrs = parse(&all)?
+                            .map(|(_, a)| a)
+                            .ok_or(ProxyProtoError::Invalid)?;
+                        return Ok((addrs, uid(&all)));
                     }
                     return Err(ProxyProtoError::Invalid);
                 }

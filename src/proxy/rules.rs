@@ -198,9 +198,50 @@ fn hostname() -> &'static str {
 pub struct Reply {
     pub status: u16,
     pub reason: Cow<'static, str>,
-    /// Header fields in order (Content-Length is NOT included: the engine frames `body`).
+    /// Header fields in order (for a `Generated` reply Content-Length is NOT included: the
+    /// engine frames `body`).
     pub headers: Vec<(Bytes, Bytes)>,
     pub body: Bytes,
+    pub source: ReplySource,
+}
+
+impl Reply {
+    /// Whether the connection may serve another request after this reply: generated replies
+    /// are framed by the engine; an error page only when its own header fields frame it and
+    /// do not ask to close.
+    pub fn keeps_connection(&self) -> bool {
+        match self.source {
+            ReplySource::Generated => true,
+            ReplySource::Errorfile => {
+                let has = |n: &[u8]| self.headers.iter().any(|(h, _)| h.eq_ignore_ascii_case(n));
+                has(b"content-length")
+                    && !self.headers.iter().any(|(h, v)| {
+                        h.eq_ignore_ascii_case(b"connection")
+                            && v.split(|&c| c == b',').any(|t| {
+                                crate::proxy::http1::trim(t).eq_ignore_ascii_case(b"close")
+                            })
+                    })
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Where a [`Reply`] comes from, which decides how it is framed on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplySource {
+    /// Built from rule arguments: the engine adds Content-Length (and Connection: close).
+    Generated,
+    /// An error page (errorfile, http-errors, built-in): a full message whose header fields
+    /// already frame the body; sent as is, then the connection closes.
+    Errorfile,
+    /// An empty errorfile (`/dev/null`): close without answering.
+    Silent,
+    /// An errorfile that is not a valid HTTP response: its bytes are sent as they are.
+    Raw,
+    /// `default-errorfiles`: stands for the proxies' error page for `status`; the engine
+    /// resolves it with [`error_reply`].
+    ProxyErrors,
 }
 
 /// Outcome of a rule list.
@@ -326,6 +367,8 @@ pub struct CompiledRedirect {
     pub append_slash: bool,
     /// Full Set-Cookie value (`NAME=v; path=/;` or `NAME; path=/; Max-Age=0;`).
     pub cookie: Option<Bytes>,
+    /// `ignore-empty`: no redirect when the target renders empty.
+    pub ignore_empty: bool,
 }
 
 /// A compiled http-request / http-response action.
@@ -334,11 +377,7 @@ pub enum Action {
     Allow,
     /// `use-service prometheus-exporter`.
     UsePrometheus,
-    Deny {
-        status: u16,
-        content_type: Option<Bytes>,
-        body: Option<Bytes>,
-    },
+    Deny(ReplySpec),
     Tarpit {
         status: u16,
     },
@@ -395,11 +434,22 @@ pub enum Action {
         code: u16,
         reason: Option<Bytes>,
     },
-    Return {
-        status: u16,
-        content_type: Option<Bytes>,
-        body: ReturnBody,
-        headers: Vec<(Bytes, LogFmt)>,
+    Return(ReplySpec),
+    /// `normalize-uri <normalizer>`.
+    NormalizeUri(normalize::Normalizer),
+    /// `strict-mode on|off`: whether a failed rewrite (no buffer room left) is an error.
+    StrictMode(bool),
+    /// `set-src`, `set-dst`, `set-src-port`, `set-dst-port`.
+    SetAddr {
+        expr: CompiledExpr,
+        dst: bool,
+        port: bool,
+    },
+    /// `http-request capture EXPR len N | id N`: into request capture slot `slot`, cut to `len`.
+    Capture {
+        expr: CompiledExpr,
+        slot: usize,
+        len: usize,
     },
     /// `wait-for-body time T [at-least N]`: the engine buffers the payload before the rules
     /// run (`proxy::body_wait`); the rule itself does nothing when reached.
@@ -413,8 +463,286 @@ pub enum ReturnBody {
     None,
     Static(Bytes),
     Fmt(LogFmt),
-    /// A complete raw HTTP response from an errorfile (status line included).
-    RawResponse(Bytes),
+    /// A complete HTTP response from an errorfile, parsed at load.
+    Page(Arc<Reply>),
+    /// `default-errorfiles`: the proxies' error page for the status.
+    ProxyErrors,
+}
+
+/// A compiled http reply: `deny`/`return` arguments or an `http-error` / errorfile page.
+#[derive(Debug, Clone)]
+pub struct ReplySpec {
+    pub status: u16,
+    pub content_type: Option<Bytes>,
+    pub body: ReturnBody,
+    pub headers: Vec<(Bytes, LogFmt)>,
+}
+
+impl ReplySpec {
+    /// An errorfile page for `status`.
+    fn page(status: u16, content: &[u8]) -> ReplySpec {
+        ReplySpec {
+            status,
+            content_type: None,
+            body: ReturnBody::Page(Arc::new(parse_page(content))),
+            headers: Vec::new(),
+        }
+    }
+
+    fn compile(
+        status: u16,
+        content_type: &Option<String>,
+        body: &Option<ir::ReturnBody>,
+        headers: &[(String, ir::LogFormat)],
+        env: &CompileEnv,
+    ) -> Result<ReplySpec, CompileError> {
+        let lf = |f: &ir::LogFormat| LogFmt::compile(f, env);
+        let read = |p: &String| {
+            std::fs::read(p).map_err(|e| CompileError::BadPattern {
+                pattern: p.clone(),
+                msg: e.to_string(),
+            })
+        };
+        let body = match body {
+            None => ReturnBody::None,
+            Some(ir::ReturnBody::String(s)) => ReturnBody::Static(Bytes::from(s.clone())),
+            Some(ir::ReturnBody::LfString(f)) => ReturnBody::Fmt(lf(f)?),
+            Some(ir::ReturnBody::LfFile(p)) => {
+                let text = String::from_utf8_lossy(&read(p)?).into_owned();
+                let f = crate::haproxy::parser::sample::parse_log_format(&text).map_err(|e| {
+                    CompileError::BadPattern {
+                        pattern: p.clone(),
+                        msg: e.to_string(),
+                    }
+                })?;
+                ReturnBody::Fmt(lf(&f)?)
+            }
+            Some(ir::ReturnBody::File(p)) => ReturnBody::Static(Bytes::from(read(p)?)),
+            Some(ir::ReturnBody::Errorfile(p)) => ReturnBody::Page(Arc::new(parse_page(&read(p)?))),
+            Some(ir::ReturnBody::Errorfiles { page: Some(c), .. }) => {
+                ReturnBody::Page(Arc::new(parse_page(c)))
+            }
+            Some(ir::ReturnBody::Errorfiles { page: None, .. }) => ReturnBody::None,
+            Some(ir::ReturnBody::DefaultErrorfiles) => ReturnBody::ProxyErrors,
+        };
+        let mut hs = Vec::with_capacity(headers.len());
+        for (n, v) in headers {
+            hs.push((Bytes::from(n.clone()), lf(v)?));
+        }
+        Ok(ReplySpec {
+            status,
+            content_type: content_type.as_ref().map(|s| Bytes::from(s.clone())),
+            body,
+            headers: hs,
+        })
+    }
+
+    /// The reply for this request. Header values that render empty are left out, as HAProxy.
+    pub fn build(&self, c: &EvalCtx<'_>) -> Reply {
+        let body = match &self.body {
+            ReturnBody::Page(p) => return (**p).clone(),
+            ReturnBody::ProxyErrors => {
+                return Reply {
+                    status: self.status,
+                    reason: Cow::Borrowed(reason_phrase(self.status)),
+                    headers: Vec::new(),
+                    body: Bytes::new(),
+                    source: ReplySource::ProxyErrors,
+                }
+            }
+            ReturnBody::None => Bytes::new(),
+            ReturnBody::Static(b) => b.clone(),
+            ReturnBody::Fmt(f) => Bytes::from(f.render_to_vec(c)),
+        };
+        let mut hs = Vec::with_capacity(self.headers.len() + 1);
+        for (n, f) in &self.headers {
+            let v = f.render_to_vec(c);
+            if !v.is_empty() {
+                hs.push((n.clone(), Bytes::from(v)));
+            }
+        }
+        if let Some(ct) = &self.content_type {
+            if !body.is_empty() {
+                hs.push((Bytes::from_static(b"content-type"), ct.clone()));
+            }
+        }
+        Reply {
+            status: self.status,
+            reason: Cow::Borrowed(reason_phrase(self.status)),
+            headers: hs,
+            body,
+            source: ReplySource::Generated,
+        }
+    }
+}
+
+/// An errorfile's content as a reply: parsed into status, header fields and body.
+pub fn parse_page(content: &[u8]) -> Reply {
+    let raw = || Reply {
+        status: 0,
+        reason: Cow::Borrowed(""),
+        headers: Vec::new(),
+        body: Bytes::copy_from_slice(content),
+        source: ReplySource::Raw,
+    };
+    if content.is_empty() {
+        return Reply {
+            source: ReplySource::Silent,
+            ..raw()
+        };
+    }
+    let mut hdrs = [httparse::EMPTY_HEADER; 64];
+    let mut res = httparse::Response::new(&mut hdrs);
+    let Ok(httparse::Status::Complete(n)) = res.parse(content) else {
+        return raw();
+    };
+    let status = res.code.unwrap_or(0);
+    Reply {
+        status,
+        reason: Cow::Owned(res.reason.unwrap_or("").to_string()),
+        headers: res
+            .headers
+            .iter()
+            .map(|h| {
+                (
+                    Bytes::copy_from_slice(h.name.as_bytes()),
+                    Bytes::copy_from_slice(h.value),
+                )
+            })
+            .collect(),
+        body: Bytes::copy_from_slice(&content[n..]),
+        source: ReplySource::Errorfile,
+    }
+}
+
+/// The error page for `status`: the backend's (`errorfile`, `errorfiles`, `http-error`), else
+/// the frontend's, else HAProxy's built-in page.
+pub fn error_reply(status: u16, be: Option<&RuleSet>, fe: &RuleSet, c: &EvalCtx<'_>) -> Reply {
+    for rs in be.into_iter().chain(std::iter::once(fe)) {
+        if let Some(spec) = rs.error_pages.iter().rev().find(|p| p.status == status) {
+            let r = spec.build(c);
+            if r.source != ReplySource::ProxyErrors {
+                return r;
+            }
+        }
+    }
+    parse_page(crate::proxy::http1::error_page(status))
+}
+
+/// The 401 reply of `auth`.
+pub fn auth_reply(realm: &str) -> Reply {
+    Reply {
+        status: 401,
+        reason: Cow::Borrowed("Unauthorized"),
+        headers: vec![
+            (
+                Bytes::from_static(b"cache-control"),
+                Bytes::from_static(b"no-cache"),
+            ),
+            (
+                Bytes::from_static(b"content-type"),
+                Bytes::from_static(b"text/html"),
+            ),
+            (
+                Bytes::from_static(b"www-authenticate"),
+                Bytes::from(format!("Basic realm=\"{realm}\"")),
+            ),
+        ],
+        body: Bytes::from_static(b"<html><body><h1>401 Unauthorized</h1>\nYou need a valid user and password to access this content.\n</body></html>\n"),
+        source: ReplySource::Generated,
+    }
+}
+
+/// Runs `http-after-response` rules (backend's, then frontend's) on a locally generated reply,
+/// as HAProxy does for every response it forwards.
+pub fn after_response_on_reply(
+    reply: &mut Reply,
+    sets: &[&RuleSet],
+    req: &RequestHead,
+    env: &RuleEnv<'_>,
+    vars: &mut Vars,
+) {
+    if matches!(reply.source, ReplySource::Silent | ReplySource::Raw)
+        || sets.iter().all(|s| s.http_after_response.is_empty())
+    {
+        return;
+    }
+    let mut res = ResponseHead {
+        version: Bytes::from_static(b"HTTP/1.1"),
+        status: reply.status,
+        reason: Bytes::copy_from_slice(reply.reason.as_bytes()),
+        headers: reply
+            .headers
+            .drain(..)
+            .map(|(n, v)| HdrField { name: n, value: v })
+            .collect(),
+    };
+    for rs in sets {
+        let _ = apply_response_rules(&rs.http_after_response, req, &mut res, env, vars);
+    }
+    reply.status = res.status;
+    reply.reason = Cow::Owned(String::from_utf8_lossy(&res.reason).into_owned());
+    reply.headers = res.headers.into_iter().map(|h| (h.name, h.value)).collect();
+}
+
+/// [`after_response_on_reply`] for a response the engine already serialized (the stats
+/// page): unchanged when no rule applies.
+pub fn after_response_on_page(
+    page: Vec<u8>,
+    sets: &[&RuleSet],
+    req: &RequestHead,
+    env: &RuleEnv<'_>,
+    vars: &mut Vars,
+) -> Vec<u8> {
+    if sets.iter().all(|s| s.http_after_response.is_empty()) {
+        return page;
+    }
+    let mut reply = parse_page(&page);
+    if reply.source != ReplySource::Errorfile {
+        return page;
+    }
+    let close = !reply.keeps_connection();
+    after_response_on_reply(&mut reply, sets, req, env, vars);
+    write_reply(&reply, 1, close).unwrap_or(page)
+}
+
+/// A reply on the wire (`HTTP/1.0` when the request was), None for a silent close.
+pub fn write_reply(r: &Reply, req_minor: u8, close: bool) -> Option<Vec<u8>> {
+    match r.source {
+        ReplySource::Silent => return None,
+        ReplySource::Raw => return Some(r.body.to_vec()),
+        _ => {}
+    }
+    let mut out = Vec::with_capacity(256 + r.body.len());
+    out.extend_from_slice(if req_minor == 0 {
+        b"HTTP/1.0 "
+    } else {
+        b"HTTP/1.1 "
+    });
+    out.extend_from_slice(r.status.to_string().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(r.reason.as_bytes());
+    out.extend_from_slice(b"\r\n");
+    for (n, v) in &r.headers {
+        if r.source == ReplySource::Errorfile && n.eq_ignore_ascii_case(b"connection") {
+            continue; // said once below, as HAProxy's H1 layer does
+        }
+        let at = out.len();
+        out.extend_from_slice(n);
+        out[at..].make_ascii_lowercase();
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(v);
+        out.extend_from_slice(b"\r\n");
+    }
+    if r.source != ReplySource::Errorfile {
+        out.extend_from_slice(format!("content-length: {}\r\n", r.body.len()).as_bytes());
+    }
+    if close {
+        out.extend_from_slice(b"connection: close\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(&r.body);
+    Some(out)
 }
 
 #[derive(Debug, Clone)]
@@ -455,10 +783,120 @@ pub struct RuleEnv<'a> {
 
 impl<'a> RuleEnv<'a> {
     fn req_ctx(&self, head: &'a RequestHead, vars: &'a Vars) -> RequestCtx<'a> {
-        let mut r = RequestCtx::new(head, self.conn, self.frontend, self.backend, vars);
+        let conn = vars.conn_override().unwrap_or(self.conn);
+        let mut r = RequestCtx::new(head, conn, self.frontend, self.backend, vars);
         r.proxies = self.proxies;
         r
     }
+}
+
+/// The buffer a message lives in, as far as rewrites are concerned: HAProxy reads at most
+/// `bufsize - maxrewrite` bytes of a message (head and the body that came with it) and header
+/// rewrites must fit in what is left of `bufsize`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BufferLimits {
+    pub bufsize: usize,
+    pub maxrewrite: usize,
+}
+
+impl Default for BufferLimits {
+    fn default() -> Self {
+        BufferLimits {
+            bufsize: 16384,
+            maxrewrite: 1024,
+        }
+    }
+}
+
+impl BufferLimits {
+    /// From `tune.bufsize` / `tune.maxrewrite` (maxrewrite at most half of bufsize).
+    pub fn from_global(g: &ir::Global) -> BufferLimits {
+        let mut b = BufferLimits::default();
+        let num = |k: &str| {
+            g.tune
+                .iter()
+                .rev()
+                .find(|(n, _)| n == k)
+                .and_then(|(_, v)| v.first()?.parse::<usize>().ok())
+        };
+        if let Some(n) = num("tune.bufsize").filter(|&n| n > 0) {
+            b.bufsize = n;
+        }
+        if let Some(n) = num("tune.maxrewrite") {
+            b.maxrewrite = n;
+        }
+        b.maxrewrite = b.maxrewrite.min(b.bufsize / 2);
+        b
+    }
+
+    /// Room left for rewrites in a message whose head takes `head` bytes and whose body is
+    /// `body` bytes long (what of it arrived with the head shares the buffer).
+    fn room(&self, head: usize, body: usize) -> usize {
+        let read_limit = self.bufsize - self.maxrewrite;
+        let occupied = (head + body).min(head.max(read_limit));
+        self.bufsize.saturating_sub(occupied)
+    }
+}
+
+/// Bytes a header field takes on the wire (`name: value\r\n`).
+fn field_len(name: &[u8], value: &[u8]) -> usize {
+    name.len() + value.len() + 4
+}
+
+fn head_len(start_line: usize, headers: &[HdrField]) -> usize {
+    start_line
+        + 2
+        + headers
+            .iter()
+            .map(|h| field_len(&h.name, &h.value))
+            .sum::<usize>()
+        + 2
+}
+
+fn body_len(headers: &[HdrField]) -> usize {
+    crate::proxy::http1::header(headers, b"content-length")
+        .and_then(|v| std::str::from_utf8(v).ok()?.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// How many bytes `set-header`/`add-header` adds to a head (set-header first removes the field).
+fn header_growth(a: &Action, name: &[u8], value: Option<&[u8]>, headers: &[HdrField]) -> usize {
+    let removed: usize = match a {
+        Action::SetHeader { .. } => headers
+            .iter()
+            .filter(|h| h.is(name))
+            .map(|h| field_len(&h.name, &h.value))
+            .sum(),
+        _ => 0,
+    };
+    field_len(name, value.unwrap_or(b"")).saturating_sub(removed)
+}
+
+/// Whether a header edit adding `grow` bytes fits; takes the room when it does. The room is
+/// computed at the message's first growing rewrite.
+fn take_room(
+    vars: &mut Vars,
+    response: bool,
+    limits: &BufferLimits,
+    grow: usize,
+    head: impl FnOnce() -> (usize, usize),
+) -> bool {
+    if grow == 0 {
+        return true;
+    }
+    let room = match vars.rewrite_room(response) {
+        Some(r) => r,
+        None => {
+            let (h, b) = head();
+            limits.room(h, b)
+        }
+    };
+    if grow > room {
+        vars.set_rewrite_room(response, Some(room));
+        return false;
+    }
+    vars.set_rewrite_room(response, Some(room - grow));
+    true
 }
 
 /// One proxy's compiled HTTP rules.
@@ -469,6 +907,12 @@ pub struct RuleSet {
     pub http_request: Vec<Rule>,
     pub http_response: Vec<Rule>,
     pub http_after_response: Vec<Rule>,
+    /// The proxy's error pages (`errorfile`, `errorfiles`, `http-error`), last one wins.
+    pub error_pages: Vec<ReplySpec>,
+    /// `option http-restrict-req-hdr-names delete|reject` (after the http-request rules).
+    pub restrict_hdr_names: Option<ir::RestrictHdrNames>,
+    /// `tune.bufsize` / `tune.maxrewrite`: how much header rewrites may add to a message.
+    pub buffer: BufferLimits,
     pub redirects: Vec<(CompiledRedirect, Option<CompiledCond>)>,
     pub switching: Switching,
     /// `use-server` rules (backend side).
@@ -499,6 +943,7 @@ fn compile_redirect(r: &ir::Redirect, env: &CompileEnv) -> Result<CompiledRedire
         drop_query: r.drop_query,
         append_slash: r.append_slash,
         cookie,
+        ignore_empty: r.ignore_empty,
     })
 }
 
@@ -529,6 +974,13 @@ pub const SUPPORTED_HTTP_REQUEST_ACTIONS: &[&str] = &[
     "set-var-fmt",
     "unset-var",
     "wait-for-body",
+    "capture",
+    "set-src",
+    "set-dst",
+    "set-src-port",
+    "set-dst-port",
+    "normalize-uri",
+    "strict-mode",
 ];
 
 /// `tcp-request connection` and `tcp-request content` actions the engine performs
@@ -541,6 +993,7 @@ pub const SUPPORTED_TCP_CONTENT_ACTIONS: &[&str] = &["accept", "reject", "set-va
 
 /// `http-response` and `http-after-response` actions the engine performs.
 pub const SUPPORTED_HTTP_RESPONSE_ACTIONS: &[&str] = &[
+    "strict-mode",
     "allow",
     "deny",
     "redirect",
@@ -556,6 +1009,11 @@ pub const SUPPORTED_HTTP_RESPONSE_ACTIONS: &[&str] = &[
     "unset-var",
     "wait-for-body",
 ];
+
+/// Checks the words of `http-request normalize-uri` (HAProxy's messages).
+pub fn check_normalizer(args: &[String]) -> Result<(), String> {
+    normalize::Normalizer::from_args(args).map(|_| ())
+}
 
 /// Whether the engine performs `action` in the rule set `ruleset` (`http-request`,
 /// `http-response`, `http-after-response`, `tcp-request content`...). Other tcp rule sets
@@ -579,6 +1037,7 @@ fn compile_action(
     a: &ir::HttpAction,
     env: &CompileEnv,
     response: bool,
+    capture_slots: &[u32],
 ) -> Result<Action, CompileError> {
     use ir::HttpAction as A;
     let lf = |f: &ir::LogFormat| LogFmt::compile(f, env);
@@ -588,12 +1047,15 @@ fn compile_action(
             status,
             content_type,
             body,
-        } => Action::Deny {
-            status: status.unwrap_or(if response { 502 } else { 403 }),
-            content_type: content_type.as_ref().map(|s| Bytes::from(s.clone())),
-            body: body.as_ref().map(|s| Bytes::from(s.clone())),
-        },
-        A::Tarpit { status } => Action::Tarpit {
+            headers,
+        } => Action::Deny(ReplySpec::compile(
+            status.unwrap_or(if response { 502 } else { 403 }),
+            content_type,
+            &Some(body.clone().unwrap_or(ir::ReturnBody::DefaultErrorfiles)),
+            headers,
+            env,
+        )?),
+        A::Tarpit { status, .. } => Action::Tarpit {
             status: status.unwrap_or(500),
         },
         A::Auth { realm } => Action::Auth {
@@ -685,53 +1147,30 @@ fn compile_action(
             content_type,
             body,
             headers,
-        } => {
-            let body = match body {
-                None => ReturnBody::None,
-                Some(ir::ReturnBody::String(s)) => ReturnBody::Static(Bytes::from(s.clone())),
-                Some(ir::ReturnBody::LfString(f)) => ReturnBody::Fmt(lf(f)?),
-                Some(ir::ReturnBody::LfFile(p)) => {
-                    let text =
-                        std::fs::read_to_string(p).map_err(|e| CompileError::BadPattern {
-                            pattern: p.clone(),
-                            msg: e.to_string(),
-                        })?;
-                    let f =
-                        crate::haproxy::parser::sample::parse_log_format(&text).map_err(|e| {
-                            CompileError::BadPattern {
-                                pattern: p.clone(),
-                                msg: e.to_string(),
-                            }
-                        })?;
-                    ReturnBody::Fmt(lf(&f)?)
+        } => Action::Return(ReplySpec::compile(
+            *status,
+            content_type,
+            body,
+            headers,
+            env,
+        )?),
+        A::UseService(s) if s == "prometheus-exporter" => Action::UsePrometheus,
+        A::Raw { action, args } if action == "strict-mode" => {
+            Action::StrictMode(args.first().map(String::as_str) == Some("on"))
+        }
+        A::NormalizeUri(args) if !response => {
+            Action::NormalizeUri(normalize::Normalizer::from_args(args).map_err(|msg| {
+                CompileError::BadPattern {
+                    pattern: args.join(" "),
+                    msg,
                 }
-                Some(ir::ReturnBody::File(p)) => {
-                    ReturnBody::Static(Bytes::from(std::fs::read(p).map_err(|e| {
-                        CompileError::BadPattern {
-                            pattern: p.clone(),
-                            msg: e.to_string(),
-                        }
-                    })?))
-                }
-                Some(ir::ReturnBody::Errorfile(p)) => {
-                    ReturnBody::RawResponse(Bytes::from(std::fs::read(p).map_err(|e| {
-                        CompileError::BadPattern {
-                            pattern: p.clone(),
-                            msg: e.to_string(),
-                        }
-                    })?))
-                }
-                Some(ir::ReturnBody::Errorfiles(_)) => ReturnBody::None,
-            };
-            let mut hs = Vec::with_capacity(headers.len());
-            for (n, v) in headers {
-                hs.push((Bytes::from(n.clone()), lf(v)?));
-            }
-            Action::Return {
-                status: *status,
-                content_type: content_type.as_ref().map(|s| Bytes::from(s.clone())),
-                body,
-                headers: hs,
+            })?)
+        }
+        A::SetSrc(e) | A::SetDst(e) | A::SetSrcPort(e) | A::SetDstPort(e) if !response => {
+            Action::SetAddr {
+                expr: CompiledExpr::compile(e, env)?,
+                dst: matches!(a, A::SetDst(_) | A::SetDstPort(_)),
+                port: matches!(a, A::SetSrcPort(_) | A::SetDstPort(_)),
             }
         }
         A::UseService(s) if s == "prometheus-exporter" => Action::UsePrometheus,
@@ -743,6 +1182,16 @@ fn compile_action(
                 }
             })?)
         }
+        A::CaptureSample {
+            expr, id: Some(id), ..
+        } if !response => match capture_slots.get(*id as usize) {
+            Some(len) => Action::Capture {
+                expr: CompiledExpr::compile(expr, env)?,
+                slot: *id as usize,
+                len: *len as usize,
+            },
+            None => Action::Ignored,
+        },
         _ => Action::Ignored,
     })
 }
@@ -752,12 +1201,13 @@ fn compile_rules(
     acls: &AclSet,
     env: &CompileEnv,
     response: bool,
+    capture_slots: &[u32],
 ) -> Result<Vec<Rule>, CompileError> {
     rules
         .iter()
         .map(|r| {
             Ok(Rule {
-                action: compile_action(&r.action, env, response)?,
+                action: compile_action(&r.action, env, response, capture_slots)?,
                 cond: CompiledCond::compile_opt(r.cond.as_ref(), acls, env)?,
             })
         })
@@ -772,12 +1222,32 @@ fn backend_target(b: &ir::BackendRef, env: &CompileEnv) -> Result<BackendTarget,
 }
 
 impl RuleSet {
+    /// Applies the global `tune.bufsize` / `tune.maxrewrite`.
+    pub fn set_buffer_limits(&mut self, g: &ir::Global) {
+        self.buffer = BufferLimits::from_global(g);
+    }
+
     /// Compiles a proxy's ACLs, http rules, redirects and switching rules.
     pub fn compile(p: &ir::Proxy, env: &CompileEnv) -> Result<RuleSet, CompileError> {
         let acls = AclSet::compile(&p.acls, env)?;
-        let http_request = compile_rules(&p.http_request, &acls, env, false)?;
-        let http_response = compile_rules(&p.http_response, &acls, env, true)?;
-        let http_after_response = compile_rules(&p.http_after_response, &acls, env, true)?;
+        let slots = &p.req_capture_lens;
+        let http_request = compile_rules(&p.http_request, &acls, env, false, slots)?;
+        let http_response = compile_rules(&p.http_response, &acls, env, true, slots)?;
+        let http_after_response = compile_rules(&p.http_after_response, &acls, env, true, slots)?;
+        let mut error_pages: Vec<ReplySpec> = p
+            .errorfiles
+            .iter()
+            .map(|e| ReplySpec::page(e.status, &e.content))
+            .collect();
+        for e in &p.error_replies {
+            error_pages.push(ReplySpec::compile(
+                e.status,
+                &e.content_type,
+                &e.body,
+                &e.headers,
+                env,
+            )?);
+        }
         let mut redirects = Vec::new();
         for r in &p.redirects {
             redirects.push((
@@ -818,6 +1288,12 @@ impl RuleSet {
             http_request,
             http_response,
             http_after_response,
+            error_pages,
+            buffer: BufferLimits::default(),
+            restrict_hdr_names: p
+                .options
+                .restrict_req_hdr_names
+                .filter(|r| *r != ir::RestrictHdrNames::Preserve),
             redirects,
             switching,
             use_servers,
@@ -837,8 +1313,39 @@ impl RuleSet {
         env: &RuleEnv<'_>,
         vars: &mut Vars,
     ) -> Verdict {
+        if env.backend.is_empty() {
+            // a new transaction: its messages have not been rewritten yet
+            vars.set_rewrite_room(false, None);
+            vars.set_rewrite_room(true, None);
+        }
         self.assign_unique_id(head, env, vars);
-        apply_request_rules(&self.http_request, &self.proxy_name, head, env, vars)
+        let v = request_rules(
+            &self.http_request,
+            &self.proxy_name,
+            head,
+            env,
+            vars,
+            &self.buffer,
+        );
+        if v != Verdict::Continue {
+            return v;
+        }
+        // option http-restrict-req-hdr-names: names outside [A-Za-z0-9-]
+        let bad = |h: &HdrField| {
+            !h.name
+                .iter()
+                .all(|c| c.is_ascii_alphanumeric() || *c == b'-')
+        };
+        match self.restrict_hdr_names {
+            Some(ir::RestrictHdrNames::Reject) if head.headers.iter().any(bad) => {
+                Verdict::Deny { status: 403 }
+            }
+            Some(ir::RestrictHdrNames::Delete) => {
+                head.headers.retain(|h| !bad(h));
+                Verdict::Continue
+            }
+            _ => Verdict::Continue,
+        }
     }
 
     /// Computes the stream's unique id once (`unique-id-format`, first proxy that has one) and
@@ -875,7 +1382,9 @@ impl RuleSet {
         let ec = EvalCtx::new(&r);
         for (rd, cond) in &self.redirects {
             if cond_ok(cond.as_ref(), &ec) {
-                return Some(build_redirect(rd, &ec));
+                if let Some(r) = redirect_reply(rd, &ec) {
+                    return Some(r);
+                }
             }
         }
         None
@@ -889,7 +1398,7 @@ impl RuleSet {
         env: &RuleEnv<'_>,
         vars: &mut Vars,
     ) -> Verdict {
-        apply_response_rules(&self.http_response, req, res, env, vars)
+        response_rules(&self.http_response, req, res, env, vars, Some(&self.buffer))
     }
 }
 
@@ -1054,6 +1563,14 @@ fn join3(a: &[u8], b: &[u8], c: &[u8]) -> Bytes {
 }
 
 /// Builds a redirect reply (HAProxy's http_apply_redirect_rule).
+/// The redirect's reply, None when `ignore-empty` applies.
+pub fn redirect_reply(rd: &CompiledRedirect, c: &EvalCtx<'_>) -> Option<Reply> {
+    if rd.ignore_empty && rd.target.render_to_vec(c).is_empty() {
+        return None;
+    }
+    Some(build_redirect(rd, c))
+}
+
 pub fn build_redirect(rd: &CompiledRedirect, c: &EvalCtx<'_>) -> Reply {
     let mut loc = Vec::with_capacity(64);
     let req = c.req;
@@ -1107,44 +1624,7 @@ pub fn build_redirect(rd: &CompiledRedirect, c: &EvalCtx<'_>) -> Reply {
         reason: Cow::Borrowed(reason_phrase(code)),
         headers,
         body: Bytes::new(),
-    }
-}
-
-fn build_return(
-    status: u16,
-    content_type: &Option<Bytes>,
-    body: &ReturnBody,
-    headers: &[(Bytes, LogFmt)],
-    c: &EvalCtx<'_>,
-) -> Reply {
-    let mut hs = Vec::with_capacity(headers.len() + 1);
-    for (n, f) in headers {
-        hs.push((n.clone(), Bytes::from(f.render_to_vec(c))));
-    }
-    let body = match body {
-        ReturnBody::None => Bytes::new(),
-        ReturnBody::Static(b) => b.clone(),
-        ReturnBody::Fmt(f) => Bytes::from(f.render_to_vec(c)),
-        ReturnBody::RawResponse(raw) => {
-            // An errorfile is a full response: keep its body, take its status line's code.
-            let split = raw
-                .windows(4)
-                .position(|w| w == b"\r\n\r\n")
-                .map(|p| p + 4)
-                .unwrap_or(raw.len());
-            raw.slice(split..)
-        }
-    };
-    if let Some(ct) = content_type {
-        if !body.is_empty() {
-            hs.push((Bytes::from_static(b"content-type"), ct.clone()));
-        }
-    }
-    Reply {
-        status,
-        reason: Cow::Borrowed(reason_phrase(status)),
-        headers: hs,
-        body,
+        source: ReplySource::Generated,
     }
 }
 
@@ -1156,8 +1636,21 @@ pub fn apply_request_rules(
     env: &RuleEnv<'_>,
     vars: &mut Vars,
 ) -> Verdict {
+    request_rules(rules, proxy_name, head, env, vars, &BufferLimits::default())
+}
+
+fn request_rules(
+    rules: &[Rule],
+    proxy_name: &str,
+    head: &mut RequestHead,
+    env: &RuleEnv<'_>,
+    vars: &mut Vars,
+    limits: &BufferLimits,
+) -> Verdict {
+    let mut strict = true;
     for rule in rules {
         // Phase 1: evaluate the condition and render values with an immutable view.
+        let mut new_conn: Option<ConnInfo> = None;
         let mut rendered: Option<Vec<u8>> = None;
         let mut var_value = None;
         let mut tmpl: Option<Cow<'_, [u8]>> = None;
@@ -1169,22 +1662,12 @@ pub fn apply_request_rules(
             }
             match &rule.action {
                 Action::Allow => return Verdict::Continue,
-                Action::Deny {
-                    status,
-                    content_type,
-                    body,
-                } => {
-                    return match body {
-                        Some(b) => Verdict::Reply(Reply {
-                            status: *status,
-                            reason: Cow::Borrowed(reason_phrase(*status)),
-                            headers: content_type
-                                .iter()
-                                .map(|ct| (Bytes::from_static(b"content-type"), ct.clone()))
-                                .collect(),
-                            body: b.clone(),
-                        }),
-                        None => Verdict::Deny { status: *status },
+                Action::Deny(spec) => {
+                    return match spec.body {
+                        ReturnBody::ProxyErrors => Verdict::Deny {
+                            status: spec.status,
+                        },
+                        _ => Verdict::Reply(spec.build(&ec)),
                     }
                 }
                 Action::Tarpit { status } => return Verdict::Tarpit { status: *status },
@@ -1194,15 +1677,12 @@ pub fn apply_request_rules(
                         realm: realm.clone().unwrap_or_else(|| proxy_name.to_string()),
                     }
                 }
-                Action::Redirect(rd) => return Verdict::Reply(build_redirect(rd, &ec)),
-                Action::Return {
-                    status,
-                    content_type,
-                    body,
-                    headers,
-                } => {
-                    return Verdict::Reply(build_return(*status, content_type, body, headers, &ec))
+                Action::Redirect(rd) => {
+                    if let Some(r) = redirect_reply(rd, &ec) {
+                        return Verdict::Reply(r);
+                    }
                 }
+                Action::Return(spec) => return Verdict::Reply(spec.build(&ec)),
                 Action::SetHeader { value, .. }
                 | Action::AddHeader { value, .. }
                 | Action::SetPath(value)
@@ -1211,6 +1691,30 @@ pub fn apply_request_rules(
                 | Action::SetUri(value)
                 | Action::SetMethod(value) => rendered = Some(value.render_to_vec(&ec)),
                 Action::SetVar { expr, .. } => var_value = expr.eval(&ec).map(|s| s.to_var()),
+                Action::SetAddr { expr, dst, port } => {
+                    // the address (port kept when the family allows) or the port
+                    let mut conn = ec.req.conn.clone();
+                    let target = if *dst { &mut conn.dst } else { &mut conn.src };
+                    let changed = match expr.eval(&ec) {
+                        Some(v) if *port => v
+                            .to_int()
+                            .and_then(|p| u16::try_from(p).ok())
+                            .map(|p| target.set_port(p))
+                            .is_some(),
+                        Some(v) => v.to_ip().map(|ip| target.set_ip(ip)).is_some(),
+                        None => false,
+                    };
+                    if changed {
+                        new_conn = Some(conn);
+                    }
+                }
+                Action::Capture { expr, len, .. } => {
+                    rendered = expr.eval(&ec).map(|v| {
+                        let mut b = v.to_bytes().to_vec();
+                        b.truncate(*len);
+                        b
+                    })
+                }
                 Action::ReplaceHeader { subst, .. }
                 | Action::ReplacePath { subst, .. }
                 | Action::ReplacePathq { subst, .. }
@@ -1223,7 +1727,25 @@ pub fn apply_request_rules(
                 _ => {}
             }
         }
-        // Phase 2: apply the edit.
+        // Phase 2: apply the edit (a header addition must fit in the buffer room).
+        if let Action::StrictMode(on) = &rule.action {
+            strict = *on;
+            continue;
+        }
+        if let Action::SetHeader { name, .. } | Action::AddHeader { name, .. } = &rule.action {
+            let grow = header_growth(&rule.action, name, rendered.as_deref(), &head.headers);
+            let h = &*head;
+            let measure = || {
+                let start = h.method.len() + h.uri.len() + 10;
+                (head_len(start, &h.headers), body_len(&h.headers))
+            };
+            if !take_room(vars, false, limits, grow, measure) {
+                if strict {
+                    return Verdict::Deny { status: 500 };
+                }
+                continue;
+            }
+        }
         match &rule.action {
             Action::SetHeader { name, .. } => {
                 set_header(&mut head.headers, name, rendered.unwrap_or_default())
@@ -1292,6 +1814,21 @@ pub fn apply_request_rules(
                 }
             }
             Action::UnsetVar { name } => vars.unset(name),
+            Action::Capture { slot, .. } => {
+                if let Some(v) = rendered {
+                    vars.set_capture(*slot, Bytes::from(v));
+                }
+            }
+            Action::SetAddr { .. } => {
+                if let Some(c) = new_conn {
+                    vars.set_conn_override(c);
+                }
+            }
+            Action::NormalizeUri(n) => match n.apply(&head.uri) {
+                Ok(Some(u)) => head.uri = Bytes::from(u),
+                Ok(None) => {}
+                Err(()) => return Verdict::Deny { status: 400 },
+            },
             _ => {}
         }
     }
@@ -1306,6 +1843,19 @@ pub fn apply_response_rules(
     env: &RuleEnv<'_>,
     vars: &mut Vars,
 ) -> Verdict {
+    response_rules(rules, req, res, env, vars, None)
+}
+
+/// [`apply_response_rules`]; with `limits`, header additions must fit in the buffer room.
+fn response_rules(
+    rules: &[Rule],
+    req: &RequestHead,
+    res: &mut ResponseHead,
+    env: &RuleEnv<'_>,
+    vars: &mut Vars,
+    limits: Option<&BufferLimits>,
+) -> Verdict {
+    let mut strict = true;
     for rule in rules {
         let mut rendered: Option<Vec<u8>> = None;
         let mut var_value = None;
@@ -1319,33 +1869,20 @@ pub fn apply_response_rules(
             }
             match &rule.action {
                 Action::Allow => return Verdict::Continue,
-                Action::Deny {
-                    status,
-                    content_type,
-                    body,
-                } => {
-                    return match body {
-                        Some(b) => Verdict::Reply(Reply {
-                            status: *status,
-                            reason: Cow::Borrowed(reason_phrase(*status)),
-                            headers: content_type
-                                .iter()
-                                .map(|ct| (Bytes::from_static(b"content-type"), ct.clone()))
-                                .collect(),
-                            body: b.clone(),
-                        }),
-                        None => Verdict::Deny { status: *status },
+                Action::Deny(spec) => {
+                    return match spec.body {
+                        ReturnBody::ProxyErrors => Verdict::Deny {
+                            status: spec.status,
+                        },
+                        _ => Verdict::Reply(spec.build(&ec)),
                     }
                 }
-                Action::Redirect(rd) => return Verdict::Reply(build_redirect(rd, &ec)),
-                Action::Return {
-                    status,
-                    content_type,
-                    body,
-                    headers,
-                } => {
-                    return Verdict::Reply(build_return(*status, content_type, body, headers, &ec))
+                Action::Redirect(rd) => {
+                    if let Some(r) = redirect_reply(rd, &ec) {
+                        return Verdict::Reply(r);
+                    }
                 }
+                Action::Return(spec) => return Verdict::Reply(spec.build(&ec)),
                 Action::SetHeader { value, .. } | Action::AddHeader { value, .. } => {
                     rendered = Some(value.render_to_vec(&ec))
                 }
@@ -1360,6 +1897,26 @@ pub fn apply_response_rules(
                     )))
                 }
                 _ => {}
+            }
+        }
+        if let Action::StrictMode(on) = &rule.action {
+            strict = *on;
+            continue;
+        }
+        if let (Some(limits), Action::SetHeader { name, .. } | Action::AddHeader { name, .. }) =
+            (limits, &rule.action)
+        {
+            let grow = header_growth(&rule.action, name, rendered.as_deref(), &res.headers);
+            let h = &*res;
+            let measure = || {
+                let start = h.reason.len() + 13;
+                (head_len(start, &h.headers), body_len(&h.headers))
+            };
+            if !take_room(vars, true, limits, grow, measure) {
+                if strict {
+                    return Verdict::Deny { status: 500 };
+                }
+                continue;
             }
         }
         match &rule.action {
@@ -1403,6 +1960,8 @@ pub fn apply_response_rules(
 
 /// Shared handle type the engine can keep per proxy.
 pub type SharedRuleSet = Arc<RuleSet>;
+
+mod normalize;
 
 #[cfg(test)]
 mod tests;

@@ -265,10 +265,11 @@ impl Runtime {
         let env = CompileEnv::from_config(config);
         let mut rulesets: HashMap<String, Arc<RuleSet>> = HashMap::new();
         for p in &config.proxies {
-            let rs = RuleSet::compile(p, &env).map_err(|e| CompileError::Rules {
+            let mut rs = RuleSet::compile(p, &env).map_err(|e| CompileError::Rules {
                 proxy: p.name.clone(),
                 msg: e.to_string(),
             })?;
+            rs.set_buffer_limits(&config.global);
             rulesets.insert(p.name.clone(), Arc::new(rs));
         }
         let rules_of = |name: &str| rulesets.get(name).cloned().unwrap_or_default();

@@ -330,6 +330,12 @@ pub enum Fetch {
     DstPort,
     SslFc,
     SslFcSni,
+    FcPpUniqueId,
+    /// `capture.req.hdr(N)`: request capture slot N.
+    CaptureReqHdr(usize),
+    CaptureReqUri,
+    CaptureReqMethod,
+    CaptureReqVer,
     HttpAuth(Arc<AuthList>),
     HttpAuthGroup(Arc<AuthList>),
     HttpAuthUser,
@@ -441,7 +447,7 @@ pub enum Conv {
         suffix: Box<[u8]>,
     },
     Map {
-        entries: Arc<MapEntries>,
+        map: Arc<crate::proxy::maps::MapFile>,
         default: Option<Box<[u8]>>,
         how: MapMatch,
     },
@@ -758,6 +764,11 @@ pub const SUPPORTED_FETCHES: &[&str] = &[
     "ssl_fc_sni",
     "req.ssl_sni",
     "req_ssl_sni",
+    "fc_pp_unique_id",
+    "capture.req.hdr",
+    "capture.req.uri",
+    "capture.req.method",
+    "capture.req.ver",
     "req.len",
     "req_len",
     "req.ssl_hello_type",
@@ -975,6 +986,18 @@ pub fn compile_fetch(name: &str, args: &[String], env: &CompileEnv) -> Result<Fe
         "dst_port" => Fetch::DstPort,
         "ssl_fc" => Fetch::SslFc,
         "ssl_fc_sni" | "req.ssl_sni" | "req_ssl_sni" => Fetch::SslFcSni,
+        "fc_pp_unique_id" => Fetch::FcPpUniqueId,
+        "capture.req.hdr" => Fetch::CaptureReqHdr(
+            args.first()
+                .and_then(|a| a.trim().parse().ok())
+                .ok_or_else(|| CompileError::BadFetchArg {
+                    fetch: f.to_string(),
+                    msg: "expects a capture slot number".into(),
+                })?,
+        ),
+        "capture.req.uri" => Fetch::CaptureReqUri,
+        "capture.req.method" => Fetch::CaptureReqMethod,
+        "capture.req.ver" => Fetch::CaptureReqVer,
         "req.len" | "req_len" => Fetch::Var(super::tcp::VAR_REQ_LEN.into()),
         "req.ssl_hello_type" | "req_ssl_hello_type" => {
             Fetch::Var(super::tcp::VAR_HELLO_TYPE.into())
@@ -1311,23 +1334,10 @@ pub fn compile_conv(c: &ir::Converter) -> Result<Conv, CompileError> {
                 _ => MapMatch::Str,
             };
             let file = a.first().ok_or_else(|| conv_err(n, "missing map file"))?;
-            let text = std::fs::read(file)
+            let map = crate::proxy::maps::load(file)
                 .map_err(|e| conv_err(n, &format!("cannot read {file}: {e}")))?;
-            let mut entries = Vec::new();
-            for line in text.split(|&c| c == b'\n') {
-                let l = trim_blanks(line.strip_suffix(b"\r").unwrap_or(line));
-                if l.is_empty() || l[0] == b'#' {
-                    continue;
-                }
-                let sp = l
-                    .iter()
-                    .position(|&c| c == b' ' || c == b'\t')
-                    .unwrap_or(l.len());
-                let (k, v) = (&l[..sp], trim_blanks(&l[sp..]));
-                entries.push((k.into(), v.into()));
-            }
             Conv::Map {
-                entries: Arc::new(entries),
+                map,
                 default: a.get(1).map(|d| d.as_bytes().into()),
                 how,
             }
@@ -1775,6 +1785,20 @@ pub fn fetch_each<'a>(fetch: &Fetch, c: &EvalCtx<'a>, f: &mut dyn FnMut(Smp<'a>)
             Some(s) => f(Smp::str(s)),
             None => false,
         },
+        Fetch::FcPpUniqueId => match &req.conn.pp_unique_id {
+            Some(s) => f(Smp::str(s)),
+            None => false,
+        },
+        // the request line stays available to the response phase through these
+        Fetch::CaptureReqHdr(slot) => match req.vars.capture(*slot) {
+            Some(v) => f(Smp::str(v)),
+            None => false,
+        },
+        Fetch::CaptureReqUri => f(Smp::str(req.path_and_query())),
+        Fetch::CaptureReqMethod => f(Smp::str(
+            req.vars.orig_method().map(|b| &b[..]).unwrap_or(req.method),
+        )),
+        Fetch::CaptureReqVer => f(Smp::str(req.version)),
         Fetch::HttpAuth(list) => {
             let ok = basic_credentials(req)
                 .map(|(u, p)| list.check(&u, &p).is_some())
@@ -2114,8 +2138,13 @@ pub fn apply_conv<'a>(conv: &Conv, v: Smp<'a>, c: &EvalCtx<'a>) -> Option<Smp<'a
         Conv::Bool => Smp::Bool(v.to_bool()),
         Conv::Odd => Smp::Bool(v.to_int()? & 1 == 1),
         Conv::Even => Smp::Bool(v.to_int()? & 1 == 0),
+        // an IPv4-mapped IPv6 address is masked as the IPv4 address it carries, as HAProxy
         Conv::Ipmask { v4, v6 } => match v.to_ip()? {
             IpAddr::V4(a) => Smp::Ip(IpAddr::V4(Ipv4Addr::from(u32::from(a) & v4))),
+            IpAddr::V6(a) if a.to_ipv4_mapped().is_some() => {
+                let a = a.to_ipv4_mapped()?;
+                Smp::Ip(IpAddr::V4(Ipv4Addr::from(u32::from(a) & v4)))
+            }
             IpAddr::V6(a) => Smp::Ip(IpAddr::V6(Ipv6Addr::from(u128::from(a) & v6))),
         },
         Conv::Concat {
@@ -2138,15 +2167,27 @@ pub fn apply_conv<'a>(conv: &Conv, v: Smp<'a>, c: &EvalCtx<'a>) -> Option<Smp<'a
             out.extend_from_slice(suffix);
             owned(out)
         }
-        Conv::Map {
-            entries,
-            default,
-            how,
-        } => {
+        Conv::Map { map, default, how } => {
             let key = v.to_bytes();
-            let found = entries.iter().find(|(k, _)| map_matches(*how, &key, k));
+            let entries = map.entries();
+            if *how == MapMatch::Reg {
+                // map_regm: the value may refer to the pattern's groups (\1 ... \9)
+                for e in entries.iter() {
+                    let (k, val) = (&e.key, &e.value);
+                    let Ok(re) = regex::bytes::Regex::new(&String::from_utf8_lossy(k)) else {
+                        continue;
+                    };
+                    if let Some(caps) = re.captures(&key) {
+                        let mut out = Vec::new();
+                        caps.expand(&regex_subst_template(val), &mut out);
+                        return Some(owned(out));
+                    }
+                }
+                return default.as_ref().map(|d| owned(d.to_vec()));
+            }
+            let found = entries.iter().find(|e| map_matches(*how, &key, &e.key));
             match (found, default) {
-                (Some((_, val)), _) => owned(val.to_vec()),
+                (Some(e), _) => owned(e.value.to_vec()),
                 (None, Some(d)) => owned(d.to_vec()),
                 (None, None) => return None,
             }

@@ -18,7 +18,7 @@ use super::ctx::{ConnInfo, ProxyLookup, RequestCtx, RequestHead, ResponseCtx, Re
 use super::http1::{self, BodyKind, BodyProgress, HeadParser, Parsed};
 use super::log::LogRecord;
 use super::pool::{self, ServerConn};
-use super::rules::{apply_response_rules, RuleEnv, Verdict};
+use super::rules::{self, apply_response_rules, RuleEnv, Verdict};
 use super::runtime::{
     conn_mode, or_forever, Backend, Counters, Frontend, HttpConnMode, Runtime, Server,
 };
@@ -393,25 +393,24 @@ async fn send_error<C: AsyncWrite + Unpin>(
     fe: &Frontend,
     rt: &Runtime,
 ) -> Outcome {
-    // `errorfile` of the backend, else of the frontend, else HAProxy's built-in page; the
-    // proxy's own lines come after the inherited `defaults` ones, and the last one wins
+    // the backend's error page, else the frontend's, else HAProxy's built-in one (rules.rs);
+    // no request is at hand here, so log-format pages render against an empty one
     let _ = rt;
-    let be = rec.backend.as_deref();
-    let custom = be
-        .and_then(|b| b.cfg.errorfiles.iter().rev().find(|e| e.status == status))
-        .or_else(|| fe.cfg.errorfiles.iter().rev().find(|e| e.status == status));
-    let page: &[u8] = match custom {
-        Some(e) => &e.content,
-        None => http1::error_page(status),
-    };
-    let _ = client.write_all(page).await;
+    let (req, vars, info) = (RequestHead::default(), Vars::new(), ConnInfo::default());
+    let ctx = RequestCtx::new(&req, &info, &fe.name, "", &vars);
+    let be_rules = rec.backend.as_deref().map(|b| &*b.rules);
+    let reply = rules::error_reply(status, be_rules, &fe.rules, &EvalCtx::new(&ctx));
     rec.status = status;
-    rec.bytes_out = page.len() as u64;
     fe.counters.count_status(status);
+    if let Some(bytes) = rules::write_reply(&reply, 1, true) {
+        let _ = client.write_all(&bytes).await;
+        rec.bytes_out = bytes.len() as u64;
+    }
     Outcome::Close
 }
 
-/// Sends the answer of a rule that stopped processing (deny, tarpit, auth, redirect, return).
+/// Sends the answer of a rule that stopped processing (deny, tarpit, auth, redirect, return),
+/// after the http-after-response rules.
 #[allow(clippy::too_many_arguments)]
 async fn local_verdict<C: AsyncWrite + Unpin>(
     client: &mut C,
@@ -422,17 +421,29 @@ async fn local_verdict<C: AsyncWrite + Unpin>(
     rt: &Runtime,
     close: bool,
     req_minor: u8,
+    req: &RequestHead,
+    vars: &mut Vars,
+    info: &ConnInfo,
 ) -> Outcome {
     if let Some(be) = be {
         rec.backend = Some(be.clone());
     }
-    let (status, bytes) = match verdict {
+    let be_name = be.map(|b| b.name.as_str()).unwrap_or("");
+    let be_rules = be
+        .filter(|b| fe.own_backend != Some(b.index))
+        .map(|b| &*b.rules);
+    let error_page = |status: u16, vars: &Vars| {
+        let ctx = RequestCtx::new(req, info, &fe.name, be_name, vars)
+            .with_proxies(rt as &dyn ProxyLookup);
+        rules::error_reply(status, be_rules, &fe.rules, &EvalCtx::new(&ctx))
+    };
+    let mut close = close;
+    let mut reply = match verdict {
         Verdict::Continue => return Outcome::KeepAlive,
         Verdict::Deny { status } => {
             Counters::add(&fe.counters.denied_req, 1);
             rec.term = *b"PR";
-            send_error(client, status, rec, fe, rt).await;
-            return Outcome::Close;
+            error_page(status, vars)
         }
         Verdict::Tarpit { status } => {
             let t = be
@@ -442,57 +453,54 @@ async fn local_verdict<C: AsyncWrite + Unpin>(
             tokio::time::sleep(t.unwrap_or(Duration::ZERO)).await;
             Counters::add(&fe.counters.denied_req, 1);
             rec.term = *b"PT";
-            send_error(client, status, rec, fe, rt).await;
-            return Outcome::Close;
+            close = true;
+            error_page(status, vars)
         }
         Verdict::Auth { realm } => {
-            let body: &[u8] = b"<html><body><h1>401 Unauthorized</h1>\nYou need a valid user and password to access this content.\n</body></html>\n";
-            let mut out = format!(
-                "HTTP/1.1 401 Unauthorized\r\ncontent-length: {}\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nwww-authenticate: Basic realm=\"{realm}\"\r\n{}\r\n",
-                body.len(),
-                if close { "connection: close\r\n" } else { "" }
-            )
-            .into_bytes();
-            out.extend_from_slice(body);
             rec.term = *b"PR";
-            (401, out)
+            rules::auth_reply(&realm)
         }
         Verdict::Prometheus => {
             rec.term = *b"LR";
-            (200, super::prometheus::response(rt, req_minor == 0, close))
+            let bytes = super::prometheus::response(rt, req_minor == 0, close);
+            rec.status = 200;
+            rec.bytes_out = bytes.len() as u64;
+            fe.counters.count_status(200);
+            if client.write_all(&bytes).await.is_err() {
+                return Outcome::Abort;
+            }
+            return if close {
+                Outcome::Close
+            } else {
+                Outcome::KeepAlive
+            };
         }
         Verdict::Reply(r) => {
-            let mut out = Vec::with_capacity(256 + r.body.len());
-            out.extend_from_slice(if req_minor == 0 {
-                b"HTTP/1.0 "
-            } else {
-                b"HTTP/1.1 "
-            });
-            out.extend_from_slice(r.status.to_string().as_bytes());
-            out.push(b' ');
-            out.extend_from_slice(r.reason.as_bytes());
-            out.extend_from_slice(b"\r\n");
-            for (n, v) in &r.headers {
-                let at = out.len();
-                out.extend_from_slice(n);
-                out[at..].make_ascii_lowercase();
-                out.extend_from_slice(b": ");
-                out.extend_from_slice(v);
-                out.extend_from_slice(b"\r\n");
-            }
-            out.extend_from_slice(format!("content-length: {}\r\n", r.body.len()).as_bytes());
-            if close {
-                out.extend_from_slice(b"connection: close\r\n");
-            }
-            out.extend_from_slice(b"\r\n");
-            out.extend_from_slice(&r.body);
             rec.term = *b"LR";
-            (r.status, out)
+            if r.source == rules::ReplySource::ProxyErrors {
+                error_page(r.status, vars)
+            } else {
+                r
+            }
         }
     };
-    rec.status = status;
+    if !reply.keeps_connection() {
+        close = true;
+    }
+    let env = RuleEnv {
+        conn: info,
+        frontend: &fe.name,
+        backend: be_name,
+        proxies: Some(rt as &dyn ProxyLookup),
+    };
+    let sets: Vec<&rules::RuleSet> = be_rules.into_iter().chain([&*fe.rules]).collect();
+    rules::after_response_on_reply(&mut reply, &sets, req, &env, vars);
+    rec.status = reply.status;
+    fe.counters.count_status(reply.status);
+    let Some(bytes) = rules::write_reply(&reply, req_minor, close) else {
+        return Outcome::Close;
+    };
     rec.bytes_out = bytes.len() as u64;
-    fe.counters.count_status(status);
     if client.write_all(&bytes).await.is_err() {
         return Outcome::Abort;
     }
@@ -591,6 +599,7 @@ async fn stats_page<C>(
     rec: &mut LogRecord,
     close_ka: bool,
     logger: &super::log::Logger,
+    after_sets: &[&rules::RuleSet],
 ) -> Option<Outcome>
 where
     C: AsyncRead + AsyncWrite + Unpin,
@@ -648,6 +657,15 @@ where
                 stats::response(rt, site.cfg, &q, own_backend, admin, head),
             )
         }
+    };
+    let page = {
+        let env = RuleEnv {
+            conn: info,
+            frontend: &fe.name,
+            backend: own_backend,
+            proxies: Some(rt as &dyn ProxyLookup),
+        };
+        rules::after_response_on_page(page, after_sets, &b.req, &env, &mut b.vars)
     };
     rec.status = status;
     rec.stats_page = true;
@@ -759,7 +777,10 @@ where
     let verdict = fe.rules.apply_request(&mut b.req, &fe_env, &mut b.vars);
     if verdict != Verdict::Continue {
         let close = local_close(fe.cfg.options.http_mode == HttpConnMode::Close);
-        return local_verdict(client, verdict, rec, fe, None, rt, close, req_minor).await;
+        return local_verdict(
+            client, verdict, rec, fe, None, rt, close, req_minor, &b.req, &mut b.vars, info,
+        )
+        .await;
     }
     if let Some(reply) = fe.rules.apply_redirects(&b.req, &fe_env, &b.vars) {
         let close = local_close(fe.cfg.options.http_mode == HttpConnMode::Close);
@@ -772,6 +793,9 @@ where
             rt,
             close,
             req_minor,
+            &b.req,
+            &mut b.vars,
+            info,
         )
         .await;
     }
@@ -803,6 +827,7 @@ where
                 rec,
                 close,
                 &engine.logger,
+                &[&*fe.rules],
             )
             .await
             {
@@ -839,7 +864,11 @@ where
         };
         if verdict != Verdict::Continue {
             let close = local_close(mode == HttpConnMode::Close);
-            return local_verdict(client, verdict, rec, fe, Some(&be), rt, close, req_minor).await;
+            return local_verdict(
+                client, verdict, rec, fe, Some(&be), rt, close, req_minor, &b.req, &mut b.vars,
+                info,
+            )
+            .await;
         }
     }
     if body_aborted {
@@ -847,6 +876,10 @@ where
         return Outcome::Abort;
     }
     if let Some(site) = stats::site(fe, Some(&be)) {
+        let after_sets: Vec<&rules::RuleSet> = (separate_backend.then_some(&*be.rules))
+            .into_iter()
+            .chain([&*fe.rules])
+            .collect();
         let close = !client_wants_ka || mode == HttpConnMode::Close || engine.is_stopping();
         if let Some(out) = stats_page(
             client,
@@ -860,6 +893,7 @@ where
             rec,
             close,
             &engine.logger,
+            &after_sets,
         )
         .await
         {
@@ -903,6 +937,13 @@ where
     let method_is_head = &b.req.method[..] == b"HEAD";
     let method = b.req.method.clone();
 
+    // the addresses as set-src/set-dst left them
+    let (src, dst) = {
+        let c = b.vars.conn_override().unwrap_or(info);
+        (c.src.ip(), c.dst.ip())
+    };
+    add_forwarded_for(&mut b.req, &fe.cfg, &be.cfg, src);
+    add_original_to(&mut b.req, &fe.cfg, &be.cfg, dst);
     http1::sanitize_te(&mut b.req.headers);
     add_forwarded_for(&mut b.req, &fe.cfg, &be.cfg, info.src.ip());
     add_original_to(&mut b.req, &fe.cfg, &be.cfg, info.dst.ip());
@@ -1289,11 +1330,10 @@ where
         }
         if verdict != Verdict::Continue {
             Counters::add(&be.counters.denied_resp, 1);
-            let v = match verdict {
-                Verdict::Deny { .. } => Verdict::Deny { status: 502 },
-                v => v,
-            };
-            local_verdict(client, v, rec, fe, Some(&be), rt, true, req_minor).await;
+            local_verdict(
+                client, verdict, rec, fe, Some(&be), rt, true, req_minor, &b.req, &mut b.vars, info,
+            )
+            .await;
             return Outcome::Close;
         }
         if let (Some(c), Some(t)) = (&be.cookie, &cookie_txn) {

@@ -245,12 +245,14 @@ pub async fn dispatch(
 ) {
     if l4.accept_proxy {
         let limit = or_forever(fe.cfg.timeouts.client).min(Duration::from_secs(30));
-        match proxy_proto::read_header(&mut sock, limit).await {
-            Ok(Some(a)) => {
-                info.src = a.src;
-                info.dst = a.dst;
+        match proxy_proto::read_header_with_id(&mut sock, limit).await {
+            Ok((addrs, uid)) => {
+                if let Some(a) = addrs {
+                    info.src = a.src;
+                    info.dst = a.dst;
+                }
+                info.pp_unique_id = uid;
             }
-            Ok(None) => {}
             Err(_) => return,
         }
     }

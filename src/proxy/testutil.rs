@@ -168,6 +168,7 @@ pub fn conn(src: &str, dst: &str) -> ConnInfo {
         dst: dst.parse().expect("dst addr"),
         ssl_fc: false,
         ssl_sni: None,
+        pp_unique_id: None,
     }
 }
 

@@ -3074,7 +3074,7 @@ fn unimplemented_keywords_warn_but_do_not_fail() {
     let f = write(
         dir.path(),
         "u.cfg",
-        &format!("{VALID}global\n tune.bufsize 32768\n"),
+        &format!("{VALID}global\n tune.idle-pool.shared off\n"),
     );
     let (rc, _, stderr) = run_check(
         &util::rhaproxy_bin(),
@@ -3084,7 +3084,7 @@ fn unimplemented_keywords_warn_but_do_not_fail() {
     );
     assert_eq!(rc, 0, "{stderr}");
     assert!(
-        stderr.contains("keyword 'tune.bufsize' is not implemented yet in rhaproxy"),
+        stderr.contains("keyword 'tune.idle-pool.shared' is not implemented yet in rhaproxy"),
         "{stderr}"
     );
 }

@@ -350,6 +350,7 @@ impl Sim {
             dst: "127.0.0.1:80".parse().expect("addr"),
             ssl_fc: false,
             ssl_sni: None,
+            pp_unique_id: None,
         };
         let mut vars = Vars::new();
         let fe = &self.frontend;

@@ -1039,6 +1039,12 @@ impl Parser {
                     self.cfg.global.tune_ssl_default_dh_param = Some(v);
                 }
             }
+            "tune.bufsize" | "tune.maxrewrite" => {
+                // read by the rules engine (rewrite room, proxy::rules::BufferLimits)
+                if int_arg(self, line).is_some() {
+                    self.cfg.global.tune.push((kw.to_string(), line.args_from(1)));
+                }
+            }
             "hard-stop-after" => match self.ptime(&a1) {
                 Ok(d) => self.cfg.global.hard_stop_after = Some(d),
                 Err(_) => self.alert(

@@ -782,12 +782,15 @@ impl Parser {
                 let status = values::atol(line.arg(1)) as u16;
                 let path = line.arg(2).to_string();
                 match crate::haproxy::parser::read_config_file(&path).ok_or(()) {
-                    Ok(content) => self.px().errorfiles.push(ErrorFile {
-                        status,
-                        path,
-                        content,
-                        span,
-                    }),
+                    Ok(content) => {
+                        self.px().error_replies.retain(|e| e.status != status);
+                        self.px().errorfiles.push(ErrorFile {
+                            status,
+                            path,
+                            content,
+                            span,
+                        })
+                    }
                     Err(_) => self.alert(span, format!("errorfile : error opening file '{path}'.")),
                 }
             }
@@ -832,6 +835,9 @@ impl Parser {
                             .collect()
                     })
                     .unwrap_or_default();
+                self.px()
+                    .error_replies
+                    .retain(|e| !pages.iter().any(|p| p.status == e.status));
                 self.px().errorfiles.extend(pages);
                 self.px().http_errors_refs.push(line.arg(1).to_string());
                 self.px().http_errors_spans.push(span);
@@ -839,6 +845,7 @@ impl Parser {
             "stick-table" => self.stick_table(line),
             "stick" => self.stick_rule(line),
             "capture" => self.capture(line),
+            "declare" => self.declare(line),
             "stats" => self.stats_kw(line),
             "http-check" => self.http_check(line),
             "tcp-check" => self.tcp_check(line),
@@ -870,23 +877,7 @@ impl Parser {
                 self.unimplemented(span, "compression");
                 self.px().compression.push(raw(line));
             }
-            "http-error" => {
-                self.unimplemented(span, kw);
-                // "http-error status N [content-type T] [errorfile F|file F|...]"
-                let words = line.args_from(1);
-                if let Some(i) = words
-                    .iter()
-                    .position(|w| matches!(w.as_str(), "errorfile" | "file" | "lf-file"))
-                {
-                    if let Some(path) = words.get(i + 1) {
-                        if !crate::haproxy::parser::config_file_readable(path) {
-                            self.alert(span, format!("http-error : error opening file '{path}'"));
-                            return;
-                        }
-                    }
-                }
-                self.px().raw.push(raw(line));
-            }
+            "http-error" => self.http_error(line),
             _ => self.proxy_fallback(line),
         }
     }
@@ -1447,6 +1438,22 @@ impl Parser {
                 };
                 self.px().options.check = enable.then_some(CheckKind::SmtpChk { hello, domain });
             }
+            "http-restrict-req-hdr-names" => {
+                let policy = match line.arg(2) {
+                    "preserve" => RestrictHdrNames::Preserve,
+                    "delete" => RestrictHdrNames::Delete,
+                    "reject" => RestrictHdrNames::Reject,
+                    "" => {
+                        self.alert(span, format!("missing parameter. option '{name}' expects 'preserve', 'reject' or 'delete' option."));
+                        return;
+                    }
+                    o => {
+                        self.alert(span, format!("invalid parameter '{o}'. option '{name}' expects 'preserve', 'reject' or 'delete' option."));
+                        return;
+                    }
+                };
+                self.px().options.restrict_req_hdr_names = Some(policy);
+            }
             "ldap-check" => self.px().options.check = enable.then_some(CheckKind::LdapChk),
             "spop-check" => self.px().options.check = enable.then_some(CheckKind::SpopChk),
             "tcp-check" => self.px().options.check = enable.then_some(CheckKind::TcpCheck),
@@ -1763,7 +1770,31 @@ impl Parser {
                 return;
             }
         };
+        if let Capture::RequestHeader { len, .. } = &cap {
+            let len = *len;
+            self.px().req_capture_lens.push(len);
+        }
         self.px().captures.push(cap);
+    }
+
+    /// `declare capture { request | response } len N`.
+    fn declare(&mut self, line: &Line) {
+        let span = line.span;
+        if line.arg(1) != "capture" {
+            self.alert(span, "'declare' expects 'capture' as argument.");
+            return;
+        }
+        if !matches!(line.arg(2), "request" | "response") || line.arg(3) != "len" {
+            self.alert(
+                span,
+                "'declare capture' expects 'request' or 'response' followed by 'len' <length>.",
+            );
+            return;
+        }
+        let len = values::atol(line.arg(4)).max(0) as u32;
+        if line.arg(2) == "request" {
+            self.px().req_capture_lens.push(len);
+        }
     }
 
     fn stats_kw(&mut self, line: &Line) {

@@ -39,6 +39,145 @@ fn vec_args(line: &Line, from: usize, to: usize) -> Vec<String> {
     (from..to).map(|i| line.arg(i).to_string()).collect()
 }
 
+/// The arguments of an http reply (`deny`, `tarpit`, `return`, `http-error`), as HAProxy's
+/// `http_parse_http_reply` reads them.
+pub(crate) struct ReplyArgs {
+    pub status: Option<u16>,
+    pub content_type: Option<String>,
+    pub body: Option<ReturnBody>,
+    pub headers: Vec<(String, LogFormat)>,
+    /// Words used (the rest must be a condition).
+    pub consumed: usize,
+}
+
+/// Parses reply arguments from `args` until a word that is not one of them. `deny_status` is
+/// accepted as `status` for deny/tarpit. Errors are HAProxy's messages.
+pub(crate) fn parse_reply_args(
+    args: &[String],
+    http_errors: &[HttpErrors],
+    default_status: u16,
+) -> Result<ReplyArgs, String> {
+    let mut r = ReplyArgs {
+        status: None,
+        content_type: None,
+        body: None,
+        headers: Vec::new(),
+        consumed: 0,
+    };
+    let mut body_kw: Option<&str> = None;
+    let mut errorfiles_section: Option<String> = None;
+    let mut k = 0;
+    while k < args.len() {
+        let kw = args[k].as_str();
+        let val = args.get(k + 1);
+        let need = |what: &str| -> Result<&String, String> {
+            val.filter(|v| !v.is_empty())
+                .ok_or_else(|| format!("'{kw}' expects {what} as argument"))
+        };
+        let body_once = |prev: Option<&str>| -> Result<(), String> {
+            match prev {
+                Some(p) => Err(format!("unexpected '{kw}' argument, '{p}' already defined")),
+                None => Ok(()),
+            }
+        };
+        match kw {
+            "status" | "deny_status" => {
+                let v = need("<status_code>")?;
+                let code = values::atol(v);
+                if !(200..=599).contains(&code) {
+                    return Err(format!("Unexpected status code '{v}'"));
+                }
+                r.status = Some(code as u16);
+                k += 2;
+            }
+            "content-type" => {
+                r.content_type = Some(need("<ctype>")?.clone());
+                k += 2;
+            }
+            "default-errorfiles" => {
+                body_once(body_kw)?;
+                body_kw = Some("default-errorfiles");
+                r.body = Some(ReturnBody::DefaultErrorfiles);
+                k += 1;
+            }
+            "errorfiles" => {
+                body_once(body_kw)?;
+                body_kw = Some("errorfiles");
+                let name = need("<name>")?.clone();
+                if !http_errors.iter().any(|h| h.name == name) {
+                    return Err(format!(
+                        "unknown http-errors section '{name}' referenced by an http reply "
+                    ));
+                }
+                errorfiles_section = Some(name);
+                k += 2;
+            }
+            "errorfile" | "file" | "lf-file" => {
+                body_once(body_kw)?;
+                body_kw = Some(if kw == "errorfile" {
+                    "errorfile"
+                } else if kw == "file" {
+                    "file"
+                } else {
+                    "lf-file"
+                });
+                let f = need(if kw == "errorfile" { "<fmt>" } else { "<file>" })?.clone();
+                if !crate::haproxy::parser::config_file_readable(&f) {
+                    return Err(format!("error opening file '{f}'"));
+                }
+                r.body = Some(match kw {
+                    "errorfile" => ReturnBody::Errorfile(f),
+                    "file" => ReturnBody::File(f),
+                    _ => ReturnBody::LfFile(f),
+                });
+                k += 2;
+            }
+            "string" | "lf-string" => {
+                body_once(body_kw)?;
+                body_kw = Some(if kw == "string" {
+                    "string"
+                } else {
+                    "lf-string"
+                });
+                let v = need(if kw == "string" { "<str>" } else { "<fmt>" })?.clone();
+                r.body = Some(if kw == "string" {
+                    ReturnBody::String(v)
+                } else {
+                    ReturnBody::LfString(sample::parse_log_format(&v).map_err(|e| e.to_string())?)
+                });
+                k += 2;
+            }
+            "hdr" => {
+                let (Some(name), Some(value)) = (args.get(k + 1), args.get(k + 2)) else {
+                    return Err("'hdr' expects <name> and <value> as arguments".into());
+                };
+                k += 3;
+                // HAProxy ignores these: the reply frames itself
+                if ["content-length", "transfer-encoding", "content-type"]
+                    .iter()
+                    .any(|h| name.eq_ignore_ascii_case(h))
+                {
+                    continue;
+                }
+                let f = sample::parse_log_format(value).map_err(|e| e.to_string())?;
+                r.headers.push((name.clone(), f));
+            }
+            _ => break,
+        }
+        r.consumed = k;
+    }
+    if let Some(section) = errorfiles_section {
+        let status = r.status.unwrap_or(default_status);
+        let page = http_errors
+            .iter()
+            .find(|h| h.name == section)
+            .and_then(|h| h.errorfiles.iter().rev().find(|e| e.status == status))
+            .map(|e| e.content.clone());
+        r.body = Some(ReturnBody::Errorfiles { section, page });
+    }
+    Ok(r)
+}
+
 impl Parser {
     fn lua_loaded(&self) -> bool {
         !self.cfg.global.lua_loads.is_empty()
@@ -100,54 +239,33 @@ impl Parser {
                 HttpAction::Allow
             }
             "deny" | "tarpit" => {
-                let mut status = None;
-                let mut k = 0;
-                consumed = 0;
-                while k < args.len() {
-                    match args[k].as_str() {
-                        "deny_status" | "status" => {
-                            let code =
-                                values::atol(args.get(k + 1).map(String::as_str).unwrap_or(""));
-                            if !(200..=599).contains(&code) {
-                                rule_err(
-                                    self,
-                                    format!(
-                                        "Unexpected status code '{}'.",
-                                        args.get(k + 1).map(String::as_str).unwrap_or("")
-                                    ),
-                                );
-                                return;
-                            }
-                            status = Some(code as u16);
-                            k += 2;
-                        }
-                        "content-type" | "errorfile" | "errorfiles" | "file" | "lf-file"
-                        | "string" | "lf-string" | "hdr" => {
-                            if args[k] == "hdr" {
-                                k += 1;
-                            }
-                            if matches!(args[k].as_str(), "errorfile" | "file") {
-                                if let Some(f) = args.get(k + 1) {
-                                    if !crate::haproxy::parser::config_file_readable(f) {
-                                        rule_err(self, format!("error opening file '{f}'."));
-                                        return;
-                                    }
-                                }
-                            }
-                            k += 2;
-                        }
-                        _ => break,
+                let default_status = match (base.as_str(), ruleset.as_str()) {
+                    ("tarpit", _) => 500,
+                    (_, "http-request") => 403,
+                    _ => 502,
+                };
+                let r = match parse_reply_args(&args, &self.cfg.http_errors, default_status) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        rule_err(self, format!("{e}."));
+                        return;
                     }
-                    consumed = k;
-                }
+                };
+                consumed = r.consumed;
                 if base == "deny" {
                     HttpAction::Deny {
-                        status,
-                        content_type: None,
-                        body: None,
+                        status: r.status,
+                        content_type: r.content_type,
+                        body: r.body,
+                        headers: r.headers,
                     }
                 } else {
-                    HttpAction::Tarpit { status }
+                    HttpAction::Tarpit {
+                        status: r.status,
+                        content_type: r.content_type,
+                        body: r.body,
+                        headers: r.headers,
+                    }
                 }
             }
             "auth" => {
@@ -325,53 +443,19 @@ impl Parser {
                 }
             }
             "return" => {
-                let mut status = 200u16;
-                let mut content_type = None;
-                let mut body = None;
-                let mut headers = Vec::new();
-                let mut k = 0;
-                while k < args.len() {
-                    let v = args.get(k + 1).cloned().unwrap_or_default();
-                    match args[k].as_str() {
-                        "status" => status = values::atol(&v).clamp(0, 999) as u16,
-                        "content-type" => content_type = Some(v.clone()),
-                        "errorfile" | "file" | "lf-file" => {
-                            if !crate::haproxy::parser::config_file_readable(&v) {
-                                rule_err(self, format!("error opening file '{v}'."));
-                                return;
-                            }
-                            body = Some(match args[k].as_str() {
-                                "errorfile" => ReturnBody::Errorfile(v.clone()),
-                                "file" => ReturnBody::File(v.clone()),
-                                _ => ReturnBody::LfFile(v.clone()),
-                            });
-                        }
-                        "errorfiles" => body = Some(ReturnBody::Errorfiles(v.clone())),
-                        "string" => body = Some(ReturnBody::String(v.clone())),
-                        "lf-string" => {
-                            let Some(f) = lf(self, &v) else { return };
-                            body = Some(ReturnBody::LfString(f));
-                        }
-                        "hdr" => {
-                            let value = args.get(k + 2).cloned().unwrap_or_default();
-                            let Some(f) = lf(self, &value) else { return };
-                            headers.push((v.clone(), f));
-                            k += 1;
-                        }
-                        "default-errorfiles" => {
-                            k += 1;
-                            continue;
-                        }
-                        _ => break,
+                let r = match parse_reply_args(&args, &self.cfg.http_errors, 200) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        rule_err(self, format!("{e}."));
+                        return;
                     }
-                    k += 2;
-                }
-                consumed = k;
+                };
+                consumed = r.consumed;
                 HttpAction::Return {
-                    status,
-                    content_type,
-                    body,
-                    headers,
+                    status: r.status.unwrap_or(200),
+                    content_type: r.content_type,
+                    body: r.body,
+                    headers: r.headers,
                 }
             }
             "set-log-level" => {
@@ -470,6 +554,14 @@ impl Parser {
                     _ => {}
                 }
                 consumed = 3.min(args.len());
+                if ruleset == "http-request" {
+                    if let Some(l) = len {
+                        // a new request capture slot
+                        let slots = &mut self.px().req_capture_lens;
+                        id = Some(slots.len() as u32);
+                        slots.push(l);
+                    }
+                }
                 HttpAction::CaptureSample { expr, len, id }
             }
             "do-resolve" => {
@@ -518,6 +610,10 @@ impl Parser {
                     self.abort();
                     return;
                 }
+                if let Err(e) = crate::proxy::rules::check_normalizer(&args) {
+                    rule_err(self, format!("{e}."));
+                    return;
+                }
                 HttpAction::NormalizeUri(args.clone())
             }
             "wait-for-body" => HttpAction::WaitForBody(args.clone()),
@@ -528,6 +624,18 @@ impl Parser {
             "cache-store" => {
                 consumed = 1;
                 HttpAction::CacheStore(args.first().cloned().unwrap_or_default())
+            }
+            "strict-mode" => {
+                // kept as its words; the engine reads `on`/`off`
+                if !matches!(args.first().map(String::as_str), Some("on" | "off")) {
+                    rule_err(self, "expects 'on' or 'off' as argument.".into());
+                    return;
+                }
+                consumed = 1;
+                HttpAction::Raw {
+                    action: "strict-mode".into(),
+                    args: args[..1].to_vec(),
+                }
             }
             b if b.starts_with("lua.") => HttpAction::Lua {
                 name: b[4..].to_string(),
@@ -541,7 +649,7 @@ impl Parser {
                 }
             }
         };
-        if !matches!(act, HttpAction::Raw { .. })
+        if !matches!(&act, HttpAction::Raw { action, .. } if action != "strict-mode")
             && !crate::proxy::rules::is_supported_action(&ruleset, &base)
         {
             // parsed and validated, but the engine does not perform it yet
@@ -614,6 +722,7 @@ impl Parser {
             code: 302,
             drop_query: false,
             append_slash: false,
+            ignore_empty: false,
             set_cookie: None,
             clear_cookie: None,
         };
@@ -656,7 +765,10 @@ impl Parser {
                     r.append_slash = true;
                     k += 1;
                 }
-                "ignore-empty" => k += 1,
+                "ignore-empty" => {
+                    r.ignore_empty = true;
+                    k += 1;
+                }
                 "if" | "unless" => break,
                 o => {
                     return Err(format!("expects 'code', 'prefix', 'location', 'scheme', 'set-cookie', 'clear-cookie', 'drop-query', 'ignore-empty' or 'append-slash' (was '{o}')."))
@@ -976,5 +1088,93 @@ impl Parser {
             "http-response" => &p.http_response,
             _ => &p.http_after_response,
         })
+    }
+}
+
+/// Status codes HAProxy can generate an error page for (`errorfile`, `http-error`).
+pub(crate) const HANDLED_ERROR_CODES: [u16; 17] = [
+    200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504,
+];
+
+impl Parser {
+    /// `http-error status N [content-type T] [payload] [hdr N V]*`: the proxy's error page for
+    /// N. Errorfile forms join `errorfiles`, the others `error_replies`; either way it replaces
+    /// what an earlier directive set for N.
+    pub(crate) fn http_error(&mut self, line: &Line) {
+        let span = line.span;
+        let args = vec_args(line, 1, line.len());
+        let r = match parse_reply_args(&args, &self.cfg.http_errors, 0) {
+            Ok(r) => r,
+            Err(e) => {
+                self.alert(span, format!("http-error : {e}."));
+                return;
+            }
+        };
+        let Some(status) = r.status else {
+            self.alert(
+                span,
+                "http-error : expects at least a <status> as arguments.",
+            );
+            return;
+        };
+        if !HANDLED_ERROR_CODES.contains(&status) {
+            self.alert(
+                span,
+                format!("http-error: status code '{status}' not handled."),
+            );
+            return;
+        }
+        if let Some(w) = args.get(r.consumed) {
+            self.alert(span, format!("http-error : unknown keyword '{w}'."));
+            return;
+        }
+        let page = match &r.body {
+            Some(ReturnBody::Errorfiles {
+                page: None,
+                section,
+            }) => {
+                self.warn(
+                    span,
+                    format!(
+                        "config: proxy '{}' : status '{status}' not declared in http-errors section '{section}'.",
+                        self.px_name()
+                    ),
+                );
+                return;
+            }
+            Some(ReturnBody::Errorfiles {
+                page: Some(c),
+                section,
+            }) => Some((section.clone(), c.clone())),
+            Some(ReturnBody::Errorfile(path)) => {
+                match crate::haproxy::parser::read_config_file(path) {
+                    Some(c) => Some((path.clone(), c)),
+                    None => {
+                        self.alert(span, format!("http-error : error opening file '{path}'."));
+                        return;
+                    }
+                }
+            }
+            _ => None,
+        };
+        let px = self.px();
+        px.error_replies.retain(|e| e.status != status);
+        px.errorfiles.retain(|e| e.status != status);
+        match (page, r.body) {
+            (Some((path, content)), _) => px.errorfiles.push(ErrorFile {
+                status,
+                path,
+                content,
+                span,
+            }),
+            (None, Some(ReturnBody::DefaultErrorfiles)) => {}
+            (None, body) => px.error_replies.push(ErrorReply {
+                status,
+                content_type: r.content_type,
+                body,
+                headers: r.headers,
+                span,
+            }),
+        }
     }
 }

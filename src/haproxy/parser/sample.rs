@@ -54,11 +54,23 @@ fn arg_list(input: &str) -> Result<(Vec<String>, &str), String> {
     while let Some((i, c)) = it.next() {
         match (q, c) {
             (Some(qc), _) if c == qc => q = None,
-            (Some(_), '\\') | (None, '\\') => {
-                if let Some((_, n)) = it.next() {
+            // as haproxy's make_arg_list: outside single quotes a backslash escapes `\\`,
+            // space and quotes and makes \r \n \t; before anything else it stays
+            (Some('"') | None, '\\') => match it.peek().map(|&(_, n)| n) {
+                Some(n @ ('\\' | ' ' | '"' | '\'')) => {
+                    it.next();
                     cur.push(n);
                 }
-            }
+                Some(n @ ('r' | 'n' | 't')) => {
+                    it.next();
+                    cur.push(match n {
+                        'r' => '\r',
+                        'n' => '\n',
+                        _ => '\t',
+                    });
+                }
+                _ => cur.push('\\'),
+            },
             (Some(_), _) => cur.push(c),
             (None, '\'' | '"') => q = Some(c),
             (None, ')') => {

@@ -49,6 +49,7 @@ fn redirect(
         append_slash,
         set_cookie: None,
         clear_cookie: None,
+        ignore_empty: false,
     }
 }
 
@@ -214,6 +215,7 @@ fn first_stopping_rule_wins() {
                     status: None,
                     content_type: None,
                     body: None,
+                    headers: vec![],
                 },
                 Some("if admin"),
             ),
@@ -229,6 +231,7 @@ fn first_stopping_rule_wins() {
                     status: Some(429),
                     content_type: None,
                     body: None,
+                    headers: vec![],
                 },
                 Some("if { path /limited }"),
             ),
@@ -250,6 +253,7 @@ fn first_stopping_rule_wins() {
                 status: None,
                 content_type: None,
                 body: None,
+                headers: vec![],
             },
             Some("unless { src 10.0.0.0/8 }"),
         )],
@@ -354,7 +358,15 @@ fn return_auth_tarpit_vars() {
                 },
                 None,
             ),
-            rule(A::Tarpit { status: None }, Some("if { path /tar }")),
+            rule(
+                A::Tarpit {
+                    status: None,
+                    content_type: None,
+                    body: None,
+                    headers: vec![],
+                },
+                Some("if { path /tar }"),
+            ),
             rule(A::Auth { realm: None }, Some("if { path /auth }")),
             rule(
                 A::Return {
@@ -427,6 +439,7 @@ fn response_rules() {
                 status: None,
                 content_type: None,
                 body: None,
+                headers: vec![],
             },
             Some("if { res.hdr(x-leak) -m found }"),
         ),
