@@ -828,9 +828,10 @@ pub fn maint_changed(logger: &Logger, be: &Backend, srv: &Server, entering: bool
         if be.live.set_running(srv.index, false) {
             let (active, backup) = up_counts(be);
             let msg = format!(
-                "{kind} {}/{} is going DOWN for maintenance. {active} active and {backup} backup servers left. {} sessions active, 0 requeued, 0 remaining in queue.",
+                "{kind} {}/{} is going DOWN for maintenance. {active} active and {backup} backup servers left.{} {} sessions active, 0 requeued, 0 remaining in queue.",
                 be.name,
                 srv.name,
+                if active == 0 && backup > 0 { " Running on backup." } else { "" },
                 live.cur_conns.load(Ordering::Relaxed)
             );
             eprintln!("[WARNING]  ({pid}) : {msg}");

@@ -724,7 +724,7 @@ pub fn write_reply(r: &Reply, req_minor: u8, close: bool) -> Option<Vec<u8>> {
     out.extend_from_slice(r.reason.as_bytes());
     out.extend_from_slice(b"\r\n");
     for (n, v) in &r.headers {
-        if r.source == ReplySource::Errorfile && n.eq_ignore_ascii_case(b"connection") {
+        if close && r.source == ReplySource::Errorfile && n.eq_ignore_ascii_case(b"connection") {
             continue; // said once below, as HAProxy's H1 layer does
         }
         let at = out.len();

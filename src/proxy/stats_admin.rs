@@ -410,21 +410,6 @@ pub fn report_admin_change(logger: &Logger, be: &Backend, srv: &Server, before: 
         eprintln!("[WARNING]  ({pid}) : {msg}");
         logger.backend_event(be.index, level, &msg);
     }
-    let had_servers =
-        be.servers.iter().any(|s| {
-            s.index != srv.index && be.live.get(s.index).is_some_and(|l| l.is_lb_usable())
-        }) || (before.running && !before.maint && !before.drain);
-    if after.maint && !before.maint && act == 0 && bck == 0 && had_servers {
-        eprintln!(
-            "[ALERT]    ({pid}) : backend '{}' has no server available!",
-            be.name
-        );
-        logger.backend_event(
-            be.index,
-            0,
-            &format!("backend {} has no server available!", be.name),
-        );
-    }
 }
 
 /// Why a posted body could not be read whole.

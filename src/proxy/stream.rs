@@ -402,7 +402,7 @@ async fn send_error<C: AsyncWrite + Unpin>(
     let reply = rules::error_reply(status, be_rules, &fe.rules, &EvalCtx::new(&ctx));
     rec.status = status;
     fe.counters.count_status(status);
-    if let Some(bytes) = rules::write_reply(&reply, 1, true) {
+    if let Some(bytes) = rules::write_reply(&reply, 1, false) {
         let _ = client.write_all(&bytes).await;
         rec.bytes_out = bytes.len() as u64;
     }
@@ -945,8 +945,6 @@ where
     add_forwarded_for(&mut b.req, &fe.cfg, &be.cfg, src);
     add_original_to(&mut b.req, &fe.cfg, &be.cfg, dst);
     http1::sanitize_te(&mut b.req.headers);
-    add_forwarded_for(&mut b.req, &fe.cfg, &be.cfg, info.src.ip());
-    add_original_to(&mut b.req, &fe.cfg, &be.cfg, info.dst.ip());
     set_connection(
         &mut b.req.headers,
         server_close,
