@@ -322,9 +322,14 @@ pub fn seq_for(p: &ir::Proxy) -> Option<CheckSeq> {
                 e.error_status = CheckStatus::L7Sts;
                 Step::Expect(e)
             };
-            let mut steps = vec![mysql(Matcher::MysqlHandshake)];
+            // as HAProxy: the authentication packet (and COM_QUIT) goes out right after the
+            // connect, then the handshake and the OK that follows it are read
+            let mut steps = Vec::new();
             if let Some(u) = user {
                 steps.push(Step::Send(mysql_auth(u, *post41)));
+            }
+            steps.push(mysql(Matcher::MysqlHandshake));
+            if user.is_some() {
                 steps.push(mysql(Matcher::MysqlOk));
             }
             CheckSeq {
@@ -409,6 +414,8 @@ enum Verdict {
     Fail,
     /// Need more bytes (unless the peer closed).
     More,
+    /// The peer closed in the middle of a protocol message (L7RSP, as HAProxy reports it).
+    Truncated,
 }
 
 fn judge(e: &ExpectStep, buf: &[u8], closed: bool) -> (Verdict, Option<String>, u16) {
@@ -485,7 +492,7 @@ fn judge(e: &ExpectStep, buf: &[u8], closed: bool) -> (Verdict, Option<String>, 
 fn judge_mysql(e: &ExpectStep, buf: &[u8], closed: bool) -> (Verdict, Option<String>, u16) {
     let more = || {
         if closed {
-            (Verdict::Fail, None, 0)
+            (Verdict::Truncated, None, 0)
         } else {
             (Verdict::More, None, 0)
         }
@@ -581,6 +588,7 @@ pub async fn run(seq: &CheckSeq, addr: SocketAddr, limit: Duration) -> ProbeResu
                         }
                         break;
                     }
+                    Verdict::Truncated => return result(false, CheckStatus::L7Rsp, String::new()),
                     Verdict::Fail => {
                         let info = info.unwrap_or_default();
                         let status = if closed && buf.is_empty() {

@@ -11,6 +11,7 @@ mod proxy_balance;
 mod proxy_http;
 mod proxy_l7_diff;
 mod proxy_ops;
+mod proxy_mysql;
 mod proxy_pgsql;
 pub mod proxy_tcp;
 mod proxy_tls;
