@@ -539,9 +539,14 @@ fn log_change(logger: &Logger, be: &Backend, srv: &Server, r: &ProbeResult, up: 
         eprintln!("[WARNING]  ({pid}) : {msg}");
         logger.backend_event(be.index, 1, &msg);
         if active == 0 && backup == 0 {
-            let msg = format!("backend {} has no server available!", be.name);
+            // HAProxy names a `listen` section "proxy" here
+            let what = match be.cfg.kind {
+                ir::ProxyKind::Listen => "proxy",
+                _ => "backend",
+            };
+            let msg = format!("{what} {} has no server available!", be.name);
             eprintln!(
-                "[ALERT]    ({pid}) : backend '{}' has no server available!",
+                "[ALERT]    ({pid}) : {what} '{}' has no server available!",
                 be.name
             );
             logger.backend_event(be.index, 0, &msg);

@@ -164,7 +164,7 @@ fn client_sql(port: u16, sql: &str) -> Result<String, String> {
 
 /// `show stat` over the runtime API: (pxname/svname) → (status, check_status, check_code)
 /// for every server row.
-fn server_states(sock: &Path) -> Vec<(String, String)> {
+pub(crate) fn server_states(sock: &Path) -> Vec<(String, String)> {
     let Ok(mut s) = UnixStream::connect(sock) else {
         return Vec::new();
     };
@@ -204,7 +204,7 @@ fn server_states(sock: &Path) -> Vec<(String, String)> {
 }
 
 /// Polls both proxies' `show stat` until each matches `want`; returns what each showed last.
-fn settle(socks: &[&Path], want: &[(String, String)]) -> Vec<Vec<(String, String)>> {
+pub(crate) fn settle(socks: &[&Path], want: &[(String, String)]) -> Vec<Vec<(String, String)>> {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let got: Vec<_> = socks.iter().map(|s| server_states(s)).collect();
@@ -219,7 +219,9 @@ fn settle(socks: &[&Path], want: &[(String, String)]) -> Vec<Vec<(String, String
 fn transitions(stderr: &str) -> Vec<String> {
     let mut v: Vec<String> = stderr
         .lines()
-        .filter(|l| l.contains(" is DOWN") || l.contains(" is UP"))
+        .filter(|l| {
+            l.contains(" is DOWN") || l.contains(" is UP") || l.contains("no server available")
+        })
         .map(|l| {
             let l = l.split(" : ").nth(1).unwrap_or(l);
             l.split(", check duration").next().unwrap_or(l).to_string()
