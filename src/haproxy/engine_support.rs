@@ -380,7 +380,7 @@ mod tests {
             ("server", "send-proxy", I),     // tcp.rs, stream.rs
             ("server", "send-proxy-v2", I),  // tcp.rs, stream.rs
             ("server", "on-marked-down", I), // tcp.rs
-            ("server", "ssl", W),            // mode tcp only
+            ("server", "ssl", I),            // tcp.rs, server_io.rs
             ("server", "ciphers", W),        // ignored
             ("server", "track", W),
             ("section", "userlist", I), // http_auth

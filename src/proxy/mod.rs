@@ -28,6 +28,7 @@ pub mod proxy_proto;
 pub mod rules;
 pub mod runtime;
 pub mod sample;
+pub mod server_io;
 pub mod server_state;
 pub mod server_state_file;
 pub mod stats;
@@ -56,6 +57,8 @@ pub struct Engine {
     /// Woken whenever a client connection ends (soft stop waits on it).
     pub conn_done: Notify,
     pub logger: log::Logger,
+    /// Server-side TLS configs by server uid (`server ... ssl`), set at start-up.
+    pub server_tls: ArcSwap<Vec<Option<tls::ServerTls>>>,
 }
 
 impl Engine {
@@ -67,6 +70,7 @@ impl Engine {
             active: AtomicU32::new(0),
             conn_done: Notify::new(),
             logger,
+            server_tls: ArcSwap::from_pointee(Vec::new()),
         })
     }
     pub fn is_stopping(&self) -> bool {

@@ -186,6 +186,7 @@ pub async fn serve_all(rt: Runtime, bound: Vec<BoundListener>, _quiet: bool) -> 
             return 1;
         }
     };
+    engine.server_tls.store(server_tls.clone());
     for b in bound {
         let listener = match TcpListener::from_std(b.socket) {
             Ok(l) => l,

@@ -853,10 +853,10 @@ where
         };
         let addr = target.addr(info.dst.port());
         let t_conn = Instant::now();
-        match tokio::time::timeout(connect_timeout, TcpStream::connect(addr)).await {
-            Ok(Ok(mut stream)) => {
-                let _ = stream.set_nodelay(true);
-                super::tcp::send_proxy_header(&server.cfg, &mut stream, info).await;
+        let tls = engine.server_tls.load();
+        let connect = super::server_io::connect(&server, addr, info, &tls);
+        match tokio::time::timeout(connect_timeout, connect).await {
+            Ok(Ok(stream)) => {
                 rec.t_connect = ms(t_conn.elapsed());
                 let uid = server.uid;
                 break (
@@ -920,7 +920,7 @@ where
         }
         if conn.reused && !resent {
             resent = true;
-            match reconnect(&server, info, connect_timeout).await {
+            match reconnect(&server, info, connect_timeout, engine).await {
                 Some(c) => {
                     conn = c;
                     continue;
@@ -997,7 +997,9 @@ where
                         && request_replayable
                     {
                         resent = true;
-                        if let Some(mut c) = reconnect(&server, info, connect_timeout).await {
+                        if let Some(mut c) =
+                            reconnect(&server, info, connect_timeout, engine).await
+                        {
                             if matches!(
                                 tokio::time::timeout(srv_timeout, c.stream.write_all(&b.out)).await,
                                 Ok(Ok(()))
@@ -1234,18 +1236,15 @@ async fn reconnect(
     server: &Server,
     info: &ConnInfo,
     connect_timeout: Duration,
+    engine: &Engine,
 ) -> Option<ServerConn> {
     let target = server.target?;
-    let stream = tokio::time::timeout(
-        connect_timeout,
-        TcpStream::connect(target.addr(info.dst.port())),
-    )
-    .await
-    .ok()?
-    .ok()?;
-    let _ = stream.set_nodelay(true);
-    let mut stream = stream;
-    super::tcp::send_proxy_header(&server.cfg, &mut stream, info).await;
+    let tls = engine.server_tls.load();
+    let connect = super::server_io::connect(server, target.addr(info.dst.port()), info, &tls);
+    let stream = tokio::time::timeout(connect_timeout, connect)
+        .await
+        .ok()?
+        .ok()?;
     Some(ServerConn {
         stream,
         server_uid: server.uid,
@@ -1261,7 +1260,7 @@ enum RespErr {
 }
 
 async fn read_response_head(
-    server: &mut TcpStream,
+    server: &mut super::server_io::ServerIo,
     b: &mut Bufs,
     limit: Duration,
 ) -> Result<(), RespErr> {

@@ -75,10 +75,10 @@ const LINES: &[(&str, Option<&str>)] = &[
         Some("keyword 'server slowstart'"),
     ),
     ("  server c 127.0.0.1:9 send-proxy", None),
-    // TLS towards servers is done in mode tcp only
+    // TLS towards servers is done (mode tcp and http), without ALPN
     (
-        "  server d 127.0.0.1:9 ssl verify none",
-        Some("keyword 'server ssl'"),
+        "  server d 127.0.0.1:9 ssl verify none alpn h2",
+        Some("keyword 'server alpn'"),
     ),
     ("backend be2", None),
     (
