@@ -6,7 +6,8 @@
 //!
 //! Rules whose action the engine does not perform are warned by the parser itself, so their
 //! sample expressions are not walked again here (track-sc, capture...). `tcp-request content`
-//! rules are run only by mode tcp frontends (`proxy::tcp`), so elsewhere they are warned here.
+//! rules are run by mode tcp frontends (`proxy::tcp`) and by mode http frontends and backends
+//! (`proxy::tcp_content`), so mode tcp backends are warned here.
 
 use std::collections::HashSet;
 
@@ -54,8 +55,8 @@ pub fn unsupported_samples(cfg: &Config) -> Vec<UnsupportedSample> {
                 w.http_rule(set, r);
             }
         }
-        let runs_content =
-            p.mode == ProxyMode::Tcp && matches!(p.kind, ProxyKind::Frontend | ProxyKind::Listen);
+        let runs_content = p.mode == ProxyMode::Http
+            || matches!(p.kind, ProxyKind::Frontend | ProxyKind::Listen);
         for (set, rules) in [
             ("tcp-request connection", &p.tcp_request_connection),
             ("tcp-request content", &p.tcp_request_content),
@@ -69,7 +70,7 @@ pub fn unsupported_samples(cfg: &Config) -> Vec<UnsupportedSample> {
                 if set == "tcp-request content" && !runs_content {
                     w.note(
                         r.span,
-                        format!("keyword '{set} {name}' outside a mode tcp frontend"),
+                        format!("keyword '{set} {name}' in a mode tcp backend"),
                     );
                     continue;
                 }
@@ -339,7 +340,7 @@ mod tests {
             ("proxy", "monitor-uri", I),               // stream.rs
             ("proxy", "http-reuse", I),                // stream.rs
             ("proxy", "stick on", I),                  // stick.rs
-            ("proxy", "tcp-request content", I),       // tcp.rs (mode tcp frontends)
+            ("proxy", "tcp-request content", I),       // tcp.rs, tcp_content.rs
             ("proxy", "tcp-request connection", I),    // tcp.rs
             ("proxy", "tcp-request inspect-delay", I), // tcp.rs
             ("proxy", "tcp-request session", W),

@@ -34,6 +34,7 @@ pub mod server_state_file;
 pub mod stats;
 pub mod stick;
 pub mod tcp;
+pub mod tcp_content;
 pub mod tls;
 
 pub mod stream;
@@ -59,6 +60,8 @@ pub struct Engine {
     pub logger: log::Logger,
     /// Server-side TLS configs by server uid (`server ... ssl`), set at start-up.
     pub server_tls: ArcSwap<Vec<Option<tls::ServerTls>>>,
+    /// `tcp-request content` rules of mode http proxies, set at start-up.
+    pub http_content: ArcSwap<tcp_content::HttpContentRules>,
 }
 
 impl Engine {
@@ -71,6 +74,7 @@ impl Engine {
             conn_done: Notify::new(),
             logger,
             server_tls: ArcSwap::from_pointee(Vec::new()),
+            http_content: ArcSwap::from_pointee(Default::default()),
         })
     }
     pub fn is_stopping(&self) -> bool {

@@ -608,6 +608,16 @@ where
     let local_close =
         |mode_close: bool| !client_wants_ka || mode_close || body_pending || engine.is_stopping();
 
+    // ---- tcp-request content rules of the frontend (run per request in mode http)
+    if !fe.cfg.tcp_request_content.is_empty() {
+        let ctx = RequestCtx::new(&b.req, info, &fe.name, "", &b.vars)
+            .with_proxies(&**rt as &dyn ProxyLookup);
+        if engine.http_content.load().frontend_rejects(fe.index, &ctx) {
+            Counters::add(&fe.counters.denied_req, 1);
+            rec.term = *b"PR";
+            return Outcome::Abort;
+        }
+    }
     // ---- monitor-uri: answered by the proxy itself
     if let Some(m) = fe.cfg.monitor_uri.as_deref() {
         // the whole URI, or for a monitor-uri starting with '/' the path of an absolute-form
@@ -681,6 +691,15 @@ where
     let mut client_close = !client_wants_ka || mode == HttpConnMode::Close || engine.is_stopping();
     let server_close = mode != HttpConnMode::KeepAlive;
     let separate_backend = fe.own_backend != Some(be.index);
+    if separate_backend && !be.cfg.tcp_request_content.is_empty() {
+        let ctx = RequestCtx::new(&b.req, info, &fe.name, &be.name, &b.vars)
+            .with_proxies(&**rt as &dyn ProxyLookup);
+        if engine.http_content.load().backend_rejects(be.index, &ctx) {
+            Counters::add(&be.counters.denied_req, 1);
+            rec.term = *b"PR";
+            return Outcome::Abort;
+        }
+    }
     if separate_backend {
         let be_env = RuleEnv {
             conn: info,

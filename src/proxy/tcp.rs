@@ -37,7 +37,7 @@ pub const VAR_REQ_LEN: &str = "\0req.len";
 pub const VAR_HELLO_TYPE: &str = "\0req.ssl_hello_type";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum TcpVerdict {
+pub(crate) enum TcpVerdict {
     Accept,
     Reject,
     /// Actions this engine does not run (they neither accept nor reject).
@@ -52,7 +52,7 @@ pub struct TcpRules {
     inspect_delay: Option<Duration>,
 }
 
-fn compile_tcp(
+pub(crate) fn compile_tcp(
     rules: &[ir::TcpRule],
     acls: &AclSet,
     env: &CompileEnv,
@@ -72,7 +72,7 @@ fn compile_tcp(
         .collect()
 }
 
-fn first_verdict(
+pub(crate) fn first_verdict(
     rules: &[(TcpVerdict, Option<CompiledCond>)],
     ec: &EvalCtx<'_>,
 ) -> Option<TcpVerdict> {
