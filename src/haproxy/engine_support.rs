@@ -97,6 +97,12 @@ pub fn unsupported_samples(cfg: &Config) -> Vec<UnsupportedSample> {
             w.expr(&s.expr, s.span);
             w.cond(s.cond.as_ref());
         }
+        // server-side TLS sends a constant SNI only (`sni str(NAME)`), not a per-request one
+        for s in &p.servers {
+            if let Some(t) = s.sni.as_deref().filter(|t| !t.starts_with("str(")) {
+                w.note(s.span, format!("server sni '{t}'"));
+            }
+        }
     }
     w.out
 }
