@@ -188,6 +188,17 @@ fn parse_status_list(p: &str) -> Vec<(u16, u16)> {
 
 /// Runs one probe against `addr`.
 pub async fn run_probe(probe: &Probe, addr: std::net::SocketAddr, limit: Duration) -> ProbeResult {
+    run_probe_over(probe, addr, limit, None).await
+}
+
+/// Runs one probe against `addr`, an HTTP one over TLS when `tls` is given (a `server ... ssl`
+/// checked on its own address: HAProxy sends such checks in SSL too).
+pub async fn run_probe_over(
+    probe: &Probe,
+    addr: std::net::SocketAddr,
+    limit: Duration,
+    tls: Option<&super::tls::ServerTls>,
+) -> ProbeResult {
     if let Probe::Seq(seq) = probe {
         return super::checks_db::run(seq, addr, limit).await;
     }
@@ -199,7 +210,7 @@ pub async fn run_probe(probe: &Probe, addr: std::net::SocketAddr, limit: Duratio
         info,
         duration: start.elapsed(),
     };
-    let mut stream = match tokio::time::timeout(limit, TcpStream::connect(addr)).await {
+    let stream = match tokio::time::timeout(limit, TcpStream::connect(addr)).await {
         Err(_) => return fail(CheckStatus::L4Timeout, 0, String::new()),
         Ok(Err(e)) => {
             let info = match e.kind() {
@@ -222,6 +233,18 @@ pub async fn run_probe(probe: &Probe, addr: std::net::SocketAddr, limit: Duratio
         }
         Probe::Http { request, expect } => (request, expect),
         Probe::Seq(_) => return fail(CheckStatus::L7Rsp, 0, String::new()),
+    };
+    let mut stream = match tls {
+        None => super::server_io::ServerIo::Plain(stream),
+        Some(t) => {
+            let c = tokio_rustls::TlsConnector::from(t.config.clone());
+            let hs = c.connect(super::tls::handshake_name(t, addr.ip()), stream);
+            match tokio::time::timeout(limit, hs).await {
+                Ok(Ok(s)) => super::server_io::ServerIo::Tls(Box::new(s)),
+                Ok(Err(e)) => return fail(CheckStatus::L7Rsp, 0, e.to_string()),
+                Err(_) => return fail(CheckStatus::L7Timeout, 0, String::new()),
+            }
+        }
     };
     let deadline = start + limit;
     let io = async {
@@ -290,7 +313,8 @@ pub async fn run_probe(probe: &Probe, addr: std::net::SocketAddr, limit: Duratio
             CheckStatus::L7Sts
         },
         code,
-        info: if ok {
+        // without `http-check expect`, HAProxy reports the reason phrase either way
+        info: if ok || matches!(expect, Expect::Default) {
             reason
         } else {
             format!("HTTP status check returned code <3C>{code}<3E>")
@@ -352,7 +376,10 @@ async fn check_loop(engine: Arc<Engine>, be: Arc<Backend>, srv: Arc<Server>, pro
             tokio::time::sleep(inter).await;
             continue;
         }
-        let r = run_probe(&probe, addr, limit).await;
+        let tls = engine.server_tls.load();
+        let own_addr = cfg.check_port.is_none() && cfg.check_addr.is_none();
+        let tls = tls.get(srv.uid).and_then(|t| t.as_ref()).filter(|_| own_addr);
+        let r = run_probe_over(&probe, addr, limit, tls).await;
         apply_result(&engine.logger, &be, &srv, &r, rise, fall);
         let health = srv.stats.health.load(Ordering::Relaxed);
         let up = be.live.get(srv.index).is_some_and(|l| l.is_running());

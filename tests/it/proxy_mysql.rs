@@ -216,7 +216,7 @@ pub(crate) fn settle(socks: &[&Path], want: &[(String, String)]) -> Vec<Vec<(Str
 }
 
 /// Health-check transition lines of a proxy's stderr, without timings and pids.
-fn transitions(stderr: &str) -> Vec<String> {
+pub(crate) fn transitions(stderr: &str) -> Vec<String> {
     let mut v: Vec<String> = stderr
         .lines()
         .filter(|l| {

@@ -510,18 +510,19 @@ fn proxy_tls_server_side_in_mode_http_matches_haproxy() {
     let n = ngx.port;
     let mut results = Vec::new();
     for bin in ["haproxy", "rhaproxy"] {
-        let (ok, none, bad) = (free_port(), free_port(), free_port());
+        let (ok, none, bad, chk) = (free_port(), free_port(), free_port(), free_port());
         let cfg = format!(
             "defaults\n  mode http\n  timeout connect 2s\n  timeout client 10s\n  timeout server 10s\n  http-reuse always\n\
              listen ok\n  bind 127.0.0.1:{ok}\n  server s 127.0.0.1:{n} ssl verify required ca-file {ca} sni str(b.test)\n\
              listen none\n  bind 127.0.0.1:{none}\n  server s 127.0.0.1:{n} ssl verify none\n\
-             listen bad\n  bind 127.0.0.1:{bad}\n  retries 1\n  server s 127.0.0.1:{n} ssl verify required ca-file {ca} sni str(wrong.test)\n",
+             listen bad\n  bind 127.0.0.1:{bad}\n  retries 1\n  server s 127.0.0.1:{n} ssl verify required ca-file {ca} sni str(wrong.test)\n\
+             listen checked\n  bind 127.0.0.1:{chk}\n  option httpchk GET /\n  server tls 127.0.0.1:{n} ssl verify none check inter 200 fall 1 rise 1\n  server clear 127.0.0.1:{n} check inter 200 fall 1 rise 1\n",
             ca = ca.display(),
         );
         let p = if bin == "haproxy" {
-            Proxy::haproxy(&cfg, &[ok, none, bad])
+            Proxy::haproxy(&cfg, &[ok, none, bad, chk])
         } else {
-            Proxy::rhaproxy(&cfg, &[ok, none, bad])
+            Proxy::rhaproxy(&cfg, &[ok, none, bad, chk])
         };
         // two requests on one client connection, then two more client connections
         let mut ok_rows = curl_plain(ok, &["/", "/"], &[]);
@@ -544,6 +545,17 @@ fn proxy_tls_server_side_in_mode_http_matches_haproxy() {
             &["/"],
             &["--data-binary", &format!("@{}", body_file.display())],
         );
+        // health checks of an ssl server go over TLS; in clear, nginx answers 400
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !p.stderr().contains("checked/clear is DOWN") {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{bin}: {}",
+                p.stderr()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(600));
         results.push((ok_rows, none_rows, bad_rows, big, up, p.stderr()));
     }
     let field = |body: &str, key: &str| -> String {
@@ -588,6 +600,17 @@ fn proxy_tls_server_side_in_mode_http_matches_haproxy() {
         "download through the TLS server connection"
     );
     assert_eq!(ha.4, vec!["200 sni=b.test"]);
+    let (hc, rc) = (
+        super::proxy_mysql::transitions(&results[0].5),
+        super::proxy_mysql::transitions(&results[1].5),
+    );
+    assert_eq!(rc, hc, "health checks: rhaproxy (left) vs haproxy (right)");
+    assert!(
+        rc.iter().any(|l| l
+            .starts_with("Server checked/clear is DOWN, reason: Layer7 wrong status, code: 400")),
+        "{rc:?}"
+    );
+    assert!(!rc.iter().any(|l| l.contains("checked/tls")), "{rc:?}");
     // rhaproxy kept its TLS connection to nginx: one nginx connection, requests 1..4
     let rows = &results[1].0;
     let conns: Vec<String> = rows.iter().map(|(_, b)| field(b, "conn")).collect();
