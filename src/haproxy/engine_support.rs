@@ -55,8 +55,8 @@ pub fn unsupported_samples(cfg: &Config) -> Vec<UnsupportedSample> {
                 w.http_rule(set, r);
             }
         }
-        let runs_content = p.mode == ProxyMode::Http
-            || matches!(p.kind, ProxyKind::Frontend | ProxyKind::Listen);
+        let runs_content =
+            p.mode == ProxyMode::Http || matches!(p.kind, ProxyKind::Frontend | ProxyKind::Listen);
         for (set, rules) in [
             ("tcp-request connection", &p.tcp_request_connection),
             ("tcp-request content", &p.tcp_request_content),

@@ -378,7 +378,10 @@ async fn check_loop(engine: Arc<Engine>, be: Arc<Backend>, srv: Arc<Server>, pro
         }
         let tls = engine.server_tls.load();
         let own_addr = cfg.check_port.is_none() && cfg.check_addr.is_none();
-        let tls = tls.get(srv.uid).and_then(|t| t.as_ref()).filter(|_| own_addr);
+        let tls = tls
+            .get(srv.uid)
+            .and_then(|t| t.as_ref())
+            .filter(|_| own_addr);
         let r = run_probe_over(&probe, addr, limit, tls).await;
         apply_result(&engine.logger, &be, &srv, &r, rise, fall);
         let health = srv.stats.health.load(Ordering::Relaxed);

@@ -1016,8 +1016,7 @@ where
                         && request_replayable
                     {
                         resent = true;
-                        if let Some(mut c) =
-                            reconnect(&server, info, connect_timeout, engine).await
+                        if let Some(mut c) = reconnect(&server, info, connect_timeout, engine).await
                         {
                             if matches!(
                                 tokio::time::timeout(srv_timeout, c.stream.write_all(&b.out)).await,

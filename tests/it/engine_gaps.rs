@@ -89,7 +89,10 @@ const LINES: &[(&str, Option<&str>)] = &[
     ),
     ("  http-check expect status 200", None),
     // server-side TLS: a constant SNI is sent, a per-request one is not evaluated
-    ("  server e 127.0.0.1:9 ssl verify none sni str(a.test)", None),
+    (
+        "  server e 127.0.0.1:9 ssl verify none sni str(a.test)",
+        None,
+    ),
     (
         "  server f 127.0.0.1:9 ssl verify none sni req.hdr(host)",
         Some("server sni 'req.hdr(host)'"),
