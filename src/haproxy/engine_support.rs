@@ -6,7 +6,8 @@
 //!
 //! Rules whose action the engine does not perform are warned by the parser itself, so their
 //! sample expressions are not walked again here (track-sc, capture...). `tcp-request content`
-//! rules are run only by mode tcp frontends (`proxy::tcp`), so elsewhere they are warned here.
+//! rules are run by mode tcp frontends (`proxy::tcp`) and by mode http frontends and backends
+//! (`proxy::tcp_content`), so mode tcp backends are warned here.
 
 use std::collections::HashSet;
 
@@ -55,7 +56,7 @@ pub fn unsupported_samples(cfg: &Config) -> Vec<UnsupportedSample> {
             }
         }
         let runs_content =
-            p.mode == ProxyMode::Tcp && matches!(p.kind, ProxyKind::Frontend | ProxyKind::Listen);
+            p.mode == ProxyMode::Http || matches!(p.kind, ProxyKind::Frontend | ProxyKind::Listen);
         for (set, rules) in [
             ("tcp-request connection", &p.tcp_request_connection),
             ("tcp-request content", &p.tcp_request_content),
@@ -69,7 +70,7 @@ pub fn unsupported_samples(cfg: &Config) -> Vec<UnsupportedSample> {
                 if set == "tcp-request content" && !runs_content {
                     w.note(
                         r.span,
-                        format!("keyword '{set} {name}' outside a mode tcp frontend"),
+                        format!("keyword '{set} {name}' in a mode tcp backend"),
                     );
                     continue;
                 }
@@ -95,6 +96,12 @@ pub fn unsupported_samples(cfg: &Config) -> Vec<UnsupportedSample> {
         for s in &p.stick_rules {
             w.expr(&s.expr, s.span);
             w.cond(s.cond.as_ref());
+        }
+        // server-side TLS sends a constant SNI only (`sni str(NAME)`), not a per-request one
+        for s in &p.servers {
+            if let Some(t) = s.sni.as_deref().filter(|t| !t.starts_with("str(")) {
+                w.note(s.span, format!("server sni '{t}'"));
+            }
         }
     }
     w.out
@@ -342,7 +349,7 @@ mod tests {
             ("proxy", "monitor-uri", I),               // stream.rs
             ("proxy", "http-reuse", I),                // stream.rs
             ("proxy", "stick on", I),                  // stick.rs
-            ("proxy", "tcp-request content", I),       // tcp.rs (mode tcp frontends)
+            ("proxy", "tcp-request content", I),       // tcp.rs, tcp_content.rs
             ("proxy", "tcp-request connection", I),    // tcp.rs
             ("proxy", "tcp-request inspect-delay", I), // tcp.rs
             ("proxy", "tcp-request session", W),
@@ -383,7 +390,7 @@ mod tests {
             ("server", "send-proxy", I),     // tcp.rs, stream.rs
             ("server", "send-proxy-v2", I),  // tcp.rs, stream.rs
             ("server", "on-marked-down", I), // tcp.rs
-            ("server", "ssl", W),            // mode tcp only
+            ("server", "ssl", I),            // tcp.rs, server_io.rs
             ("server", "ciphers", W),        // ignored
             ("server", "track", W),
             ("section", "userlist", I), // http_auth

@@ -833,7 +833,7 @@ fn print_proxy(out: &mut String, p: &Proxy) {
         }) => l(format!(
             "option mysql-check user {}{}",
             quote(u),
-            if *post41 { " post-41" } else { " pre-41" }
+            if *post41 { "" } else { " pre-41" }
         )),
         Some(CheckKind::SmtpChk {
             hello: Some(h),

@@ -289,6 +289,7 @@ pub async fn run_probe(
         (true, Some(c)) => c,
         _ => return fail(CheckStatus::L7Rsp, 0, "Invalid HTTP response".into()),
     };
+    let reason = parts.next().unwrap_or("").to_string();
     let body_start = buf
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -313,9 +314,15 @@ pub async fn run_probe(
             CheckStatus::L7Sts
         },
         code,
-        // HAProxy reports no text for a passed HTTP check
+        // HAProxy reports no text for a passed HTTP check, the reason phrase for a failed
+        // status expectation (the implicit one of `option httpchk` included)
         info: if ok {
             String::new()
+        } else if matches!(
+            expect,
+            Expect::Default | Expect::Status { .. } | Expect::Rstatus { .. }
+        ) {
+            reason
         } else {
             format!("HTTP status check returned code <3C>{code}<3E>")
         },
@@ -926,9 +933,14 @@ fn log_change(logger: &Logger, be: &Backend, srv: &Server, r: &ProbeResult, up: 
         eprintln!("[WARNING]  ({pid}) : {msg}");
         logger.backend_event(be.index, 1, &msg);
         if active == 0 && backup == 0 {
-            let msg = format!("backend {} has no server available!", be.name);
+            // HAProxy names a `listen` section "proxy" here
+            let what = match be.cfg.kind {
+                ir::ProxyKind::Listen => "proxy",
+                _ => "backend",
+            };
+            let msg = format!("{what} {} has no server available!", be.name);
             eprintln!(
-                "[ALERT]    ({pid}) : backend '{}' has no server available!",
+                "[ALERT]    ({pid}) : {what} '{}' has no server available!",
                 be.name
             );
             logger.backend_event(be.index, 0, &msg);

@@ -401,8 +401,8 @@ pub fn seq_for(p: &ir::Proxy) -> Option<CheckSeq> {
                 e.error_status = CheckStatus::L7Sts;
                 Step::Expect(e)
             };
-            // as HAProxy: the authentication packet goes out at once, before the handshake
-            // is read
+            // as HAProxy: the authentication packet (and COM_QUIT) goes out right after the
+            // connect, then the handshake and the OK that follows it are read
             let mut steps = Vec::new();
             if let Some(u) = user {
                 steps.push(Step::Send(mysql_auth(u, *post41)));
@@ -552,6 +552,8 @@ enum Verdict {
     FailWith(CheckStatus),
     /// Need more bytes (unless the peer closed).
     More,
+    /// The peer closed in the middle of a protocol message (L7RSP, as HAProxy reports it).
+    Truncated,
 }
 
 fn judge(e: &ExpectStep, buf: &[u8], closed: bool) -> (Verdict, Option<String>, u16) {
@@ -656,7 +658,7 @@ fn smtp_reply(buf: &[u8], offset: usize) -> (String, u16) {
 fn judge_mysql(e: &ExpectStep, buf: &[u8], closed: bool) -> (Verdict, Option<String>, u16) {
     let more = || {
         if closed {
-            (Verdict::Fail, None, 0)
+            (Verdict::Truncated, None, 0)
         } else {
             (Verdict::More, None, 0)
         }
@@ -839,6 +841,9 @@ pub async fn run(seq: &CheckSeq, addr: SocketAddr, limits: Limits, route: &Route
                         judge(e, &buf, closed)
                     };
                     match v {
+                        Verdict::Truncated => {
+                            return result(false, CheckStatus::L7Rsp, String::new())
+                        }
                         Verdict::Pass => {
                             if let Some(i) = info.or_else(|| e.ok_info.clone()) {
                                 last_info = Some(i);
@@ -1122,5 +1127,52 @@ mod tests {
         .await;
         assert!(!r.ok);
         assert_eq!(r.status, CheckStatus::L7Rsp);
+    }
+
+    /// Replies of a fake MySQL server, one per connection: (handshake + OK), an error packet
+    /// after the handshake, a truncated handshake.
+    #[tokio::test]
+    async fn mysql_sequence_against_fake_server() {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        let hs: &[u8] = b"\x0a\0\0\0\x0a10.11.9\0\x01"; // length 10, protocol 10, version
+        tokio::spawn(async move {
+            let mut n = 0;
+            while let Ok((mut s, _)) = l.accept().await {
+                n += 1;
+                // the client packet comes first, before the server greets (as HAProxy sends it)
+                let mut b = [0u8; 512];
+                let got = s.read(&mut b).await.unwrap_or(0);
+                assert!(got > 4 && b[3] == 1, "auth packet first");
+                let mut reply = Vec::new();
+                match n {
+                    1 => {
+                        reply.extend_from_slice(hs);
+                        reply.extend_from_slice(b"\x07\0\0\x02\0\0\0\x02\0\0\0");
+                    }
+                    2 => {
+                        reply.extend_from_slice(hs);
+                        reply.extend_from_slice(b"\x0f\0\0\x02\xff\x15\x04#28000denied");
+                    }
+                    _ => reply.extend_from_slice(&hs[..8]),
+                }
+                let _ = s.write_all(&reply).await;
+            }
+        });
+        let mut p = crate::haproxy::ir::Proxy::default();
+        p.options.check = Some(ir::CheckKind::MysqlChk {
+            user: Some("haproxy".into()),
+            post41: true,
+        });
+        let seq = seq_for(&p).unwrap();
+        let r = run(&seq, addr, Duration::from_secs(2)).await;
+        assert!(r.ok, "{r:?}");
+        assert_eq!((r.status, r.info.as_str()), (CheckStatus::L7Ok, "10.11.9"));
+        let r = run(&seq, addr, Duration::from_secs(2)).await;
+        assert!(!r.ok);
+        assert_eq!((r.status, r.code), (CheckStatus::L7Sts, 1045));
+        assert!(r.info.ends_with("#28000denied"), "{r:?}");
+        let r = run(&seq, addr, Duration::from_secs(2)).await;
+        assert_eq!(r.status, CheckStatus::L7Rsp, "{r:?}");
     }
 }

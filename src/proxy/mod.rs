@@ -32,6 +32,7 @@ pub mod proxy_proto;
 pub mod rules;
 pub mod runtime;
 pub mod sample;
+pub mod server_io;
 pub mod server_state;
 pub mod server_state_file;
 pub mod sessions;
@@ -39,6 +40,7 @@ pub mod stats;
 pub mod stats_admin;
 pub mod stick;
 pub mod tcp;
+pub mod tcp_content;
 pub mod tls;
 
 pub mod stream;
@@ -64,6 +66,10 @@ pub struct Engine {
     pub logger: log::Logger,
     /// Global and per-frontend `maxconn`, changeable from the runtime API.
     pub limits: conn_limit::Limits,
+    /// Server-side TLS configs by server uid (`server ... ssl`), set at start-up.
+    pub server_tls: ArcSwap<Vec<Option<tls::ServerTls>>>,
+    /// `tcp-request content` rules of mode http proxies, set at start-up.
+    pub http_content: ArcSwap<tcp_content::HttpContentRules>,
 }
 
 impl Engine {
@@ -77,6 +83,8 @@ impl Engine {
             active: AtomicU32::new(0),
             conn_done: Notify::new(),
             logger,
+            server_tls: ArcSwap::from_pointee(Vec::new()),
+            http_content: ArcSwap::from_pointee(Default::default()),
         })
     }
     pub fn is_stopping(&self) -> bool {

@@ -7,7 +7,7 @@
 use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
-use tokio::net::TcpStream;
+use super::server_io::ServerIo;
 
 /// How long an idle connection is kept (HAProxy's `pool-purge-delay` default).
 pub const PURGE_DELAY: Duration = Duration::from_secs(5);
@@ -17,7 +17,7 @@ pub const MAX_IDLE_PER_SERVER: usize = 128;
 /// A connection to a server, with what the stream needs to know about its past.
 #[derive(Debug)]
 pub struct ServerConn {
-    pub stream: TcpStream,
+    pub stream: ServerIo,
     /// Global server uid (see `runtime::Server::uid`).
     pub server_uid: usize,
     /// True when it already carried a request (so a failure may be a stale idle close).

@@ -175,6 +175,14 @@ pub async fn serve_all(rt: Runtime, bound: Vec<BoundListener>, _quiet: bool) -> 
             return 1;
         }
     };
+    engine.server_tls.store(server_tls.clone());
+    match super::tcp_content::HttpContentRules::build(&engine.runtime.load()) {
+        Ok(r) => engine.http_content.store(Arc::new(r)),
+        Err(e) => {
+            alert(&e);
+            return 1;
+        }
+    }
     for b in bound {
         let listener = match TcpListener::from_std(b.socket) {
             Ok(l) => l,

@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use super::acl::CompiledCond;
 use super::runtime::{unix_now, Backend, Counters, Frontend, Runtime, Server};
 use super::stats_admin::AdminStatus;
+use super::server_state::CheckStatus;
 use crate::haproxy::ir;
 
 /// HAProxy 2.6's CSV columns, in order (the header line is `# ` + these joined by `,` + `,`).
@@ -707,7 +708,8 @@ fn server_row(be: &Backend, srv: &Server, idx: &dyn Fn(&str) -> usize, now: u64)
             let st = l.check_status();
             set("check_status", st.as_str().into());
             let code = l.check_code.load(Ordering::Relaxed);
-            if code != 0 {
+            // HAProxy shows the code for every layer-7 result (L7OK included), as 0 if none
+            if code != 0 || matches!(st, CheckStatus::L7Ok | CheckStatus::L7Sts) {
                 set("check_code", code.to_string());
             }
             set(

@@ -721,6 +721,16 @@ where
     let local_close =
         |mode_close: bool| !client_wants_ka || mode_close || body_pending || engine.is_stopping();
 
+    // ---- tcp-request content rules of the frontend (run per request in mode http)
+    if !fe.cfg.tcp_request_content.is_empty() {
+        let ctx = RequestCtx::new(&b.req, info, &fe.name, "", &b.vars)
+            .with_proxies(&**rt as &dyn ProxyLookup);
+        if engine.http_content.load().frontend_rejects(fe.index, &ctx) {
+            Counters::add(&fe.counters.denied_req, 1);
+            rec.term = *b"PR";
+            return Outcome::Abort;
+        }
+    }
     // ---- monitor-uri: answered by the proxy itself
     if let Some(m) = fe.cfg.monitor_uri.as_deref() {
         // the whole URI, or for a monitor-uri starting with '/' the path of an absolute-form
@@ -847,6 +857,15 @@ where
     let mut client_close = !client_wants_ka || mode == HttpConnMode::Close || engine.is_stopping();
     let server_close = mode != HttpConnMode::KeepAlive;
     let separate_backend = fe.own_backend != Some(be.index);
+    if separate_backend && !be.cfg.tcp_request_content.is_empty() {
+        let ctx = RequestCtx::new(&b.req, info, &fe.name, &be.name, &b.vars)
+            .with_proxies(&**rt as &dyn ProxyLookup);
+        if engine.http_content.load().backend_rejects(be.index, &ctx) {
+            Counters::add(&be.counters.denied_req, 1);
+            rec.term = *b"PR";
+            return Outcome::Abort;
+        }
+    }
     if separate_backend {
         let be_env = RuleEnv {
             conn: info,
@@ -1060,7 +1079,11 @@ where
         };
         let addr = target.addr(info.dst.port());
         let t_conn = Instant::now();
-        let connect = tokio::time::timeout(connect_timeout, TcpStream::connect(addr));
+        let tls = engine.server_tls.load();
+        let connect = tokio::time::timeout(
+            connect_timeout,
+            super::server_io::connect(&server, addr, info, &tls),
+        );
         let connected = if abort_on_close {
             tokio::select! {
                 c = connect => Some(c),
@@ -1075,9 +1098,7 @@ where
             return Outcome::Abort;
         };
         match connected {
-            Ok(Ok(mut stream)) => {
-                let _ = stream.set_nodelay(true);
-                super::tcp::send_proxy_header(&server.cfg, &mut stream, info).await;
+            Ok(Ok(stream)) => {
                 rec.t_connect = ms(t_conn.elapsed());
                 let uid = server.uid;
                 break (
@@ -1155,7 +1176,7 @@ where
         }
         if conn.reused && !resent {
             resent = true;
-            match reconnect(&server, info, connect_timeout).await {
+            match reconnect(&server, info, connect_timeout, engine).await {
                 Some(c) => {
                     conn = c;
                     continue;
@@ -1252,7 +1273,8 @@ where
                         && request_replayable
                     {
                         resent = true;
-                        if let Some(mut c) = reconnect(&server, info, connect_timeout).await {
+                        if let Some(mut c) = reconnect(&server, info, connect_timeout, engine).await
+                        {
                             if matches!(
                                 tokio::time::timeout(srv_timeout, c.stream.write_all(&b.out)).await,
                                 Ok(Ok(()))
@@ -1615,18 +1637,15 @@ async fn reconnect(
     server: &Server,
     info: &ConnInfo,
     connect_timeout: Duration,
+    engine: &Engine,
 ) -> Option<ServerConn> {
     let target = server.target()?;
-    let stream = tokio::time::timeout(
-        connect_timeout,
-        TcpStream::connect(target.addr(info.dst.port())),
-    )
-    .await
-    .ok()?
-    .ok()?;
-    let _ = stream.set_nodelay(true);
-    let mut stream = stream;
-    super::tcp::send_proxy_header(&server.cfg, &mut stream, info).await;
+    let tls = engine.server_tls.load();
+    let connect = super::server_io::connect(server, target.addr(info.dst.port()), info, &tls);
+    let stream = tokio::time::timeout(connect_timeout, connect)
+        .await
+        .ok()?
+        .ok()?;
     Some(ServerConn {
         stream,
         server_uid: server.uid,
@@ -1642,7 +1661,7 @@ enum RespErr {
 }
 
 async fn read_response_head(
-    server: &mut TcpStream,
+    server: &mut super::server_io::ServerIo,
     b: &mut Bufs,
     limit: Duration,
 ) -> Result<(), RespErr> {

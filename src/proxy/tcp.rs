@@ -43,7 +43,7 @@ pub const VAR_REQ_ALPN: &str = "\0req.ssl_alpn";
 pub const VAR_REQ_PAYLOAD: &str = "\0req.payload";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum TcpVerdict {
+pub(crate) enum TcpVerdict {
     Accept,
     Reject,
     /// Actions this engine does not run (they neither accept nor reject).
@@ -135,7 +135,7 @@ fn run_content(
     (None, take_may_change())
 }
 
-fn compile_tcp(
+pub(crate) fn compile_tcp(
     rules: &[ir::TcpRule],
     acls: &AclSet,
     env: &CompileEnv,
@@ -155,7 +155,7 @@ fn compile_tcp(
         .collect()
 }
 
-fn first_verdict(
+pub(crate) fn first_verdict(
     rules: &[(TcpVerdict, Option<CompiledCond>)],
     ec: &EvalCtx<'_>,
 ) -> Option<TcpVerdict> {

@@ -1485,6 +1485,15 @@ frontend f
     Case { name: "option pgsql-check", config: "backend b
  option pgsql-check
 ", exit: 1, first_alert: "'option pgsql-check' expects 'user <username>' as argument." },
+    Case { name: "option mysql-check bad version", config: "backend b
+ option mysql-check user x foo
+", exit: 1, first_alert: "keyword 'user' only supports 'post-41' and 'pre-41' (got 'foo')." },
+    Case { name: "option mysql-check bad word", config: "backend b
+ option mysql-check foo
+", exit: 1, first_alert: "'option mysql-check' only supports optional values: 'user' (got 'foo')." },
+    Case { name: "option mysql-check user without name", config: "backend b
+ option mysql-check user
+", exit: 1, first_alert: "'option mysql-check user' expects <username> as argument." },
     Case { name: "option smtpchk", config: "backend b
  option mysql-check user x post-41
  option smtpchk

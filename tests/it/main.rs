@@ -13,6 +13,7 @@ mod proxy_errors;
 mod proxy_http;
 mod proxy_l7_diff;
 mod proxy_msg;
+mod proxy_mysql;
 mod proxy_ops;
 mod proxy_pgsql;
 mod proxy_stats_admin;

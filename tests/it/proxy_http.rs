@@ -1611,9 +1611,10 @@ fn proxy_http_server_state_changes_are_logged() {
         "{line}"
     );
     let n = udp.recv(&mut buf).unwrap();
+    // a `listen` section is a "proxy" in this message (as HAProxy)
     let line = String::from_utf8_lossy(&buf[..n]).to_string();
     assert!(
-        line.contains("backend app has no server available!"),
+        line.contains("proxy app has no server available!"),
         "{line}"
     );
     assert!(px.stderr().contains("Server app/dead is DOWN"));

@@ -489,3 +489,170 @@ fn proxy_pgsql_check_matches_haproxy() {
         outs[0]
     );
 }
+
+/// A pgbouncer (session pooling, trust auth) in front of one PostgreSQL, run as the `postgres`
+/// user (pgbouncer refuses root); killed on drop.
+struct Bouncer {
+    _dir: tempfile::TempDir,
+    port: u16,
+    proc: Option<super::proxy_tcp::Proc>,
+}
+
+impl Bouncer {
+    fn start(pg_port: u16) -> Bouncer {
+        use std::os::unix::process::CommandExt;
+        let dir = tempfile::Builder::new()
+            .prefix("rhaproxy-pgb")
+            .tempdir()
+            .unwrap();
+        let port = free_port();
+        let d = dir.path();
+        std::fs::write(d.join("users.txt"), "\"postgres\" \"\"\n").unwrap();
+        std::fs::write(
+            d.join("pgbouncer.ini"),
+            format!(
+                "[databases]\npostgres = host=127.0.0.1 port={pg_port} dbname=postgres\n\
+                 [pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n\
+                 auth_type = trust\nauth_file = {}\npool_mode = session\nlogfile = {}\n",
+                d.join("users.txt").display(),
+                d.join("pgbouncer.log").display()
+            ),
+        )
+        .unwrap();
+        let id = |flag: &str| -> u32 {
+            let o = Command::new("id")
+                .args([flag, "postgres"])
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&o.stdout).trim().parse().unwrap()
+        };
+        Command::new("chown")
+            .args(["-R", "postgres"])
+            .arg(d)
+            .status()
+            .unwrap();
+        let child = Command::new("pgbouncer")
+            .arg(d.join("pgbouncer.ini"))
+            .uid(id("-u"))
+            .gid(id("-g"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let b = Bouncer {
+            _dir: dir,
+            port,
+            proc: Some(super::proxy_tcp::Proc(child)),
+        };
+        super::proxy_tcp::wait_port(port);
+        b
+    }
+
+    fn stop(&mut self) {
+        self.proc = None;
+    }
+}
+
+/// Seed 004 with a pgbouncer in front of every PostgreSQL: write port → bouncer of the
+/// primary, read port round-robin over the replicas' bouncers, `option pgsql-check` through
+/// pgbouncer; rhaproxy and haproxy run the same config side by side and must agree.
+#[test]
+fn proxy_pgsql_seed004_through_pgbouncer_matches_haproxy() {
+    if !available() || !crate::util::require("haproxy") {
+        return;
+    }
+    if !Path::new("/usr/sbin/pgbouncer").exists() {
+        assert!(!ci(), "pgbouncer is required in CI");
+        eprintln!("skipping: pgbouncer not installed");
+        return;
+    }
+    let pg = Clusters::start(3);
+    let mut bouncers: Vec<Bouncer> = pg.ports.iter().map(|p| Bouncer::start(*p)).collect();
+    let b: Vec<u16> = bouncers.iter().map(|b| b.port).collect();
+    let socks = tempfile::tempdir().unwrap();
+    let mut procs = Vec::new();
+    let mut fronts = Vec::new();
+    for bin in ["haproxy", "rhaproxy"] {
+        let sock = socks.path().join(format!("{bin}.sock"));
+        let (wport, rport, nport) = (free_port(), free_port(), free_port());
+        let cfg = format!(
+            "global\n  stats socket {} level admin\n\
+             defaults\n  mode tcp\n  timeout connect 2s\n  timeout client 30s\n  timeout server 30s\n  timeout check 2s\n  option pgsql-check user postgres\n  default-server inter 200 fall 1 rise 1\n\
+             listen write\n  bind 127.0.0.1:{wport}\n  server b0 127.0.0.1:{} check\n\
+             listen read\n  bind 127.0.0.1:{rport}\n  balance roundrobin\n  server b1 127.0.0.1:{} check\n  server b2 127.0.0.1:{} check\n\
+             listen unknownuser\n  bind 127.0.0.1:{nport}\n  option pgsql-check user nobody\n  server b0 127.0.0.1:{} check\n",
+            sock.display(),
+            b[0],
+            b[1],
+            b[2],
+            b[0]
+        );
+        let p = if bin == "haproxy" {
+            Proxy::haproxy(&cfg, &[wport, rport, nport])
+        } else {
+            Proxy::rhaproxy(&cfg, &[wport, rport, nport])
+        };
+        procs.push((p, sock));
+        fronts.push((wport, rport));
+    }
+    let sock_paths: Vec<&Path> = procs.iter().map(|(_, s)| s.as_path()).collect();
+    let states = |rows: &[(&str, &str)]| -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = rows
+            .iter()
+            .map(|(k, s)| (k.to_string(), s.to_string()))
+            .collect();
+        v.sort();
+        v
+    };
+    // pgbouncer answers the StartupMessage of a user it does not know with a FATAL error
+    let want = states(&[
+        ("write/b0", "UP L7OK 0"),
+        ("read/b1", "UP L7OK 0"),
+        ("read/b2", "UP L7OK 0"),
+        ("unknownuser/b0", "DOWN L7RSP "),
+    ]);
+    let got = super::proxy_mysql::settle(&sock_paths, &want);
+    assert_eq!(got[1], got[0], "rhaproxy (right) vs haproxy (left)");
+    assert_eq!(got[1], want);
+
+    let port_of = |s: Result<String, String>| s.unwrap_or_else(|e| panic!("psql: {e}"));
+    let (wport, rport) = fronts[1];
+    assert_eq!(port_of(psql(wport, "SHOW port")), pg.ports[0].to_string());
+    port_of(psql(
+        wport,
+        "CREATE TABLE bounced(x int); INSERT INTO bounced VALUES (4), (38)",
+    ));
+    assert_eq!(
+        port_of(psql(pg.ports[0], "SELECT sum(x) FROM bounced")),
+        "42"
+    );
+    let reads: Vec<String> = (0..4).map(|_| port_of(psql(rport, "SHOW port"))).collect();
+    let mut seen = reads.clone();
+    seen.sort();
+    seen.dedup();
+    let mut replicas = vec![pg.ports[1].to_string(), pg.ports[2].to_string()];
+    replicas.sort();
+    assert_eq!(seen, replicas, "{reads:?}");
+
+    // PostgreSQL behind bouncer 2 stops: pgbouncer still authenticates the check (trust), so
+    // the check through pgbouncer keeps b2 up in both implementations...
+    pg.stop(2);
+    thread::sleep(Duration::from_millis(800));
+    let got = super::proxy_mysql::settle(&sock_paths, &want);
+    assert_eq!(got[1], got[0], "rhaproxy (right) vs haproxy (left)");
+    assert_eq!(got[1], want);
+    // ...until pgbouncer itself goes away: then it is down and reads stay on replica 1
+    bouncers[2].stop();
+    let want = states(&[
+        ("write/b0", "UP L7OK 0"),
+        ("read/b1", "UP L7OK 0"),
+        ("read/b2", "DOWN L4CON "),
+        ("unknownuser/b0", "DOWN L7RSP "),
+    ]);
+    let got = super::proxy_mysql::settle(&sock_paths, &want);
+    assert_eq!(got[1], got[0], "rhaproxy (right) vs haproxy (left)");
+    assert_eq!(got[1], want);
+    for _ in 0..3 {
+        assert_eq!(port_of(psql(rport, "SHOW port")), pg.ports[1].to_string());
+    }
+}

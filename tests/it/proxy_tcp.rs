@@ -602,3 +602,108 @@ fn proxy_tcp_idle_timeouts_close_like_haproxy() {
         assert_eq!(h, r, "{timeouts}");
     }
 }
+
+/// A keep-alive HTTP/1.1 backend answering every request with its name.
+fn named_http_backend(name: &'static str) -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(s) = s else { continue };
+            thread::spawn(move || {
+                use std::io::BufRead;
+                let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+                let mut r = std::io::BufReader::new(s.try_clone().unwrap());
+                let mut w = s;
+                loop {
+                    let mut any = false;
+                    loop {
+                        let mut line = String::new();
+                        match r.read_line(&mut line) {
+                            Ok(0) | Err(_) => return,
+                            Ok(_) if line == "\r\n" => break,
+                            Ok(_) => any = true,
+                        }
+                    }
+                    let resp = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{name}",
+                        name.len()
+                    );
+                    if !any || w.write_all(resp.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+/// `tcp-request content` rules in mode http, beside haproxy: run on every request of a
+/// keep-alive connection with layer-7 fetches, `accept` ending the evaluation, `reject`
+/// closing the connection without a response, and a backend's rules only for its own requests.
+#[test]
+fn proxy_tcp_content_rules_in_mode_http_differential() {
+    if !require("haproxy") || !require("curl") {
+        return;
+    }
+    let (a, b) = (named_http_backend("A"), named_http_backend("B"));
+    let cfg = format!(
+        "global\n  nbthread 1\ndefaults\n  mode http\n  timeout connect 2s\n  timeout client 10s\n  timeout server 10s\n\
+         frontend fe\n  bind 127.0.0.1:{{PORT}}\n  tcp-request inspect-delay 2s\n\
+         \x20 tcp-request content reject if {{ path_beg /blocked }}\n\
+         \x20 tcp-request content accept if {{ req.hdr(x-vip) -m found }}\n\
+         \x20 tcp-request content reject if {{ req.hdr(x-bad) -m found }}\n\
+         \x20 tcp-request content reject if {{ method DELETE }}\n\
+         \x20 use_backend be2 if {{ path_beg /two }}\n  default_backend be\n\
+         backend be\n  tcp-request content reject if {{ path_end /be-blocked }}\n  server s 127.0.0.1:{a}\n\
+         backend be2\n  server s 127.0.0.1:{b}\n"
+    );
+    // (curl arguments, paths requested on one connection)
+    let cases: Vec<(Vec<&str>, Vec<&str>)> = vec![
+        (vec![], vec!["/"]),
+        (vec![], vec!["/blocked"]),
+        (vec![], vec!["/x/be-blocked"]),
+        (vec![], vec!["/two/be-blocked"]),
+        (vec!["-H", "x-bad: 1"], vec!["/"]),
+        (vec!["-H", "x-bad: 1", "-H", "x-vip: 1"], vec!["/"]),
+        (vec!["-H", "x-vip: 1"], vec!["/blocked"]),
+        (vec!["-X", "DELETE"], vec!["/"]),
+        (vec![], vec!["/a", "/two/b", "/blocked", "/c"]),
+    ];
+    let run = |port: u16| -> Vec<String> {
+        cases
+            .iter()
+            .map(|(args, paths)| {
+                let mut c = Command::new("curl");
+                c.args(["-s", "-m", "5"]).args(args);
+                for (i, p) in paths.iter().enumerate() {
+                    if i > 0 {
+                        c.arg("--next").args(["-s", "-m", "5"]).args(args);
+                    }
+                    c.args(["-w", " %{http_code};"])
+                        .arg(format!("http://127.0.0.1:{port}{p}"));
+                }
+                let o = c.output().unwrap();
+                String::from_utf8_lossy(&o.stdout).into_owned()
+            })
+            .collect()
+    };
+    let (h, r) = differential(&cfg, run);
+    assert_eq!(r, h, "rhaproxy (left) vs haproxy (right)");
+    assert_eq!(
+        h,
+        [
+            "A 200;",
+            " 000;",
+            " 000;",
+            "B 200;",
+            " 000;",
+            "A 200;",
+            " 000;",
+            " 000;",
+            // the rejected request closes the connection: curl reconnects for the next one
+            "A 200;B 200; 000;A 200;",
+        ]
+    );
+}

@@ -420,3 +420,201 @@ fn proxy_tls_h2_to_http1_backend_with_bodies() {
     );
     assert_eq!(body.len(), "POST /path?q=1 ".len() + big.len());
 }
+
+/// nginx with one TLS server block (certificate `name`, signed by the test CA) that answers
+/// every request with the SNI it got and which of its connections carried the request.
+struct TlsNginx {
+    _dir: tempfile::TempDir,
+    _proc: super::proxy_tcp::Proc,
+    port: u16,
+}
+
+impl TlsNginx {
+    fn start(certs: &Path, name: &str) -> TlsNginx {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display();
+        let port = free_port();
+        std::fs::write(dir.path().join("big.bin"), big_body()).unwrap();
+        let conf = format!(
+            "daemon off;\nmaster_process off;\nworker_processes 1;\nerror_log {d}/error.log;\npid {d}/nginx.pid;\n\
+             events {{ worker_connections 256; }}\nhttp {{\n  access_log off;\n  client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n\
+             fastcgi_temp_path {d}/fcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
+             \x20 server {{\n    listen 127.0.0.1:{port} ssl;\n    ssl_certificate {c}/{name}.crt;\n    ssl_certificate_key {c}/{name}.key;\n\
+             \x20   keepalive_requests 1000;\n    client_max_body_size 10m;\n\
+             \x20   location / {{ return 200 \"sni=$ssl_server_name conn=$connection n=$connection_requests\\n\"; }}\n\
+             \x20   location /big.bin {{ root {d}; }}\n  }}\n}}\n",
+            c = certs.display(),
+        );
+        let path = dir.path().join("nginx.conf");
+        std::fs::write(&path, conf).unwrap();
+        let child = Command::new("nginx")
+            .arg("-p")
+            .arg(dir.path())
+            .arg("-c")
+            .arg(&path)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let proc = super::proxy_tcp::Proc(child);
+        super::proxy_tcp::wait_port(port);
+        TlsNginx {
+            _dir: dir,
+            _proc: proc,
+            port,
+        }
+    }
+}
+
+/// 1.5 MB of varied bytes (so a lost or repeated TLS record shows).
+fn big_body() -> Vec<u8> {
+    (0..1_500_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect()
+}
+
+/// `curl` over plain HTTP to the proxy: one (status, body) per URL, all on one connection.
+fn curl_plain(port: u16, paths: &[&str], extra: &[&str]) -> Vec<(String, String)> {
+    let mut c = Command::new("curl");
+    c.args(["-s", "-m", "10"]).args(extra);
+    for (i, p) in paths.iter().enumerate() {
+        if i > 0 {
+            c.arg("--next").args(["-s", "-m", "10"]).args(extra);
+        }
+        c.args(["-w", "|%{http_code}\n#END#\n"])
+            .arg(format!("http://127.0.0.1:{port}{p}"));
+    }
+    let o = c.output().unwrap();
+    String::from_utf8_lossy(&o.stdout)
+        .split("\n#END#\n")
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            let (body, code) = s.rsplit_once('|').unwrap_or((s, ""));
+            (code.to_string(), body.trim_end().to_string())
+        })
+        .collect()
+}
+
+/// `server ... ssl` in mode http, beside haproxy: verify required with the CA and the right
+/// SNI, verify none (no SNI sent), a failing verification (503), a 1.5 MB download and an
+/// upload over the TLS server connection, and the TLS connection kept and reused: on the same
+/// client connection, and across client connections with `http-reuse always`.
+#[test]
+fn proxy_tls_server_side_in_mode_http_matches_haproxy() {
+    if !require("openssl") || !require("curl") || !require("nginx") || !require("haproxy") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let ca = make_certs(dir.path(), &["b.test"]);
+    let ngx = TlsNginx::start(dir.path(), "b.test");
+    let n = ngx.port;
+    let mut results = Vec::new();
+    for bin in ["haproxy", "rhaproxy"] {
+        let (ok, none, bad, chk) = (free_port(), free_port(), free_port(), free_port());
+        let cfg = format!(
+            "defaults\n  mode http\n  timeout connect 2s\n  timeout client 10s\n  timeout server 10s\n  http-reuse always\n\
+             listen ok\n  bind 127.0.0.1:{ok}\n  server s 127.0.0.1:{n} ssl verify required ca-file {ca} sni str(b.test)\n\
+             listen none\n  bind 127.0.0.1:{none}\n  server s 127.0.0.1:{n} ssl verify none\n\
+             listen bad\n  bind 127.0.0.1:{bad}\n  retries 1\n  server s 127.0.0.1:{n} ssl verify required ca-file {ca} sni str(wrong.test)\n\
+             listen checked\n  bind 127.0.0.1:{chk}\n  option httpchk GET /\n  server tls 127.0.0.1:{n} ssl verify none check inter 200 fall 1 rise 1\n  server clear 127.0.0.1:{n} check inter 200 fall 1 rise 1\n",
+            ca = ca.display(),
+        );
+        let p = if bin == "haproxy" {
+            Proxy::haproxy(&cfg, &[ok, none, bad, chk])
+        } else {
+            Proxy::rhaproxy(&cfg, &[ok, none, bad, chk])
+        };
+        // two requests on one client connection, then two more client connections
+        let mut ok_rows = curl_plain(ok, &["/", "/"], &[]);
+        ok_rows.extend(curl_plain(ok, &["/"], &[]));
+        ok_rows.extend(curl_plain(ok, &["/"], &[]));
+        let none_rows = curl_plain(none, &["/"], &[]);
+        let bad_rows = curl_plain(bad, &["/"], &[]);
+        // a large response through the TLS server connection
+        let big = Command::new("curl")
+            .args(["-s", "-m", "20"])
+            .arg(format!("http://127.0.0.1:{ok}/big.bin"))
+            .output()
+            .unwrap()
+            .stdout;
+        // an upload (the whole body must be written out before nginx answers)
+        let body_file = dir.path().join("upload.bin");
+        std::fs::write(&body_file, big_body()).unwrap();
+        let up = curl_plain(
+            ok,
+            &["/"],
+            &["--data-binary", &format!("@{}", body_file.display())],
+        );
+        // health checks of an ssl server go over TLS; in clear, nginx answers 400
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !p.stderr().contains("checked/clear is DOWN") {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{bin}: {}",
+                p.stderr()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(600));
+        results.push((ok_rows, none_rows, bad_rows, big, up, p.stderr()));
+    }
+    let field = |body: &str, key: &str| -> String {
+        body.split(' ')
+            .find_map(|kv| kv.strip_prefix(&format!("{key}=")))
+            .unwrap_or("?")
+            .to_string()
+    };
+    let view = |r: &(
+        Vec<(String, String)>,
+        Vec<(String, String)>,
+        Vec<(String, String)>,
+        Vec<u8>,
+        Vec<(String, String)>,
+        String,
+    )| {
+        let sni = |rows: &Vec<(String, String)>| -> Vec<String> {
+            rows.iter()
+                .map(|(c, b)| format!("{c} sni={}", field(b, "sni")))
+                .collect()
+        };
+        (
+            sni(&r.0),
+            sni(&r.1),
+            r.2.iter().map(|(c, _)| c.clone()).collect::<Vec<_>>(),
+            r.3.len(),
+            sni(&r.4),
+        )
+    };
+    let (ha, rh) = (view(&results[0]), view(&results[1]));
+    assert_eq!(
+        rh, ha,
+        "rhaproxy (left) vs haproxy (right)\n{}",
+        results[1].5
+    );
+    assert_eq!(ha.0, vec!["200 sni=b.test"; 4]);
+    assert_eq!(ha.1, vec!["200 sni="]);
+    assert_eq!(ha.2, vec!["503"]);
+    assert_eq!(
+        results[1].3,
+        big_body(),
+        "download through the TLS server connection"
+    );
+    assert_eq!(ha.4, vec!["200 sni=b.test"]);
+    let (hc, rc) = (
+        super::proxy_mysql::transitions(&results[0].5),
+        super::proxy_mysql::transitions(&results[1].5),
+    );
+    assert_eq!(rc, hc, "health checks: rhaproxy (left) vs haproxy (right)");
+    assert!(
+        rc.iter().any(|l| l
+            .starts_with("Server checked/clear is DOWN, reason: Layer7 wrong status, code: 400")),
+        "{rc:?}"
+    );
+    assert!(!rc.iter().any(|l| l.contains("checked/tls")), "{rc:?}");
+    // rhaproxy kept its TLS connection to nginx: one nginx connection, requests 1..4
+    let rows = &results[1].0;
+    let conns: Vec<String> = rows.iter().map(|(_, b)| field(b, "conn")).collect();
+    let nums: Vec<String> = rows.iter().map(|(_, b)| field(b, "n")).collect();
+    assert!(conns.iter().all(|c| *c == conns[0]), "{rows:?}");
+    assert_eq!(nums, ["1", "2", "3", "4"], "{rows:?}");
+}

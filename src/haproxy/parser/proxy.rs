@@ -1419,13 +1419,32 @@ impl Parser {
                 self.px().options.check = enable.then_some(CheckKind::PgsqlChk { user });
             }
             "mysql-check" => {
+                if line.has(2) && (line.arg(2) != "user" || !line.has(3)) {
+                    let msg = if line.arg(2) != "user" {
+                        format!("'option mysql-check' only supports optional values: 'user' (got '{}').", line.arg(2))
+                    } else {
+                        "'option mysql-check user' expects <username> as argument.".to_string()
+                    };
+                    self.alert(span, msg);
+                    return;
+                }
                 let user = if line.arg(2) == "user" {
                     Some(line.arg(3).to_string())
                 } else {
                     None
                 };
-                // HAProxy: the 4.1 protocol unless `pre-41` is given
-                let post41 = line.arg(4) != "pre-41";
+                // post-41 is the default (HAProxy 2.6 sends the 4.1 packet without the word)
+                let post41 = match line.arg(4) {
+                    "" | "post-41" => true,
+                    "pre-41" => false,
+                    other => {
+                        let msg = format!(
+                            "keyword 'user' only supports 'post-41' and 'pre-41' (got '{other}')."
+                        );
+                        self.alert(span, msg);
+                        return;
+                    }
+                };
                 self.px().options.check = enable.then_some(CheckKind::MysqlChk { user, post41 });
             }
             "redis-check" => self.px().options.check = enable.then_some(CheckKind::RedisChk),
