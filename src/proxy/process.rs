@@ -312,16 +312,50 @@ async fn accept_loop(
         if engine.logger.logs_connect(fe.index) {
             engine.logger.log_connect(&fe, &info);
         }
-        let fe = fe.clone();
-        let engine = engine.clone();
-        let l4 = l4.clone();
-        tokio::spawn(async move {
-            super::tcp::dispatch(sock, info, fe.clone(), engine.clone(), l4).await;
-            fe.counters.leave();
-            drop(fp);
-            drop(gp);
-            engine.active.fetch_sub(1, Ordering::SeqCst);
-            engine.conn_done.notify_waiters();
+        let conn = super::tcp::dispatch(sock, info, fe.clone(), engine.clone(), l4.clone());
+        tokio::spawn(ConnTask {
+            conn,
+            _done: ConnDone {
+                fe: fe.clone(),
+                engine: engine.clone(),
+                permits: Some((fp, gp)),
+            },
         });
+    }
+}
+
+/// The task of one accepted connection: its (boxed) future and the accounting to undo when
+/// it ends, also when it is aborted. A plain struct rather than an async block, which would
+/// keep a second copy of what it moves into the connection's future.
+struct ConnTask {
+    conn: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
+    _done: ConnDone,
+}
+
+impl std::future::Future for ConnTask {
+    type Output = ();
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        self.conn.as_mut().poll(cx)
+    }
+}
+
+struct ConnDone {
+    fe: Arc<Frontend>,
+    engine: Arc<Engine>,
+    permits: Option<(
+        Option<tokio::sync::OwnedSemaphorePermit>,
+        tokio::sync::OwnedSemaphorePermit,
+    )>,
+}
+
+impl Drop for ConnDone {
+    fn drop(&mut self) {
+        self.fe.counters.leave();
+        drop(self.permits.take());
+        self.engine.active.fetch_sub(1, Ordering::SeqCst);
+        self.engine.conn_done.notify_waiters();
     }
 }

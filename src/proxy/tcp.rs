@@ -145,7 +145,30 @@ impl ListenerL4 {
 }
 
 /// Handles one accepted connection through its listener's layers.
-pub async fn dispatch(
+pub fn dispatch(
+    sock: TcpStream,
+    info: ConnInfo,
+    fe: Arc<Frontend>,
+    engine: Arc<Engine>,
+    l4: Arc<ListenerL4>,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+    // Plain HTTP/1 is the common case: its task holds only the `serve` future. The other
+    // paths (TLS handshake, h2, PROXY header, tcp rules, mode tcp) have much larger futures,
+    // which must not size every idle keep-alive connection.
+    let plain_http = fe.mode == ir::ProxyMode::Http
+        && l4.tls.is_none()
+        && !l4.accept_proxy
+        && !l4.force_h2
+        && l4.rules.connection.is_empty();
+    if plain_http {
+        Box::pin(stream::serve(sock, info, fe, engine))
+    } else {
+        Box::pin(dispatch_layered(sock, info, fe, engine, l4))
+    }
+}
+
+/// `dispatch` for everything but plain HTTP/1.
+async fn dispatch_layered(
     mut sock: TcpStream,
     mut info: ConnInfo,
     fe: Arc<Frontend>,
