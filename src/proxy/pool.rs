@@ -73,3 +73,35 @@ pub fn clear() {
 pub fn idle_count(uid: usize) -> usize {
     IDLE.with(|idle| idle.borrow().get(uid).map_or(0, Vec::len))
 }
+
+/// Request buffers freed (rather than kept on a free list) since the last trim.
+static FREED_BUFFERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+/// Freed buffers that make a trim worthwhile (each is about 33 KB of address space).
+const TRIM_AFTER_FREED: usize = 32;
+
+/// Counts a request buffer set freed because its thread's free list was full.
+pub fn note_freed_buffers() {
+    FREED_BUFFERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Runs for the life of the process: after a burst of connections freed many request buffers,
+/// hands the freed heap pages back to the system. glibc's malloc keeps them otherwise, so a
+/// burst of requests on thousands of connections would stay resident while they sit idle
+/// (HAProxy trims its pools in the same situation).
+pub async fn trim_after_bursts() {
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        if FREED_BUFFERS.swap(0, std::sync::atomic::Ordering::Relaxed) >= TRIM_AFTER_FREED {
+            trim_heap();
+        }
+    }
+}
+
+fn trim_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free heap memory to the kernel; it has no
+    // preconditions and touches no memory owned by Rust objects.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}

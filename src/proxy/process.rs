@@ -218,6 +218,7 @@ pub async fn serve_all(rt: Runtime, bound: Vec<BoundListener>, _quiet: bool) -> 
     }
     super::checker::spawn_checks(&engine);
     super::cli_api::spawn_sockets(&engine);
+    tokio::spawn(super::pool::trim_after_bursts());
 
     use tokio::signal::unix::{signal, SignalKind};
     let (mut term, mut int, mut usr1) = match (

@@ -157,12 +157,15 @@ impl Bufs {
             || self.sbuf.capacity() > MAX_KEPT_CAPACITY
             || self.out.capacity() > MAX_KEPT_CAPACITY
         {
+            pool::note_freed_buffers();
             return;
         }
         FREE_BUFS.with(|f| {
             let mut f = f.borrow_mut();
             if f.len() < MAX_FREE_BUFS {
                 f.push(self);
+            } else {
+                pool::note_freed_buffers();
             }
         });
     }
@@ -179,6 +182,13 @@ pub trait ClientStream: AsyncRead + AsyncWrite + Unpin {
         let _ = cx;
         std::task::Poll::Ready(Ok(()))
     }
+
+    /// Reads what is there without waiting; `WouldBlock` when nothing is. None when the
+    /// stream cannot tell (the caller then awaits a read).
+    fn try_read_buf(&mut self, buf: &mut BytesMut) -> Option<std::io::Result<usize>> {
+        let _ = buf;
+        None
+    }
 }
 
 impl ClientStream for TcpStream {
@@ -187,6 +197,10 @@ impl ClientStream for TcpStream {
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
         TcpStream::poll_read_ready(self, cx)
+    }
+
+    fn try_read_buf(&mut self, buf: &mut BytesMut) -> Option<std::io::Result<usize>> {
+        Some(TcpStream::try_read_buf(self, buf))
     }
 }
 
@@ -467,7 +481,16 @@ async fn read_request_head<C: ClientStream>(
         }
         let b = bufs.get_or_insert_with(|| Bufs::take(vars));
         reserve(&mut b.cbuf);
-        let n = timeout_at(deadline, client.read_buf(&mut b.cbuf)).await;
+        let n = match client.try_read_buf(&mut b.cbuf) {
+            // Readiness can be spurious (tokio reports a just-accepted socket readable): go
+            // back to waiting, without the buffers again while nothing has arrived.
+            Some(Err(e)) if e.kind() == std::io::ErrorKind::WouldBlock && !started => continue,
+            Some(Err(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                timeout_at(deadline, client.read_buf(&mut b.cbuf)).await
+            }
+            Some(r) => Ok(r),
+            None => timeout_at(deadline, client.read_buf(&mut b.cbuf)).await,
+        };
         match n {
             Err(_) => return Err(HeadEnd::Timeout { got_bytes: started }),
             Ok(Ok(0)) | Ok(Err(_)) => return Err(HeadEnd::Closed),
