@@ -11,8 +11,9 @@
 # its ports; every case runs A B A B (ROUNDS pairs) and the table shows the mean of the rounds.
 # Columns: req/s, p50 and p99 latency (ms), proxy CPU time per request (µs, from
 # /proc/PID/stat utime+stime deltas), proxy RSS after the case (MB), errors (wrk socket errors +
-# non-2xx/3xx), and the ratio B/A. The idle case holds IDLE_CONNS keep-alive connections open and
-# reports memory per connection (KB, RSS growth / connections) instead.
+# non-2xx/3xx), and the ratio B/A. The idle case restarts both proxies, holds IDLE_CONNS connections
+# open (wrk with a 600 s delay: connected, no request yet) and reports memory per connection (KB,
+# RSS growth / connections) instead.
 #
 # Environment (defaults): A_BIN (/usr/sbin/haproxy), B_BIN ($RHAPROXY or
 # target/release/rhaproxy), A_NAME/B_NAME (binary names), CASES (keepalive close big tcp tls
@@ -273,6 +274,17 @@ url_for() { # side case
 # wrk only takes headers written "Name: value" (with the space) as ONE argument.
 needs_close() { case "$1" in close|tls) return 0 ;; *) return 1 ;; esac; }
 
+restart_proxies() {
+    local p
+    for p in $A_PID $B_PID; do kill "$p" 2>/dev/null; done
+    for p in $A_PID $B_PID; do wait "$p" 2>/dev/null; done
+    start_proxy A "$A_BIN" "$tmp/A.cfg"; A_PID=$proxy_pid
+    start_proxy B "$B_BIN" "$tmp/B.cfg"; B_PID=$proxy_pid
+    wait_port $A_HTTP || die "A did not restart: $(head -20 "$tmp/A.log")"
+    wait_port $B_HTTP || die "B did not restart: $(head -20 "$tmp/B.log")"
+    sleep 1
+}
+
 pid_of() { if [ "$1" = A ]; then echo "$A_PID"; else echo "$B_PID"; fi; }
 
 mean() { awk '{ for (i = 1; i <= NF; i++) s[i] += $i; n++ } END {
@@ -289,6 +301,8 @@ results="$tmp/results"
 for c in $CASES; do
     for side in A B; do : > "$tmp/$c.$side"; done
     if [ "$c" = idle ]; then
+        # fresh processes: memory grown by earlier cases (pools, caches) would hide the growth
+        restart_proxies
         for side in A B; do
             measure_idle "$(pid_of $side)" "$(url_for $side idle)" > "$tmp/$c.$side"
             sleep 1

@@ -183,11 +183,9 @@ pub trait ClientStream: AsyncRead + AsyncWrite + Unpin {
         std::task::Poll::Ready(Ok(()))
     }
 
-    /// Reads what is there without waiting; `WouldBlock` when nothing is. None when the
-    /// stream cannot tell (the caller then awaits a read).
-    fn try_read_buf(&mut self, buf: &mut BytesMut) -> Option<std::io::Result<usize>> {
-        let _ = buf;
-        None
+    /// Whether `poll_read_ready` really waits (else a read is awaited with the buffers held).
+    fn reports_read_readiness(&self) -> bool {
+        false
     }
 }
 
@@ -199,8 +197,8 @@ impl ClientStream for TcpStream {
         TcpStream::poll_read_ready(self, cx)
     }
 
-    fn try_read_buf(&mut self, buf: &mut BytesMut) -> Option<std::io::Result<usize>> {
-        Some(TcpStream::try_read_buf(self, buf))
+    fn reports_read_readiness(&self) -> bool {
+        true
     }
 }
 
@@ -481,15 +479,20 @@ async fn read_request_head<C: ClientStream>(
         }
         let b = bufs.get_or_insert_with(|| Bufs::take(vars));
         reserve(&mut b.cbuf);
-        let n = match client.try_read_buf(&mut b.cbuf) {
-            // Readiness can be spurious (tokio reports a just-accepted socket readable): go
-            // back to waiting, without the buffers again while nothing has arrived.
-            Some(Err(e)) if e.kind() == std::io::ErrorKind::WouldBlock && !started => continue,
-            Some(Err(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                timeout_at(deadline, client.read_buf(&mut b.cbuf)).await
+        let n = if !started && client.reports_read_readiness() {
+            // One attempt: readiness can be spurious (tokio reports a just-accepted socket
+            // readable). When nothing is there, go back to waiting without the buffers.
+            let mut read = std::pin::pin!(client.read_buf(&mut b.cbuf));
+            match std::future::poll_fn(|cx| {
+                std::task::Poll::Ready(std::future::Future::poll(read.as_mut(), cx))
+            })
+            .await
+            {
+                std::task::Poll::Ready(r) => Ok(r),
+                std::task::Poll::Pending => continue,
             }
-            Some(r) => Ok(r),
-            None => timeout_at(deadline, client.read_buf(&mut b.cbuf)).await,
+        } else {
+            timeout_at(deadline, client.read_buf(&mut b.cbuf)).await
         };
         match n {
             Err(_) => return Err(HeadEnd::Timeout { got_bytes: started }),
