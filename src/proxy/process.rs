@@ -313,33 +313,39 @@ async fn accept_loop(
         if engine.logger.logs_connect(fe.index) {
             engine.logger.log_connect(&fe, &info);
         }
-        let conn = super::tcp::dispatch(sock, info, fe.clone(), engine.clone(), l4.clone());
-        tokio::spawn(ConnTask {
-            conn,
-            _done: ConnDone {
-                fe: fe.clone(),
-                engine: engine.clone(),
-                permits: Some((fp, gp)),
-            },
-        });
+        let done = ConnDone {
+            fe: fe.clone(),
+            engine: engine.clone(),
+            permits: Some((fp, gp)),
+        };
+        if l4.is_plain_http(&fe) {
+            let conn = super::stream::serve(sock, info, fe.clone(), engine.clone());
+            tokio::spawn(ConnTask { conn, _done: done });
+        } else {
+            let conn = super::tcp::dispatch(sock, info, fe.clone(), engine.clone(), l4.clone());
+            tokio::spawn(ConnTask { conn, _done: done });
+        }
     }
 }
 
-/// The task of one accepted connection: its (boxed) future and the accounting to undo when
-/// it ends, also when it is aborted. A plain struct rather than an async block, which would
-/// keep a second copy of what it moves into the connection's future.
-struct ConnTask {
-    conn: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
+/// The task of one accepted connection: its future, inline (one allocation per
+/// connection), and the accounting to undo when it ends, also when it is aborted. A struct
+/// rather than an async block, which would keep a second copy of what it moves into the
+/// connection's future.
+struct ConnTask<F> {
+    conn: F,
     _done: ConnDone,
 }
 
-impl std::future::Future for ConnTask {
+impl<F: std::future::Future<Output = ()>> std::future::Future for ConnTask<F> {
     type Output = ();
     fn poll(
-        mut self: std::pin::Pin<&mut Self>,
+        self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<()> {
-        self.conn.as_mut().poll(cx)
+        // SAFETY: structural pinning of `conn`: it is never moved out of the pinned
+        // ConnTask, ConnTask is not Unpin unless F is, and ConnDone's Drop does not touch it.
+        unsafe { self.map_unchecked_mut(|t| &mut t.conn) }.poll(cx)
     }
 }
 

@@ -144,7 +144,21 @@ impl ListenerL4 {
     }
 }
 
-/// Handles one accepted connection through its listener's layers.
+impl ListenerL4 {
+    /// Plain HTTP/1 (no TLS, h2, PROXY header or tcp rules): the accept loop runs
+    /// `stream::serve` directly in the connection's task, which then holds nothing else.
+    pub fn is_plain_http(&self, fe: &Frontend) -> bool {
+        fe.mode == ir::ProxyMode::Http
+            && self.tls.is_none()
+            && !self.accept_proxy
+            && !self.force_h2
+            && self.rules.connection.is_empty()
+    }
+}
+
+/// Handles one accepted connection through its listener's layers. Boxed: the TLS handshake,
+/// h2 and mode tcp futures are large, and plain HTTP/1 (see `ListenerL4::is_plain_http`)
+/// does not pay for them.
 pub fn dispatch(
     sock: TcpStream,
     info: ConnInfo,
@@ -152,15 +166,7 @@ pub fn dispatch(
     engine: Arc<Engine>,
     l4: Arc<ListenerL4>,
 ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
-    // Plain HTTP/1 is the common case: its task holds only the `serve` future. The other
-    // paths (TLS handshake, h2, PROXY header, tcp rules, mode tcp) have much larger futures,
-    // which must not size every idle keep-alive connection.
-    let plain_http = fe.mode == ir::ProxyMode::Http
-        && l4.tls.is_none()
-        && !l4.accept_proxy
-        && !l4.force_h2
-        && l4.rules.connection.is_empty();
-    if plain_http {
+    if l4.is_plain_http(&fe) {
         Box::pin(stream::serve(sock, info, fe, engine))
     } else {
         Box::pin(dispatch_layered(sock, info, fe, engine, l4))
