@@ -108,6 +108,8 @@ const MAX_FREE_BUFS: usize = 64;
 const MAX_KEPT_CAPACITY: usize = 4 * BUF_SIZE;
 
 thread_local! {
+    // Boxed: a connection holds its `Bufs` as one pointer, moved to and from this list.
+    #[allow(clippy::vec_box)]
     static FREE_BUFS: std::cell::RefCell<Vec<Box<Bufs>>> =
         const { std::cell::RefCell::new(Vec::new()) };
 }
@@ -209,6 +211,7 @@ fn reserve(buf: &mut BytesMut) {
 }
 
 /// Serves one client connection until it closes.
+#[allow(clippy::manual_async_fn)] // see the comment in the body
 pub fn serve<C>(
     mut client: C,
     info: ConnInfo,
