@@ -40,8 +40,9 @@ pub fn take(uid: usize) -> Option<ServerConn> {
                 c.reused = true;
                 return Some(c);
             }
-            // too old: dropped (closed); older ones below are older still
-            list.clear();
+            // too old: closed; older ones below are older still
+            discard(c);
+            list.drain(..).for_each(discard);
         }
         None
     })
@@ -57,7 +58,7 @@ pub fn put(mut conn: ServerConn) {
         }
         let list = &mut idle[uid];
         if list.len() >= MAX_IDLE_PER_SERVER {
-            list.remove(0);
+            discard(list.remove(0));
         }
         conn.idle_since = Instant::now();
         list.push(conn);
@@ -66,7 +67,20 @@ pub fn put(mut conn: ServerConn) {
 
 /// Drops every idle connection of this thread (soft stop).
 pub fn clear() {
-    IDLE.with(|idle| idle.borrow_mut().clear());
+    IDLE.with(|idle| {
+        for list in idle.borrow_mut().drain(..) {
+            list.into_iter().for_each(discard);
+        }
+    });
+}
+
+/// Closes an idle connection with a reset (SO_LINGER 0), as HAProxy closes the idle server
+/// connections it gives up: a FIN would leave one TIME_WAIT socket per connection on this
+/// side, and at thousands of new server connections per second those exhaust the local ports
+/// and make every connect() search for a free one.
+fn discard(conn: ServerConn) {
+    let _ = socket2::SockRef::from(&conn.stream).set_linger(Some(Duration::ZERO));
+    drop(conn);
 }
 
 /// Number of idle connections parked on this thread for server `uid`.

@@ -31,6 +31,8 @@ pub const MAX_HEAD: usize = 15360;
 /// On soft stop, how long an idle keep-alive connection may still bring one last request.
 const STOP_GRACE: Duration = Duration::from_secs(1);
 const BUF_SIZE: usize = 16384;
+/// Read size while forwarding a body: fewer, larger reads and writes for big transfers.
+const BODY_BUF_SIZE: usize = 65536;
 
 /// Releases a server slot (maxconn accounting) when a transaction ends, waking queued requests.
 struct ServedGuard {
@@ -105,7 +107,7 @@ struct Bufs {
 /// Most free `Bufs` kept per thread (about 33 KB each once used).
 const MAX_FREE_BUFS: usize = 64;
 /// A buffer that grew past this is freed rather than kept on the free list.
-const MAX_KEPT_CAPACITY: usize = 4 * BUF_SIZE;
+const MAX_KEPT_CAPACITY: usize = 2 * BODY_BUF_SIZE;
 
 thread_local! {
     // Boxed: a connection holds its `Bufs` as one pointer, moved to and from this list.
@@ -1473,7 +1475,9 @@ where
     let mut total = 0u64;
     while !progress.is_done() {
         if buf.is_empty() {
-            reserve(buf);
+            if buf.capacity() - buf.len() < BUF_SIZE {
+                buf.reserve(BODY_BUF_SIZE);
+            }
             match tokio::time::timeout(read_timeout, src.read_buf(buf)).await {
                 Ok(Ok(0)) => {
                     if matches!(progress, BodyProgress::UntilClose) {
