@@ -33,6 +33,8 @@ const STOP_GRACE: Duration = Duration::from_secs(1);
 const BUF_SIZE: usize = 16384;
 /// Read size while forwarding a body: fewer, larger reads and writes for big transfers.
 const BODY_BUF_SIZE: usize = 65536;
+/// Body bytes read with a response head that are copied behind it into one write.
+const INLINE_BODY_MAX: usize = 4096;
 
 /// Releases a server slot (maxconn accounting) when a transaction ends, waking queued requests.
 struct ServedGuard {
@@ -1290,8 +1292,13 @@ where
             return Outcome::Abort;
         }
     };
-    b.out.extend_from_slice(&b.sbuf[..take]);
-    bytes::Buf::advance(&mut b.sbuf, take);
+    // A small body goes out with the head in one write; a large first part is written from
+    // the read buffer rather than copied behind the head.
+    let body_inline = take <= INLINE_BODY_MAX;
+    if body_inline {
+        b.out.extend_from_slice(&b.sbuf[..take]);
+        bytes::Buf::advance(&mut b.sbuf, take);
+    }
     if tokio::time::timeout(cli_timeout, client.write_all(&b.out))
         .await
         .map_or(true, |r| r.is_err())
@@ -1301,6 +1308,18 @@ where
         return Outcome::Abort;
     }
     rec.bytes_out = b.out.len() as u64;
+    if !body_inline {
+        if tokio::time::timeout(cli_timeout, client.write_all(&b.sbuf[..take]))
+            .await
+            .map_or(true, |r| r.is_err())
+        {
+            rec.term = *b"CD";
+            Counters::add(&fe.counters.cli_abort, 1);
+            return Outcome::Abort;
+        }
+        bytes::Buf::advance(&mut b.sbuf, take);
+        rec.bytes_out += take as u64;
+    }
 
     if upgrade {
         // tunnel: relay everything both ways until either side closes
