@@ -4,19 +4,26 @@
 #   benches/load.sh                         # A=/usr/sbin/haproxy, B=target/release/rhaproxy
 #   B_BIN=/usr/sbin/haproxy benches/load.sh # haproxy on both sides: validates the script
 #   CASES="keepalive close" DURATION=5 benches/load.sh
+#   CASES=h2 benches/load.sh                # HTTP/2 over TLS (ALPN h2) with h2load
 #
 # Layout: nginx backend (1 worker) and wrk (1 thread) pinned to LOAD_CPU, each proxy (nbthread 1)
 # pinned to PROXY_CPU. Both proxies run side by side with one config text that differs only in
 # its ports; every case runs A B A B (ROUNDS pairs) and the table shows the mean of the rounds.
 # Columns: req/s, p50 and p99 latency (ms), proxy CPU time per request (µs, from
 # /proc/PID/stat utime+stime deltas), proxy RSS after the case (MB), errors (wrk socket errors +
-# non-2xx/3xx), and the ratio B/A. The idle case holds IDLE_CONNS keep-alive connections open and
-# reports memory per connection (KB, RSS growth / connections) instead.
+# non-2xx/3xx), and the ratio B/A. The idle case restarts both proxies, holds IDLE_CONNS connections
+# open (wrk with a 600 s delay: connected, no request yet) and reports memory per connection (KB,
+# RSS growth / connections) instead.
 #
 # Environment (defaults): A_BIN (/usr/sbin/haproxy), B_BIN ($RHAPROXY or
 # target/release/rhaproxy), A_NAME/B_NAME (binary names), CASES (keepalive close big tcp tls
-# idle), DURATION (8 s per run), CONNS (50), ROUNDS (2), IDLE_CONNS (10000), IDLE_SECS (8),
-# PROXY_CPU (0), LOAD_CPU (1), BASE_PORT (18000), KEEP (set to keep the temp dir).
+# h2 idle), DURATION (8 s per run), CONNS (50), ROUNDS (2), IDLE_CONNS (10000), IDLE_SECS (8),
+# PROXY_CPU (0), LOAD_CPU (1), BASE_PORT (18000), KEEP (set to keep the temp dir), H2_STREAMS
+# (10 concurrent streams per h2load connection).
+#
+# The h2 case runs h2load (Debian nghttp2-client) over TLS with ALPN h2: CONNS connections, each
+# handshaking once then carrying H2_STREAMS concurrent streams; p50/p99 come from its per-request
+# log.
 set -u
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -25,7 +32,8 @@ A_BIN="${A_BIN:-/usr/sbin/haproxy}"
 B_BIN="${B_BIN:-${RHAPROXY:-$root/target/release/rhaproxy}}"
 A_NAME="${A_NAME:-$(basename "$A_BIN")}"
 B_NAME="${B_NAME:-$(basename "$B_BIN")}"
-CASES="${CASES:-keepalive close big tcp tls idle}"
+CASES="${CASES:-keepalive close big tcp tls h2 idle}"
+H2_STREAMS="${H2_STREAMS:-10}"
 DURATION="${DURATION:-8}"
 CONNS="${CONNS:-50}"
 ROUNDS="${ROUNDS:-2}"
@@ -38,6 +46,7 @@ NGINX="${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}"
 
 die() { echo "load.sh: $*" >&2; exit 2; }
 for t in wrk taskset openssl "$NGINX"; do command -v "$t" >/dev/null || die "missing $t"; done
+case " $CASES " in *" h2 "*) command -v h2load >/dev/null || die "missing h2load (apt-get install nghttp2-client)" ;; esac
 [ -x "$A_BIN" ] || die "A_BIN not executable: $A_BIN"
 [ -x "$B_BIN" ] || die "B_BIN not executable: $B_BIN (build with cargo build --release, or set B_BIN)"
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -62,10 +71,10 @@ trap 'exit 130' INT TERM
 
 # ---- ports -------------------------------------------------------------------------------
 BE_PORT=$((BASE_PORT + 80))
-# per side: http, tcp, tls
-A_HTTP=$((BASE_PORT + 101)); A_TCP=$((BASE_PORT + 102)); A_TLS=$((BASE_PORT + 103))
-B_HTTP=$((BASE_PORT + 201)); B_TCP=$((BASE_PORT + 202)); B_TLS=$((BASE_PORT + 203))
-for p in $BE_PORT $A_HTTP $A_TCP $A_TLS $B_HTTP $B_TCP $B_TLS; do
+# per side: http, tcp, tls, h2 (TLS with ALPN h2)
+A_HTTP=$((BASE_PORT + 101)); A_TCP=$((BASE_PORT + 102)); A_TLS=$((BASE_PORT + 103)); A_H2=$((BASE_PORT + 104))
+B_HTTP=$((BASE_PORT + 201)); B_TCP=$((BASE_PORT + 202)); B_TLS=$((BASE_PORT + 203)); B_H2=$((BASE_PORT + 204))
+for p in $BE_PORT $A_HTTP $A_TCP $A_TLS $A_H2 $B_HTTP $B_TCP $B_TLS $B_H2; do
     if ss -Htln "sport = :$p" 2>/dev/null | grep -q .; then die "port $p busy (set BASE_PORT)"; fi
 done
 
@@ -108,7 +117,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
 cat "$tmp/crt.pem" "$tmp/key.pem" > "$tmp/site.pem"
 
 # ---- proxy config (same text for both sides, only the ports differ) ----------------------
-write_cfg() { # http tcp tls -> stdout
+write_cfg() { # http tcp tls h2 -> stdout
     cat <<EOF
 global
     nbthread 1
@@ -131,6 +140,10 @@ frontend bench_tls
     bind 127.0.0.1:$3 ssl crt $tmp/site.pem
     default_backend nginx_http
 
+frontend bench_h2
+    bind 127.0.0.1:$4 ssl crt $tmp/site.pem alpn h2,http/1.1
+    default_backend nginx_http
+
 backend nginx_http
     http-reuse safe
     server nginx 127.0.0.1:$BE_PORT
@@ -141,8 +154,8 @@ listen bench_tcp
     server nginx 127.0.0.1:$BE_PORT
 EOF
 }
-write_cfg $A_HTTP $A_TCP $A_TLS > "$tmp/A.cfg"
-write_cfg $B_HTTP $B_TCP $B_TLS > "$tmp/B.cfg"
+write_cfg $A_HTTP $A_TCP $A_TLS $A_H2 > "$tmp/A.cfg"
+write_cfg $B_HTTP $B_TCP $B_TLS $B_H2 > "$tmp/B.cfg"
 
 start_proxy() { # side bin cfg -> pid in $proxy_pid
     taskset -c "$PROXY_CPU" "$2" -f "$3" > "$tmp/$1.log" 2>&1 &
@@ -198,6 +211,29 @@ measure() { # pid url [wrk args...]
             printf "%s %s %s %.2f %.1f %d\n", r, a, b, cpu, rss / 1024, e }'
 }
 
+# HTTP/2 over TLS with h2load; prints the same columns as measure. Latency percentiles come
+# from h2load's per-request log (microseconds until the end of each response).
+measure_h2() { # pid url
+    local pid="$1" url="$2" t0 t1 out rps reqs errs lat="$tmp/h2lat.log"
+    rm -f "$lat"
+    t0=$(cpu_ticks "$pid")
+    out="$(taskset -c "$LOAD_CPU" h2load -t1 -c"$CONNS" -m"$H2_STREAMS" -D"$DURATION" \
+        --log-file="$lat" "$url" 2>&1)"
+    t1=$(cpu_ticks "$pid")
+    echo "$out" >> "$tmp/h2load.log"
+    rps=$(echo "$out" | awk '/^finished in/ { gsub(/,/, ""); print $4 }')
+    reqs=$(echo "$out" | awk '/^requests:/ { print $8 }')
+    errs=$(echo "$out" | awk '/^requests:/ { s += $10 + $12 + $14 }
+                              /^status codes:/ { gsub(/,/, ""); s += $9 + $11 } END { print s + 0 }')
+    read -r p50 p99 < <(awk '{ print $3 }' "$lat" 2>/dev/null | sort -n | awk '{ v[NR] = $1 }
+        END { if (NR == 0) print "nan nan"; else printf "%.3f %.3f\n",
+              v[int((NR - 1) * 0.50) + 1] / 1000, v[int((NR - 1) * 0.99) + 1] / 1000 }')
+    awk -v r="${rps:-0}" -v a="$p50" -v b="$p99" -v n="${reqs:-0}" -v d=$((t1 - t0)) -v hz="$HZ" \
+        -v rss="$(rss_kb "$pid")" -v e="$errs" 'BEGIN {
+            cpu = (n > 0) ? d / hz * 1e6 / n : 0
+            printf "%s %s %s %.2f %.1f %d\n", r, a, b, cpu, rss / 1024, e }'
+}
+
 # Idle keep-alive connections: every connection sends one request, then waits. Prints
 # "conns kb_per_conn rss_mb errors".
 IDLE_LUA="$tmp/idle.lua"
@@ -224,18 +260,30 @@ measure_idle() { # pid url
 }
 
 url_for() { # side case
-    local http tcp tls
-    if [ "$1" = A ]; then http=$A_HTTP; tcp=$A_TCP; tls=$A_TLS; else http=$B_HTTP; tcp=$B_TCP; tls=$B_TLS; fi
+    local http tcp tls h2
+    if [ "$1" = A ]; then http=$A_HTTP; tcp=$A_TCP; tls=$A_TLS; h2=$A_H2; else http=$B_HTTP; tcp=$B_TCP; tls=$B_TLS; h2=$B_H2; fi
     case "$2" in
         keepalive|close) echo "http://127.0.0.1:$http/small" ;;
         big) echo "http://127.0.0.1:$http/100k" ;;
         tcp) echo "http://127.0.0.1:$tcp/small" ;;
         tls) echo "https://127.0.0.1:$tls/small" ;;
+        h2) echo "https://127.0.0.1:$h2/small" ;;
         idle) echo "http://127.0.0.1:$http/small" ;;
     esac
 }
 # wrk only takes headers written "Name: value" (with the space) as ONE argument.
 needs_close() { case "$1" in close|tls) return 0 ;; *) return 1 ;; esac; }
+
+restart_proxies() {
+    local p
+    for p in $A_PID $B_PID; do kill "$p" 2>/dev/null; done
+    for p in $A_PID $B_PID; do wait "$p" 2>/dev/null; done
+    start_proxy A "$A_BIN" "$tmp/A.cfg"; A_PID=$proxy_pid
+    start_proxy B "$B_BIN" "$tmp/B.cfg"; B_PID=$proxy_pid
+    wait_port $A_HTTP || die "A did not restart: $(head -20 "$tmp/A.log")"
+    wait_port $B_HTTP || die "B did not restart: $(head -20 "$tmp/B.log")"
+    sleep 1
+}
 
 pid_of() { if [ "$1" = A ]; then echo "$A_PID"; else echo "$B_PID"; fi; }
 
@@ -253,6 +301,8 @@ results="$tmp/results"
 for c in $CASES; do
     for side in A B; do : > "$tmp/$c.$side"; done
     if [ "$c" = idle ]; then
+        # fresh processes: memory grown by earlier cases (pools, caches) would hide the growth
+        restart_proxies
         for side in A B; do
             measure_idle "$(pid_of $side)" "$(url_for $side idle)" > "$tmp/$c.$side"
             sleep 1
@@ -266,7 +316,9 @@ for c in $CASES; do
     fi
     for r in $(seq 1 "$ROUNDS"); do
         for side in A B; do
-            if needs_close "$c"; then
+            if [ "$c" = h2 ]; then
+                measure_h2 "$(pid_of $side)" "$(url_for $side h2)" >> "$tmp/$c.$side"
+            elif needs_close "$c"; then
                 measure "$(pid_of $side)" "$(url_for $side "$c")" -H "Connection: close" >> "$tmp/$c.$side"
             else
                 measure "$(pid_of $side)" "$(url_for $side "$c")" >> "$tmp/$c.$side"
@@ -282,4 +334,4 @@ for c in $CASES; do
     echo "$c ${a[*]} | ${b[*]}" >> "$results"
 done
 echo
-echo "per-run wrk output: $tmp/wrk.log (set KEEP=1 to keep it)"
+echo "per-run wrk/h2load output: $tmp/wrk.log $tmp/h2load.log (set KEEP=1 to keep them)"

@@ -176,3 +176,26 @@ fn idle_connection_future_stays_small() {
         assert!(size <= 2048, "serve future is {size} bytes");
     });
 }
+
+/// What an idle plain HTTP keep-alive connection costs is its `serve` future (boxed by
+/// `tcp::dispatch`; TLS, h2 and mode tcp are other futures) plus the small task around it.
+#[test]
+fn plain_http_connection_future_stays_under_a_kilobyte() {
+    let rt = Runtime::compile(&listen(vec![])).unwrap();
+    let engine = super::Engine::new(rt, super::log::Logger::default());
+    let fe = engine.runtime.load().frontends[0].clone();
+    let std_sock = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let r = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    r.block_on(async {
+        let s = TcpStream::connect(std_sock.local_addr().unwrap())
+            .await
+            .unwrap();
+        let fut = super::stream::serve(s, super::ctx::ConnInfo::default(), fe, engine.clone());
+        let size = std::mem::size_of_val(&fut);
+        eprintln!("serve future: {size} bytes");
+        assert!(size <= 1024, "serve future is {size} bytes");
+    });
+}

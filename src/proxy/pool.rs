@@ -40,8 +40,9 @@ pub fn take(uid: usize) -> Option<ServerConn> {
                 c.reused = true;
                 return Some(c);
             }
-            // too old: dropped (closed); older ones below are older still
-            list.clear();
+            // too old: closed; older ones below are older still
+            discard(c);
+            list.drain(..).for_each(discard);
         }
         None
     })
@@ -57,7 +58,7 @@ pub fn put(mut conn: ServerConn) {
         }
         let list = &mut idle[uid];
         if list.len() >= MAX_IDLE_PER_SERVER {
-            list.remove(0);
+            discard(list.remove(0));
         }
         conn.idle_since = Instant::now();
         list.push(conn);
@@ -66,10 +67,55 @@ pub fn put(mut conn: ServerConn) {
 
 /// Drops every idle connection of this thread (soft stop).
 pub fn clear() {
-    IDLE.with(|idle| idle.borrow_mut().clear());
+    IDLE.with(|idle| {
+        for list in idle.borrow_mut().drain(..) {
+            list.into_iter().for_each(discard);
+        }
+    });
+}
+
+/// Closes an idle connection with a reset (SO_LINGER 0), as HAProxy closes the idle server
+/// connections it gives up: a FIN would leave one TIME_WAIT socket per connection on this
+/// side, and at thousands of new server connections per second those exhaust the local ports
+/// and make every connect() search for a free one.
+fn discard(conn: ServerConn) {
+    let _ = socket2::SockRef::from(conn.stream.tcp()).set_linger(Some(Duration::ZERO));
+    drop(conn);
 }
 
 /// Number of idle connections parked on this thread for server `uid`.
 pub fn idle_count(uid: usize) -> usize {
     IDLE.with(|idle| idle.borrow().get(uid).map_or(0, Vec::len))
+}
+
+/// Request buffers freed (rather than kept on a free list) since the last trim.
+static FREED_BUFFERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+/// Freed buffers that make a trim worthwhile (each is about 33 KB of address space).
+const TRIM_AFTER_FREED: usize = 32;
+
+/// Counts a request buffer set freed because its thread's free list was full.
+pub fn note_freed_buffers() {
+    FREED_BUFFERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Runs for the life of the process: after a burst of connections freed many request buffers,
+/// hands the freed heap pages back to the system. glibc's malloc keeps them otherwise, so a
+/// burst of requests on thousands of connections would stay resident while they sit idle
+/// (HAProxy trims its pools in the same situation).
+pub async fn trim_after_bursts() {
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        if FREED_BUFFERS.swap(0, std::sync::atomic::Ordering::Relaxed) >= TRIM_AFTER_FREED {
+            trim_heap();
+        }
+    }
+}
+
+fn trim_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free heap memory to the kernel; it has no
+    // preconditions and touches no memory owned by Rust objects.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }

@@ -212,6 +212,7 @@ pub async fn serve_all(rt: Runtime, bound: Vec<BoundListener>, _quiet: bool) -> 
     }
     super::checker::spawn_checks(&engine);
     super::cli_api::spawn_sockets(&engine);
+    tokio::spawn(super::pool::trim_after_bursts());
 
     use tokio::signal::unix::{signal, SignalKind};
     let (mut term, mut int, mut usr1) = match (
@@ -301,19 +302,60 @@ async fn accept_loop(
         if engine.logger.logs_connect(fe.index) {
             engine.logger.log_connect(&fe, &info);
         }
-        let fe = fe.clone();
-        let engine = engine.clone();
-        let l4 = l4.clone();
-        tokio::spawn(async move {
-            let (src, dst) = (info.src, info.dst);
-            let conn = super::tcp::dispatch(sock, info, fe.clone(), engine.clone(), l4);
-            // registered for `show sess` / `shutdown session(s)`
-            super::sessions::run(fe.index, src, dst, conn).await;
-            fe.counters.leave();
-            drop(fp);
-            drop(gp);
-            engine.active.fetch_sub(1, Ordering::SeqCst);
-            engine.conn_done.notify_waiters();
-        });
+        let done = ConnDone {
+            fe: fe.clone(),
+            engine: engine.clone(),
+            permits: Some((fp, gp)),
+        };
+        // registered for `show sess` / `shutdown session(s)`
+        let (src, dst) = (info.src, info.dst);
+        if l4.is_plain_http(&fe) {
+            let conn = super::stream::serve(sock, info, fe.clone(), engine.clone());
+            let conn = super::sessions::run(fe.index, src, dst, conn);
+            tokio::spawn(ConnTask { conn, _done: done });
+        } else {
+            let conn = super::tcp::dispatch(sock, info, fe.clone(), engine.clone(), l4.clone());
+            let conn = super::sessions::run(fe.index, src, dst, conn);
+            tokio::spawn(ConnTask { conn, _done: done });
+        }
+    }
+}
+
+/// The task of one accepted connection: its future, inline (one allocation per
+/// connection), and the accounting to undo when it ends, also when it is aborted. A struct
+/// rather than an async block, which would keep a second copy of what it moves into the
+/// connection's future.
+struct ConnTask<F> {
+    conn: F,
+    _done: ConnDone,
+}
+
+impl<F: std::future::Future<Output = ()>> std::future::Future for ConnTask<F> {
+    type Output = ();
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        // SAFETY: structural pinning of `conn`: it is never moved out of the pinned
+        // ConnTask, ConnTask is not Unpin unless F is, and ConnDone's Drop does not touch it.
+        unsafe { self.map_unchecked_mut(|t| &mut t.conn) }.poll(cx)
+    }
+}
+
+struct ConnDone {
+    fe: Arc<Frontend>,
+    engine: Arc<Engine>,
+    permits: Option<(
+        Option<super::conn_limit::ConnSlot>,
+        super::conn_limit::ConnSlot,
+    )>,
+}
+
+impl Drop for ConnDone {
+    fn drop(&mut self) {
+        self.fe.counters.leave();
+        drop(self.permits.take());
+        self.engine.active.fetch_sub(1, Ordering::SeqCst);
+        self.engine.conn_done.notify_waiters();
     }
 }

@@ -26,6 +26,16 @@ pub enum ServerIo {
     Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
 }
 
+impl ServerIo {
+    /// The TCP socket underneath (for socket options).
+    pub fn tcp(&self) -> &TcpStream {
+        match self {
+            ServerIo::Plain(s) => s,
+            ServerIo::Tls(t) => t.get_ref().0,
+        }
+    }
+}
+
 /// Connects to `server` at `addr`: TCP, the PROXY header if configured, then the TLS
 /// handshake when the server has `ssl` (its config in `tls_table`, by server uid).
 /// A failed certificate verification is an error like a refused connection.

@@ -32,6 +32,10 @@ pub const MAX_HEAD: usize = 15360;
 /// On soft stop, how long an idle keep-alive connection may still bring one last request.
 const STOP_GRACE: Duration = Duration::from_secs(1);
 const BUF_SIZE: usize = 16384;
+/// Read size while forwarding a body: fewer, larger reads and writes for big transfers.
+const BODY_BUF_SIZE: usize = 65536;
+/// Body bytes read with a response head that are copied behind it into one write.
+const INLINE_BODY_MAX: usize = 4096;
 
 /// Releases a server slot (maxconn accounting) when a transaction ends, waking queued requests.
 struct ServedGuard {
@@ -88,7 +92,10 @@ enum HeadEnd {
     Stopping,
 }
 
-/// Per-connection buffers and parser, reused across requests.
+/// Buffers and parser state of the request in flight. Taken from a per-thread free list
+/// when a request starts to arrive and given back when the connection goes idle: an idle
+/// keep-alive connection holds no buffer, and a busy one allocates none per request
+/// (HAProxy's buffer pools).
 struct Bufs {
     cbuf: BytesMut,
     sbuf: BytesMut,
@@ -96,28 +103,78 @@ struct Bufs {
     parser: HeadParser,
     req: RequestHead,
     resp: ResponseHead,
+    /// The session's variables while a request is in flight (kept in `serve` in between).
     vars: Vars,
 }
 
+/// Most free `Bufs` kept per thread (about 33 KB each once used).
+const MAX_FREE_BUFS: usize = 64;
+/// A buffer that grew past this is freed rather than kept on the free list.
+const MAX_KEPT_CAPACITY: usize = 2 * BODY_BUF_SIZE;
+
+thread_local! {
+    // Boxed: a connection holds its `Bufs` as one pointer, moved to and from this list.
+    #[allow(clippy::vec_box)]
+    static FREE_BUFS: std::cell::RefCell<Vec<Box<Bufs>>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
 impl Bufs {
-    /// Frees the I/O buffers while the connection waits idle (they are empty then).
-    fn release(&mut self) {
-        if self.cbuf.is_empty() && self.cbuf.capacity() != 0 {
-            self.cbuf = BytesMut::new();
+    fn new() -> Bufs {
+        Bufs {
+            cbuf: BytesMut::new(),
+            sbuf: BytesMut::new(),
+            out: Vec::new(),
+            parser: HeadParser::new(),
+            req: RequestHead::default(),
+            resp: ResponseHead::default(),
+            vars: Vars::new(),
         }
-        if self.sbuf.is_empty() && self.sbuf.capacity() != 0 {
-            self.sbuf = BytesMut::new();
+    }
+
+    /// Takes buffers from this thread's free list (or new ones), with the session's vars.
+    fn take(vars: &mut Vars) -> Box<Bufs> {
+        let mut b = FREE_BUFS
+            .with(|f| f.borrow_mut().pop())
+            .unwrap_or_else(|| Box::new(Bufs::new()));
+        b.vars = std::mem::take(vars);
+        b
+    }
+
+    /// Drops the references into the read buffers so they can be reused in place.
+    fn end_transaction(&mut self) {
+        self.req.headers.clear();
+        self.req.method = Bytes::new();
+        self.req.uri = Bytes::new();
+        self.req.version = Bytes::new();
+        self.resp.headers.clear();
+        self.resp.reason = Bytes::new();
+        self.resp.version = Bytes::new();
+    }
+
+    /// Gives the buffers back to this thread's free list (their content is dropped) and the
+    /// session's vars back to `vars`.
+    fn recycle(mut self: Box<Self>, vars: &mut Vars) {
+        *vars = std::mem::take(&mut self.vars);
+        self.end_transaction();
+        self.cbuf.clear();
+        self.sbuf.clear();
+        self.out.clear();
+        if self.cbuf.capacity() > MAX_KEPT_CAPACITY
+            || self.sbuf.capacity() > MAX_KEPT_CAPACITY
+            || self.out.capacity() > MAX_KEPT_CAPACITY
+        {
+            pool::note_freed_buffers();
+            return;
         }
-        if self.out.capacity() != 0 {
-            self.out = Vec::new();
-        }
-        if self.req.headers.capacity() != 0 {
-            self.req.headers = Vec::new();
-        }
-        if self.resp.headers.capacity() != 0 {
-            self.resp.headers = Vec::new();
-        }
-        self.parser.release();
+        FREE_BUFS.with(|f| {
+            let mut f = f.borrow_mut();
+            if f.len() < MAX_FREE_BUFS {
+                f.push(self);
+            } else {
+                pool::note_freed_buffers();
+            }
+        });
     }
 }
 
@@ -132,6 +189,11 @@ pub trait ClientStream: AsyncRead + AsyncWrite + Unpin {
         let _ = cx;
         std::task::Poll::Ready(Ok(()))
     }
+
+    /// Whether `poll_read_ready` really waits (else a read is awaited with the buffers held).
+    fn reports_read_readiness(&self) -> bool {
+        false
+    }
 }
 
 impl ClientStream for TcpStream {
@@ -140,6 +202,10 @@ impl ClientStream for TcpStream {
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
         TcpStream::poll_read_ready(self, cx)
+    }
+
+    fn reports_read_readiness(&self) -> bool {
+        true
     }
 }
 
@@ -150,121 +216,172 @@ fn reserve(buf: &mut BytesMut) {
 }
 
 /// Serves one client connection until it closes.
-pub async fn serve<C>(mut client: C, info: ConnInfo, frontend: Arc<Frontend>, engine: Arc<Engine>)
+#[allow(clippy::manual_async_fn)] // see the comment in the body
+pub fn serve<C>(
+    mut client: C,
+    info: ConnInfo,
+    frontend: Arc<Frontend>,
+    engine: Arc<Engine>,
+) -> impl std::future::Future<Output = ()>
 where
+    C: ClientStream,
+{
+    // An async block, not an async fn: an async fn copies its arguments into locals, and both
+    // copies stay in the future (rust-lang/rust#62958), which every idle connection pays for.
+    async move { serve_conn(&mut client, &info, &frontend, &engine).await }
+}
+
+async fn serve_conn<C>(
+    client: &mut C,
+    info: &ConnInfo,
+    frontend: &Arc<Frontend>,
+    engine: &Arc<Engine>,
+) where
     C: ClientStream,
 {
     let rt: Arc<Runtime> = engine.runtime.load_full();
     let accept_date = std::time::SystemTime::now();
-    let mut b = Bufs {
-        cbuf: BytesMut::new(),
-        sbuf: BytesMut::new(),
-        out: Vec::new(),
-        parser: HeadParser::new(),
-        req: RequestHead::default(),
-        resp: ResponseHead::default(),
-        vars: Vars::new(),
-    };
+    // The request's buffers: None while the connection waits idle (see `Bufs`).
+    let mut bufs: Option<Box<Bufs>> = None;
+    let mut vars = Vars::new();
     let mut attached: Option<ServerConn> = None;
     let mut first = true;
-    let fe = &frontend;
+    let fe = frontend;
     let t = &fe.cfg.timeouts;
     loop {
         let wait_start = Instant::now();
+        let wait_date = if first {
+            accept_date
+        } else {
+            std::time::SystemTime::now()
+        };
         let idle_limit = if first {
             t.http_request.or(t.client)
         } else {
             t.http_keep_alive.or(t.http_request).or(t.client)
         };
         let head_limit = t.http_request.or(t.client);
-        let mut rec = LogRecord::new(&info, accept_date, fe);
-        if !first {
-            rec.accept_date = std::time::SystemTime::now();
-        }
-        let got =
-            read_request_head(&mut client, &mut b, idle_limit, head_limit, &engine, first).await;
-        let t_req_start = Instant::now();
-        rec.t_idle = ms(t_req_start.duration_since(wait_start));
-        match got {
-            Ok(()) => {}
-            Err(HeadEnd::Closed) => {
-                // A connection closed before its first request: HAProxy logs it as a
-                // <BADREQ> 400 with state CR, unless `option dontlognull`.
-                if first && !engine.logger.drops_null(fe.index) {
-                    rec.status = 400;
-                    rec.term = *b"CR";
-                    rec.request_line = b"<BADREQ>".to_vec();
-                    fe.counters.count_status(400);
-                    engine.logger.log(&rec, fe, &engine);
-                }
-                break;
-            }
-            Err(HeadEnd::Stopping) => break,
-            Err(HeadEnd::Timeout { got_bytes }) => {
-                if first || got_bytes {
-                    let _ = client.write_all(http1::ERR_408).await;
-                    rec.status = 408;
-                    rec.term = *b"cR";
-                    rec.bytes_out = http1::ERR_408.len() as u64;
-                    Counters::add(&fe.counters.err_req, 1);
-                    fe.counters.count_status(408);
-                    engine.logger.log(&rec, fe, &engine);
-                }
-                break;
-            }
-            Err(HeadEnd::Invalid) | Err(HeadEnd::TooLarge) => {
-                let _ = client.write_all(http1::ERR_400).await;
-                rec.status = 400;
-                rec.term = *b"PR";
-                // HAProxy reports 0 bytes for the 400 its H1 layer sends itself
-                rec.bytes_out = 0;
-                rec.request_line = b"<BADREQ>".to_vec();
-                Counters::add(&fe.counters.err_req, 1);
-                fe.counters.count_status(400);
-                engine.logger.log(&rec, fe, &engine);
-                break;
-            }
-        }
-        rec.t_request = ms(wait_start.elapsed()) - rec.t_idle;
-        Counters::add(&fe.counters.requests, 1);
-        if engine.logger.wants(fe.index) {
-            rec.set_request_line(&b.req);
-        }
-        // Boxed: the transaction's large state exists only while a request is in flight.
-        let outcome = Box::pin(transaction(
-            &mut client,
-            &info,
+        let got = read_request_head(
+            client, &mut bufs, &mut vars, idle_limit, head_limit, engine, first,
+        )
+        .await;
+        // Boxed: the request's state (log record, transaction) exists only while a request
+        // is in flight, not in every idle connection's future.
+        let keep_alive = Box::pin(handle_request(
+            client,
+            info,
             fe,
             &rt,
-            &engine,
-            &mut b,
+            engine,
+            got,
+            &mut bufs,
             &mut attached,
             first,
-            &mut rec,
+            (wait_start, wait_date),
         ))
         .await;
-        rec.t_active = ms(t_req_start.elapsed());
-        engine.logger.log(&rec, fe, &engine);
-        // Drop references into the read buffers so they can be reused in place.
-        b.req.headers.clear();
-        b.req.method = Bytes::new();
-        b.req.uri = Bytes::new();
-        b.resp.headers.clear();
-        b.resp.reason = Bytes::new();
-        first = false;
-        match outcome {
-            Outcome::KeepAlive => continue,
-            Outcome::Close => {
-                let _ = client.shutdown().await;
-                break;
-            }
-            Outcome::Abort => break,
+        if !keep_alive {
+            break;
         }
+        first = false;
+    }
+    if let Some(b) = bufs.take() {
+        b.recycle(&mut vars);
     }
     if let Some(c) = attached.take() {
         if reuse_mode(&c, &rt) != ReuseMode::Never {
             pool::put(c);
         }
+    }
+}
+
+/// Handles what reading a request head gave: answers a bad or missing request, else runs
+/// the transaction and logs it. Returns whether the connection stays open for another.
+#[allow(clippy::too_many_arguments)]
+async fn handle_request<C: ClientStream>(
+    client: &mut C,
+    info: &ConnInfo,
+    fe: &Arc<Frontend>,
+    rt: &Arc<Runtime>,
+    engine: &Arc<Engine>,
+    got: Result<(), HeadEnd>,
+    bufs: &mut Option<Box<Bufs>>,
+    attached: &mut Option<ServerConn>,
+    first: bool,
+    (wait_start, wait_date): (Instant, std::time::SystemTime),
+) -> bool {
+    let t_req_start = Instant::now();
+    let mut rec = LogRecord::new(info, wait_date, fe);
+    rec.t_idle = ms(t_req_start.duration_since(wait_start));
+    match got {
+        Ok(()) => {}
+        Err(HeadEnd::Closed) => {
+            // A connection closed before its first request: HAProxy logs it as a
+            // <BADREQ> 400 with state CR, unless `option dontlognull`.
+            if first && !engine.logger.drops_null(fe.index) {
+                rec.status = 400;
+                rec.term = *b"CR";
+                rec.request_line = b"<BADREQ>".to_vec();
+                fe.counters.count_status(400);
+                engine.logger.log(&rec, fe, engine);
+            }
+            return false;
+        }
+        Err(HeadEnd::Stopping) => return false,
+        Err(HeadEnd::Timeout { got_bytes }) => {
+            if first || got_bytes {
+                let _ = client.write_all(http1::ERR_408).await;
+                rec.status = 408;
+                rec.term = *b"cR";
+                rec.bytes_out = http1::ERR_408.len() as u64;
+                Counters::add(&fe.counters.err_req, 1);
+                fe.counters.count_status(408);
+                engine.logger.log(&rec, fe, engine);
+            }
+            return false;
+        }
+        Err(HeadEnd::Invalid) | Err(HeadEnd::TooLarge) => {
+            let _ = client.write_all(http1::ERR_400).await;
+            rec.status = 400;
+            rec.term = *b"PR";
+            // HAProxy reports 0 bytes for the 400 its H1 layer sends itself
+            rec.bytes_out = 0;
+            rec.request_line = b"<BADREQ>".to_vec();
+            Counters::add(&fe.counters.err_req, 1);
+            fe.counters.count_status(400);
+            engine.logger.log(&rec, fe, engine);
+            return false;
+        }
+    }
+    // read_request_head returns Ok only with the request in `bufs`
+    let Some(b) = bufs.as_deref_mut() else {
+        return false;
+    };
+    rec.t_request = ms(wait_start.elapsed()) - rec.t_idle;
+    Counters::add(&fe.counters.requests, 1);
+    if engine.logger.wants(fe.index) {
+        rec.set_request_line(&b.req);
+    }
+    let outcome = transaction(client, info, fe, rt, engine, b, attached, first, &mut rec).await;
+    rec.t_active = ms(t_req_start.elapsed());
+    engine.logger.log(&rec, fe, engine);
+    b.end_transaction();
+    // A shareable server connection goes back to the idle pool between requests (as
+    // HAProxy's idle lists); only private ones (`http-reuse never`) stay attached.
+    if let (Some(c), Some(be)) = (attached.take(), rec.backend.as_deref()) {
+        if reuse_of(be) == ReuseMode::Never {
+            *attached = Some(c);
+        } else {
+            pool::put(c);
+        }
+    }
+    match outcome {
+        Outcome::KeepAlive => true,
+        Outcome::Close => {
+            let _ = client.shutdown().await;
+            false
+        }
+        Outcome::Abort => false,
     }
 }
 
@@ -302,34 +419,41 @@ pub fn ms(d: Duration) -> i64 {
     d.as_millis().min(i64::MAX as u128) as i64
 }
 
+/// Reads a request head into `bufs`. While nothing of the request has arrived yet the
+/// connection holds no buffers: they are given back and taken again on the first byte.
 async fn read_request_head<C: ClientStream>(
     client: &mut C,
-    b: &mut Bufs,
+    bufs: &mut Option<Box<Bufs>>,
+    vars: &mut Vars,
     idle_limit: Option<Duration>,
     head_limit: Option<Duration>,
     engine: &Engine,
     first: bool,
 ) -> Result<(), HeadEnd> {
-    let mut started = !b.cbuf.is_empty();
+    let mut started = bufs.as_ref().is_some_and(|b| !b.cbuf.is_empty());
     let now = Instant::now();
     let mut deadline = tokio::time::Instant::from_std(
         now + or_forever(if started { head_limit } else { idle_limit }),
     );
     loop {
-        if !b.cbuf.is_empty() {
-            match b.parser.parse_request(&mut b.cbuf, &mut b.req) {
-                Ok(Parsed::Complete(_)) => return Ok(()),
-                Ok(Parsed::Partial) => {
-                    if b.cbuf.len() >= MAX_HEAD {
-                        return Err(HeadEnd::TooLarge);
+        if let Some(b) = bufs.as_deref_mut() {
+            if !b.cbuf.is_empty() {
+                match b.parser.parse_request(&mut b.cbuf, &mut b.req) {
+                    Ok(Parsed::Complete(_)) => return Ok(()),
+                    Ok(Parsed::Partial) => {
+                        if b.cbuf.len() >= MAX_HEAD {
+                            return Err(HeadEnd::TooLarge);
+                        }
                     }
+                    Err(_) => return Err(HeadEnd::Invalid),
                 }
-                Err(_) => return Err(HeadEnd::Invalid),
             }
         }
         if !started {
             // Wait for the first byte without holding buffers, so idle connections stay small.
-            b.release();
+            if let Some(b) = bufs.take() {
+                b.recycle(vars);
+            }
             let ready = std::future::poll_fn(|cx| client.poll_read_ready(cx));
             let r = if !first {
                 // idle keep-alive wait: also ends on soft stop, after a short grace so that a
@@ -361,8 +485,23 @@ async fn read_request_head<C: ClientStream>(
                 Ok(Ok(())) => {}
             }
         }
+        let b = bufs.get_or_insert_with(|| Bufs::take(vars));
         reserve(&mut b.cbuf);
-        let n = timeout_at(deadline, client.read_buf(&mut b.cbuf)).await;
+        let n = if !started && client.reports_read_readiness() {
+            // One attempt: readiness can be spurious (tokio reports a just-accepted socket
+            // readable). When nothing is there, go back to waiting without the buffers.
+            let mut read = std::pin::pin!(client.read_buf(&mut b.cbuf));
+            match std::future::poll_fn(|cx| {
+                std::task::Poll::Ready(std::future::Future::poll(read.as_mut(), cx))
+            })
+            .await
+            {
+                std::task::Poll::Ready(r) => Ok(r),
+                std::task::Poll::Pending => continue,
+            }
+        } else {
+            timeout_at(deadline, client.read_buf(&mut b.cbuf)).await
+        };
         match n {
             Err(_) => return Err(HeadEnd::Timeout { got_bytes: started }),
             Ok(Ok(0)) | Ok(Err(_)) => return Err(HeadEnd::Closed),
@@ -1455,8 +1594,13 @@ where
             return Outcome::Abort;
         }
     };
-    b.out.extend_from_slice(&b.sbuf[..take]);
-    bytes::Buf::advance(&mut b.sbuf, take);
+    // A small body goes out with the head in one write; a large first part is written from
+    // the read buffer rather than copied behind the head.
+    let body_inline = take <= INLINE_BODY_MAX;
+    if body_inline {
+        b.out.extend_from_slice(&b.sbuf[..take]);
+        bytes::Buf::advance(&mut b.sbuf, take);
+    }
     if tokio::time::timeout(cli_timeout, client.write_all(&b.out))
         .await
         .map_or(true, |r| r.is_err())
@@ -1466,6 +1610,18 @@ where
         return Outcome::Abort;
     }
     rec.bytes_out = b.out.len() as u64;
+    if !body_inline {
+        if tokio::time::timeout(cli_timeout, client.write_all(&b.sbuf[..take]))
+            .await
+            .map_or(true, |r| r.is_err())
+        {
+            rec.term = *b"CD";
+            Counters::add(&fe.counters.cli_abort, 1);
+            return Outcome::Abort;
+        }
+        bytes::Buf::advance(&mut b.sbuf, take);
+        rec.bytes_out += take as u64;
+    }
 
     if upgrade {
         // tunnel: relay everything both ways until either side closes
@@ -1738,7 +1894,9 @@ where
     let mut total = 0u64;
     while !progress.is_done() {
         if buf.is_empty() {
-            reserve(buf);
+            if buf.capacity() - buf.len() < BUF_SIZE {
+                buf.reserve(BODY_BUF_SIZE);
+            }
             match tokio::time::timeout(read_timeout, src.read_buf(buf)).await {
                 Ok(Ok(0)) => {
                     if matches!(progress, BodyProgress::UntilClose) {

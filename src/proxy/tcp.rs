@@ -235,8 +235,37 @@ impl ListenerL4 {
     }
 }
 
-/// Handles one accepted connection through its listener's layers.
-pub async fn dispatch(
+impl ListenerL4 {
+    /// Plain HTTP/1 (no TLS, h2, PROXY header or tcp rules): the accept loop runs
+    /// `stream::serve` directly in the connection's task, which then holds nothing else.
+    pub fn is_plain_http(&self, fe: &Frontend) -> bool {
+        fe.mode == ir::ProxyMode::Http
+            && self.tls.is_none()
+            && !self.accept_proxy
+            && !self.force_h2
+            && self.rules.connection.is_empty()
+    }
+}
+
+/// Handles one accepted connection through its listener's layers. Boxed: the TLS handshake,
+/// h2 and mode tcp futures are large, and plain HTTP/1 (see `ListenerL4::is_plain_http`)
+/// does not pay for them.
+pub fn dispatch(
+    sock: TcpStream,
+    info: ConnInfo,
+    fe: Arc<Frontend>,
+    engine: Arc<Engine>,
+    l4: Arc<ListenerL4>,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+    if l4.is_plain_http(&fe) {
+        Box::pin(stream::serve(sock, info, fe, engine))
+    } else {
+        Box::pin(dispatch_layered(sock, info, fe, engine, l4))
+    }
+}
+
+/// `dispatch` for everything but plain HTTP/1.
+async fn dispatch_layered(
     mut sock: TcpStream,
     mut info: ConnInfo,
     fe: Arc<Frontend>,
