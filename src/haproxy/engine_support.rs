@@ -359,11 +359,11 @@ mod tests {
             ("proxy", "timeout client-fin", W),
             ("proxy", "capture request header", W),
             ("proxy", "unique-id-format", I), // rules.rs
-            ("proxy", "stats admin", I), // stats_admin.rs
-            ("option", "httplog", I),    // log.rs
-            ("option", "forwardfor", I), // stream.rs
-            ("option", "redispatch", I), // stream.rs
-            ("option", "httpchk", I),    // checker.rs
+            ("proxy", "stats admin", I),      // stats_admin.rs
+            ("option", "httplog", I),         // log.rs
+            ("option", "forwardfor", I),      // stream.rs
+            ("option", "redispatch", I),      // stream.rs
+            ("option", "httpchk", I),         // checker.rs
             ("option", "tcpka", W),
             ("option", "mysql-check", I),   // checks_db.rs
             ("option", "pgsql-check", I),   // checks_db.rs

@@ -432,7 +432,12 @@ fn http_action(a: &HttpAction) -> String {
             headers,
         } => format!(
             "deny{}",
-            reply_args(status.map(|s| ("deny_status", s)), content_type, body, headers)
+            reply_args(
+                status.map(|s| ("deny_status", s)),
+                content_type,
+                body,
+                headers
+            )
         ),
         HttpAction::Tarpit {
             status,
@@ -441,7 +446,12 @@ fn http_action(a: &HttpAction) -> String {
             headers,
         } => format!(
             "tarpit{}",
-            reply_args(status.map(|s| ("deny_status", s)), content_type, body, headers)
+            reply_args(
+                status.map(|s| ("deny_status", s)),
+                content_type,
+                body,
+                headers
+            )
         ),
         HttpAction::Auth { realm } => match realm {
             Some(r) => format!("auth realm {}", quote(r)),

@@ -455,9 +455,7 @@ impl CompiledAcl {
                     | Conv::Arith { .. }
                     | Conv::Neg
                     | Conv::Hash(..)
-                    | Conv::Hex2i => {
-                        MatchMethod::Int
-                    }
+                    | Conv::Hex2i => MatchMethod::Int,
                     Conv::Bool
                     | Conv::Not
                     | Conv::Odd
@@ -472,7 +470,10 @@ impl CompiledAcl {
                     }
                     Conv::Ipmask { .. } => MatchMethod::Ip,
                     _ => {
-                        if matches!(natural, MatchMethod::Int | MatchMethod::Ip | MatchMethod::Bin) {
+                        if matches!(
+                            natural,
+                            MatchMethod::Int | MatchMethod::Ip | MatchMethod::Bin
+                        ) {
                             MatchMethod::Str
                         } else {
                             natural

@@ -1165,14 +1165,32 @@ mod tests {
             post41: true,
         });
         let seq = seq_for(&p).unwrap();
-        let r = run(&seq, addr, Duration::from_secs(2)).await;
+        let r = run(
+            &seq,
+            addr,
+            Limits::total(Duration::from_secs(2)),
+            &Route::default(),
+        )
+        .await;
         assert!(r.ok, "{r:?}");
         assert_eq!((r.status, r.info.as_str()), (CheckStatus::L7Ok, "10.11.9"));
-        let r = run(&seq, addr, Duration::from_secs(2)).await;
+        let r = run(
+            &seq,
+            addr,
+            Limits::total(Duration::from_secs(2)),
+            &Route::default(),
+        )
+        .await;
         assert!(!r.ok);
         assert_eq!((r.status, r.code), (CheckStatus::L7Sts, 1045));
         assert!(r.info.ends_with("#28000denied"), "{r:?}");
-        let r = run(&seq, addr, Duration::from_secs(2)).await;
+        let r = run(
+            &seq,
+            addr,
+            Limits::total(Duration::from_secs(2)),
+            &Route::default(),
+        )
+        .await;
         assert_eq!(r.status, CheckStatus::L7Rsp, "{r:?}");
     }
 }

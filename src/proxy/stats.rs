@@ -6,8 +6,8 @@ use std::sync::atomic::Ordering;
 
 use super::acl::CompiledCond;
 use super::runtime::{unix_now, Backend, Counters, Frontend, Runtime, Server};
-use super::stats_admin::AdminStatus;
 use super::server_state::CheckStatus;
+use super::stats_admin::AdminStatus;
 use crate::haproxy::ir;
 
 /// HAProxy 2.6's CSV columns, in order (the header line is `# ` + these joined by `,` + `,`).

@@ -927,7 +927,17 @@ where
     if verdict != Verdict::Continue {
         let close = local_close(fe.cfg.options.http_mode == HttpConnMode::Close);
         return local_verdict(
-            client, verdict, rec, fe, None, rt, close, req_minor, &b.req, &mut b.vars, info,
+            client,
+            verdict,
+            rec,
+            fe,
+            None,
+            rt,
+            close,
+            req_minor,
+            &b.req,
+            &mut b.vars,
+            info,
         )
         .await;
     }
@@ -1023,7 +1033,16 @@ where
         if verdict != Verdict::Continue {
             let close = local_close(mode == HttpConnMode::Close);
             return local_verdict(
-                client, verdict, rec, fe, Some(&be), rt, close, req_minor, &b.req, &mut b.vars,
+                client,
+                verdict,
+                rec,
+                fe,
+                Some(&be),
+                rt,
+                close,
+                req_minor,
+                &b.req,
+                &mut b.vars,
                 info,
             )
             .await;
@@ -1490,7 +1509,17 @@ where
         if verdict != Verdict::Continue {
             Counters::add(&be.counters.denied_resp, 1);
             local_verdict(
-                client, verdict, rec, fe, Some(&be), rt, true, req_minor, &b.req, &mut b.vars, info,
+                client,
+                verdict,
+                rec,
+                fe,
+                Some(&be),
+                rt,
+                true,
+                req_minor,
+                &b.req,
+                &mut b.vars,
+                info,
             )
             .await;
             return Outcome::Close;

@@ -1042,7 +1042,10 @@ impl Parser {
             "tune.bufsize" | "tune.maxrewrite" => {
                 // read by the rules engine (rewrite room, proxy::rules::BufferLimits)
                 if int_arg(self, line).is_some() {
-                    self.cfg.global.tune.push((kw.to_string(), line.args_from(1)));
+                    self.cfg
+                        .global
+                        .tune
+                        .push((kw.to_string(), line.args_from(1)));
                 }
             }
             "hard-stop-after" => match self.ptime(&a1) {
