@@ -923,29 +923,18 @@ where
         backend: "",
         proxies: Some(&**rt as &dyn ProxyLookup),
     };
-    let verdict = fe.rules.apply_request(&mut b.req, &fe_env, &mut b.vars);
+    let verdict = match fe.rules.apply_request(&mut b.req, &fe_env, &mut b.vars) {
+        Verdict::Continue => match fe.rules.apply_redirects(&b.req, &fe_env, &b.vars) {
+            Some(reply) => Verdict::Reply(reply),
+            None => Verdict::Continue,
+        },
+        v => v,
+    };
     if verdict != Verdict::Continue {
         let close = local_close(fe.cfg.options.http_mode == HttpConnMode::Close);
         return local_verdict(
             client,
             verdict,
-            rec,
-            fe,
-            None,
-            rt,
-            close,
-            req_minor,
-            &b.req,
-            &mut b.vars,
-            info,
-        )
-        .await;
-    }
-    if let Some(reply) = fe.rules.apply_redirects(&b.req, &fe_env, &b.vars) {
-        let close = local_close(fe.cfg.options.http_mode == HttpConnMode::Close);
-        return local_verdict(
-            client,
-            Verdict::Reply(reply),
             rec,
             fe,
             None,
