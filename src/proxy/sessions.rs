@@ -108,10 +108,10 @@ pub fn run<F: Future<Output = ()>>(
         m.insert(entry.id, entry.clone());
     }
     let killable = Killable {
+        _reg: Registration(entry.id),
         fut: Box::pin(fut),
         entry: entry.clone(),
         registered: None,
-        _reg: Registration(entry.id),
     };
     CURRENT.scope(entry, killable)
 }
@@ -119,11 +119,12 @@ pub fn run<F: Future<Output = ()>>(
 /// A connection future that ends early when its entry is killed. Per poll it costs one atomic
 /// load; the task's waker is stored only when it changes (once, for a task).
 struct Killable<F> {
+    /// Unregisters the stream when the connection ends, however it ends. First field: it is
+    /// dropped before `fut`, so a stream whose sockets are closed is never still listed.
+    _reg: Registration,
     fut: Pin<Box<F>>,
     entry: Arc<StreamEntry>,
     registered: Option<Waker>,
-    /// Unregisters the stream when the connection ends, however it ends.
-    _reg: Registration,
 }
 
 impl<F: Future<Output = ()>> Future for Killable<F> {

@@ -598,7 +598,7 @@ impl Engine {
             unicast_peers: &inst.cfg.unicast_peers,
             unicast_peer_ttl: &inst.cfg.unicast_peer_ttl,
             check_unicast_src: inst.cfg.check_unicast_src,
-            ah_seq: inst.sm.ah_seq,
+            ah_seq: inst.sm.ah_rx_seq,
         };
         match check_advert(&rx, &exp) {
             Err(e) => {

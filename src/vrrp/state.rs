@@ -96,8 +96,13 @@ pub struct VrrpInstance {
     /// The current master's address and priority as last heard.
     pub master_addr: Option<IpAddr>,
     pub master_priority: u8,
-    /// keepalived's AH sequence counter (shared by receive and send).
+    /// keepalived's AH sequence counter: the last one sent, never below the last one heard.
     pub ah_seq: u32,
+    /// The last AH sequence number accepted from a peer: the replay floor for received adverts.
+    /// keepalived checks received adverts against its send counter instead; two masters that
+    /// step their counters in lockstep then drop each other's adverts for good (seen after a
+    /// frozen master resumes), which a separate floor avoids without changing the wire.
+    pub ah_rx_seq: u32,
     pub last_transition: Option<Instant>,
 }
 
@@ -126,6 +131,7 @@ impl VrrpInstance {
             master_addr: None,
             master_priority: 0,
             ah_seq: 0,
+            ah_rx_seq: 0,
             last_transition: None,
             state: VrrpState::Init,
             params,
@@ -298,7 +304,8 @@ impl VrrpInstance {
     ) -> Vec<Action> {
         let mut out = Vec::new();
         if let Some(seq) = ah_seq {
-            self.ah_seq = seq;
+            self.ah_rx_seq = seq;
+            self.ah_seq = self.ah_seq.max(seq);
         }
         match self.state {
             VrrpState::Backup => self.backup_rx(now, hd, src, &mut out),
@@ -584,6 +591,7 @@ impl VrrpInstance {
     pub fn inherit(&mut self, old: &VrrpInstance, now: Instant) -> Vec<Action> {
         let mut out = Vec::new();
         self.ah_seq = old.ah_seq;
+        self.ah_rx_seq = old.ah_rx_seq;
         self.master_addr = old.master_addr;
         self.master_priority = old.master_priority;
         self.last_transition = old.last_transition;
