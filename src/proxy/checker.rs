@@ -440,14 +440,20 @@ async fn check_loop(engine: Arc<Engine>, be: Arc<Backend>, srv: Arc<Server>, pro
     let inter = cfg.inter.max(Duration::from_millis(10));
     let fastinter = cfg.fastinter.unwrap_or(inter);
     let downinter = cfg.downinter.unwrap_or(inter);
-    let Some(target) = srv.target else { return };
-    let port = cfg.check_port.unwrap_or_else(|| target.addr(0).port());
-    let ip = cfg
-        .check_addr
-        .as_deref()
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(target.ip);
-    let addr = std::net::SocketAddr::new(ip, port);
+    if srv.target().is_none() {
+        return;
+    }
+    // `addr`/`port` as configured, else the server's current address (`set server addr`
+    // moves the checks with the traffic, as in HAProxy)
+    let check_ip: Option<std::net::IpAddr> = cfg.check_addr.as_deref().and_then(|a| a.parse().ok());
+    let check_addr = || -> Option<std::net::SocketAddr> {
+        let target = srv.target()?;
+        let port = cfg.check_port.unwrap_or_else(|| target.addr(0).port());
+        Some(std::net::SocketAddr::new(
+            check_ip.unwrap_or(target.ip),
+            port,
+        ))
+    };
     // `check-via-socks4`: through the server's `socks4` proxy (numeric address)
     let via_socks4 = cfg
         .raw
@@ -521,6 +527,7 @@ async fn check_loop(engine: Arc<Engine>, be: Arc<Backend>, srv: Arc<Server>, pro
         if send_state {
             route.state_header = Some(server_state_header(&be, &srv, &node, rise, fall));
         }
+        let Some(addr) = check_addr() else { return };
         let r = run_probe(&probe, addr, limits, &route).await;
         apply_result(&engine.logger, &be, &srv, &r, rise, fall);
         let health = srv.stats.health.load(Ordering::Relaxed);
@@ -599,22 +606,22 @@ pub fn parse_agent_reply(line: &str) -> AgentReply {
 /// `agent-send`, reads one line and applies it (admin state, weight, maxconn, health).
 async fn agent_loop(engine: Arc<Engine>, be: Arc<Backend>, srv: Arc<Server>) {
     let cfg = &srv.cfg;
-    let Some(target) = srv.target else { return };
+    if srv.target().is_none() {
+        return;
+    }
     let Some(port) = cfg.agent_port else { return };
     let inter = cfg
         .agent_inter
         .unwrap_or(cfg.inter)
         .max(Duration::from_millis(10));
-    let ip = cfg
-        .agent_addr
-        .as_deref()
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(target.ip);
-    let addr = std::net::SocketAddr::new(ip, port);
+    let agent_ip: Option<std::net::IpAddr> = cfg.agent_addr.as_deref().and_then(|a| a.parse().ok());
     let limit = be.cfg.timeouts.check.unwrap_or(inter);
     let first_delay = inter.mul_f64((srv.index as f64 + 1.0) / (be.servers.len() as f64 + 1.0));
     tokio::time::sleep(first_delay.min(inter)).await;
     loop {
+        // `agent-addr` as configured, else the server's current address
+        let Some(target) = srv.target() else { return };
+        let addr = std::net::SocketAddr::new(agent_ip.unwrap_or(target.ip), port);
         let exchange = async {
             let mut s = tokio::net::TcpStream::connect(addr).await?;
             if let Some(send) = &cfg.agent_send {

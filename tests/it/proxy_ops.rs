@@ -1191,6 +1191,52 @@ fn proxy_ops_cli_set_server_addr_moves_traffic() {
     assert_eq!(bodies(fe, 3), vec!["B", "B", "B"]);
 }
 
+/// Health checks follow `set server addr`: a server checked DOWN at a dead port comes UP once
+/// its address points at a live one (HAProxy checks the server's current address).
+#[test]
+fn proxy_ops_cli_set_server_addr_moves_health_checks() {
+    if !require("socat") {
+        return;
+    }
+    let a = http_server("A");
+    let dead = free_port();
+    let fe = free_port();
+    let cfg = format!(
+        "global\n  stats socket {{dir}}/admin.sock level admin\n\
+         defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n  timeout check 1s\n\
+         listen l\n  bind 127.0.0.1:{fe}\n  server s1 127.0.0.1:{dead} check inter 100ms rise 1 fall 1\n"
+    );
+    let p = Running::start(&rhaproxy_bin(), &cfg, &["-db"], &[fe]);
+    p.wait_sock("admin.sock");
+    let status = || -> String {
+        let stat = cli(&p.sock("admin.sock"), "show stat");
+        let line = stat
+            .lines()
+            .find(|l| l.starts_with("l,s1,"))
+            .unwrap_or_default()
+            .to_string();
+        line.split(',').nth(17).unwrap_or("").to_string()
+    };
+    let wait_for = |want: &str| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let st = status();
+            if st == want {
+                return;
+            }
+            assert!(Instant::now() < deadline, "s1 stayed {st}, want {want}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    wait_for("DOWN");
+    cli(
+        &p.sock("admin.sock"),
+        &format!("set server l/s1 addr 127.0.0.1 port {a}"),
+    );
+    wait_for("UP");
+    assert_eq!(bodies(fe, 2), vec!["A", "A"]);
+}
+
 /// One HTTP request on a fresh connection to `port`, not waiting for the answer.
 fn open_request(port: u16) -> TcpStream {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
