@@ -1469,6 +1469,42 @@ impl Switching {
     }
 }
 
+/// The edits request and response rules share: header changes and variables. Applies
+/// `action` and returns true when it is one of them.
+fn apply_shared_edit(
+    action: &Action,
+    headers: &mut Vec<HdrField>,
+    rendered: &mut Option<Vec<u8>>,
+    tmpl: Option<&[u8]>,
+    var_value: &mut Option<crate::proxy::ctx::VarValue>,
+    vars: &mut Vars,
+) -> bool {
+    match action {
+        Action::SetHeader { name, .. } => {
+            set_header(headers, name, rendered.take().unwrap_or_default())
+        }
+        Action::AddHeader { name, .. } => headers.push(HdrField {
+            name: name.clone(),
+            value: Bytes::from(rendered.take().unwrap_or_default()),
+        }),
+        Action::DelHeader { name } => headers.retain(|h| !name.matches(&h.name)),
+        Action::ReplaceHeader {
+            name,
+            re,
+            subst: _,
+            per_value,
+        } => replace_in_headers(headers, name, re, tmpl.unwrap_or(b""), *per_value),
+        Action::SetVar { name, .. } | Action::SetVarFmt { name, .. } => {
+            if let Some(v) = var_value.take() {
+                vars.set(name, v);
+            }
+        }
+        Action::UnsetVar { name } => vars.unset(name),
+        _ => return false,
+    }
+    true
+}
+
 fn set_header(headers: &mut Vec<HdrField>, name: &Bytes, value: Vec<u8>) {
     headers.retain(|h| !h.is(name));
     headers.push(HdrField {
@@ -1746,27 +1782,17 @@ fn request_rules(
                 continue;
             }
         }
+        if apply_shared_edit(
+            &rule.action,
+            &mut head.headers,
+            &mut rendered,
+            tmpl.as_deref(),
+            &mut var_value,
+            vars,
+        ) {
+            continue;
+        }
         match &rule.action {
-            Action::SetHeader { name, .. } => {
-                set_header(&mut head.headers, name, rendered.unwrap_or_default())
-            }
-            Action::AddHeader { name, .. } => head.headers.push(HdrField {
-                name: name.clone(),
-                value: Bytes::from(rendered.unwrap_or_default()),
-            }),
-            Action::DelHeader { name } => head.headers.retain(|h| !name.matches(&h.name)),
-            Action::ReplaceHeader {
-                name,
-                re,
-                subst: _,
-                per_value,
-            } => replace_in_headers(
-                &mut head.headers,
-                name,
-                re,
-                tmpl.as_deref().unwrap_or(b""),
-                *per_value,
-            ),
             Action::SetPath(_) => {
                 let v = rendered.unwrap_or_default();
                 let (pre, _, q) = uri_parts(&head.uri);
@@ -1808,12 +1834,6 @@ fn request_rules(
                     head.uri = Bytes::from(nu);
                 }
             }
-            Action::SetVar { name, .. } | Action::SetVarFmt { name, .. } => {
-                if let Some(v) = var_value {
-                    vars.set(name, v);
-                }
-            }
-            Action::UnsetVar { name } => vars.unset(name),
             Action::Capture { slot, .. } => {
                 if let Some(v) = rendered {
                     vars.set_capture(*slot, Bytes::from(v));
@@ -1919,39 +1939,23 @@ fn response_rules(
                 continue;
             }
         }
+        if apply_shared_edit(
+            &rule.action,
+            &mut res.headers,
+            &mut rendered,
+            tmpl.as_deref(),
+            &mut var_value,
+            vars,
+        ) {
+            continue;
+        }
         match &rule.action {
-            Action::SetHeader { name, .. } => {
-                set_header(&mut res.headers, name, rendered.unwrap_or_default())
-            }
-            Action::AddHeader { name, .. } => res.headers.push(HdrField {
-                name: name.clone(),
-                value: Bytes::from(rendered.unwrap_or_default()),
-            }),
-            Action::DelHeader { name } => res.headers.retain(|h| !name.matches(&h.name)),
-            Action::ReplaceHeader {
-                name,
-                re,
-                subst: _,
-                per_value,
-            } => replace_in_headers(
-                &mut res.headers,
-                name,
-                re,
-                tmpl.as_deref().unwrap_or(b""),
-                *per_value,
-            ),
             Action::SetStatus { code, reason } => {
                 res.status = *code;
                 res.reason = reason
                     .clone()
                     .unwrap_or_else(|| Bytes::from_static(reason_phrase(*code).as_bytes()));
             }
-            Action::SetVar { name, .. } | Action::SetVarFmt { name, .. } => {
-                if let Some(v) = var_value {
-                    vars.set(name, v);
-                }
-            }
-            Action::UnsetVar { name } => vars.unset(name),
             _ => {}
         }
     }
