@@ -462,43 +462,6 @@ fn map_err(e: httparse::Error) -> HttpError {
     })
 }
 
-/// Reason phrase HAProxy uses for a status it generates.
-pub fn default_reason(status: u16) -> &'static str {
-    match status {
-        100 => "Continue",
-        101 => "Switching Protocols",
-        200 => "OK",
-        201 => "Created",
-        202 => "Accepted",
-        204 => "No Content",
-        206 => "Partial Content",
-        301 => "Moved Permanently",
-        302 => "Found",
-        303 => "See Other",
-        304 => "Not Modified",
-        307 => "Temporary Redirect",
-        308 => "Permanent Redirect",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        407 => "Proxy Authentication Required",
-        408 => "Request Timeout",
-        410 => "Gone",
-        413 => "Payload Too Large",
-        421 => "Misdirected Request",
-        425 => "Too Early",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        501 => "Not Implemented",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        _ => "Other",
-    }
-}
-
 /// Incremental parser of a chunked body: tells how many bytes of a stream belong to the
 /// message, so the proxy forwards them untouched and knows where the message ends.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -811,7 +774,7 @@ mod tests {
             BodyKind::None
         );
         r.status = 404;
-        r.reason = Bytes::from_static(default_reason(404).as_bytes());
+        r.reason = Bytes::from_static(crate::proxy::rules::reason_phrase(404).as_bytes());
         let mut out = Vec::new();
         write_response(&r, &mut out);
         assert_eq!(out, b"HTTP/1.1 404 Not Found\r\ncontent-length: 5\r\n\r\n");
